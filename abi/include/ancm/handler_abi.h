@@ -1,0 +1,192 @@
+/*
+ * The C ABI between ancm-host (server + shim) and a request handler library
+ * (libancm_inproc.so, libancm_outofproc.so, or a test handler).
+ *
+ * Only C types cross this boundary, so a handler can be built separately and
+ * loaded with dlopen, as ANCM loads its handler DLLs. A handler library exports
+ * one symbol, ANCM_HANDLER_ENTRY_SYMBOL, returning its function table.
+ *
+ * Threading: request functions may be called from any thread; the server
+ * marshals them onto the connection's own executor. Callbacks given to the
+ * server run on a server I/O thread and must not block.
+ */
+#ifndef ANCM_HANDLER_ABI_H
+#define ANCM_HANDLER_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ANCM_HANDLER_ABI_VERSION 1u
+#define ANCM_HANDLER_ENTRY_SYMBOL "ancm_handler_entry"
+
+/* A byte span owned by whoever hands it out; valid as documented per call. */
+typedef struct ancm_str {
+  const char* data;
+  size_t len;
+} ancm_str;
+
+typedef struct ancm_kv {
+  ancm_str name;
+  ancm_str value;
+} ancm_kv;
+
+typedef enum ancm_log_level {
+  ANCM_LOG_TRACE = 0,
+  ANCM_LOG_INFO = 1,
+  ANCM_LOG_WARNING = 2,
+  ANCM_LOG_ERROR = 3
+} ancm_log_level;
+
+/* How a handler reports a failure that the shim turns into an error page. */
+typedef struct ancm_failure {
+  int status;    /* e.g. 500, 502 */
+  int substatus; /* e.g. 30, 5 */
+  ancm_str reason; /* one line: what went wrong */
+  ancm_str detail; /* shown only with detailed errors: app output, exception */
+} ancm_failure;
+
+/* ------------------------------------------------------------------ request */
+
+typedef struct ancm_request ancm_request; /* owned by the server */
+
+/* status: 0 = ok, otherwise a negative errno-style code (e.g. -ECONNRESET). */
+typedef void (*ancm_io_callback)(void* ctx, int status, size_t bytes);
+typedef void (*ancm_event_callback)(void* ctx);
+
+/*
+ * A raw duplex stream after a successful upgrade (WebSockets). The stream
+ * belongs to the handler until it calls close.
+ */
+typedef struct ancm_stream ancm_stream;
+
+typedef struct ancm_request_api {
+  uint32_t abi_version;
+
+  /* Request line and headers: spans valid until complete() is called. */
+  ancm_str (*method)(ancm_request*);
+  ancm_str (*target)(ancm_request*); /* raw request-target */
+  ancm_str (*path)(ancm_request*);   /* target up to '?' */
+  ancm_str (*query)(ancm_request*);  /* after '?', without it; may be empty */
+  int (*http_version)(ancm_request*); /* 10 or 11 */
+  size_t (*header_count)(ancm_request*);
+  const ancm_kv* (*headers)(ancm_request*); /* header_count entries, in order */
+  ancm_str (*remote_address)(ancm_request*);
+  uint16_t (*remote_port)(ancm_request*);
+  ancm_str (*local_address)(ancm_request*);
+  uint16_t (*local_port)(ancm_request*);
+  int (*is_tls)(ancm_request*);
+  /* 1 when the request has a body (Content-Length > 0 or chunked). */
+  int (*has_body)(ancm_request*);
+
+  /*
+   * Reads up to cap bytes of the (de-chunked) request body into buf. The
+   * callback gets bytes > 0, or bytes == 0 with status 0 at the end of the
+   * body, or status < 0 on error. One read at a time.
+   */
+  void (*read_body)(ancm_request*, void* buf, size_t cap, ancm_io_callback cb,
+                    void* ctx);
+
+  /* Response head: allowed until the first write or flush. */
+  int (*set_status)(ancm_request*, int status, ancm_str reason);
+  int (*add_header)(ancm_request*, ancm_str name, ancm_str value);
+
+  /*
+   * Appends body bytes (copied before return) and sends them; the callback
+   * (may be NULL) runs once they are handed to the socket. Without a
+   * Content-Length header the body is sent chunked (HTTP/1.1) or until close.
+   */
+  void (*write_body)(ancm_request*, const void* data, size_t len,
+                     ancm_io_callback cb, void* ctx);
+  /* Sends the head (and anything pending) now. */
+  void (*flush)(ancm_request*, ancm_io_callback cb, void* ctx);
+  /* Ends the response. The request must not be used afterwards. */
+  void (*complete)(ancm_request*);
+
+  /* Called once if the client goes away before complete(). */
+  void (*on_disconnect)(ancm_request*, ancm_event_callback cb, void* ctx);
+
+  /*
+   * Sends the response head (status must be 101) and turns the connection
+   * into a raw stream, handed to the callback. complete() still ends the
+   * request; the stream outlives it until stream_close.
+   */
+  void (*upgrade)(ancm_request*, void (*cb)(void* ctx, ancm_stream* stream),
+                  void* ctx);
+  void (*stream_read)(ancm_stream*, void* buf, size_t cap, ancm_io_callback cb,
+                      void* ctx);
+  void (*stream_write)(ancm_stream*, const void* data, size_t len,
+                       ancm_io_callback cb, void* ctx);
+  void (*stream_close)(ancm_stream*);
+} ancm_request_api;
+
+/* -------------------------------------------------------------- application */
+
+/* What the shim offers a handler. Valid for the application's lifetime. */
+typedef struct ancm_host_services {
+  void* ctx;
+  void (*log)(void* ctx, ancm_log_level level, ancm_str message);
+  /* Ask the master for a fresh worker (e.g. the runtime cannot restart). */
+  void (*request_recycle)(void* ctx, ancm_str reason);
+} ancm_host_services;
+
+/*
+ * Everything the handler needs to run one application. All spans are valid
+ * only during create_application; the handler copies what it keeps.
+ * settings carry every resolved aspNetCore attribute by its web.config name
+ * ("processPath", "startupTimeLimit" in seconds, "requestTimeout" in seconds,
+ * ...), then "handlerSetting:<name>" entries for handlerSettings.
+ * environment holds the web.config environmentVariables, already expanded.
+ */
+typedef struct ancm_app_params {
+  ancm_str config_path; /* absolute path of web.config */
+  ancm_str app_path;    /* absolute path of the application folder */
+  const ancm_kv* settings;
+  size_t settings_count;
+  const ancm_kv* environment;
+  size_t environment_count;
+  const ancm_host_services* host;
+  const ancm_request_api* request_api;
+} ancm_app_params;
+
+typedef struct ancm_application ancm_application; /* owned by the handler */
+
+/* Results of create_application and handle_request. */
+typedef enum ancm_result {
+  ANCM_OK = 0,
+  ANCM_FAILED = 1 /* *failure is filled in */
+} ancm_result;
+
+typedef struct ancm_handler_api {
+  uint32_t abi_version; /* ANCM_HANDLER_ABI_VERSION */
+  const char* name;     /* for logs, e.g. "outofprocess" */
+
+  /* On failure, strings in *failure stay valid until the next call. */
+  ancm_result (*create_application)(const ancm_app_params* params,
+                                    ancm_application** app,
+                                    ancm_failure* failure);
+  /*
+   * Takes the request: the handler completes it (now or later) on ANCM_OK.
+   * On ANCM_FAILED the handler has not touched the response and the shim
+   * renders *failure, whose strings stay valid until the next call on the
+   * same thread.
+   */
+  ancm_result (*handle_request)(ancm_application* app, ancm_request* request,
+                                ancm_failure* failure);
+  /* Begins a graceful stop; server_initiated is 1 when the host shuts down. */
+  void (*stop)(ancm_application* app, int server_initiated);
+  void (*add_ref)(ancm_application* app);
+  /* Dropping the last reference waits for the stop and frees it. */
+  void (*release)(ancm_application* app);
+} ancm_handler_api;
+
+typedef const ancm_handler_api* (*ancm_handler_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ANCM_HANDLER_ABI_H */

@@ -1,0 +1,71 @@
+// The resolved aspNetCore configuration of one application: plain values,
+// every default applied, every path absolute and POSIX.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ancm::config {
+
+enum class HostingModel { InProcess, OutOfProcess };
+
+const char* to_string(HostingModel model);
+
+// handlerSettings, typed. Unknown names are kept in AppConfig::handler_settings.
+struct HandlerSettings {
+  std::size_t stack_size = 1024 * 1024;  // bytes
+  std::string debug_level;               // raw, e.g. "FILE,TRACE"; empty = unset
+  std::filesystem::path debug_file;      // absolute; empty = unset
+  bool set_current_directory = true;
+  bool call_startup_hook = true;
+  std::chrono::milliseconds shutdown_delay{0};
+  bool enable_shadow_copy = false;
+  std::filesystem::path shadow_copy_directory;  // absolute; empty = unset
+  bool clean_shadow_copy_directory = false;
+  bool enable_out_of_process_console_redirection = true;
+  bool forward_response_connection_header = false;
+};
+
+// One attribute or handler setting as `ancm-host check` shows it.
+struct ResolvedSetting {
+  std::string name;   // web.config name; handler settings as "handlerSetting:<name>"
+  std::string value;  // effective value, as text
+  bool defaulted = false;
+};
+
+struct AppConfig {
+  std::filesystem::path config_path;  // absolute path of web.config
+  std::filesystem::path app_path;     // its folder
+
+  // processPath after %VAR% expansion and path translation: "dotnet" stays
+  // "dotnet" (resolved by the handlers); a relative path becomes absolute;
+  // "X.exe" that does not exist but "X" does becomes "X".
+  std::string process_path;
+  std::string arguments;  // %VAR% expanded, '\' kept (handlers split them)
+  HostingModel hosting_model = HostingModel::InProcess;
+  bool stdout_log_enabled = false;
+  std::filesystem::path stdout_log_file;  // absolute, without _timestamp_pid.log
+  std::chrono::seconds startup_time_limit{120};
+  std::chrono::seconds shutdown_time_limit{10};
+  int rapid_fails_per_minute = 10;
+  std::chrono::seconds request_timeout{120};
+  int processes_per_application = 1;
+  bool disable_startup_error_page = false;
+  bool forward_windows_auth_token = true;
+
+  // environmentVariables, values expanded, in document order (later wins).
+  std::vector<std::pair<std::string, std::string>> environment_variables;
+  // every handlerSetting as written (name, value), including unknown ones.
+  std::vector<std::pair<std::string, std::string>> handler_settings;
+  HandlerSettings handler;
+
+  // Every attribute and known handler setting with its effective value.
+  std::vector<ResolvedSetting> resolved;
+};
+
+}  // namespace ancm::config
