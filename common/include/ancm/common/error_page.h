@@ -1,6 +1,7 @@
 // ANCM's error pages: the status table, the HTML, and when details show.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,9 +15,17 @@ struct ErrorCode {
   int substatus = 0;
 };
 
-// "In-Process Start Failure" for 500.30, "Process Failure" for 502.5, ...
-// Known codes: 500.0, 500.19, 500.30-500.38, 502.3, 502.5, 503.0.
+// "ASP.NET Core app failed to start" for 500.30, "ANCM Out-Of-Process
+// Startup Failure" for 502.5, ... Known codes: 500.0, 500.19, 500.30-500.38,
+// 502.3, 502.5, 503.0; others get the status's reason phrase.
 std::string_view error_title(ErrorCode code);
+
+// How much of the app's output a page shows (and handlers need to keep).
+inline constexpr std::size_t kMaxAppOutputChars = 30000;
+
+// The longest prefix of `text` with at most max_chars UTF-8 characters,
+// never cutting a multi-byte sequence.
+std::string_view truncate_utf8(std::string_view text, std::size_t max_chars);
 
 struct ErrorPageInput {
   ErrorCode code;
@@ -30,6 +39,10 @@ struct ErrorPageInput {
 // and, when detailed, the specific error and the first 30,000 characters of
 // the app output, HTML-escaped.
 std::string render_error_page(const ErrorPageInput& input);
+
+// Same, with `title` in place of error_title(input.code), e.g.
+// "ANCM Out-Of-Process Handler Load Failure" for a 500.0 out-of-process.
+std::string render_error_page(const ErrorPageInput& input, std::string_view title);
 
 // Detailed errors are on when ASPNETCORE_DETAILEDERRORS is 1/true or
 // ASPNETCORE_ENVIRONMENT (or DOTNET_ENVIRONMENT) is Development, looked up in

@@ -36,6 +36,7 @@ struct ResolvedSetting {
   std::string name;   // web.config name; handler settings as "handlerSetting:<name>"
   std::string value;  // effective value, as text
   bool defaulted = false;
+  std::string note;  // why the effective value differs from what was written, or ""
 };
 
 struct AppConfig {
@@ -46,7 +47,9 @@ struct AppConfig {
   // "dotnet" (resolved by the handlers); a relative path becomes absolute;
   // "X.exe" that does not exist but "X" does becomes "X".
   std::string process_path;
-  std::string arguments;  // %VAR% expanded, '\' kept (handlers split them)
+  // %VAR% expanded; words starting with ".\" or "..\" get '/' for '\'
+  // (".\Hello.dll" -> "./Hello.dll"), everything else kept (handlers split them).
+  std::string arguments;
   HostingModel hosting_model = HostingModel::InProcess;
   bool stdout_log_enabled = false;
   std::filesystem::path stdout_log_file;  // absolute, without _timestamp_pid.log

@@ -1,0 +1,160 @@
+#include "handler_settings.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string_view>
+#include <variant>
+
+#include "paths.h"
+#include "values.h"
+
+namespace fs = std::filesystem;
+
+namespace ancm::config::detail {
+namespace {
+
+using HS = HandlerSettings;
+// Which HandlerSettings member a setting fills; its type picks the parser.
+using Field = std::variant<bool HS::*, std::size_t HS::*, std::string HS::*, fs::path HS::*,
+                           std::chrono::milliseconds HS::*>;
+
+struct KnownSetting {
+  std::string_view name;
+  Field field;
+};
+
+// In the order `ancm-host check` lists them.
+const std::array<KnownSetting, 11> kKnownSettings = {{
+    {"stackSize", &HS::stack_size},
+    {"debugLevel", &HS::debug_level},
+    {"debugFile", &HS::debug_file},
+    {"setCurrentDirectory", &HS::set_current_directory},
+    {"callStartupHook", &HS::call_startup_hook},
+    {"shutdownDelay", &HS::shutdown_delay},
+    {"enableShadowCopy", &HS::enable_shadow_copy},
+    {"shadowCopyDirectory", &HS::shadow_copy_directory},
+    {"cleanShadowCopyDirectory", &HS::clean_shadow_copy_directory},
+    {"enableOutOfProcessConsoleRedirection", &HS::enable_out_of_process_console_redirection},
+    {"forwardResponseConnectionHeader", &HS::forward_response_connection_header},
+}};
+
+// Each assign() stores the value or returns why it cannot.
+class Assigner {
+ public:
+  Assigner(std::string_view value, HS& settings, const fs::path& app_path)
+      : value_(value), settings_(settings), app_path_(app_path) {}
+
+  std::optional<std::string> operator()(bool HS::*field) const {
+    return store(parse_bool(value_), field);
+  }
+  std::optional<std::string> operator()(std::size_t HS::*field) const {
+    Parsed<std::uint64_t> parsed = parse_byte_count(value_);
+    if (parsed.value && *parsed.value > std::numeric_limits<std::size_t>::max()) {
+      return "'" + std::string(value_) + "' is too large";
+    }
+    return store(parsed, field);
+  }
+  std::optional<std::string> operator()(std::string HS::*field) const {
+    settings_.*field = std::string(value_);
+    return std::nullopt;
+  }
+  std::optional<std::string> operator()(fs::path HS::*field) const {
+    settings_.*field = resolve_path(value_, app_path_);
+    return std::nullopt;
+  }
+  std::optional<std::string> operator()(std::chrono::milliseconds HS::*field) const {
+    Parsed<std::int64_t> parsed =
+        parse_integer(value_, 0, std::numeric_limits<std::int32_t>::max());
+    if (!parsed.value) return parsed.error + " (milliseconds)";
+    settings_.*field = std::chrono::milliseconds(*parsed.value);
+    return std::nullopt;
+  }
+
+ private:
+  template <typename P, typename F>
+  std::optional<std::string> store(const P& parsed, F field) const {
+    if (!parsed.value) return parsed.error;
+    settings_.*field =
+        static_cast<std::remove_reference_t<decltype(settings_.*field)>>(*parsed.value);
+    return std::nullopt;
+  }
+
+  std::string_view value_;
+  HS& settings_;
+  const fs::path& app_path_;
+};
+
+struct Shower {
+  const HS& settings;
+  std::string operator()(bool HS::*field) const { return settings.*field ? "true" : "false"; }
+  std::string operator()(std::size_t HS::*field) const { return std::to_string(settings.*field); }
+  std::string operator()(std::string HS::*field) const { return settings.*field; }
+  std::string operator()(fs::path HS::*field) const { return (settings.*field).string(); }
+  std::string operator()(std::chrono::milliseconds HS::*field) const {
+    return std::to_string((settings.*field).count());
+  }
+};
+
+const KnownSetting* find_known(std::string_view name) {
+  auto it = std::find_if(kKnownSettings.begin(), kKnownSettings.end(),
+                         [&](const KnownSetting& known) { return iequals(known.name, name); });
+  return it == kKnownSettings.end() ? nullptr : &*it;
+}
+
+struct Written {
+  std::string name;
+  std::string value;
+  int line = 0;
+};
+
+// The entries left after <remove> and <clear/>, in document order.
+std::vector<Written> surviving_entries(const std::vector<RawEntry>& entries, ErrorSink& errors) {
+  std::vector<Written> kept;
+  for (const RawEntry& entry : entries) {
+    if (entry.kind == RawEntry::Kind::Clear) {
+      kept.clear();
+      continue;
+    }
+    if (!entry.name || entry.name->empty()) {
+      errors.add(entry.line, "name",
+                 "handlerSetting needs a non-empty name, e.g. "
+                 "<handlerSetting name=\"stackSize\" value=\"2097152\" />");
+      continue;
+    }
+    if (entry.kind == RawEntry::Kind::Remove) {
+      std::erase_if(kept, [&](const Written& w) { return iequals(w.name, *entry.name); });
+      continue;
+    }
+    kept.push_back(Written{*entry.name, entry.value, entry.line});
+  }
+  return kept;
+}
+
+}  // namespace
+
+void apply_handler_settings(const std::vector<RawEntry>& entries, AppConfig& config,
+                            ErrorSink& errors) {
+  std::array<bool, kKnownSettings.size()> written{};
+  for (const Written& entry : surviving_entries(entries, errors)) {
+    config.handler_settings.emplace_back(entry.name, entry.value);
+    const KnownSetting* known = find_known(entry.name);
+    if (known == nullptr) continue;
+    written[static_cast<std::size_t>(known - kKnownSettings.data())] = true;
+    Assigner assign(entry.value, config.handler, config.app_path);
+    if (auto error = std::visit(assign, known->field)) {
+      errors.add(entry.line, "handlerSetting:" + std::string(known->name), *error);
+    }
+  }
+  for (std::size_t i = 0; i < kKnownSettings.size(); ++i) {
+    const KnownSetting& known = kKnownSettings[i];
+    config.resolved.push_back(ResolvedSetting{"handlerSetting:" + std::string(known.name),
+                                              std::visit(Shower{config.handler}, known.field),
+                                              !written[i],
+                                              {}});
+  }
+}
+
+}  // namespace ancm::config::detail

@@ -1,0 +1,40 @@
+// Text -> typed values with the messages users see when a value is wrong.
+// Strict on purpose: a typo should fail `ancm-host check`, not be guessed at.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace ancm::config::detail {
+
+// A value, or the reason it could not be read (naming what is allowed).
+template <typename T>
+struct Parsed {
+  std::optional<T> value;
+  std::string error;
+
+  static Parsed ok(T v) { return Parsed{std::move(v), {}}; }
+  static Parsed fail(std::string why) { return Parsed{std::nullopt, std::move(why)}; }
+};
+
+bool iequals(std::string_view a, std::string_view b);
+std::string to_lower(std::string_view text);
+
+// "true" / "false", case-insensitive.
+Parsed<bool> parse_bool(std::string_view text);
+
+// Decimal digits with an optional leading '-', within [min, max].
+Parsed<std::int64_t> parse_integer(std::string_view text, std::int64_t min, std::int64_t max);
+
+// "hh:mm:ss": hours 0-360, minutes and seconds 0-59, at most 360:00:00.
+Parsed<std::chrono::seconds> parse_timespan(std::string_view text);
+std::string format_timespan(std::chrono::seconds value);  // "00:02:00"
+
+// A byte count: decimal or 0x-prefixed hex, greater than zero.
+Parsed<std::uint64_t> parse_byte_count(std::string_view text);
+
+}  // namespace ancm::config::detail

@@ -1,0 +1,169 @@
+#include "xml_reader.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <pugixml.hpp>
+#include <string_view>
+
+namespace ancm::config::detail {
+namespace {
+
+// pugixml reports byte offsets; users want line numbers.
+class LineIndex {
+ public:
+  explicit LineIndex(std::string_view text) {
+    starts_.push_back(0);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '\n') starts_.push_back(i + 1);
+    }
+  }
+  int line_of(std::ptrdiff_t offset) const {
+    if (offset < 0) return 0;
+    auto it = std::upper_bound(starts_.begin(), starts_.end(), static_cast<std::size_t>(offset));
+    return static_cast<int>(it - starts_.begin());
+  }
+  int column_of(std::ptrdiff_t offset) const {
+    if (offset < 0) return 0;
+    int line = line_of(offset);
+    return static_cast<int>(static_cast<std::size_t>(offset) - starts_[line - 1]) + 1;
+  }
+
+ private:
+  std::vector<std::size_t> starts_;
+};
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// pugixml keeps no positions for attributes, so walk the start tag in the
+// source text (from the element name at `offset`) and note where each
+// attribute name begins. The document already parsed, so the tag is well formed.
+std::map<std::string, std::ptrdiff_t, std::less<>> attribute_offsets(std::string_view text,
+                                                                     std::ptrdiff_t offset) {
+  std::map<std::string, std::ptrdiff_t, std::less<>> offsets;
+  if (offset < 0) return offsets;
+  std::size_t i = static_cast<std::size_t>(offset);
+  auto at_tag_end = [&] { return i >= text.size() || text[i] == '>' || text[i] == '/'; };
+  while (!at_tag_end() && !is_space(text[i])) ++i;  // the element name
+  for (;;) {
+    while (i < text.size() && is_space(text[i])) ++i;
+    if (at_tag_end()) break;
+    std::size_t name_start = i;
+    while (i < text.size() && text[i] != '=' && !is_space(text[i])) ++i;
+    offsets.emplace(std::string(text.substr(name_start, i - name_start)),
+                    static_cast<std::ptrdiff_t>(name_start));
+    while (i < text.size() && text[i] != '"' && text[i] != '\'') ++i;
+    if (i >= text.size()) break;
+    char quote = text[i++];
+    while (i < text.size() && text[i] != quote) ++i;
+    ++i;  // past the closing quote
+  }
+  return offsets;
+}
+
+bool applies_to_app_root(const pugi::xml_node& location) {
+  pugi::xml_attribute path = location.attribute("path");
+  if (!path) return true;
+  std::string_view value = path.value();
+  return value.empty() || value == ".";
+}
+
+// aspNetCore elements that configure the app itself, in document order:
+// configuration/system.webServer/aspNetCore and the same inside
+// <location path=".">. Locations for sub-paths belong to other apps.
+std::vector<pugi::xml_node> find_sections(const pugi::xml_node& configuration) {
+  std::vector<pugi::xml_node> sections;
+  auto collect = [&](const pugi::xml_node& parent) {
+    for (pugi::xml_node web_server : parent.children("system.webServer")) {
+      for (pugi::xml_node section : web_server.children("aspNetCore")) sections.push_back(section);
+    }
+  };
+  for (pugi::xml_node child : configuration.children()) {
+    if (child.type() != pugi::node_element) continue;
+    std::string_view name = child.name();
+    if (name == "system.webServer") {
+      for (pugi::xml_node section : child.children("aspNetCore")) sections.push_back(section);
+    } else if (name == "location" && applies_to_app_root(child)) {
+      collect(child);
+    }
+  }
+  return sections;
+}
+
+std::vector<RawEntry> read_collection(const pugi::xml_node& section, const char* collection,
+                                      std::string_view add_name, const LineIndex& lines) {
+  std::vector<RawEntry> entries;
+  for (pugi::xml_node list : section.children(collection)) {
+    for (pugi::xml_node item : list.children()) {
+      if (item.type() != pugi::node_element) continue;
+      std::string_view tag = item.name();
+      RawEntry entry;
+      if (tag == add_name) {
+        entry.kind = RawEntry::Kind::Add;
+      } else if (tag == "remove") {
+        entry.kind = RawEntry::Kind::Remove;
+      } else if (tag == "clear") {
+        entry.kind = RawEntry::Kind::Clear;
+      } else {
+        continue;  // not part of the IIS schema for this collection
+      }
+      if (pugi::xml_attribute name = item.attribute("name")) entry.name = name.value();
+      entry.value = item.attribute("value").value();
+      entry.line = lines.line_of(item.offset_debug());
+      entries.push_back(std::move(entry));
+    }
+  }
+  return entries;
+}
+
+}  // namespace
+
+std::optional<RawSection> read_section(const std::string& xml, ErrorSink& errors) {
+  LineIndex lines(xml);
+  pugi::xml_document doc;
+  pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size());
+  if (!parsed) {
+    errors.add(lines.line_of(parsed.offset), "",
+               "malformed XML (column " + std::to_string(lines.column_of(parsed.offset)) +
+                   "): " + parsed.description());
+    return std::nullopt;
+  }
+
+  pugi::xml_node configuration = doc.child("configuration");
+  if (!configuration) {
+    errors.add(0, "", "no <configuration> root element");
+    return std::nullopt;
+  }
+  std::vector<pugi::xml_node> sections = find_sections(configuration);
+  if (sections.empty()) {
+    errors.add(lines.line_of(configuration.offset_debug()), "",
+               "no <aspNetCore> element under configuration/system.webServer "
+               "(or under <location path=\".\">/system.webServer)");
+    return std::nullopt;
+  }
+  int first_line = lines.line_of(sections.front().offset_debug());
+  if (sections.size() > 1) {
+    for (std::size_t i = 1; i < sections.size(); ++i) {
+      errors.add(lines.line_of(sections[i].offset_debug()), "",
+                 "duplicate <aspNetCore> section (the first one is at line " +
+                     std::to_string(first_line) + "); keep exactly one");
+    }
+    return std::nullopt;
+  }
+
+  const pugi::xml_node& element = sections.front();
+  RawSection section;
+  section.line = first_line;
+  auto offsets = attribute_offsets(xml, element.offset_debug());
+  for (pugi::xml_attribute attribute : element.attributes()) {
+    auto where = offsets.find(std::string_view(attribute.name()));
+    int line = where == offsets.end() ? section.line : lines.line_of(where->second);
+    // The first of two same-named attributes wins, as it would in the DOM lookup.
+    section.attributes.emplace(attribute.name(), RawAttribute{attribute.value(), line});
+  }
+  section.environment_variables =
+      read_collection(element, "environmentVariables", "environmentVariable", lines);
+  section.handler_settings = read_collection(element, "handlerSettings", "handlerSetting", lines);
+  return section;
+}
+
+}  // namespace ancm::config::detail
