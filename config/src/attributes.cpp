@@ -22,9 +22,12 @@ std::string bool_text(bool value) { return value ? "true" : "false"; }
 
 Parsed<HostingModel> parse_hosting_model(std::string_view text) {
   // An empty value is what IIS stores for "not set"; ANCM reads it as in-process.
-  if (text.empty() || iequals(text, "inprocess"))
+  if (text.empty() || iequals(text, "inprocess")) {
     return Parsed<HostingModel>::ok(HostingModel::InProcess);
-  if (iequals(text, "outofprocess")) return Parsed<HostingModel>::ok(HostingModel::OutOfProcess);
+  }
+  if (iequals(text, "outofprocess")) {
+    return Parsed<HostingModel>::ok(HostingModel::OutOfProcess);
+  }
   return Parsed<HostingModel>::fail("'" + std::string(text) +
                                     "' is not a hosting model; allowed: inprocess or "
                                     "outofprocess (any case)");

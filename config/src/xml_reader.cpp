@@ -72,18 +72,15 @@ bool applies_to_app_root(const pugi::xml_node& location) {
 // <location path=".">. Locations for sub-paths belong to other apps.
 std::vector<pugi::xml_node> find_sections(const pugi::xml_node& configuration) {
   std::vector<pugi::xml_node> sections;
-  auto collect = [&](const pugi::xml_node& parent) {
-    for (pugi::xml_node web_server : parent.children("system.webServer")) {
-      for (pugi::xml_node section : web_server.children("aspNetCore")) sections.push_back(section);
-    }
+  auto add_from = [&](const pugi::xml_node& web_server) {
+    for (pugi::xml_node section : web_server.children("aspNetCore")) sections.push_back(section);
   };
   for (pugi::xml_node child : configuration.children()) {
-    if (child.type() != pugi::node_element) continue;
     std::string_view name = child.name();
     if (name == "system.webServer") {
-      for (pugi::xml_node section : child.children("aspNetCore")) sections.push_back(section);
+      add_from(child);
     } else if (name == "location" && applies_to_app_root(child)) {
-      collect(child);
+      for (pugi::xml_node web_server : child.children("system.webServer")) add_from(web_server);
     }
   }
   return sections;

@@ -93,6 +93,10 @@ struct TitleCase {
   const char* title;
 };
 
+void PrintTo(const TitleCase& c, std::ostream* out) {
+  *out << c.status << "." << c.substatus << " " << c.title;
+}
+
 class ErrorTitle : public testing::TestWithParam<TitleCase> {};
 
 TEST_P(ErrorTitle, TitleAndHeadingUseTheTable) {
@@ -124,7 +128,11 @@ INSTANTIATE_TEST_SUITE_P(
                     TitleCase{500, 38, "ANCM Application DLL Not Found"},
                     TitleCase{502, 3, "Bad Gateway"},
                     TitleCase{502, 5, "ANCM Out-Of-Process Startup Failure"},
-                    TitleCase{503, 0, "Service Unavailable"}));
+                    TitleCase{503, 0, "Service Unavailable"}),
+    [](const testing::TestParamInfo<TitleCase>& info) {
+      return "Http" + std::to_string(info.param.status) + "_" +
+             std::to_string(info.param.substatus);
+    });
 
 TEST(ErrorPage, UnknownCodesGetTheReasonPhrase) {
   EXPECT_EQ(error_title({500, 99}), "Internal Server Error");

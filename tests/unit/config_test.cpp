@@ -406,6 +406,10 @@ struct RangeCase {
   const char* allowed;
 };
 
+void PrintTo(const RangeCase& c, std::ostream* out) {
+  *out << c.attribute << "=\"" << c.value << "\"";
+}
+
 class ConfigRange : public testing::TestWithParam<RangeCase> {};
 
 TEST_P(ConfigRange, OutOfRangeNamesTheRange) {
@@ -432,7 +436,10 @@ INSTANTIATE_TEST_SUITE_P(
                     RangeCase{"stdoutLogEnabled", "yes", "true or false"},
                     RangeCase{"stdoutLogEnabled", "1", "true or false"},
                     RangeCase{"disableStartUpErrorPage", "", "true or false"},
-                    RangeCase{"forwardWindowsAuthToken", "off", "true or false"}));
+                    RangeCase{"forwardWindowsAuthToken", "off", "true or false"}),
+    [](const testing::TestParamInfo<RangeCase>& info) {
+      return std::string(info.param.attribute) + "_" + std::to_string(info.index);
+    });
 
 TEST(ConfigErrors, RangeBoundariesAreAccepted) {
   AppConfig low = parse_ok(
