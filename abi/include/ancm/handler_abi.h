@@ -43,8 +43,8 @@ typedef enum ancm_log_level {
 
 /* How a handler reports a failure that the shim turns into an error page. */
 typedef struct ancm_failure {
-  int status;    /* e.g. 500, 502 */
-  int substatus; /* e.g. 30, 5 */
+  int status;      /* e.g. 500, 502 */
+  int substatus;   /* e.g. 30, 5 */
   ancm_str reason; /* one line: what went wrong */
   ancm_str detail; /* shown only with detailed errors: app output, exception */
 } ancm_failure;
@@ -68,9 +68,9 @@ typedef struct ancm_request_api {
 
   /* Request line and headers: spans valid until complete() is called. */
   ancm_str (*method)(ancm_request*);
-  ancm_str (*target)(ancm_request*); /* raw request-target */
-  ancm_str (*path)(ancm_request*);   /* target up to '?' */
-  ancm_str (*query)(ancm_request*);  /* after '?', without it; may be empty */
+  ancm_str (*target)(ancm_request*);  /* raw request-target */
+  ancm_str (*path)(ancm_request*);    /* target up to '?' */
+  ancm_str (*query)(ancm_request*);   /* after '?', without it; may be empty */
   int (*http_version)(ancm_request*); /* 10 or 11 */
   size_t (*header_count)(ancm_request*);
   const ancm_kv* (*headers)(ancm_request*); /* header_count entries, in order */
@@ -87,8 +87,7 @@ typedef struct ancm_request_api {
    * callback gets bytes > 0, or bytes == 0 with status 0 at the end of the
    * body, or status < 0 on error. One read at a time.
    */
-  void (*read_body)(ancm_request*, void* buf, size_t cap, ancm_io_callback cb,
-                    void* ctx);
+  void (*read_body)(ancm_request*, void* buf, size_t cap, ancm_io_callback cb, void* ctx);
 
   /* Response head: allowed until the first write or flush. */
   int (*set_status)(ancm_request*, int status, ancm_str reason);
@@ -99,8 +98,7 @@ typedef struct ancm_request_api {
    * (may be NULL) runs once they are handed to the socket. Without a
    * Content-Length header the body is sent chunked (HTTP/1.1) or until close.
    */
-  void (*write_body)(ancm_request*, const void* data, size_t len,
-                     ancm_io_callback cb, void* ctx);
+  void (*write_body)(ancm_request*, const void* data, size_t len, ancm_io_callback cb, void* ctx);
   /* Sends the head (and anything pending) now. */
   void (*flush)(ancm_request*, ancm_io_callback cb, void* ctx);
   /* Ends the response. The request must not be used afterwards. */
@@ -114,12 +112,9 @@ typedef struct ancm_request_api {
    * into a raw stream, handed to the callback. complete() still ends the
    * request; the stream outlives it until stream_close.
    */
-  void (*upgrade)(ancm_request*, void (*cb)(void* ctx, ancm_stream* stream),
-                  void* ctx);
-  void (*stream_read)(ancm_stream*, void* buf, size_t cap, ancm_io_callback cb,
-                      void* ctx);
-  void (*stream_write)(ancm_stream*, const void* data, size_t len,
-                       ancm_io_callback cb, void* ctx);
+  void (*upgrade)(ancm_request*, void (*cb)(void* ctx, ancm_stream* stream), void* ctx);
+  void (*stream_read)(ancm_stream*, void* buf, size_t cap, ancm_io_callback cb, void* ctx);
+  void (*stream_write)(ancm_stream*, const void* data, size_t len, ancm_io_callback cb, void* ctx);
   void (*stream_close)(ancm_stream*);
 } ancm_request_api;
 
@@ -165,8 +160,7 @@ typedef struct ancm_handler_api {
   const char* name;     /* for logs, e.g. "outofprocess" */
 
   /* On failure, strings in *failure stay valid until the next call. */
-  ancm_result (*create_application)(const ancm_app_params* params,
-                                    ancm_application** app,
+  ancm_result (*create_application)(const ancm_app_params* params, ancm_application** app,
                                     ancm_failure* failure);
   /*
    * Takes the request: the handler completes it (now or later) on ANCM_OK.

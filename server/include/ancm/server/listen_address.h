@@ -1,0 +1,30 @@
+// --listen URLs: parsing and binding.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "ancm/common/unique_fd.h"
+
+namespace ancm::server {
+
+struct ListenAddress {
+  std::string host;  // numeric IPv4 or IPv6 (without brackets), or "localhost"
+  uint16_t port = 0;
+  std::string url() const;
+};
+
+// "http://127.0.0.1:8080", "http://[::1]:8080", "http://localhost:0".
+// Returns an error message when the URL is not one of those forms.
+std::variant<ListenAddress, std::string> parse_listen_url(std::string_view url);
+
+// A bound, listening, close-on-exec TCP socket; throws std::runtime_error
+// naming the address on failure.
+common::UniqueFd bind_listener(const ListenAddress& address, int backlog = 1024);
+
+// The port a listening socket got (useful with port 0).
+uint16_t bound_port(int fd);
+
+}  // namespace ancm::server

@@ -1,0 +1,38 @@
+// What `ancm-host run` can be told: where to listen and the HTTP limits.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ancm::server {
+
+struct HttpLimits {
+  std::size_t max_header_bytes = 32 * 1024;     // request line + headers → 431
+  std::size_t max_uri_bytes = 8 * 1024;         // request-target → 414
+  std::size_t max_body_bytes = 30'000'000;      // like IIS and Kestrel → 413
+  std::chrono::seconds header_timeout{30};      // first byte to end of headers
+  std::chrono::seconds keepalive_timeout{120};  // idle between requests
+  std::chrono::seconds io_timeout{60};          // one body read or write stalls
+};
+
+struct MasterOptions {
+  std::filesystem::path target;     // web.config or its folder
+  std::vector<std::string> listen;  // URLs; default http://127.0.0.1:8080
+  HttpLimits limits;
+  std::chrono::seconds drain_timeout{10};
+  int threads = 0;  // worker I/O threads; 0 = one per core
+};
+
+struct WorkerOptions {
+  std::filesystem::path target;
+  std::vector<int> listen_fds;  // inherited from the master
+  int control_fd = -1;          // socketpair end to the master
+  HttpLimits limits;
+  std::chrono::seconds drain_timeout{10};
+  int threads = 0;
+};
+
+}  // namespace ancm::server

@@ -1,0 +1,170 @@
+#include "ancm/server/command_line.h"
+
+#include <charconv>
+#include <functional>
+#include <map>
+
+namespace ancm::server {
+namespace {
+
+std::variant<long long, std::string> number(const std::string& flag, const std::string& text,
+                                            long long min, long long max) {
+  long long value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < min ||
+      value > max) {
+    return flag + " needs a whole number from " + std::to_string(min) + " to " +
+           std::to_string(max) + ", got '" + text + "'";
+  }
+  return value;
+}
+
+// A flag with a value; `apply` returns an error message or "".
+using Setter = std::function<std::string(const std::string& value)>;
+
+template <class T>
+Setter seconds_flag(const std::string& flag, T& field, long long max) {
+  return [flag, &field, max](const std::string& value) -> std::string {
+    auto parsed = number(flag, value, 1, max);
+    if (auto* error = std::get_if<std::string>(&parsed)) return *error;
+    field = T(std::get<long long>(parsed));
+    return "";
+  };
+}
+
+Setter size_flag(const std::string& flag, std::size_t& field, long long min, long long max) {
+  return [flag, &field, min, max](const std::string& value) -> std::string {
+    auto parsed = number(flag, value, min, max);
+    if (auto* error = std::get_if<std::string>(&parsed)) return *error;
+    field = static_cast<std::size_t>(std::get<long long>(parsed));
+    return "";
+  };
+}
+
+Setter int_flag(const std::string& flag, int& field, long long min, long long max) {
+  return [flag, &field, min, max](const std::string& value) -> std::string {
+    auto parsed = number(flag, value, min, max);
+    if (auto* error = std::get_if<std::string>(&parsed)) return *error;
+    field = static_cast<int>(std::get<long long>(parsed));
+    return "";
+  };
+}
+
+void add_limit_flags(std::map<std::string, Setter>& flags, HttpLimits& limits,
+                     std::chrono::seconds& drain, int& threads) {
+  flags["--max-header-bytes"] =
+      size_flag("--max-header-bytes", limits.max_header_bytes, 256, 16 << 20);
+  flags["--max-uri-bytes"] = size_flag("--max-uri-bytes", limits.max_uri_bytes, 16, 16 << 20);
+  flags["--max-body-bytes"] = size_flag("--max-body-bytes", limits.max_body_bytes, 0, 1LL << 50);
+  flags["--header-timeout"] = seconds_flag("--header-timeout", limits.header_timeout, 3600);
+  flags["--keepalive-timeout"] =
+      seconds_flag("--keepalive-timeout", limits.keepalive_timeout, 86400);
+  flags["--io-timeout"] = seconds_flag("--io-timeout", limits.io_timeout, 86400);
+  flags["--drain-timeout"] = seconds_flag("--drain-timeout", drain, 3600);
+  flags["--threads"] = int_flag("--threads", threads, 0, 256);
+}
+
+// Walks "--flag value" / "--flag=value" pairs and one positional target.
+std::string parse(const std::vector<std::string>& args, std::map<std::string, Setter>& flags,
+                  std::filesystem::path& target) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i], value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      if (!target.empty()) return "unexpected argument '" + arg + "' (one web.config or folder)";
+      target = arg;
+      continue;
+    }
+    auto flag = flags.find(arg);
+    if (flag == flags.end()) return "unknown option '" + arg + "'";
+    if (!has_value) {
+      if (i + 1 >= args.size()) return arg + " needs a value";
+      value = args[++i];
+    }
+    if (auto error = flag->second(value); !error.empty()) return error;
+  }
+  if (target.empty()) return "missing the web.config file or application folder";
+  return "";
+}
+
+}  // namespace
+
+std::variant<MasterOptions, std::string> parse_run_arguments(const std::vector<std::string>& args) {
+  MasterOptions options;
+  std::map<std::string, Setter> flags;
+  add_limit_flags(flags, options.limits, options.drain_timeout, options.threads);
+  flags["--listen"] = [&options](const std::string& value) {
+    options.listen.push_back(value);
+    return std::string();
+  };
+  if (auto error = parse(args, flags, options.target); !error.empty()) return error;
+  if (options.listen.empty()) options.listen.push_back("http://127.0.0.1:8080");
+  return options;
+}
+
+std::variant<WorkerOptions, std::string> parse_worker_arguments(
+    const std::vector<std::string>& args) {
+  WorkerOptions options;
+  std::map<std::string, Setter> flags;
+  add_limit_flags(flags, options.limits, options.drain_timeout, options.threads);
+  flags["--listen-fd"] = [&options](const std::string& value) {
+    auto parsed = number("--listen-fd", value, 0, 1 << 20);
+    if (auto* error = std::get_if<std::string>(&parsed)) return *error;
+    options.listen_fds.push_back(static_cast<int>(std::get<long long>(parsed)));
+    return std::string();
+  };
+  flags["--control-fd"] = int_flag("--control-fd", options.control_fd, 0, 1 << 20);
+  if (auto error = parse(args, flags, options.target); !error.empty()) return error;
+  return options;
+}
+
+std::vector<std::string> worker_arguments(const WorkerOptions& options) {
+  const auto& limits = options.limits;
+  std::vector<std::string> args = {
+      options.target.string(),
+      "--max-header-bytes=" + std::to_string(limits.max_header_bytes),
+      "--max-uri-bytes=" + std::to_string(limits.max_uri_bytes),
+      "--max-body-bytes=" + std::to_string(limits.max_body_bytes),
+      "--header-timeout=" + std::to_string(limits.header_timeout.count()),
+      "--keepalive-timeout=" + std::to_string(limits.keepalive_timeout.count()),
+      "--io-timeout=" + std::to_string(limits.io_timeout.count()),
+      "--drain-timeout=" + std::to_string(options.drain_timeout.count()),
+      "--threads=" + std::to_string(options.threads),
+      "--control-fd=" + std::to_string(options.control_fd),
+  };
+  for (int fd : options.listen_fds) args.push_back("--listen-fd=" + std::to_string(fd));
+  return args;
+}
+
+std::string run_flags_help() {
+  HttpLimits d;
+  return "  --listen URL              http://IPv4:port or http://[IPv6]:port; repeatable\n"
+         "                            (default http://127.0.0.1:8080)\n"
+         "  --max-header-bytes N      request line + headers, else 431 (default " +
+         std::to_string(d.max_header_bytes) +
+         ")\n"
+         "  --max-uri-bytes N         request target, else 414 (default " +
+         std::to_string(d.max_uri_bytes) +
+         ")\n"
+         "  --max-body-bytes N        request body, else 413 (default " +
+         std::to_string(d.max_body_bytes) +
+         ")\n"
+         "  --header-timeout S        to receive a request's headers (default " +
+         std::to_string(d.header_timeout.count()) +
+         ")\n"
+         "  --keepalive-timeout S     idle connection between requests (default " +
+         std::to_string(d.keepalive_timeout.count()) +
+         ")\n"
+         "  --io-timeout S            one stalled body read or write (default " +
+         std::to_string(d.io_timeout.count()) +
+         ")\n"
+         "  --drain-timeout S         in-flight requests on stop (default 10)\n"
+         "  --threads N               worker I/O threads (default: one per core)\n";
+}
+
+}  // namespace ancm::server

@@ -1,0 +1,507 @@
+#include "connection.h"
+
+#include <spdlog/spdlog.h>
+#include <strings.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <cerrno>
+
+namespace ancm::server {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using beast::error_code;
+
+namespace {
+
+constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kMaxDiscardedBody = 1024 * 1024;
+constexpr auto kLingerTimeout = std::chrono::seconds(2);
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+template <class S>
+ancm_str span(const S& s) {
+  return {s.data(), s.size()};
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace
+
+Connection::Connection(asio::io_context& io, asio::ip::tcp::socket accepted,
+                       const ConnectionContext& context)
+    : strand_(asio::make_strand(io)), socket_(strand_), timer_(strand_), context_(context) {
+  handle_.connection = this;
+  error_code ec;
+  auto protocol = accepted.local_endpoint(ec).protocol();
+  socket_.assign(protocol, accepted.release(), ec);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  auto remote = socket_.remote_endpoint(ec);
+  if (!ec) {
+    remote_address_ = remote.address().to_string();
+    remote_port_ = remote.port();
+  }
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) {
+    local_address_ = local.address().to_string();
+    local_port_ = local.port();
+  }
+}
+
+Connection::~Connection() {
+  if (context_.registry) context_.registry->remove(this);
+}
+
+template <class F>
+void Connection::on_strand(F&& f) {
+  if (strand_.running_in_this_thread()) {
+    f();
+  } else {
+    asio::post(strand_, std::forward<F>(f));
+  }
+}
+
+void Connection::start() {
+  asio::dispatch(strand_, [self = shared_from_this()] { self->read_next_request(); });
+}
+
+void Connection::drain() {
+  asio::post(strand_, [self = shared_from_this()] {
+    self->draining_ = true;
+    if (self->is_idle()) self->close();
+  });
+}
+
+// ------------------------------------------------------------ reading requests
+
+void Connection::read_next_request() {
+  if (draining_ || dead_) return close();
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(context_.limits.max_header_bytes));
+  parser_->body_limit(context_.limits.max_body_bytes);
+  if (buffer_.size() > 0) return read_header();
+  arm_timer(context_.limits.keepalive_timeout);
+  watch_connection();
+}
+
+// Waits for bytes from the client. Between requests this is the idle wait;
+// during a request it notices the client going away.
+void Connection::watch_connection() {
+  if (watching_ || dead_ || buffer_.size() > 0) return;
+  watching_ = true;
+  socket_.async_read_some(buffer_.prepare(kReadChunk),
+                          [self = shared_from_this()](error_code ec, std::size_t n) {
+                            self->watching_ = false;
+                            self->buffer_.commit(n);
+                            if (ec) {
+                              if (self->in_request_) self->notify_disconnect();
+                              return self->close();
+                            }
+                            if (self->dead_) return self->discard_until_eof();
+                            if (!self->in_request_) self->read_next_request();
+                            // During a request, bytes of a pipelined request wait in the buffer.
+                          });
+}
+
+void Connection::read_header() {
+  arm_timer(context_.limits.header_timeout);
+  http::async_read_header(
+      socket_, buffer_, *parser_,
+      [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
+}
+
+void Connection::on_header(error_code ec) {
+  disarm_timer();
+  if (ec) {
+    if (ec == http::error::header_limit) {
+      // Tell a long request line (414) from too many header bytes (431).
+      std::string_view received(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+      auto line_end = received.find("\r\n");
+      bool uri_too_long =
+          line_end == std::string_view::npos || line_end > context_.limits.max_uri_bytes;
+      return reject(uri_too_long ? 414 : 431);
+    }
+    if (ec == http::error::body_limit) return reject(413);
+    if (ec.category() == make_error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      return reject(400);
+    }
+    return close();
+  }
+  if (parser_->get().target().size() > context_.limits.max_uri_bytes) return reject(414);
+  dispatch_request();
+}
+
+void Connection::dispatch_request() {
+  const auto& request = parser_->get();
+  in_request_ = true;
+  completed_ = false;
+  head_.clear();
+  head_sent_ = false;
+  framing_ = Framing::None;
+  body_pending_.clear();
+  last_chunk_sent_ = false;
+  continue_sent_ = false;
+  disconnect_cb_ = nullptr;
+  version_ = request.version();
+  keep_alive_ = request.keep_alive();
+  is_head_ = request.method() == http::verb::head;
+  has_body_ = !parser_->is_done();
+  expects_continue_ =
+      has_body_ && version_ >= 11 && iequals(request[http::field::expect], "100-continue");
+
+  method_ = span(request.method_string());
+  target_ = span(request.target());
+  std::string_view target(target_.data, target_.len);
+  auto question = target.find('?');
+  path_ = span(target.substr(0, question));
+  query_ = question == std::string_view::npos ? ancm_str{target.data() + target.size(), 0}
+                                              : span(target.substr(question + 1));
+  header_spans_.clear();
+  for (const auto& field : request) {
+    header_spans_.push_back({span(field.name_string()), span(field.value())});
+  }
+
+  self_while_in_request_ = shared_from_this();
+  if (!has_body_) watch_connection();
+  context_.sink(&handle_);
+}
+
+// ------------------------------------------------------------ request body
+
+void Connection::read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) {
+  on_strand([self = shared_from_this(), buf, cap, cb, ctx] {
+    if (!self->in_request_ || self->completed_ || self->reading_body_ || cap == 0) {
+      return cb(ctx, -EINVAL, 0);
+    }
+    if (self->dead_) return cb(ctx, -ECONNRESET, 0);
+    if (!self->has_body_ || self->parser_->is_done()) return cb(ctx, 0, 0);
+    self->reading_body_ = true;
+    self->pending_read_ = {cb, ctx, 0};
+    self->read_buf_ = buf;
+    self->read_cap_ = cap;
+    if (self->expects_continue_ && !self->continue_sent_ && !self->head_sent_) {
+      self->send_continue_then_read();
+    } else {
+      self->read_body_some();
+    }
+  });
+}
+
+void Connection::send_continue_then_read() {
+  continue_sent_ = true;
+  arm_timer(context_.limits.io_timeout);
+  asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+                    [self = shared_from_this()](error_code ec, std::size_t) {
+                      self->disarm_timer();
+                      if (!ec) return self->read_body_some();
+                      self->reading_body_ = false;
+                      self->notify_disconnect();
+                      self->close();
+                      self->pending_read_.fn(self->pending_read_.ctx, -ECONNRESET, 0);
+                    });
+}
+
+void Connection::read_body_some() {
+  arm_timer(context_.limits.io_timeout);
+  auto& body = parser_->get().body();
+  body.data = read_buf_;
+  body.size = read_cap_;
+  http::async_read_some(socket_, buffer_, *parser_,
+                        [self = shared_from_this()](error_code ec, std::size_t) {
+                          self->disarm_timer();
+                          std::size_t got = self->read_cap_ - self->parser_->get().body().size;
+                          if (ec == http::error::need_buffer) ec = {};
+                          if (ec) {
+                            self->reading_body_ = false;
+                            int status = ec == http::error::body_limit ? -EMSGSIZE : -ECONNRESET;
+                            spdlog::debug("request body read from {}:{} failed: {}",
+                                          self->remote_address_, self->remote_port_, ec.message());
+                            self->notify_disconnect();
+                            self->close();
+                            return self->pending_read_.fn(self->pending_read_.ctx, status, 0);
+                          }
+                          if (got == 0 && !self->parser_->is_done()) return self->read_body_some();
+                          self->reading_body_ = false;
+                          if (self->parser_->is_done()) self->watch_connection();
+                          self->pending_read_.fn(self->pending_read_.ctx, 0, got);
+                        });
+}
+
+// ------------------------------------------------------------ response
+
+int Connection::set_status(int status, std::string_view reason) {
+  if (status < 100 || status > 999 || reason.find_first_of("\r\n") != std::string_view::npos) {
+    return -EINVAL;
+  }
+  on_strand([self = shared_from_this(), status, reason = std::string(reason)]() mutable {
+    if (self->head_sent_ || !self->in_request_) return;
+    self->head_.status = status;
+    self->head_.reason = std::move(reason);
+  });
+  return 0;
+}
+
+int Connection::add_header(std::string_view name, std::string_view value) {
+  if (name.empty() || name.find_first_of(":\r\n") != std::string_view::npos ||
+      value.find_first_of("\r\n") != std::string_view::npos) {
+    return -EINVAL;
+  }
+  on_strand([self = shared_from_this(), name = std::string(name), value = std::string(value)] {
+    if (self->head_sent_ || !self->in_request_) return;
+    if (!self->head_.add(name, value)) {
+      spdlog::warn("dropped malformed response header '{}' for {}:{}", name, self->remote_address_,
+                   self->remote_port_);
+    }
+  });
+  return 0;
+}
+
+void Connection::write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) {
+  auto append = [this, cb, ctx, len](std::string_view bytes) {
+    if (!in_request_ || completed_) {
+      if (cb) cb(ctx, -EINVAL, 0);
+      return;
+    }
+    if (dead_) {
+      if (cb) cb(ctx, -ECONNRESET, 0);
+      return;
+    }
+    body_pending_.append(bytes);
+    pending_callbacks_.push_back({cb, ctx, len});
+    schedule_write();
+  };
+  if (strand_.running_in_this_thread()) {
+    append({static_cast<const char*>(data), len});
+  } else {
+    asio::post(strand_,
+               [self = shared_from_this(), append,
+                copy = std::string(static_cast<const char*>(data), len)] { append(copy); });
+  }
+}
+
+void Connection::flush(ancm_io_callback cb, void* ctx) { write_body(nullptr, 0, cb, ctx); }
+
+void Connection::complete() {
+  on_strand([self = shared_from_this()] {
+    if (!self->in_request_ || self->completed_) return;
+    self->completed_ = true;
+    if (self->dead_) {
+      if (!self->write_in_flight_) self->finish_request();
+      return;
+    }
+    self->schedule_write();
+  });
+}
+
+void Connection::on_disconnect(ancm_event_callback cb, void* ctx) {
+  on_strand([self = shared_from_this(), cb, ctx] {
+    if (!self->in_request_ || self->completed_) return;
+    if (self->dead_) return cb(ctx);
+    self->disconnect_cb_ = cb;
+    self->disconnect_ctx_ = ctx;
+  });
+}
+
+// Writes started in one strand turn are coalesced into one socket write.
+void Connection::schedule_write() {
+  if (write_scheduled_ || write_in_flight_) return;
+  write_scheduled_ = true;
+  asio::post(strand_, [self = shared_from_this()] {
+    self->write_scheduled_ = false;
+    self->start_write();
+  });
+}
+
+void Connection::start_write() {
+  if (write_in_flight_ || !in_request_) return;
+  if (dead_) {
+    for (auto& callback : std::exchange(pending_callbacks_, {})) {
+      if (callback.fn) callback.fn(callback.ctx, -ECONNRESET, 0);
+    }
+    if (completed_) finish_request();
+    return;
+  }
+  out_.clear();
+  if (!head_sent_) prepare_head();
+  if (framing_ == Framing::Chunked) {
+    append_chunk(body_pending_, out_);
+  } else if (framing_ != Framing::None) {
+    out_ += body_pending_;
+  }
+  body_pending_.clear();
+  if (completed_ && framing_ == Framing::Chunked && !last_chunk_sent_) {
+    out_ += kLastChunk;
+    last_chunk_sent_ = true;
+  }
+  auto callbacks = std::exchange(pending_callbacks_, {});
+  if (out_.empty()) return on_write({}, std::move(callbacks));
+  write_in_flight_ = true;
+  arm_timer(context_.limits.io_timeout);
+  asio::async_write(
+      socket_, asio::buffer(out_),
+      [self = shared_from_this(), callbacks = std::move(callbacks)](
+          error_code ec, std::size_t) mutable { self->on_write(ec, std::move(callbacks)); });
+}
+
+void Connection::on_write(error_code ec, std::vector<Callback> callbacks) {
+  write_in_flight_ = false;
+  disarm_timer();
+  if (ec) {
+    spdlog::debug("response write to {}:{} failed: {}", remote_address_, remote_port_,
+                  ec.message());
+    notify_disconnect();
+    close();
+  }
+  for (auto& callback : callbacks) {
+    if (callback.fn) callback.fn(callback.ctx, ec ? -ECONNRESET : 0, ec ? 0 : callback.bytes);
+  }
+  if (!in_request_ || write_scheduled_) return;
+  bool more = !body_pending_.empty() || !pending_callbacks_.empty() ||
+              (completed_ && framing_ == Framing::Chunked && !last_chunk_sent_);
+  if (more) return start_write();
+  if (completed_) finish_request();
+}
+
+void Connection::prepare_head() {
+  int status = head_.status;
+  bool bodiless_status = status_has_no_body(status) && status != 304;
+  uint64_t length = 0;
+  if (status == 101 || bodiless_status) {
+    framing_ = Framing::None;
+  } else if (head_.content_length) {
+    framing_ = Framing::ContentLength;
+    length = *head_.content_length;
+  } else if (completed_ && status != 304) {
+    framing_ = Framing::ContentLength;
+    length = body_pending_.size();
+  } else if (is_head_ || status == 304) {
+    framing_ = Framing::None;
+  } else if (version_ >= 11) {
+    framing_ = Framing::Chunked;
+  } else {
+    framing_ = Framing::UntilClose;
+  }
+  // A body the client was told to hold back (100-continue) will not be read.
+  bool body_held_back = has_body_ && expects_continue_ && !continue_sent_;
+  keep_alive_ = keep_alive_ && !head_.wants_close && !draining_ && !body_held_back &&
+                framing_ != Framing::UntilClose;
+  serialize_head(head_, framing_, length, keep_alive_, out_);
+  if (is_head_) framing_ = Framing::None;  // HEAD announces the length, sends no body
+  head_sent_ = true;
+}
+
+void Connection::finish_request() {
+  if (!in_request_) return;
+  in_request_ = false;
+  disconnect_cb_ = nullptr;
+  auto self = std::move(self_while_in_request_);  // lives to the end of this call
+  bool body_consumed = !has_body_ || parser_->is_done();
+  if (dead_) return close();
+  if (!keep_alive_ || draining_) return graceful_close();
+  if (!body_consumed) return discard_body();
+  if (watching_) return arm_timer(context_.limits.keepalive_timeout);
+  read_next_request();
+}
+
+// The handler answered without reading the whole body: read the rest so the
+// connection can carry the next request, up to a bound, else close.
+void Connection::discard_body() {
+  if (discarded_ > kMaxDiscardedBody) return graceful_close();
+  discard_buffer_.resize(kReadChunk);
+  arm_timer(context_.limits.io_timeout);
+  auto& body = parser_->get().body();
+  body.data = discard_buffer_.data();
+  body.size = discard_buffer_.size();
+  http::async_read_some(socket_, buffer_, *parser_,
+                        [self = shared_from_this()](error_code ec, std::size_t) {
+                          self->disarm_timer();
+                          if (ec && ec != http::error::need_buffer) return self->close();
+                          self->discarded_ += kReadChunk - self->parser_->get().body().size;
+                          if (!self->parser_->is_done()) return self->discard_body();
+                          self->discarded_ = 0;
+                          self->read_next_request();
+                        });
+}
+
+// A request the server answers itself (400, 413, 414, 431), then closes.
+void Connection::reject(int status) {
+  spdlog::debug("rejecting request from {}:{} with {}", remote_address_, remote_port_, status);
+  in_request_ = true;
+  completed_ = false;
+  head_.clear();
+  head_sent_ = false;
+  has_body_ = false;
+  is_head_ = false;
+  version_ = 11;
+  keep_alive_ = false;
+  self_while_in_request_ = shared_from_this();
+  head_.status = status;
+  head_.add("Content-Type", "text/plain; charset=utf-8");
+  auto reason = http::obsolete_reason(static_cast<http::status>(status));
+  body_pending_.assign(reason.data(), reason.size());
+  body_pending_ += '\n';
+  completed_ = true;
+  schedule_write();
+}
+
+// ------------------------------------------------------------ connection state
+
+void Connection::arm_timer(std::chrono::seconds timeout) {
+  unsigned generation = ++timer_generation_;
+  timer_.expires_after(timeout);
+  timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
+    if (ec || generation != self->timer_generation_) return;
+    spdlog::debug("connection from {}:{} timed out", self->remote_address_, self->remote_port_);
+    self->notify_disconnect();
+    self->close();
+  });
+}
+
+void Connection::disarm_timer() {
+  ++timer_generation_;
+  timer_.cancel();
+}
+
+void Connection::notify_disconnect() {
+  if (!in_request_ || completed_ || !disconnect_cb_) return;
+  auto cb = std::exchange(disconnect_cb_, nullptr);
+  cb(disconnect_ctx_);
+}
+
+void Connection::close() {
+  dead_ = true;
+  disarm_timer();
+  error_code ignored;
+  socket_.close(ignored);
+}
+
+// Closing with unread bytes would reset the connection and could destroy the
+// response before the client reads it: send FIN, then discard what comes.
+void Connection::graceful_close() {
+  error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  dead_ = true;
+  arm_timer(kLingerTimeout);
+  discard_until_eof();
+}
+
+void Connection::discard_until_eof() {
+  if (watching_) return;  // the pending read ends with EOF and closes
+  buffer_.clear();
+  watching_ = true;
+  socket_.async_read_some(buffer_.prepare(kReadChunk),
+                          [self = shared_from_this()](error_code ec, std::size_t) {
+                            self->watching_ = false;
+                            if (ec) return self->close();
+                            self->discard_until_eof();
+                          });
+}
+
+}  // namespace ancm::server

@@ -1,0 +1,165 @@
+// One client connection: reads requests with Beast's parser, hands each to
+// the request sink as a native request, and writes the responses in order.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ancm/handler_abi.h"
+#include "ancm/server/options.h"
+#include "connection_registry.h"
+#include "response_head.h"
+
+namespace ancm::server {
+class Connection;
+}
+
+// The server's side of the opaque request handle in the handler ABI.
+struct ancm_request {
+  ancm::server::Connection* connection = nullptr;
+};
+
+namespace ancm::server {
+
+using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+using RequestSink = std::function<void(ancm_request*)>;
+
+// Shared by all connections of a worker.
+struct ConnectionContext {
+  HttpLimits limits;
+  RequestSink sink;
+  ConnectionRegistry* registry = nullptr;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(boost::asio::io_context& io, boost::asio::ip::tcp::socket accepted,
+             const ConnectionContext& context);
+  ~Connection();
+
+  void start();
+  // Stop after the current response (close now when idle).
+  void drain();
+
+  // ---- the native request, as seen through ancm_request_api ----
+  ancm_str method() const { return method_; }
+  ancm_str target() const { return target_; }
+  ancm_str path() const { return path_; }
+  ancm_str query() const { return query_; }
+  int http_version() const { return version_; }
+  const std::vector<ancm_kv>& headers() const { return header_spans_; }
+  ancm_str remote_address() const { return {remote_address_.data(), remote_address_.size()}; }
+  uint16_t remote_port() const { return remote_port_; }
+  ancm_str local_address() const { return {local_address_.data(), local_address_.size()}; }
+  uint16_t local_port() const { return local_port_; }
+  bool has_body() const { return has_body_; }
+
+  // These may be called from any thread; they run on the connection's strand.
+  void read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx);
+  int set_status(int status, std::string_view reason);
+  int add_header(std::string_view name, std::string_view value);
+  void write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx);
+  void flush(ancm_io_callback cb, void* ctx);
+  void complete();
+  void on_disconnect(ancm_event_callback cb, void* ctx);
+
+ private:
+  struct Callback {
+    ancm_io_callback fn = nullptr;
+    void* ctx = nullptr;
+    std::size_t bytes = 0;
+  };
+  using Parser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
+
+  // reading requests
+  void read_next_request();
+  void wait_for_bytes(std::chrono::seconds timeout);
+  void read_header();
+  void on_header(boost::beast::error_code ec);
+  void dispatch_request();
+  void watch_connection();
+  void read_body_some();
+  void send_continue_then_read();
+
+  // writing responses
+  void schedule_write();
+  void start_write();
+  void on_write(boost::beast::error_code ec, std::vector<Callback> callbacks);
+  void prepare_head();
+  void finish_request();
+  void discard_body();
+  void reject(int status);
+
+  // state
+  template <class F>
+  void on_strand(F&& f);
+  void arm_timer(std::chrono::seconds timeout);
+  void disarm_timer();
+  void fail(const char* what, boost::beast::error_code ec);
+  void close();
+  void graceful_close();
+  void discard_until_eof();
+  void notify_disconnect();
+  bool is_idle() const { return !in_request_; }
+
+  Strand strand_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer timer_;
+  const ConnectionContext& context_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<Parser> parser_;
+
+  std::string remote_address_, local_address_;
+  uint16_t remote_port_ = 0, local_port_ = 0;
+
+  // current request
+  ancm_request handle_;
+  std::shared_ptr<Connection> self_while_in_request_;
+  bool in_request_ = false;
+  bool completed_ = false;
+  bool keep_alive_ = false;
+  bool is_head_ = false;
+  bool has_body_ = false;
+  bool expects_continue_ = false;
+  bool continue_sent_ = false;
+  bool reading_body_ = false;
+  bool watching_ = false;
+  bool dead_ = false;      // the socket failed or was closed
+  bool draining_ = false;  // the worker is stopping
+  int version_ = 11;
+  ancm_str method_{}, target_{}, path_{}, query_{};
+  std::vector<ancm_kv> header_spans_;
+  Callback pending_read_;
+  void* read_buf_ = nullptr;
+  std::size_t read_cap_ = 0;
+  ancm_event_callback disconnect_cb_ = nullptr;
+  void* disconnect_ctx_ = nullptr;
+
+  // current response
+  ResponseHead head_;
+  bool head_sent_ = false;
+  Framing framing_ = Framing::None;
+  std::string body_pending_;  // body bytes not framed yet
+  std::vector<Callback> pending_callbacks_;
+  std::string out_;  // bytes being written
+  std::vector<char> discard_buffer_;
+  std::size_t discarded_ = 0;
+  bool write_scheduled_ = false;
+  bool write_in_flight_ = false;
+  unsigned timer_generation_ = 0;
+  bool last_chunk_sent_ = false;
+};
+
+// The table handed to handlers.
+const ancm_request_api* native_request_api();
+
+}  // namespace ancm::server

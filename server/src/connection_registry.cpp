@@ -1,0 +1,37 @@
+#include "connection_registry.h"
+
+#include <vector>
+
+#include "connection.h"
+
+namespace ancm::server {
+
+void ConnectionRegistry::add(const std::shared_ptr<Connection>& connection) {
+  std::lock_guard lock(mutex_);
+  connections_.emplace(connection.get(), connection);
+}
+
+void ConnectionRegistry::remove(const Connection* connection) {
+  std::lock_guard lock(mutex_);
+  connections_.erase(connection);
+}
+
+void ConnectionRegistry::drain_all() {
+  // Locked copies first: dropping the last reference under the mutex would
+  // re-enter remove() from the destructor.
+  std::vector<std::shared_ptr<Connection>> live;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [key, weak] : connections_) {
+      if (auto connection = weak.lock()) live.push_back(std::move(connection));
+    }
+  }
+  for (auto& connection : live) connection->drain();
+}
+
+std::size_t ConnectionRegistry::size() const {
+  std::lock_guard lock(mutex_);
+  return connections_.size();
+}
+
+}  // namespace ancm::server

@@ -1,0 +1,88 @@
+// The ancm_request_api table: thin C entry points onto Connection.
+#include <cerrno>
+
+#include "connection.h"
+
+namespace ancm::server {
+namespace {
+
+Connection& conn(ancm_request* request) { return *request->connection; }
+
+std::string_view view(ancm_str s) { return {s.data ? s.data : "", s.len}; }
+
+ancm_str method(ancm_request* r) { return conn(r).method(); }
+ancm_str target(ancm_request* r) { return conn(r).target(); }
+ancm_str path(ancm_request* r) { return conn(r).path(); }
+ancm_str query(ancm_request* r) { return conn(r).query(); }
+int http_version(ancm_request* r) { return conn(r).http_version(); }
+size_t header_count(ancm_request* r) { return conn(r).headers().size(); }
+const ancm_kv* headers(ancm_request* r) { return conn(r).headers().data(); }
+ancm_str remote_address(ancm_request* r) { return conn(r).remote_address(); }
+uint16_t remote_port(ancm_request* r) { return conn(r).remote_port(); }
+ancm_str local_address(ancm_request* r) { return conn(r).local_address(); }
+uint16_t local_port(ancm_request* r) { return conn(r).local_port(); }
+int is_tls(ancm_request*) { return 0; }
+int has_body(ancm_request* r) { return conn(r).has_body() ? 1 : 0; }
+
+void read_body(ancm_request* r, void* buf, size_t cap, ancm_io_callback cb, void* ctx) {
+  conn(r).read_body(buf, cap, cb, ctx);
+}
+int set_status(ancm_request* r, int status, ancm_str reason) {
+  return conn(r).set_status(status, view(reason));
+}
+int add_header(ancm_request* r, ancm_str name, ancm_str value) {
+  return conn(r).add_header(view(name), view(value));
+}
+void write_body(ancm_request* r, const void* data, size_t len, ancm_io_callback cb, void* ctx) {
+  conn(r).write_body(data, len, cb, ctx);
+}
+void flush(ancm_request* r, ancm_io_callback cb, void* ctx) { conn(r).flush(cb, ctx); }
+void complete(ancm_request* r) { conn(r).complete(); }
+void on_disconnect(ancm_request* r, ancm_event_callback cb, void* ctx) {
+  conn(r).on_disconnect(cb, ctx);
+}
+
+// WebSocket tunnelling arrives with the out-of-process handler; until then an
+// upgrade is refused rather than half-done.
+void upgrade(ancm_request*, void (*cb)(void*, ancm_stream*), void* ctx) { cb(ctx, nullptr); }
+void stream_read(ancm_stream*, void*, size_t, ancm_io_callback cb, void* ctx) {
+  cb(ctx, -ENOTSUP, 0);
+}
+void stream_write(ancm_stream*, const void*, size_t, ancm_io_callback cb, void* ctx) {
+  cb(ctx, -ENOTSUP, 0);
+}
+void stream_close(ancm_stream*) {}
+
+constexpr ancm_request_api kApi = {
+    ANCM_HANDLER_ABI_VERSION,
+    method,
+    target,
+    path,
+    query,
+    http_version,
+    header_count,
+    headers,
+    remote_address,
+    remote_port,
+    local_address,
+    local_port,
+    is_tls,
+    has_body,
+    read_body,
+    set_status,
+    add_header,
+    write_body,
+    flush,
+    complete,
+    on_disconnect,
+    upgrade,
+    stream_read,
+    stream_write,
+    stream_close,
+};
+
+}  // namespace
+
+const ancm_request_api* native_request_api() { return &kApi; }
+
+}  // namespace ancm::server

@@ -1,0 +1,44 @@
+// Serialising a response head and framing body bytes (HTTP/1.1).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ancm::server {
+
+struct ResponseHead {
+  int status = 200;
+  std::string reason;  // empty = the standard reason phrase
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<uint64_t> content_length;  // from a Content-Length header
+  bool has_date = false;
+  bool has_server = false;
+  bool wants_close = false;  // the handler sent "Connection: close"
+
+  void clear();
+  // Records a header the handler adds; framing headers are taken over by the
+  // server. Returns false for a malformed name/value (CR/LF, bad length).
+  bool add(std::string_view name, std::string_view value);
+};
+
+enum class Framing { None, ContentLength, Chunked, UntilClose };
+
+// Statuses that never carry a body.
+bool status_has_no_body(int status);
+
+// Appends "HTTP/1.1 <status> <reason>\r\n<headers>\r\n" to out.
+void serialize_head(const ResponseHead& head, Framing framing, uint64_t content_length,
+                    bool keep_alive, std::string& out);
+
+// Appends one chunk ("<hex>\r\n<data>\r\n"); empty data appends nothing.
+void append_chunk(std::string_view data, std::string& out);
+inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
+// The current time as an IMF-fixdate, cached per second and per thread.
+std::string_view http_date_now();
+
+}  // namespace ancm::server

@@ -1,0 +1,194 @@
+#include "ancm/server/worker.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "ancm/shim/shim.h"
+#include "connection.h"
+#include "connection_registry.h"
+#include "control_channel.h"
+#include "log_setup.h"
+
+namespace ancm::server {
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+asio::ip::tcp protocol_of(int fd) {
+  sockaddr_storage storage{};
+  socklen_t length = sizeof storage;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length);
+  return storage.ss_family == AF_INET6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4();
+}
+
+// Accepts connections on one inherited listening socket.
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(asio::io_context& io, int fd, const ConnectionContext& context,
+           ConnectionRegistry& registry)
+      : io_(io),
+        acceptor_(io, protocol_of(fd), fd),
+        retry_(io),
+        context_(context),
+        registry_(registry) {}
+
+  void start() { accept(); }
+  void stop() {
+    error_code ignored;
+    acceptor_.close(ignored);
+    retry_.cancel();
+  }
+
+ private:
+  void accept() {
+    acceptor_.async_accept([self = shared_from_this()](error_code ec, asio::ip::tcp::socket s) {
+      if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+      if (ec) {
+        // Out of descriptors or memory: back off instead of spinning.
+        spdlog::warn("accept failed: {}; retrying in 100 ms", ec.message());
+        self->retry_.expires_after(std::chrono::milliseconds(100));
+        self->retry_.async_wait([self](error_code wait_ec) {
+          if (!wait_ec) self->accept();
+        });
+        return;
+      }
+      auto connection = std::make_shared<Connection>(self->io_, std::move(s), self->context_);
+      self->registry_.add(connection);
+      connection->start();
+      self->accept();
+    });
+  }
+
+  asio::io_context& io_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer retry_;
+  const ConnectionContext& context_;
+  ConnectionRegistry& registry_;
+};
+
+// Stops accepting, lets in-flight requests finish, then stops the loop.
+class Drainer {
+ public:
+  Drainer(asio::io_context& io, std::vector<std::shared_ptr<Listener>>& listeners,
+          ConnectionRegistry& registry, std::chrono::seconds timeout)
+      : io_(io), listeners_(listeners), registry_(registry), timeout_(timeout), poll_(io) {}
+
+  void begin(const char* why) {
+    if (started_) return;
+    started_ = true;
+    spdlog::info("worker {} stopping ({}): draining {} connection(s), at most {} s", ::getpid(),
+                 why, registry_.size(), timeout_.count());
+    for (auto& listener : listeners_) listener->stop();
+    registry_.drain_all();
+    deadline_ = std::chrono::steady_clock::now() + timeout_;
+    check();
+  }
+
+ private:
+  void check() {
+    if (registry_.size() == 0) return io_.stop();
+    if (std::chrono::steady_clock::now() >= deadline_) {
+      spdlog::warn("worker {}: {} connection(s) still busy after {} s; stopping anyway", ::getpid(),
+                   registry_.size(), timeout_.count());
+      return io_.stop();
+    }
+    poll_.expires_after(std::chrono::milliseconds(20));
+    poll_.async_wait([this](error_code ec) {
+      if (!ec) check();
+    });
+  }
+
+  asio::io_context& io_;
+  std::vector<std::shared_ptr<Listener>>& listeners_;
+  ConnectionRegistry& registry_;
+  std::chrono::seconds timeout_;
+  asio::steady_timer poll_;
+  bool started_ = false;
+  std::chrono::steady_clock::time_point deadline_;
+};
+
+// Reads messages from the master.
+class ControlReader {
+ public:
+  ControlReader(asio::io_context& io, int fd, Drainer& drainer)
+      : descriptor_(io, ::dup(fd)), drainer_(drainer) {}
+  void start() {
+    descriptor_.async_wait(asio::posix::stream_descriptor::wait_read, [this](error_code ec) {
+      if (ec) return;
+      auto message = receive_message(descriptor_.native_handle());
+      if (!message) return drainer_.begin("the master went away");
+      if (*message == kStop) return drainer_.begin("asked by the master");
+      start();
+    });
+  }
+
+ private:
+  asio::posix::stream_descriptor descriptor_;
+  Drainer& drainer_;
+};
+
+}  // namespace
+
+int run_worker(const WorkerOptions& options) {
+  ::signal(SIGPIPE, SIG_IGN);
+  set_up_logging(options.target, "worker");
+
+  int threads = options.threads > 0
+                    ? options.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // Declared before the loop: connections still queued in it are destroyed
+  // with it and reach back to the registry and the context.
+  ConnectionRegistry registry;
+
+  shim::Shim shim({.target = options.target,
+                   .handler_dir = shim::default_handler_dir(),
+                   .request_api = native_request_api(),
+                   .request_recycle = [fd = options.control_fd](const std::string& reason) {
+                     if (fd >= 0) send_message(fd, std::string(kRecyclePrefix) + reason);
+                   }});
+  ConnectionContext context{
+      options.limits, [&shim](ancm_request* request) { shim.handle_request(request); }, &registry};
+  asio::io_context io(threads);
+
+  std::vector<std::shared_ptr<Listener>> listeners;
+  for (int fd : options.listen_fds) {
+    listeners.push_back(std::make_shared<Listener>(io, fd, context, registry));
+    listeners.back()->start();
+  }
+  Drainer drainer(io, listeners, registry, options.drain_timeout);
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&drainer](error_code ec, int signal) {
+    if (!ec) drainer.begin(signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  });
+  std::unique_ptr<ControlReader> control;
+  if (options.control_fd >= 0) {
+    control = std::make_unique<ControlReader>(io, options.control_fd, drainer);
+    control->start();
+    send_message(options.control_fd, kReady);
+  }
+  spdlog::info("worker {} serving {} listener(s) on {} thread(s)", ::getpid(), listeners.size(),
+               threads);
+
+  std::vector<std::jthread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+  io.run();
+  pool.clear();  // joins
+
+  shim.stop();
+  spdlog::info("worker {} stopped", ::getpid());
+  return 0;
+}
+
+}  // namespace ancm::server

@@ -1,0 +1,44 @@
+// The module: one application for one web.config. It keeps the configuration
+// current, answers for app_offline.htm and configuration errors, loads the
+// handler library for the hostingModel, and hands it each request.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "ancm/handler_abi.h"
+
+namespace ancm::shim {
+
+struct ShimOptions {
+  std::filesystem::path target;       // web.config or the folder holding it
+  std::filesystem::path handler_dir;  // folder with libancm_inproc.so / libancm_outofproc.so
+  const ancm_request_api* request_api = nullptr;
+  // Called when the application needs a fresh worker process.
+  std::function<void(const std::string& reason)> request_recycle;
+};
+
+class Shim {
+ public:
+  explicit Shim(ShimOptions options);
+  ~Shim();
+  Shim(const Shim&) = delete;
+  Shim& operator=(const Shim&) = delete;
+
+  // Answers the request: from the application, or with an error page.
+  void handle_request(ancm_request* request);
+
+  // Graceful stop of the application (the host is shutting down).
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// ANCM_HANDLER_DIR when set, else <folder of the running binary>/../lib.
+std::filesystem::path default_handler_dir();
+
+}  // namespace ancm::shim

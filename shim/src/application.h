@@ -1,0 +1,25 @@
+// One application created by a handler library; released when dropped.
+#pragma once
+
+#include "ancm/handler_abi.h"
+
+namespace ancm::shim {
+
+class Application {
+ public:
+  Application(const ancm_handler_api& api, ancm_application* app) : api_(api), app_(app) {}
+  ~Application() { api_.release(app_); }
+  Application(const Application&) = delete;
+  Application& operator=(const Application&) = delete;
+
+  ancm_result handle_request(ancm_request* request, ancm_failure* failure) {
+    return api_.handle_request(app_, request, failure);
+  }
+  void stop(bool server_initiated) { api_.stop(app_, server_initiated ? 1 : 0); }
+
+ private:
+  const ancm_handler_api& api_;
+  ancm_application* app_;
+};
+
+}  // namespace ancm::shim

@@ -1,0 +1,49 @@
+#include "handler_library.h"
+
+#include <dlfcn.h>
+
+namespace ancm::shim {
+
+std::string handler_file_name(config::HostingModel model) {
+  return model == config::HostingModel::InProcess ? "libancm_inproc.so" : "libancm_outofproc.so";
+}
+
+HandlerLibrary::HandlerLibrary(Key, void* handle, const ancm_handler_api* api,
+                               std::filesystem::path path)
+    : handle_(handle), api_(api), path_(std::move(path)) {}
+
+// Applications created from a library are released before it goes (the shim
+// owns both and drops the applications first).
+HandlerLibrary::~HandlerLibrary() { ::dlclose(handle_); }
+
+std::variant<std::unique_ptr<HandlerLibrary>, HandlerLibrary::Failure> HandlerLibrary::load(
+    const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return Failure{true, "handler library " + path.string() + " was not found"};
+  }
+  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char* why = ::dlerror();
+    return Failure{false, "could not load handler library " + path.string() + ": " +
+                              (why ? why : "unknown error")};
+  }
+  auto entry = reinterpret_cast<ancm_handler_entry_fn>(::dlsym(handle, ANCM_HANDLER_ENTRY_SYMBOL));
+  const ancm_handler_api* api = entry ? entry() : nullptr;
+  std::string problem;
+  if (!entry) {
+    problem = std::string("does not export ") + ANCM_HANDLER_ENTRY_SYMBOL;
+  } else if (!api || api->abi_version != ANCM_HANDLER_ABI_VERSION || !api->create_application ||
+             !api->handle_request || !api->stop || !api->add_ref || !api->release) {
+    problem = "has an incompatible entry point (ABI version " +
+              std::to_string(api ? api->abi_version : 0) + ", expected " +
+              std::to_string(ANCM_HANDLER_ABI_VERSION) + ")";
+  }
+  if (!problem.empty()) {
+    ::dlclose(handle);
+    return Failure{false, "handler library " + path.string() + " " + problem};
+  }
+  return std::make_unique<HandlerLibrary>(Key{}, handle, api, path);
+}
+
+}  // namespace ancm::shim

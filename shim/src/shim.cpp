@@ -1,0 +1,317 @@
+#include "ancm/shim/shim.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <sstream>
+
+#include "ancm/config/load.h"
+#include "app_params.h"
+#include "application.h"
+#include "directory_watcher.h"
+#include "error_response.h"
+#include "handler_library.h"
+
+namespace ancm::shim {
+namespace {
+
+constexpr const char* kAppOffline = "app_offline.htm";
+
+std::optional<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+void log_from_handler(void*, ancm_log_level level, ancm_str message) {
+  std::string_view text(message.data ? message.data : "", message.len);
+  switch (level) {
+    case ANCM_LOG_TRACE:
+      return spdlog::trace("{}", text);
+    case ANCM_LOG_INFO:
+      return spdlog::info("{}", text);
+    case ANCM_LOG_WARNING:
+      return spdlog::warn("{}", text);
+    case ANCM_LOG_ERROR:
+      return spdlog::error("{}", text);
+  }
+}
+
+// A failure to show: the handler's, a library load failure, or a config error.
+struct Failure {
+  common::ErrorCode code;
+  std::string reason;
+  std::string detail;
+};
+
+Failure copy_failure(const ancm_failure& failure) {
+  auto text = [](ancm_str s) { return std::string(s.data ? s.data : "", s.len); };
+  return {{failure.status, failure.substatus}, text(failure.reason), text(failure.detail)};
+}
+
+}  // namespace
+
+struct Shim::Impl {
+  explicit Impl(ShimOptions shim_options);
+
+  void handle_request(ancm_request* request);
+  void stop();
+
+ private:
+  std::variant<std::shared_ptr<Application>, Failure> application_for();
+  std::variant<const HandlerLibrary*, Failure> library_for(config::HostingModel model);
+  void send_failure(ancm_request* request, const Failure& failure, const config::AppConfig* config);
+
+  void on_file_changed(const std::string& name);
+  void reload_config(const char* why);
+  void refresh_app_offline();
+  void retire_application(const char* why);
+
+  ShimOptions options_;
+  std::filesystem::path config_file_;
+  std::filesystem::path app_folder_;
+  ancm_host_services host_{};
+
+  // Loaded libraries stay until the shim goes; applications go first.
+  std::map<config::HostingModel, std::unique_ptr<HandlerLibrary>> libraries_;
+  std::mutex create_mutex_;  // one application start at a time
+
+  std::mutex mutex_;  // guards the state below
+  std::shared_ptr<const config::AppConfig> config_;
+  std::string config_error_;  // non-empty while web.config is invalid
+  std::optional<std::string> config_bytes_;
+  std::optional<std::string> offline_html_;
+  std::optional<Failure> library_failure_;  // until the configuration changes
+  std::shared_ptr<Application> app_;
+  bool runtime_started_ = false;  // an in-process runtime lives in this process
+  bool recycle_requested_ = false;
+
+  std::unique_ptr<DirectoryWatcher> watcher_;  // last: stops before the rest goes
+};
+
+Shim::Impl::Impl(ShimOptions shim_options) : options_(std::move(shim_options)) {
+  config_file_ = std::filesystem::absolute(config::web_config_path(options_.target));
+  app_folder_ = config_file_.parent_path();
+  host_.ctx = this;
+  host_.log = log_from_handler;
+  host_.request_recycle = [](void* ctx, ancm_str reason) {
+    auto* self = static_cast<Impl*>(ctx);
+    if (self->options_.request_recycle) {
+      self->options_.request_recycle(std::string(reason.data ? reason.data : "", reason.len));
+    }
+  };
+  reload_config("start");
+  refresh_app_offline();
+  watcher_ = std::make_unique<DirectoryWatcher>(
+      app_folder_, std::vector<std::string>{kAppOffline, config_file_.filename().string()},
+      [this](const std::string& name) { on_file_changed(name); });
+}
+
+// ------------------------------------------------------------------ requests
+
+void Shim::Impl::handle_request(ancm_request* request) {
+  const ancm_request_api& api = *options_.request_api;
+  std::shared_ptr<const config::AppConfig> config;
+  std::shared_ptr<Application> app;
+  {
+    std::lock_guard lock(mutex_);
+    if (offline_html_) return send_html(api, request, 503, *offline_html_);
+    if (!config_error_.empty()) {
+      Failure failure{{500, 19}, config_error_, ""};
+      return send_failure(request, failure, nullptr);
+    }
+    config = config_;
+    app = app_;
+  }
+  if (!app) {
+    auto created = application_for();
+    if (auto* failure = std::get_if<Failure>(&created)) {
+      return send_failure(request, *failure, config.get());
+    }
+    app = std::get<std::shared_ptr<Application>>(created);
+  }
+  ancm_failure failure{};
+  if (app->handle_request(request, &failure) == ANCM_FAILED) {
+    send_failure(request, copy_failure(failure), config.get());
+  }
+}
+
+std::variant<std::shared_ptr<Application>, Failure> Shim::Impl::application_for() {
+  std::lock_guard creating(create_mutex_);
+  std::shared_ptr<const config::AppConfig> config;
+  {
+    std::lock_guard lock(mutex_);
+    if (app_) return app_;
+    if (!config_) return Failure{{500, 19}, config_error_, ""};
+    if (runtime_started_) {
+      // A .NET runtime cannot be unloaded: a fresh one needs a fresh worker.
+      if (!recycle_requested_ && options_.request_recycle) {
+        recycle_requested_ = true;
+        options_.request_recycle("the in-process application restarts");
+      }
+      return Failure{{503, 0}, "the application is restarting in a new worker", ""};
+    }
+    config = config_;
+  }
+  auto library = library_for(config->hosting_model);
+  if (auto* failure = std::get_if<Failure>(&library)) return *failure;
+  const ancm_handler_api& api = std::get<const HandlerLibrary*>(library)->api();
+
+  AppParams params(*config, &host_, options_.request_api);
+  ancm_application* raw = nullptr;
+  ancm_failure failure{};
+  if (api.create_application(params.get(), &raw, &failure) != ANCM_OK || !raw) {
+    auto copied = copy_failure(failure);
+    spdlog::error("application {} failed to start ({}.{}): {}", config->app_path.string(),
+                  copied.code.status, copied.code.substatus, copied.reason);
+    return copied;
+  }
+  auto app = std::make_shared<Application>(api, raw);
+  spdlog::info("application {} started ({} handler)", config->app_path.string(), api.name);
+  std::lock_guard lock(mutex_);
+  if (config->hosting_model == config::HostingModel::InProcess) runtime_started_ = true;
+  app_ = app;
+  return app;
+}
+
+std::variant<const HandlerLibrary*, Failure> Shim::Impl::library_for(config::HostingModel model) {
+  {
+    std::lock_guard lock(mutex_);
+    if (library_failure_) return *library_failure_;
+  }
+  if (auto found = libraries_.find(model); found != libraries_.end()) return found->second.get();
+  auto path = options_.handler_dir / handler_file_name(model);
+  auto loaded = HandlerLibrary::load(path);
+  if (auto* problem = std::get_if<HandlerLibrary::Failure>(&loaded)) {
+    int substatus = 0;
+    if (problem->not_found) substatus = model == config::HostingModel::InProcess ? 33 : 36;
+    Failure failure{{500, substatus}, problem->message, ""};
+    spdlog::error("{}", problem->message);
+    std::lock_guard lock(mutex_);
+    library_failure_ = failure;
+    return failure;
+  }
+  auto& library = libraries_[model];
+  library = std::move(std::get<std::unique_ptr<HandlerLibrary>>(loaded));
+  spdlog::info("loaded handler library {}", library->path().string());
+  return library.get();
+}
+
+void Shim::Impl::send_failure(ancm_request* request, const Failure& failure,
+                              const config::AppConfig* config) {
+  static const std::vector<std::pair<std::string, std::string>> kNoVariables;
+  // A configuration error page names the error, as IIS's 500.19 does.
+  bool detailed = failure.code.substatus == 19 && failure.code.status == 500;
+  detailed = detailed ||
+             common::detailed_errors_enabled(config ? config->environment_variables : kNoVariables);
+  bool suppress = config && config->disable_startup_error_page && is_startup_error(failure.code);
+  common::ErrorPageInput page;
+  page.code = failure.code;
+  page.specific_error = failure.reason;
+  page.app_output = failure.detail;
+  page.detailed = detailed;
+  send_error_page(*options_.request_api, request, page, suppress);
+}
+
+// ------------------------------------------------------------------ changes
+
+void Shim::Impl::on_file_changed(const std::string& name) {
+  if (name == kAppOffline) return refresh_app_offline();
+  reload_config("web.config changed");
+}
+
+void Shim::Impl::reload_config(const char* why) {
+  auto bytes = read_file(config_file_);
+  {
+    std::lock_guard lock(mutex_);
+    if (config_ && bytes && bytes == config_bytes_) return;  // touched, not changed
+  }
+  auto loaded = config::load_config(config_file_);
+  bool had_config = false;
+  {
+    std::lock_guard lock(mutex_);
+    had_config = config_ || !config_error_.empty();
+    config_bytes_ = bytes;
+    library_failure_.reset();
+    if (loaded.ok()) {
+      config_ = std::make_shared<const config::AppConfig>(std::move(*loaded.config));
+      config_error_.clear();
+    } else {
+      config_.reset();
+      config_error_.clear();
+      for (const auto& error : loaded.errors) config_error_ += error.to_string() + "\n";
+    }
+  }
+  if (!loaded.ok()) {
+    spdlog::error("configuration error ({}): requests get 500.19 until it is fixed:\n{}", why,
+                  config_error_);
+  } else if (had_config) {
+    spdlog::info("{}: the application restarts with the new settings", why);
+  }
+  if (had_config) retire_application(why);
+}
+
+void Shim::Impl::refresh_app_offline() {
+  auto html = read_file(app_folder_ / kAppOffline);
+  bool went_offline = false;
+  {
+    std::lock_guard lock(mutex_);
+    went_offline = html && !offline_html_;
+    bool back_online = !html && offline_html_;
+    offline_html_ = html;
+    if (back_online) library_failure_.reset();
+    if (!went_offline && !back_online) return;
+  }
+  if (went_offline) {
+    spdlog::info("{} found: stopping the application and answering 503", kAppOffline);
+    retire_application("app_offline.htm");
+  } else {
+    spdlog::info("{} removed: the next request starts the application", kAppOffline);
+  }
+}
+
+void Shim::Impl::retire_application(const char* why) {
+  std::shared_ptr<Application> app;
+  {
+    std::lock_guard lock(mutex_);
+    app = std::move(app_);
+  }
+  if (!app) return;
+  spdlog::info("stopping the application ({})", why);
+  app->stop(false);
+  // Dropping the last reference waits for the handler to finish stopping.
+}
+
+void Shim::Impl::stop() {
+  watcher_.reset();
+  std::shared_ptr<Application> app;
+  {
+    std::lock_guard lock(mutex_);
+    app = std::move(app_);
+  }
+  if (app) app->stop(true);
+}
+
+// ------------------------------------------------------------------ public
+
+Shim::Shim(ShimOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Shim::~Shim() { impl_->stop(); }
+void Shim::handle_request(ancm_request* request) { impl_->handle_request(request); }
+void Shim::stop() { impl_->stop(); }
+
+std::filesystem::path default_handler_dir() {
+  if (const char* dir = std::getenv("ANCM_HANDLER_DIR"); dir && *dir) return dir;
+  char path[4096];
+  ssize_t length = ::readlink("/proc/self/exe", path, sizeof path - 1);
+  if (length <= 0) return "lib";
+  std::filesystem::path exe(std::string(path, static_cast<std::size_t>(length)));
+  return (exe.parent_path().parent_path() / "lib").lexically_normal();
+}
+
+}  // namespace ancm::shim

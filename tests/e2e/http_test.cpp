@@ -1,0 +1,295 @@
+// The worker's HTTP/1.1 front end, through a real ancm-host and the test
+// handler library: keep-alive, pipelining, bodies, limits and timeouts.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "host_process.h"
+#include "http_client.h"
+#include "temp_dir.h"
+#include "web_config.h"
+
+namespace ancm::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class HttpTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<HostProcess> start(std::vector<std::string> extra_args = {},
+                                     std::string listen = "http://127.0.0.1:0") {
+    write_file(app_ / "web.config", WebConfig{}.text());
+    HostOptions options;
+    options.target = app_.path();
+    options.extra_args = std::move(extra_args);
+    options.env["ANCM_HANDLER_DIR"] = handler_dir("test").string();
+    options.listen = std::move(listen);
+    auto host = std::make_unique<HostProcess>(options);
+    EXPECT_TRUE(host->started()) << host->output();
+    return host;
+  }
+
+  TempDir app_{"ancm-http"};
+};
+
+std::string random_bytes(std::size_t size) {
+  std::mt19937 generator(42);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::string data(size, '\0');
+  for (auto& c : data) c = static_cast<char>(byte(generator));
+  return data;
+}
+
+TEST_F(HttpTest, AnswersWithDateAndServerHeaders) {
+  auto host = start();
+  auto response = http_get(host->port(), "/");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "Hello from test-outofproc\n");
+  EXPECT_TRUE(response->has_header("date"));
+  EXPECT_EQ(response->header("server"), "ancm-host");
+  EXPECT_EQ(response->header("content-length"), std::to_string(response->body.size()));
+}
+
+TEST_F(HttpTest, KeepsTheConnectionAliveAcrossRequests) {
+  auto host = start();
+  HttpConnection connection(host->port());
+  for (int i = 0; i < 5; ++i) {
+    connection.send(get_request("/status?code=" + std::to_string(200 + i)));
+    auto response = connection.read_response();
+    ASSERT_TRUE(response) << "request " << i;
+    EXPECT_EQ(response->status, 200 + i);
+    EXPECT_TRUE(response->keep_alive);
+  }
+}
+
+TEST_F(HttpTest, AnswersPipelinedRequestsInOrder) {
+  auto host = start();
+  HttpConnection connection(host->port());
+  // A slow first request must not let the fast ones overtake it.
+  connection.send(get_request("/slow?ms=300") + get_request("/status?code=201") +
+                  get_request("/status?code=202"));
+  auto first = connection.read_response();
+  auto second = connection.read_response();
+  auto third = connection.read_response();
+  ASSERT_TRUE(first && second && third);
+  EXPECT_EQ(first->body, "slow done\n");
+  EXPECT_EQ(second->status, 201);
+  EXPECT_EQ(third->status, 202);
+}
+
+TEST_F(HttpTest, EchoesAChunkedUpload) {
+  auto host = start();
+  HttpConnection connection(host->port());
+  connection.send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n1\r\n \r\n6;ext=1\r\nchunks\r\n0\r\n\r\n");
+  auto response = connection.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "hello chunks");
+  // The connection stays usable after a chunked body.
+  connection.send(get_request("/status?code=204"));
+  auto next = connection.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 204);
+}
+
+TEST_F(HttpTest, EchoesTenMebibytesByteExact) {
+  auto host = start();
+  auto body = random_bytes(10 * 1024 * 1024);
+  HttpConnection connection(host->port());
+  auto sent = connection.send_in_background("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                                            std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto response = connection.read_response(30s);
+  EXPECT_TRUE(sent.get());
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body.size(), body.size());
+  EXPECT_TRUE(response->body == body);
+}
+
+TEST_F(HttpTest, SendsContinueBeforeReadingTheBody) {
+  auto host = start();
+  HttpConnection connection(host->port());
+  connection.send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+  auto interim = connection.read_raw(1s);
+  EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  connection.send("ping");
+  auto response = connection.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "ping");
+}
+
+TEST_F(HttpTest, HeadGetsHeadersWithoutABody) {
+  auto host = start();
+  HttpConnection connection(host->port());
+  connection.send("HEAD / HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto head = connection.read_response(10s, /*head_request=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->header("content-length"), "26");
+  EXPECT_TRUE(head->body.empty());
+  // Had a body been sent, it would be read as the next response.
+  connection.send(get_request("/status?code=203"));
+  auto next = connection.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 203);
+}
+
+TEST_F(HttpTest, HonoursConnectionClose) {
+  auto host = start();
+  HttpConnection connection(host->port());
+  connection.send(get_request("/", "Connection: close\r\n"));
+  auto response = connection.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->header("connection"), "close");
+  EXPECT_TRUE(connection.closed_by_peer());
+}
+
+TEST_F(HttpTest, ClosesAfterAnHttp10Response) {
+  auto host = start();
+  HttpConnection connection(host->port());
+  connection.send("GET / HTTP/1.0\r\n\r\n");
+  auto response = connection.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_TRUE(connection.closed_by_peer());
+}
+
+TEST_F(HttpTest, RejectsOversizedHeadersWith431) {
+  auto host = start({"--max-header-bytes", "4096"});
+  HttpConnection connection(host->port());
+  connection.send(get_request("/", "X-Big: " + std::string(8000, 'a') + "\r\n"));
+  auto response = connection.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 431);
+  EXPECT_TRUE(connection.closed_by_peer());
+}
+
+TEST_F(HttpTest, RejectsALongUriWith414) {
+  auto host = start({"--max-uri-bytes", "1024"});
+  for (std::size_t length : {2000u, 40000u}) {  // below and above the header limit
+    HttpConnection connection(host->port());
+    connection.send(get_request("/" + std::string(length, 'u')));
+    auto response = connection.read_response();
+    ASSERT_TRUE(response) << length;
+    EXPECT_EQ(response->status, 414) << length;
+  }
+}
+
+TEST_F(HttpTest, RejectsAMalformedRequestWith400AndCloses) {
+  auto host = start();
+  for (std::string bad : {"GARBAGE\r\n\r\n", "GET / HTTP/1.1\r\nNo colon here\r\n\r\n",
+                          "GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"}) {
+    HttpConnection connection(host->port());
+    connection.send(bad);
+    auto response = connection.read_response();
+    ASSERT_TRUE(response) << bad;
+    EXPECT_EQ(response->status, 400) << bad;
+    EXPECT_TRUE(connection.closed_by_peer()) << bad;
+  }
+  // The host is unharmed.
+  auto after = http_get(host->port(), "/");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 200);
+}
+
+TEST_F(HttpTest, RejectsATooLargeBodyWith413) {
+  auto host = start({"--max-body-bytes", "1000"});
+  HttpConnection connection(host->port());
+  connection.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n");
+  auto response = connection.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 413);
+}
+
+TEST_F(HttpTest, ClosesAnIdleKeepAliveConnection) {
+  auto host = start({"--keepalive-timeout", "1"});
+  HttpConnection connection(host->port());
+  connection.send(get_request("/"));
+  ASSERT_TRUE(connection.read_response());
+  EXPECT_TRUE(connection.closed_by_peer(5s));
+}
+
+TEST_F(HttpTest, ClosesWhenHeadersArriveTooSlowly) {
+  auto host = start({"--header-timeout", "1"});
+  HttpConnection connection(host->port());
+  connection.send("GET / HTTP/1.1\r\nHost: t\r\n");  // never finished
+  EXPECT_TRUE(connection.closed_by_peer(5s));
+}
+
+TEST_F(HttpTest, StreamsAResponseInPieces) {
+  auto host = start();
+  HttpConnection connection(host->port());
+  connection.send(get_request("/stream?chunks=3&ms=700"));
+  // The first piece arrives while the handler is still producing the rest.
+  auto early = connection.read_raw(400ms);
+  EXPECT_NE(early.find("Transfer-Encoding: chunked"), std::string::npos) << early;
+  EXPECT_NE(early.find("piece 3"), std::string::npos) << early;
+  EXPECT_EQ(early.find("piece 1"), std::string::npos) << early;
+  auto rest = connection.read_raw(2500ms);
+  EXPECT_NE(rest.find("piece 1"), std::string::npos) << rest;
+  EXPECT_NE(rest.find("0\r\n\r\n"), std::string::npos) << rest;
+}
+
+TEST_F(HttpTest, ReportsTheClientAddressAndHeadersToTheHandler) {
+  auto host = start();
+  auto response = http_get(host->port(), "/request?a=1&b=2", "X-One: 1\r\nX-One: 2\r\n");
+  ASSERT_TRUE(response);
+  const auto& body = response->body;
+  EXPECT_NE(body.find("method=GET\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("path=/request\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("query=a=1&b=2\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("remote=127.0.0.1:"), std::string::npos) << body;
+  EXPECT_NE(body.find("header:X-One=1\nheader:X-One=2\n"), std::string::npos) << body;
+}
+
+bool has_ipv6_loopback() {
+  int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 address{};
+  address.sin6_family = AF_INET6;
+  address.sin6_addr = in6addr_loopback;
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return ok;
+}
+
+TEST_F(HttpTest, ListensOnIpv6) {
+  if (!has_ipv6_loopback()) GTEST_SKIP() << "this machine has no IPv6 loopback (::1)";
+  auto host = start({}, "http://[::1]:0");
+  HttpConnection connection(host->port(), "::1");
+  ASSERT_TRUE(connection.connected());
+  connection.send(get_request("/"));
+  auto response = connection.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_NE(response->body.find("Hello"), std::string::npos);
+}
+
+TEST_F(HttpTest, ListensOnSeveralAddresses) {
+  write_file(app_ / "web.config", WebConfig{}.text());
+  HostOptions options;
+  options.target = app_.path();
+  options.env["ANCM_HANDLER_DIR"] = handler_dir("test").string();
+  options.extra_args = {"--listen", "http://127.0.0.2:0"};
+  HostProcess host(options);
+  ASSERT_TRUE(host.started());
+  ASSERT_TRUE(host.wait_for_output("127.0.0.2:", 5s));
+  auto output = host.output();
+  auto at = output.find("listening on http://127.0.0.2:");
+  auto second_port = static_cast<uint16_t>(std::stoi(output.substr(at + 30)));
+  HttpConnection connection(second_port, "127.0.0.2");
+  connection.send(get_request("/"));
+  auto response = connection.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+}
+
+}  // namespace
+}  // namespace ancm::test

@@ -1,0 +1,154 @@
+// The master/worker process model: graceful stop, worker replacement, and
+// refusing to start on bad input.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <future>
+
+#include "host_process.h"
+#include "http_client.h"
+#include "temp_dir.h"
+#include "web_config.h"
+
+namespace ancm::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+HostOptions test_host(const TempDir& app) {
+  write_file(app / "web.config", WebConfig{}.text());
+  HostOptions options;
+  options.target = app.path();
+  options.env["ANCM_HANDLER_DIR"] = handler_dir("test").string();
+  return options;
+}
+
+pid_t worker_pid(uint16_t port) {
+  auto response = http_get(port, "/pid");
+  return response && response->status == 200 ? std::stoi(response->body) : -1;
+}
+
+TEST(ProcessTest, SigtermFinishesAnInFlightRequestThenExitsZero) {
+  TempDir app("ancm-process");
+  HostProcess host(test_host(app));
+  ASSERT_TRUE(host.started()) << host.output();
+  pid_t worker = worker_pid(host.port());
+  ASSERT_GT(worker, 0);
+
+  auto slow =
+      std::async(std::launch::async, [&] { return http_get(host.port(), "/slow?ms=1500"); });
+  std::this_thread::sleep_for(400ms);  // the request is in the handler now
+  host.signal(SIGTERM);
+
+  auto response = slow.get();
+  ASSERT_TRUE(response) << host.output();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "slow done\n");
+  auto status = host.wait_exit(10s);
+  ASSERT_TRUE(status) << host.output();
+  EXPECT_TRUE(WIFEXITED(*status)) << host.output();
+  EXPECT_EQ(WEXITSTATUS(*status), 0) << host.output();
+  EXPECT_FALSE(process_exists(worker));
+  // Nothing listens any more.
+  HttpConnection late(host.port());
+  EXPECT_FALSE(late.connected());
+}
+
+TEST(ProcessTest, SigtermCutsRequestsLongerThanTheDrainTimeout) {
+  TempDir app("ancm-process");
+  auto options = test_host(app);
+  options.extra_args = {"--drain-timeout", "1"};
+  HostProcess host(options);
+  ASSERT_TRUE(host.started()) << host.output();
+  auto slow = std::async(std::launch::async,
+                         [&] { return http_get(host.port(), "/slow?ms=20000", "", 30s); });
+  std::this_thread::sleep_for(300ms);
+  auto signalled = std::chrono::steady_clock::now();
+  host.signal(SIGTERM);
+  auto status = host.wait_exit(15s);
+  ASSERT_TRUE(status) << host.output();
+  EXPECT_EQ(WEXITSTATUS(*status), 0) << host.output();
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 12s);
+  EXPECT_FALSE(slow.get());  // cut, not answered
+}
+
+TEST(ProcessTest, AKilledWorkerIsReplaced) {
+  TempDir app("ancm-process");
+  HostProcess host(test_host(app));
+  ASSERT_TRUE(host.started()) << host.output();
+  pid_t first = worker_pid(host.port());
+  ASSERT_GT(first, 0);
+  ::kill(first, SIGKILL);
+  pid_t second = -1;
+  EXPECT_TRUE(eventually([&] {
+    second = worker_pid(host.port());
+    return second > 0 && second != first;
+  }));
+  EXPECT_NE(second, first);
+  EXPECT_TRUE(host.wait_for_output("was killed by signal 9", 2s)) << host.output();
+  EXPECT_TRUE(host.wait_for_output("starting a new worker", 2s)) << host.output();
+}
+
+TEST(ProcessTest, AWorkerThatCrashesOnARequestIsReplaced) {
+  TempDir app("ancm-process");
+  HostProcess host(test_host(app));
+  ASSERT_TRUE(host.started()) << host.output();
+  pid_t first = worker_pid(host.port());
+  EXPECT_FALSE(http_get(host.port(), "/crash"));  // the connection dies with the worker
+  EXPECT_TRUE(eventually([&] {
+    pid_t now = worker_pid(host.port());
+    return now > 0 && now != first;
+  }));
+}
+
+TEST(ProcessTest, KillingTheMasterTakesTheWorkerWithIt) {
+  TempDir app("ancm-process");
+  HostProcess host(test_host(app));
+  ASSERT_TRUE(host.started()) << host.output();
+  pid_t worker = worker_pid(host.port());
+  ASSERT_GT(worker, 0);
+  host.signal(SIGKILL);
+  ASSERT_TRUE(host.wait_exit(5s));
+  EXPECT_TRUE(eventually([&] { return !process_exists(worker); }, 10s));
+}
+
+TEST(ProcessTest, RefusesToStartWithAnInvalidWebConfig) {
+  TempDir app("ancm-process");
+  write_file(app / "web.config", "<configuration><system.webServer><aspNetCore hostingModel=\"x\"");
+  HostOptions options;
+  options.target = app.path();
+  HostProcess host(options);
+  auto status = host.wait_exit(10s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(WEXITSTATUS(*status), 1);
+  EXPECT_NE(host.output().find((app / "web.config").string()), std::string::npos) << host.output();
+}
+
+TEST(ProcessTest, RefusesABadListenUrl) {
+  TempDir app("ancm-process");
+  auto options = test_host(app);
+  options.listen = "ftp://127.0.0.1:21";
+  HostProcess host(options);
+  auto status = host.wait_exit(10s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(WEXITSTATUS(*status), 1);
+  EXPECT_NE(host.output().find("ftp://127.0.0.1:21"), std::string::npos) << host.output();
+}
+
+TEST(ProcessTest, SayWhichAddressIsTaken) {
+  TempDir app("ancm-process");
+  HostProcess first(test_host(app));
+  ASSERT_TRUE(first.started());
+  auto options = test_host(app);
+  options.listen = "http://127.0.0.1:" + std::to_string(first.port());
+  HostProcess second(options);
+  auto status = second.wait_exit(10s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(WEXITSTATUS(*status), 1);
+  EXPECT_NE(second.output().find("cannot bind " + options.listen), std::string::npos)
+      << second.output();
+}
+
+}  // namespace
+}  // namespace ancm::test

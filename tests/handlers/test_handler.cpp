@@ -1,0 +1,339 @@
+// A handler library for the server and shim tests. It implements the same C
+// ABI as libancm_inproc.so / libancm_outofproc.so and answers a few
+// endpoints that exercise the native request object:
+//   /                     "Hello from <name>"
+//   /echo                 streams the request body back
+//   /slow?ms=N            answers after N ms (from another thread)
+//   /stream?chunks=N&ms=M writes N pieces M ms apart
+//   /status?code=N        answers with that status
+//   /request              describes the request (method, target, headers, peer)
+//   /env?name=X           a web.config environment variable's value
+//   /setting?name=X       a resolved setting's value
+//   /pid                  the worker's pid
+//   /fail?status=S&sub=N  reports a failure for the shim to render
+//   /crash                aborts the worker
+// TEST_HANDLER_FAIL_CREATE="S.N" in the web.config environment makes
+// create_application fail with that code.
+#include <unistd.h>
+
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ancm/handler_abi.h"
+
+#ifndef TEST_HANDLER_NAME
+#define TEST_HANDLER_NAME "test-handler"
+#endif
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+ancm_str str(std::string_view s) { return {s.data(), s.size()}; }
+std::string text(ancm_str s) { return std::string(s.data ? s.data : "", s.len); }
+
+std::string query_value(std::string_view query, std::string_view key) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == key)
+      return eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return "";
+}
+
+int to_int(const std::string& s, int fallback) {
+  int value = fallback;
+  std::from_chars(s.data(), s.data() + s.size(), value);
+  return value;
+}
+
+// Runs jobs at a given time on one thread.
+class Scheduler {
+ public:
+  Scheduler() : thread_([this](std::stop_token stop) { run(stop); }) {}
+  ~Scheduler() {
+    thread_.request_stop();
+    wake_.notify_all();
+  }
+  void at(Clock::time_point when, std::function<void()> job) {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push({when, sequence_++, std::move(job)});
+    }
+    wake_.notify_all();
+  }
+
+ private:
+  struct Job {
+    Clock::time_point when;
+    unsigned long sequence;
+    std::function<void()> fn;
+    bool operator>(const Job& other) const {
+      return when != other.when ? when > other.when : sequence > other.sequence;
+    }
+  };
+  void run(std::stop_token stop) {
+    std::unique_lock lock(mutex_);
+    while (!stop.stop_requested()) {
+      if (jobs_.empty()) {
+        wake_.wait(lock, stop, [this] { return !jobs_.empty(); });
+        continue;
+      }
+      if (Clock::now() < jobs_.top().when) {
+        wake_.wait_until(lock, stop, jobs_.top().when, [] { return false; });
+        continue;
+      }
+      auto job = jobs_.top().fn;
+      jobs_.pop();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::priority_queue<Job, std::vector<Job>, std::greater<>> jobs_;
+  unsigned long sequence_ = 0;
+  std::jthread thread_;  // last: joins before the rest goes
+};
+
+struct TestApp : std::enable_shared_from_this<TestApp> {
+  const ancm_request_api* api = nullptr;
+  const ancm_host_services* host = nullptr;
+  std::map<std::string, std::string> environment;
+  std::map<std::string, std::string> settings;
+  std::atomic<int> in_flight{0};
+  Scheduler scheduler;
+
+  void log(ancm_log_level level, const std::string& message) const {
+    if (host && host->log) host->log(host->ctx, level, str(message));
+  }
+};
+
+}  // namespace
+
+// The opaque handle given to the shim: owns one reference to the app.
+struct ancm_application {
+  explicit ancm_application(std::shared_ptr<TestApp> owned) : app(std::move(owned)) {}
+  std::shared_ptr<TestApp> app;
+  std::atomic<int> references{1};
+};
+
+namespace {
+
+// Sends a whole small response.
+void respond(const ancm_request_api& api, ancm_request* request, int status, std::string body,
+             const char* type = "text/plain; charset=utf-8") {
+  api.set_status(request, status, {nullptr, 0});
+  api.add_header(request, str("Content-Type"), str(type));
+  api.write_body(request, body.data(), body.size(), nullptr, nullptr);
+  api.complete(request);
+}
+
+// Streams the request body back in pieces: read, write, wait, read again.
+struct Echo {
+  std::shared_ptr<TestApp> app;
+  ancm_request* request;
+  std::vector<char> buffer = std::vector<char>(64 * 1024);
+
+  static void start(std::shared_ptr<TestApp> app, ancm_request* request) {
+    auto echo = std::make_unique<Echo>(Echo{std::move(app), request});
+    echo->app->api->set_status(request, 200, {nullptr, 0});
+    echo->app->api->add_header(request, str("Content-Type"), str("application/octet-stream"));
+    echo.release()->read();
+  }
+  void read() { app->api->read_body(request, buffer.data(), buffer.size(), &Echo::on_read, this); }
+  static void on_read(void* ctx, int status, size_t bytes) {
+    std::unique_ptr<Echo> self(static_cast<Echo*>(ctx));
+    if (status < 0 || bytes == 0) {
+      self->app->api->complete(self->request);
+      self->app->in_flight--;
+      return;
+    }
+    auto* raw = self.release();
+    raw->app->api->write_body(raw->request, raw->buffer.data(), bytes, &Echo::on_written, raw);
+  }
+  static void on_written(void* ctx, int status, size_t) {
+    std::unique_ptr<Echo> self(static_cast<Echo*>(ctx));
+    if (status < 0) {
+      self->app->api->complete(self->request);
+      self->app->in_flight--;
+      return;
+    }
+    self.release()->read();
+  }
+};
+
+std::string describe_request(const ancm_request_api& api, ancm_request* request) {
+  std::string out;
+  out += "method=" + text(api.method(request)) + "\n";
+  out += "target=" + text(api.target(request)) + "\n";
+  out += "path=" + text(api.path(request)) + "\n";
+  out += "query=" + text(api.query(request)) + "\n";
+  out += "version=" + std::to_string(api.http_version(request)) + "\n";
+  out += "remote=" + text(api.remote_address(request)) + ":" +
+         std::to_string(api.remote_port(request)) + "\n";
+  out += "has_body=" + std::to_string(api.has_body(request)) + "\n";
+  const ancm_kv* headers = api.headers(request);
+  for (size_t i = 0; i < api.header_count(request); ++i) {
+    out += "header:" + text(headers[i].name) + "=" + text(headers[i].value) + "\n";
+  }
+  return out;
+}
+
+// Scheduler jobs hold a plain pointer: release() waits for in_flight to reach
+// zero before the app (and the scheduler thread) go, and a job must never
+// drop the last reference on the scheduler's own thread.
+void stream_piece(TestApp* app, ancm_request* request, int left, int ms) {
+  if (left == 0) {
+    app->api->complete(request);
+    app->in_flight--;
+    return;
+  }
+  std::string piece = "piece " + std::to_string(left) + "\n";
+  app->api->write_body(request, piece.data(), piece.size(), nullptr, nullptr);
+  app->api->flush(request, nullptr, nullptr);
+  app->scheduler.at(Clock::now() + std::chrono::milliseconds(ms),
+                    [app, request, left, ms] { stream_piece(app, request, left - 1, ms); });
+}
+
+ancm_result create_application(const ancm_app_params* params, ancm_application** out,
+                               ancm_failure* failure) {
+  auto app = std::make_shared<TestApp>();
+  app->api = params->request_api;
+  app->host = params->host;
+  for (size_t i = 0; i < params->environment_count; ++i) {
+    app->environment[text(params->environment[i].name)] = text(params->environment[i].value);
+  }
+  for (size_t i = 0; i < params->settings_count; ++i) {
+    app->settings[text(params->settings[i].name)] = text(params->settings[i].value);
+  }
+  if (auto fail = app->environment.find("TEST_HANDLER_FAIL_CREATE");
+      fail != app->environment.end()) {
+    thread_local std::string reason, detail;
+    auto dot = fail->second.find('.');
+    failure->status = to_int(fail->second.substr(0, dot), 500);
+    failure->substatus = dot == std::string::npos ? 0 : to_int(fail->second.substr(dot + 1), 0);
+    reason = "the test handler was told to fail (" + fail->second + ")";
+    detail = "captured output of the test application <stdout>";
+    failure->reason = str(reason);
+    failure->detail = str(detail);
+    return ANCM_FAILED;
+  }
+  app->log(ANCM_LOG_INFO,
+           std::string(TEST_HANDLER_NAME) + " application created for " + text(params->app_path));
+  *out = std::make_unique<ancm_application>(std::move(app)).release();
+  return ANCM_OK;
+}
+
+ancm_result handle_request(ancm_application* handle, ancm_request* request, ancm_failure* failure) {
+  auto app = handle->app;
+  const ancm_request_api& api = *app->api;
+  std::string path = text(api.path(request));
+  std::string query = text(api.query(request));
+  app->in_flight++;
+  if (path == "/echo") {
+    Echo::start(app, request);
+    return ANCM_OK;
+  }
+  if (path == "/slow") {
+    int ms = to_int(query_value(query, "ms"), 1000);
+    app->scheduler.at(Clock::now() + std::chrono::milliseconds(ms), [a = app.get(), request] {
+      respond(*a->api, request, 200, "slow done\n");
+      a->in_flight--;
+    });
+    return ANCM_OK;
+  }
+  if (path == "/stream") {
+    int chunks = to_int(query_value(query, "chunks"), 3);
+    int ms = to_int(query_value(query, "ms"), 200);
+    api.set_status(request, 200, {nullptr, 0});
+    api.add_header(request, str("Content-Type"), str("text/plain"));
+    stream_piece(app.get(), request, chunks, ms);
+    return ANCM_OK;
+  }
+  if (path == "/fail") {
+    thread_local std::string reason;
+    reason = "the test handler failed this request on purpose";
+    failure->status = to_int(query_value(query, "status"), 502);
+    failure->substatus = to_int(query_value(query, "sub"), 5);
+    failure->reason = str(reason);
+    failure->detail = str("output <of> the app");
+    app->in_flight--;
+    return ANCM_FAILED;
+  }
+  if (path == "/crash") std::abort();
+
+  std::string body;
+  int status = 200;
+  if (path == "/") {
+    body = std::string("Hello from ") + TEST_HANDLER_NAME + "\n";
+  } else if (path == "/status") {
+    status = to_int(query_value(query, "code"), 200);
+    body = "status " + std::to_string(status) + "\n";
+  } else if (path == "/request") {
+    body = describe_request(api, request);
+  } else if (path == "/env") {
+    auto found = app->environment.find(query_value(query, "name"));
+    body = found == app->environment.end() ? "(unset)" : found->second;
+  } else if (path == "/setting") {
+    auto found = app->settings.find(query_value(query, "name"));
+    body = found == app->settings.end() ? "(unset)" : found->second;
+  } else if (path == "/pid") {
+    body = std::to_string(::getpid());
+  } else {
+    status = 404;
+    body = "not found: " + path + "\n";
+  }
+  respond(api, request, status, body);
+  app->in_flight--;
+  return ANCM_OK;
+}
+
+void stop(ancm_application* handle, int server_initiated) {
+  handle->app->log(ANCM_LOG_INFO, std::string(TEST_HANDLER_NAME) + " stopping (" +
+                                      (server_initiated ? "host" : "application") + ")");
+}
+
+void add_ref(ancm_application* handle) { handle->references++; }
+
+void release(ancm_application* handle) {
+  if (--handle->references > 0) return;
+  std::unique_ptr<ancm_application> owned(handle);
+  // Let requests on the scheduler finish before it goes (bounded).
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (owned->app->in_flight > 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+constexpr ancm_handler_api kApi = {
+    ANCM_HANDLER_ABI_VERSION,
+    TEST_HANDLER_NAME,
+    create_application,
+    handle_request,
+    stop,
+    add_ref,
+    release,
+};
+
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) const ancm_handler_api* ancm_handler_entry() {
+  return &kApi;
+}

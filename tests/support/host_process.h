@@ -1,0 +1,81 @@
+// A real `ancm-host run` process for end-to-end tests, in its own process
+// group so nothing outlives the test.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ancm::test {
+
+// Paths the build passes in.
+std::filesystem::path ancm_host_binary();
+// build/tests/handlers/<name>: "test", "broken", "no-entry", "empty".
+std::filesystem::path handler_dir(const std::string& name);
+
+struct HostOptions {
+  std::filesystem::path target;            // web.config or app folder
+  std::vector<std::string> extra_args;     // after `run <target> --listen ...`
+  std::map<std::string, std::string> env;  // set for the host
+  std::string listen = "http://127.0.0.1:0";
+  std::string command = "run";
+};
+
+class HostProcess {
+ public:
+  explicit HostProcess(HostOptions options);
+  ~HostProcess();  // kills the whole process group
+  HostProcess(const HostProcess&) = delete;
+  HostProcess& operator=(const HostProcess&) = delete;
+
+  // True once the master printed its listening line.
+  bool started() const { return port_ != 0; }
+  uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+
+  void signal(int signal_number) const;
+  // The exit status as waitpid reports it; nullopt if still running.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+  // stdout + stderr so far.
+  std::string output() const;
+  bool wait_for_output(const std::string& needle, std::chrono::milliseconds timeout) const;
+
+  // Direct children of the master (the workers).
+  std::vector<pid_t> children() const;
+
+ private:
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  std::optional<int> exit_status_;
+  std::filesystem::path out_path_, err_path_;
+};
+
+// Processes whose parent is `parent` (from /proc).
+std::vector<pid_t> children_of(pid_t parent);
+bool process_exists(pid_t pid);
+
+// Polls `condition` every 20 ms until it holds or the time is up.
+template <class F>
+bool eventually(F condition, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+}  // namespace ancm::test
+
+#include <thread>
+
+namespace ancm::test {
+template <class F>
+bool eventually(F condition, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return condition();
+}
+}  // namespace ancm::test
