@@ -152,3 +152,47 @@ TEST(ProcessTest, SayWhichAddressIsTaken) {
 
 }  // namespace
 }  // namespace ancm::test
+
+namespace ancm::test {
+namespace {
+
+TEST(DebugLog, HandlerSettingsSendTheLogToTheDebugFile) {
+  TempDir app("ancm-log");
+  WebConfig config;
+  config.handler_settings = {{"debugLevel", "FILE,TRACE"},
+                             {"debugFile", ".\\logs\\aspnetcore-debug.log"}};
+  write_file(app / "web.config", config.text());
+  HostOptions options;
+  options.target = app.path();
+  options.env["ANCM_HANDLER_DIR"] = handler_dir("test").string();
+  HostProcess host(options);
+  ASSERT_TRUE(host.started()) << host.output();
+  ASSERT_TRUE(http_get(host.port(), "/"));
+  auto log_file = app / "logs" / "aspnetcore-debug.log";
+  EXPECT_TRUE(eventually([&] {
+    return read_file(log_file).find("loaded handler library") != std::string::npos;
+  })) << read_file(log_file);
+  // Only FILE was asked for: nothing on the console but the listening line.
+  EXPECT_EQ(host.output().find("loaded handler library"), std::string::npos) << host.output();
+}
+
+TEST(DebugLog, EnvironmentVariablesWinOverWebConfig) {
+  TempDir app("ancm-log");
+  WebConfig config;
+  config.handler_settings = {{"debugLevel", "CONSOLE,ERROR"}};
+  write_file(app / "web.config", config.text());
+  HostOptions options;
+  options.target = app.path();
+  options.env["ANCM_HANDLER_DIR"] = handler_dir("test").string();
+  options.env["ASPNETCORE_MODULE_DEBUG"] = "FILE,INFO";
+  options.env["ASPNETCORE_MODULE_DEBUG_FILE"] = (app / "env-debug.log").string();
+  HostProcess host(options);
+  ASSERT_TRUE(host.started()) << host.output();
+  ASSERT_TRUE(http_get(host.port(), "/"));
+  EXPECT_TRUE(eventually([&] {
+    return read_file(app / "env-debug.log").find("application /") != std::string::npos;
+  })) << read_file(app / "env-debug.log");
+}
+
+}  // namespace
+}  // namespace ancm::test
