@@ -95,18 +95,22 @@ void Connection::read_next_request() {
 void Connection::watch_connection() {
   if (watching_ || dead_ || buffer_.size() > 0) return;
   watching_ = true;
-  socket_.async_read_some(buffer_.prepare(kReadChunk),
-                          [self = shared_from_this()](error_code ec, std::size_t n) {
-                            self->watching_ = false;
-                            self->buffer_.commit(n);
-                            if (ec) {
-                              if (self->in_request_) self->notify_disconnect();
-                              return self->close();
-                            }
-                            if (self->dead_) return self->discard_until_eof();
-                            if (!self->in_request_) self->read_next_request();
-                            // During a request, bytes of a pipelined request wait in the buffer.
-                          });
+  socket_.async_read_some(
+      buffer_.prepare(kReadChunk),
+      [self = shared_from_this()](error_code ec, std::size_t n) { self->on_watch_read(ec, n); });
+}
+
+void Connection::on_watch_read(error_code ec, std::size_t n) {
+  watching_ = false;
+  buffer_.commit(n);
+  if (upgrading_) return send_upgrade_head();
+  if (ec) {
+    if (in_request_) notify_disconnect();
+    return close();
+  }
+  if (dead_) return discard_until_eof();
+  if (!in_request_) read_next_request();
+  // During a request, bytes of a pipelined request wait in the buffer.
 }
 
 void Connection::read_header() {
@@ -200,11 +204,8 @@ void Connection::send_continue_then_read() {
   asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
                     [self = shared_from_this()](error_code ec, std::size_t) {
                       self->disarm_timer();
-                      if (!ec) return self->read_body_some();
-                      self->reading_body_ = false;
-                      self->notify_disconnect();
-                      self->close();
-                      self->pending_read_.fn(self->pending_read_.ctx, -ECONNRESET, 0);
+                      if (!ec && self->in_request_) return self->read_body_some();
+                      self->end_body_read(ec ? -ECONNRESET : -ECANCELED);
                     });
 }
 
@@ -213,25 +214,38 @@ void Connection::read_body_some() {
   auto& body = parser_->get().body();
   body.data = read_buf_;
   body.size = read_cap_;
-  http::async_read_some(socket_, buffer_, *parser_,
-                        [self = shared_from_this()](error_code ec, std::size_t) {
-                          self->disarm_timer();
-                          std::size_t got = self->read_cap_ - self->parser_->get().body().size;
-                          if (ec == http::error::need_buffer) ec = {};
-                          if (ec) {
-                            self->reading_body_ = false;
-                            int status = ec == http::error::body_limit ? -EMSGSIZE : -ECONNRESET;
-                            spdlog::debug("request body read from {}:{} failed: {}",
-                                          self->remote_address_, self->remote_port_, ec.message());
-                            self->notify_disconnect();
-                            self->close();
-                            return self->pending_read_.fn(self->pending_read_.ctx, status, 0);
-                          }
-                          if (got == 0 && !self->parser_->is_done()) return self->read_body_some();
-                          self->reading_body_ = false;
-                          if (self->parser_->is_done()) self->watch_connection();
-                          self->pending_read_.fn(self->pending_read_.ctx, 0, got);
-                        });
+  http::async_read_some(
+      socket_, buffer_, *parser_,
+      [self = shared_from_this()](error_code ec, std::size_t) { self->on_body_read(ec); });
+}
+
+void Connection::on_body_read(error_code ec) {
+  disarm_timer();
+  std::size_t got = read_cap_ - parser_->get().body().size;
+  if (ec == http::error::need_buffer) ec = {};
+  // The handler completed the request while this read was pending.
+  if (!in_request_) return end_body_read(-ECANCELED);
+  if (ec) {
+    spdlog::debug("request body read from {}:{} failed: {}", remote_address_, remote_port_,
+                  ec.message());
+    return end_body_read(ec == http::error::body_limit ? -EMSGSIZE : -ECONNRESET);
+  }
+  if (got == 0 && !parser_->is_done()) return read_body_some();
+  reading_body_ = false;
+  if (parser_->is_done()) watch_connection();
+  pending_read_.fn(pending_read_.ctx, 0, got);
+}
+
+// A body read that cannot go on: tell the handler, and the connection is done.
+void Connection::end_body_read(int status) {
+  reading_body_ = false;
+  if (in_request_) {
+    notify_disconnect();
+    close();
+  } else {
+    graceful_close();
+  }
+  pending_read_.fn(pending_read_.ctx, status, 0);
 }
 
 // ------------------------------------------------------------ response
@@ -307,6 +321,89 @@ void Connection::on_disconnect(ancm_event_callback cb, void* ctx) {
     self->disconnect_cb_ = cb;
     self->disconnect_ctx_ = ctx;
   });
+}
+
+void Connection::abort() {
+  on_strand([self = shared_from_this()] {
+    if (!self->in_request_ || self->completed_) return;
+    self->completed_ = true;
+    spdlog::debug("response to {}:{} aborted by the handler", self->remote_address_,
+                  self->remote_port_);
+    self->close();
+    if (!self->write_in_flight_) self->finish_request();
+  });
+}
+
+void Connection::upgrade(UpgradeCallback cb, void* ctx) {
+  on_strand([self = shared_from_this(), cb, ctx] {
+    if (!self->in_request_ || self->completed_ || self->head_sent_ || self->dead_ ||
+        self->head_.status != 101 || self->upgrading_ || self->reading_body_) {
+      return cb(ctx, nullptr);
+    }
+    self->upgrading_ = true;
+    self->upgrade_cb_ = cb;
+    self->upgrade_ctx_ = ctx;
+    if (!self->watching_) return self->send_upgrade_head();
+    // The pending read ends cancelled and continues the upgrade.
+    error_code ignored;
+    self->socket_.cancel(ignored);
+  });
+}
+
+void Connection::send_upgrade_head() {
+  out_.clear();
+  serialize_head(head_, Framing::None, 0, true, out_);
+  head_sent_ = true;
+  write_in_flight_ = true;
+  arm_timer(context_.limits.io_timeout);
+  asio::async_write(
+      socket_, asio::buffer(out_),
+      [self = shared_from_this()](error_code ec, std::size_t) { self->on_upgrade_head_sent(ec); });
+}
+
+void Connection::on_upgrade_head_sent(error_code ec) {
+  write_in_flight_ = false;
+  disarm_timer();
+  upgrading_ = false;
+  auto cb = std::exchange(upgrade_cb_, nullptr);
+  if (ec || dead_) {
+    close();
+    return cb(upgrade_ctx_, nullptr);
+  }
+  upgraded_ = true;
+  cb(upgrade_ctx_, std::make_unique<ancm_stream>(ancm_stream{shared_from_this()}).release());
+}
+
+void Connection::stream_read(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) {
+  on_strand([self = shared_from_this(), buf, cap, cb, ctx] {
+    if (self->dead_) return cb(ctx, -ECONNRESET, 0);
+    if (self->buffer_.size() > 0) {
+      // Bytes the client sent right after the request come first.
+      std::size_t n = asio::buffer_copy(asio::buffer(buf, cap), self->buffer_.data());
+      self->buffer_.consume(n);
+      return cb(ctx, 0, n);
+    }
+    self->socket_.async_read_some(asio::buffer(buf, cap),
+                                  [self, cb, ctx](error_code ec, std::size_t n) {
+                                    if (ec == asio::error::eof) return cb(ctx, 0, 0);
+                                    cb(ctx, ec ? -ECONNRESET : 0, ec ? 0 : n);
+                                  });
+  });
+}
+
+void Connection::stream_write(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) {
+  auto copy = std::make_shared<std::string>(static_cast<const char*>(data), len);
+  on_strand([self = shared_from_this(), copy, cb, ctx] {
+    if (self->dead_) return cb(ctx, -ECONNRESET, 0);
+    asio::async_write(self->socket_, asio::buffer(*copy),
+                      [copy, cb, ctx](error_code ec, std::size_t n) {
+                        cb(ctx, ec ? -ECONNRESET : 0, ec ? 0 : n);
+                      });
+  });
+}
+
+void Connection::stream_close() {
+  on_strand([self = shared_from_this()] { self->close(); });
 }
 
 // Writes started in one strand turn are coalesced into one socket write.
@@ -403,6 +500,13 @@ void Connection::finish_request() {
   disconnect_cb_ = nullptr;
   auto self = std::move(self_while_in_request_);  // lives to the end of this call
   bool body_consumed = !has_body_ || parser_->is_done();
+  if (upgraded_) return;  // the stream owns the connection now
+  if (reading_body_) {
+    // The pending body read ends cancelled and closes the connection.
+    error_code ignored;
+    socket_.cancel(ignored);
+    return;
+  }
   if (dead_) return close();
   if (!keep_alive_ || draining_) return graceful_close();
   if (!body_consumed) return discard_body();

@@ -23,9 +23,12 @@ namespace ancm::server {
 class Connection;
 }
 
-// The server's side of the opaque request handle in the handler ABI.
+// The server's side of the opaque handles in the handler ABI.
 struct ancm_request {
   ancm::server::Connection* connection = nullptr;
+};
+struct ancm_stream {
+  std::shared_ptr<ancm::server::Connection> connection;  // kept until stream_close
 };
 
 namespace ancm::server {
@@ -70,7 +73,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx);
   void flush(ancm_io_callback cb, void* ctx);
   void complete();
+  void abort();
   void on_disconnect(ancm_event_callback cb, void* ctx);
+
+  // Upgrade to a raw stream (WebSockets), after a 101 status.
+  using UpgradeCallback = void (*)(void* ctx, ancm_stream* stream);
+  void upgrade(UpgradeCallback cb, void* ctx);
+  void stream_read(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx);
+  void stream_write(const void* data, std::size_t len, ancm_io_callback cb, void* ctx);
+  void stream_close();
 
  private:
   struct Callback {
@@ -87,7 +98,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_header(boost::beast::error_code ec);
   void dispatch_request();
   void watch_connection();
+  void on_watch_read(boost::beast::error_code ec, std::size_t n);
   void read_body_some();
+  void on_body_read(boost::beast::error_code ec);
+  void end_body_read(int status);
   void send_continue_then_read();
 
   // writing responses
@@ -97,6 +111,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void prepare_head();
   void finish_request();
   void discard_body();
+  void send_upgrade_head();
+  void on_upgrade_head_sent(boost::beast::error_code ec);
   void reject(int status);
 
   // state
@@ -133,8 +149,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool continue_sent_ = false;
   bool reading_body_ = false;
   bool watching_ = false;
-  bool dead_ = false;      // the socket failed or was closed
-  bool draining_ = false;  // the worker is stopping
+  bool dead_ = false;       // the socket failed or was closed
+  bool draining_ = false;   // the worker is stopping
+  bool upgrading_ = false;  // waiting for the 101 head to go out
+  bool upgraded_ = false;   // the connection is a raw stream now
+  UpgradeCallback upgrade_cb_ = nullptr;
+  void* upgrade_ctx_ = nullptr;
   int version_ = 11;
   ancm_str method_{}, target_{}, path_{}, query_{};
   std::vector<ancm_kv> header_spans_;

@@ -42,16 +42,21 @@ void on_disconnect(ancm_request* r, ancm_event_callback cb, void* ctx) {
   conn(r).on_disconnect(cb, ctx);
 }
 
-// WebSocket tunnelling arrives with the out-of-process handler; until then an
-// upgrade is refused rather than half-done.
-void upgrade(ancm_request*, void (*cb)(void*, ancm_stream*), void* ctx) { cb(ctx, nullptr); }
-void stream_read(ancm_stream*, void*, size_t, ancm_io_callback cb, void* ctx) {
-  cb(ctx, -ENOTSUP, 0);
+void abort(ancm_request* r) { conn(r).abort(); }
+
+void upgrade(ancm_request* r, void (*cb)(void*, ancm_stream*), void* ctx) {
+  conn(r).upgrade(cb, ctx);
 }
-void stream_write(ancm_stream*, const void*, size_t, ancm_io_callback cb, void* ctx) {
-  cb(ctx, -ENOTSUP, 0);
+void stream_read(ancm_stream* s, void* buf, size_t cap, ancm_io_callback cb, void* ctx) {
+  s->connection->stream_read(buf, cap, cb, ctx);
 }
-void stream_close(ancm_stream*) {}
+void stream_write(ancm_stream* s, const void* data, size_t len, ancm_io_callback cb, void* ctx) {
+  s->connection->stream_write(data, len, cb, ctx);
+}
+void stream_close(ancm_stream* s) {
+  std::unique_ptr<ancm_stream> owned(s);
+  owned->connection->stream_close();
+}
 
 constexpr ancm_request_api kApi = {
     ANCM_HANDLER_ABI_VERSION,
@@ -74,6 +79,7 @@ constexpr ancm_request_api kApi = {
     write_body,
     flush,
     complete,
+    abort,
     on_disconnect,
     upgrade,
     stream_read,

@@ -106,6 +106,15 @@ Shim::Impl::Impl(ShimOptions shim_options) : options_(std::move(shim_options)) {
       self->options_.request_recycle(std::string(reason.data ? reason.data : "", reason.len));
     }
   };
+  host_.fail_request = [](void* ctx, ancm_request* request, const ancm_failure* failure) {
+    auto* self = static_cast<Impl*>(ctx);
+    std::shared_ptr<const config::AppConfig> config;
+    {
+      std::lock_guard lock(self->mutex_);
+      config = self->config_;
+    }
+    self->send_failure(request, copy_failure(*failure), config.get());
+  };
   reload_config("start");
   refresh_app_offline();
   watcher_ = std::make_unique<DirectoryWatcher>(

@@ -293,3 +293,34 @@ TEST_F(HttpTest, ListensOnSeveralAddresses) {
 
 }  // namespace
 }  // namespace ancm::test
+
+namespace ancm::test {
+namespace {
+
+TEST_F(HttpTest, UpgradesToARawStream) {
+  auto host = start();
+  HttpConnection connection(host->port());
+  connection.send(get_request("/upgrade", "Connection: Upgrade\r\nUpgrade: echo\r\n") +
+                  "early bytes|");
+  auto head = connection.read_raw(1s);
+  EXPECT_EQ(head.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0u) << head;
+  EXPECT_NE(head.find("Connection: Upgrade\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("Upgrade: echo\r\n"), std::string::npos) << head;
+  // Bytes sent with the request are the stream's first bytes.
+  EXPECT_NE(head.find("\r\n\r\nearly bytes|"), std::string::npos) << head;
+  connection.send("ping after upgrade");
+  EXPECT_EQ(connection.read_raw(500ms), "ping after upgrade");
+}
+
+TEST_F(HttpTest, AnAbortedResponseIsCutShort) {
+  auto host = start();
+  HttpConnection connection(host->port());
+  connection.send(get_request("/abort"));
+  auto raw = connection.read_raw(3s);
+  EXPECT_NE(raw.find("part of a body"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("0\r\n\r\n"), std::string::npos) << raw;  // never terminated
+  EXPECT_FALSE(connection.connected());
+}
+
+}  // namespace
+}  // namespace ancm::test

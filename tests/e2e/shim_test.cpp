@@ -211,3 +211,16 @@ TEST_F(ShimTest, HandlerSeesResolvedSettings) {
 
 }  // namespace
 }  // namespace ancm::test
+
+namespace ancm::test {
+namespace {
+
+TEST_F(ShimTest, AHandlerCanFailARequestLater) {
+  auto host = start(with_model("outofprocess"));
+  auto page = get(*host, "/fail-later");
+  EXPECT_EQ(page.status, 502);
+  EXPECT_NE(page.body.find("HTTP Error 502.5"), std::string::npos) << page.body;
+}
+
+}  // namespace
+}  // namespace ancm::test

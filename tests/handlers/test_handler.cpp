@@ -12,6 +12,9 @@
 //   /pid                  the worker's pid
 //   /fail?status=S&sub=N  reports a failure for the shim to render
 //   /crash                aborts the worker
+//   /fail-later           reports a 502.5 through host->fail_request, later
+//   /abort                sends part of a body, then aborts the response
+//   /upgrade              101, then echoes the raw stream until the client ends it
 // TEST_HANDLER_FAIL_CREATE="S.N" in the web.config environment makes
 // create_application fail with that code.
 #include <unistd.h>
@@ -179,6 +182,52 @@ struct Echo {
   }
 };
 
+// Answers 101 and echoes the raw stream back until the client ends it.
+struct StreamEcho {
+  std::shared_ptr<TestApp> app;
+  ancm_request* request;
+  ancm_stream* stream = nullptr;
+  std::vector<char> buffer = std::vector<char>(16 * 1024);
+
+  static void start(std::shared_ptr<TestApp> app, ancm_request* request) {
+    const auto& api = *app->api;
+    api.set_status(request, 101, {nullptr, 0});
+    api.add_header(request, str("Upgrade"), str("echo"));
+    api.add_header(request, str("Connection"), str("Upgrade"));
+    auto echo = std::make_unique<StreamEcho>(StreamEcho{std::move(app), request});
+    api.upgrade(request, &StreamEcho::on_upgraded, echo.release());
+  }
+  static void on_upgraded(void* ctx, ancm_stream* stream) {
+    auto* self = static_cast<StreamEcho*>(ctx);
+    self->app->api->complete(self->request);
+    self->app->in_flight--;
+    if (!stream) {
+      std::unique_ptr<StreamEcho> done(self);
+      return;
+    }
+    self->stream = stream;
+    self->read();
+  }
+  void read() {
+    app->api->stream_read(stream, buffer.data(), buffer.size(), &StreamEcho::on_read, this);
+  }
+  static void on_read(void* ctx, int status, size_t bytes) {
+    auto* self = static_cast<StreamEcho*>(ctx);
+    if (status < 0 || bytes == 0) return self->close();
+    self->app->api->stream_write(self->stream, self->buffer.data(), bytes, &StreamEcho::on_written,
+                                 self);
+  }
+  static void on_written(void* ctx, int status, size_t) {
+    auto* self = static_cast<StreamEcho*>(ctx);
+    if (status < 0) return self->close();
+    self->read();
+  }
+  void close() {
+    std::unique_ptr<StreamEcho> done(this);
+    app->api->stream_close(stream);
+  }
+};
+
 std::string describe_request(const ancm_request_api& api, ancm_request* request) {
   std::string out;
   out += "method=" + text(api.method(request)) + "\n";
@@ -278,6 +327,30 @@ ancm_result handle_request(ancm_application* handle, ancm_request* request, ancm
     return ANCM_FAILED;
   }
   if (path == "/crash") std::abort();
+  if (path == "/fail-later") {
+    app->scheduler.at(Clock::now() + std::chrono::milliseconds(50), [a = app.get(), request] {
+      static const std::string reason = "the test handler failed this request later";
+      ancm_failure later{502, 5, str(reason), {nullptr, 0}};
+      a->host->fail_request(a->host->ctx, request, &later);
+      a->in_flight--;
+    });
+    return ANCM_OK;
+  }
+  if (path == "/abort") {
+    api.set_status(request, 200, {nullptr, 0});
+    static const std::string part = "part of a body";
+    api.write_body(request, part.data(), part.size(), nullptr, nullptr);
+    api.flush(request, nullptr, nullptr);
+    app->scheduler.at(Clock::now() + std::chrono::milliseconds(100), [a = app.get(), request] {
+      a->api->abort(request);
+      a->in_flight--;
+    });
+    return ANCM_OK;
+  }
+  if (path == "/upgrade") {
+    StreamEcho::start(app, request);
+    return ANCM_OK;
+  }
 
   std::string body;
   int status = 200;

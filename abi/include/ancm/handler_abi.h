@@ -103,14 +103,21 @@ typedef struct ancm_request_api {
   void (*flush)(ancm_request*, ancm_io_callback cb, void* ctx);
   /* Ends the response. The request must not be used afterwards. */
   void (*complete)(ancm_request*);
+  /*
+   * Ends the request by closing the connection, so the client sees the
+   * response as cut short (the backend failed mid-body). Instead of complete().
+   */
+  void (*abort)(ancm_request*);
 
   /* Called once if the client goes away before complete(). */
   void (*on_disconnect)(ancm_request*, ancm_event_callback cb, void* ctx);
 
   /*
    * Sends the response head (status must be 101) and turns the connection
-   * into a raw stream, handed to the callback. complete() still ends the
-   * request; the stream outlives it until stream_close.
+   * into a raw stream, handed to the callback (NULL on failure). Bytes the
+   * client sent after the request are the stream's first bytes. complete()
+   * still ends the request; the stream outlives it until stream_close.
+   * Stream reads give bytes == 0 at the client's end of stream.
    */
   void (*upgrade)(ancm_request*, void (*cb)(void* ctx, ancm_stream* stream), void* ctx);
   void (*stream_read)(ancm_stream*, void* buf, size_t cap, ancm_io_callback cb, void* ctx);
@@ -126,6 +133,12 @@ typedef struct ancm_host_services {
   void (*log)(void* ctx, ancm_log_level level, ancm_str message);
   /* Ask the master for a fresh worker (e.g. the runtime cannot restart). */
   void (*request_recycle)(void* ctx, ancm_str reason);
+  /*
+   * Answers a request the handler took (handle_request returned ANCM_OK) with
+   * the shim's page for this failure, and completes it. For failures found
+   * after handle_request returned, e.g. a process that did not start.
+   */
+  void (*fail_request)(void* ctx, ancm_request* request, const ancm_failure* failure);
 } ancm_host_services;
 
 /*
