@@ -1,0 +1,211 @@
+#include "child_process.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "process_group.h"
+
+namespace ancm::outofproc {
+namespace {
+
+// What the child tells the parent through the exec-error pipe when it cannot
+// become the program. The pipe closes on a successful exec (O_CLOEXEC).
+struct ExecError {
+  int stage;  // kChdir, kRedirect or kExec
+  int error;  // errno
+};
+constexpr int kChdir = 1;
+constexpr int kRedirect = 2;
+constexpr int kExec = 3;
+
+// How long a reap waits for SIGKILLed descendants to disappear.
+constexpr std::chrono::milliseconds kGroupExitLimit{2000};
+
+const char* stage_text(int stage) {
+  switch (stage) {
+    case kChdir:
+      return "cannot enter the working directory";
+    case kRedirect:
+      return "cannot redirect its output";
+    default:
+      return "cannot execute it";
+  }
+}
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+// Runs in the forked child of a multi-threaded process: async-signal-safe
+// calls only, everything prepared by the parent.
+[[noreturn]] void become_program(pid_t parent, const char* executable, char* const argv[],
+                                 char* const envp[], const char* working_directory, int input,
+                                 int output, int error_pipe) {
+  auto fail = [&](int stage) {
+    ExecError report{stage, errno};
+    (void)!::write(error_pipe, &report, sizeof report);
+    ::_exit(127);
+  };
+  ::setpgid(0, 0);
+  // Dies with the worker, even when the worker is SIGKILLed; if the worker
+  // already went before prctl ran, getppid tells.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(127);
+
+  // The worker blocks and ignores signals for its own reasons (SIGPIPE,
+  // SIGTERM on a signal thread); the app starts clean.
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &default_action, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  if (::dup2(input, STDIN_FILENO) < 0 || ::dup2(output, STDOUT_FILENO) < 0 ||
+      ::dup2(output, STDERR_FILENO) < 0) {
+    fail(kRedirect);
+  }
+  // The worker's listening sockets and other descriptors stay out of the app.
+  ::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
+  if (::chdir(working_directory) != 0) fail(kChdir);
+  ::execve(executable, argv, envp);
+  fail(kExec);
+  ::_exit(127);  // not reached
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+StartFailure failure(const SpawnSpec& spec, const std::string& why) {
+  return StartFailure{"could not start process '" + spec.shown_path + "': " + why, {}};
+}
+
+}  // namespace
+
+std::string describe_exit(int code, int status) {
+  if (code == CLD_EXITED) return "exited with code " + std::to_string(status);
+  std::string text = "was killed by signal " + std::to_string(status);
+  if (const char* name = ::sigabbrev_np(status)) text += std::string(" (SIG") + name + ")";
+  return text;
+}
+
+std::variant<std::shared_ptr<SpawnedChild>, StartFailure> SpawnedChild::spawn(SpawnSpec spec) {
+  std::vector<std::string> argv_strings;
+  argv_strings.push_back(spec.executable.string());
+  argv_strings.insert(argv_strings.end(), spec.arguments.begin(), spec.arguments.end());
+  std::vector<std::string> env_strings = spec.environment;
+  std::vector<char*> argv = pointers(argv_strings);
+  std::vector<char*> envp = pointers(env_strings);
+  std::string working_directory = spec.working_directory.string();
+
+  common::UniqueFd input(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  common::UniqueFd read_end;
+  common::UniqueFd write_end;
+  if (spec.redirect_output) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return failure(spec, "pipe: " + errno_text(errno));
+    read_end.reset(fds[0]);
+    write_end.reset(fds[1]);
+  } else {
+    write_end.reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  }
+  int error_fds[2];
+  if (!input || !write_end || ::pipe2(error_fds, O_CLOEXEC) != 0) {
+    return failure(spec, "cannot prepare its standard streams: " + errno_text(errno));
+  }
+  common::UniqueFd error_read(error_fds[0]);
+  common::UniqueFd error_write(error_fds[1]);
+
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return failure(spec, "fork: " + errno_text(errno));
+  if (pid == 0) {
+    become_program(parent, argv_strings[0].c_str(), argv.data(), envp.data(),
+                   working_directory.c_str(), input.get(), write_end.get(), error_write.get());
+  }
+  // Also from this side, so that the group exists before anyone signals it.
+  ::setpgid(pid, pid);
+  error_write.reset();
+  write_end.reset();
+
+  ExecError report{};
+  ssize_t got;
+  do {
+    got = ::read(error_read.get(), &report, sizeof report);
+  } while (got < 0 && errno == EINTR);
+  if (got == static_cast<ssize_t>(sizeof report)) {
+    ::waitpid(pid, nullptr, 0);
+    return failure(spec, std::string(stage_text(report.stage)) + " (" +
+                             (report.stage == kChdir ? working_directory + ": " : "") +
+                             errno_text(report.error) + ")");
+  }
+
+  common::UniqueFd pidfd(open_pidfd(pid));
+  if (!pidfd) {
+    int error = errno;
+    ::kill(-pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return failure(spec, "pidfd_open: " + errno_text(error));
+  }
+  if (read_end) ::fcntl(read_end.get(), F_SETFL, ::fcntl(read_end.get(), F_GETFL) | O_NONBLOCK);
+  return std::make_shared<SpawnedChild>(Key{}, pid, std::move(pidfd), std::move(read_end),
+                                        std::move(spec));
+}
+
+SpawnedChild::SpawnedChild(Key, pid_t pid, common::UniqueFd pidfd, common::UniqueFd output,
+                           SpawnSpec spec)
+    : pid_(pid),
+      pidfd_(std::move(pidfd)),
+      output_(std::move(output)),
+      port_(spec.port),
+      token_(std::move(spec.token)),
+      shown_path_(std::move(spec.shown_path)) {}
+
+SpawnedChild::~SpawnedChild() {
+  if (!reaped_) {
+    signal_group(SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+void SpawnedChild::drain_output() {
+  if (output_ && !capture_.drain(output_.get())) output_.reset();
+}
+
+void SpawnedChild::signal_group(int signal) {
+  if (!reaped_) ::kill(-pid_, signal);
+}
+
+std::string SpawnedChild::reap() {
+  // Descendants go with it, as with a Windows job object. The child stays
+  // unreaped until they are gone so that its id names only this group.
+  signal_group(SIGKILL);
+  if (!wait_for_group_to_empty(pid_, pid_, kGroupExitLimit)) {
+    group_left_behind_ = true;
+  }
+  siginfo_t info{};
+  int result;
+  do {
+    result = ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED);
+  } while (result < 0 && errno == EINTR);
+  reaped_ = true;
+  running_ = false;
+  drain_output();
+  if (result < 0) return "ended (its status could not be read: " + errno_text(errno) + ")";
+  return describe_exit(info.si_code, info.si_status);
+}
+
+}  // namespace ancm::outofproc

@@ -1,0 +1,30 @@
+// Which port a child listens on.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+
+#include "environment_block.h"
+
+namespace ancm::outofproc {
+
+inline constexpr std::uint16_t kMinUserPort = 1025;
+inline constexpr std::uint16_t kMaxPort = 48000;
+inline constexpr std::uint16_t kMinRandomPort = 10000;
+
+// The ASPNETCORE_PORT the web.config asks for (the last one written):
+// nullopt when absent or empty (a random port then), the port when it is a
+// number in 1025-48000, otherwise an error message.
+std::variant<std::optional<std::uint16_t>, std::string> user_port(const EnvVars& web_config);
+
+// True when 127.0.0.1:port can be bound right now.
+bool port_is_free(std::uint16_t port);
+
+// A random port in 10000-48000 that is free and not in `taken`; a few tries,
+// then nullopt.
+std::optional<std::uint16_t> pick_random_port(const std::set<std::uint16_t>& taken);
+
+}  // namespace ancm::outofproc

@@ -1,0 +1,69 @@
+// Spawns and supervises the application's own server processes (Kestrel),
+// as ANCM's out-of-process mode does.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "ancm/handler_abi.h"
+#include "settings.h"
+
+namespace ancm::outofproc {
+
+using Logger = std::function<void(ancm_log_level, const std::string&)>;
+
+// Why no process could serve: becomes a 502.5 page.
+struct StartFailure {
+  std::string reason;  // one line, e.g. "process 'dotnet' exited early with code 1"
+  std::string output;  // the first 30,000 characters the process printed
+};
+
+// One running child that listens on its port.
+class ChildProcess {
+ public:
+  virtual ~ChildProcess() = default;
+  virtual pid_t pid() const = 0;
+  virtual uint16_t port() const = 0;
+  virtual const std::string& token() const = 0;  // MS-ASPNETCORE-TOKEN value
+  virtual bool running() const = 0;
+};
+
+class ProcessManager {
+ public:
+  using Ready = std::function<void(std::shared_ptr<ChildProcess>, std::optional<StartFailure>)>;
+
+  ProcessManager(Settings settings, Logger log);
+  ~ProcessManager();  // shutdown(), then joins its threads
+  ProcessManager(const ProcessManager&) = delete;
+  ProcessManager& operator=(const ProcessManager&) = delete;
+
+  // Hands a ready child to `ready` (round-robin over processesPerApplication
+  // children), starting one first if needed. Exactly one of the arguments is
+  // set. May call back inline or from the manager's own thread; never blocks
+  // the caller for a start-up.
+  void acquire(Ready ready);
+
+  // Tells the manager a child did not answer (connection refused/reset), so
+  // it can check it and restart it on the next acquire.
+  void report_unreachable(const std::shared_ptr<ChildProcess>& child);
+
+  // Graceful stop of every child: POST /iisintegration shutdown event, then
+  // SIGTERM to its process group, then SIGKILL after shutdownTimeLimit.
+  // Blocks until all are gone. Later acquires fail.
+  void shutdown();
+
+  // How many processes were spawned so far (for logs and tests).
+  std::size_t spawn_count() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ancm::outofproc

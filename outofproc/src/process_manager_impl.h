@@ -1,0 +1,97 @@
+// ProcessManager's insides, shared by the caller side (process_manager.cpp)
+// and the manager thread (supervisor_loop.cpp).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ancm/common/unique_fd.h"
+#include "child_process.h"
+#include "process_manager.h"
+#include "rapid_fail_guard.h"
+
+namespace ancm::outofproc {
+
+struct ProcessManager::Impl {
+  using Clock = std::chrono::steady_clock;
+
+  // One of processesPerApplication places, served round-robin. Guarded by mutex.
+  struct Slot {
+    enum class State { Empty, StartRequested, Starting, Ready };
+    State state = State::Empty;
+    std::shared_ptr<SpawnedChild> child;  // set while Starting or Ready
+    std::vector<Ready> waiters;           // acquires waiting for the start
+  };
+
+  // A child the manager thread watches. Only that thread touches these.
+  struct Watched {
+    std::shared_ptr<SpawnedChild> child;
+    std::size_t slot;
+    bool starting = true;
+    Clock::time_point started;
+    std::optional<Clock::time_point> deadline;  // none: startupTimeLimit 0
+    bool gone = false;                          // reaped; dropped at the end of the turn
+  };
+
+  Impl(Settings settings, Logger log);
+
+  // ---- caller side (any thread), process_manager.cpp
+  void acquire(Ready ready);
+  void report_unreachable(const std::shared_ptr<ChildProcess>& child);
+  void shutdown();
+  void wake();
+  // A ready child from any slot, for when the chosen one cannot start.
+  std::shared_ptr<SpawnedChild> any_ready_child_locked() const;
+  StartFailure rapid_fail_failure_locked(Clock::time_point until) const;
+
+  // ---- manager thread, supervisor_loop.cpp
+  void run();
+  void start_requested_children();
+  void start_child(std::size_t slot);
+  void finish_start(std::size_t slot, std::shared_ptr<SpawnedChild> child,
+                    std::optional<StartFailure> failure);
+  std::string reap(SpawnedChild& child) const;  // child.reap(), logging leftovers
+  void on_exit(Watched& watched);
+  void check_starting(Watched& watched, Clock::time_point now);
+  void check_suspects();
+  void begin_shutdown();
+  int poll_timeout(Clock::time_point now) const;
+  void log(ancm_log_level level, const std::string& message) const;
+  void call_back(const Ready& ready, std::shared_ptr<ChildProcess> child,
+                 std::optional<StartFailure> failure) const;
+
+  const Settings settings_;
+  const Logger logger_;
+  common::UniqueFd wake_fd_;  // eventfd
+
+  mutable std::mutex mutex_;
+  std::condition_variable stopped_cv_;
+  std::vector<Slot> slots_;
+  std::size_t next_slot_ = 0;
+  RapidFailGuard rapid_fails_;
+  StartFailure last_failure_;                            // the latest failed start or crash
+  std::vector<std::shared_ptr<ChildProcess>> suspects_;  // report_unreachable
+  bool stopping_ = false;
+  bool stopped_ = false;
+  std::atomic<std::size_t> spawn_count_{0};
+
+  // Manager thread only.
+  std::vector<Watched> watched_;
+  bool shutdown_begun_ = false;
+  std::optional<Clock::time_point> kill_deadline_;
+  // Set when the manager was destroyed from its own thread: run() ends by
+  // dropping it.
+  std::unique_ptr<Impl> self_;
+
+  std::thread thread_;  // last: starts after everything above exists
+};
+
+}  // namespace ancm::outofproc

@@ -1,0 +1,850 @@
+// The out-of-process handler's process manager, with real child processes
+// (tests/unit/fake_backend.cpp and /bin/sh), real ports and real signals.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "ancm/common/unique_fd.h"
+#include "command_line_split.h"
+#include "environment_block.h"
+#include "executable_lookup.h"
+#include "listen_probe.h"
+#include "port_picker.h"
+#include "process_group.h"
+#include "process_manager.h"
+#include "random_token.h"
+#include "rapid_fail_guard.h"
+#include "settings.h"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace ancm::outofproc {
+namespace {
+
+// ------------------------------------------------------------------ helpers
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "ancm-oop-XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void write_text(const fs::path& path, const std::string& text, fs::perms perms) {
+  std::ofstream(path) << text;
+  fs::permissions(path, perms);
+}
+
+// /proc/<pid> exists for running processes and unreaped zombies alike.
+bool process_exists(pid_t pid) { return fs::exists(fs::path("/proc") / std::to_string(pid)); }
+
+template <typename Predicate>
+bool eventually(Predicate predicate, std::chrono::milliseconds limit = 10s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return predicate();
+}
+
+// GET / on 127.0.0.1:port; the fake backend answers "pid <pid>".
+std::string http_get(std::uint16_t port) {
+  common::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return "";
+  std::string request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  ::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL);
+  std::string response;
+  char buffer[1024];
+  ssize_t got;
+  while ((got = ::recv(fd.get(), buffer, sizeof buffer, 0)) > 0) response.append(buffer, got);
+  return response;
+}
+
+struct Acquired {
+  std::shared_ptr<ChildProcess> child;
+  std::optional<StartFailure> failure;
+};
+
+Acquired acquire(ProcessManager& manager) {
+  auto promise = std::make_shared<std::promise<Acquired>>();
+  auto future = promise->get_future();
+  manager.acquire(
+      [promise](std::shared_ptr<ChildProcess> child, std::optional<StartFailure> failure) {
+        promise->set_value(Acquired{std::move(child), std::move(failure)});
+      });
+  if (future.wait_for(60s) != std::future_status::ready) {
+    ADD_FAILURE() << "acquire did not call back within 60 s";
+    return {};
+  }
+  return future.get();
+}
+
+class Logs {
+ public:
+  Logger logger() {
+    return [this](ancm_log_level level, const std::string& message) {
+      std::lock_guard lock(mutex_);
+      lines_.push_back(std::to_string(level) + " " + message);
+    };
+  }
+  bool contains(const std::string& text) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& line : lines_) {
+      if (line.find(text) != std::string::npos) return true;
+    }
+    return false;
+  }
+  std::string all() const {
+    std::lock_guard lock(mutex_);
+    std::string text;
+    for (const auto& line : lines_) text += line + "\n";
+    return text;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+class OutofprocManager : public ::testing::Test {
+ protected:
+  Settings backend(const std::string& arguments = "") {
+    Settings settings;
+    settings.config_path = dir_.path() / "web.config";
+    settings.app_path = dir_.path();
+    settings.process_path = ANCM_FAKE_BACKEND;
+    settings.arguments = arguments;
+    settings.startup_time_limit = 20s;
+    settings.shutdown_time_limit = 5s;
+    settings.stdout_log_file = dir_.path() / "logs" / "stdout";
+    return settings;
+  }
+
+  void TearDown() override {
+    if (HasFailure()) std::fprintf(stderr, "manager log:\n%s", logs_.all().c_str());
+  }
+
+  TempDir dir_;
+  Logs logs_;
+};
+
+// ------------------------------------------------------ arguments splitting
+
+std::vector<std::string> split(std::string_view text) {
+  auto result = split_command_line(text);
+  if (auto* error = std::get_if<std::string>(&result)) {
+    ADD_FAILURE() << *error;
+    return {};
+  }
+  return std::get<std::vector<std::string>>(result);
+}
+
+TEST(OutofprocSplit, WordsAndQuotes) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(split("./Hello.dll --urls \"a b\""), (V{"./Hello.dll", "--urls", "a b"}));
+  EXPECT_EQ(split("  a\t b  "), (V{"a", "b"}));
+  EXPECT_EQ(split(""), V{});
+  EXPECT_EQ(split("'single $quoted \\x' x"), (V{"single $quoted \\x", "x"}));
+  EXPECT_EQ(split(R"("say \"hi\" \\ \n")"), (V{R"(say "hi" \ \n)"}));
+  EXPECT_EQ(split(R"(a\ b c\"d)"), (V{"a b", "c\"d"}));
+  EXPECT_EQ(split("x\"y z\"'w'"), (V{"xy zw"}));
+  EXPECT_EQ(split("'' \"\""), (V{"", ""}));
+  EXPECT_EQ(split("a \\\n b"), (V{"a", "b"}));
+}
+
+TEST(OutofprocSplit, Errors) {
+  auto unterminated = split_command_line("app.dll \"open");
+  ASSERT_TRUE(std::holds_alternative<std::string>(unterminated));
+  EXPECT_NE(std::get<std::string>(unterminated).find("unterminated \" quote"), std::string::npos);
+  EXPECT_TRUE(std::holds_alternative<std::string>(split_command_line("a 'b")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(split_command_line("a\\")));
+}
+
+// ----------------------------------------------------------------- settings
+
+struct ParamsBuilder {
+  std::vector<std::pair<std::string, std::string>> settings;
+  std::vector<std::pair<std::string, std::string>> environment;
+  std::vector<ancm_kv> kv_settings;
+  std::vector<ancm_kv> kv_environment;
+  std::string config = "/srv/app/web.config";
+  std::string app = "/srv/app";
+
+  static ancm_str s(const std::string& text) { return {text.data(), text.size()}; }
+
+  ancm_app_params build() {
+    kv_settings.clear();
+    kv_environment.clear();
+    for (auto& [n, v] : settings) kv_settings.push_back({s(n), s(v)});
+    for (auto& [n, v] : environment) kv_environment.push_back({s(n), s(v)});
+    ancm_app_params params{};
+    params.config_path = s(config);
+    params.app_path = s(app);
+    params.settings = kv_settings.data();
+    params.settings_count = kv_settings.size();
+    params.environment = kv_environment.data();
+    params.environment_count = kv_environment.size();
+    return params;
+  }
+};
+
+TEST(OutofprocSettings, ReadsWhatTheShimSends) {
+  ParamsBuilder b;
+  b.settings = {{"processPath", "dotnet"},
+                {"arguments", "./Hello.dll --urls \"a b\""},
+                {"hostingModel", "outofprocess"},
+                {"processesPerApplication", "3"},
+                {"stdoutLogEnabled", "true"},
+                {"stdoutLogFile", "/srv/app/logs/stdout"},
+                {"startupTimeLimit", "7"},
+                {"shutdownTimeLimit", "3"},
+                {"rapidFailsPerMinute", "2"},
+                {"requestTimeout", "100:02:03"},
+                {"disableStartUpErrorPage", "false"},
+                {"forwardWindowsAuthToken", "true"},
+                {"handlerSetting:stackSize", "1048576"},
+                {"handlerSetting:enableOutOfProcessConsoleRedirection", "false"},
+                {"handlerSetting:forwardResponseConnectionHeader", "true"}};
+  b.environment = {{"A", "1"}, {"ASPNETCORE_PORT", "5000"}};
+  auto result = Settings::from_params(b.build());
+  ASSERT_TRUE(std::holds_alternative<Settings>(result)) << std::get<std::string>(result);
+  const Settings& s = std::get<Settings>(result);
+  EXPECT_EQ(s.config_path, "/srv/app/web.config");
+  EXPECT_EQ(s.app_path, "/srv/app");
+  EXPECT_EQ(s.process_path, "dotnet");
+  EXPECT_EQ(s.arguments, "./Hello.dll --urls \"a b\"");
+  EXPECT_EQ(s.processes_per_application, 3);
+  EXPECT_TRUE(s.stdout_log_enabled);
+  EXPECT_EQ(s.stdout_log_file, "/srv/app/logs/stdout");
+  EXPECT_EQ(s.startup_time_limit, 7s);
+  EXPECT_EQ(s.shutdown_time_limit, 3s);
+  EXPECT_EQ(s.rapid_fails_per_minute, 2);
+  EXPECT_EQ(s.request_timeout, std::chrono::seconds(100 * 3600 + 2 * 60 + 3));
+  EXPECT_FALSE(s.console_redirection);
+  EXPECT_TRUE(s.forward_response_connection_header);
+  EXPECT_EQ(s.path_base, "/");
+  ASSERT_EQ(s.environment.size(), 2u);
+  EXPECT_EQ(s.environment[1], (std::pair<std::string, std::string>{"ASPNETCORE_PORT", "5000"}));
+}
+
+TEST(OutofprocSettings, DefaultsAndPlainSecondsTimeout) {
+  ParamsBuilder b;
+  b.settings = {{"processPath", "/srv/app/Hello"}, {"requestTimeout", "90"}};
+  auto result = Settings::from_params(b.build());
+  ASSERT_TRUE(std::holds_alternative<Settings>(result));
+  const Settings& s = std::get<Settings>(result);
+  EXPECT_EQ(s.request_timeout, 90s);
+  EXPECT_EQ(s.startup_time_limit, 120s);
+  EXPECT_EQ(s.processes_per_application, 1);
+  EXPECT_TRUE(s.console_redirection);
+  EXPECT_EQ(s.stdout_log_file, "/srv/app/aspnetcore-stdout");
+}
+
+TEST(OutofprocSettings, BadValuesNameTheSetting) {
+  auto error_for = [](std::string name, std::string value) {
+    ParamsBuilder b;
+    b.settings = {{"processPath", "dotnet"}, {name, value}};
+    auto result = Settings::from_params(b.build());
+    return std::holds_alternative<std::string>(result) ? std::get<std::string>(result) : "";
+  };
+  EXPECT_NE(error_for("startupTimeLimit", "soon").find("startupTimeLimit"), std::string::npos);
+  EXPECT_NE(error_for("requestTimeout", "00:60:00").find("requestTimeout"), std::string::npos);
+  EXPECT_NE(error_for("requestTimeout", "361:00:00").find("360 hours"), std::string::npos);
+  EXPECT_NE(error_for("processesPerApplication", "0").find("1 to 100"), std::string::npos);
+  EXPECT_NE(error_for("stdoutLogEnabled", "yes").find("stdoutLogEnabled"), std::string::npos);
+  EXPECT_NE(error_for("handlerSetting:enableOutOfProcessConsoleRedirection", "maybe")
+                .find("enableOutOfProcessConsoleRedirection"),
+            std::string::npos);
+  EXPECT_EQ(error_for("handlerSetting:somethingUnknown", "whatever"), "");
+
+  ParamsBuilder empty;
+  empty.settings = {{"processPath", " "}};
+  auto result = Settings::from_params(empty.build());
+  ASSERT_TRUE(std::holds_alternative<std::string>(result));
+  EXPECT_NE(std::get<std::string>(result).find("processPath"), std::string::npos);
+}
+
+// -------------------------------------------------------------- environment
+
+std::map<std::string, std::string> as_map(const std::vector<std::string>& block) {
+  std::map<std::string, std::string> map;
+  for (const std::string& entry : block) {
+    auto eq = entry.find('=');
+    EXPECT_TRUE(map.emplace(entry.substr(0, eq), entry.substr(eq + 1)).second)
+        << "duplicate " << entry;
+  }
+  return map;
+}
+
+TEST(OutofprocEnvironment, WebConfigWinsAndManagerVariablesAreAdded) {
+  std::vector<std::string> inherited = {"PATH=/usr/bin", "SHARED=from-env", "ONLY_ENV=1",
+                                        "ASPNETCORE_PORT=1234", "ASPNETCORE_TOKEN=stale"};
+  EnvVars web_config = {{"SHARED", "first"}, {"SHARED", "from-config"}, {"ONLY_CONFIG", "2"}};
+  auto env = as_map(build_environment(inherited, web_config, {23456, "/app", "abc"}));
+  EXPECT_EQ(env["PATH"], "/usr/bin");
+  EXPECT_EQ(env["SHARED"], "from-config");
+  EXPECT_EQ(env["ONLY_ENV"], "1");
+  EXPECT_EQ(env["ONLY_CONFIG"], "2");
+  EXPECT_EQ(env["ASPNETCORE_PORT"], "23456");
+  EXPECT_EQ(env["ASPNETCORE_APPL_PATH"], "/app");
+  EXPECT_EQ(env["ASPNETCORE_TOKEN"], "abc");
+  EXPECT_EQ(env["ASPNETCORE_IIS_HTTPAUTH"], "anonymous;");
+}
+
+TEST(OutofprocEnvironment, PreferEnvironmentVariablesKeepsInheritedValues) {
+  std::vector<std::string> inherited = {"SHARED=from-env", "ANCM_PREFER_ENVIRONMENT_VARIABLES=TRUE",
+                                        "ASPNETCORE_TOKEN=stale"};
+  EnvVars web_config = {{"SHARED", "from-config"}, {"ONLY_CONFIG", "2"}};
+  auto env = as_map(build_environment(inherited, web_config, {20000, "/", "t"}));
+  EXPECT_EQ(env["SHARED"], "from-env");
+  EXPECT_EQ(env["ONLY_CONFIG"], "2");
+  EXPECT_EQ(env["ASPNETCORE_TOKEN"], "t");
+
+  inherited[1] = "ANCM_PREFER_ENVIRONMENT_VARIABLES=no";
+  EXPECT_EQ(as_map(build_environment(inherited, web_config, {20000, "/", "t"}))["SHARED"],
+            "from-config");
+}
+
+TEST(OutofprocEnvironment, UserPortFromWebConfigIsKept) {
+  auto env = as_map(
+      build_environment({"ASPNETCORE_PORT=1"}, {{"ASPNETCORE_PORT", "5005"}}, {5005, "/", "t"}));
+  EXPECT_EQ(env["ASPNETCORE_PORT"], "5005");
+}
+
+TEST(OutofprocEnvironment, TokenIs32HexAndFreshEachTime) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 20; ++i) {
+    std::string token = new_random_token();
+    EXPECT_TRUE(std::regex_match(token, std::regex("[0-9a-f]{32}"))) << token;
+    seen.insert(token);
+  }
+  EXPECT_EQ(seen.size(), 20u);
+}
+
+// -------------------------------------------------------------------- ports
+
+TEST(OutofprocPorts, UserPortRules) {
+  auto port_of = [](std::string value) { return user_port({{"ASPNETCORE_PORT", value}}); };
+  auto error = port_of("80");
+  ASSERT_TRUE(std::holds_alternative<std::string>(error));
+  EXPECT_EQ(std::get<std::string>(error), "ASPNETCORE_PORT '80' is outside 1025-48000");
+  EXPECT_TRUE(std::holds_alternative<std::string>(port_of("48001")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(port_of("12ab")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(port_of("-5000")));
+  EXPECT_EQ(std::get<std::optional<std::uint16_t>>(port_of("")), std::nullopt);
+  EXPECT_EQ(std::get<std::optional<std::uint16_t>>(user_port({})), std::nullopt);
+  EXPECT_EQ(std::get<std::optional<std::uint16_t>>(port_of("1025")), 1025);
+  EXPECT_EQ(std::get<std::optional<std::uint16_t>>(port_of("48000")), 48000);
+}
+
+TEST(OutofprocPorts, RandomPortIsFreeAndInRange) {
+  std::set<std::uint16_t> taken;
+  for (int i = 0; i < 10; ++i) {
+    auto port = pick_random_port(taken);
+    ASSERT_TRUE(port);
+    EXPECT_GE(*port, 10000);
+    EXPECT_LE(*port, 48000);
+    EXPECT_EQ(taken.count(*port), 0u);
+    taken.insert(*port);
+  }
+}
+
+TEST(OutofprocPorts, BusyPortIsNotFree) {
+  auto port = pick_random_port({});
+  ASSERT_TRUE(port);
+  common::UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(*port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(fd.get(), 1), 0);
+  EXPECT_FALSE(port_is_free(*port));
+  EXPECT_FALSE(listening_inodes(*port).empty());
+}
+
+// ----------------------------------------------------------- executables
+
+TEST(OutofprocLookup, DotnetOnPathThenDotnetRoot) {
+  TempDir on_path, root;
+  write_text(on_path.path() / "dotnet", "#!/bin/sh\n", fs::perms::owner_all);
+  write_text(root.path() / "dotnet", "#!/bin/sh\n", fs::perms::owner_all);
+  auto env = [&](bool with_path) -> EnvGetter {
+    return [&, with_path](const std::string& name) -> std::optional<std::string> {
+      if (name == "PATH") return with_path ? on_path.path().string() : "/nonexistent";
+      if (name == "DOTNET_ROOT") return root.path().string();
+      return std::nullopt;
+    };
+  };
+  auto found = find_executable("dotnet", "/srv/app", env(true));
+  ASSERT_TRUE(std::holds_alternative<fs::path>(found));
+  EXPECT_EQ(std::get<fs::path>(found), on_path.path() / "dotnet");
+  // Not on PATH: DOTNET_ROOT comes before the fixed install folders.
+  found = find_executable("dotnet", "/srv/app", env(false));
+  ASSERT_TRUE(std::holds_alternative<fs::path>(found));
+  EXPECT_EQ(std::get<fs::path>(found), root.path() / "dotnet");
+}
+
+TEST(OutofprocLookup, BareNamesAbsoluteAndErrors) {
+  auto sh = find_executable("sh", "/srv/app");
+  ASSERT_TRUE(std::holds_alternative<fs::path>(sh)) << std::get<std::string>(sh);
+  EXPECT_TRUE(std::get<fs::path>(sh).is_absolute());
+
+  auto missing = find_executable("/nonexistent/MyApp", "/srv/app");
+  ASSERT_TRUE(std::holds_alternative<std::string>(missing));
+  EXPECT_NE(std::get<std::string>(missing).find("'/nonexistent/MyApp'"), std::string::npos);
+
+  TempDir dir;
+  write_text(dir.path() / "NotExecutable", "data", fs::perms::owner_read | fs::perms::owner_write);
+  auto plain = find_executable((dir.path() / "NotExecutable").string(), "/srv/app");
+  if (::geteuid() != 0) {
+    ASSERT_TRUE(std::holds_alternative<std::string>(plain));
+    EXPECT_NE(std::get<std::string>(plain).find("NotExecutable"), std::string::npos);
+  }
+  auto folder = find_executable(dir.path().string(), "/srv/app");
+  ASSERT_TRUE(std::holds_alternative<std::string>(folder));
+  EXPECT_NE(std::get<std::string>(folder).find("directory"), std::string::npos);
+
+  auto nowhere = find_executable("no-such-program-anywhere", "/srv/app");
+  ASSERT_TRUE(std::holds_alternative<std::string>(nowhere));
+  EXPECT_NE(std::get<std::string>(nowhere).find("no-such-program-anywhere"), std::string::npos);
+}
+
+// ------------------------------------------------------------ listen probe
+
+TEST(OutofprocProbe, ReadsListeningSocketsFromTables) {
+  const std::string table =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+      "timeout inode\n"
+      "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000  "
+      "      0 4242 1 0000000000000000 100 0 0 10 0\n"
+      "   1: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000  1000  "
+      "      0 4343 1 0000000000000000 20 4 30 10 -1\n"
+      "   2: 00000000:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000  "
+      "      0 4444 1 0000000000000000 100 0 0 10 0\n";
+  EXPECT_EQ(listening_inodes_in_table(table, 8080), (std::set<ino_t>{4242}));
+  EXPECT_EQ(listening_inodes_in_table(table, 8081), (std::set<ino_t>{4444}));
+  EXPECT_TRUE(listening_inodes_in_table(table, 8082).empty());
+}
+
+TEST(OutofprocRapidFail, RollingMinute) {
+  RapidFailGuard guard(2);
+  auto t0 = RapidFailGuard::Clock::now();
+  guard.record_failure(t0);
+  guard.record_failure(t0 + 1s);
+  EXPECT_FALSE(guard.blocked_until(t0 + 2s));
+  guard.record_failure(t0 + 2s);
+  EXPECT_EQ(guard.blocked_until(t0 + 3s), t0 + 60s);
+  EXPECT_FALSE(guard.blocked_until(t0 + 60s));
+  EXPECT_EQ(guard.failures_in_window(t0 + 61s), 1u);
+}
+
+// ------------------------------------------------ manager with real children
+
+TEST_F(OutofprocManager, StartsAChildThatServesWithTheRightEnvironment) {
+  Settings settings = backend("--print-env --print \"hello from the app\"");
+  settings.stdout_log_enabled = true;
+  settings.environment = {{"FROM_WEB_CONFIG", "yes"}};
+  settings.path_base = "/base";
+  ProcessManager manager(settings, logs_.logger());
+  Acquired got = acquire(manager);
+  ASSERT_FALSE(got.failure) << got.failure->reason;
+  ASSERT_TRUE(got.child);
+  EXPECT_TRUE(got.child->running());
+  EXPECT_GE(got.child->port(), 10000);
+  EXPECT_LE(got.child->port(), 48000);
+  EXPECT_TRUE(std::regex_match(got.child->token(), std::regex("[0-9a-f]{32}")));
+  EXPECT_NE(http_get(got.child->port()).find("pid " + std::to_string(got.child->pid())),
+            std::string::npos);
+  EXPECT_EQ(manager.spawn_count(), 1u);
+
+  // The stdout log: <base>_<yyyyMMddHHmmss>_<pid>.log with the child's output.
+  fs::path log_dir = dir_.path() / "logs";
+  std::vector<fs::path> logs;
+  for (const auto& entry : fs::directory_iterator(log_dir)) logs.push_back(entry.path());
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_TRUE(std::regex_match(
+      logs[0].filename().string(),
+      std::regex("stdout_[0-9]{14}_" + std::to_string(got.child->pid()) + "\\.log")))
+      << logs[0];
+  std::string text;
+  ASSERT_TRUE(eventually([&] {
+    text = read_text(logs[0]);
+    return text.find("listening on port") != std::string::npos;
+  }));
+  EXPECT_NE(text.find("hello from the app\n"), std::string::npos);
+  EXPECT_NE(text.find("ENV FROM_WEB_CONFIG=yes\n"), std::string::npos);
+  EXPECT_NE(text.find("ENV ASPNETCORE_PORT=" + std::to_string(got.child->port()) + "\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("ENV ASPNETCORE_TOKEN=" + got.child->token() + "\n"), std::string::npos);
+  EXPECT_NE(text.find("ENV ASPNETCORE_APPL_PATH=/base\n"), std::string::npos);
+  EXPECT_NE(text.find("ENV ASPNETCORE_IIS_HTTPAUTH=anonymous;\n"), std::string::npos);
+
+  // Inline: a ready child is handed over without a new start.
+  Acquired again = acquire(manager);
+  ASSERT_TRUE(again.child);
+  EXPECT_EQ(again.child->pid(), got.child->pid());
+  EXPECT_EQ(manager.spawn_count(), 1u);
+  EXPECT_TRUE(logs_.contains("listens on port " + std::to_string(got.child->port())));
+}
+
+TEST_F(OutofprocManager, WorkingDirectoryIsTheAppFolder) {
+  Settings settings = backend();
+  settings.process_path = "/bin/sh";
+  settings.arguments = "-c 'pwd; exit 4'";
+  ProcessManager manager(settings, logs_.logger());
+  Acquired got = acquire(manager);
+  ASSERT_TRUE(got.failure);
+  EXPECT_EQ(got.failure->output, fs::canonical(dir_.path()).string() + "\n");
+}
+
+TEST_F(OutofprocManager, UserPortIsHonoured) {
+  auto free_port = pick_random_port({});
+  ASSERT_TRUE(free_port);
+  Settings settings = backend();
+  settings.environment = {{"ASPNETCORE_PORT", std::to_string(*free_port)}};
+  ProcessManager manager(settings, logs_.logger());
+  Acquired got = acquire(manager);
+  ASSERT_TRUE(got.child) << (got.failure ? got.failure->reason : "");
+  EXPECT_EQ(got.child->port(), *free_port);
+}
+
+TEST_F(OutofprocManager, PortOutsideTheRangeIsAStartFailure) {
+  Settings settings = backend();
+  settings.environment = {{"ASPNETCORE_PORT", "80"}};
+  ProcessManager manager(settings, logs_.logger());
+  Acquired got = acquire(manager);
+  ASSERT_TRUE(got.failure);
+  EXPECT_FALSE(got.child);
+  EXPECT_NE(got.failure->reason.find("ASPNETCORE_PORT '80' is outside 1025-48000"),
+            std::string::npos)
+      << got.failure->reason;
+  EXPECT_EQ(manager.spawn_count(), 0u);
+}
+
+TEST_F(OutofprocManager, EmptyUserPortMeansRandom) {
+  Settings settings = backend();
+  settings.environment = {{"ASPNETCORE_PORT", ""}};
+  ProcessManager manager(settings, logs_.logger());
+  Acquired got = acquire(manager);
+  ASSERT_TRUE(got.child) << (got.failure ? got.failure->reason : "");
+  EXPECT_GE(got.child->port(), 10000);
+}
+
+TEST_F(OutofprocManager, ADescendantThatListensMakesTheChildReady) {
+  ProcessManager manager(backend("--grandchild"), logs_.logger());
+  Acquired got = acquire(manager);
+  ASSERT_TRUE(got.child) << (got.failure ? got.failure->reason : "");
+  std::string answer = http_get(got.child->port());
+  ASSERT_NE(answer.find("pid "), std::string::npos);
+  // Served by the grandchild, not the child itself.
+  EXPECT_EQ(answer.find("pid " + std::to_string(got.child->pid())), std::string::npos);
+  pid_t child = got.child->pid();
+  EXPECT_EQ(processes_in_group(child).size(), 2u);
+  manager.shutdown();
+  EXPECT_FALSE(process_exists(child));
+  EXPECT_TRUE(processes_in_group(child).empty());
+}
+
+TEST_F(OutofprocManager, ExitsEarlyIsAFailureWithItsOutput) {
+  ProcessManager manager(backend("--exit-early 3"), logs_.logger());
+  Acquired got = acquire(manager);
+  ASSERT_TRUE(got.failure);
+  EXPECT_FALSE(got.child);
+  EXPECT_EQ(got.failure->reason,
+            std::string("process '") + ANCM_FAKE_BACKEND + "' exited early with code 3");
+  EXPECT_NE(got.failure->output.find("failing on purpose with 3"), std::string::npos);
+  EXPECT_NE(got.failure->output.find("and on stderr"), std::string::npos);
+  EXPECT_TRUE(logs_.contains("exited early with code 3"));
+}
+
+TEST_F(OutofprocManager, KilledBySignalDuringStart) {
+  Settings settings = backend();
+  settings.process_path = "/bin/sh";
+  settings.arguments = "-c 'echo dying; kill -SEGV $$'";
+  ProcessManager manager(settings, logs_.logger());
+  Acquired got = acquire(manager);
+  ASSERT_TRUE(got.failure);
+  EXPECT_EQ(got.failure->reason, "process '/bin/sh' was killed early by signal 11 (SIGSEGV)");
+  EXPECT_EQ(got.failure->output, "dying\n");
+}
+
+TEST_F(OutofprocManager, WithoutConsoleRedirectionNoOutputIsKept) {
+  Settings settings = backend("--exit-early 5");
+  settings.console_redirection = false;
+  ProcessManager manager(settings, logs_.logger());
+  Acquired got = acquire(manager);
+  ASSERT_TRUE(got.failure);
+  EXPECT_NE(got.failure->reason.find("exited early with code 5"), std::string::npos);
+  EXPECT_EQ(got.failure->output, "");
+}
+
+TEST_F(OutofprocManager, NeverListensFailsAfterStartupTimeLimit) {
+  Settings settings = backend("--never-listen");
+  settings.startup_time_limit = 1s;
+  ProcessManager manager(settings, logs_.logger());
+  auto before = std::chrono::steady_clock::now();
+  Acquired got = acquire(manager);
+  auto took = std::chrono::steady_clock::now() - before;
+  ASSERT_TRUE(got.failure);
+  EXPECT_TRUE(std::regex_match(
+      got.failure->reason,
+      std::regex("process '.*fake_backend' did not listen on port [0-9]+ within 1 seconds")))
+      << got.failure->reason;
+  EXPECT_NE(got.failure->output.find("never listening"), std::string::npos);
+  EXPECT_GE(took, 1s);
+  EXPECT_LT(took, 5s);
+  EXPECT_EQ(manager.spawn_count(), 1u);
+  // Killed and reaped: no process of that group is left.
+  std::smatch started;
+  std::string log = logs_.all();
+  ASSERT_TRUE(std::regex_search(log, started, std::regex("started process ([0-9]+)")));
+  pid_t pid = std::stoi(started[1]);
+  EXPECT_FALSE(process_exists(pid));
+  EXPECT_TRUE(processes_in_group(pid).empty());
+}
+
+TEST_F(OutofprocManager, UnexecutableProcessPathIsAFailureNamingIt) {
+  Settings settings = backend();
+  settings.process_path = (dir_.path() / "Missing").string();
+  ProcessManager manager(settings, logs_.logger());
+  Acquired got = acquire(manager);
+  ASSERT_TRUE(got.failure);
+  EXPECT_NE(got.failure->reason.find(settings.process_path), std::string::npos);
+  EXPECT_EQ(manager.spawn_count(), 0u);
+
+  // Executable bit set but not a program the kernel can run.
+  write_text(dir_.path() / "Broken",
+             "\x7f"
+             "ELF garbage",
+             fs::perms::owner_all);
+  settings.process_path = (dir_.path() / "Broken").string();
+  ProcessManager broken(settings, logs_.logger());
+  got = acquire(broken);
+  ASSERT_TRUE(got.failure);
+  EXPECT_NE(got.failure->reason.find("Broken"), std::string::npos) << got.failure->reason;
+  EXPECT_NE(got.failure->reason.find("cannot execute"), std::string::npos) << got.failure->reason;
+}
+
+TEST_F(OutofprocManager, CrashedChildIsReplacedOnTheNextAcquire) {
+  ProcessManager manager(backend(), logs_.logger());
+  Acquired first = acquire(manager);
+  ASSERT_TRUE(first.child);
+  pid_t old_pid = first.child->pid();
+  ASSERT_EQ(::kill(old_pid, SIGKILL), 0);
+  ASSERT_TRUE(eventually([&] { return !first.child->running(); }));
+  EXPECT_FALSE(process_exists(old_pid));  // reaped, no zombie
+  EXPECT_TRUE(logs_.contains("process " + std::to_string(old_pid) +
+                             " was killed by signal 9 (SIGKILL); it is restarted on the next "
+                             "request"));
+  Acquired second = acquire(manager);
+  ASSERT_TRUE(second.child) << (second.failure ? second.failure->reason : "");
+  EXPECT_NE(second.child->pid(), old_pid);
+  EXPECT_TRUE(second.child->running());
+  EXPECT_EQ(manager.spawn_count(), 2u);
+}
+
+TEST_F(OutofprocManager, RapidFailsStopStartsForTheMinute) {
+  Settings settings = backend("--exit-early 1");
+  settings.rapid_fails_per_minute = 2;
+  ProcessManager manager(settings, logs_.logger());
+  for (int i = 0; i < 3; ++i) {
+    Acquired got = acquire(manager);
+    ASSERT_TRUE(got.failure);
+    EXPECT_NE(got.failure->reason.find("exited early with code 1"), std::string::npos)
+        << got.failure->reason;
+  }
+  EXPECT_EQ(manager.spawn_count(), 3u);
+  for (int i = 0; i < 2; ++i) {
+    Acquired got = acquire(manager);
+    ASSERT_TRUE(got.failure);
+    EXPECT_TRUE(std::regex_search(
+        got.failure->reason,
+        std::regex("failed more than 2 times in the last minute; not starting it again until "
+                   "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC")))
+        << got.failure->reason;
+    EXPECT_NE(got.failure->output.find("failing on purpose"), std::string::npos);
+  }
+  EXPECT_EQ(manager.spawn_count(), 3u);
+}
+
+TEST_F(OutofprocManager, ProcessesPerApplicationAreServedRoundRobin) {
+  Settings settings = backend();
+  settings.processes_per_application = 3;
+  ProcessManager manager(settings, logs_.logger());
+  std::vector<pid_t> pids;
+  std::set<std::uint16_t> ports;
+  for (int i = 0; i < 6; ++i) {
+    Acquired got = acquire(manager);
+    ASSERT_TRUE(got.child) << (got.failure ? got.failure->reason : "");
+    pids.push_back(got.child->pid());
+    ports.insert(got.child->port());
+  }
+  EXPECT_EQ(std::set<pid_t>(pids.begin(), pids.end()).size(), 3u);
+  EXPECT_EQ(ports.size(), 3u);
+  EXPECT_EQ(pids[0], pids[3]);
+  EXPECT_EQ(pids[1], pids[4]);
+  EXPECT_EQ(pids[2], pids[5]);
+  EXPECT_EQ(manager.spawn_count(), 3u);
+  manager.shutdown();
+  for (pid_t pid : pids) EXPECT_FALSE(process_exists(pid));
+}
+
+TEST_F(OutofprocManager, ConcurrentAcquiresShareOneStart) {
+  ProcessManager manager(backend("--delay-ms 300"), logs_.logger());
+  std::vector<std::future<Acquired>> results;
+  for (int i = 0; i < 8; ++i) {
+    results.push_back(std::async(std::launch::async, [&] { return acquire(manager); }));
+  }
+  std::set<pid_t> pids;
+  for (auto& result : results) {
+    Acquired got = result.get();
+    ASSERT_TRUE(got.child);
+    pids.insert(got.child->pid());
+  }
+  EXPECT_EQ(pids.size(), 1u);
+  EXPECT_EQ(manager.spawn_count(), 1u);
+}
+
+TEST_F(OutofprocManager, ShutdownSendsTheEventAndLeavesNoProcess) {
+  fs::path events = dir_.path() / "events.txt";
+  ProcessManager manager(backend("--event-file " + events.string()), logs_.logger());
+  Acquired got = acquire(manager);
+  ASSERT_TRUE(got.child);
+  pid_t pid = got.child->pid();
+  manager.shutdown();
+  EXPECT_EQ(read_text(events), "shutdown token-ok pid " + std::to_string(pid) + "\n");
+  EXPECT_FALSE(process_exists(pid));
+  EXPECT_TRUE(processes_in_group(pid).empty());
+  EXPECT_FALSE(got.child->running());
+  EXPECT_TRUE(logs_.contains("shutdown event on port " + std::to_string(got.child->port()) +
+                             " answered 202"));
+
+  Acquired after = acquire(manager);
+  ASSERT_TRUE(after.failure);
+  EXPECT_EQ(after.failure->reason, "the application is shutting down");
+  manager.shutdown();  // twice is fine
+}
+
+TEST_F(OutofprocManager, ShutdownKillsAChildThatIgnoresIt) {
+  Settings settings = backend("--stubborn --grandchild");
+  settings.shutdown_time_limit = 1s;
+  ProcessManager manager(settings, logs_.logger());
+  Acquired got = acquire(manager);
+  ASSERT_TRUE(got.child);
+  pid_t pid = got.child->pid();
+  auto before = std::chrono::steady_clock::now();
+  manager.shutdown();
+  auto took = std::chrono::steady_clock::now() - before;
+  EXPECT_GE(took, 1s);
+  EXPECT_LT(took, 5s);
+  EXPECT_FALSE(process_exists(pid));
+  EXPECT_TRUE(processes_in_group(pid).empty());
+  EXPECT_TRUE(logs_.contains("did not stop within 1 seconds"));
+}
+
+TEST_F(OutofprocManager, DestructorStopsEverything) {
+  pid_t pid = 0;
+  {
+    ProcessManager manager(backend(), logs_.logger());
+    Acquired got = acquire(manager);
+    ASSERT_TRUE(got.child);
+    pid = got.child->pid();
+  }
+  EXPECT_FALSE(process_exists(pid));
+}
+
+TEST_F(OutofprocManager, ShutdownDuringAStartFailsTheWaiters) {
+  Settings settings = backend("--never-listen");
+  ProcessManager manager(settings, logs_.logger());
+  auto promise = std::make_shared<std::promise<Acquired>>();
+  manager.acquire([promise](std::shared_ptr<ChildProcess> child, std::optional<StartFailure> f) {
+    promise->set_value(Acquired{std::move(child), std::move(f)});
+  });
+  ASSERT_TRUE(eventually([&] { return manager.spawn_count() == 1; }));
+  manager.shutdown();
+  auto future = promise->get_future();
+  ASSERT_EQ(future.wait_for(5s), std::future_status::ready);
+  Acquired got = future.get();
+  ASSERT_TRUE(got.failure);
+  EXPECT_EQ(got.failure->reason, "the application is shutting down");
+}
+
+TEST_F(OutofprocManager, UnreachableChildThatStoppedListeningIsReplaced) {
+  ProcessManager manager(backend("--close-after-first"), logs_.logger());
+  Acquired first = acquire(manager);
+  ASSERT_TRUE(first.child);
+  EXPECT_NE(http_get(first.child->port()).find("pid"), std::string::npos);
+  ASSERT_TRUE(eventually([&] { return listening_inodes(first.child->port()).empty(); }));
+  manager.report_unreachable(first.child);
+  ASSERT_TRUE(eventually([&] { return !first.child->running(); }));
+  EXPECT_TRUE(logs_.contains("no longer listens on port"));
+  Acquired second = acquire(manager);
+  ASSERT_TRUE(second.child);
+  EXPECT_NE(second.child->pid(), first.child->pid());
+}
+
+TEST_F(OutofprocManager, StdoutLogThatCannotBeOpenedIsOnlyAWarning) {
+  Settings settings = backend();
+  settings.stdout_log_enabled = true;
+  write_text(dir_.path() / "file", "", fs::perms::owner_all);
+  settings.stdout_log_file = dir_.path() / "file" / "stdout";  // under a file: cannot exist
+  ProcessManager manager(settings, logs_.logger());
+  Acquired got = acquire(manager);
+  ASSERT_TRUE(got.child) << (got.failure ? got.failure->reason : "");
+  EXPECT_TRUE(logs_.contains("runs without a stdout log"));
+}
+
+TEST_F(OutofprocManager, PythonHttpServerAsARealThirdPartyServer) {
+  if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  Settings settings = backend();
+  settings.process_path = "/bin/sh";
+  // A shell that starts the server as its child: readiness by a descendant.
+  settings.arguments = "-c '/usr/bin/python3 -m http.server \"$ASPNETCORE_PORT\" --bind 127.0.0.1'";
+  ProcessManager manager(settings, logs_.logger());
+  Acquired got = acquire(manager);
+  ASSERT_TRUE(got.child) << (got.failure ? got.failure->reason + "\n" + got.failure->output : "");
+  EXPECT_NE(http_get(got.child->port()).find("200 OK"), std::string::npos);
+  pid_t pid = got.child->pid();
+  manager.shutdown();
+  EXPECT_TRUE(processes_in_group(pid).empty());
+}
+
+}  // namespace
+}  // namespace ancm::outofproc
