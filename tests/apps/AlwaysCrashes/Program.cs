@@ -1,0 +1,3 @@
+// Exits with code 1 at once, every time it is started.
+Console.WriteLine($"AlwaysCrashes: pid {Environment.ProcessId}");
+return 1;

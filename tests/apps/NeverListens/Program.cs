@@ -1,0 +1,3 @@
+// Starts, then blocks forever without ever listening on a port.
+Console.WriteLine("NeverListens: started");
+Thread.Sleep(Timeout.Infinite);
