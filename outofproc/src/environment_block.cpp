@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <set>
 #include <string_view>
 
 extern char** environ;
@@ -46,11 +47,10 @@ std::vector<std::string> build_environment(const std::vector<std::string>& inher
     if (is_per_child_variable(name)) continue;
     set(name, entry.substr(eq + 1));
   }
-  std::map<std::string, bool, std::less<>> from_inherited;
-  for (const std::string& name : order) from_inherited[name] = true;
+  const std::set<std::string, std::less<>> inherited_names(order.begin(), order.end());
   for (const auto& [name, value] : web_config) {
     if (name.empty() || name.find('=') != std::string::npos) continue;
-    if (prefer_inherited && from_inherited.count(name) != 0) continue;
+    if (prefer_inherited && inherited_names.count(name) != 0) continue;
     set(name, value);
   }
 

@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <system_error>
@@ -76,6 +77,7 @@ void ProcessManager::Impl::acquire(Ready ready) {
       break;  // it died and the manager thread has not seen it yet: start anew
     case Slot::State::StartRequested:
     case Slot::State::Starting:
+    case Slot::State::Checking:
       slot.waiters.push_back(std::move(ready));
       return;
     case Slot::State::Empty:
@@ -101,6 +103,11 @@ void ProcessManager::Impl::report_unreachable(const std::shared_ptr<ChildProcess
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
+    auto slot = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) {
+      return s.state == Slot::State::Ready && s.child.get() == child.get();
+    });
+    if (slot == slots_.end()) return;  // already replaced, or checked right now
+    slot->state = Slot::State::Checking;
     suspects_.push_back(child);
   }
   wake();

@@ -24,8 +24,10 @@ struct ProcessManager::Impl {
   using Clock = std::chrono::steady_clock;
 
   // One of processesPerApplication places, served round-robin. Guarded by mutex.
+  // Checking: its child was reported unreachable; acquires wait until the
+  // manager thread has looked (still listening: Ready again; else replaced).
   struct Slot {
-    enum class State { Empty, StartRequested, Starting, Ready };
+    enum class State { Empty, StartRequested, Starting, Ready, Checking };
     State state = State::Empty;
     std::shared_ptr<SpawnedChild> child;  // set while Starting or Ready
     std::vector<Ready> waiters;           // acquires waiting for the start
@@ -60,6 +62,9 @@ struct ProcessManager::Impl {
                     std::optional<StartFailure> failure);
   std::string reap(SpawnedChild& child) const;  // child.reap(), logging leftovers
   void on_exit(Watched& watched);
+  // After the slot's running child died: empty, or a new start for the
+  // acquires that wait on it (refused while rapid-fail protection holds).
+  void vacate(std::size_t slot, const std::shared_ptr<SpawnedChild>& dead);
   void check_starting(Watched& watched, Clock::time_point now);
   void check_suspects();
   void begin_shutdown();

@@ -258,15 +258,38 @@ void ProcessManager::Impl::on_exit(Watched& watched) {
                       "; it is restarted on the next request (processPath '" +
                       settings_.process_path + "', port " + std::to_string(child.port()) + ")",
                   output));
-  std::lock_guard lock(mutex_);
-  Slot& slot = slots_[watched.slot];
-  if (slot.child == watched.child) {
-    slot.state = Slot::State::Empty;
-    slot.child.reset();
+  {
+    std::lock_guard lock(mutex_);
+    rapid_fails_.record_failure();
+    last_failure_ = StartFailure{
+        "process '" + settings_.process_path + "' (pid " + pid + ") " + how, std::move(output)};
   }
-  rapid_fails_.record_failure();
-  last_failure_ = StartFailure{"process '" + settings_.process_path + "' (pid " + pid + ") " + how,
-                               std::move(output)};
+  vacate(watched.slot, watched.child);
+}
+
+void ProcessManager::Impl::vacate(std::size_t slot, const std::shared_ptr<SpawnedChild>& dead) {
+  std::vector<Ready> refused;
+  std::shared_ptr<ChildProcess> other;
+  std::optional<StartFailure> failure;
+  {
+    std::lock_guard lock(mutex_);
+    Slot& s = slots_[slot];
+    if (s.child != dead) return;  // an acquire already asked for a new one
+    s.child.reset();
+    if (s.waiters.empty()) {
+      s.state = Slot::State::Empty;
+      return;
+    }
+    if (auto until = rapid_fails_.blocked_until()) {
+      other = any_ready_child_locked();
+      if (!other) failure = rapid_fail_failure_locked(*until);
+      refused.swap(s.waiters);
+      s.state = Slot::State::Empty;
+    } else {
+      s.state = Slot::State::StartRequested;  // started at the top of the next turn
+    }
+  }
+  for (const Ready& ready : refused) call_back(ready, other, failure);
 }
 
 void ProcessManager::Impl::check_starting(Watched& watched, Clock::time_point now) {
@@ -302,14 +325,25 @@ void ProcessManager::Impl::check_suspects() {
     auto it = std::find_if(watched_.begin(), watched_.end(), [&](const Watched& w) {
       return w.child.get() == suspect.get() && !w.starting && !w.gone;
     });
-    if (it == watched_.end()) continue;  // already gone or replaced
+    if (it == watched_.end()) continue;  // it exited: on_exit dealt with its slot
     SpawnedChild& child = *it->child;
-    if (group_listens_on(child.pid(), child.port())) continue;  // a passing hiccup
-    log(ANCM_LOG_WARNING, "process " + std::to_string(child.pid()) + " ('" +
-                              settings_.process_path + "') no longer listens on port " +
-                              std::to_string(child.port()) +
-                              "; it is stopped and restarted on the next request");
-    child.signal_group(SIGKILL);  // on_exit does the rest
+    if (!group_listens_on(child.pid(), child.port())) {
+      log(ANCM_LOG_WARNING, "process " + std::to_string(child.pid()) + " ('" +
+                                settings_.process_path + "') no longer listens on port " +
+                                std::to_string(child.port()) + "; it is stopped and replaced");
+      child.signal_group(SIGKILL);  // on_exit records the failure and starts a new one
+      continue;
+    }
+    // A passing hiccup: it is still there and listening.
+    std::vector<Ready> waiters;
+    {
+      std::lock_guard lock(mutex_);
+      Slot& slot = slots_[it->slot];
+      if (slot.child != it->child || slot.state != Slot::State::Checking) continue;
+      slot.state = Slot::State::Ready;
+      waiters.swap(slot.waiters);
+    }
+    for (const Ready& ready : waiters) call_back(ready, it->child, std::nullopt);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -68,6 +69,13 @@ void write_text(const fs::path& path, const std::string& text, fs::perms perms) 
 
 // /proc/<pid> exists for running processes and unreaped zombies alike.
 bool process_exists(pid_t pid) { return fs::exists(fs::path("/proc") / std::to_string(pid)); }
+
+// Running, not a zombie waiting for whoever its parent is now.
+bool process_alive(pid_t pid) {
+  std::string stat = read_text(fs::path("/proc") / std::to_string(pid) / "stat");
+  std::size_t close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
 
 template <typename Predicate>
 bool eventually(Predicate predicate, std::chrono::milliseconds limit = 10s) {
@@ -790,6 +798,55 @@ TEST_F(OutofprocManager, DestructorStopsEverything) {
   EXPECT_FALSE(process_exists(pid));
 }
 
+TEST_F(OutofprocManager, DestroyedFromItsOwnCallback) {
+  // The manager thread outlives the test body here, so its logger must too.
+  auto logs = std::make_shared<Logs>();
+  Logger logger = [logs](ancm_log_level level, const std::string& message) {
+    logs->logger()(level, message);
+  };
+  auto manager = std::make_unique<ProcessManager>(backend("--delay-ms 100"), logger);
+  auto started = std::make_shared<std::promise<pid_t>>();
+  manager->acquire(
+      [&manager, started](std::shared_ptr<ChildProcess> child, std::optional<StartFailure>) {
+        // On the manager thread: the last owner lets go here.
+        pid_t pid = child ? child->pid() : 0;
+        child.reset();
+        manager.reset();
+        started->set_value(pid);
+      });
+  auto future = started->get_future();
+  ASSERT_EQ(future.wait_for(20s), std::future_status::ready);
+  pid_t pid = future.get();
+  ASSERT_NE(pid, 0);
+  EXPECT_TRUE(eventually([&] { return !process_exists(pid); }));
+}
+
+// PR_SET_PDEATHSIG: children die with the worker even when it is SIGKILLed
+// and has no chance to stop them.
+TEST_F(OutofprocManager, ChildrenDieWithAKilledWorker) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t worker = ::fork();
+  ASSERT_GE(worker, 0);
+  if (worker == 0) {
+    ::close(fds[0]);
+    ProcessManager manager(backend(), {});
+    Acquired got = acquire(manager);
+    pid_t child = got.child ? got.child->pid() : 0;
+    (void)!::write(fds[1], &child, sizeof child);
+    while (true) ::pause();
+  }
+  ::close(fds[1]);
+  pid_t child = 0;
+  ASSERT_EQ(::read(fds[0], &child, sizeof child), static_cast<ssize_t>(sizeof child));
+  ::close(fds[0]);
+  ASSERT_NE(child, 0);
+  EXPECT_TRUE(process_alive(child));
+  ::kill(worker, SIGKILL);
+  ::waitpid(worker, nullptr, 0);
+  EXPECT_TRUE(eventually([&] { return !process_alive(child); }));
+}
+
 TEST_F(OutofprocManager, ShutdownDuringAStartFailsTheWaiters) {
   Settings settings = backend("--never-listen");
   ProcessManager manager(settings, logs_.logger());
@@ -812,12 +869,27 @@ TEST_F(OutofprocManager, UnreachableChildThatStoppedListeningIsReplaced) {
   ASSERT_TRUE(first.child);
   EXPECT_NE(http_get(first.child->port()).find("pid"), std::string::npos);
   ASSERT_TRUE(eventually([&] { return listening_inodes(first.child->port()).empty(); }));
+  // The forwarder reports and retries at once: the retry waits for the check
+  // and gets a fresh process, not the broken one.
   manager.report_unreachable(first.child);
-  ASSERT_TRUE(eventually([&] { return !first.child->running(); }));
+  Acquired second = acquire(manager);
+  ASSERT_TRUE(second.child) << (second.failure ? second.failure->reason : "");
+  EXPECT_NE(second.child->pid(), first.child->pid());
+  EXPECT_FALSE(first.child->running());
+  EXPECT_FALSE(process_exists(first.child->pid()));
   EXPECT_TRUE(logs_.contains("no longer listens on port"));
+  EXPECT_EQ(manager.spawn_count(), 2u);
+}
+
+TEST_F(OutofprocManager, UnreachableReportAboutAHealthyChildKeepsIt) {
+  ProcessManager manager(backend(), logs_.logger());
+  Acquired first = acquire(manager);
+  ASSERT_TRUE(first.child);
+  manager.report_unreachable(first.child);
   Acquired second = acquire(manager);
   ASSERT_TRUE(second.child);
-  EXPECT_NE(second.child->pid(), first.child->pid());
+  EXPECT_EQ(second.child->pid(), first.child->pid());
+  EXPECT_EQ(manager.spawn_count(), 1u);
 }
 
 TEST_F(OutofprocManager, StdoutLogThatCannotBeOpenedIsOnlyAWarning) {
