@@ -314,10 +314,10 @@ void Connection::complete() {
   });
 }
 
-void Connection::on_disconnect(ancm_event_callback cb, void* ctx) {
+void Connection::on_disconnect(ancm_disconnect_callback cb, void* ctx) {
   on_strand([self = shared_from_this(), cb, ctx] {
-    if (!self->in_request_ || self->completed_) return;
-    if (self->dead_) return cb(ctx);
+    if (!self->in_request_ || self->completed_) return cb(ctx, 0);
+    if (self->dead_) return cb(ctx, 1);
     self->disconnect_cb_ = cb;
     self->disconnect_ctx_ = ctx;
   });
@@ -497,7 +497,7 @@ void Connection::prepare_head() {
 void Connection::finish_request() {
   if (!in_request_) return;
   in_request_ = false;
-  disconnect_cb_ = nullptr;
+  if (auto cb = std::exchange(disconnect_cb_, nullptr)) cb(disconnect_ctx_, 0);
   auto self = std::move(self_while_in_request_);  // lives to the end of this call
   bool body_consumed = !has_body_ || parser_->is_done();
   if (upgraded_) return;  // the stream owns the connection now
@@ -576,7 +576,7 @@ void Connection::disarm_timer() {
 void Connection::notify_disconnect() {
   if (!in_request_ || completed_ || !disconnect_cb_) return;
   auto cb = std::exchange(disconnect_cb_, nullptr);
-  cb(disconnect_ctx_);
+  cb(disconnect_ctx_, 1);
 }
 
 void Connection::close() {

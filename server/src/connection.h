@@ -74,7 +74,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void flush(ancm_io_callback cb, void* ctx);
   void complete();
   void abort();
-  void on_disconnect(ancm_event_callback cb, void* ctx);
+  void on_disconnect(ancm_disconnect_callback cb, void* ctx);
 
   // Upgrade to a raw stream (WebSockets), after a 101 status.
   using UpgradeCallback = void (*)(void* ctx, ancm_stream* stream);
@@ -161,7 +161,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Callback pending_read_;
   void* read_buf_ = nullptr;
   std::size_t read_cap_ = 0;
-  ancm_event_callback disconnect_cb_ = nullptr;
+  ancm_disconnect_callback disconnect_cb_ = nullptr;
   void* disconnect_ctx_ = nullptr;
 
   // current response

@@ -38,7 +38,7 @@ void write_body(ancm_request* r, const void* data, size_t len, ancm_io_callback 
 }
 void flush(ancm_request* r, ancm_io_callback cb, void* ctx) { conn(r).flush(cb, ctx); }
 void complete(ancm_request* r) { conn(r).complete(); }
-void on_disconnect(ancm_request* r, ancm_event_callback cb, void* ctx) {
+void on_disconnect(ancm_request* r, ancm_disconnect_callback cb, void* ctx) {
   conn(r).on_disconnect(cb, ctx);
 }
 

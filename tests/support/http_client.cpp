@@ -61,6 +61,12 @@ HttpConnection::~HttpConnection() = default;
 
 bool HttpConnection::connected() const { return impl_->ok; }
 
+uint16_t HttpConnection::local_port() const {
+  beast::error_code ec;
+  auto endpoint = impl_->socket.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
 void HttpConnection::send(const std::string& bytes) {
   beast::error_code ec;
   asio::write(impl_->socket, asio::buffer(bytes), ec);

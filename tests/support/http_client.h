@@ -30,6 +30,7 @@ class HttpConnection {
   HttpConnection& operator=(const HttpConnection&) = delete;
 
   bool connected() const;
+  uint16_t local_port() const;  // the client side's port
   void send(const std::string& bytes);
   // Sends from another thread, so a test can read the response meanwhile
   // (an echo answers while the upload is still going).

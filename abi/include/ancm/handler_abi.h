@@ -55,7 +55,7 @@ typedef struct ancm_request ancm_request; /* owned by the server */
 
 /* status: 0 = ok, otherwise a negative errno-style code (e.g. -ECONNRESET). */
 typedef void (*ancm_io_callback)(void* ctx, int status, size_t bytes);
-typedef void (*ancm_event_callback)(void* ctx);
+typedef void (*ancm_disconnect_callback)(void* ctx, int client_gone);
 
 /*
  * A raw duplex stream after a successful upgrade (WebSockets). The stream
@@ -109,8 +109,12 @@ typedef struct ancm_request_api {
    */
   void (*abort)(ancm_request*);
 
-  /* Called once if the client goes away before complete(). */
-  void (*on_disconnect)(ancm_request*, ancm_event_callback cb, void* ctx);
+  /*
+   * The callback runs exactly once: with client_gone = 1 as soon as the
+   * client goes away before the request ends, else with client_gone = 0 when
+   * it ends (complete or abort), so ctx can always be released.
+   */
+  void (*on_disconnect)(ancm_request*, ancm_disconnect_callback cb, void* ctx);
 
   /*
    * Sends the response head (status must be 101) and turns the connection

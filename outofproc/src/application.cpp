@@ -1,0 +1,65 @@
+#include "application.h"
+
+#include <chrono>
+
+namespace ancm::outofproc {
+namespace {
+
+// Exchanges still running after the children are gone end within this.
+constexpr auto kExchangeDrain = std::chrono::seconds(2);
+constexpr int kProxyThreads = 2;
+
+}  // namespace
+
+Application::Application(Settings settings, const ancm_app_params& params)
+    : settings_(std::move(settings)), host_(params.host), work_(io_.get_executor()) {
+  Logger logger = [host = host_](ancm_log_level level, const std::string& message) {
+    if (host && host->log) host->log(host->ctx, level, {message.data(), message.size()});
+  };
+  processes_ = std::make_unique<ProcessManager>(settings_, logger);
+  context_.api = params.request_api;
+  context_.host = params.host;
+  context_.processes = processes_.get();
+  context_.pool = &pool_;
+  context_.io = &io_;
+  context_.request_timeout = settings_.request_timeout;
+  context_.forward_connection_header = settings_.forward_response_connection_header;
+  context_.log = logger;
+  for (int i = 0; i < kProxyThreads; ++i) threads_.emplace_back([this] { io_.run(); });
+}
+
+Application::~Application() { stop(); }
+
+void Application::log(ancm_log_level level, const std::string& message) const {
+  context_.log(level, message);
+}
+
+ancm_result Application::handle_request(ancm_request* request, ancm_failure* failure) {
+  if (stopping_) {
+    static constexpr std::string_view kStopping = "the application is shutting down";
+    *failure = {503, 0, {kStopping.data(), kStopping.size()}, {nullptr, 0}};
+    return ANCM_FAILED;
+  }
+  // Exchanges share ownership of the application through its context.
+  std::shared_ptr<const ProxyContext> context(shared_from_this(), &context_);
+  std::make_shared<ProxyExchange>(std::move(context), request)->start();
+  return ANCM_OK;
+}
+
+void Application::stop() {
+  if (stopping_.exchange(true)) return;
+  log(ANCM_LOG_INFO, "stopping the application's processes for " + settings_.app_path.string());
+  processes_->shutdown();
+  pool_.clear();
+  // Requests still in flight fail now that their process is gone; give them
+  // a moment to answer before the I/O threads stop.
+  auto deadline = std::chrono::steady_clock::now() + kExchangeDrain;
+  while (context_.active_exchanges > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  work_.reset();
+  io_.stop();
+  threads_.clear();  // joins
+}
+
+}  // namespace ancm::outofproc

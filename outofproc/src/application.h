@@ -1,0 +1,50 @@
+// One out-of-process application: its processes, its proxy I/O threads, and
+// the connection pool the requests share.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "ancm/handler_abi.h"
+#include "connection_pool.h"
+#include "process_manager.h"
+#include "proxy_exchange.h"
+#include "settings.h"
+
+namespace ancm::outofproc {
+
+class Application : public std::enable_shared_from_this<Application> {
+ public:
+  Application(Settings settings, const ancm_app_params& params);
+  ~Application();
+  Application(const Application&) = delete;
+  Application& operator=(const Application&) = delete;
+
+  // Takes the request (ANCM_OK) or says why not (503 while stopping).
+  ancm_result handle_request(ancm_request* request, ancm_failure* failure);
+
+  // Shuts the children down, lets exchanges end, stops the I/O threads.
+  // Idempotent; never called from an I/O thread (the shim calls it).
+  void stop();
+
+ private:
+  void log(ancm_log_level level, const std::string& message) const;
+
+  Settings settings_;
+  const ancm_host_services* host_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  ConnectionPool pool_;
+  std::unique_ptr<ProcessManager> processes_;
+  ProxyContext context_;
+  std::atomic<bool> stopping_{false};
+  std::vector<std::jthread> threads_;  // last: joined first
+};
+
+}  // namespace ancm::outofproc

@@ -1,0 +1,53 @@
+#include "connection_pool.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace ancm::outofproc {
+namespace {
+
+// A pooled connection is stale when the child closed it (EOF), reset it, or
+// sent bytes nobody asked for.
+bool still_open(ConnectionPool::Socket& socket) {
+  char byte;
+  ssize_t got = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
+std::optional<ConnectionPool::Socket> ConnectionPool::take(uint16_t port) {
+  std::lock_guard lock(mutex_);
+  auto found = idle_.find(port);
+  if (found == idle_.end()) return std::nullopt;
+  auto& sockets = found->second;
+  auto now = std::chrono::steady_clock::now();
+  while (!sockets.empty()) {
+    Idle idle = std::move(sockets.back());  // the most recently used is the warmest
+    sockets.pop_back();
+    if (now - idle.since < max_idle_time_ && still_open(idle.socket)) {
+      return std::move(idle.socket);
+    }
+  }
+  return std::nullopt;
+}
+
+void ConnectionPool::give_back(uint16_t port, Socket socket) {
+  std::lock_guard lock(mutex_);
+  auto& sockets = idle_[port];
+  if (sockets.size() >= max_idle_per_port_) sockets.pop_front();
+  sockets.push_back({std::move(socket), std::chrono::steady_clock::now()});
+}
+
+void ConnectionPool::forget(uint16_t port) {
+  std::lock_guard lock(mutex_);
+  idle_.erase(port);
+}
+
+void ConnectionPool::clear() {
+  std::lock_guard lock(mutex_);
+  idle_.clear();
+}
+
+}  // namespace ancm::outofproc

@@ -1,0 +1,155 @@
+#include "forwarded_headers.h"
+
+#include <strings.h>
+
+#include <algorithm>
+
+namespace ancm::outofproc {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool istarts_with(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// Comma-separated tokens of a header value.
+std::vector<std::string_view> tokens(std::string_view list) {
+  std::vector<std::string_view> out;
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    if (auto item = trim(list.substr(0, comma)); !item.empty()) out.push_back(item);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+// RFC 9110 §7.6.1 connection-specific fields, plus the framing ones the proxy redoes.
+constexpr std::string_view kHopByHop[] = {
+    "Connection", "Keep-Alive",         "Proxy-Connection",   "TE", "Trailer", "Transfer-Encoding",
+    "Upgrade",    "Proxy-Authenticate", "Proxy-Authorization"};
+
+bool is_hop_by_hop(std::string_view name) {
+  return std::any_of(std::begin(kHopByHop), std::end(kHopByHop),
+                     [&](std::string_view hop) { return iequals(name, hop); });
+}
+
+std::string_view text(ancm_str s) { return {s.data ? s.data : "", s.len}; }
+
+void add_header(std::string& head, std::string_view name, std::string_view value) {
+  head.append(name);
+  head += ": ";
+  head.append(value);
+  head += "\r\n";
+}
+
+}  // namespace
+
+ClientRequest read_client_request(const ancm_request_api& api, ancm_request* request) {
+  ClientRequest client;
+  client.method = text(api.method(request));
+  client.target = text(api.target(request));
+  const ancm_kv* headers = api.headers(request);
+  for (size_t i = 0; i < api.header_count(request); ++i) {
+    client.headers.emplace_back(text(headers[i].name), text(headers[i].value));
+  }
+  client.remote_address = text(api.remote_address(request));
+  client.remote_port = api.remote_port(request);
+  client.local_address = text(api.local_address(request));
+  client.local_port = api.local_port(request);
+  client.is_tls = api.is_tls(request) != 0;
+  client.has_body = api.has_body(request) != 0;
+  return client;
+}
+
+ForwardedRequest build_forwarded_request(const ClientRequest& request, std::string_view token) {
+  ForwardedRequest out;
+  out.has_body = request.has_body;
+  out.is_head = iequals(request.method, "HEAD");
+
+  std::vector<std::string_view> named_by_connection;
+  bool upgrade_token = false;
+  std::string_view upgrade_value;
+  bool has_host = false, has_content_length = false;
+  std::string forwarded_for, forwarded_proto;
+  for (const auto& [name, value] : request.headers) {
+    if (iequals(name, "Connection")) {
+      for (auto token_name : tokens(value)) {
+        if (iequals(token_name, "upgrade")) upgrade_token = true;
+        named_by_connection.push_back(token_name);
+      }
+    } else if (iequals(name, "Upgrade")) {
+      upgrade_value = value;
+    }
+  }
+  out.is_upgrade = upgrade_token && !upgrade_value.empty();
+
+  out.head.reserve(512);
+  out.head.append(request.method);
+  out.head += ' ';
+  out.head.append(request.target);
+  out.head += " HTTP/1.1\r\n";
+  for (const auto& [name, value] : request.headers) {
+    if (is_hop_by_hop(name) || istarts_with(name, "MS-ASPNETCORE-") || iequals(name, "Expect")) {
+      continue;
+    }
+    if (std::any_of(named_by_connection.begin(), named_by_connection.end(),
+                    [&](std::string_view named) { return iequals(named, name); })) {
+      continue;
+    }
+    if (iequals(name, "X-Forwarded-For")) {
+      forwarded_for.append(forwarded_for.empty() ? "" : ", ").append(value);
+      continue;
+    }
+    if (iequals(name, "X-Forwarded-Proto")) {
+      forwarded_proto.append(forwarded_proto.empty() ? "" : ", ").append(value);
+      continue;
+    }
+    has_host = has_host || iequals(name, "Host");
+    has_content_length = has_content_length || iequals(name, "Content-Length");
+    add_header(out.head, name, value);
+  }
+  if (!has_host) {
+    // HTTP/1.0 clients may omit Host; Kestrel requires it on HTTP/1.1.
+    std::string host(request.local_address);
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    add_header(out.head, "Host", host + ":" + std::to_string(request.local_port));
+  }
+  bool v6 = request.remote_address.find(':') != std::string_view::npos;
+  std::string client = (v6 ? "[" : "") + std::string(request.remote_address) + (v6 ? "]" : "") +
+                       ":" + std::to_string(request.remote_port);
+  add_header(out.head, "X-Forwarded-For",
+             forwarded_for.empty() ? client : forwarded_for + ", " + client);
+  std::string_view scheme = request.is_tls ? "https" : "http";
+  add_header(
+      out.head, "X-Forwarded-Proto",
+      forwarded_proto.empty() ? std::string(scheme) : forwarded_proto + ", " + std::string(scheme));
+  add_header(out.head, "MS-ASPNETCORE-TOKEN", token);
+  if (out.has_body && !has_content_length) {
+    out.chunked_body = true;
+    add_header(out.head, "Transfer-Encoding", "chunked");
+  }
+  if (out.is_upgrade) {
+    add_header(out.head, "Connection", "Upgrade");
+    add_header(out.head, "Upgrade", upgrade_value);
+  }
+  out.head += "\r\n";
+  return out;
+}
+
+bool forward_response_header(std::string_view name, int status, bool forward_connection) {
+  if (iequals(name, "Connection")) return forward_connection || status == 101;
+  if (iequals(name, "Upgrade")) return status == 101;
+  return !is_hop_by_hop(name);
+}
+
+}  // namespace ancm::outofproc

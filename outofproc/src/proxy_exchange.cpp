@@ -1,0 +1,451 @@
+#include "proxy_exchange.h"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <cerrno>
+#include <charconv>
+
+namespace ancm::outofproc {
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+namespace {
+
+constexpr std::size_t kBodyBuffer = 64 * 1024;
+
+ancm_str str(std::string_view s) { return {s.data(), s.size()}; }
+
+void append_chunk(std::string& out, const char* data, std::size_t size) {
+  char hex[20];
+  auto [end, ec] = std::to_chars(hex, hex + sizeof hex, size, 16);
+  out.append(hex, end);
+  out += "\r\n";
+  out.append(data, size);
+  out += "\r\n";
+}
+
+}  // namespace
+
+struct ServerOp {
+  std::shared_ptr<ProxyExchange> exchange;
+  ProxyExchange::ServerStep step;
+};
+
+ProxyExchange::ProxyExchange(std::shared_ptr<const ProxyContext> context, ancm_request* request)
+    : context_(std::move(context)),
+      request_(request),
+      strand_(asio::make_strand(*context_->io)),
+      timer_(strand_) {
+  context_->active_exchanges++;
+}
+
+// Whatever happens, the server's request is ended exactly once.
+ProxyExchange::~ProxyExchange() {
+  if (!completed_) context_->api->abort(request_);
+  context_->active_exchanges--;
+}
+
+void* ProxyExchange::server_op(ServerStep step) {
+  return std::make_unique<ServerOp>(ServerOp{shared_from_this(), step}).release();
+}
+
+void ProxyExchange::on_server_io(void* ctx, int status, std::size_t bytes) {
+  std::unique_ptr<ServerOp> op(static_cast<ServerOp*>(ctx));
+  auto exchange = std::move(op->exchange);
+  auto step = op->step;
+  asio::post(exchange->strand_,
+             [exchange, step, status, bytes] { ((*exchange).*step)(status, bytes); });
+}
+
+void ProxyExchange::on_disconnect(void* ctx, int client_gone) {
+  std::unique_ptr<ServerOp> op(static_cast<ServerOp*>(ctx));
+  if (!client_gone) return;
+  auto exchange = std::move(op->exchange);
+  asio::post(exchange->strand_, [exchange] {
+    exchange->client_gone_ = true;
+    exchange->close_upstream();
+    exchange->abort_response("the client went away");
+  });
+}
+
+void ProxyExchange::start() {
+  // The op holds a reference until the server calls back, which it always does.
+  context_->api->on_disconnect(
+      request_, &ProxyExchange::on_disconnect,
+      std::make_unique<ServerOp>(ServerOp{shared_from_this(), nullptr}).release());
+  acquire_process();
+}
+
+void ProxyExchange::acquire_process() {
+  context_->processes->acquire([self = shared_from_this()](std::shared_ptr<ChildProcess> child,
+                                                           std::optional<StartFailure> failure) {
+    asio::post(self->strand_,
+               [self, child = std::move(child), failure = std::move(failure)]() mutable {
+                 self->on_process(std::move(child), std::move(failure));
+               });
+  });
+}
+
+// ------------------------------------------------------------------ connect
+
+void ProxyExchange::on_process(std::shared_ptr<ChildProcess> child,
+                               std::optional<StartFailure> failure) {
+  if (completed_) return;
+  if (!child) {
+    auto start_failure = failure.value_or(StartFailure{"no process could be started", ""});
+    ancm_failure page{502, 5, str(start_failure.reason), str(start_failure.output)};
+    completed_ = true;
+    context_->host->fail_request(context_->host->ctx, request_, &page);
+    return;
+  }
+  child_ = std::move(child);
+  forwarded_ =
+      build_forwarded_request(read_client_request(*context_->api, request_), child_->token());
+  connect();
+}
+
+void ProxyExchange::connect() {
+  ++attempt_;
+  reused_connection_ = false;
+  if (!retried_) {
+    if (auto pooled = context_->pool->take(child_->port())) {
+      upstream_.emplace(std::move(*pooled));
+      reused_connection_ = true;
+      return send_head();
+    }
+  }
+  upstream_.emplace(*context_->io);
+  asio::ip::tcp::endpoint endpoint(asio::ip::address_v4::loopback(), child_->port());
+  upstream_->async_connect(
+      endpoint,
+      asio::bind_executor(strand_, [self = shared_from_this(), attempt = attempt_](error_code ec) {
+        if (attempt == self->attempt_) self->on_connected(ec);
+      }));
+}
+
+void ProxyExchange::on_connected(error_code ec) {
+  if (completed_) return close_upstream();
+  if (ec) {
+    // The child may have just died: let the manager look, and try once more.
+    context_->processes->report_unreachable(child_);
+    context_->pool->forget(child_->port());
+    if (!retried_) {
+      retried_ = true;
+      return acquire_process();
+    }
+    return upstream_failed("connect to", ec);
+  }
+  upstream_->set_option(asio::ip::tcp::no_delay(true));
+  send_head();
+}
+
+void ProxyExchange::send_head() {
+  parser_.emplace();
+  parser_->body_limit(boost::none);
+  parser_->skip(forwarded_.is_head);
+  upstream_buffer_.clear();
+  arm_timeout();
+  asio::async_write(*upstream_, asio::buffer(forwarded_.head),
+                    asio::bind_executor(strand_, [self = shared_from_this(), attempt = attempt_](
+                                                     error_code ec, std::size_t) {
+                      if (attempt != self->attempt_) return;
+                      if (ec) return self->upstream_failed("send the request to", ec);
+                      if (self->forwarded_.has_body && !self->forwarded_.is_upgrade) {
+                        self->read_client_body();
+                      } else {
+                        self->request_body_sent_ = true;
+                      }
+                    }));
+  read_response_head();
+}
+
+// ------------------------------------------------------------------ request body
+
+void ProxyExchange::read_client_body() {
+  if (completed_ && response_done_) return;
+  client_body_buffer_.resize(kBodyBuffer);
+  context_->api->read_body(request_, client_body_buffer_.data(), client_body_buffer_.size(),
+                           &ProxyExchange::on_server_io, server_op(&ProxyExchange::on_client_body));
+}
+
+void ProxyExchange::on_client_body(int status, std::size_t bytes) {
+  if (status < 0) {
+    // The client stopped sending (or the response already ended).
+    if (!response_done_) {
+      close_upstream();
+      abort_response("the request body could not be read");
+    }
+    return;
+  }
+  upstream_out_.clear();
+  if (bytes > 0) {
+    client_body_started_ = true;
+    if (forwarded_.chunked_body) {
+      append_chunk(upstream_out_, client_body_buffer_.data(), bytes);
+    } else {
+      upstream_out_.assign(client_body_buffer_.data(), bytes);
+    }
+  } else if (forwarded_.chunked_body) {
+    upstream_out_ = "0\r\n\r\n";
+  }
+  bool last = bytes == 0;
+  if (upstream_out_.empty() || !upstream_) {
+    request_body_sent_ = last;
+    return finish_if_done();
+  }
+  asio::async_write(
+      *upstream_, asio::buffer(upstream_out_),
+      asio::bind_executor(strand_, [self = shared_from_this(), last](error_code ec, std::size_t) {
+        if (ec) return self->upstream_failed("send the request body to", ec);
+        if (!last) return self->read_client_body();
+        self->request_body_sent_ = true;
+        self->finish_if_done();
+      }));
+}
+
+// ------------------------------------------------------------------ response
+
+void ProxyExchange::read_response_head() {
+  http::async_read_header(
+      *upstream_, upstream_buffer_, *parser_,
+      asio::bind_executor(
+          strand_, [self = shared_from_this(), attempt = attempt_](error_code ec, std::size_t) {
+            if (attempt == self->attempt_) self->on_response_head(ec);
+          }));
+}
+
+void ProxyExchange::on_response_head(error_code ec) {
+  if (completed_) return;
+  if (ec) {
+    // A pooled connection the child closed meanwhile: retry once on a fresh one.
+    if (reused_connection_ && !retried_ && !client_body_started_ && upstream_buffer_.size() == 0) {
+      retried_ = true;
+      close_upstream();
+      return connect();
+    }
+    return upstream_failed("read the response from", ec);
+  }
+  int status = static_cast<int>(parser_->get().result_int());
+  if (status >= 100 && status < 200 && status != 101) {
+    // An interim response (e.g. 103): the final one follows.
+    parser_.emplace();
+    parser_->body_limit(boost::none);
+    parser_->skip(forwarded_.is_head);
+    return read_response_head();
+  }
+  relay_response_head();
+  if (status == 101 && forwarded_.is_upgrade) {
+    ++timer_generation_;
+    timer_.cancel();
+    auto op = std::make_unique<ServerOp>(ServerOp{shared_from_this(), nullptr});
+    context_->api->upgrade(request_, &ProxyExchange::on_upgraded, op.release());
+    return;
+  }
+  if (parser_->is_done()) {
+    response_done_ = true;
+    return finish_if_done();
+  }
+  read_response_body();
+}
+
+void ProxyExchange::relay_response_head() {
+  const auto& response = parser_->get();
+  int status = static_cast<int>(response.result_int());
+  auto reason = response.reason();
+  context_->api->set_status(request_, status, {reason.data(), reason.size()});
+  for (const auto& field : response) {
+    auto name = field.name_string();
+    if (!forward_response_header({name.data(), name.size()}, status,
+                                 context_->forward_connection_header)) {
+      continue;
+    }
+    auto value = field.value();
+    context_->api->add_header(request_, {name.data(), name.size()}, {value.data(), value.size()});
+  }
+  head_relayed_ = true;
+}
+
+void ProxyExchange::read_response_body() {
+  arm_timeout();
+  response_buffer_.resize(kBodyBuffer);
+  auto& body = parser_->get().body();
+  body.data = response_buffer_.data();
+  body.size = response_buffer_.size();
+  http::async_read_some(
+      *upstream_, upstream_buffer_, *parser_,
+      asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t) {
+        self->on_response_body(ec);
+      }));
+}
+
+void ProxyExchange::on_response_body(error_code ec) {
+  if (completed_) return;
+  if (ec == http::error::need_buffer) ec = {};
+  if (ec) return upstream_failed("read the response body from", ec);
+  std::size_t got = response_buffer_.size() - parser_->get().body().size;
+  if (got == 0) {
+    if (!parser_->is_done()) return read_response_body();
+    response_done_ = true;
+    return finish_if_done();
+  }
+  // Backpressure: the next read waits until the client took these bytes.
+  context_->api->write_body(request_, response_buffer_.data(), got, &ProxyExchange::on_server_io,
+                            server_op(&ProxyExchange::on_client_written));
+}
+
+void ProxyExchange::on_client_written(int status, std::size_t) {
+  if (completed_) return;
+  if (status < 0) {
+    close_upstream();
+    return abort_response("the client stopped reading");
+  }
+  if (parser_->is_done()) {
+    response_done_ = true;
+    return finish_if_done();
+  }
+  read_response_body();
+}
+
+void ProxyExchange::finish_if_done() {
+  if (completed_ || !response_done_) return;
+  ++timer_generation_;
+  timer_.cancel();
+  completed_ = true;
+  context_->api->complete(request_);
+  // Only a connection whose request and response both ended cleanly is reused.
+  if (upstream_ && request_body_sent_ && parser_ && parser_->keep_alive() &&
+      upstream_buffer_.size() == 0) {
+    context_->pool->give_back(child_->port(), std::move(*upstream_));
+    upstream_.reset();
+  } else {
+    close_upstream();
+  }
+}
+
+// ------------------------------------------------------------------ WebSocket tunnel
+
+void ProxyExchange::on_upgraded(void* ctx, ancm_stream* stream) {
+  std::unique_ptr<ServerOp> op(static_cast<ServerOp*>(ctx));
+  auto exchange = std::move(op->exchange);
+  asio::post(exchange->strand_, [exchange, stream] { exchange->start_tunnel(stream); });
+}
+
+void ProxyExchange::start_tunnel(ancm_stream* stream) {
+  completed_ = true;
+  context_->api->complete(request_);
+  if (!stream) return close_upstream();
+  stream_ = stream;
+  tunnel_client_to_child();
+  tunnel_child_to_client();
+}
+
+void ProxyExchange::tunnel_client_to_child() {
+  tunnel_in_.resize(kBodyBuffer);
+  context_->api->stream_read(stream_, tunnel_in_.data(), tunnel_in_.size(),
+                             &ProxyExchange::on_server_io,
+                             server_op(&ProxyExchange::on_tunnel_client_read));
+}
+
+void ProxyExchange::on_tunnel_client_read(int status, std::size_t bytes) {
+  if (status < 0 || bytes == 0 || tunnel_closed_) return close_tunnel();
+  asio::async_write(
+      *upstream_, asio::buffer(tunnel_in_.data(), bytes),
+      asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t) {
+        if (ec) return self->close_tunnel();
+        self->tunnel_client_to_child();
+      }));
+}
+
+void ProxyExchange::tunnel_child_to_client() {
+  if (tunnel_closed_) return;
+  if (upstream_buffer_.size() > 0) {
+    // Bytes the child sent right after its 101 come first.
+    auto data = upstream_buffer_.data();
+    tunnel_out_.assign(static_cast<const char*>(data.data()),
+                       static_cast<const char*>(data.data()) + data.size());
+    upstream_buffer_.clear();
+    return on_tunnel_child_read({}, tunnel_out_.size());
+  }
+  tunnel_out_.resize(kBodyBuffer);
+  upstream_->async_read_some(
+      asio::buffer(tunnel_out_),
+      asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t n) {
+        self->on_tunnel_child_read(ec, n);
+      }));
+}
+
+void ProxyExchange::on_tunnel_child_read(error_code ec, std::size_t bytes) {
+  if (ec || bytes == 0 || tunnel_closed_) return close_tunnel();
+  context_->api->stream_write(stream_, tunnel_out_.data(), bytes, &ProxyExchange::on_server_io,
+                              server_op(&ProxyExchange::on_tunnel_client_written));
+}
+
+void ProxyExchange::on_tunnel_client_written(int status, std::size_t) {
+  if (status < 0) return close_tunnel();
+  tunnel_child_to_client();
+}
+
+// Either side ending ends both: closing one makes the other pump's pending
+// read fail, and it stops there.
+void ProxyExchange::close_tunnel() {
+  if (tunnel_closed_) return;
+  tunnel_closed_ = true;
+  close_upstream();
+  if (stream_) context_->api->stream_close(std::exchange(stream_, nullptr));
+}
+
+// ------------------------------------------------------------------ failures
+
+void ProxyExchange::arm_timeout() {
+  if (context_->request_timeout.count() == 0) return;
+  unsigned generation = ++timer_generation_;
+  timer_.expires_after(context_->request_timeout);
+  timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
+    if (ec || generation != self->timer_generation_ || self->completed_) return;
+    std::string why = "the application did not respond within requestTimeout (" +
+                      std::to_string(self->context_->request_timeout.count()) + " s)";
+    self->context_->log(ANCM_LOG_WARNING, why);
+    self->close_upstream();
+    if (self->head_relayed_) return self->abort_response(why);
+    self->fail(502, 3, why);
+  });
+}
+
+void ProxyExchange::upstream_failed(const char* what, error_code ec) {
+  if (completed_) return;
+  std::string why = std::string("could not ") + what + " the application process " +
+                    std::to_string(child_ ? child_->pid() : 0) + " on port " +
+                    std::to_string(child_ ? child_->port() : 0) + ": " + ec.message();
+  context_->log(ANCM_LOG_WARNING, why);
+  close_upstream();
+  if (child_) context_->processes->report_unreachable(child_);
+  if (head_relayed_) return abort_response(why);
+  fail(502, 3, why);
+}
+
+void ProxyExchange::fail(int status, int substatus, std::string reason) {
+  if (completed_) return;
+  completed_ = true;
+  ancm_failure page{status, substatus, str(reason), {nullptr, 0}};
+  context_->host->fail_request(context_->host->ctx, request_, &page);
+}
+
+void ProxyExchange::abort_response(const std::string& why) {
+  if (completed_) return;
+  completed_ = true;
+  if (!client_gone_) context_->log(ANCM_LOG_INFO, "response cut short: " + why);
+  context_->api->abort(request_);
+}
+
+void ProxyExchange::close_upstream() {
+  if (!upstream_) return;
+  error_code ignored;
+  upstream_->shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  upstream_->close(ignored);
+}
+
+}  // namespace ancm::outofproc

@@ -1,0 +1,121 @@
+// One proxied request: client → child over a pooled HTTP/1.1 connection,
+// the child's response streamed back, WebSocket upgrades tunnelled.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ancm/handler_abi.h"
+#include "connection_pool.h"
+#include "forwarded_headers.h"
+#include "process_manager.h"
+
+namespace ancm::outofproc {
+
+// What every exchange of one application shares.
+struct ProxyContext {
+  const ancm_request_api* api = nullptr;
+  const ancm_host_services* host = nullptr;
+  ProcessManager* processes = nullptr;
+  ConnectionPool* pool = nullptr;
+  boost::asio::io_context* io = nullptr;
+  std::chrono::seconds request_timeout{120};  // 0 = no limit
+  bool forward_connection_header = false;
+  Logger log;
+  mutable std::atomic<int> active_exchanges{0};
+};
+
+class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
+ public:
+  // context must outlive the exchange (the application keeps it).
+  ProxyExchange(std::shared_ptr<const ProxyContext> context, ancm_request* request);
+  ~ProxyExchange();
+  ProxyExchange(const ProxyExchange&) = delete;
+  ProxyExchange& operator=(const ProxyExchange&) = delete;
+
+  void start();
+
+ private:
+  using error_code = boost::system::error_code;
+  using ServerStep = void (ProxyExchange::*)(int status, std::size_t bytes);
+  friend struct ServerOp;
+
+  // Server (request API) callbacks arrive on server threads; each carries a
+  // reference to the exchange and hops onto its strand.
+  void* server_op(ServerStep step);
+  static void on_server_io(void* ctx, int status, std::size_t bytes);
+  static void on_disconnect(void* ctx, int client_gone);
+  static void on_upgraded(void* ctx, ancm_stream* stream);
+
+  void acquire_process();
+  void on_process(std::shared_ptr<ChildProcess> child, std::optional<StartFailure> failure);
+  void connect();
+  void on_connected(error_code ec);
+  void send_head();
+  void read_client_body();
+  void on_client_body(int status, std::size_t bytes);
+  void read_response_head();
+  void on_response_head(error_code ec);
+  void relay_response_head();
+  void read_response_body();
+  void on_response_body(error_code ec);
+  void on_client_written(int status, std::size_t bytes);
+  void finish_if_done();
+
+  // WebSocket tunnel after a 101.
+  void start_tunnel(ancm_stream* stream);
+  void tunnel_client_to_child();
+  void on_tunnel_client_read(int status, std::size_t bytes);
+  void tunnel_child_to_client();
+  void on_tunnel_child_read(error_code ec, std::size_t bytes);
+  void on_tunnel_client_written(int status, std::size_t bytes);
+  void close_tunnel();
+
+  void arm_timeout();
+  void upstream_failed(const char* what, error_code ec);
+  void fail(int status, int substatus, std::string reason);
+  void abort_response(const std::string& why);
+  void close_upstream();
+
+  std::shared_ptr<const ProxyContext> context_;
+  ancm_request* request_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  boost::asio::steady_timer timer_;
+  unsigned timer_generation_ = 0;
+
+  ForwardedRequest forwarded_;
+  std::shared_ptr<ChildProcess> child_;
+  std::optional<boost::asio::ip::tcp::socket> upstream_;
+  bool reused_connection_ = false;
+  unsigned attempt_ = 0;  // completions of an abandoned connection are ignored
+  bool retried_ = false;
+  boost::beast::flat_buffer upstream_buffer_;
+  std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
+
+  std::vector<char> client_body_buffer_;
+  std::string upstream_out_;  // one framed piece of the request body
+  std::vector<char> response_buffer_;
+  bool client_body_started_ = false;
+  bool request_body_sent_ = false;
+  bool head_relayed_ = false;
+  bool response_done_ = false;
+  bool completed_ = false;  // complete/abort/fail was called on the request
+  bool client_gone_ = false;
+
+  ancm_stream* stream_ = nullptr;  // after an upgrade
+  std::vector<char> tunnel_in_, tunnel_out_;
+  bool tunnel_closed_ = false;
+};
+
+}  // namespace ancm::outofproc

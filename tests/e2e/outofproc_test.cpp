@@ -1,0 +1,387 @@
+// Out-of-process hosting end to end: a real ancm-host, the real
+// libancm_outofproc.so, and real .NET apps (tests/apps) as children.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <future>
+#include <random>
+#include <regex>
+#include <set>
+
+#include "host_process.h"
+#include "http_client.h"
+#include "published_app.h"
+#include "temp_dir.h"
+
+namespace ancm::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+class OutOfProcessTest : public ::testing::Test {
+ protected:
+  // Installs the published app with its web.config switched to outofprocess
+  // and starts ancm-host on it with the real handler libraries.
+  std::unique_ptr<HostProcess> serve(const std::string& app, const AspNetCoreEdit& edit = {},
+                                     std::map<std::string, std::string> env = {}) {
+    install_app(app, dir_.path(), edit);
+    HostOptions options;
+    options.target = dir_.path();
+    options.env = std::move(env);
+    auto host = std::make_unique<HostProcess>(options);
+    EXPECT_TRUE(host->started()) << host->output();
+    return host;
+  }
+
+  HttpResponse get(const HostProcess& host, const std::string& target,
+                   const std::string& headers = "", std::chrono::milliseconds timeout = 30s) {
+    auto response = http_get(host.port(), target, headers, timeout);
+    EXPECT_TRUE(response) << "no response for " << target << "\n" << host.output();
+    return response.value_or(HttpResponse{});
+  }
+
+  // Every process in the host's process group except the host itself.
+  std::vector<pid_t> descendants(const HostProcess& host) const {
+    std::vector<pid_t> all;
+    std::vector<pid_t> frontier = {host.pid()};
+    while (!frontier.empty()) {
+      auto children = children_of(frontier.back());
+      frontier.pop_back();
+      for (pid_t child : children) {
+        all.push_back(child);
+        frontier.push_back(child);
+      }
+    }
+    return all;
+  }
+
+  TempDir dir_{"ancm-oop"};
+};
+
+pid_t to_pid(const std::string& text) {
+  try {
+    return std::stoi(text);
+  } catch (...) {
+    return -1;
+  }
+}
+
+std::string json_field(const std::string& json, const std::string& name) {
+  std::smatch match;
+  std::regex field("\"" + name + "\":(\"([^\"]*)\"|([0-9]+))");
+  if (!std::regex_search(json, match, field)) return "";
+  return match[2].matched ? match[2].str() : match[3].str();
+}
+
+TEST_F(OutOfProcessTest, ServesTheStockHelloApp) {
+  auto host = serve("Hello");
+  auto response = get(*host, "/");
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.body, "Hello World!");
+  // Kestrel's own headers come back; the hop-by-hop ones do not.
+  EXPECT_EQ(response.header("server"), "Kestrel");
+  EXPECT_FALSE(response.has_header("transfer-encoding") && response.has_header("content-length"));
+}
+
+TEST_F(OutOfProcessTest, WebConfigEnvironmentReachesTheApp) {
+  AspNetCoreEdit edit;
+  edit.environment = {{"GREETING", "hello from web.config"},
+                      {"EXPANDED", "home is %HOME%"},
+                      {"UNDEFINED", "%NO_SUCH_VARIABLE_ANCM%"}};
+  auto host = serve("PrintsEnv", edit, {{"HOME", "/home/ancm-test"}});
+  EXPECT_EQ(get(*host, "/env/GREETING").body, "hello from web.config");
+  EXPECT_EQ(get(*host, "/env/EXPANDED").body, "home is /home/ancm-test");
+  EXPECT_EQ(get(*host, "/env/UNDEFINED").body, "%NO_SUCH_VARIABLE_ANCM%");
+  EXPECT_EQ(get(*host, "/env/ASPNETCORE_IIS_HTTPAUTH").body, "anonymous;");
+  EXPECT_EQ(get(*host, "/env/ASPNETCORE_APPL_PATH").body, "/");
+  auto token = get(*host, "/env/ASPNETCORE_TOKEN").body;
+  EXPECT_TRUE(std::regex_match(token, std::regex("[0-9a-f]{32}"))) << token;
+}
+
+TEST_F(OutOfProcessTest, HonoursAUserPort) {
+  AspNetCoreEdit edit;
+  edit.environment = {{"ASPNETCORE_PORT", "47123"}};
+  auto host = serve("PrintsEnv", edit);
+  EXPECT_EQ(get(*host, "/env/ASPNETCORE_PORT").body, "47123");
+  // The child listens there itself.
+  HttpConnection direct(47123);
+  EXPECT_TRUE(direct.connected());
+}
+
+TEST_F(OutOfProcessTest, APrivilegedUserPortIs502_5) {
+  AspNetCoreEdit edit;
+  edit.environment = {{"ASPNETCORE_PORT", "80"}};
+  auto host = serve("PrintsEnv", edit, {{"ASPNETCORE_DETAILEDERRORS", "1"}});
+  auto response = get(*host, "/");
+  EXPECT_EQ(response.status, 502);
+  EXPECT_NE(response.body.find("HTTP Error 502.5"), std::string::npos) << response.body;
+  EXPECT_NE(response.body.find("80"), std::string::npos) << response.body;
+}
+
+TEST_F(OutOfProcessTest, TheChildRejectsRequestsWithoutTheToken) {
+  auto host = serve("PrintsEnv");
+  auto through_host = get(*host, "/", "MS-ASPNETCORE-TOKEN: forged\r\n");
+  // The forged token was replaced, or the app would have answered 400.
+  ASSERT_EQ(through_host.status, 200) << through_host.body;
+  auto port = to_pid(get(*host, "/env/ASPNETCORE_PORT").body);
+  ASSERT_GT(port, 0);
+  auto direct = http_get(static_cast<uint16_t>(port), "/");
+  ASSERT_TRUE(direct);
+  EXPECT_EQ(direct->status, 400);
+  auto forged = http_get(static_cast<uint16_t>(port), "/", "MS-ASPNETCORE-TOKEN: forged\r\n");
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(forged->status, 400);
+}
+
+TEST_F(OutOfProcessTest, TheAppSeesTheClientsAddressAndScheme) {
+  auto host = serve("PrintsEnv");
+  HttpConnection connection(host->port());
+  connection.send(get_request("/", "X-Forwarded-Proto: https\r\n"));
+  auto response = connection.read_response(30s);
+  ASSERT_TRUE(response) << host->output();
+  EXPECT_EQ(json_field(response->body, "remoteIp"), "127.0.0.1") << response->body;
+  EXPECT_EQ(json_field(response->body, "remotePort"), std::to_string(connection.local_port()))
+      << response->body;
+  EXPECT_EQ(json_field(response->body, "scheme"), "http") << response->body;
+  EXPECT_EQ(json_field(response->body, "host"), "test") << response->body;
+}
+
+TEST_F(OutOfProcessTest, AMissingProcessPathIs502_5) {
+  AspNetCoreEdit edit;
+  auto host = serve("Hello", edit, {{"ASPNETCORE_DETAILEDERRORS", "1"}});
+  // Point processPath at a file that is not there.
+  auto text = read_file(dir_ / "web.config");
+  text = std::regex_replace(text, std::regex(R"(processPath="dotnet")"),
+                            R"(processPath=".\missing-program")");
+  write_file(dir_ / "web.config", text);
+  EXPECT_TRUE(eventually([&] { return get(*host, "/").status == 502; }, 10s));
+  auto response = get(*host, "/");
+  EXPECT_NE(response.body.find("HTTP Error 502.5"), std::string::npos) << response.body;
+  EXPECT_NE(response.body.find("missing-program"), std::string::npos) << response.body;
+}
+
+TEST_F(OutOfProcessTest, AnAppThatExitsEarlyIs502_5WithItsOutput) {
+  auto host = serve("ExitsEarly", {}, {{"ASPNETCORE_DETAILEDERRORS", "1"}});
+  auto response = get(*host, "/");
+  EXPECT_EQ(response.status, 502);
+  EXPECT_NE(response.body.find("HTTP Error 502.5"), std::string::npos) << response.body;
+  EXPECT_NE(response.body.find("ExitsEarly: giving up"), std::string::npos) << response.body;
+}
+
+TEST_F(OutOfProcessTest, AnAppThatNeverListensIs502_5AfterTheStartupTimeLimit) {
+  AspNetCoreEdit edit;
+  edit.extra_attributes = R"(startupTimeLimit="2")";
+  auto host = serve("NeverListens", edit);
+  auto started = Clock::now();
+  auto response = get(*host, "/");
+  EXPECT_EQ(response.status, 502);
+  EXPECT_NE(response.body.find("HTTP Error 502.5"), std::string::npos) << response.body;
+  EXPECT_GE(Clock::now() - started, 1500ms);
+}
+
+TEST_F(OutOfProcessTest, DisableStartUpErrorPageSends502WithoutThePage) {
+  AspNetCoreEdit edit;
+  edit.extra_attributes = R"(disableStartUpErrorPage="true")";
+  auto host = serve("ExitsEarly", edit);
+  auto response = get(*host, "/");
+  EXPECT_EQ(response.status, 502);
+  EXPECT_EQ(response.body.find("HTTP Error"), std::string::npos) << response.body;
+}
+
+TEST_F(OutOfProcessTest, AKilledChildIsReplacedOnTheNextRequest) {
+  auto host = serve("PrintsEnv");
+  pid_t first = to_pid(get(*host, "/pid").body);
+  ASSERT_GT(first, 0);
+  ::kill(first, SIGKILL);
+  pid_t second = -1;
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto response = http_get(host->port(), "/pid", "", 30s);
+        second = response && response->status == 200 ? to_pid(response->body) : -1;
+        return second > 0 && second != first;
+      },
+      30s))
+      << host->output();
+}
+
+TEST_F(OutOfProcessTest, RapidFailsStopTheRestartsWithinTheMinute) {
+  AspNetCoreEdit edit;
+  edit.extra_attributes =
+      R"(rapidFailsPerMinute="2" stdoutLogEnabled="true" stdoutLogFile=".\logs\crash")";
+  auto host = serve("AlwaysCrashes", edit);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(get(*host, "/").status, 502);
+  std::size_t spawned = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ / "logs")) {
+    spawned += entry.path().filename().string().rfind("crash_", 0) == 0;
+  }
+  EXPECT_EQ(spawned, 3u) << host->output();
+  auto last = get(*host, "/");
+  EXPECT_EQ(last.status, 502);
+}
+
+TEST_F(OutOfProcessTest, RequestTimeoutIs502_3) {
+  AspNetCoreEdit edit;
+  edit.extra_attributes = R"(requestTimeout="00:00:02")";
+  auto host = serve("SlowResponse", edit);
+  ASSERT_EQ(get(*host, "/").status, 200);  // started
+  auto started = Clock::now();
+  auto response = get(*host, "/slow?ms=5000");
+  auto took = Clock::now() - started;
+  EXPECT_EQ(response.status, 502);
+  EXPECT_NE(response.body.find("HTTP Error 502.3"), std::string::npos) << response.body;
+  EXPECT_GE(took, 1500ms);
+  EXPECT_LT(took, 4500ms);
+}
+
+TEST_F(OutOfProcessTest, ProcessesPerApplicationServeRoundRobin) {
+  AspNetCoreEdit edit;
+  edit.extra_attributes = R"(processesPerApplication="3")";
+  auto host = serve("PrintsEnv", edit);
+  std::set<pid_t> pids;
+  for (int i = 0; i < 12 && pids.size() < 3; ++i) pids.insert(to_pid(get(*host, "/pid").body));
+  EXPECT_EQ(pids.size(), 3u);
+}
+
+std::string random_bytes(std::size_t size) {
+  std::mt19937 generator(7);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::string data(size, '\0');
+  for (auto& c : data) c = static_cast<char>(byte(generator));
+  return data;
+}
+
+TEST_F(OutOfProcessTest, EchoesTenMebibytesWithFixedLengthAndChunked) {
+  auto host = serve("EchoBody");
+  auto body = random_bytes(10 * 1024 * 1024);
+  {
+    HttpConnection connection(host->port());
+    auto sent = connection.send_in_background("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                                              std::to_string(body.size()) + "\r\n\r\n" + body);
+    auto response = connection.read_response(60s);
+    ASSERT_TRUE(response) << host->output();
+    EXPECT_TRUE(sent.get());
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body.size(), body.size());
+    EXPECT_TRUE(response->body == body);
+  }
+  {
+    std::string chunked = "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (std::size_t at = 0; at < body.size(); at += 100'000) {
+      auto piece = body.substr(at, 100'000);
+      char size[20];
+      std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+      chunked += size + piece + "\r\n";
+    }
+    chunked += "0\r\n\r\n";
+    HttpConnection connection(host->port());
+    auto sent = connection.send_in_background(chunked);
+    auto response = connection.read_response(60s);
+    ASSERT_TRUE(response) << host->output();
+    EXPECT_TRUE(sent.get());
+    EXPECT_EQ(response->body.size(), body.size());
+    EXPECT_TRUE(response->body == body);
+  }
+}
+
+TEST_F(OutOfProcessTest, AStreamedResponseArrivesInPieces) {
+  auto host = serve("EchoBody");
+  ASSERT_EQ(get(*host, "/").status, 200);
+  HttpConnection connection(host->port());
+  connection.send(get_request("/stream?chunks=3&ms=800"));
+  auto early = connection.read_raw(500ms);
+  EXPECT_NE(early.find("piece 1"), std::string::npos) << early;
+  EXPECT_EQ(early.find("piece 3"), std::string::npos) << early;
+  auto rest = connection.read_raw(3s);
+  EXPECT_NE(rest.find("piece 3"), std::string::npos) << rest;
+}
+
+// A minimal WebSocket client frame: FIN + text, masked as clients must.
+std::string websocket_text_frame(const std::string& text) {
+  std::string frame;
+  frame += static_cast<char>(0x81);
+  frame += static_cast<char>(0x80 | text.size());  // tests send < 126 bytes
+  const char mask[4] = {0x11, 0x22, 0x33, 0x44};
+  frame.append(mask, 4);
+  for (std::size_t i = 0; i < text.size(); ++i) frame += static_cast<char>(text[i] ^ mask[i % 4]);
+  return frame;
+}
+
+TEST_F(OutOfProcessTest, TunnelsAWebSocket) {
+  auto host = serve("WebSocketEcho");
+  ASSERT_EQ(get(*host, "/").status, 200);
+  HttpConnection connection(host->port());
+  connection.send(
+      "GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  auto head = connection.read_raw(2s);
+  ASSERT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
+  EXPECT_NE(head.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), std::string::npos) << head;
+  for (const std::string message : {"hello through ancm-host", "second message"}) {
+    connection.send(websocket_text_frame(message));
+    auto frame = connection.read_raw(1s);
+    ASSERT_GE(frame.size(), 2u);
+    EXPECT_EQ(static_cast<unsigned char>(frame[0]), 0x81);
+    EXPECT_EQ(frame.substr(2), message);
+  }
+}
+
+TEST_F(OutOfProcessTest, TheStdoutLogIsNamedAndFilled) {
+  AspNetCoreEdit edit;
+  edit.extra_attributes = R"(stdoutLogEnabled="true")";  // stdoutLogFile=".\logs\stdout"
+  auto host = serve("WritesStdout", edit);
+  ASSERT_EQ(get(*host, "/write?text=written-by-the-test").status, 200);
+  std::filesystem::path log;
+  EXPECT_TRUE(eventually([&] {
+    if (!std::filesystem::exists(dir_ / "logs")) return false;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_ / "logs")) log = entry.path();
+    return !log.empty() && read_file(log).find("written-by-the-test") != std::string::npos;
+  })) << log;
+  EXPECT_TRUE(
+      std::regex_match(log.filename().string(), std::regex(R"(stdout_20[0-9]{12}_[0-9]+\.log)")))
+      << log;
+  auto text = read_file(log);
+  EXPECT_NE(text.find("WritesStdout: started"), std::string::npos) << text;
+  EXPECT_NE(text.find("WritesStdout: stderr line"), std::string::npos) << text;
+}
+
+TEST_F(OutOfProcessTest, AppOfflineStopsAndRestartsTheChild) {
+  auto host = serve("PrintsEnv");
+  pid_t before = to_pid(get(*host, "/pid").body);
+  ASSERT_GT(before, 0);
+  for (int round = 0; round < 5; ++round) {
+    write_file(dir_ / "app_offline.htm", "<h1>offline " + std::to_string(round) + "</h1>");
+    EXPECT_TRUE(eventually([&] { return get(*host, "/pid").status == 503; })) << round;
+    auto offline = get(*host, "/pid");
+    EXPECT_EQ(offline.body, "<h1>offline " + std::to_string(round) + "</h1>");
+    std::filesystem::remove(dir_ / "app_offline.htm");
+    EXPECT_TRUE(eventually([&] { return get(*host, "/pid").status == 200; }, 30s)) << round;
+  }
+  EXPECT_FALSE(process_exists(before));  // the first child was stopped
+}
+
+TEST_F(OutOfProcessTest, NoChildOutlivesASigtermedHost) {
+  auto host = serve("PrintsEnv");
+  pid_t child = to_pid(get(*host, "/pid").body);
+  ASSERT_GT(child, 0);
+  host->signal(SIGTERM);
+  auto status = host->wait_exit(30s);
+  ASSERT_TRUE(status) << host->output();
+  EXPECT_EQ(WEXITSTATUS(*status), 0) << host->output();
+  EXPECT_FALSE(process_exists(child)) << host->output();
+}
+
+TEST_F(OutOfProcessTest, NoChildOutlivesAKilledHost) {
+  auto host = serve("PrintsEnv");
+  pid_t child = to_pid(get(*host, "/pid").body);
+  ASSERT_GT(child, 0);
+  auto workers = host->children();
+  host->signal(SIGKILL);
+  ASSERT_TRUE(host->wait_exit(5s));
+  EXPECT_TRUE(eventually([&] { return !process_exists(child); }, 20s));
+  for (pid_t worker : workers) EXPECT_TRUE(eventually([&] { return !process_exists(worker); }));
+}
+
+}  // namespace
+}  // namespace ancm::test

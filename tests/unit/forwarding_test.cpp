@@ -1,0 +1,114 @@
+// The request head the out-of-process proxy sends to the child, and which
+// response headers it hands back.
+#include <gtest/gtest.h>
+
+#include "forwarded_headers.h"
+
+namespace ancm::outofproc {
+namespace {
+
+ClientRequest client(std::vector<std::pair<std::string_view, std::string_view>> headers,
+                     bool has_body = false) {
+  ClientRequest request;
+  request.method = "POST";
+  request.target = "/path?q=1";
+  request.headers = std::move(headers);
+  request.remote_address = "10.1.2.3";
+  request.remote_port = 5555;
+  request.local_address = "127.0.0.1";
+  request.local_port = 8080;
+  request.has_body = has_body;
+  return request;
+}
+
+TEST(ForwardedRequest, KeepsHostAndEndToEndHeaders) {
+  auto out = build_forwarded_request(client({{"Host", "example.org"}, {"Accept", "a/b"}}), "tok");
+  EXPECT_EQ(out.head.rfind("POST /path?q=1 HTTP/1.1\r\n", 0), 0u) << out.head;
+  EXPECT_NE(out.head.find("Host: example.org\r\n"), std::string::npos) << out.head;
+  EXPECT_NE(out.head.find("Accept: a/b\r\n"), std::string::npos) << out.head;
+  EXPECT_EQ(out.head.substr(out.head.size() - 4), "\r\n\r\n");
+}
+
+TEST(ForwardedRequest, ReplacesClientTokensWithItsOwn) {
+  auto out = build_forwarded_request(
+      client({{"Host", "h"}, {"MS-ASPNETCORE-TOKEN", "forged"}, {"ms-aspnetcore-event", "x"}}),
+      "0123abcd");
+  EXPECT_EQ(out.head.find("forged"), std::string::npos) << out.head;
+  EXPECT_EQ(out.head.find("ms-aspnetcore-event"), std::string::npos) << out.head;
+  EXPECT_NE(out.head.find("MS-ASPNETCORE-TOKEN: 0123abcd\r\n"), std::string::npos) << out.head;
+}
+
+TEST(ForwardedRequest, AppendsForwardedForAndProto) {
+  auto fresh = build_forwarded_request(client({{"Host", "h"}}), "t");
+  EXPECT_NE(fresh.head.find("X-Forwarded-For: 10.1.2.3:5555\r\n"), std::string::npos);
+  EXPECT_NE(fresh.head.find("X-Forwarded-Proto: http\r\n"), std::string::npos);
+  auto chained = build_forwarded_request(
+      client({{"Host", "h"}, {"X-Forwarded-For", "1.1.1.1"}, {"X-Forwarded-Proto", "https"}}), "t");
+  EXPECT_NE(chained.head.find("X-Forwarded-For: 1.1.1.1, 10.1.2.3:5555\r\n"), std::string::npos)
+      << chained.head;
+  EXPECT_NE(chained.head.find("X-Forwarded-Proto: https, http\r\n"), std::string::npos);
+  auto request = client({{"Host", "h"}});
+  request.remote_address = "::1";
+  auto v6 = build_forwarded_request(request, "t");
+  EXPECT_NE(v6.head.find("X-Forwarded-For: [::1]:5555\r\n"), std::string::npos) << v6.head;
+}
+
+TEST(ForwardedRequest, DropsHopByHopHeadersAndThoseConnectionNames) {
+  auto out = build_forwarded_request(client({{"Host", "h"},
+                                             {"Connection", "keep-alive, X-Private"},
+                                             {"Keep-Alive", "timeout=5"},
+                                             {"X-Private", "secret"},
+                                             {"TE", "trailers"},
+                                             {"Proxy-Authorization", "x"},
+                                             {"Expect", "100-continue"},
+                                             {"X-Public", "yes"}}),
+                                     "t");
+  for (const char* gone :
+       {"Connection:", "Keep-Alive:", "X-Private:", "TE:", "Proxy-Authorization:", "Expect:"}) {
+    EXPECT_EQ(out.head.find(gone), std::string::npos) << gone << "\n" << out.head;
+  }
+  EXPECT_NE(out.head.find("X-Public: yes\r\n"), std::string::npos);
+}
+
+TEST(ForwardedRequest, ReframesABodyWithoutLengthAsChunked) {
+  auto chunked = build_forwarded_request(
+      client({{"Host", "h"}, {"Transfer-Encoding", "chunked"}}, /*has_body=*/true), "t");
+  EXPECT_TRUE(chunked.chunked_body);
+  EXPECT_NE(chunked.head.find("Transfer-Encoding: chunked\r\n"), std::string::npos);
+  auto sized = build_forwarded_request(
+      client({{"Host", "h"}, {"Content-Length", "10"}}, /*has_body=*/true), "t");
+  EXPECT_FALSE(sized.chunked_body);
+  EXPECT_NE(sized.head.find("Content-Length: 10\r\n"), std::string::npos);
+  EXPECT_EQ(sized.head.find("Transfer-Encoding"), std::string::npos);
+}
+
+TEST(ForwardedRequest, CarriesAWebSocketUpgrade) {
+  auto out = build_forwarded_request(
+      client({{"Host", "h"}, {"Connection", "Upgrade"}, {"Upgrade", "websocket"}}), "t");
+  EXPECT_TRUE(out.is_upgrade);
+  EXPECT_NE(out.head.find("Connection: Upgrade\r\n"), std::string::npos);
+  EXPECT_NE(out.head.find("Upgrade: websocket\r\n"), std::string::npos);
+  auto plain = build_forwarded_request(client({{"Host", "h"}, {"Upgrade", "websocket"}}), "t");
+  EXPECT_FALSE(plain.is_upgrade);  // Upgrade without Connection: upgrade is ignored
+  EXPECT_EQ(plain.head.find("Upgrade:"), std::string::npos);
+}
+
+TEST(ForwardedRequest, AddsAHostForHttp10Clients) {
+  auto out = build_forwarded_request(client({}), "t");
+  EXPECT_NE(out.head.find("Host: 127.0.0.1:8080\r\n"), std::string::npos) << out.head;
+}
+
+TEST(ForwardedResponse, FiltersHopByHopHeaders) {
+  EXPECT_TRUE(forward_response_header("Content-Type", 200, false));
+  EXPECT_TRUE(forward_response_header("Content-Length", 200, false));
+  EXPECT_FALSE(forward_response_header("Transfer-Encoding", 200, false));
+  EXPECT_FALSE(forward_response_header("Keep-Alive", 200, false));
+  EXPECT_FALSE(forward_response_header("Connection", 200, false));
+  EXPECT_TRUE(forward_response_header("Connection", 200, true));  // forwardResponseConnectionHeader
+  EXPECT_FALSE(forward_response_header("Upgrade", 200, false));
+  EXPECT_TRUE(forward_response_header("Upgrade", 101, false));
+  EXPECT_TRUE(forward_response_header("Connection", 101, false));
+}
+
+}  // namespace
+}  // namespace ancm::outofproc
