@@ -58,6 +58,23 @@ void stream_close(ancm_stream* s) {
   owned->connection->stream_close();
 }
 
+void request_info(ancm_request* r, ancm_request_info* out) {
+  const Connection& c = conn(r);
+  out->method = c.method();
+  out->target = c.target();
+  out->path = c.path();
+  out->query = c.query();
+  out->headers = c.headers().data();
+  out->header_count = c.headers().size();
+  out->remote_address = c.remote_address();
+  out->local_address = c.local_address();
+  out->remote_port = c.remote_port();
+  out->local_port = c.local_port();
+  out->http_version = c.http_version();
+  out->has_body = c.has_body() ? 1 : 0;
+  out->is_tls = 0;
+}
+
 constexpr ancm_request_api kApi = {
     ANCM_HANDLER_ABI_VERSION,
     method,
@@ -85,6 +102,7 @@ constexpr ancm_request_api kApi = {
     stream_read,
     stream_write,
     stream_close,
+    request_info,
 };
 
 }  // namespace

@@ -385,3 +385,18 @@ TEST_F(OutOfProcessTest, NoChildOutlivesAKilledHost) {
 
 }  // namespace
 }  // namespace ancm::test
+
+namespace ancm::test {
+namespace {
+
+TEST_F(OutOfProcessTest, ACrashDuringARequestIs502_3AndTheNextRequestGetsANewChild) {
+  auto host = serve("CrashOnRequest");
+  ASSERT_EQ(get(*host, "/").body, "alive");
+  auto crashed = get(*host, "/crash");
+  EXPECT_EQ(crashed.status, 502);
+  EXPECT_NE(crashed.body.find("HTTP Error 502.3"), std::string::npos) << crashed.body;
+  EXPECT_TRUE(eventually([&] { return get(*host, "/").body == "alive"; }, 30s)) << host->output();
+}
+
+}  // namespace
+}  // namespace ancm::test

@@ -63,6 +63,23 @@ typedef void (*ancm_disconnect_callback)(void* ctx, int client_gone);
  */
 typedef struct ancm_stream ancm_stream;
 
+/* The request line, headers and peer, valid until complete()/abort(). */
+typedef struct ancm_request_info {
+  ancm_str method;
+  ancm_str target; /* raw request-target */
+  ancm_str path;   /* up to '?' */
+  ancm_str query;  /* after '?', without it */
+  const ancm_kv* headers;
+  size_t header_count;
+  ancm_str remote_address;
+  ancm_str local_address;
+  uint16_t remote_port;
+  uint16_t local_port;
+  int32_t http_version; /* 10 or 11 */
+  int32_t has_body;
+  int32_t is_tls;
+} ancm_request_info;
+
 typedef struct ancm_request_api {
   uint32_t abi_version;
 
@@ -127,6 +144,9 @@ typedef struct ancm_request_api {
   void (*stream_read)(ancm_stream*, void* buf, size_t cap, ancm_io_callback cb, void* ctx);
   void (*stream_write)(ancm_stream*, const void* data, size_t len, ancm_io_callback cb, void* ctx);
   void (*stream_close)(ancm_stream*);
+
+  /* Everything of the request line, headers and peer in one call. */
+  void (*request_info)(ancm_request*, ancm_request_info* out);
 } ancm_request_api;
 
 /* -------------------------------------------------------------- application */

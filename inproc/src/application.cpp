@@ -1,0 +1,285 @@
+#include "application.h"
+
+#include <strings.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "clr_thread.h"
+#include "managed_assembly.h"
+
+namespace ancm::inproc {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// hostfxr status codes that mean a runtime already lives in this process.
+constexpr int32_t kHostAlreadyInitialized = 0x00000001;
+constexpr int32_t kDifferentRuntimeProperties = 0x00000002;
+constexpr int32_t kHostInvalidState = static_cast<int32_t>(0x800080a3);
+
+ancm_str str(const std::string& s) { return {s.data(), s.size()}; }
+
+std::optional<std::string> environment(const char* name) {
+  const char* value = std::getenv(name);
+  if (!value) return std::nullopt;
+  return std::string(value);
+}
+
+std::string seconds(std::chrono::seconds s) { return std::to_string(s.count()) + " s"; }
+
+}  // namespace
+
+Application::Application(Settings settings, const ancm_app_params& params)
+    : settings_(std::move(settings)), api_(params.request_api), host_(params.host) {
+  managed_host_.abi_version = ANCM_MANAGED_ABI_VERSION;
+  managed_host_.host_ctx = this;
+  managed_host_.request_api = api_;
+  managed_host_.request_info = api_->request_info;
+  managed_host_.register_server = &Application::register_server;
+  managed_host_.drained = &Application::drained;
+  managed_host_.log = &Application::managed_log;
+}
+
+Application::~Application() {
+  startup_watch_.request_stop();
+  changed_.notify_all();
+}
+
+void Application::log(ancm_log_level level, const std::string& message) const {
+  if (host_ && host_->log) host_->log(host_->ctx, level, str(message));
+}
+
+// ------------------------------------------------------------------ start
+
+std::optional<StartFailure> Application::start() {
+  auto plan = loader::make_launch_plan(settings_.process_path, settings_.arguments,
+                                       settings_.app_path, loader::process_environment());
+  if (auto* failure = std::get_if<loader::PlanFailure>(&plan)) {
+    int substatus = failure->kind == loader::PlanError::HostfxrNotFound ? 32 : 38;
+    return StartFailure{500, substatus, failure->message, ""};
+  }
+  plan_ = std::get<loader::LaunchPlan>(std::move(plan));
+  auto hostfxr = loader::Hostfxr::load(plan_.hostfxr_path);
+  if (auto* error = std::get_if<std::string>(&hostfxr)) {
+    return StartFailure{500, 32, *error, ""};
+  }
+  hostfxr_ = std::move(std::get<std::unique_ptr<loader::Hostfxr>>(hostfxr));
+
+  output_ = std::make_unique<OutputCapture>(settings_.stdout_log_enabled ? settings_.stdout_log_file
+                                                                         : std::filesystem::path());
+  if (!output_->warning().empty()) log(ANCM_LOG_WARNING, output_->warning());
+
+  started_at_ = Clock::now();
+  log(ANCM_LOG_INFO, "starting " + plan_.app_dll.string() + " in-process (" +
+                         (plan_.self_contained ? "self-contained" : "framework-dependent") +
+                         ", hostfxr " + plan_.hostfxr_path.string() + ", stack " +
+                         std::to_string(settings_.stack_size) + " bytes)");
+  // The thread keeps the application alive until Main returns.
+  auto error =
+      start_clr_thread(settings_.stack_size, [self = shared_from_this()] { self->run_main(self); });
+  if (error) return StartFailure{500, 30, *error, ""};
+  startup_watch_ = std::jthread([this](std::stop_token stop) { watch_startup(stop); });
+  return std::nullopt;
+}
+
+void Application::run_main(std::shared_ptr<Application> self) {
+  void* handle = nullptr;
+  if (auto failure = initialize_runtime(&handle)) return fail_start(std::move(*failure));
+  int32_t exit_code = hostfxr_->run_app(handle);
+  hostfxr_->close(handle);
+
+  std::unique_lock lock(mutex_);
+  main_returned_ = true;
+  State state = state_;
+  lock.unlock();
+  changed_.notify_all();
+  std::string returned = "the application's Main returned exit code " + std::to_string(exit_code);
+  if (state == State::Starting) {
+    return fail_start({500, 30, returned + " before its server started", ""});
+  }
+  log(state == State::Stopping ? ANCM_LOG_INFO : ANCM_LOG_WARNING, returned);
+  if (state == State::Running) {
+    lock.lock();
+    state_ = State::Stopped;
+    lock.unlock();
+    // The runtime cannot start again in this process.
+    if (host_->request_recycle) host_->request_recycle(host_->ctx, str(returned));
+  }
+}
+
+std::optional<StartFailure> Application::initialize_runtime(void** handle) {
+  apply_environment();
+  std::vector<const char*> argv;
+  for (const auto& arg : plan_.argv) argv.push_back(arg.c_str());
+  loader::ErrorWriterCapture errors(*hostfxr_);
+  int32_t status = hostfxr_->initialize_for_dotnet_command_line(
+      static_cast<int>(argv.size()), argv.data(), plan_.host_path, plan_.dotnet_root, handle);
+  std::string hostfxr_output = errors.text();
+  if (status == kHostAlreadyInitialized || status == kDifferentRuntimeProperties ||
+      status == kHostInvalidState) {
+    if (*handle) hostfxr_->close(*handle);
+    return StartFailure{500, 35, "a .NET runtime already runs in this worker process",
+                        hostfxr_output};
+  }
+  if (status < 0 || !*handle) {
+    std::string reason = "hostfxr could not initialize " + plan_.app_dll.string() + ": " +
+                         loader::describe_hostfxr_status(status);
+    if (!hostfxr_output.empty()) reason += "\n" + hostfxr_output;
+    return StartFailure{500, loader::is_framework_missing(status) ? 31 : 30, reason,
+                        hostfxr_output};
+  }
+  auto set = [&](const char* name, const std::string& value) {
+    hostfxr_->set_runtime_property_value(*handle, name, value.c_str());
+  };
+  set(ANCM_MANAGED_HOST_PROPERTY, std::to_string(reinterpret_cast<std::uintptr_t>(&managed_host_)));
+  if (settings_.call_startup_hook) {
+    auto hooks = hostfxr_->get_runtime_property_value(*handle, "STARTUP_HOOKS");
+    auto ours = managed_assembly_path().string();
+    set("STARTUP_HOOKS", hooks.empty() ? ours : hooks + ":" + ours);
+  }
+  return std::nullopt;
+}
+
+// web.config variables win over inherited ones, unless
+// ANCM_PREFER_ENVIRONMENT_VARIABLES says otherwise. The pairing variables stay
+// unset so the app's UseIISIntegration does not turn itself on.
+void Application::apply_environment() const {
+  auto prefer = environment("ANCM_PREFER_ENVIRONMENT_VARIABLES");
+  bool inherited_wins = prefer && ::strcasecmp(prefer->c_str(), "true") == 0;
+  for (const auto& [name, value] : settings_.environment) {
+    if (inherited_wins && std::getenv(name.c_str())) continue;
+    ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  ::unsetenv("ASPNETCORE_PORT");
+  ::unsetenv("ASPNETCORE_TOKEN");
+  // Threads the runtime creates (thread pool) get stackSize too; the runtime
+  // reads it as hex without 0x.
+  ::setenv("DOTNET_DefaultStackSize",
+           loader::format_runtime_stack_size(settings_.stack_size).c_str(), 1);
+  if (settings_.set_current_directory && ::chdir(settings_.app_path.c_str()) != 0) {
+    log(ANCM_LOG_WARNING, "cannot change the current directory to " + settings_.app_path.string());
+  }
+}
+
+void Application::watch_startup(std::stop_token stop) {
+  std::unique_lock lock(mutex_);
+  auto settled = [&] { return stop.stop_requested() || state_ != State::Starting; };
+  if (settings_.startup_time_limit.count() == 0) return changed_.wait(lock, settled);
+  changed_.wait_until(lock, started_at_ + settings_.startup_time_limit, settled);
+  if (state_ != State::Starting || stop.stop_requested()) return;
+  lock.unlock();
+  fail_start({500, 37,
+              "the application did not start within startupTimeLimit (" +
+                  seconds(settings_.startup_time_limit) + ")",
+              ""});
+}
+
+void Application::fail_start(StartFailure failure) {
+  std::vector<ancm_request*> waiting;
+  {
+    std::lock_guard lock(mutex_);
+    if (state_ != State::Starting) return;
+    if (failure.detail.empty() && output_) failure.detail = output_->captured();
+    state_ = State::Failed;
+    failure_ = failure;
+    waiting.swap(pending_);
+  }
+  changed_.notify_all();
+  log(ANCM_LOG_ERROR, "in-process start failed (" + std::to_string(failure.status) + "." +
+                          std::to_string(failure.substatus) + "): " + failure.reason);
+  ancm_failure page{failure.status, failure.substatus, str(failure.reason), str(failure.detail)};
+  for (auto* request : waiting) host_->fail_request(host_->ctx, request, &page);
+}
+
+// ------------------------------------------------------------------ requests
+
+ancm_result Application::handle_request(ancm_request* request, ancm_failure* failure) {
+  std::unique_lock lock(mutex_);
+  switch (state_) {
+    case State::Running: {
+      auto server = server_;
+      lock.unlock();
+      server.on_request(request);
+      return ANCM_OK;
+    }
+    case State::Starting:
+      pending_.push_back(request);
+      return ANCM_OK;
+    case State::Failed: {
+      thread_local StartFailure shown;
+      shown = *failure_;
+      *failure = {shown.status, shown.substatus, str(shown.reason), str(shown.detail)};
+      return ANCM_FAILED;
+    }
+    case State::Stopping:
+    case State::Stopped:
+      break;
+  }
+  static const std::string kStopping = "the application is shutting down";
+  *failure = {503, 0, str(kStopping), {nullptr, 0}};
+  return ANCM_FAILED;
+}
+
+int Application::register_server(void* ctx, const ancm_managed_server* server) {
+  auto* self = static_cast<Application*>(ctx);
+  std::vector<ancm_request*> waiting;
+  {
+    std::lock_guard lock(self->mutex_);
+    if (self->state_ != State::Starting) return -1;
+    self->server_ = *server;
+    self->state_ = State::Running;
+    waiting.swap(self->pending_);
+  }
+  self->changed_.notify_all();
+  auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - self->started_at_);
+  self->log(ANCM_LOG_INFO,
+            "the in-process application started in " + std::to_string(took.count()) + " ms");
+  for (auto* request : waiting) self->server_.on_request(request);
+  return 0;
+}
+
+void Application::drained(void* ctx) {
+  auto* self = static_cast<Application*>(ctx);
+  {
+    std::lock_guard lock(self->mutex_);
+    self->drained_ = true;
+  }
+  self->changed_.notify_all();
+}
+
+void Application::managed_log(void* ctx, int32_t level, const char* message, size_t length) {
+  auto* self = static_cast<Application*>(ctx);
+  self->log(static_cast<ancm_log_level>(level), std::string(message, length));
+}
+
+// ------------------------------------------------------------------ stop
+
+void Application::stop() {
+  std::unique_lock lock(mutex_);
+  if (state_ == State::Starting) {
+    state_ = State::Stopped;
+    auto waiting = std::move(pending_);
+    lock.unlock();
+    static const std::string kStopping = "the application is shutting down";
+    ancm_failure page{503, 0, str(kStopping), {nullptr, 0}};
+    for (auto* request : waiting) host_->fail_request(host_->ctx, request, &page);
+    return;
+  }
+  if (state_ != State::Running) return;
+  state_ = State::Stopping;
+  auto server = server_;
+  lock.unlock();
+  log(ANCM_LOG_INFO, "stopping the in-process application");
+  server.on_shutdown();
+  lock.lock();
+  auto deadline = Clock::now() + settings_.shutdown_time_limit;
+  if (!changed_.wait_until(lock, deadline, [this] { return drained_ && main_returned_; })) {
+    log(ANCM_LOG_WARNING, "the in-process application did not stop within shutdownTimeLimit (" +
+                              seconds(settings_.shutdown_time_limit) + ")");
+  }
+  state_ = State::Stopped;
+}
+
+}  // namespace ancm::inproc

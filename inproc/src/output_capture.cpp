@@ -1,0 +1,83 @@
+#include "output_capture.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "ancm/common/error_page.h"
+#include "ancm/common/stdout_log.h"
+
+namespace ancm::inproc {
+namespace {
+
+void write_all(int fd, const char* data, std::size_t size) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace
+
+OutputCapture::OutputCapture(const std::filesystem::path& log_base) {
+  if (!log_base.empty()) {
+    auto opened = common::open_stdout_log(log_base, ::getpid());
+    log_file_ = std::move(opened.fd);
+    log_path_ = opened.path;
+    warning_ = opened.error;
+  }
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    warning_ = std::string("cannot capture the application's output: ") + std::strerror(errno);
+    return;
+  }
+  read_end_.reset(fds[0]);
+  common::UniqueFd write_end(fds[1]);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  saved_stdout_.reset(::fcntl(1, F_DUPFD_CLOEXEC, 3));
+  saved_stderr_.reset(::fcntl(2, F_DUPFD_CLOEXEC, 3));
+  ::dup2(write_end.get(), 1);
+  ::dup2(write_end.get(), 2);
+  thread_ = std::jthread([this] { pump(); });
+}
+
+OutputCapture::~OutputCapture() {
+  if (!thread_.joinable()) return;
+  std::fflush(stdout);
+  std::fflush(stderr);
+  // Once fds 1 and 2 point back, the pipe has no writer left and pump() ends.
+  ::dup2(saved_stdout_.get(), 1);
+  ::dup2(saved_stderr_.get(), 2);
+  thread_.join();
+}
+
+std::string OutputCapture::captured() const {
+  std::lock_guard lock(mutex_);
+  return captured_;
+}
+
+void OutputCapture::pump() {
+  char buffer[8192];
+  for (;;) {
+    ssize_t n = ::read(read_end_.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    auto size = static_cast<std::size_t>(n);
+    write_all(saved_stdout_.get(), buffer, size);
+    if (log_file_) write_all(log_file_.get(), buffer, size);
+    std::lock_guard lock(mutex_);
+    if (captured_.size() < common::kMaxAppOutputChars * 4) {
+      captured_.append(buffer, size);
+      captured_ = std::string(common::truncate_utf8(captured_, common::kMaxAppOutputChars));
+    }
+  }
+}
+
+}  // namespace ancm::inproc

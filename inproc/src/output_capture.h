@@ -1,0 +1,41 @@
+// The worker's stdout and stderr while an in-process app runs: redirected
+// into a pipe whose reader writes each byte to the original stdout, to the
+// stdout log file when enabled, and keeps the first 30,000 characters for
+// error pages.
+#pragma once
+
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "ancm/common/unique_fd.h"
+
+namespace ancm::inproc {
+
+class OutputCapture {
+ public:
+  // log_base empty = no stdout log file. Warnings (a log file that cannot be
+  // opened) are kept in warning().
+  explicit OutputCapture(const std::filesystem::path& log_base);
+  ~OutputCapture();  // restores fds 1 and 2, drains the pipe
+  OutputCapture(const OutputCapture&) = delete;
+  OutputCapture& operator=(const OutputCapture&) = delete;
+
+  bool active() const { return thread_.joinable(); }
+  std::string captured() const;
+  const std::string& warning() const { return warning_; }
+  const std::filesystem::path& log_path() const { return log_path_; }
+
+ private:
+  void pump();
+
+  common::UniqueFd saved_stdout_, saved_stderr_, read_end_, log_file_;
+  std::filesystem::path log_path_;
+  std::string warning_;
+  mutable std::mutex mutex_;
+  std::string captured_;
+  std::jthread thread_;
+};
+
+}  // namespace ancm::inproc
