@@ -39,6 +39,7 @@ Application::Application(Settings settings, const ancm_app_params& params)
   managed_host_.register_server = &Application::register_server;
   managed_host_.drained = &Application::drained;
   managed_host_.log = &Application::managed_log;
+  managed_host_.start_failed = &Application::start_failed;
 }
 
 Application::~Application() {
@@ -84,10 +85,10 @@ std::optional<StartFailure> Application::start() {
 }
 
 void Application::run_main(std::shared_ptr<Application> self) {
-  void* handle = nullptr;
+  loader::HostfxrHandle handle = nullptr;
   if (auto failure = initialize_runtime(&handle)) return fail_start(std::move(*failure));
-  int32_t exit_code = hostfxr_->run_app(handle);
-  hostfxr_->close(handle);
+  int32_t exit_code = hostfxr_->api().run_app(handle);
+  hostfxr_->api().close(handle);
 
   std::unique_lock lock(mutex_);
   main_returned_ = true;
@@ -108,21 +109,23 @@ void Application::run_main(std::shared_ptr<Application> self) {
   }
 }
 
-std::optional<StartFailure> Application::initialize_runtime(void** handle) {
+std::optional<StartFailure> Application::initialize_runtime(loader::HostfxrHandle* handle) {
   apply_environment();
-  std::vector<const char*> argv;
-  for (const auto& arg : plan_.argv) argv.push_back(arg.c_str());
-  loader::ErrorWriterCapture errors(*hostfxr_);
-  int32_t status = hostfxr_->initialize_for_dotnet_command_line(
-      static_cast<int>(argv.size()), argv.data(), plan_.host_path, plan_.dotnet_root, handle);
-  std::string hostfxr_output = errors.text();
+  const auto& hostfxr = hostfxr_->api();
+  std::string hostfxr_output;
+  int32_t status;
+  {
+    loader::ErrorWriterCapture errors(*hostfxr_);
+    status = hostfxr_->initialize(plan_, handle);
+    hostfxr_output = errors.text();
+  }
   if (status == kHostAlreadyInitialized || status == kDifferentRuntimeProperties ||
       status == kHostInvalidState) {
-    if (*handle) hostfxr_->close(*handle);
+    if (*handle) hostfxr.close(*handle);
     return StartFailure{500, 35, "a .NET runtime already runs in this worker process",
                         hostfxr_output};
   }
-  if (status < 0 || !*handle) {
+  if (!loader::is_hostfxr_success(status) || !*handle) {
     std::string reason = "hostfxr could not initialize " + plan_.app_dll.string() + ": " +
                          loader::describe_hostfxr_status(status);
     if (!hostfxr_output.empty()) reason += "\n" + hostfxr_output;
@@ -130,13 +133,14 @@ std::optional<StartFailure> Application::initialize_runtime(void** handle) {
                         hostfxr_output};
   }
   auto set = [&](const char* name, const std::string& value) {
-    hostfxr_->set_runtime_property_value(*handle, name, value.c_str());
+    hostfxr.set_runtime_property_value(*handle, name, value.c_str());
   };
   set(ANCM_MANAGED_HOST_PROPERTY, std::to_string(reinterpret_cast<std::uintptr_t>(&managed_host_)));
   if (settings_.call_startup_hook) {
-    auto hooks = hostfxr_->get_runtime_property_value(*handle, "STARTUP_HOOKS");
+    const char* hooks = nullptr;
+    hostfxr.get_runtime_property_value(*handle, "STARTUP_HOOKS", &hooks);
     auto ours = managed_assembly_path().string();
-    set("STARTUP_HOOKS", hooks.empty() ? ours : hooks + ":" + ours);
+    set("STARTUP_HOOKS", hooks && *hooks ? std::string(hooks) + ":" + ours : ours);
   }
   return std::nullopt;
 }
@@ -254,9 +258,18 @@ void Application::managed_log(void* ctx, int32_t level, const char* message, siz
   self->log(static_cast<ancm_log_level>(level), std::string(message, length));
 }
 
+void Application::start_failed(void* ctx, const char* message, size_t length) {
+  auto* self = static_cast<Application*>(ctx);
+  std::string text(message, length);
+  std::string first_line = text.substr(0, text.find('\n'));
+  std::string output = self->output_ ? self->output_->captured() : "";
+  self->fail_start({500, 30, "the application's Main threw: " + first_line,
+                    output.empty() ? text : text + "\n\n" + output});
+}
+
 // ------------------------------------------------------------------ stop
 
-void Application::stop() {
+void Application::stop(bool) {
   std::unique_lock lock(mutex_);
   if (state_ == State::Starting) {
     state_ = State::Stopped;

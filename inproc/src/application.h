@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ancm/handler_abi.h"
+#include "ancm/handler_glue.h"
 #include "ancm/loader/loader.h"
 #include "ancm/managed_abi.h"
 #include "output_capture.h"
@@ -28,7 +29,8 @@ struct StartFailure {
   std::string detail;
 };
 
-class Application : public std::enable_shared_from_this<Application> {
+class Application : public abi::HandlerApplication,
+                    public std::enable_shared_from_this<Application> {
  public:
   Application(Settings settings, const ancm_app_params& params);
   ~Application();
@@ -39,17 +41,18 @@ class Application : public std::enable_shared_from_this<Application> {
   // here (500.32, 500.38) is reported at once; later ones reach the requests.
   std::optional<StartFailure> start();
 
-  ancm_result handle_request(ancm_request* request, ancm_failure* failure);
+  ancm_result handle_request(ancm_request* request, ancm_failure* failure) override;
 
   // The managed server stops taking requests and drains (bounded by
   // shutdownTimeLimit). The runtime itself stays: only a new worker gets a new one.
-  void stop();
+  void stop(bool server_initiated = true) override;
+  void on_released() override { stop(); }
 
  private:
   enum class State { Starting, Running, Failed, Stopping, Stopped };
 
   void run_main(std::shared_ptr<Application> self);
-  std::optional<StartFailure> initialize_runtime(void** handle);
+  std::optional<StartFailure> initialize_runtime(loader::HostfxrHandle* handle);
   void apply_environment() const;
   void watch_startup(std::stop_token stop);
   void fail_start(StartFailure failure);
@@ -59,6 +62,7 @@ class Application : public std::enable_shared_from_this<Application> {
   static int register_server(void* ctx, const ancm_managed_server* server);
   static void drained(void* ctx);
   static void managed_log(void* ctx, int32_t level, const char* message, size_t length);
+  static void start_failed(void* ctx, const char* message, size_t length);
 
   Settings settings_;
   const ancm_request_api* api_;

@@ -46,7 +46,7 @@ ancm_result Application::handle_request(ancm_request* request, ancm_failure* fai
   return ANCM_OK;
 }
 
-void Application::stop() {
+void Application::stop(bool) {
   if (stopping_.exchange(true)) return;
   log(ANCM_LOG_INFO, "stopping the application's processes for " + settings_.app_path.string());
   processes_->shutdown();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ancm/handler_abi.h"
+#include "ancm/handler_glue.h"
 #include "connection_pool.h"
 #include "process_manager.h"
 #include "proxy_exchange.h"
@@ -19,7 +20,8 @@
 
 namespace ancm::outofproc {
 
-class Application : public std::enable_shared_from_this<Application> {
+class Application : public abi::HandlerApplication,
+                    public std::enable_shared_from_this<Application> {
  public:
   Application(Settings settings, const ancm_app_params& params);
   ~Application();
@@ -27,11 +29,12 @@ class Application : public std::enable_shared_from_this<Application> {
   Application& operator=(const Application&) = delete;
 
   // Takes the request (ANCM_OK) or says why not (503 while stopping).
-  ancm_result handle_request(ancm_request* request, ancm_failure* failure);
+  ancm_result handle_request(ancm_request* request, ancm_failure* failure) override;
 
   // Shuts the children down, lets exchanges end, stops the I/O threads.
   // Idempotent; never called from an I/O thread (the shim calls it).
-  void stop();
+  void stop(bool server_initiated = true) override;
+  void on_released() override { stop(); }
 
  private:
   void log(ancm_log_level level, const std::string& message) const;

@@ -1,66 +1,25 @@
-// libancm_outofproc.so's C entry point: the handler ABI over Application.
-#include <atomic>
-#include <memory>
+// libancm_outofproc.so's entry point.
 #include <string>
 
-#include "ancm/handler_abi.h"
+#include "ancm/handler_glue.h"
 #include "application.h"
 #include "settings.h"
 
-struct ancm_application {
-  explicit ancm_application(std::shared_ptr<ancm::outofproc::Application> owned)
-      : app(std::move(owned)) {}
-  std::shared_ptr<ancm::outofproc::Application> app;
-  std::atomic<int> references{1};
-};
-
 namespace {
 
-using ancm::outofproc::Application;
-using ancm::outofproc::Settings;
-
-ancm_str str(const std::string& s) { return {s.data(), s.size()}; }
-
-ancm_result create_application(const ancm_app_params* params, ancm_application** out,
-                               ancm_failure* failure) {
-  auto settings = Settings::from_params(*params);
+std::shared_ptr<ancm::abi::HandlerApplication> create(const ancm_app_params& params,
+                                                      ancm_failure* failure) {
+  auto settings = ancm::outofproc::Settings::from_params(params);
   if (auto* error = std::get_if<std::string>(&settings)) {
     thread_local std::string reason;
     reason = "invalid out-of-process settings: " + *error;
-    *failure = {502, 5, str(reason), {nullptr, 0}};
-    return ANCM_FAILED;
+    *failure = {502, 5, {reason.data(), reason.size()}, {nullptr, 0}};
+    return nullptr;
   }
-  auto app = std::make_shared<Application>(std::move(std::get<Settings>(settings)), *params);
-  *out = std::make_unique<ancm_application>(std::move(app)).release();
-  return ANCM_OK;
+  return std::make_shared<ancm::outofproc::Application>(
+      std::move(std::get<ancm::outofproc::Settings>(settings)), params);
 }
-
-ancm_result handle_request(ancm_application* handle, ancm_request* request, ancm_failure* failure) {
-  return handle->app->handle_request(request, failure);
-}
-
-void stop(ancm_application* handle, int) { handle->app->stop(); }
-
-void add_ref(ancm_application* handle) { handle->references++; }
-
-void release(ancm_application* handle) {
-  if (--handle->references > 0) return;
-  std::unique_ptr<ancm_application> owned(handle);
-  owned->app->stop();
-}
-
-constexpr ancm_handler_api kApi = {
-    ANCM_HANDLER_ABI_VERSION,
-    "outofprocess",
-    create_application,
-    handle_request,
-    stop,
-    add_ref,
-    release,
-};
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const ancm_handler_api* ancm_handler_entry() {
-  return &kApi;
-}
+ANCM_HANDLER_ENTRY("outofprocess", create)

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "ancm/handler_abi.h"
+#include "ancm/handler_glue.h"
 
 #ifndef TEST_HANDLER_NAME
 #define TEST_HANDLER_NAME "test-handler"
@@ -115,7 +116,11 @@ class Scheduler {
   std::jthread thread_;  // last: joins before the rest goes
 };
 
-struct TestApp : std::enable_shared_from_this<TestApp> {
+struct TestApp : ancm::abi::HandlerApplication, std::enable_shared_from_this<TestApp> {
+  ancm_result handle_request(ancm_request* request, ancm_failure* failure) override;
+  void stop(bool server_initiated) override;
+  void on_released() override;
+
   const ancm_request_api* api = nullptr;
   const ancm_host_services* host = nullptr;
   std::map<std::string, std::string> environment;
@@ -127,17 +132,6 @@ struct TestApp : std::enable_shared_from_this<TestApp> {
     if (host && host->log) host->log(host->ctx, level, str(message));
   }
 };
-
-}  // namespace
-
-// The opaque handle given to the shim: owns one reference to the app.
-struct ancm_application {
-  explicit ancm_application(std::shared_ptr<TestApp> owned) : app(std::move(owned)) {}
-  std::shared_ptr<TestApp> app;
-  std::atomic<int> references{1};
-};
-
-namespace {
 
 // Sends a whole small response.
 void respond(const ancm_request_api& api, ancm_request* request, int status, std::string body,
@@ -261,16 +255,16 @@ void stream_piece(TestApp* app, ancm_request* request, int left, int ms) {
                     [app, request, left, ms] { stream_piece(app, request, left - 1, ms); });
 }
 
-ancm_result create_application(const ancm_app_params* params, ancm_application** out,
-                               ancm_failure* failure) {
+std::shared_ptr<ancm::abi::HandlerApplication> create(const ancm_app_params& params,
+                                                      ancm_failure* failure) {
   auto app = std::make_shared<TestApp>();
-  app->api = params->request_api;
-  app->host = params->host;
-  for (size_t i = 0; i < params->environment_count; ++i) {
-    app->environment[text(params->environment[i].name)] = text(params->environment[i].value);
+  app->api = params.request_api;
+  app->host = params.host;
+  for (size_t i = 0; i < params.environment_count; ++i) {
+    app->environment[text(params.environment[i].name)] = text(params.environment[i].value);
   }
-  for (size_t i = 0; i < params->settings_count; ++i) {
-    app->settings[text(params->settings[i].name)] = text(params->settings[i].value);
+  for (size_t i = 0; i < params.settings_count; ++i) {
+    app->settings[text(params.settings[i].name)] = text(params.settings[i].value);
   }
   if (auto fail = app->environment.find("TEST_HANDLER_FAIL_CREATE");
       fail != app->environment.end()) {
@@ -282,16 +276,15 @@ ancm_result create_application(const ancm_app_params* params, ancm_application**
     detail = "captured output of the test application <stdout>";
     failure->reason = str(reason);
     failure->detail = str(detail);
-    return ANCM_FAILED;
+    return nullptr;
   }
   app->log(ANCM_LOG_INFO,
-           std::string(TEST_HANDLER_NAME) + " application created for " + text(params->app_path));
-  *out = std::make_unique<ancm_application>(std::move(app)).release();
-  return ANCM_OK;
+           std::string(TEST_HANDLER_NAME) + " application created for " + text(params.app_path));
+  return app;
 }
 
-ancm_result handle_request(ancm_application* handle, ancm_request* request, ancm_failure* failure) {
-  auto app = handle->app;
+ancm_result TestApp::handle_request(ancm_request* request, ancm_failure* failure) {
+  auto app = shared_from_this();
   const ancm_request_api& api = *app->api;
   std::string path = text(api.path(request));
   std::string query = text(api.query(request));
@@ -378,35 +371,19 @@ ancm_result handle_request(ancm_application* handle, ancm_request* request, ancm
   return ANCM_OK;
 }
 
-void stop(ancm_application* handle, int server_initiated) {
-  handle->app->log(ANCM_LOG_INFO, std::string(TEST_HANDLER_NAME) + " stopping (" +
-                                      (server_initiated ? "host" : "application") + ")");
+void TestApp::stop(bool server_initiated) {
+  log(ANCM_LOG_INFO, std::string(TEST_HANDLER_NAME) + " stopping (" +
+                         (server_initiated ? "host" : "application") + ")");
 }
 
-void add_ref(ancm_application* handle) { handle->references++; }
-
-void release(ancm_application* handle) {
-  if (--handle->references > 0) return;
-  std::unique_ptr<ancm_application> owned(handle);
-  // Let requests on the scheduler finish before it goes (bounded).
+// Lets requests on the scheduler finish before it goes (bounded).
+void TestApp::on_released() {
   auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (owned->app->in_flight > 0 && Clock::now() < deadline) {
+  while (in_flight > 0 && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 
-constexpr ancm_handler_api kApi = {
-    ANCM_HANDLER_ABI_VERSION,
-    TEST_HANDLER_NAME,
-    create_application,
-    handle_request,
-    stop,
-    add_ref,
-    release,
-};
-
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const ancm_handler_api* ancm_handler_entry() {
-  return &kApi;
-}
+ANCM_HANDLER_ENTRY(TEST_HANDLER_NAME, create)

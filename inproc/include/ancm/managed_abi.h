@@ -56,6 +56,12 @@ typedef struct ancm_managed_host {
   void (*drained)(void* host_ctx);
   /* The managed server's log lines go to the host's debug log. */
   void (*log)(void* host_ctx, int32_t level, const char* message, size_t length);
+  /*
+   * Main threw before the server registered: the start failed (500.30) with
+   * this text (the exception). The caller then parks the thread instead of
+   * letting the exception end the process, so the worker can serve the page.
+   */
+  void (*start_failed)(void* host_ctx, const char* message, size_t length);
 } ancm_managed_host;
 
 #ifdef __cplusplus

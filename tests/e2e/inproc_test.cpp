@@ -1,0 +1,392 @@
+// In-process hosting end to end: a real ancm-host worker loads .NET through
+// hostfxr (libancm_inproc.so) and serves real apps (tests/apps) through the
+// managed server (Ancm.Host.dll) injected by its startup hook.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <future>
+#include <random>
+#include <regex>
+
+#include "host_process.h"
+#include "http_client.h"
+#include "published_app.h"
+#include "temp_dir.h"
+
+namespace ancm::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+AspNetCoreEdit in_process(std::string extra_attributes = "") {
+  AspNetCoreEdit edit;
+  edit.hosting_model = "inprocess";
+  edit.extra_attributes = std::move(extra_attributes);
+  return edit;
+}
+
+class InProcessTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<HostProcess> serve(const std::string& app, const AspNetCoreEdit& edit,
+                                     std::map<std::string, std::string> env = {}) {
+    install_app(app, dir_.path(), edit);
+    HostOptions options;
+    options.target = dir_.path();
+    options.env = std::move(env);
+    auto host = std::make_unique<HostProcess>(options);
+    EXPECT_TRUE(host->started()) << host->output();
+    return host;
+  }
+
+  HttpResponse get(const HostProcess& host, const std::string& target,
+                   const std::string& headers = "", std::chrono::milliseconds timeout = 60s) {
+    auto response = http_get(host.port(), target, headers, timeout);
+    EXPECT_TRUE(response) << "no response for " << target << "\n" << host.output();
+    return response.value_or(HttpResponse{});
+  }
+
+  TempDir dir_{"ancm-inproc"};
+};
+
+pid_t to_pid(const std::string& text) {
+  try {
+    return std::stoi(text);
+  } catch (...) {
+    return -1;
+  }
+}
+
+// ------------------------------------------------------------------ serving
+
+TEST_F(InProcessTest, ServesTheStockHelloAppInsideTheWorker) {
+  auto host = serve("Hello", in_process());
+  auto response = get(*host, "/");
+  EXPECT_EQ(response.status, 200) << response.body << host->output();
+  EXPECT_EQ(response.body, "Hello World!");
+  // Served from the worker itself: it has no child process.
+  auto workers = host->children();
+  ASSERT_EQ(workers.size(), 1u);
+  EXPECT_TRUE(children_of(workers[0]).empty());
+}
+
+TEST_F(InProcessTest, AnswersFromTheWorkersOwnPid) {
+  auto host = serve("InProcessProbe", in_process());
+  auto pid = to_pid(get(*host, "/pid").body);
+  auto workers = host->children();
+  ASSERT_EQ(workers.size(), 1u);
+  EXPECT_EQ(pid, workers[0]);
+  EXPECT_EQ(get(*host, "/server").body, "AncmServer");
+}
+
+TEST_F(InProcessTest, TheSameAppStillRunsOnKestrelDirectly) {
+  install_app("InProcessProbe", dir_.path(), in_process());
+  // Not ancm-host: plain `dotnet InProcessProbe.dll`.
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::chdir(dir_.path().c_str());
+    ::setenv("ASPNETCORE_URLS", "http://127.0.0.1:47231", 1);
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::execlp("dotnet", "dotnet", "InProcessProbe.dll", nullptr);
+    ::_exit(127);
+  }
+  auto response = std::optional<HttpResponse>();
+  EXPECT_TRUE(eventually(
+      [&] {
+        response = http_get(47231, "/server");
+        return response.has_value();
+      },
+      30s));
+  ::kill(-pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  ASSERT_TRUE(response);
+  EXPECT_NE(response->body.find("Kestrel"), std::string::npos) << response->body;
+}
+
+TEST_F(InProcessTest, AnAppThatCallsUseAncmHostWorksUnderTheHost) {
+  auto host = serve("UsesAncmHost", in_process());
+  EXPECT_EQ(get(*host, "/").body, "uses ancm host");
+  EXPECT_EQ(get(*host, "/server").body, "AncmServer");
+}
+
+// ------------------------------------------------------------------ fidelity
+
+TEST_F(InProcessTest, CarriesTheRequestFaithfully) {
+  auto host = serve("InProcessProbe", in_process());
+  HttpConnection connection(host->port());
+  connection.send(
+      "GET /request?a=1&b=two HTTP/1.1\r\nHost: fidelity.test\r\nX-Multi: one\r\n"
+      "X-Multi: two\r\nX-Single: value\r\n\r\n");
+  auto response = connection.read_response(60s);
+  ASSERT_TRUE(response) << host->output();
+  const auto& body = response->body;
+  EXPECT_NE(body.find("method: GET"), std::string::npos) << body;
+  EXPECT_NE(body.find("path: /request"), std::string::npos) << body;
+  EXPECT_NE(body.find("query: ?a=1&b=two"), std::string::npos) << body;
+  EXPECT_NE(body.find("protocol: HTTP/1.1"), std::string::npos) << body;
+  EXPECT_NE(body.find("X-Multi: one"), std::string::npos) << body;
+  EXPECT_NE(body.find("X-Multi: two"), std::string::npos) << body;
+  EXPECT_NE(body.find("Host: fidelity.test"), std::string::npos) << body;
+  EXPECT_NE(body.find("remote: 127.0.0.1:" + std::to_string(connection.local_port())),
+            std::string::npos)
+      << body;
+}
+
+TEST_F(InProcessTest, StatusCodesReasonsAndHead) {
+  auto host = serve("InProcessProbe", in_process());
+  auto teapot = get(*host, "/status/418?reason=Short%20And%20Stout");
+  EXPECT_EQ(teapot.status, 418);
+  EXPECT_EQ(teapot.reason, "Short And Stout");
+  EXPECT_EQ(get(*host, "/status/404").status, 404);
+  HttpConnection connection(host->port());
+  connection.send("HEAD / HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto head = connection.read_response(30s, /*head_request=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_TRUE(head->body.empty());
+  connection.send(get_request("/status/202"));
+  auto next = connection.read_response(30s);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 202);
+}
+
+std::string random_bytes(std::size_t size) {
+  std::mt19937 generator(11);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::string data(size, '\0');
+  for (auto& c : data) c = static_cast<char>(byte(generator));
+  return data;
+}
+
+TEST_F(InProcessTest, EchoesTenMebibytesWithFixedLengthAndChunked) {
+  auto host = serve("InProcessProbe", in_process());
+  auto body = random_bytes(10 * 1024 * 1024);
+  {
+    HttpConnection connection(host->port());
+    auto sent = connection.send_in_background("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                                              std::to_string(body.size()) + "\r\n\r\n" + body);
+    auto response = connection.read_response(60s);
+    ASSERT_TRUE(response) << host->output();
+    EXPECT_TRUE(sent.get());
+    EXPECT_EQ(response->body.size(), body.size());
+    EXPECT_TRUE(response->body == body);
+  }
+  {
+    std::string chunked = "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (std::size_t at = 0; at < body.size(); at += 65'000) {
+      auto piece = body.substr(at, 65'000);
+      char size[20];
+      std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+      chunked += size + piece + "\r\n";
+    }
+    chunked += "0\r\n\r\n";
+    HttpConnection connection(host->port());
+    auto sent = connection.send_in_background(chunked);
+    auto response = connection.read_response(60s);
+    ASSERT_TRUE(response) << host->output();
+    EXPECT_TRUE(sent.get());
+    EXPECT_TRUE(response->body == body);
+  }
+}
+
+TEST_F(InProcessTest, AStreamedResponseArrivesInPieces) {
+  auto host = serve("InProcessProbe", in_process());
+  ASSERT_EQ(get(*host, "/").status, 200);
+  HttpConnection connection(host->port());
+  connection.send(get_request("/stream?chunks=3&ms=800"));
+  auto early = connection.read_raw(500ms);
+  EXPECT_NE(early.find("piece 1"), std::string::npos) << early;
+  EXPECT_EQ(early.find("piece 3"), std::string::npos) << early;
+  auto rest = connection.read_raw(3s);
+  EXPECT_NE(rest.find("piece 3"), std::string::npos) << rest;
+}
+
+TEST_F(InProcessTest, RequestAbortedFiresWhenTheClientLeaves) {
+  auto host = serve("InProcessProbe", in_process());
+  ASSERT_EQ(get(*host, "/").status, 200);
+  {
+    HttpConnection connection(host->port());
+    connection.send(get_request("/aborted?ms=5000"));
+    std::this_thread::sleep_for(300ms);
+  }  // closed mid-request
+  EXPECT_TRUE(eventually([&] { return get(*host, "/aborted/last").body == "aborted"; }, 10s));
+}
+
+TEST_F(InProcessTest, TunnelsAWebSocket) {
+  auto host = serve("InProcessProbe", in_process());
+  ASSERT_EQ(get(*host, "/").status, 200);
+  HttpConnection connection(host->port());
+  connection.send(
+      "GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  auto head = connection.read_raw(2s);
+  ASSERT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
+  std::string text = "in-process websocket";
+  std::string frame;
+  frame += static_cast<char>(0x81);
+  frame += static_cast<char>(0x80 | text.size());
+  const char mask[4] = {0x01, 0x02, 0x03, 0x04};
+  frame.append(mask, 4);
+  for (std::size_t i = 0; i < text.size(); ++i) frame += static_cast<char>(text[i] ^ mask[i % 4]);
+  connection.send(frame);
+  auto echoed = connection.read_raw(1s);
+  ASSERT_GE(echoed.size(), 2u);
+  EXPECT_EQ(echoed.substr(2), text);
+}
+
+TEST_F(InProcessTest, WebConfigEnvironmentAndStdoutLog) {
+  auto edit = in_process(R"(stdoutLogEnabled="true")");
+  edit.environment = {{"INPROC_GREETING", "hello in-process"}};
+  auto host = serve("InProcessProbe", edit);
+  EXPECT_EQ(get(*host, "/env/INPROC_GREETING").body, "hello in-process");
+  EXPECT_EQ(get(*host, "/env/ASPNETCORE_PORT").status, 404);  // UseIISIntegration stays off
+  std::filesystem::path log;
+  EXPECT_TRUE(eventually([&] {
+    if (!std::filesystem::exists(dir_ / "logs")) return false;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_ / "logs")) log = entry.path();
+    return !log.empty() && read_file(log).find("InProcessProbe: started") != std::string::npos;
+  })) << log;
+  EXPECT_TRUE(
+      std::regex_match(log.filename().string(), std::regex(R"(stdout_20[0-9]{12}_[0-9]+\.log)")))
+      << log;
+}
+
+// ------------------------------------------------------------------ failures
+
+TEST_F(InProcessTest, AThrowInMainIs500_30) {
+  auto host = serve("ThrowsInMain", in_process());
+  auto plain = get(*host, "/");
+  EXPECT_EQ(plain.status, 500);
+  EXPECT_NE(plain.body.find("HTTP Error 500.30"), std::string::npos) << plain.body;
+}
+
+TEST_F(InProcessTest, AThrowInMainShowsTheMessageInDevelopment) {
+  auto edit = in_process();
+  edit.environment = {{"ASPNETCORE_ENVIRONMENT", "Development"}};
+  auto host = serve("ThrowsInMain", edit);
+  auto page = get(*host, "/");
+  EXPECT_EQ(page.status, 500);
+  EXPECT_NE(page.body.find("boom from Main"), std::string::npos) << page.body;
+}
+
+TEST_F(InProcessTest, MainReturningEarlyIs500_30WithTheExitCodeLogged) {
+  auto host = serve("ReturnsEarly", in_process());
+  auto page = get(*host, "/");
+  EXPECT_EQ(page.status, 500);
+  EXPECT_NE(page.body.find("HTTP Error 500.30"), std::string::npos) << page.body;
+  EXPECT_TRUE(host->wait_for_output("exit code 5", 5s)) << host->output();
+}
+
+TEST_F(InProcessTest, AMainThatBlocksIs500_37AfterTheStartupTimeLimit) {
+  auto host = serve("BlocksInMain", in_process(R"(startupTimeLimit="2")"));
+  auto started = Clock::now();
+  auto page = get(*host, "/");
+  auto took = Clock::now() - started;
+  EXPECT_EQ(page.status, 500);
+  EXPECT_NE(page.body.find("HTTP Error 500.37"), std::string::npos) << page.body;
+  EXPECT_GE(took, 1500ms);
+  EXPECT_LT(took, 10s);
+}
+
+TEST_F(InProcessTest, AMissingFrameworkIs500_31) {
+  install_app("Hello", dir_.path(), in_process());
+  auto config = read_file(dir_ / "Hello.runtimeconfig.json");
+  config =
+      std::regex_replace(config, std::regex(R"("version": "[0-9.]+")"), R"("version": "99.0.0")");
+  write_file(dir_ / "Hello.runtimeconfig.json", config);
+  HostOptions options;
+  options.target = dir_.path();
+  options.env["ASPNETCORE_DETAILEDERRORS"] = "1";
+  HostProcess host(options);
+  ASSERT_TRUE(host.started());
+  auto page = get(host, "/");
+  EXPECT_EQ(page.status, 500);
+  EXPECT_NE(page.body.find("HTTP Error 500.31"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("99.0.0"), std::string::npos) << page.body;
+}
+
+TEST_F(InProcessTest, NoHostfxrIs500_32) {
+  TempDir empty("ancm-no-dotnet");
+  auto edit = in_process();
+  install_app("Hello", dir_.path(), edit);
+  auto text = read_file(dir_ / "web.config");
+  text = std::regex_replace(text, std::regex(R"(processPath="dotnet")"),
+                            "processPath=\"" + (empty / "dotnet").string() + "\"");
+  write_file(dir_ / "web.config", text);
+  HostOptions options;
+  options.target = dir_.path();
+  options.env["DOTNET_ROOT"] = empty.path().string();
+  HostProcess host(options);
+  ASSERT_TRUE(host.started());
+  auto page = get(host, "/");
+  EXPECT_EQ(page.status, 500);
+  EXPECT_NE(page.body.find("HTTP Error 500.32"), std::string::npos) << page.body;
+}
+
+TEST_F(InProcessTest, AMissingSelfContainedDllIs500_38) {
+  TempDir app("ancm-sc");
+  std::filesystem::copy_file("/usr/share/dotnet/dotnet", app / "MyApp");  // any executable
+  for (const auto& entry : std::filesystem::directory_iterator("/usr/share/dotnet/host/fxr")) {
+    std::filesystem::copy_file(entry.path() / "libhostfxr.so", app / "libhostfxr.so",
+                               std::filesystem::copy_options::overwrite_existing);
+  }
+  write_file(app / "web.config",
+             "<configuration><system.webServer><aspNetCore processPath=\".\\MyApp.exe\" "
+             "hostingModel=\"inprocess\" /></system.webServer></configuration>");
+  HostOptions options;
+  options.target = app.path();
+  HostProcess host(options);
+  ASSERT_TRUE(host.started()) << host.output();
+  auto page = get(host, "/");
+  EXPECT_EQ(page.status, 500);
+  EXPECT_NE(page.body.find("HTTP Error 500.38"), std::string::npos) << page.body;
+}
+
+// ------------------------------------------------------------------ stackSize
+
+TEST_F(InProcessTest, TheDefaultStackIsOneMebibyteAndDeepRecursionFailsSafely) {
+  auto host = serve("InProcessProbe", in_process());
+  auto stack = get(*host, "/stack").body;
+  EXPECT_NE(stack.find("main=1048576"), std::string::npos) << stack;
+  EXPECT_NE(stack.find("pool=1048576"), std::string::npos) << stack;
+  pid_t worker = to_pid(get(*host, "/pid").body);
+  // ~4 MiB of frames: a stack overflow, which takes the worker down...
+  auto overflow = http_get(host->port(), "/recurse?depth=4000", "", 30s);
+  EXPECT_TRUE(!overflow || overflow->status >= 500);
+  // ...but not the host: a new worker answers.
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto response = http_get(host->port(), "/pid", "", 30s);
+        return response && response->status == 200 && to_pid(response->body) != worker;
+      },
+      60s))
+      << host->output();
+}
+
+TEST_F(InProcessTest, StackSizeEightMebibytesAllowsTheDeepRecursion) {
+  for (std::string value : {"8388608", "0x800000"}) {
+    TempDir dir("ancm-stack");
+    auto edit = in_process();
+    edit.handler_settings = {{"stackSize", value}};
+    install_app("InProcessProbe", dir.path(), edit);
+    HostOptions options;
+    options.target = dir.path();
+    HostProcess host(options);
+    ASSERT_TRUE(host.started());
+    auto stack = get(host, "/stack").body;
+    EXPECT_NE(stack.find("main=8388608"), std::string::npos) << value << " " << stack;
+    EXPECT_NE(stack.find("pool=8388608"), std::string::npos) << value << " " << stack;
+    auto deep = get(host, "/recurse?depth=4000");
+    EXPECT_EQ(deep.status, 200) << value;
+    EXPECT_EQ(deep.body, "4000") << value;
+  }
+}
+
+}  // namespace
+}  // namespace ancm::test
