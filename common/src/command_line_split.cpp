@@ -1,8 +1,8 @@
-#include "command_line_split.h"
+#include "ancm/common/command_line_split.h"
 
 #include <optional>
 
-namespace ancm::outofproc {
+namespace ancm::common {
 namespace {
 
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -70,4 +70,4 @@ std::variant<std::vector<std::string>, std::string> split_command_line(std::stri
   return words;
 }
 
-}  // namespace ancm::outofproc
+}  // namespace ancm::common

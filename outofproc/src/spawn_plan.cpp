@@ -1,6 +1,6 @@
 #include "spawn_plan.h"
 
-#include "command_line_split.h"
+#include "ancm/common/command_line_split.h"
 #include "environment_block.h"
 #include "port_picker.h"
 #include "random_token.h"
@@ -26,7 +26,7 @@ std::variant<SpawnSpec, StartFailure> plan_spawn(const Settings& settings, std::
   if (auto* error = std::get_if<std::string>(&executable)) return failure(settings, *error);
   spec.executable = std::get<std::filesystem::path>(executable);
 
-  auto words = split_command_line(settings.arguments);
+  auto words = common::split_command_line(settings.arguments);
   if (auto* error = std::get_if<std::string>(&words)) return failure(settings, *error);
   spec.arguments = std::get<std::vector<std::string>>(std::move(words));
 

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "ancm/common/command_line_split.h"
 #include "ancm/common/error_page.h"
 #include "ancm/common/logging.h"
 #include "ancm/common/stdout_log.h"
@@ -491,4 +492,40 @@ TEST(ConfigureLogging, UnwritableFileFallsBackToStderr) {
   std::string err = testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("cannot open the debug log"), std::string::npos) << err;
   EXPECT_EQ(spdlog::default_logger()->sinks().size(), 1u);
+}
+
+// ------------------------------------------------------ arguments splitting
+
+namespace {
+
+std::vector<std::string> split_ok(std::string_view text) {
+  auto result = split_command_line(text);
+  if (auto* error = std::get_if<std::string>(&result)) {
+    ADD_FAILURE() << *error;
+    return {};
+  }
+  return std::get<std::vector<std::string>>(result);
+}
+
+}  // namespace
+
+TEST(CommandLineSplit, WordsAndQuotes) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(split_ok("./Hello.dll --urls \"a b\""), (V{"./Hello.dll", "--urls", "a b"}));
+  EXPECT_EQ(split_ok("  a\t b  "), (V{"a", "b"}));
+  EXPECT_EQ(split_ok(""), V{});
+  EXPECT_EQ(split_ok("'single $quoted \\x' x"), (V{"single $quoted \\x", "x"}));
+  EXPECT_EQ(split_ok(R"("say \"hi\" \\ \n")"), (V{R"(say "hi" \ \n)"}));
+  EXPECT_EQ(split_ok(R"(a\ b c\"d)"), (V{"a b", "c\"d"}));
+  EXPECT_EQ(split_ok("x\"y z\"'w'"), (V{"xy zw"}));
+  EXPECT_EQ(split_ok("'' \"\""), (V{"", ""}));
+  EXPECT_EQ(split_ok("a \\\n b"), (V{"a", "b"}));
+}
+
+TEST(CommandLineSplit, Errors) {
+  auto unterminated = split_command_line("app.dll \"open");
+  ASSERT_TRUE(std::holds_alternative<std::string>(unterminated));
+  EXPECT_NE(std::get<std::string>(unterminated).find("unterminated \" quote"), std::string::npos);
+  EXPECT_TRUE(std::holds_alternative<std::string>(split_command_line("a 'b")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(split_command_line("a\\")));
 }

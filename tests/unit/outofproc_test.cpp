@@ -20,7 +20,6 @@
 #include <thread>
 
 #include "ancm/common/unique_fd.h"
-#include "command_line_split.h"
 #include "environment_block.h"
 #include "executable_lookup.h"
 #include "listen_probe.h"
@@ -171,38 +170,6 @@ class OutofprocManager : public ::testing::Test {
   TempDir dir_;
   Logs logs_;
 };
-
-// ------------------------------------------------------ arguments splitting
-
-std::vector<std::string> split(std::string_view text) {
-  auto result = split_command_line(text);
-  if (auto* error = std::get_if<std::string>(&result)) {
-    ADD_FAILURE() << *error;
-    return {};
-  }
-  return std::get<std::vector<std::string>>(result);
-}
-
-TEST(OutofprocSplit, WordsAndQuotes) {
-  using V = std::vector<std::string>;
-  EXPECT_EQ(split("./Hello.dll --urls \"a b\""), (V{"./Hello.dll", "--urls", "a b"}));
-  EXPECT_EQ(split("  a\t b  "), (V{"a", "b"}));
-  EXPECT_EQ(split(""), V{});
-  EXPECT_EQ(split("'single $quoted \\x' x"), (V{"single $quoted \\x", "x"}));
-  EXPECT_EQ(split(R"("say \"hi\" \\ \n")"), (V{R"(say "hi" \ \n)"}));
-  EXPECT_EQ(split(R"(a\ b c\"d)"), (V{"a b", "c\"d"}));
-  EXPECT_EQ(split("x\"y z\"'w'"), (V{"xy zw"}));
-  EXPECT_EQ(split("'' \"\""), (V{"", ""}));
-  EXPECT_EQ(split("a \\\n b"), (V{"a", "b"}));
-}
-
-TEST(OutofprocSplit, Errors) {
-  auto unterminated = split_command_line("app.dll \"open");
-  ASSERT_TRUE(std::holds_alternative<std::string>(unterminated));
-  EXPECT_NE(std::get<std::string>(unterminated).find("unterminated \" quote"), std::string::npos);
-  EXPECT_TRUE(std::holds_alternative<std::string>(split_command_line("a 'b")));
-  EXPECT_TRUE(std::holds_alternative<std::string>(split_command_line("a\\")));
-}
 
 // ----------------------------------------------------------------- settings
 

@@ -7,7 +7,7 @@
 #include <variant>
 #include <vector>
 
-namespace ancm::outofproc {
+namespace ancm::common {
 
 // Words are separated by unquoted blanks. '...' keeps everything literally;
 // "..." keeps everything but lets \ escape \ " $ ` and a newline; outside
@@ -16,4 +16,4 @@ namespace ancm::outofproc {
 // Returns an error message for an unterminated quote or a trailing \.
 std::variant<std::vector<std::string>, std::string> split_command_line(std::string_view text);
 
-}  // namespace ancm::outofproc
+}  // namespace ancm::common
