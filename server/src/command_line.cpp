@@ -103,7 +103,6 @@ std::variant<MasterOptions, std::string> parse_run_arguments(const std::vector<s
     return std::string();
   };
   if (auto error = parse(args, flags, options.target); !error.empty()) return error;
-  if (options.listen.empty()) options.listen.push_back("http://127.0.0.1:8080");
   return options;
 }
 
@@ -144,7 +143,8 @@ std::vector<std::string> worker_arguments(const WorkerOptions& options) {
 std::string run_flags_help() {
   HttpLimits d;
   return "  --listen URL              http://IPv4:port or http://[IPv6]:port; repeatable\n"
-         "                            (default http://127.0.0.1:8080)\n"
+         "                            (default: sockets passed by systemd (LISTEN_FDS),\n"
+         "                            else http://127.0.0.1:8080)\n"
          "  --max-header-bytes N      request line + headers, else 431 (default " +
          std::to_string(d.max_header_bytes) +
          ")\n"

@@ -89,14 +89,23 @@ common::UniqueFd bind_listener(const ListenAddress& address, int backlog) {
   return fd;
 }
 
-uint16_t bound_port(int fd) {
+ListenAddress local_address(int fd) {
   sockaddr_storage storage{};
   socklen_t length = sizeof storage;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return 0;
+  ListenAddress address;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return address;
+  char text[INET6_ADDRSTRLEN] = {};
   if (storage.ss_family == AF_INET6) {
-    return ntohs(reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port);
+    auto* sa = reinterpret_cast<sockaddr_in6*>(&storage);
+    ::inet_ntop(AF_INET6, &sa->sin6_addr, text, sizeof text);
+    address.port = ntohs(sa->sin6_port);
+  } else {
+    auto* sa = reinterpret_cast<sockaddr_in*>(&storage);
+    ::inet_ntop(AF_INET, &sa->sin_addr, text, sizeof text);
+    address.port = ntohs(sa->sin_port);
   }
-  return ntohs(reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
+  address.host = text;
+  return address;
 }
 
 }  // namespace ancm::server

@@ -20,6 +20,7 @@
 #include "ancm/server/listen_address.h"
 #include "control_channel.h"
 #include "log_setup.h"
+#include "systemd.h"
 
 namespace ancm::server {
 namespace {
@@ -122,6 +123,7 @@ class Master {
     if (*message == kReady) {
       worker.ready = true;
       spdlog::info("worker {} is ready", worker.pid);
+      notify_systemd("READY=1\nMAINPID=" + std::to_string(::getpid()));
       // An overlapped recycle: the old workers stop once the new one serves.
       for (auto& other : workers_) {
         if (&other != &worker && !other.stopping) stop_worker(other);
@@ -161,6 +163,7 @@ class Master {
   void stop(const char* why) {
     if (stopping_) return;
     stopping_ = true;
+    notify_systemd("STOPPING=1");
     spdlog::info("master {} stopping ({}); draining for at most {} s", ::getpid(), why,
                  options_.drain_timeout.count());
     kill_deadline_ = Clock::now() + options_.drain_timeout + kKillGrace;
@@ -170,6 +173,7 @@ class Master {
   void recycle(const std::string& reason) {
     if (stopping_) return;
     spdlog::info("recycling the worker: {}", reason);
+    notify_systemd("RELOADING=1");
     start_worker("recycle");
   }
 
@@ -243,6 +247,32 @@ class Master {
 
 }  // namespace
 
+// --listen URLs, else the sockets systemd passed, else the default address.
+// Prints one parseable line per socket: scripts and tests read the port.
+std::optional<std::vector<common::UniqueFd>> open_listeners(std::vector<std::string> urls) {
+  std::vector<common::UniqueFd> listeners;
+  if (urls.empty()) listeners = inherited_listeners();
+  if (urls.empty() && listeners.empty()) urls.push_back("http://127.0.0.1:8080");
+  for (const auto& url : urls) {
+    auto parsed = parse_listen_url(url);
+    if (auto* error = std::get_if<std::string>(&parsed)) {
+      std::fprintf(stderr, "ancm-host: %s\n", error->c_str());
+      return std::nullopt;
+    }
+    try {
+      listeners.push_back(bind_listener(std::get<ListenAddress>(parsed)));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ancm-host: %s\n", e.what());
+      return std::nullopt;
+    }
+  }
+  for (const auto& fd : listeners) {
+    std::printf("ancm-host: listening on %s\n", local_address(fd.get()).url().c_str());
+  }
+  std::fflush(stdout);
+  return listeners;
+}
+
 int run_master(const MasterOptions& options) {
   auto loaded = config::load_config(options.target);
   if (!loaded.ok()) {
@@ -252,26 +282,8 @@ int run_master(const MasterOptions& options) {
   }
   set_up_logging(options.target, "master");
 
-  std::vector<common::UniqueFd> listeners;
-  for (const auto& url : options.listen) {
-    auto parsed = parse_listen_url(url);
-    if (auto* error = std::get_if<std::string>(&parsed)) {
-      std::fprintf(stderr, "ancm-host: %s\n", error->c_str());
-      return 1;
-    }
-    auto address = std::get<ListenAddress>(parsed);
-    try {
-      listeners.push_back(bind_listener(address));
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "ancm-host: %s\n", e.what());
-      return 1;
-    }
-    address.port = bound_port(listeners.back().get());
-    // A fixed, parseable line: scripts and tests read the real port from it.
-    std::printf("ancm-host: listening on %s\n", address.url().c_str());
-  }
-  std::fflush(stdout);
-
+  auto listeners = open_listeners(options.listen);
+  if (!listeners) return 1;
   sigset_t handled;
   ::sigemptyset(&handled);
   for (int signal : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) ::sigaddset(&handled, signal);
@@ -281,7 +293,7 @@ int run_master(const MasterOptions& options) {
 
   spdlog::info("master {} serving {} ({})", ::getpid(), loaded.config->config_path.string(),
                config::to_string(loaded.config->hosting_model));
-  Master master(options, std::move(listeners));
+  Master master(options, std::move(*listeners));
   return master.run(signal_fd.get());
 }
 

@@ -24,7 +24,7 @@ std::variant<ListenAddress, std::string> parse_listen_url(std::string_view url);
 // naming the address on failure.
 common::UniqueFd bind_listener(const ListenAddress& address, int backlog = 1024);
 
-// The port a listening socket got (useful with port 0).
-uint16_t bound_port(int fd);
+// The address a listening socket is bound to (its real port with port 0).
+ListenAddress local_address(int fd);
 
 }  // namespace ancm::server
