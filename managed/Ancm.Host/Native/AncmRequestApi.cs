@@ -1,0 +1,52 @@
+// Mirror of ancm_request_api (abi/include/ancm/handler_abi.h): a table of C
+// function pointers, declared in exactly the C field order. Opaque handles
+// (ancm_request*, ancm_stream*) are nint; callbacks are C function pointers to
+// our [UnmanagedCallersOnly] methods.
+using System.Runtime.InteropServices;
+
+namespace Ancm.Host.Native;
+
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct AncmRequestApi
+{
+    public uint AbiVersion;
+
+    public delegate* unmanaged<nint, AncmStr> Method;
+    public delegate* unmanaged<nint, AncmStr> Target;
+    public delegate* unmanaged<nint, AncmStr> Path;
+    public delegate* unmanaged<nint, AncmStr> Query;
+    public delegate* unmanaged<nint, int> HttpVersion;
+    public delegate* unmanaged<nint, nuint> HeaderCount;
+    public delegate* unmanaged<nint, AncmKv*> Headers;
+    public delegate* unmanaged<nint, AncmStr> RemoteAddress;
+    public delegate* unmanaged<nint, ushort> RemotePort;
+    public delegate* unmanaged<nint, AncmStr> LocalAddress;
+    public delegate* unmanaged<nint, ushort> LocalPort;
+    public delegate* unmanaged<nint, int> IsTls;
+    public delegate* unmanaged<nint, int> HasBody;
+
+    // read_body(request, buf, cap, cb(ctx, status, bytes), ctx)
+    public delegate* unmanaged<nint, byte*, nuint, delegate* unmanaged<nint, int, nuint, void>, nint, void> ReadBody;
+
+    // set_status(request, status, reason) / add_header(request, name, value)
+    public delegate* unmanaged<nint, int, AncmStr, int> SetStatus;
+    public delegate* unmanaged<nint, AncmStr, AncmStr, int> AddHeader;
+
+    // write_body(request, data, len, cb, ctx): data is copied before return.
+    public delegate* unmanaged<nint, byte*, nuint, delegate* unmanaged<nint, int, nuint, void>, nint, void> WriteBody;
+    public delegate* unmanaged<nint, delegate* unmanaged<nint, int, nuint, void>, nint, void> Flush;
+    public delegate* unmanaged<nint, void> Complete;
+    public delegate* unmanaged<nint, void> Abort;
+
+    // on_disconnect(request, cb(ctx, client_gone), ctx): runs exactly once.
+    public delegate* unmanaged<nint, delegate* unmanaged<nint, int, void>, nint, void> OnDisconnect;
+
+    // upgrade(request, cb(ctx, stream), ctx) and the raw stream after it.
+    public delegate* unmanaged<nint, delegate* unmanaged<nint, nint, void>, nint, void> Upgrade;
+    public delegate* unmanaged<nint, byte*, nuint, delegate* unmanaged<nint, int, nuint, void>, nint, void> StreamRead;
+    public delegate* unmanaged<nint, byte*, nuint, delegate* unmanaged<nint, int, nuint, void>, nint, void> StreamWrite;
+    public delegate* unmanaged<nint, void> StreamClose;
+
+    // request_info(request, out): everything of the request line, headers and peer.
+    public delegate* unmanaged<nint, AncmRequestInfo*, void> RequestInfo;
+}

@@ -1,0 +1,100 @@
+// Finds the native host table that libancm_inproc.so publishes as the runtime
+// property ANCM_MANAGED_HOST and checks that both ABI versions are ours.
+using System;
+using System.Globalization;
+using System.Text;
+
+namespace Ancm.Host.Native;
+
+internal static unsafe class NativeHost
+{
+    public const string PropertyName = "ANCM_MANAGED_HOST";
+    public const uint ManagedAbiVersion = 1;
+    public const uint HandlerAbiVersion = 1;
+
+    private static readonly object s_lock = new();
+    private static bool s_resolved;
+    private static AncmManagedHost* s_host;
+    private static string? s_error;
+
+    /// <summary>True when this process was started by ancm-host in-process.</summary>
+    public static bool IsPresent => AppContext.GetData(PropertyName) is not null;
+
+    /// <summary>The host table; throws when absent or of another ABI version.</summary>
+    public static AncmManagedHost* Host
+    {
+        get
+        {
+            var host = TryGetHost(out var error);
+            if (host == null)
+                throw new InvalidOperationException(error);
+            return host;
+        }
+    }
+
+    public static AncmRequestApi* Api => Host->RequestApi;
+
+    public static AncmManagedHost* TryGetHost(out string? error)
+    {
+        lock (s_lock)
+        {
+            if (!s_resolved)
+            {
+                s_host = Resolve(out s_error);
+                s_resolved = true;
+            }
+            error = s_error;
+            return s_host;
+        }
+    }
+
+    private static AncmManagedHost* Resolve(out string? error)
+    {
+        var value = AppContext.GetData(PropertyName) as string;
+        if (string.IsNullOrEmpty(value))
+        {
+            error = $"Not running under ancm-host: the runtime property {PropertyName} is not set.";
+            return null;
+        }
+        if (!ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var address) || address == 0)
+        {
+            error = $"The runtime property {PropertyName} is not a pointer: '{value}'.";
+            return null;
+        }
+
+        var host = (AncmManagedHost*)(nint)address;
+        if (host->AbiVersion != ManagedAbiVersion)
+        {
+            error = $"ancm-host managed ABI version {host->AbiVersion}, Ancm.Host.dll expects {ManagedAbiVersion}.";
+            return null;
+        }
+        if (host->RequestApi == null || host->RequestApi->AbiVersion != HandlerAbiVersion)
+        {
+            var found = host->RequestApi == null ? "none" : host->RequestApi->AbiVersion.ToString(CultureInfo.InvariantCulture);
+            error = $"ancm-host request API version {found}, Ancm.Host.dll expects {HandlerAbiVersion}.";
+            return null;
+        }
+        error = null;
+        return host;
+    }
+
+    /// <summary>Writes one line to the host's debug log; never throws.</summary>
+    public static void Log(AncmLogLevel level, string message)
+    {
+        try
+        {
+            var host = TryGetHost(out _);
+            if (host == null || host->Log == null)
+                return;
+            var length = Encoding.UTF8.GetByteCount(message);
+            var buffer = length <= 512 ? stackalloc byte[length] : new byte[length];
+            Encoding.UTF8.GetBytes(message, buffer);
+            fixed (byte* data = buffer)
+                host->Log(host->HostCtx, (int)level, data, (nuint)length);
+        }
+        catch
+        {
+            // Logging must never take the server down.
+        }
+    }
+}

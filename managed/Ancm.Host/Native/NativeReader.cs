@@ -1,0 +1,126 @@
+// Reads from a native target (request body or upgraded stream) through our
+// own pinned buffer. Reading straight into the caller's memory would save a
+// copy, but a cancelled ReadAsync cannot stop the native read, which would
+// then write into memory the caller already reused. With our buffer an
+// abandoned read simply completes later and its bytes go to the next call.
+using System;
+using System.IO;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Ancm.Host.Native;
+
+internal sealed class NativeReader : NativeIoOperation
+{
+    private readonly INativeIoTarget _target;
+    private byte[]? _buffer;
+    private int _offset;
+    private int _count;
+    private bool _ended;
+
+    // The native read in flight, if any; as a Task once a cancellable wait needed one.
+    private bool _inFlight;
+    private ValueTask<int> _inFlightValue;
+    private Task<int>? _inFlightTask;
+
+    public NativeReader(INativeIoTarget target)
+    {
+        _target = target;
+    }
+
+    /// <summary>
+    /// Reads up to destination.Length bytes; 0 at the end. A zero-length
+    /// destination waits until data is available without consuming it.
+    /// </summary>
+    /// <param name="ownToken">
+    /// A token the native side honours by itself (RequestAborted: an abort or a
+    /// lost client fails the read), so waiting on it needs no extra task.
+    /// </param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken token,
+        CancellationToken ownToken = default)
+    {
+        if (_count > 0)
+            return CopyOut(destination.Span);
+        if (_ended)
+            return 0;
+        token.ThrowIfCancellationRequested();
+
+        if (!_inFlight)
+            StartRead();
+
+        int read;
+        try
+        {
+            if (!token.CanBeCanceled || token == ownToken)
+            {
+                read = _inFlightTask is null ? await _inFlightValue.ConfigureAwait(false)
+                                             : await _inFlightTask.ConfigureAwait(false);
+            }
+            else
+            {
+                _inFlightTask ??= _inFlightValue.AsTask();
+                read = await _inFlightTask.WaitAsync(token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // A cancelled wait leaves the read in flight for the next call;
+            // a finished one (data or error) is done with.
+            if (_inFlightTask is null || _inFlightTask.IsCompleted)
+                ClearInFlight();
+        }
+
+        if (read == 0)
+        {
+            _ended = true;
+            return 0;
+        }
+        _offset = 0;
+        _count = read;
+        return CopyOut(destination.Span);
+    }
+
+    private unsafe void StartRead()
+    {
+        _buffer ??= PinnedBufferPool.Rent();
+        var ctx = Begin();
+        bool started;
+        // The buffer lives on the pinned object heap: its address is stable.
+        fixed (byte* data = _buffer)
+            started = _target.StartRead(data, (nuint)_buffer.Length, ctx);
+        if (!started)
+        {
+            Cancel();
+            throw new IOException("The request or stream has ended; it can no longer be read.");
+        }
+        _inFlight = true;
+        _inFlightTask = null;
+        _inFlightValue = Completion;
+    }
+
+    private void ClearInFlight()
+    {
+        _inFlight = false;
+        _inFlightTask = null;
+        _inFlightValue = default;
+    }
+
+    private int CopyOut(Span<byte> destination)
+    {
+        var n = Math.Min(destination.Length, _count);
+        _buffer.AsSpan(_offset, n).CopyTo(destination);
+        _offset += n;
+        _count -= n;
+        return n;
+    }
+
+    protected override void OnReleased()
+    {
+        var buffer = _buffer;
+        _buffer = null;
+        if (buffer is not null)
+            PinnedBufferPool.Return(buffer);
+    }
+}

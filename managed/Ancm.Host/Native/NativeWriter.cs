@@ -1,0 +1,98 @@
+// Writes to a native target (response body or upgraded stream). The native
+// side copies the bytes before the call returns, so a write returns as soon as
+// it is handed over; the next write (or flush) first waits for the previous
+// one's callback. That keeps at most one write outstanding, so a slow client
+// pushes back on the app, while the app prepares the next bytes meanwhile.
+using System;
+using System.IO;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Ancm.Host.Native;
+
+internal sealed class NativeWriter : NativeIoOperation
+{
+    private readonly INativeIoTarget _target;
+
+    private bool _inFlight;
+    private ValueTask<int> _inFlightValue;
+    private Task<int>? _inFlightTask;
+
+    public NativeWriter(INativeIoTarget target)
+    {
+        _target = target;
+    }
+
+    /// <summary>Waits for the previous write, then hands these bytes over.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken token, CancellationToken ownToken = default)
+    {
+        await WaitAsync(token, ownToken).ConfigureAwait(false);
+        if (data.IsEmpty)
+            return;
+        Started(StartWrite(data.Span));
+    }
+
+    /// <summary>Waits for the previous write, then asks the native side to send what it has.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask FlushAsync(CancellationToken token, CancellationToken ownToken = default)
+    {
+        await WaitAsync(token, ownToken).ConfigureAwait(false);
+        var ctx = Begin();
+        Started(_target.StartFlush(ctx));
+    }
+
+    // Pinned only for the call: the native side copies before returning.
+    private unsafe bool StartWrite(ReadOnlySpan<byte> data)
+    {
+        var ctx = Begin();
+        fixed (byte* bytes = data)
+            return _target.StartWrite(bytes, (nuint)data.Length, ctx);
+    }
+
+    private void Started(bool started)
+    {
+        if (!started)
+        {
+            Cancel();
+            throw new IOException("The response or stream has ended; it can no longer be written.");
+        }
+        _inFlight = true;
+        _inFlightTask = null;
+        _inFlightValue = Completion;
+    }
+
+    /// <summary>Waits until the last write was sent (or failed: then throws).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask WaitAsync(CancellationToken token, CancellationToken ownToken = default)
+    {
+        if (!_inFlight)
+            return;
+        try
+        {
+            if (!token.CanBeCanceled || token == ownToken)
+            {
+                if (_inFlightTask is null)
+                    await _inFlightValue.ConfigureAwait(false);
+                else
+                    await _inFlightTask.ConfigureAwait(false);
+            }
+            else
+            {
+                _inFlightTask ??= _inFlightValue.AsTask();
+                await _inFlightTask.WaitAsync(token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // A cancelled wait leaves the write in flight for the next call.
+            if (_inFlightTask is null || _inFlightTask.IsCompleted)
+            {
+                _inFlight = false;
+                _inFlightTask = null;
+                _inFlightValue = default;
+            }
+        }
+    }
+}

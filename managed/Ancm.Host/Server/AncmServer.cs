@@ -1,0 +1,138 @@
+// The IServer that ASP.NET Core runs on inside ancm-host: no sockets of its
+// own; libancm_inproc.so hands it each request through on_request. Put in by
+// the startup hook (unmodified apps) or UseAncmHost().
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Ancm.Host.Native;
+using Ancm.Host.Server;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Ancm.Host;
+
+public sealed class AncmServer : IServer
+{
+    /// <summary>What IServerAddressesFeature shows: the host owns the real listeners.</summary>
+    public const string PlaceholderAddress = "http://ancm-host/";
+
+    private readonly IHostApplicationLifetime? _lifetime;
+    private readonly AncmServerOptions _options;
+    private readonly ILogger _logger;
+    private ServerCore? _core;
+    private int _shutdownRequested;
+    private int _drainedSignalled;
+
+    public AncmServer(IOptions<AncmServerOptions>? options = null, ILoggerFactory? loggerFactory = null,
+        IHostApplicationLifetime? lifetime = null)
+    {
+        _options = options?.Value ?? new AncmServerOptions();
+        _logger = (ILogger?)loggerFactory?.CreateLogger<AncmServer>() ?? NullLogger.Instance;
+        _lifetime = lifetime;
+
+        var addresses = new ServerAddressesFeature();
+        addresses.Addresses.Add(PlaceholderAddress);
+        Features.Set<IServerAddressesFeature>(addresses);
+    }
+
+    public IFeatureCollection Features { get; } = new FeatureCollection();
+
+    public unsafe Task StartAsync<TContext>(IHttpApplication<TContext> application, CancellationToken cancellationToken)
+        where TContext : notnull
+    {
+        ArgumentNullException.ThrowIfNull(application);
+        if (_core is not null)
+            throw new InvalidOperationException("The server has already started.");
+
+        var host = NativeHost.Host; // throws outside ancm-host, with the reason
+        var core = new ServerCore<TContext>(host, application, _options, _logger);
+        if (!ServerCallbacks.TryInstall(core, OnShutdown))
+            throw new InvalidOperationException("Another AncmServer already runs in this process.");
+        _core = core;
+
+        // register_server may call on_request at once for requests that
+        // waited for start-up, so everything is in place before it.
+        var table = ServerCallbacks.Table;
+        if (host->RegisterServer(host->HostCtx, &table) != 0)
+        {
+            ServerCallbacks.Uninstall(core);
+            _core = null;
+            throw new InvalidOperationException("ancm-host refused the server: one is already registered.");
+        }
+        NativeHost.Log(AncmLogLevel.Info, "AncmServer registered; requests flow to the application");
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        var core = _core;
+        if (core is null)
+            return;
+        core.IsStopping = true;
+        try
+        {
+            await core.Tracker.WhenIdle().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            NativeHost.Log(AncmLogLevel.Warning,
+                $"AncmServer stopped with {core.Tracker.Count} request(s) still running");
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_core is { } core)
+        {
+            core.IsStopping = true;
+            // Stays installed: requests that still arrive get a 503, and a
+            // shutdown still gets its drained().
+        }
+    }
+
+    // on_shutdown, on a native thread: start the app's graceful stop and
+    // report drained() once every request is answered; nothing here blocks.
+    private void OnShutdown()
+    {
+        if (Interlocked.Exchange(ref _shutdownRequested, 1) != 0)
+            return;
+        NativeHost.Log(AncmLogLevel.Info, "AncmServer shutting down: stopping the application");
+        ThreadPool.UnsafeQueueUserWorkItem(static server => _ = server.RunShutdownAsync(), this, preferLocal: false);
+    }
+
+    private static unsafe void SignalDrained()
+    {
+        var host = NativeHost.Host;
+        host->Drained(host->HostCtx);
+    }
+
+    private async Task RunShutdownAsync()
+    {
+        try
+        {
+            if (_core is { } core)
+                core.IsStopping = true;
+            _lifetime?.StopApplication();
+            if (_core is { } running)
+                await running.Tracker.WhenIdle().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            NativeHost.Log(AncmLogLevel.Error, "Stopping the application failed: " + e);
+        }
+        try
+        {
+            if (Interlocked.Exchange(ref _drainedSignalled, 1) == 0)
+                SignalDrained();
+        }
+        catch (Exception e)
+        {
+            NativeHost.Log(AncmLogLevel.Error, "drained() failed: " + e);
+        }
+    }
+}

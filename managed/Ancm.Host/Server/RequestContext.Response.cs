@@ -1,0 +1,307 @@
+// IHttpResponseFeature and IHttpResponseBodyFeature. The head (status and
+// headers) is handed to the native side with set_status/add_header when the
+// response starts, which sends nothing yet: the first write or flush does. So a
+// small response costs set_status, add_header per line, one write_body and
+// complete, and the native side frames it with a Content-Length when the
+// response completes before anything was sent.
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.IO;
+using System.IO.Pipelines;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Primitives;
+
+namespace Ancm.Host.Server;
+
+internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResponseBodyFeature
+{
+    private readonly ResponseBodyWriter _bodyWriter;
+    private readonly ResponseBodyStream _responseBody;
+    private Stream? _responseBodyOverride;
+    private int _statusCode = StatusCodes.Status200OK;
+    private string? _reasonPhrase;
+    private IHeaderDictionary _responseHeaders = new HeaderDictionary();
+    private Stack<KeyValuePair<Func<object, Task>, object>>? _onStarting;
+    private Stack<KeyValuePair<Func<object, Task>, object>>? _onCompleted;
+    private bool _starting;
+    private bool _responseStarted;
+    private bool _headSent;
+    private bool _writeFailed;
+    private long _bytesWritten;
+    private long? _declaredLength;
+
+    // ---------------------------------------------------------------- IHttpResponseFeature
+
+    public int StatusCode
+    {
+        get => _statusCode;
+        set
+        {
+            ThrowIfResponseStarted(nameof(StatusCode));
+            if (value < 100 || value > 999)
+                throw new ArgumentOutOfRangeException(nameof(value), value, "A status code must be between 100 and 999.");
+            _statusCode = value;
+        }
+    }
+
+    public string? ReasonPhrase
+    {
+        get => _reasonPhrase;
+        set
+        {
+            ThrowIfResponseStarted(nameof(ReasonPhrase));
+            _reasonPhrase = value;
+        }
+    }
+
+    IHeaderDictionary IHttpResponseFeature.Headers
+    {
+        get => _responseHeaders;
+        set => _responseHeaders = value;
+    }
+
+    Stream IHttpResponseFeature.Body
+    {
+        get => _responseBodyOverride ?? _responseBody;
+        set => _responseBodyOverride = value;
+    }
+
+    public bool HasStarted => _responseStarted;
+
+    public void OnStarting(Func<object, Task> callback, object state)
+    {
+        if (_responseStarted || _starting)
+            throw new InvalidOperationException("OnStarting cannot be registered after the response has started.");
+        (_onStarting ??= new()).Push(new(callback, state));
+    }
+
+    public void OnCompleted(Func<object, Task> callback, object state) =>
+        (_onCompleted ??= new()).Push(new(callback, state));
+
+    private void ThrowIfResponseStarted(string what)
+    {
+        if (_responseStarted)
+            throw new InvalidOperationException($"{what} cannot be set because the response has already started.");
+    }
+
+    // ---------------------------------------------------------------- IHttpResponseBodyFeature
+
+    Stream IHttpResponseBodyFeature.Stream => _responseBody;
+
+    public PipeWriter Writer => _bodyWriter;
+
+    // Nothing is buffered beyond an explicit flush, so there is nothing to turn off.
+    public void DisableBuffering()
+    {
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken = default) =>
+        _responseStarted || _starting ? Task.CompletedTask : StartResponseAsync();
+
+    public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) =>
+        SendFileFallback.SendFileAsync(_responseBody, path, offset, count, cancellationToken);
+
+    public Task CompleteAsync() => CompleteResponseAsync();
+
+    internal Task CompleteResponseBodyAsync() => CompleteResponseAsync();
+
+    /// <summary>BodyWriter.Complete(exception): the body cannot be finished, so cut it short.</summary>
+    internal void AbortFromWriter() => Abort();
+
+    // ---------------------------------------------------------------- starting
+
+    private async Task StartResponseAsync()
+    {
+        _starting = true;
+        try
+        {
+            if (_onStarting is { } callbacks)
+            {
+                _onStarting = null;
+                // Last registered runs first, as in Kestrel.
+                while (callbacks.TryPop(out var entry))
+                    await entry.Key(entry.Value).ConfigureAwait(false);
+            }
+            CommitHead();
+        }
+        finally
+        {
+            _starting = false;
+        }
+    }
+
+    /// <summary>For PipeWriter.GetMemory, which cannot await: as Kestrel does it.</summary>
+    internal void EnsureResponseStarted()
+    {
+        if (!_responseStarted && !_starting)
+            StartResponseAsync().GetAwaiter().GetResult();
+    }
+
+    // Validates everything first: set_status/add_header cannot be taken back,
+    // and a rejected header must still leave room for a clean 500.
+    private void CommitHead()
+    {
+        var reason = _reasonPhrase;
+        if (string.IsNullOrEmpty(reason))
+            reason = ReasonPhrases.GetReasonPhrase(_statusCode);
+        ResponseHeadEncoder.Validate(reason, _responseHeaders);
+
+        _responseStarted = true;
+        _declaredLength = _responseHeaders.ContentLength;
+        if (_responseHeaders is HeaderDictionary dictionary)
+            dictionary.IsReadOnly = true;
+        ResponseHeadEncoder.Send(_native, _statusCode, reason, _responseHeaders);
+    }
+
+    // ---------------------------------------------------------------- writing
+
+    /// <summary>The PipeWriter's flush: start, hand buffered bytes over, or send the head.</summary>
+    internal async ValueTask<FlushResult> FlushResponseAsync(CancellationToken token)
+    {
+        if (!_responseStarted && !_starting)
+            await StartResponseAsync().ConfigureAwait(false);
+        if (_bodyWriter.Buffered > 0)
+        {
+            await WriteNativeAsync(_bodyWriter.BufferedMemory, token).ConfigureAwait(false);
+            _bodyWriter.ClearBuffered();
+        }
+        else if (!_headSent && !_writeFailed && !_native.IsEnded)
+        {
+            _headSent = true;
+            try
+            {
+                await _writer.FlushAsync(token, OwnAbortToken).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                OnWriteFailed();
+            }
+        }
+        return new FlushResult(_bodyWriter.TakeFlushCancellation(), isCompleted: false);
+    }
+
+    /// <summary>The response stream's write: keeps order with bytes buffered in the PipeWriter.</summary>
+    internal async ValueTask WriteResponseStreamAsync(ReadOnlyMemory<byte> data, CancellationToken token)
+    {
+        if (!_responseStarted && !_starting)
+            await StartResponseAsync().ConfigureAwait(false);
+        if (_bodyWriter.Buffered > 0)
+        {
+            _bodyWriter.Write(data.Span);
+            await FlushResponseAsync(token).ConfigureAwait(false);
+            return;
+        }
+        await WriteNativeAsync(data, token).ConfigureAwait(false);
+    }
+
+    // A lost client does not fail the app's writes (as in Kestrel): they are
+    // dropped and RequestAborted tells the app.
+    private async ValueTask WriteNativeAsync(ReadOnlyMemory<byte> data, CancellationToken token)
+    {
+        if (data.IsEmpty)
+            return;
+        if (_writeFailed || _aborted)
+            return;
+        if (_native.IsEnded)
+            throw new InvalidOperationException("The response has already completed.");
+        if (_declaredLength is long declared && _bytesWritten + data.Length > declared)
+        {
+            throw new InvalidOperationException(
+                $"Response Content-Length mismatch: too many bytes written ({_bytesWritten + data.Length} of {declared}).");
+        }
+        _bytesWritten += data.Length;
+        _headSent = true;
+        try
+        {
+            await _writer.WriteAsync(data, token, OwnAbortToken).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            OnWriteFailed();
+        }
+    }
+
+    private void OnWriteFailed()
+    {
+        _writeFailed = true;
+        OnClientGone();
+    }
+
+    // ---------------------------------------------------------------- ending
+
+    /// <summary>CompleteAsync and the normal end: start, send what is buffered, complete().</summary>
+    private async Task CompleteResponseAsync()
+    {
+        if (_native.IsEnded)
+            return;
+        if (!_responseStarted && !_starting)
+            await StartResponseAsync().ConfigureAwait(false);
+        if (_bodyWriter.Buffered > 0)
+        {
+            await WriteNativeAsync(_bodyWriter.BufferedMemory, default).ConfigureAwait(false);
+            _bodyWriter.ClearBuffered();
+        }
+        if (IsShortOfDeclaredLength())
+        {
+            _server.LogError(new InvalidOperationException(
+                $"Response Content-Length mismatch: too few bytes written ({_bytesWritten} of {_declaredLength})."),
+                "The response was cut short");
+            _native.Abort();
+            return;
+        }
+        // The last write may still be in flight: complete() queues behind it.
+        _native.Complete();
+    }
+
+    private bool IsShortOfDeclaredLength()
+    {
+        if (_declaredLength is not long declared || _bytesWritten >= declared || _writeFailed)
+            return false;
+        // HEAD, 204 and 304 announce a length without sending a body.
+        if (HttpMethods.IsHead(Method) || _statusCode == StatusCodes.Status204NoContent
+            || _statusCode == StatusCodes.Status304NotModified || _statusCode < 200)
+            return false;
+        return true;
+    }
+
+    /// <summary>The app failed before the response started: a plain 500 (or the bad request's status).</summary>
+    private void PrepareErrorResponse(Exception error)
+    {
+        _statusCode = error is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
+        _reasonPhrase = null;
+        _responseHeaders.Clear();
+        _responseHeaders.ContentLength = 0;
+        _bodyWriter.DiscardBuffered();
+    }
+
+    protected void ReportApplicationError(Exception error)
+    {
+        if (error is BadHttpRequestException bad)
+            _server.Logger.LogBadRequest(bad);
+        else
+            _server.Logger.LogApplicationError(error, ConnectionId);
+    }
+
+    protected async Task FireOnCompletedAsync()
+    {
+        if (_onCompleted is not { } callbacks)
+            return;
+        _onCompleted = null;
+        while (callbacks.TryPop(out var entry))
+        {
+            try
+            {
+                await entry.Key(entry.Value).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                _server.Logger.LogCallbackError(e, "OnCompleted");
+            }
+        }
+    }
+}

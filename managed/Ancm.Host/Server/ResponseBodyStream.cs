@@ -1,0 +1,59 @@
+// HttpResponse.Body: each write goes to the native side at once (after any
+// bytes still buffered in the PipeWriter, to keep their order).
+using System;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Ancm.Host.Server;
+
+internal sealed class ResponseBodyStream : Stream
+{
+    private readonly RequestContext _context;
+
+    public ResponseBodyStream(RequestContext context)
+    {
+        _context = context;
+    }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+        _context.WriteResponseStreamAsync(buffer, cancellationToken);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        _context.WriteResponseStreamAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        _context.ThrowIfSynchronousIODisallowed();
+        // A span cannot cross an await; the copy is small next to blocking a thread.
+        _context.WriteResponseStreamAsync(buffer.ToArray(), default).AsTask().GetAwaiter().GetResult();
+    }
+
+    public override async Task FlushAsync(CancellationToken cancellationToken) =>
+        await _context.FlushResponseAsync(cancellationToken).ConfigureAwait(false);
+
+    // Writes are not buffered here; a synchronous flush (StreamWriter.Dispose
+    // does one) only needs to block when synchronous I/O is allowed.
+    public override void Flush()
+    {
+        if (_context.AllowSynchronousIO)
+            _context.FlushResponseAsync(default).AsTask().GetAwaiter().GetResult();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

@@ -1,0 +1,146 @@
+using System.Net.WebSockets;
+using System.Text;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http.Features;
+
+// A probe for the in-process tests: it tells what the host gave it (server,
+// request, stack sizes, environment) and does what the tests need (echo,
+// streaming, statuses, aborts, WebSockets, failures). It does not reference
+// Ancm.Host: under ancm-host the startup hook puts the server in.
+
+// Main runs on the host's CLR thread: its stack is what stackSize set.
+var mainThreadStack = ThreadStack.CurrentSize();
+
+var builder = WebApplication.CreateBuilder(args);
+var app = builder.Build();
+app.UseWebSockets();
+
+app.MapGet("/", () => "in-process probe");
+app.MapGet("/pid", () => Environment.ProcessId.ToString());
+app.MapGet("/server", (IServiceProvider services) => services.GetRequiredService<IServer>().GetType().Name);
+
+// GET /request: one "name: value" line per fact, one line per header value.
+app.MapMethods("/request", ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"], (HttpContext context) =>
+{
+    var request = context.Request;
+    var connection = context.Connection;
+    var text = new StringBuilder();
+    text.Append("method: ").Append(request.Method).Append('\n');
+    text.Append("path: ").Append(request.Path.Value).Append('\n');
+    text.Append("pathBase: ").Append(request.PathBase.Value).Append('\n');
+    text.Append("query: ").Append(request.QueryString.Value).Append('\n');
+    text.Append("protocol: ").Append(request.Protocol).Append('\n');
+    text.Append("scheme: ").Append(request.Scheme).Append('\n');
+    text.Append("rawTarget: ").Append(context.Features.Get<IHttpRequestFeature>()?.RawTarget).Append('\n');
+    text.Append("remote: ").Append(connection.RemoteIpAddress).Append(':').Append(connection.RemotePort).Append('\n');
+    text.Append("local: ").Append(connection.LocalIpAddress).Append(':').Append(connection.LocalPort).Append('\n');
+    text.Append("canHaveBody: ").Append(context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody).Append('\n');
+    foreach (var (name, values) in request.Headers)
+    {
+        foreach (var value in values)
+            text.Append("header ").Append(name).Append(": ").Append(value).Append('\n');
+    }
+    return Results.Text(text.ToString());
+});
+
+// POST /echo streams the body back; ?unlimited=1 lifts the request body limit.
+app.MapPost("/echo", async (HttpContext context, int? unlimited) =>
+{
+    if (unlimited == 1 && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        limit.MaxRequestBodySize = null;
+    context.Response.ContentType = "application/octet-stream";
+    await context.Request.Body.CopyToAsync(context.Response.Body, context.RequestAborted);
+});
+
+// GET /stream?chunks=N&ms=M writes N lines, flushing each, M ms apart.
+app.MapGet("/stream", async (HttpContext context, int? chunks, int? ms) =>
+{
+    context.Response.ContentType = "text/plain";
+    var count = chunks ?? 3;
+    for (var k = 1; k <= count; k++)
+    {
+        await context.Response.WriteAsync($"piece {k}\n");
+        await context.Response.Body.FlushAsync();
+        if (k < count)
+            await Task.Delay(ms ?? 0);
+    }
+});
+
+// GET /status/{code}?reason=... answers with that status (and reason phrase).
+app.MapGet("/status/{code:int}", (HttpContext context, int code, string? reason) =>
+{
+    context.Response.StatusCode = code;
+    if (reason is not null)
+        context.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = reason;
+    return Task.CompletedTask;
+});
+
+// GET /aborted?ms=N waits up to N ms for RequestAborted; /aborted/last tells what happened.
+app.MapGet("/aborted", async (HttpContext context, int? ms) =>
+{
+    AbortProbe.Last = "waiting";
+    try
+    {
+        await Task.Delay(ms ?? 10_000, context.RequestAborted);
+        AbortProbe.Last = "not aborted";
+        return "not aborted";
+    }
+    catch (OperationCanceledException)
+    {
+        AbortProbe.Last = "aborted";
+        return "aborted";
+    }
+});
+app.MapGet("/aborted/last", () => AbortProbe.Last);
+
+// GET /stack: the stack sizes threads really have.
+app.MapGet("/stack", () => Results.Json(new
+{
+    mainThreadStackSize = mainThreadStack,
+    threadPoolStackSize = ThreadStack.CurrentSize(),
+    isThreadPoolThread = Thread.CurrentThread.IsThreadPoolThread,
+}));
+
+// GET /recurse?depth=N[&thread=new]: about 1 KiB of stack per level.
+app.MapGet("/recurse", (int? depth, string? thread) =>
+{
+    var target = depth ?? 100;
+    var reached = thread == "new" ? Recursion.OnNewThread(target) : Recursion.Recurse(0, target);
+    return reached.ToString();
+});
+
+app.MapGet("/env/{name}", (string name) =>
+    Environment.GetEnvironmentVariable(name) is { } value ? Results.Text(value) : Results.NotFound());
+
+// /ws echoes every WebSocket message until the client closes.
+app.Map("/ws", async (HttpContext context) =>
+{
+    if (!context.WebSockets.IsWebSocketRequest)
+    {
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        return;
+    }
+    using var socket = await context.WebSockets.AcceptWebSocketAsync();
+    var buffer = new byte[16 * 1024];
+    while (true)
+    {
+        var received = await socket.ReceiveAsync(buffer, CancellationToken.None);
+        if (received.MessageType == WebSocketMessageType.Close)
+        {
+            await socket.CloseAsync(received.CloseStatus ?? WebSocketCloseStatus.NormalClosure,
+                received.CloseStatusDescription, CancellationToken.None);
+            return;
+        }
+        await socket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType,
+            received.EndOfMessage, CancellationToken.None);
+    }
+});
+
+app.MapGet("/throw", string () => throw new InvalidOperationException("boom from a request"));
+
+app.Run();
+
+static class AbortProbe
+{
+    public static volatile string Last = "none";
+}
