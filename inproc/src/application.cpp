@@ -196,6 +196,11 @@ void Application::fail_start(StartFailure failure) {
   for (auto* request : waiting) host_->fail_request(host_->ctx, request, &page);
 }
 
+bool Application::wait_settled(std::chrono::milliseconds limit) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, limit, [this] { return state_ != State::Starting; });
+}
+
 // ------------------------------------------------------------------ requests
 
 ancm_result Application::handle_request(ancm_request* request, ancm_failure* failure) {

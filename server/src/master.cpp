@@ -46,6 +46,7 @@ struct Worker {
   pid_t pid = -1;
   common::UniqueFd control;
   Clock::time_point started;
+  std::string reason;  // why it was started
   bool ready = false;
   bool stopping = false;
 };
@@ -126,10 +127,14 @@ class Master {
       notify_systemd("READY=1\nMAINPID=" + std::to_string(::getpid()));
       // An overlapped recycle: the old workers stop once the new one serves.
       for (auto& other : workers_) {
-        if (&other != &worker && !other.stopping) stop_worker(other);
+        if (&other == &worker || other.stopping) continue;
+        auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - worker.started);
+        spdlog::info("recycled ({}): worker {} -> worker {}, switched in {} ms", worker.reason,
+                     other.pid, worker.pid, took.count());
+        stop_worker(other);
       }
     } else if (message->rfind(kRecyclePrefix, 0) == 0) {
-      recycle(message->substr(kRecyclePrefix.size()));
+      if (!worker.stopping) recycle(message->substr(kRecyclePrefix.size()));
     }
   }
 
@@ -172,9 +177,13 @@ class Master {
 
   void recycle(const std::string& reason) {
     if (stopping_) return;
+    // A new worker is already on its way; it reads the newest configuration.
+    bool starting = std::any_of(workers_.begin(), workers_.end(),
+                                [](const Worker& w) { return !w.ready && !w.stopping; });
+    if (starting) return;
     spdlog::info("recycling the worker: {}", reason);
     notify_systemd("RELOADING=1");
-    start_worker("recycle");
+    start_worker(reason);
   }
 
   void stop_worker(Worker& worker) {
@@ -190,7 +199,7 @@ class Master {
     kill_deadline_ = Clock::now() + kKillGrace;
   }
 
-  void start_worker(const char* why) {
+  void start_worker(const std::string& why) {
     auto [master_end, worker_end] = make_control_pair();
     WorkerOptions worker_options;
     worker_options.target = options_.target;
@@ -217,7 +226,7 @@ class Master {
     }
     if (pid == 0) exec_worker(parent, inherited, argv.data());
     spdlog::info("started worker {} ({})", pid, why);
-    workers_.push_back({pid, std::move(master_end), Clock::now(), false, false});
+    workers_.push_back({pid, std::move(master_end), Clock::now(), why, false, false});
   }
 
   // In the child between fork and exec: async-signal-safe calls only.

@@ -162,6 +162,10 @@ int run_worker(const WorkerOptions& options) {
       options.limits, [&shim](ancm_request* request) { shim.handle_request(request); }, &registry};
   asio::io_context io(threads);
 
+  // The app starts before this worker takes connections, so a recycle
+  // hands users over to a worker whose app is already running.
+  shim.preload();
+
   std::vector<std::shared_ptr<Listener>> listeners;
   for (int fd : options.listen_fds) {
     listeners.push_back(std::make_shared<Listener>(io, fd, context, registry));

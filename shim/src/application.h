@@ -1,6 +1,8 @@
 // One application created by a handler library; released when dropped.
 #pragma once
 
+#include <chrono>
+
 #include "ancm/handler_abi.h"
 
 namespace ancm::shim {
@@ -16,6 +18,9 @@ class Application {
     return api_.handle_request(app_, request, failure);
   }
   void stop(bool server_initiated) { api_.stop(app_, server_initiated ? 1 : 0); }
+  bool wait_settled(std::chrono::milliseconds limit) {
+    return api_.wait_settled(app_, limit.count()) == 1;
+  }
 
  private:
   const ancm_handler_api& api_;

@@ -34,7 +34,8 @@ std::variant<std::unique_ptr<HandlerLibrary>, HandlerLibrary::Failure> HandlerLi
   if (!entry) {
     problem = std::string("does not export ") + ANCM_HANDLER_ENTRY_SYMBOL;
   } else if (!api || api->abi_version != ANCM_HANDLER_ABI_VERSION || !api->create_application ||
-             !api->handle_request || !api->stop || !api->add_ref || !api->release) {
+             !api->handle_request || !api->stop || !api->add_ref || !api->release ||
+             !api->wait_settled) {
     problem = "has an incompatible entry point (ABI version " +
               std::to_string(api ? api->abi_version : 0) + ", expected " +
               std::to_string(ANCM_HANDLER_ABI_VERSION) + ")";

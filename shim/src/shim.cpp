@@ -60,6 +60,7 @@ Failure copy_failure(const ancm_failure& failure) {
 struct Shim::Impl {
   explicit Impl(ShimOptions shim_options);
 
+  void preload();
   void handle_request(ancm_request* request);
   void stop();
 
@@ -72,6 +73,7 @@ struct Shim::Impl {
   void reload_config(const char* why);
   void refresh_app_offline();
   void retire_application(const char* why);
+  void ask_for_new_worker(const std::string& why);
 
   ShimOptions options_;
   std::filesystem::path config_file_;
@@ -124,6 +126,22 @@ Shim::Impl::Impl(ShimOptions shim_options) : options_(std::move(shim_options)) {
 
 // ------------------------------------------------------------------ requests
 
+void Shim::Impl::preload() {
+  std::chrono::seconds limit;
+  {
+    std::lock_guard lock(mutex_);
+    if (offline_html_ || !config_) return;
+    limit = config_->startup_time_limit;
+  }
+  auto created = application_for();
+  auto* app = std::get_if<std::shared_ptr<Application>>(&created);
+  if (!app) return;  // its page is ready for the first request
+  // startupTimeLimit 0 means no limit; the handler reports a limit it enforces.
+  auto bound = limit.count() > 0 ? limit + std::chrono::seconds(5) : std::chrono::hours(1);
+  if (!(*app)->wait_settled(bound))
+    spdlog::warn("the application is still starting; serving anyway");
+}
+
 void Shim::Impl::handle_request(ancm_request* request) {
   const ancm_request_api& api = *options_.request_api;
   std::shared_ptr<const config::AppConfig> config;
@@ -160,10 +178,7 @@ std::variant<std::shared_ptr<Application>, Failure> Shim::Impl::application_for(
     if (!config_) return Failure{{500, 19}, config_error_, ""};
     if (runtime_started_) {
       // A .NET runtime cannot be unloaded: a fresh one needs a fresh worker.
-      if (!recycle_requested_ && options_.request_recycle) {
-        recycle_requested_ = true;
-        options_.request_recycle("the in-process application restarts");
-      }
+      ask_for_new_worker("the in-process application restarts");
       return Failure{{503, 0}, "the application is restarting in a new worker", ""};
     }
     config = config_;
@@ -245,6 +260,12 @@ void Shim::Impl::reload_config(const char* why) {
   bool had_config = false;
   {
     std::lock_guard lock(mutex_);
+    if (loaded.ok() && runtime_started_ && app_) {
+      // Keep serving the running app until the new worker has preloaded.
+      config_bytes_ = bytes;
+      ask_for_new_worker(std::string(why));
+      return;
+    }
     had_config = config_ || !config_error_.empty();
     config_bytes_ = bytes;
     library_failure_.reset();
@@ -282,7 +303,19 @@ void Shim::Impl::refresh_app_offline() {
     retire_application("app_offline.htm");
   } else {
     spdlog::info("{} removed: the next request starts the application", kAppOffline);
+    std::lock_guard lock(mutex_);
+    if (runtime_started_) ask_for_new_worker("app_offline.htm removed");
   }
+}
+
+// A .NET runtime cannot be unloaded: the master starts a new worker, which
+// preloads the app, and only then retires this one. Once per worker.
+// Called with mutex_ held.
+void Shim::Impl::ask_for_new_worker(const std::string& why) {
+  if (recycle_requested_ || !options_.request_recycle) return;
+  recycle_requested_ = true;
+  spdlog::info("{}: asking the master for a new worker", why);
+  options_.request_recycle(why);
 }
 
 void Shim::Impl::retire_application(const char* why) {
@@ -311,6 +344,7 @@ void Shim::Impl::stop() {
 
 Shim::Shim(ShimOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Shim::~Shim() { impl_->stop(); }
+void Shim::preload() { impl_->preload(); }
 void Shim::handle_request(ancm_request* request) { impl_->handle_request(request); }
 void Shim::stop() { impl_->stop(); }
 

@@ -212,6 +212,12 @@ typedef struct ancm_handler_api {
   void (*add_ref)(ancm_application* app);
   /* Dropping the last reference waits for the stop and frees it. */
   void (*release)(ancm_application* app);
+  /*
+   * Waits until the application has settled: started, or failed with the
+   * page it will show. 1 when settled, 0 when timeout_ms passed first. Lets
+   * a new worker preload the app before it takes over (overlapped recycle).
+   */
+  int (*wait_settled)(ancm_application* app, int64_t timeout_ms);
 } ancm_handler_api;
 
 typedef const ancm_handler_api* (*ancm_handler_entry_fn)(void);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 
 #include "ancm/handler_abi.h"
@@ -19,6 +20,9 @@ class HandlerApplication {
   virtual void stop(bool server_initiated) = 0;
   // The shim dropped its last reference.
   virtual void on_released() {}
+  // Started, or failed for good (its page is known). Applications that start
+  // lazily (on their first request) are settled at once.
+  virtual bool wait_settled(std::chrono::milliseconds /*limit*/) { return true; }
 };
 
 // Creates the application or fills *failure (strings valid until the next
@@ -61,10 +65,13 @@ const ancm_handler_api* handler_api(const char* name) {
       std::unique_ptr<ancm_application> owned(handle);
       owned->app->on_released();
     }
+    static int wait_settled(ancm_application* handle, int64_t timeout_ms) {
+      return handle->app->wait_settled(std::chrono::milliseconds(timeout_ms)) ? 1 : 0;
+    }
   };
   static const ancm_handler_api api = {
-      ANCM_HANDLER_ABI_VERSION, name,          &Glue::create, &Glue::handle, &Glue::stop,
-      &Glue::add_ref,           &Glue::release};
+      ANCM_HANDLER_ABI_VERSION, name,           &Glue::create,      &Glue::handle, &Glue::stop,
+      &Glue::add_ref,           &Glue::release, &Glue::wait_settled};
   return &api;
 }
 

@@ -27,6 +27,11 @@ class Shim {
   Shim(const Shim&) = delete;
   Shim& operator=(const Shim&) = delete;
 
+  // Starts the application now rather than at the first request, and waits
+  // until it has started or failed (bounded by startupTimeLimit), so a new
+  // worker takes over with the app already running.
+  void preload();
+
   // Answers the request: from the application, or with an error page.
   void handle_request(ancm_request* request);
 
