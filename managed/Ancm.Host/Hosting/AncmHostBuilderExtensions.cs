@@ -16,7 +16,10 @@ public static class AncmHostBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         if (NativeHost.IsPresent)
+        {
+            UnhandledExceptionReporter.Install();
             builder.ConfigureServices(AncmServerRegistration.ReplaceServer);
+        }
         return builder;
     }
 

@@ -10,6 +10,7 @@ internal static class StartupHook
     {
         if (!NativeHost.IsPresent)
             return;
+        UnhandledExceptionReporter.Install();
         HostBuildingObserver.Subscribe();
     }
 }

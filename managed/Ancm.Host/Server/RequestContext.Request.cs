@@ -5,6 +5,7 @@
 using System;
 using System.IO;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Ancm.Host.Native;
@@ -159,6 +160,7 @@ internal abstract partial class RequestContext :
     // ---------------------------------------------------------------- reading the body
 
     /// <summary>The request body stream's read: native reads with the size limit applied.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<int> ReadBodyAsync(Memory<byte> destination, CancellationToken token)
     {
         _bodyReadStarted = true;

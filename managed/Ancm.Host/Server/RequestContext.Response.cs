@@ -9,6 +9,7 @@ using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
@@ -161,6 +162,7 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
     // ---------------------------------------------------------------- writing
 
     /// <summary>The PipeWriter's flush: start, hand buffered bytes over, or send the head.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<FlushResult> FlushResponseAsync(CancellationToken token)
     {
         if (!_responseStarted && !_starting)
@@ -186,6 +188,7 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
     }
 
     /// <summary>The response stream's write: keeps order with bytes buffered in the PipeWriter.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     internal async ValueTask WriteResponseStreamAsync(ReadOnlyMemory<byte> data, CancellationToken token)
     {
         if (!_responseStarted && !_starting)
@@ -201,6 +204,7 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
 
     // A lost client does not fail the app's writes (as in Kestrel): they are
     // dropped and RequestAborted tells the app.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteNativeAsync(ReadOnlyMemory<byte> data, CancellationToken token)
     {
         if (data.IsEmpty)

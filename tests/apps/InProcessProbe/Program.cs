@@ -19,8 +19,9 @@ app.MapGet("/", () => "in-process probe");
 app.MapGet("/pid", () => Environment.ProcessId.ToString());
 app.MapGet("/server", (IServiceProvider services) => services.GetRequiredService<IServer>().GetType().Name);
 
-// GET /request: one "name: value" line per fact, one line per header value.
-app.MapMethods("/request", ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"], (HttpContext context) =>
+// GET /request (or /request/anything): one "name: value" line per fact, one
+// line per header value.
+var describeRequest = (HttpContext context) =>
 {
     var request = context.Request;
     var connection = context.Connection;
@@ -41,13 +42,22 @@ app.MapMethods("/request", ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "
             text.Append("header ").Append(name).Append(": ").Append(value).Append('\n');
     }
     return Results.Text(text.ToString());
-});
+};
+string[] anyMethod = ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"];
+app.MapMethods("/request", anyMethod, describeRequest);
+app.MapMethods("/request/{**rest}", anyMethod, describeRequest);
 
-// POST /echo streams the body back; ?unlimited=1 lifts the request body limit.
-app.MapPost("/echo", async (HttpContext context, int? unlimited) =>
+// POST /echo streams the body back; ?unlimited=1 lifts the request body
+// limit, ?limit=N sets it to N bytes.
+app.MapPost("/echo", async (HttpContext context, int? unlimited, long? limit) =>
 {
-    if (unlimited == 1 && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        limit.MaxRequestBodySize = null;
+    if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+    {
+        if (unlimited == 1)
+            sizeLimit.MaxRequestBodySize = null;
+        else if (limit is not null)
+            sizeLimit.MaxRequestBodySize = limit;
+    }
     context.Response.ContentType = "application/octet-stream";
     await context.Request.Body.CopyToAsync(context.Response.Body, context.RequestAborted);
 });
@@ -137,6 +147,15 @@ app.Map("/ws", async (HttpContext context) =>
 });
 
 app.MapGet("/throw", string () => throw new InvalidOperationException("boom from a request"));
+
+// GET /throw-after-start: the response has begun, so the client must see it cut short.
+app.MapGet("/throw-after-start", async (HttpContext context) =>
+{
+    context.Response.ContentLength = 100;
+    await context.Response.WriteAsync("partial ");
+    await context.Response.Body.FlushAsync();
+    throw new InvalidOperationException("boom after the response started");
+});
 
 app.Run();
 
