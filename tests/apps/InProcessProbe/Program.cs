@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Http.Features;
 
 // Main runs on the host's CLR thread: its stack is what stackSize set.
 var mainThreadStack = ThreadStack.CurrentSize();
+Console.WriteLine("InProcessProbe: started");
 
 var builder = WebApplication.CreateBuilder(args);
 var app = builder.Build();
@@ -103,13 +104,10 @@ app.MapGet("/aborted", async (HttpContext context, int? ms) =>
 });
 app.MapGet("/aborted/last", () => AbortProbe.Last);
 
-// GET /stack: the stack sizes threads really have.
-app.MapGet("/stack", () => Results.Json(new
-{
-    mainThreadStackSize = mainThreadStack,
-    threadPoolStackSize = ThreadStack.CurrentSize(),
-    isThreadPoolThread = Thread.CurrentThread.IsThreadPoolThread,
-}));
+// GET /stack: the stack sizes threads really have, as "main=<bytes>" (the
+// thread that ran Main) and "pool=<bytes>" (this request's thread-pool thread).
+app.MapGet("/stack", () =>
+    $"main={mainThreadStack}\npool={ThreadStack.CurrentSize()}\nthread-pool-thread={Thread.CurrentThread.IsThreadPoolThread}\n");
 
 // GET /recurse?depth=N[&thread=new]: about 1 KiB of stack per level.
 app.MapGet("/recurse", (int? depth, string? thread) =>
