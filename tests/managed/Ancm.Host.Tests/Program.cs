@@ -1,0 +1,5 @@
+RequestPathTests.Register();
+HeaderTextTests.Register();
+RequestTrackerTests.Register();
+HostingTests.Register();
+return await TestRunner.RunAsync();
