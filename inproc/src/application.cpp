@@ -135,6 +135,9 @@ std::optional<StartFailure> Application::initialize_runtime(loader::HostfxrHandl
   auto set = [&](const char* name, const std::string& value) {
     hostfxr.set_runtime_property_value(*handle, name, value.c_str());
   };
+  // Threads the runtime creates (the thread pool's) get stackSize too. The
+  // runtime reads this property as hex without 0x (decimal once gave 16 MiB).
+  set("DEFAULT_STACK_SIZE", loader::format_runtime_stack_size(settings_.stack_size));
   set(ANCM_MANAGED_HOST_PROPERTY, std::to_string(reinterpret_cast<std::uintptr_t>(&managed_host_)));
   if (settings_.call_startup_hook) {
     const char* hooks = nullptr;
@@ -157,10 +160,6 @@ void Application::apply_environment() const {
   }
   ::unsetenv("ASPNETCORE_PORT");
   ::unsetenv("ASPNETCORE_TOKEN");
-  // Threads the runtime creates (thread pool) get stackSize too; the runtime
-  // reads it as hex without 0x.
-  ::setenv("DOTNET_DefaultStackSize",
-           loader::format_runtime_stack_size(settings_.stack_size).c_str(), 1);
   if (settings_.set_current_directory && ::chdir(settings_.app_path.c_str()) != 0) {
     log(ANCM_LOG_WARNING, "cannot change the current directory to " + settings_.app_path.string());
   }

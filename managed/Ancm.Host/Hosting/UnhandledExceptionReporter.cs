@@ -1,6 +1,6 @@
-// An exception that escapes Main (or any thread) ends the process before the
-// host can learn why: the runtime aborts. Writing it to the host's log first
-// lets the host show the reason (500.30 detail, its debug log) after the crash.
+// An exception that escapes Main before the server starts becomes the 500.30
+// page (the worker stays up to serve it). Later ones end the process: the
+// runtime aborts, so the reason is written to the host's log first.
 using System;
 using System.Threading;
 using Ancm.Host.Native;
@@ -16,7 +16,14 @@ internal static class UnhandledExceptionReporter
         if (Interlocked.Exchange(ref s_installed, 1) != 0)
             return;
         AppDomain.CurrentDomain.UnhandledException += static (_, e) =>
+        {
+            // Before the server started (an exception out of Main), the host
+            // shows it as 500.30; parking this thread keeps the worker alive
+            // to serve that page instead of crashing into a restart loop.
+            if (!NativeHost.ServerRegistered && NativeHost.ReportStartFailure(e.ExceptionObject.ToString() ?? "unknown exception"))
+                Thread.Sleep(Timeout.Infinite);
             NativeHost.Log(AncmLogLevel.Error,
                 "unhandled exception, the process is terminating: " + e.ExceptionObject);
+        };
     }
 }

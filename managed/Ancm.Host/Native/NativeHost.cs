@@ -78,6 +78,28 @@ internal static unsafe class NativeHost
         return host;
     }
 
+    /// <summary>Set once the server registered with the host: start-up is over.</summary>
+    public static volatile bool ServerRegistered;
+
+    /// <summary>Tells the host the app failed before its server started (500.30); never throws.</summary>
+    public static bool ReportStartFailure(string text)
+    {
+        try
+        {
+            var host = TryGetHost(out _);
+            if (host == null || host->StartFailed == null)
+                return false;
+            var bytes = Encoding.UTF8.GetBytes(text);
+            fixed (byte* data = bytes)
+                host->StartFailed(host->HostCtx, data, (nuint)bytes.Length);
+            return true;
+        }
+        catch
+        {
+            return false;
+        }
+    }
+
     /// <summary>Writes one line to the host's debug log; never throws.</summary>
     public static void Log(AncmLogLevel level, string message)
     {

@@ -64,6 +64,7 @@ public sealed class AncmServer : IServer
             _core = null;
             throw new InvalidOperationException("ancm-host refused the server: one is already registered.");
         }
+        NativeHost.ServerRegistered = true;
         NativeHost.Log(AncmLogLevel.Info, "AncmServer registered; requests flow to the application");
         return Task.CompletedTask;
     }
