@@ -82,29 +82,43 @@ TEST_F(InProcessTest, AnswersFromTheWorkersOwnPid) {
   EXPECT_EQ(get(*host, "/server").body, "AncmServer");
 }
 
-TEST_F(InProcessTest, TheSameAppStillRunsOnKestrelDirectly) {
-  install_app("InProcessProbe", dir_.path(), in_process());
-  // Not ancm-host: plain `dotnet InProcessProbe.dll`.
+// Runs a published app with plain `dotnet <App>.dll` on Kestrel and returns
+// its answer to `target` (nothing of ancm-host involved).
+std::optional<HttpResponse> run_directly(const std::filesystem::path& folder,
+                                         const std::string& app, const std::string& target) {
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
-    ::chdir(dir_.path().c_str());
+    if (::chdir(folder.c_str()) != 0) ::_exit(126);
     ::setenv("ASPNETCORE_URLS", "http://127.0.0.1:47231", 1);
     int null = ::open("/dev/null", O_WRONLY);
     ::dup2(null, 1);
     ::dup2(null, 2);
-    ::execlp("dotnet", "dotnet", "InProcessProbe.dll", nullptr);
+    ::execlp("dotnet", "dotnet", (app + ".dll").c_str(), nullptr);
     ::_exit(127);
   }
-  auto response = std::optional<HttpResponse>();
-  EXPECT_TRUE(eventually(
+  std::optional<HttpResponse> response;
+  eventually(
       [&] {
-        response = http_get(47231, "/server");
+        response = http_get(47231, target);
         return response.has_value();
       },
-      30s));
+      30s);
   ::kill(-pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);
+  return response;
+}
+
+TEST_F(InProcessTest, TheSameAppStillRunsOnKestrelDirectly) {
+  install_app("InProcessProbe", dir_.path(), in_process());
+  auto response = run_directly(dir_.path(), "InProcessProbe", "/server");
+  ASSERT_TRUE(response);
+  EXPECT_NE(response->body.find("Kestrel"), std::string::npos) << response->body;
+}
+
+TEST_F(InProcessTest, UseAncmHostIsANoOpOnKestrel) {
+  install_app("UsesAncmHost", dir_.path(), in_process());
+  auto response = run_directly(dir_.path(), "UsesAncmHost", "/server");
   ASSERT_TRUE(response);
   EXPECT_NE(response->body.find("Kestrel"), std::string::npos) << response->body;
 }
