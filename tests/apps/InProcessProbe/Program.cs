@@ -16,7 +16,8 @@ var builder = WebApplication.CreateBuilder(args);
 var app = builder.Build();
 app.UseWebSockets();
 
-app.MapGet("/", () => "in-process probe");
+// HEAD too: the tests check that a HEAD response carries no body.
+app.MapMethods("/", ["GET", "HEAD"], () => "in-process probe");
 app.MapGet("/pid", () => Environment.ProcessId.ToString());
 app.MapGet("/server", (IServiceProvider services) => services.GetRequiredService<IServer>().GetType().Name);
 
