@@ -30,6 +30,7 @@ internal abstract partial class RequestContext : IHttpRequestLifetimeFeature
                     if (_abortSignalled)
                         return new CancellationToken(canceled: true);
                     _abortSource = new CancellationTokenSource();
+                    WatchForDisconnect();
                 }
                 return _abortSource.Token;
             }

@@ -50,7 +50,6 @@ internal abstract partial class RequestContext : IThreadPoolWorkItem
             }
             if (!TryReadRequest())
                 return;
-            WatchForDisconnect();
             await RunApplicationAsync().ConfigureAwait(false);
         }
         catch (Exception e)
@@ -96,7 +95,10 @@ internal abstract partial class RequestContext : IThreadPoolWorkItem
         _native.Complete();
     }
 
-    // The native side calls back exactly once, so the handle is freed there.
+    // Asked for when the app first looks at RequestAborted: most requests never
+    // do, and need neither the native call nor its callback. A client already
+    // gone by then is reported at once. The native side calls back exactly
+    // once, so the handle is freed there.
     private unsafe void WatchForDisconnect()
     {
         var handle = GCHandle.Alloc(this);
