@@ -148,6 +148,9 @@ void ProxyExchange::send_head() {
   parser_->body_limit(boost::none);
   parser_->skip(forwarded_.is_head);
   upstream_buffer_.clear();
+  // Beast reads at most the buffer's spare capacity (at least 512 bytes):
+  // without room, a 1 MiB body would arrive in 2,048 reads.
+  upstream_buffer_.reserve(kBodyBuffer);
   arm_timeout();
   asio::async_write(*upstream_, asio::buffer(forwarded_.head),
                     asio::bind_executor(strand_, [self = shared_from_this(), attempt = attempt_](

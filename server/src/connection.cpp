@@ -38,6 +38,8 @@ Connection::Connection(asio::io_context& io, asio::ip::tcp::socket accepted,
                        const ConnectionContext& context)
     : strand_(asio::make_strand(io)), socket_(strand_), timer_(strand_), context_(context) {
   handle_.connection = this;
+  // Beast reads at most the buffer's spare capacity: room for large reads.
+  buffer_.reserve(kReadChunk);
   error_code ec;
   auto protocol = accepted.local_endpoint(ec).protocol();
   socket_.assign(protocol, accepted.release(), ec);
