@@ -295,6 +295,13 @@ void ProxyExchange::on_response_body(error_code ec) {
     response_done_ = true;
     return finish_if_done();
   }
+  if (parser_->is_done()) {
+    // The last piece: nothing more to pace, so end the response right away
+    // (a small response then costs one hop to the server, not two).
+    context_->api->write_body(request_, response_buffer_.data(), got, nullptr, nullptr);
+    response_done_ = true;
+    return finish_if_done();
+  }
   // Backpressure: the next read waits until the client took these bytes.
   context_->api->write_body(request_, response_buffer_.data(), got, &ProxyExchange::on_server_io,
                             server_op(&ProxyExchange::on_client_written));

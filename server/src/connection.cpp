@@ -148,7 +148,11 @@ void Connection::dispatch_request() {
   const auto& request = parser_->get();
   in_request_ = true;
   completed_ = false;
-  head_.clear();
+  {
+    std::lock_guard lock(head_mutex_);
+    head_.clear();
+    head_open_ = true;
+  }
   head_sent_ = false;
   framing_ = Framing::None;
   body_pending_.clear();
@@ -252,31 +256,23 @@ void Connection::end_body_read(int status) {
 
 // ------------------------------------------------------------ response
 
+// The head is set from the handler's thread without a hop onto the strand:
+// a small lock, open from dispatch until the head is serialised.
 int Connection::set_status(int status, std::string_view reason) {
   if (status < 100 || status > 999 || reason.find_first_of("\r\n") != std::string_view::npos) {
     return -EINVAL;
   }
-  on_strand([self = shared_from_this(), status, reason = std::string(reason)]() mutable {
-    if (self->head_sent_ || !self->in_request_) return;
-    self->head_.status = status;
-    self->head_.reason = std::move(reason);
-  });
+  std::lock_guard lock(head_mutex_);
+  if (!head_open_) return -EALREADY;
+  head_.status = status;
+  head_.reason.assign(reason);
   return 0;
 }
 
 int Connection::add_header(std::string_view name, std::string_view value) {
-  if (name.empty() || name.find_first_of(":\r\n") != std::string_view::npos ||
-      value.find_first_of("\r\n") != std::string_view::npos) {
-    return -EINVAL;
-  }
-  on_strand([self = shared_from_this(), name = std::string(name), value = std::string(value)] {
-    if (self->head_sent_ || !self->in_request_) return;
-    if (!self->head_.add(name, value)) {
-      spdlog::warn("dropped malformed response header '{}' for {}:{}", name, self->remote_address_,
-                   self->remote_port_);
-    }
-  });
-  return 0;
+  std::lock_guard lock(head_mutex_);
+  if (!head_open_) return -EALREADY;
+  return head_.add(name, value) ? 0 : -EINVAL;
 }
 
 void Connection::write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) {
@@ -339,7 +335,7 @@ void Connection::abort() {
 void Connection::upgrade(UpgradeCallback cb, void* ctx) {
   on_strand([self = shared_from_this(), cb, ctx] {
     if (!self->in_request_ || self->completed_ || self->head_sent_ || self->dead_ ||
-        self->head_.status != 101 || self->upgrading_ || self->reading_body_) {
+        self->response_status() != 101 || self->upgrading_ || self->reading_body_) {
       return cb(ctx, nullptr);
     }
     self->upgrading_ = true;
@@ -354,7 +350,11 @@ void Connection::upgrade(UpgradeCallback cb, void* ctx) {
 
 void Connection::send_upgrade_head() {
   out_.clear();
-  serialize_head(head_, Framing::None, 0, true, out_);
+  {
+    std::lock_guard lock(head_mutex_);
+    head_open_ = false;
+    serialize_head(head_, Framing::None, 0, true, out_);
+  }
   head_sent_ = true;
   write_in_flight_ = true;
   arm_timer(context_.limits.io_timeout);
@@ -469,6 +469,8 @@ void Connection::on_write(error_code ec, std::vector<Callback> callbacks) {
 }
 
 void Connection::prepare_head() {
+  std::lock_guard lock(head_mutex_);
+  head_open_ = false;
   int status = head_.status;
   bool bodiless_status = status_has_no_body(status) && status != 304;
   uint64_t length = 0;
@@ -541,20 +543,29 @@ void Connection::reject(int status) {
   spdlog::debug("rejecting request from {}:{} with {}", remote_address_, remote_port_, status);
   in_request_ = true;
   completed_ = false;
-  head_.clear();
   head_sent_ = false;
   has_body_ = false;
   is_head_ = false;
   version_ = 11;
   keep_alive_ = false;
   self_while_in_request_ = shared_from_this();
-  head_.status = status;
-  head_.add("Content-Type", "text/plain; charset=utf-8");
+  {
+    std::lock_guard lock(head_mutex_);
+    head_.clear();
+    head_open_ = true;
+    head_.status = status;
+    head_.add("Content-Type", "text/plain; charset=utf-8");
+  }
   auto reason = http::obsolete_reason(static_cast<http::status>(status));
   body_pending_.assign(reason.data(), reason.size());
   body_pending_ += '\n';
   completed_ = true;
   schedule_write();
+}
+
+int Connection::response_status() {
+  std::lock_guard lock(head_mutex_);
+  return head_.status;
 }
 
 // ------------------------------------------------------------ connection state

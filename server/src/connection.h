@@ -10,6 +10,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -109,6 +110,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start_write();
   void on_write(boost::beast::error_code ec, std::vector<Callback> callbacks);
   void prepare_head();
+  int response_status();
   void finish_request();
   void discard_body();
   void send_upgrade_head();
@@ -165,7 +167,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void* disconnect_ctx_ = nullptr;
 
   // current response
+  std::mutex head_mutex_;  // head_ and head_open_: set from handler threads
   ResponseHead head_;
+  bool head_open_ = false;
   bool head_sent_ = false;
   Framing framing_ = Framing::None;
   std::string body_pending_;  // body bytes not framed yet
