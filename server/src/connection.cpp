@@ -21,6 +21,7 @@ namespace {
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxDiscardedBody = 1024 * 1024;
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
+constexpr auto kDrainIdleGrace = std::chrono::seconds(1);
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 template <class S>
@@ -73,17 +74,21 @@ void Connection::start() {
   asio::dispatch(strand_, [self = shared_from_this()] { self->read_next_request(); });
 }
 
+// An idle keep-alive connection is not closed at once: a client may be
+// sending its next request right now, and closing would fail it. That request
+// is answered with "Connection: close"; a connection silent for the grace
+// period is closed.
 void Connection::drain() {
   asio::post(strand_, [self = shared_from_this()] {
     self->draining_ = true;
-    if (self->is_idle()) self->close();
+    if (self->is_idle() && !self->dead_) self->arm_timer(kDrainIdleGrace);
   });
 }
 
 // ------------------------------------------------------------ reading requests
 
 void Connection::read_next_request() {
-  if (draining_ || dead_) return close();
+  if (dead_ || (draining_ && buffer_.size() == 0)) return close();
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(context_.limits.max_header_bytes));
   parser_->body_limit(context_.limits.max_body_bytes);

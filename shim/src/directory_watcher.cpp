@@ -15,15 +15,16 @@
 namespace ancm::shim {
 namespace {
 
-// Editors write in several steps; wait for this much quiet before reacting.
-constexpr int kQuietMs = 50;
+// Editors and deploys write in several steps; wait for this much quiet
+// before reacting, so a half-copied build is not picked up.
+constexpr int kQuietMs = 200;
 
 }  // namespace
 
-DirectoryWatcher::DirectoryWatcher(const std::filesystem::path& folder,
-                                   std::vector<std::string> names, OnChange on_change)
+DirectoryWatcher::DirectoryWatcher(const std::filesystem::path& folder, Filter interesting,
+                                   OnChange on_change)
     : folder_(folder),
-      names_(std::move(names)),
+      interesting_(std::move(interesting)),
       on_change_(std::move(on_change)),
       inotify_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)),
       wake_(::eventfd(0, EFD_CLOEXEC)) {
@@ -69,7 +70,7 @@ void DirectoryWatcher::run() {
         auto* event = reinterpret_cast<inotify_event*>(p);
         if (event->len > 0) {
           std::string name(event->name);
-          if (std::find(names_.begin(), names_.end(), name) != names_.end()) changed.insert(name);
+          if (interesting_(name)) changed.insert(name);
         }
         p += sizeof(inotify_event) + event->len;
       }

@@ -16,8 +16,10 @@ class DirectoryWatcher {
   // an editor's several writes make one call. Runs on the watcher's thread.
   using OnChange = std::function<void(const std::string& name)>;
 
-  DirectoryWatcher(const std::filesystem::path& folder, std::vector<std::string> names,
-                   OnChange on_change);
+  using Filter = std::function<bool(const std::string& name)>;
+
+  // Reports changes to the files in folder whose name passes the filter.
+  DirectoryWatcher(const std::filesystem::path& folder, Filter interesting, OnChange on_change);
   ~DirectoryWatcher();  // stops and joins
   DirectoryWatcher(const DirectoryWatcher&) = delete;
   DirectoryWatcher& operator=(const DirectoryWatcher&) = delete;
@@ -26,7 +28,7 @@ class DirectoryWatcher {
   void run();
 
   std::filesystem::path folder_;
-  std::vector<std::string> names_;
+  Filter interesting_;
   OnChange on_change_;
   common::UniqueFd inotify_;
   common::UniqueFd wake_;  // eventfd: tells the thread to stop

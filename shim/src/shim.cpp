@@ -50,6 +50,11 @@ struct Failure {
   std::string detail;
 };
 
+// The files whose change means a new build was deployed.
+bool is_deployed_code(const std::string& name) {
+  return name.size() > 4 && name.compare(name.size() - 4, 4, ".dll") == 0;
+}
+
 Failure copy_failure(const ancm_failure& failure) {
   auto text = [](ancm_str s) { return std::string(s.data ? s.data : "", s.len); };
   return {{failure.status, failure.substatus}, text(failure.reason), text(failure.detail)};
@@ -119,8 +124,12 @@ Shim::Impl::Impl(ShimOptions shim_options) : options_(std::move(shim_options)) {
   };
   reload_config("start");
   refresh_app_offline();
+  auto config_name = config_file_.filename().string();
   watcher_ = std::make_unique<DirectoryWatcher>(
-      app_folder_, std::vector<std::string>{kAppOffline, config_file_.filename().string()},
+      app_folder_,
+      [config_name](const std::string& name) {
+        return name == kAppOffline || name == config_name || is_deployed_code(name);
+      },
       [this](const std::string& name) { on_file_changed(name); });
 }
 
@@ -247,6 +256,13 @@ void Shim::Impl::send_failure(ancm_request* request, const Failure& failure,
 
 void Shim::Impl::on_file_changed(const std::string& name) {
   if (name == kAppOffline) return refresh_app_offline();
+  if (is_deployed_code(name)) {
+    // A deploy replaced the app's code: a running app moves to a new worker.
+    std::lock_guard lock(mutex_);
+    if (app_ || runtime_started_)
+      ask_for_new_worker("the application's files changed (" + name + ")");
+    return;
+  }
   reload_config("web.config changed");
 }
 
@@ -260,8 +276,10 @@ void Shim::Impl::reload_config(const char* why) {
   bool had_config = false;
   {
     std::lock_guard lock(mutex_);
-    if (loaded.ok() && runtime_started_ && app_) {
-      // Keep serving the running app until the new worker has preloaded.
+    if (loaded.ok() && app_ && options_.request_recycle) {
+      // A running app moves to a new worker that starts with the new
+      // settings; this one keeps serving until that one is ready (zero
+      // downtime, and the only way for an in-process runtime).
       config_bytes_ = bytes;
       ask_for_new_worker(std::string(why));
       return;
