@@ -1,6 +1,8 @@
 #include "output_capture.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -39,6 +41,7 @@ OutputCapture::OutputCapture(const std::filesystem::path& log_base) {
   }
   read_end_.reset(fds[0]);
   common::UniqueFd write_end(fds[1]);
+  wake_.reset(::eventfd(0, EFD_CLOEXEC));
   std::fflush(stdout);
   std::fflush(stderr);
   saved_stdout_.reset(::fcntl(1, F_DUPFD_CLOEXEC, 3));
@@ -52,9 +55,10 @@ OutputCapture::~OutputCapture() {
   if (!thread_.joinable()) return;
   std::fflush(stdout);
   std::fflush(stderr);
-  // Once fds 1 and 2 point back, the pipe has no writer left and pump() ends.
   ::dup2(saved_stdout_.get(), 1);
   ::dup2(saved_stderr_.get(), 2);
+  uint64_t one = 1;
+  [[maybe_unused]] auto written = ::write(wake_.get(), &one, sizeof one);
   thread_.join();
 }
 
@@ -66,6 +70,10 @@ std::string OutputCapture::captured() const {
 void OutputCapture::pump() {
   char buffer[8192];
   for (;;) {
+    pollfd fds[] = {{read_end_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
+    if (fds[1].revents & POLLIN) return;
+    if (!(fds[0].revents & (POLLIN | POLLHUP))) continue;
     ssize_t n = ::read(read_end_.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;

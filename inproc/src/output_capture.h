@@ -18,7 +18,9 @@ class OutputCapture {
   // log_base empty = no stdout log file. Warnings (a log file that cannot be
   // opened) are kept in warning().
   explicit OutputCapture(const std::filesystem::path& log_base);
-  ~OutputCapture();  // restores fds 1 and 2, drains the pipe
+  // Restores fds 1 and 2 and stops the reader. It cannot wait for the pipe to
+  // end: the runtime keeps its own duplicates of stdout and stderr.
+  ~OutputCapture();
   OutputCapture(const OutputCapture&) = delete;
   OutputCapture& operator=(const OutputCapture&) = delete;
 
@@ -31,6 +33,7 @@ class OutputCapture {
   void pump();
 
   common::UniqueFd saved_stdout_, saved_stderr_, read_end_, log_file_;
+  common::UniqueFd wake_;  // eventfd: stop pumping
   std::filesystem::path log_path_;
   std::string warning_;
   mutable std::mutex mutex_;

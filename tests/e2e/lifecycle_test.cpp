@@ -1,0 +1,236 @@
+// Lifecycle under load: hostingModel switches, environment changes and
+// deploys move the app to a new worker without failing a request; crashes
+// are recovered; SIGTERM drains.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <future>
+#include <set>
+
+#include "host_process.h"
+#include "http_client.h"
+#include "load_client.h"
+#include "published_app.h"
+#include "temp_dir.h"
+
+namespace ancm::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+pid_t parent_of(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return -1;
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream rest(line.substr(close + 2));
+  char state;
+  pid_t ppid = -1;
+  rest >> state >> ppid;
+  return ppid;
+}
+
+pid_t to_pid(const std::string& text) {
+  try {
+    return std::stoi(text);
+  } catch (...) {
+    return -1;
+  }
+}
+
+class LifecycleTest : public ::testing::Test {
+ protected:
+  AspNetCoreEdit model(const std::string& hosting_model) {
+    AspNetCoreEdit edit;
+    edit.hosting_model = hosting_model;
+    return edit;
+  }
+
+  std::unique_ptr<HostProcess> serve(const std::string& app, const AspNetCoreEdit& edit,
+                                     std::vector<std::string> extra_args = {}) {
+    install_app(app, dir_.path(), edit);
+    app_ = app;
+    HostOptions options;
+    options.target = dir_.path();
+    options.extra_args = std::move(extra_args);
+    auto host = std::make_unique<HostProcess>(options);
+    EXPECT_TRUE(host->started()) << host->output();
+    return host;
+  }
+
+  void rewrite(const AspNetCoreEdit& edit) {
+    write_file(dir_ / "web.config",
+               edit_web_config(read_file(published_app(app_) / "web.config"), edit));
+  }
+
+  // Which model served a pid: the worker itself (in-process) or its child.
+  std::string served_by(const HostProcess& host, pid_t pid) {
+    pid_t parent = parent_of(pid);
+    if (parent == host.pid()) return "in-process";
+    if (parent > 0 && parent_of(parent) == host.pid()) return "out-of-process";
+    return "unknown";
+  }
+
+  bool wait_for_model(const HostProcess& host, const LoadClient& load, const std::string& want) {
+    return eventually([&] { return served_by(host, to_pid(load.last_body())) == want; }, 60s);
+  }
+
+  TempDir dir_{"ancm-life"};
+  std::string app_;
+};
+
+std::string describe(const LoadClient& load) {
+  std::string text =
+      std::to_string(load.succeeded()) + " ok, " + std::to_string(load.failed()) + " failed:";
+  for (const auto& failure : load.failures()) text += " [" + failure + "]";
+  return text;
+}
+
+TEST_F(LifecycleTest, SwitchingHostingModelUnderLoadFailsNoRequest) {
+  auto host = serve("InProcessProbe", model("inprocess"));
+  ASSERT_EQ(http_get(host->port(), "/pid", "", 60s)->status, 200);
+  LoadClient load(host->port(), "/pid", 16);
+  ASSERT_TRUE(wait_for_model(*host, load, "in-process")) << describe(load);
+  std::this_thread::sleep_for(1s);
+
+  rewrite(model("outofprocess"));
+  EXPECT_TRUE(wait_for_model(*host, load, "out-of-process")) << describe(load) << host->output();
+  std::this_thread::sleep_for(2s);
+
+  rewrite(model("inprocess"));
+  EXPECT_TRUE(wait_for_model(*host, load, "in-process")) << describe(load) << host->output();
+  std::this_thread::sleep_for(1s);
+  load.stop();
+  EXPECT_EQ(load.failed(), 0) << describe(load) << host->output();
+  EXPECT_GT(load.succeeded(), 200);
+  EXPECT_TRUE(host->wait_for_output("recycled (web.config changed)", 1s));
+}
+
+TEST_F(LifecycleTest, AnEnvironmentChangeIsVisibleRightAfterTheSwitch) {
+  auto edit = model("inprocess");
+  edit.environment = {{"COLOUR", "red"}};
+  auto host = serve("InProcessProbe", edit);
+  ASSERT_EQ(http_get(host->port(), "/env/COLOUR", "", 60s)->body, "red");
+  LoadClient load(host->port(), "/env/COLOUR", 16);
+  std::this_thread::sleep_for(1s);
+  edit.environment = {{"COLOUR", "blue"}};
+  rewrite(edit);
+  EXPECT_TRUE(eventually([&] { return load.last_body() == "blue"; }, 60s)) << describe(load);
+  std::this_thread::sleep_for(1s);
+  load.stop();
+  EXPECT_EQ(load.failed(), 0) << describe(load) << host->output();
+  // Once a request saw the new value, no later one saw the old: the old
+  // worker stops taking requests when the new one is ready.
+  EXPECT_GT(load.bodies()["blue"], 0);
+}
+
+TEST_F(LifecycleTest, InProcessAppOfflineServesItsContentThenTheAppAgain) {
+  auto host = serve("InProcessProbe", model("inprocess"));
+  ASSERT_EQ(http_get(host->port(), "/", "", 60s)->status, 200);
+  write_file(dir_ / "app_offline.htm", "<p>back soon</p>");
+  EXPECT_TRUE(eventually([&] {
+    auto response = http_get(host->port(), "/");
+    return response && response->status == 503 && response->body == "<p>back soon</p>";
+  }));
+  std::filesystem::remove(dir_ / "app_offline.htm");
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto response = http_get(host->port(), "/");
+        return response && response->status == 200 && response->body == "in-process probe";
+      },
+      60s))
+      << host->output();
+}
+
+TEST_F(LifecycleTest, AFailFastOnARequestIsRecoveredByANewWorker) {
+  auto host = serve("CrashOnRequest", model("inprocess"));
+  ASSERT_EQ(http_get(host->port(), "/", "", 60s)->body, "alive");
+  auto crashed = http_get(host->port(), "/failfast", "", 30s);
+  EXPECT_TRUE(!crashed || crashed->status >= 500);
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto response = http_get(host->port(), "/", "", 30s);
+        return response && response->body == "alive";
+      },
+      60s))
+      << host->output();
+  EXPECT_TRUE(host->wait_for_output("was killed by signal 6", 5s)) << host->output();
+}
+
+// Replaces each file the way a deploy should: write beside, then rename, so
+// the running process keeps the files it has mapped.
+void deploy(const std::filesystem::path& from, const std::filesystem::path& to) {
+  for (const auto& entry : std::filesystem::directory_iterator(from)) {
+    if (!entry.is_regular_file() || entry.path().filename() == "web.config") continue;
+    auto staged = to / ("." + entry.path().filename().string() + ".new");
+    std::filesystem::copy_file(entry.path(), staged,
+                               std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::rename(staged, to / entry.path().filename());
+  }
+}
+
+TEST_F(LifecycleTest, ADeployedBuildIsPickedUpWithoutFailures) {
+  for (const char* hosting_model : {"inprocess", "outofprocess"}) {
+    TempDir dir("ancm-deploy");
+    install_app("Hello", dir.path(), model(hosting_model));
+    HostOptions options;
+    options.target = dir.path();
+    HostProcess host(options);
+    ASSERT_TRUE(host.started());
+    ASSERT_EQ(http_get(host.port(), "/", "", 60s)->body, "Hello World!");
+    LoadClient load(host.port(), "/", 16);
+    std::this_thread::sleep_for(1s);
+    deploy(published_app("HelloV2"), dir.path());
+    EXPECT_TRUE(eventually([&] { return load.last_body() == "Hello World v2!"; }, 60s))
+        << hosting_model << " " << describe(load) << host.output();
+    std::this_thread::sleep_for(1s);
+    load.stop();
+    EXPECT_EQ(load.failed(), 0) << hosting_model << " " << describe(load) << host.output();
+  }
+}
+
+TEST_F(LifecycleTest, SigtermLetsTwentyInFlightRequestsFinish) {
+  auto host = serve("SlowResponse", model("inprocess"));
+  ASSERT_EQ(http_get(host->port(), "/", "", 60s)->status, 200);
+  pid_t worker = host->children().at(0);
+  std::vector<std::future<std::optional<HttpResponse>>> requests;
+  for (int i = 0; i < 20; ++i) {
+    requests.push_back(std::async(
+        std::launch::async, [&] { return http_get(host->port(), "/slow?ms=2000", "", 30s); }));
+  }
+  std::this_thread::sleep_for(500ms);
+  host->signal(SIGTERM);
+  int ok = 0;
+  for (auto& request : requests) {
+    auto response = request.get();
+    ok += response && response->status == 200 && response->body == "slow done";
+  }
+  EXPECT_EQ(ok, 20) << host->output();
+  auto status = host->wait_exit(30s);
+  ASSERT_TRUE(status) << host->output();
+  EXPECT_EQ(WEXITSTATUS(*status), 0) << host->output();
+  EXPECT_FALSE(process_exists(worker));
+}
+
+TEST_F(LifecycleTest, SigtermCutsRequestsLongerThanTheLimitAndStillExitsCleanly) {
+  auto host = serve("SlowResponse", model("inprocess"), {"--drain-timeout", "1"});
+  ASSERT_EQ(http_get(host->port(), "/", "", 60s)->status, 200);
+  pid_t worker = host->children().at(0);
+  auto slow = std::async(std::launch::async,
+                         [&] { return http_get(host->port(), "/slow?ms=30000", "", 60s); });
+  std::this_thread::sleep_for(500ms);
+  auto signalled = std::chrono::steady_clock::now();
+  host->signal(SIGTERM);
+  auto status = host->wait_exit(30s);
+  ASSERT_TRUE(status) << host->output();
+  EXPECT_EQ(WEXITSTATUS(*status), 0) << host->output();
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 20s);
+  EXPECT_FALSE(slow.get());
+  EXPECT_FALSE(process_exists(worker));
+}
+
+}  // namespace
+}  // namespace ancm::test

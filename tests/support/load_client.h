@@ -1,0 +1,46 @@
+// Steady load for the lifecycle tests: several keep-alive connections that
+// each send a request at a fixed pace, reconnecting only when the server
+// says "Connection: close", and counting every failure.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ancm::test {
+
+class LoadClient {
+ public:
+  LoadClient(uint16_t port, std::string target, int connections,
+             std::chrono::milliseconds pace = std::chrono::milliseconds(20));
+  ~LoadClient();  // stops and joins
+
+  void stop();
+  long succeeded() const { return succeeded_; }
+  long failed() const { return failed_; }
+  // How often each response body was seen, and the first failures' reasons.
+  std::map<std::string, long> bodies() const;
+  std::vector<std::string> failures() const;
+  // The last body seen by any connection.
+  std::string last_body() const;
+
+ private:
+  void run(std::stop_token stop);
+
+  uint16_t port_;
+  std::string target_;
+  std::chrono::milliseconds pace_;
+  std::atomic<long> succeeded_{0}, failed_{0};
+  mutable std::mutex mutex_;
+  std::map<std::string, long> bodies_;
+  std::vector<std::string> failures_;
+  std::string last_body_;
+  std::vector<std::jthread> threads_;
+};
+
+}  // namespace ancm::test
