@@ -88,12 +88,12 @@ void Connection::drain() {
 // ------------------------------------------------------------ reading requests
 
 void Connection::read_next_request() {
-  if (dead_ || (draining_ && buffer_.size() == 0)) return close();
+  if (dead_) return close();
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(context_.limits.max_header_bytes));
   parser_->body_limit(context_.limits.max_body_bytes);
   if (buffer_.size() > 0) return read_header();
-  arm_timer(context_.limits.keepalive_timeout);
+  arm_timer(idle_timeout());
   watch_connection();
 }
 
@@ -517,9 +517,11 @@ void Connection::finish_request() {
     return;
   }
   if (dead_) return close();
-  if (!keep_alive_ || draining_) return graceful_close();
+  // A response that promised keep-alive keeps it, even if draining began
+  // meanwhile: the client may already be sending its next request.
+  if (!keep_alive_) return graceful_close();
   if (!body_consumed) return discard_body();
-  if (watching_) return arm_timer(context_.limits.keepalive_timeout);
+  if (watching_) return arm_timer(idle_timeout());
   read_next_request();
 }
 
@@ -566,6 +568,12 @@ void Connection::reject(int status) {
   body_pending_ += '\n';
   completed_ = true;
   schedule_write();
+}
+
+// While draining, an idle connection gets a short grace, not the keep-alive time.
+std::chrono::seconds Connection::idle_timeout() const {
+  return draining_ ? std::chrono::duration_cast<std::chrono::seconds>(kDrainIdleGrace)
+                   : context_.limits.keepalive_timeout;
 }
 
 int Connection::response_status() {

@@ -111,6 +111,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_write(boost::beast::error_code ec, std::vector<Callback> callbacks);
   void prepare_head();
   int response_status();
+  std::chrono::seconds idle_timeout() const;
   void finish_request();
   void discard_body();
   void send_upgrade_head();
