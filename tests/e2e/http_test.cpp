@@ -5,10 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <random>
-
 #include "host_process.h"
 #include "http_client.h"
+#include "payloads.h"
 #include "temp_dir.h"
 #include "web_config.h"
 
@@ -34,14 +33,6 @@ class HttpTest : public ::testing::Test {
 
   TempDir app_{"ancm-http"};
 };
-
-std::string random_bytes(std::size_t size) {
-  std::mt19937 generator(42);
-  std::uniform_int_distribution<int> byte(0, 255);
-  std::string data(size, '\0');
-  for (auto& c : data) c = static_cast<char>(byte(generator));
-  return data;
-}
 
 TEST_F(HttpTest, AnswersWithDateAndServerHeaders) {
   auto host = start();

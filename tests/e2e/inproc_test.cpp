@@ -8,11 +8,12 @@
 #include <unistd.h>
 
 #include <future>
-#include <random>
 #include <regex>
 
+#include "app_fixture.h"
 #include "host_process.h"
 #include "http_client.h"
+#include "payloads.h"
 #include "published_app.h"
 #include "temp_dir.h"
 
@@ -29,27 +30,9 @@ AspNetCoreEdit in_process(std::string extra_attributes = "") {
   return edit;
 }
 
-class InProcessTest : public ::testing::Test {
+class InProcessTest : public PublishedAppTest {
  protected:
-  std::unique_ptr<HostProcess> serve(const std::string& app, const AspNetCoreEdit& edit,
-                                     std::map<std::string, std::string> env = {}) {
-    install_app(app, dir_.path(), edit);
-    HostOptions options;
-    options.target = dir_.path();
-    options.env = std::move(env);
-    auto host = std::make_unique<HostProcess>(options);
-    EXPECT_TRUE(host->started()) << host->output();
-    return host;
-  }
-
-  HttpResponse get(const HostProcess& host, const std::string& target,
-                   const std::string& headers = "", std::chrono::milliseconds timeout = 60s) {
-    auto response = http_get(host.port(), target, headers, timeout);
-    EXPECT_TRUE(response) << "no response for " << target << "\n" << host.output();
-    return response.value_or(HttpResponse{});
-  }
-
-  TempDir dir_{"ancm-inproc"};
+  InProcessTest() : PublishedAppTest("ancm-inproc") {}
 };
 
 pid_t to_pid(const std::string& text) {
@@ -170,43 +153,18 @@ TEST_F(InProcessTest, StatusCodesReasonsAndHead) {
   EXPECT_EQ(next->status, 202);
 }
 
-std::string random_bytes(std::size_t size) {
-  std::mt19937 generator(11);
-  std::uniform_int_distribution<int> byte(0, 255);
-  std::string data(size, '\0');
-  for (auto& c : data) c = static_cast<char>(byte(generator));
-  return data;
-}
-
 TEST_F(InProcessTest, EchoesTenMebibytesWithFixedLengthAndChunked) {
   auto host = serve("InProcessProbe", in_process());
   auto body = random_bytes(10 * 1024 * 1024);
-  {
-    HttpConnection connection(host->port());
-    auto sent = connection.send_in_background("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " +
-                                              std::to_string(body.size()) + "\r\n\r\n" + body);
-    auto response = connection.read_response(60s);
-    ASSERT_TRUE(response) << host->output();
-    EXPECT_TRUE(sent.get());
-    EXPECT_EQ(response->body.size(), body.size());
-    EXPECT_TRUE(response->body == body);
-  }
-  {
-    std::string chunked = "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
-    for (std::size_t at = 0; at < body.size(); at += 65'000) {
-      auto piece = body.substr(at, 65'000);
-      char size[20];
-      std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
-      chunked += size + piece + "\r\n";
-    }
-    chunked += "0\r\n\r\n";
-    HttpConnection connection(host->port());
-    auto sent = connection.send_in_background(chunked);
-    auto response = connection.read_response(60s);
-    ASSERT_TRUE(response) << host->output();
-    EXPECT_TRUE(sent.get());
-    EXPECT_TRUE(response->body == body);
-  }
+  auto fixed = exchange(host->port(), fixed_length_post("/echo", body));
+  ASSERT_TRUE(fixed) << host->output();
+  EXPECT_EQ(fixed->status, 200);
+  EXPECT_EQ(fixed->body.size(), body.size());
+  EXPECT_TRUE(fixed->body == body);
+  auto chunked = exchange(host->port(), chunked_post("/echo", body, 65'000));
+  ASSERT_TRUE(chunked) << host->output();
+  EXPECT_EQ(chunked->body.size(), body.size());
+  EXPECT_TRUE(chunked->body == body);
 }
 
 TEST_F(InProcessTest, AStreamedResponseArrivesInPieces) {
@@ -236,19 +194,11 @@ TEST_F(InProcessTest, TunnelsAWebSocket) {
   auto host = serve("InProcessProbe", in_process());
   ASSERT_EQ(get(*host, "/").status, 200);
   HttpConnection connection(host->port());
-  connection.send(
-      "GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  connection.send(websocket_upgrade("/ws"));
   auto head = connection.read_raw(2s);
   ASSERT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
   std::string text = "in-process websocket";
-  std::string frame;
-  frame += static_cast<char>(0x81);
-  frame += static_cast<char>(0x80 | text.size());
-  const char mask[4] = {0x01, 0x02, 0x03, 0x04};
-  frame.append(mask, 4);
-  for (std::size_t i = 0; i < text.size(); ++i) frame += static_cast<char>(text[i] ^ mask[i % 4]);
-  connection.send(frame);
+  connection.send(websocket_text_frame(text));
   auto echoed = connection.read_raw(1s);
   ASSERT_GE(echoed.size(), 2u);
   EXPECT_EQ(echoed.substr(2), text);

@@ -9,6 +9,7 @@
 #include <future>
 #include <set>
 
+#include "app_fixture.h"
 #include "host_process.h"
 #include "http_client.h"
 #include "load_client.h"
@@ -41,24 +42,20 @@ pid_t to_pid(const std::string& text) {
   }
 }
 
-class LifecycleTest : public ::testing::Test {
+class LifecycleTest : public PublishedAppTest {
  protected:
+  LifecycleTest() : PublishedAppTest("ancm-life") {}
+
   AspNetCoreEdit model(const std::string& hosting_model) {
     AspNetCoreEdit edit;
     edit.hosting_model = hosting_model;
     return edit;
   }
 
-  std::unique_ptr<HostProcess> serve(const std::string& app, const AspNetCoreEdit& edit,
-                                     std::vector<std::string> extra_args = {}) {
-    install_app(app, dir_.path(), edit);
+  std::unique_ptr<HostProcess> serve_app(const std::string& app, const AspNetCoreEdit& edit,
+                                         std::vector<std::string> extra_args = {}) {
     app_ = app;
-    HostOptions options;
-    options.target = dir_.path();
-    options.extra_args = std::move(extra_args);
-    auto host = std::make_unique<HostProcess>(options);
-    EXPECT_TRUE(host->started()) << host->output();
-    return host;
+    return serve(app, edit, {}, std::move(extra_args));
   }
 
   void rewrite(const AspNetCoreEdit& edit) {
@@ -78,7 +75,6 @@ class LifecycleTest : public ::testing::Test {
     return eventually([&] { return served_by(host, to_pid(load.last_body())) == want; }, 60s);
   }
 
-  TempDir dir_{"ancm-life"};
   std::string app_;
 };
 
@@ -90,7 +86,7 @@ std::string describe(const LoadClient& load) {
 }
 
 TEST_F(LifecycleTest, SwitchingHostingModelUnderLoadFailsNoRequest) {
-  auto host = serve("InProcessProbe", model("inprocess"));
+  auto host = serve_app("InProcessProbe", model("inprocess"));
   ASSERT_EQ(http_get(host->port(), "/pid", "", 60s)->status, 200);
   LoadClient load(host->port(), "/pid", 16);
   ASSERT_TRUE(wait_for_model(*host, load, "in-process")) << describe(load);
@@ -112,7 +108,7 @@ TEST_F(LifecycleTest, SwitchingHostingModelUnderLoadFailsNoRequest) {
 TEST_F(LifecycleTest, AnEnvironmentChangeIsVisibleRightAfterTheSwitch) {
   auto edit = model("inprocess");
   edit.environment = {{"COLOUR", "red"}};
-  auto host = serve("InProcessProbe", edit);
+  auto host = serve_app("InProcessProbe", edit);
   ASSERT_EQ(http_get(host->port(), "/env/COLOUR", "", 60s)->body, "red");
   LoadClient load(host->port(), "/env/COLOUR", 16);
   std::this_thread::sleep_for(1s);
@@ -128,7 +124,7 @@ TEST_F(LifecycleTest, AnEnvironmentChangeIsVisibleRightAfterTheSwitch) {
 }
 
 TEST_F(LifecycleTest, InProcessAppOfflineServesItsContentThenTheAppAgain) {
-  auto host = serve("InProcessProbe", model("inprocess"));
+  auto host = serve_app("InProcessProbe", model("inprocess"));
   ASSERT_EQ(http_get(host->port(), "/", "", 60s)->status, 200);
   write_file(dir_ / "app_offline.htm", "<p>back soon</p>");
   EXPECT_TRUE(eventually([&] {
@@ -146,7 +142,7 @@ TEST_F(LifecycleTest, InProcessAppOfflineServesItsContentThenTheAppAgain) {
 }
 
 TEST_F(LifecycleTest, AFailFastOnARequestIsRecoveredByANewWorker) {
-  auto host = serve("CrashOnRequest", model("inprocess"));
+  auto host = serve_app("CrashOnRequest", model("inprocess"));
   ASSERT_EQ(http_get(host->port(), "/", "", 60s)->body, "alive");
   auto crashed = http_get(host->port(), "/failfast", "", 30s);
   EXPECT_TRUE(!crashed || crashed->status >= 500);
@@ -193,7 +189,7 @@ TEST_F(LifecycleTest, ADeployedBuildIsPickedUpWithoutFailures) {
 }
 
 TEST_F(LifecycleTest, SigtermLetsTwentyInFlightRequestsFinish) {
-  auto host = serve("SlowResponse", model("inprocess"));
+  auto host = serve_app("SlowResponse", model("inprocess"));
   ASSERT_EQ(http_get(host->port(), "/", "", 60s)->status, 200);
   pid_t worker = host->children().at(0);
   std::vector<std::future<std::optional<HttpResponse>>> requests;
@@ -216,7 +212,7 @@ TEST_F(LifecycleTest, SigtermLetsTwentyInFlightRequestsFinish) {
 }
 
 TEST_F(LifecycleTest, SigtermCutsRequestsLongerThanTheLimitAndStillExitsCleanly) {
-  auto host = serve("SlowResponse", model("inprocess"), {"--drain-timeout", "1"});
+  auto host = serve_app("SlowResponse", model("inprocess"), {"--drain-timeout", "1"});
   ASSERT_EQ(http_get(host->port(), "/", "", 60s)->status, 200);
   pid_t worker = host->children().at(0);
   auto slow = std::async(std::launch::async,

@@ -5,12 +5,13 @@
 #include <sys/wait.h>
 
 #include <future>
-#include <random>
 #include <regex>
 #include <set>
 
+#include "app_fixture.h"
 #include "host_process.h"
 #include "http_client.h"
+#include "payloads.h"
 #include "published_app.h"
 #include "temp_dir.h"
 
@@ -20,44 +21,9 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-class OutOfProcessTest : public ::testing::Test {
+class OutOfProcessTest : public PublishedAppTest {
  protected:
-  // Installs the published app with its web.config switched to outofprocess
-  // and starts ancm-host on it with the real handler libraries.
-  std::unique_ptr<HostProcess> serve(const std::string& app, const AspNetCoreEdit& edit = {},
-                                     std::map<std::string, std::string> env = {}) {
-    install_app(app, dir_.path(), edit);
-    HostOptions options;
-    options.target = dir_.path();
-    options.env = std::move(env);
-    auto host = std::make_unique<HostProcess>(options);
-    EXPECT_TRUE(host->started()) << host->output();
-    return host;
-  }
-
-  HttpResponse get(const HostProcess& host, const std::string& target,
-                   const std::string& headers = "", std::chrono::milliseconds timeout = 30s) {
-    auto response = http_get(host.port(), target, headers, timeout);
-    EXPECT_TRUE(response) << "no response for " << target << "\n" << host.output();
-    return response.value_or(HttpResponse{});
-  }
-
-  // Every process in the host's process group except the host itself.
-  std::vector<pid_t> descendants(const HostProcess& host) const {
-    std::vector<pid_t> all;
-    std::vector<pid_t> frontier = {host.pid()};
-    while (!frontier.empty()) {
-      auto children = children_of(frontier.back());
-      frontier.pop_back();
-      for (pid_t child : children) {
-        all.push_back(child);
-        frontier.push_back(child);
-      }
-    }
-    return all;
-  }
-
-  TempDir dir_{"ancm-oop"};
+  OutOfProcessTest() : PublishedAppTest("ancm-oop") {}
 };
 
 pid_t to_pid(const std::string& text) {
@@ -244,45 +210,18 @@ TEST_F(OutOfProcessTest, ProcessesPerApplicationServeRoundRobin) {
   EXPECT_EQ(pids.size(), 3u);
 }
 
-std::string random_bytes(std::size_t size) {
-  std::mt19937 generator(7);
-  std::uniform_int_distribution<int> byte(0, 255);
-  std::string data(size, '\0');
-  for (auto& c : data) c = static_cast<char>(byte(generator));
-  return data;
-}
-
 TEST_F(OutOfProcessTest, EchoesTenMebibytesWithFixedLengthAndChunked) {
   auto host = serve("EchoBody");
   auto body = random_bytes(10 * 1024 * 1024);
-  {
-    HttpConnection connection(host->port());
-    auto sent = connection.send_in_background("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " +
-                                              std::to_string(body.size()) + "\r\n\r\n" + body);
-    auto response = connection.read_response(60s);
-    ASSERT_TRUE(response) << host->output();
-    EXPECT_TRUE(sent.get());
-    EXPECT_EQ(response->status, 200);
-    EXPECT_EQ(response->body.size(), body.size());
-    EXPECT_TRUE(response->body == body);
-  }
-  {
-    std::string chunked = "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
-    for (std::size_t at = 0; at < body.size(); at += 100'000) {
-      auto piece = body.substr(at, 100'000);
-      char size[20];
-      std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
-      chunked += size + piece + "\r\n";
-    }
-    chunked += "0\r\n\r\n";
-    HttpConnection connection(host->port());
-    auto sent = connection.send_in_background(chunked);
-    auto response = connection.read_response(60s);
-    ASSERT_TRUE(response) << host->output();
-    EXPECT_TRUE(sent.get());
-    EXPECT_EQ(response->body.size(), body.size());
-    EXPECT_TRUE(response->body == body);
-  }
+  auto fixed = exchange(host->port(), fixed_length_post("/echo", body));
+  ASSERT_TRUE(fixed) << host->output();
+  EXPECT_EQ(fixed->status, 200);
+  EXPECT_EQ(fixed->body.size(), body.size());
+  EXPECT_TRUE(fixed->body == body);
+  auto chunked = exchange(host->port(), chunked_post("/echo", body, 65'000));
+  ASSERT_TRUE(chunked) << host->output();
+  EXPECT_EQ(chunked->body.size(), body.size());
+  EXPECT_TRUE(chunked->body == body);
 }
 
 TEST_F(OutOfProcessTest, AStreamedResponseArrivesInPieces) {
@@ -297,24 +236,11 @@ TEST_F(OutOfProcessTest, AStreamedResponseArrivesInPieces) {
   EXPECT_NE(rest.find("piece 3"), std::string::npos) << rest;
 }
 
-// A minimal WebSocket client frame: FIN + text, masked as clients must.
-std::string websocket_text_frame(const std::string& text) {
-  std::string frame;
-  frame += static_cast<char>(0x81);
-  frame += static_cast<char>(0x80 | text.size());  // tests send < 126 bytes
-  const char mask[4] = {0x11, 0x22, 0x33, 0x44};
-  frame.append(mask, 4);
-  for (std::size_t i = 0; i < text.size(); ++i) frame += static_cast<char>(text[i] ^ mask[i % 4]);
-  return frame;
-}
-
 TEST_F(OutOfProcessTest, TunnelsAWebSocket) {
   auto host = serve("WebSocketEcho");
   ASSERT_EQ(get(*host, "/").status, 200);
   HttpConnection connection(host->port());
-  connection.send(
-      "GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  connection.send(websocket_upgrade("/ws"));
   auto head = connection.read_raw(2s);
   ASSERT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
   EXPECT_NE(head.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), std::string::npos) << head;
