@@ -163,7 +163,8 @@ std::string run_flags_help() {
          "  --io-timeout S            one stalled body read or write (default " +
          std::to_string(d.io_timeout.count()) +
          ")\n"
-         "  --drain-timeout S         in-flight requests on stop (default 10)\n"
+         "  --drain-timeout S         in-flight requests on stop (default: the app's\n"
+         "                            shutdownTimeLimit)\n"
          "  --threads N               worker I/O threads (default: one per core)\n";
 }
 

@@ -302,7 +302,11 @@ int run_master(const MasterOptions& options) {
 
   spdlog::info("master {} serving {} ({})", ::getpid(), loaded.config->config_path.string(),
                config::to_string(loaded.config->hosting_model));
-  Master master(options, std::move(*listeners));
+  MasterOptions resolved = options;
+  if (resolved.drain_timeout.count() == 0) {
+    resolved.drain_timeout = loaded.config->shutdown_time_limit;
+  }
+  Master master(resolved, std::move(*listeners));
   return master.run(signal_fd.get());
 }
 

@@ -22,7 +22,9 @@ struct MasterOptions {
   std::filesystem::path target;     // web.config or its folder
   std::vector<std::string> listen;  // URLs; default http://127.0.0.1:8080
   HttpLimits limits;
-  std::chrono::seconds drain_timeout{10};
+  // How long a stopping worker lets requests finish; 0 = the app's
+  // shutdownTimeLimit (what ANCM bounds a shutdown by).
+  std::chrono::seconds drain_timeout{0};
   int threads = 0;  // worker I/O threads; 0 = one per core
 };
 
