@@ -171,7 +171,7 @@ class Master {
     notify_systemd("STOPPING=1");
     spdlog::info("master {} stopping ({}); draining for at most {} s", ::getpid(), why,
                  options_.drain_timeout.count());
-    kill_deadline_ = Clock::now() + options_.drain_timeout + kKillGrace;
+    kill_deadline_ = Clock::now() + options_.shutdown_delay + options_.drain_timeout + kKillGrace;
     for (auto& worker : workers_) stop_worker(worker);
   }
 
@@ -306,6 +306,7 @@ int run_master(const MasterOptions& options) {
   if (resolved.drain_timeout.count() == 0) {
     resolved.drain_timeout = loaded.config->shutdown_time_limit;
   }
+  resolved.shutdown_delay = loaded.config->handler.shutdown_delay;
   Master master(resolved, std::move(*listeners));
   return master.run(signal_fd.get());
 }

@@ -82,12 +82,31 @@ class Listener : public std::enable_shared_from_this<Listener> {
 class Drainer {
  public:
   Drainer(asio::io_context& io, std::vector<std::shared_ptr<Listener>>& listeners,
-          ConnectionRegistry& registry, std::chrono::seconds timeout)
-      : io_(io), listeners_(listeners), registry_(registry), timeout_(timeout), poll_(io) {}
+          ConnectionRegistry& registry, std::chrono::seconds timeout,
+          std::chrono::milliseconds delay)
+      : io_(io),
+        listeners_(listeners),
+        registry_(registry),
+        timeout_(timeout),
+        delay_(delay),
+        poll_(io) {}
 
+  // shutdownDelay: keep serving (and accepting) a while before draining, so
+  // requests already on their way still find a worker.
   void begin(const char* why) {
     if (started_) return;
     started_ = true;
+    if (delay_.count() == 0) return drain(why);
+    spdlog::info("worker {} stopping ({}) after shutdownDelay ({} ms)", ::getpid(), why,
+                 delay_.count());
+    poll_.expires_after(delay_);
+    poll_.async_wait([this, why](error_code ec) {
+      if (!ec) drain(why);
+    });
+  }
+
+ private:
+  void drain(const char* why) {
     spdlog::info("worker {} stopping ({}): draining {} connection(s), at most {} s", ::getpid(),
                  why, registry_.size(), timeout_.count());
     for (auto& listener : listeners_) listener->stop();
@@ -96,7 +115,6 @@ class Drainer {
     check();
   }
 
- private:
   void check() {
     if (registry_.size() == 0) return io_.stop();
     if (std::chrono::steady_clock::now() >= deadline_) {
@@ -114,6 +132,7 @@ class Drainer {
   std::vector<std::shared_ptr<Listener>>& listeners_;
   ConnectionRegistry& registry_;
   std::chrono::seconds timeout_;
+  std::chrono::milliseconds delay_;
   asio::steady_timer poll_;
   bool started_ = false;
   std::chrono::steady_clock::time_point deadline_;
@@ -171,7 +190,7 @@ int run_worker(const WorkerOptions& options) {
     listeners.push_back(std::make_shared<Listener>(io, fd, context, registry));
     listeners.back()->start();
   }
-  Drainer drainer(io, listeners, registry, options.drain_timeout);
+  Drainer drainer(io, listeners, registry, options.drain_timeout, shim.shutdown_delay());
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&drainer](error_code ec, int signal) {
     if (!ec) drainer.begin(signal == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -66,6 +66,7 @@ struct Shim::Impl {
   explicit Impl(ShimOptions shim_options);
 
   void preload();
+  std::chrono::milliseconds shutdown_delay() const;
   void handle_request(ancm_request* request);
   void stop();
 
@@ -89,7 +90,7 @@ struct Shim::Impl {
   std::map<config::HostingModel, std::unique_ptr<HandlerLibrary>> libraries_;
   std::mutex create_mutex_;  // one application start at a time
 
-  std::mutex mutex_;  // guards the state below
+  mutable std::mutex mutex_;  // guards the state below
   std::shared_ptr<const config::AppConfig> config_;
   std::string config_error_;  // non-empty while web.config is invalid
   std::optional<std::string> config_bytes_;
@@ -134,6 +135,11 @@ Shim::Impl::Impl(ShimOptions shim_options) : options_(std::move(shim_options)) {
 }
 
 // ------------------------------------------------------------------ requests
+
+std::chrono::milliseconds Shim::Impl::shutdown_delay() const {
+  std::lock_guard lock(mutex_);
+  return config_ ? config_->handler.shutdown_delay : std::chrono::milliseconds(0);
+}
 
 void Shim::Impl::preload() {
   std::chrono::seconds limit;
@@ -363,6 +369,7 @@ void Shim::Impl::stop() {
 Shim::Shim(ShimOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Shim::~Shim() { impl_->stop(); }
 void Shim::preload() { impl_->preload(); }
+std::chrono::milliseconds Shim::shutdown_delay() const { return impl_->shutdown_delay(); }
 void Shim::handle_request(ancm_request* request) { impl_->handle_request(request); }
 void Shim::stop() { impl_->stop(); }
 

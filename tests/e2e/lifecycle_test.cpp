@@ -232,3 +232,28 @@ TEST_F(LifecycleTest, SigtermCutsRequestsLongerThanTheLimitAndStillExitsCleanly)
 
 }  // namespace
 }  // namespace ancm::test
+
+namespace ancm::test {
+namespace {
+
+TEST_F(LifecycleTest, ShutdownDelayKeepsServingBeforeTheDrain) {
+  auto edit = model("inprocess");
+  edit.handler_settings = {{"shutdownDelay", "1500"}};
+  auto host = serve_app("InProcessProbe", edit);
+  ASSERT_EQ(http_get(host->port(), "/", "", 60s)->status, 200);
+  auto signalled = std::chrono::steady_clock::now();
+  host->signal(SIGTERM);
+  std::this_thread::sleep_for(500ms);
+  // A new connection during the delay is still accepted and served.
+  auto late = http_get(host->port(), "/", "", 10s);
+  ASSERT_TRUE(late) << host->output();
+  EXPECT_EQ(late->status, 200);
+  auto status = host->wait_exit(30s);
+  ASSERT_TRUE(status) << host->output();
+  EXPECT_EQ(WEXITSTATUS(*status), 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - signalled, 1400ms);
+  EXPECT_TRUE(host->wait_for_output("after shutdownDelay (1500 ms)", 1s)) << host->output();
+}
+
+}  // namespace
+}  // namespace ancm::test

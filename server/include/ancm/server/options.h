@@ -25,7 +25,8 @@ struct MasterOptions {
   // How long a stopping worker lets requests finish; 0 = the app's
   // shutdownTimeLimit (what ANCM bounds a shutdown by).
   std::chrono::seconds drain_timeout{0};
-  int threads = 0;  // worker I/O threads; 0 = one per core
+  std::chrono::milliseconds shutdown_delay{0};  // from web.config, for the kill deadline
+  int threads = 0;                              // worker I/O threads; 0 = one per core
 };
 
 struct WorkerOptions {

@@ -3,6 +3,7 @@
 // handler library for the hostingModel, and hands it each request.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -34,6 +35,9 @@ class Shim {
 
   // Answers the request: from the application, or with an error page.
   void handle_request(ancm_request* request);
+
+  // handlerSettings shutdownDelay of the current configuration (0 if none).
+  std::chrono::milliseconds shutdown_delay() const;
 
   // Graceful stop of the application (the host is shutting down).
   void stop();
