@@ -118,6 +118,10 @@ std::variant<WorkerOptions, std::string> parse_worker_arguments(
     return std::string();
   };
   flags["--control-fd"] = int_flag("--control-fd", options.control_fd, 0, 1 << 20);
+  flags["--start-failure"] = [&options](const std::string& value) {
+    options.start_failure = value;
+    return std::string();
+  };
   if (auto error = parse(args, flags, options.target); !error.empty()) return error;
   return options;
 }
@@ -137,6 +141,7 @@ std::vector<std::string> worker_arguments(const WorkerOptions& options) {
       "--control-fd=" + std::to_string(options.control_fd),
   };
   for (int fd : options.listen_fds) args.push_back("--listen-fd=" + std::to_string(fd));
+  if (!options.start_failure.empty()) args.push_back("--start-failure=" + options.start_failure);
   return args;
 }
 

@@ -32,6 +32,7 @@ constexpr milliseconds kFirstRestartDelay{100};
 constexpr milliseconds kMaxRestartDelay{5000};
 constexpr auto kHealthyUptime = std::chrono::seconds(10);
 constexpr auto kKillGrace = std::chrono::seconds(5);
+constexpr int kStartupCrashesBeforePage = 3;
 
 std::string describe_exit(int status) {
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
@@ -146,6 +147,7 @@ class Master {
                              [pid](const Worker& w) { return w.pid == pid; });
       if (it == workers_.end()) continue;
       bool expected = it->stopping || stopping_;
+      bool was_ready = it->ready;
       auto uptime = Clock::now() - it->started;
       workers_.erase(it);
       if (expected) {
@@ -155,6 +157,7 @@ class Master {
       bool others_serve = std::any_of(workers_.begin(), workers_.end(),
                                       [](const Worker& w) { return !w.stopping; });
       if (others_serve) continue;
+      note_startup_crash(was_ready, status);
       failures_ = uptime >= kHealthyUptime ? 1 : failures_ + 1;
       auto delay =
           std::min(kMaxRestartDelay, kFirstRestartDelay * (1 << std::min(failures_ - 1, 6)));
@@ -163,6 +166,19 @@ class Master {
                     delay.count());
       restart_at_ = Clock::now() + delay;
     }
+  }
+
+  // Workers that keep dying before they are ready would restart forever:
+  // after a few, the next worker serves the start-up error page instead, until
+  // the configuration or the app changes (a recycle) or SIGHUP.
+  void note_startup_crash(bool was_ready, int status) {
+    startup_crashes_ = was_ready ? 0 : startup_crashes_ + 1;
+    if (startup_crashes_ < kStartupCrashesBeforePage) return;
+    start_failure_ = "the worker crashed " + std::to_string(startup_crashes_) +
+                     " times in a row while starting the application (the last one " +
+                     describe_exit(status) + ")";
+    spdlog::error("{}; serving the start-up error page until web.config or the app changes",
+                  start_failure_);
   }
 
   void stop(const char* why) {
@@ -182,6 +198,8 @@ class Master {
                                 [](const Worker& w) { return !w.ready && !w.stopping; });
     if (starting) return;
     spdlog::info("recycling the worker: {}", reason);
+    start_failure_.clear();  // something changed: try the app again
+    startup_crashes_ = 0;
     notify_systemd("RELOADING=1");
     start_worker(reason);
   }
@@ -207,6 +225,7 @@ class Master {
     worker_options.drain_timeout = options_.drain_timeout;
     worker_options.threads = options_.threads;
     worker_options.control_fd = worker_end.get();
+    worker_options.start_failure = start_failure_;
     for (auto& fd : listeners_) worker_options.listen_fds.push_back(fd.get());
 
     std::vector<std::string> args = {self_exe_, "worker"};
@@ -250,6 +269,8 @@ class Master {
   std::list<Worker> workers_;
   bool stopping_ = false;
   int failures_ = 0;
+  int startup_crashes_ = 0;
+  std::string start_failure_;
   std::optional<Clock::time_point> restart_at_;
   Clock::time_point kill_deadline_;
 };

@@ -174,6 +174,7 @@ int run_worker(const WorkerOptions& options) {
   shim::Shim shim({.target = options.target,
                    .handler_dir = shim::default_handler_dir(),
                    .request_api = native_request_api(),
+                   .start_failure = options.start_failure,
                    .request_recycle = [fd = options.control_fd](const std::string& reason) {
                      if (fd >= 0) send_message(fd, std::string(kRecyclePrefix) + reason);
                    }});

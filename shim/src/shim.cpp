@@ -148,6 +148,7 @@ void Shim::Impl::preload() {
     if (offline_html_ || !config_) return;
     limit = config_->startup_time_limit;
   }
+  if (!options_.start_failure.empty()) return;
   auto created = application_for();
   auto* app = std::get_if<std::shared_ptr<Application>>(&created);
   if (!app) return;  // its page is ready for the first request
@@ -191,6 +192,10 @@ std::variant<std::shared_ptr<Application>, Failure> Shim::Impl::application_for(
     std::lock_guard lock(mutex_);
     if (app_) return app_;
     if (!config_) return Failure{{500, 19}, config_error_, ""};
+    if (!options_.start_failure.empty()) {
+      bool in_process = config_->hosting_model == config::HostingModel::InProcess;
+      return Failure{{in_process ? 500 : 502, in_process ? 30 : 5}, options_.start_failure, ""};
+    }
     if (runtime_started_) {
       // A .NET runtime cannot be unloaded: a fresh one needs a fresh worker.
       ask_for_new_worker("the in-process application restarts");
@@ -265,8 +270,9 @@ void Shim::Impl::on_file_changed(const std::string& name) {
   if (is_deployed_code(name)) {
     // A deploy replaced the app's code: a running app moves to a new worker.
     std::lock_guard lock(mutex_);
-    if (app_ || runtime_started_)
+    if (app_ || runtime_started_ || !options_.start_failure.empty()) {
       ask_for_new_worker("the application's files changed (" + name + ")");
+    }
     return;
   }
   reload_config("web.config changed");
@@ -282,7 +288,8 @@ void Shim::Impl::reload_config(const char* why) {
   bool had_config = false;
   {
     std::lock_guard lock(mutex_);
-    if (loaded.ok() && app_ && options_.request_recycle) {
+    bool running = app_ || (config_ && !options_.start_failure.empty());
+    if (loaded.ok() && running && options_.request_recycle) {
       // A running app moves to a new worker that starts with the new
       // settings; this one keeps serving until that one is ready (zero
       // downtime, and the only way for an in-process runtime).

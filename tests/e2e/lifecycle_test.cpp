@@ -257,3 +257,46 @@ TEST_F(LifecycleTest, ShutdownDelayKeepsServingBeforeTheDrain) {
 
 }  // namespace
 }  // namespace ancm::test
+
+namespace ancm::test {
+namespace {
+
+TEST_F(LifecycleTest, AWorkerThatKeepsCrashingAtStartServesItsPageInstead) {
+  // Without the startup hook an exception out of Main ends the process, so
+  // every worker dies while starting the app.
+  auto edit = model("inprocess");
+  edit.handler_settings = {{"callStartupHook", "false"}};
+  edit.environment = {{"ASPNETCORE_DETAILEDERRORS", "1"}};
+  auto host = serve_app("ThrowsInMain", edit);
+  std::optional<HttpResponse> page;
+  EXPECT_TRUE(eventually(
+      [&] {
+        page = http_get(host->port(), "/", "", 5s);
+        return page && page->status == 500;
+      },
+      60s))
+      << host->output();
+  ASSERT_TRUE(page);
+  EXPECT_NE(page->body.find("HTTP Error 500.30"), std::string::npos) << page->body;
+  EXPECT_NE(page->body.find("crashed 3 times in a row"), std::string::npos) << page->body;
+  // It stays: no more restarts while nothing changes.
+  auto workers = host->children();
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(host->children(), workers);
+  EXPECT_EQ(http_get(host->port(), "/", "", 5s)->status, 500);
+
+  // A web.config change tries the app again (here with the hook, whose
+  // 500.30 page names the exception).
+  edit.handler_settings = {{"callStartupHook", "true"}};
+  rewrite(edit);
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto response = http_get(host->port(), "/", "", 5s);
+        return response && response->body.find("boom from Main") != std::string::npos;
+      },
+      60s))
+      << host->output();
+}
+
+}  // namespace
+}  // namespace ancm::test

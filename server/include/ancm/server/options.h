@@ -33,6 +33,9 @@ struct WorkerOptions {
   std::filesystem::path target;
   std::vector<int> listen_fds;  // inherited from the master
   int control_fd = -1;          // socketpair end to the master
+  // Set when workers kept crashing while starting the app: this one serves
+  // the start-up error page with this reason instead of starting it again.
+  std::string start_failure;
   HttpLimits limits;
   std::chrono::seconds drain_timeout{10};
   int threads = 0;

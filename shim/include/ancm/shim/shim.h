@@ -17,6 +17,9 @@ struct ShimOptions {
   std::filesystem::path target;       // web.config or the folder holding it
   std::filesystem::path handler_dir;  // folder with libancm_inproc.so / libancm_outofproc.so
   const ancm_request_api* request_api = nullptr;
+  // Non-empty: do not start the app; answer with its start-up error page
+  // (500.30 / 502.5) and this reason until something changes.
+  std::string start_failure;
   // Called when the application needs a fresh worker process.
   std::function<void(const std::string& reason)> request_recycle;
 };
