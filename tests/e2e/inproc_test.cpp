@@ -155,28 +155,12 @@ TEST_F(InProcessTest, StatusCodesReasonsAndHead) {
 
 TEST_F(InProcessTest, EchoesTenMebibytesWithFixedLengthAndChunked) {
   auto host = serve("InProcessProbe", in_process());
-  auto body = random_bytes(10 * 1024 * 1024);
-  auto fixed = exchange(host->port(), fixed_length_post("/echo", body));
-  ASSERT_TRUE(fixed) << host->output();
-  EXPECT_EQ(fixed->status, 200);
-  EXPECT_EQ(fixed->body.size(), body.size());
-  EXPECT_TRUE(fixed->body == body);
-  auto chunked = exchange(host->port(), chunked_post("/echo", body, 65'000));
-  ASSERT_TRUE(chunked) << host->output();
-  EXPECT_EQ(chunked->body.size(), body.size());
-  EXPECT_TRUE(chunked->body == body);
+  expect_echoes_ten_mebibytes(*host);
 }
 
 TEST_F(InProcessTest, AStreamedResponseArrivesInPieces) {
   auto host = serve("InProcessProbe", in_process());
-  ASSERT_EQ(get(*host, "/").status, 200);
-  HttpConnection connection(host->port());
-  connection.send(get_request("/stream?chunks=3&ms=800"));
-  auto early = connection.read_raw(500ms);
-  EXPECT_NE(early.find("piece 1"), std::string::npos) << early;
-  EXPECT_EQ(early.find("piece 3"), std::string::npos) << early;
-  auto rest = connection.read_raw(3s);
-  EXPECT_NE(rest.find("piece 3"), std::string::npos) << rest;
+  expect_streams_in_pieces(*host);
 }
 
 TEST_F(InProcessTest, RequestAbortedFiresWhenTheClientLeaves) {
@@ -192,16 +176,7 @@ TEST_F(InProcessTest, RequestAbortedFiresWhenTheClientLeaves) {
 
 TEST_F(InProcessTest, TunnelsAWebSocket) {
   auto host = serve("InProcessProbe", in_process());
-  ASSERT_EQ(get(*host, "/").status, 200);
-  HttpConnection connection(host->port());
-  connection.send(websocket_upgrade("/ws"));
-  auto head = connection.read_raw(2s);
-  ASSERT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
-  std::string text = "in-process websocket";
-  connection.send(websocket_text_frame(text));
-  auto echoed = connection.read_raw(1s);
-  ASSERT_GE(echoed.size(), 2u);
-  EXPECT_EQ(echoed.substr(2), text);
+  expect_websocket_echo(*host, {"in-process websocket"});
 }
 
 TEST_F(InProcessTest, WebConfigEnvironmentAndStdoutLog) {

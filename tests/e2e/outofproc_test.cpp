@@ -212,45 +212,17 @@ TEST_F(OutOfProcessTest, ProcessesPerApplicationServeRoundRobin) {
 
 TEST_F(OutOfProcessTest, EchoesTenMebibytesWithFixedLengthAndChunked) {
   auto host = serve("EchoBody");
-  auto body = random_bytes(10 * 1024 * 1024);
-  auto fixed = exchange(host->port(), fixed_length_post("/echo", body));
-  ASSERT_TRUE(fixed) << host->output();
-  EXPECT_EQ(fixed->status, 200);
-  EXPECT_EQ(fixed->body.size(), body.size());
-  EXPECT_TRUE(fixed->body == body);
-  auto chunked = exchange(host->port(), chunked_post("/echo", body, 65'000));
-  ASSERT_TRUE(chunked) << host->output();
-  EXPECT_EQ(chunked->body.size(), body.size());
-  EXPECT_TRUE(chunked->body == body);
+  expect_echoes_ten_mebibytes(*host);
 }
 
 TEST_F(OutOfProcessTest, AStreamedResponseArrivesInPieces) {
   auto host = serve("EchoBody");
-  ASSERT_EQ(get(*host, "/").status, 200);
-  HttpConnection connection(host->port());
-  connection.send(get_request("/stream?chunks=3&ms=800"));
-  auto early = connection.read_raw(500ms);
-  EXPECT_NE(early.find("piece 1"), std::string::npos) << early;
-  EXPECT_EQ(early.find("piece 3"), std::string::npos) << early;
-  auto rest = connection.read_raw(3s);
-  EXPECT_NE(rest.find("piece 3"), std::string::npos) << rest;
+  expect_streams_in_pieces(*host);
 }
 
 TEST_F(OutOfProcessTest, TunnelsAWebSocket) {
   auto host = serve("WebSocketEcho");
-  ASSERT_EQ(get(*host, "/").status, 200);
-  HttpConnection connection(host->port());
-  connection.send(websocket_upgrade("/ws"));
-  auto head = connection.read_raw(2s);
-  ASSERT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
-  EXPECT_NE(head.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), std::string::npos) << head;
-  for (const std::string message : {"hello through ancm-host", "second message"}) {
-    connection.send(websocket_text_frame(message));
-    auto frame = connection.read_raw(1s);
-    ASSERT_GE(frame.size(), 2u);
-    EXPECT_EQ(static_cast<unsigned char>(frame[0]), 0x81);
-    EXPECT_EQ(frame.substr(2), message);
-  }
+  expect_websocket_echo(*host, {"hello through ancm-host", "second message"});
 }
 
 TEST_F(OutOfProcessTest, TheStdoutLogIsNamedAndFilled) {
