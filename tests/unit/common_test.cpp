@@ -18,6 +18,7 @@
 #include "ancm/common/logging.h"
 #include "ancm/common/stdout_log.h"
 #include "ancm/common/unique_fd.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace ancm::common;
@@ -50,28 +51,8 @@ class EnvGuard {
   std::map<std::string, std::optional<std::string>> saved_;
 };
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ancm-common-test-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using ancm::test::read_file;
+using ancm::test::TempDir;
 
 std::size_t count(const std::string& text, const std::string& needle) {
   std::size_t n = 0;

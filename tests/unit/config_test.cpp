@@ -11,6 +11,7 @@
 #include "ancm/config/app_config.h"
 #include "ancm/config/describe.h"
 #include "ancm/config/load.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace ancm::config;
@@ -68,26 +69,8 @@ const ResolvedSetting* resolved(const AppConfig& config, const std::string& name
   return it == config.resolved.end() ? nullptr : &*it;
 }
 
-// A fresh folder under /tmp, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ancm-config-test-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  void write(const fs::path& relative, const std::string& text) const {
-    fs::create_directories((path_ / relative).parent_path());
-    std::ofstream(path_ / relative) << text;
-  }
-
- private:
-  fs::path path_;
-};
+using ancm::test::TempDir;
+using ancm::test::write_file;
 
 }  // namespace
 
@@ -123,8 +106,8 @@ TEST(ConfigPublished, FrameworkDependentOutOfProcess) {
 
 TEST(ConfigPublished, SelfContainedExeBecomesTheLinuxExecutable) {
   TempDir dir;
-  dir.write("MyApp", "#!/bin/sh\n");
-  dir.write("web.config", in_location(R"(<aspNetCore processPath=".\MyApp.exe"
+  write_file(dir.path() / "MyApp", "#!/bin/sh\n");
+  write_file(dir.path() / "web.config", in_location(R"(<aspNetCore processPath=".\MyApp.exe"
       stdoutLogEnabled="false" stdoutLogFile=".\logs\stdout" hostingModel="inprocess" />)"));
   LoadResult result = load_config(dir.path(), env_of({}));
   ASSERT_TRUE(result.ok()) << result.errors.front().to_string();
@@ -139,8 +122,8 @@ TEST(ConfigPublished, ExeIsKeptWhenItExistsOrNeitherExists) {
   ASSERT_TRUE(neither.ok());
   EXPECT_EQ(neither.config->process_path, (dir.path() / "MyApp.exe").string());
 
-  dir.write("MyApp.exe", "MZ");
-  dir.write("MyApp", "ELF");
+  write_file(dir.path() / "MyApp.exe", "MZ");
+  write_file(dir.path() / "MyApp", "ELF");
   LoadResult both = parse_config(in_location(element), dir.path() / "web.config", env_of({}));
   ASSERT_TRUE(both.ok());
   EXPECT_EQ(both.config->process_path, (dir.path() / "MyApp.exe").string());
@@ -148,7 +131,7 @@ TEST(ConfigPublished, ExeIsKeptWhenItExistsOrNeitherExists) {
 
 TEST(ConfigPublished, BareNameFoundInAppFolderBecomesAbsolute) {
   TempDir dir;
-  dir.write("MyApp", "ELF");
+  write_file(dir.path() / "MyApp", "ELF");
   LoadResult result = parse_config(in_location(R"(<aspNetCore processPath="MyApp.exe" />)"),
                                    dir.path() / "web.config", env_of({}));
   ASSERT_TRUE(result.ok());
@@ -870,8 +853,8 @@ TEST(ConfigDescribe, SaysWhenThereAreNoVariables) {
 
 TEST(ConfigLoad, AcceptsTheFileOrItsFolder) {
   TempDir dir;
-  dir.write("web.config",
-            in_location(R"(<aspNetCore processPath="dotnet" arguments=".\a.dll" />)"));
+  write_file(dir.path() / "web.config",
+             in_location(R"(<aspNetCore processPath="dotnet" arguments=".\a.dll" />)"));
   for (const fs::path& target : {dir.path(), dir.path() / "web.config"}) {
     LoadResult result = load_config(target, env_of({}));
     ASSERT_TRUE(result.ok()) << target;
@@ -884,7 +867,7 @@ TEST(ConfigLoad, AcceptsTheFileOrItsFolder) {
 
 TEST(ConfigLoad, FindsAWindowsCasedFileName) {
   TempDir dir;
-  dir.write("Web.config", in_location(R"(<aspNetCore processPath="dotnet" />)"));
+  write_file(dir.path() / "Web.config", in_location(R"(<aspNetCore processPath="dotnet" />)"));
   LoadResult result = load_config(dir.path(), env_of({}));
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result.config->config_path, dir.path() / "Web.config");

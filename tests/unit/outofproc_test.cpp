@@ -29,6 +29,7 @@
 #include "random_token.h"
 #include "rapid_fail_guard.h"
 #include "settings.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -38,28 +39,9 @@ namespace {
 
 // ------------------------------------------------------------------ helpers
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ancm-oop-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
+using ancm::test::TempDir;
 
- private:
-  fs::path path_;
-};
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string read_text(const fs::path& path) { return ancm::test::read_file(path); }
 
 void write_text(const fs::path& path, const std::string& text, fs::perms perms) {
   std::ofstream(path) << text;
