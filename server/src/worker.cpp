@@ -1,5 +1,6 @@
 #include "ancm/server/worker.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -25,6 +26,15 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 namespace {
+
+// The CPUs this process may run on (taskset, cgroup cpusets), not all the
+// machine has: more I/O threads than that only contend.
+int usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 asio::ip::tcp protocol_of(int fd) {
   sockaddr_storage storage{};
@@ -164,9 +174,7 @@ int run_worker(const WorkerOptions& options) {
   ::signal(SIGPIPE, SIG_IGN);
   set_up_logging(options.target, "worker");
 
-  int threads = options.threads > 0
-                    ? options.threads
-                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = options.threads > 0 ? options.threads : usable_cpus();
   // Declared before the loop: connections still queued in it are destroyed
   // with it and reach back to the registry and the context.
   ConnectionRegistry registry;
