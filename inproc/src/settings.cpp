@@ -1,82 +1,75 @@
 #include "settings.h"
 
-#include <strings.h>
-
-#include <charconv>
-#include <map>
+#include "ancm/common/setting_values.h"
 
 namespace ancm::inproc {
 namespace {
 
-std::string text(ancm_str s) { return std::string(s.data ? s.data : "", s.len); }
+using common::iequals;
+using common::read_bool;
+using common::read_integer;
+using common::read_seconds;
 
-// The shim sends values already validated by config/; a malformed one here
+constexpr std::string_view kHandlerPrefix = "handlerSetting:";
+constexpr std::int64_t kMaxStackSize = std::int64_t{1} << 40;
+
+std::string_view view(ancm_str s) { return s.data ? std::string_view(s.data, s.len) : ""; }
+
+std::optional<std::string> apply_handler_setting(std::string_view name, std::string_view value,
+                                                 Settings& settings) {
+  std::int64_t number = 0;
+  if (iequals(name, "stackSize")) {
+    if (auto error = read_integer(value, 1, kMaxStackSize, number)) return error;
+    settings.stack_size = static_cast<std::size_t>(number);
+  } else if (iequals(name, "shutdownDelay")) {
+    if (auto error = read_integer(value, 0, INT32_MAX, number)) return error;
+    settings.shutdown_delay = std::chrono::milliseconds(number);
+  } else if (iequals(name, "callStartupHook")) {
+    return read_bool(value, settings.call_startup_hook);
+  } else if (iequals(name, "setCurrentDirectory")) {
+    return read_bool(value, settings.set_current_directory);
+  }
+  return std::nullopt;  // out-of-process settings and unknown names are not ours
+}
+
+// The shim sends values config/ already validated; a malformed one here
 // means the two disagree, which is reported rather than guessed around.
-class Reader {
- public:
-  explicit Reader(const ancm_app_params& params) {
-    for (size_t i = 0; i < params.settings_count; ++i) {
-      values_[text(params.settings[i].name)] = text(params.settings[i].value);
-    }
+std::optional<std::string> apply_setting(std::string_view name, std::string_view value,
+                                         Settings& settings) {
+  if (name.starts_with(kHandlerPrefix)) {
+    return apply_handler_setting(name.substr(kHandlerPrefix.size()), value, settings);
   }
-  std::string string(const std::string& name, std::string fallback = "") const {
-    auto found = values_.find(name);
-    return found == values_.end() ? fallback : found->second;
+  if (name == "processPath") {
+    settings.process_path = std::string(value);
+  } else if (name == "arguments") {
+    settings.arguments = std::string(value);
+  } else if (name == "startupTimeLimit") {
+    return read_seconds(value, settings.startup_time_limit);
+  } else if (name == "shutdownTimeLimit") {
+    return read_seconds(value, settings.shutdown_time_limit);
+  } else if (name == "stdoutLogEnabled") {
+    return read_bool(value, settings.stdout_log_enabled);
+  } else if (name == "stdoutLogFile") {
+    settings.stdout_log_file = std::string(value);
   }
-  void number(const std::string& name, long long& out) {
-    auto found = values_.find(name);
-    if (found == values_.end()) return;
-    const auto& value = found->second;
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-    if (ec != std::errc{} || end != value.data() + value.size()) fail(name, value);
-  }
-  void boolean(const std::string& name, bool& out) {
-    auto found = values_.find(name);
-    if (found == values_.end()) return;
-    if (::strcasecmp(found->second.c_str(), "true") == 0) {
-      out = true;
-    } else if (::strcasecmp(found->second.c_str(), "false") == 0) {
-      out = false;
-    } else {
-      fail(name, found->second);
-    }
-  }
-  const std::string& error() const { return error_; }
-
- private:
-  void fail(const std::string& name, const std::string& value) {
-    if (error_.empty()) error_ = "setting " + name + " has an unexpected value '" + value + "'";
-  }
-  std::map<std::string, std::string> values_;
-  std::string error_;
-};
+  return std::nullopt;
+}
 
 }  // namespace
 
 std::variant<Settings, std::string> Settings::from_params(const ancm_app_params& params) {
-  Reader reader(params);
   Settings settings;
-  settings.app_path = text(params.app_path);
-  settings.process_path = reader.string("processPath");
-  settings.arguments = reader.string("arguments");
-  long long startup = 120, shutdown = 10, stack = 1024 * 1024, delay = 0;
-  reader.number("startupTimeLimit", startup);
-  reader.number("shutdownTimeLimit", shutdown);
-  reader.number("handlerSetting:stackSize", stack);
-  reader.number("handlerSetting:shutdownDelay", delay);
-  settings.startup_time_limit = std::chrono::seconds(startup);
-  settings.shutdown_time_limit = std::chrono::seconds(shutdown);
-  settings.stack_size = static_cast<std::size_t>(stack);
-  settings.shutdown_delay = std::chrono::milliseconds(delay);
-  reader.boolean("stdoutLogEnabled", settings.stdout_log_enabled);
-  settings.stdout_log_file = reader.string("stdoutLogFile");
-  reader.boolean("handlerSetting:callStartupHook", settings.call_startup_hook);
-  reader.boolean("handlerSetting:setCurrentDirectory", settings.set_current_directory);
-  for (size_t i = 0; i < params.environment_count; ++i) {
-    settings.environment.emplace_back(text(params.environment[i].name),
-                                      text(params.environment[i].value));
+  settings.app_path = std::string(view(params.app_path));
+  for (size_t i = 0; i < params.settings_count; ++i) {
+    std::string_view name = view(params.settings[i].name);
+    if (auto error = apply_setting(name, view(params.settings[i].value), settings)) {
+      return "setting " + std::string(name) + ": " + *error;
+    }
   }
-  if (!reader.error().empty()) return reader.error();
+  for (size_t i = 0; i < params.environment_count; ++i) {
+    settings.environment.emplace_back(std::string(view(params.environment[i].name)),
+                                      std::string(view(params.environment[i].value)));
+  }
   if (settings.process_path.empty()) return std::string("processPath is empty");
   return settings;
 }
