@@ -38,7 +38,7 @@ void ResponseHead::clear() {
   reason.clear();
   headers.clear();
   content_length.reset();
-  has_date = has_server = wants_close = wants_upgrade = false;
+  has_date = has_server = wants_close = false;
 }
 
 bool ResponseHead::add(std::string_view name, std::string_view value) {
@@ -57,7 +57,6 @@ bool ResponseHead::add(std::string_view name, std::string_view value) {
   if (iequals(name, "Transfer-Encoding") || iequals(name, "Keep-Alive")) return true;
   if (iequals(name, "Connection")) {
     wants_close = wants_close || contains_token(value, "close");
-    wants_upgrade = wants_upgrade || contains_token(value, "upgrade");
     return true;
   }
   has_date = has_date || iequals(name, "Date");

@@ -17,8 +17,7 @@ struct ResponseHead {
   std::optional<uint64_t> content_length;  // from a Content-Length header
   bool has_date = false;
   bool has_server = false;
-  bool wants_close = false;    // the handler sent "Connection: close"
-  bool wants_upgrade = false;  // the handler sent "Connection: upgrade" (with 101)
+  bool wants_close = false;  // the handler sent "Connection: close"
 
   void clear();
   // Records a header the handler adds; framing headers are taken over by the

@@ -78,7 +78,7 @@ struct Shim::Impl {
   void on_file_changed(const std::string& name);
   void reload_config(const char* why);
   void refresh_app_offline();
-  void retire_application(const char* why);
+  void retire_application(const char* why, bool server_initiated = false);
   void ask_for_new_worker(const std::string& why);
 
   ShimOptions options_;
@@ -349,7 +349,7 @@ void Shim::Impl::ask_for_new_worker(const std::string& why) {
   options_.request_recycle(why);
 }
 
-void Shim::Impl::retire_application(const char* why) {
+void Shim::Impl::retire_application(const char* why, bool server_initiated) {
   std::shared_ptr<Application> app;
   {
     std::lock_guard lock(mutex_);
@@ -357,18 +357,13 @@ void Shim::Impl::retire_application(const char* why) {
   }
   if (!app) return;
   spdlog::info("stopping the application ({})", why);
-  app->stop(false);
+  app->stop(server_initiated);
   // Dropping the last reference waits for the handler to finish stopping.
 }
 
 void Shim::Impl::stop() {
   watcher_.reset();
-  std::shared_ptr<Application> app;
-  {
-    std::lock_guard lock(mutex_);
-    app = std::move(app_);
-  }
-  if (app) app->stop(true);
+  retire_application("the host stops", true);
 }
 
 // ------------------------------------------------------------------ public
