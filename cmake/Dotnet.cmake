@@ -1,12 +1,16 @@
 # Publishing .NET projects as part of the build (the .NET SDK's `dotnet`).
 find_program(DOTNET_EXECUTABLE dotnet REQUIRED)
 
-# ancm_dotnet_publish(<target> <project-folder> <output-folder>)
+# ancm_dotnet_publish(<target> <project-folder> <output-folder> [<referenced-project-folder>...])
 # Publishes the project in Release into the output folder whenever one of its
-# sources changes; bin/obj go under the build tree, never the sources.
+# sources changes, or one of the projects it references; bin/obj go under the
+# build tree, never the sources.
 function(ancm_dotnet_publish target project_dir output_dir)
-  file(GLOB_RECURSE sources CONFIGURE_DEPENDS
-    ${project_dir}/*.cs ${project_dir}/*.csproj ${project_dir}/*.json ${project_dir}/*.config)
+  set(globs)
+  foreach(dir IN ITEMS ${project_dir} ${ARGN})
+    list(APPEND globs ${dir}/*.cs ${dir}/*.csproj ${dir}/*.json ${dir}/*.config)
+  endforeach()
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${globs})
   list(FILTER sources EXCLUDE REGEX "/(bin|obj)/")
   set(stamp ${CMAKE_CURRENT_BINARY_DIR}/${target}.published)
   add_custom_command(

@@ -7,12 +7,13 @@ namespace {
 
 // Exchanges still running after the children are gone end within this.
 constexpr auto kExchangeDrain = std::chrono::seconds(2);
-constexpr int kProxyThreads = 2;
+// Only used when the server does not offer its connections' strands.
+constexpr int kOwnProxyThreads = 2;
 
 }  // namespace
 
 Application::Application(Settings settings, const ancm_app_params& params)
-    : settings_(std::move(settings)), host_(params.host), work_(io_.get_executor()) {
+    : settings_(std::move(settings)), host_(params.host), own_threads_(kOwnProxyThreads) {
   Logger logger = [host = host_](ancm_log_level level, const std::string& message) {
     if (host && host->log) host->log(host->ctx, level, {message.data(), message.size()});
   };
@@ -21,11 +22,10 @@ Application::Application(Settings settings, const ancm_app_params& params)
   context_.host = params.host;
   context_.processes = processes_.get();
   context_.pool = &pool_;
-  context_.io = &io_;
+  context_.own_threads = &own_threads_;
   context_.request_timeout = settings_.request_timeout;
   context_.forward_connection_header = settings_.forward_response_connection_header;
   context_.log = logger;
-  for (int i = 0; i < kProxyThreads; ++i) threads_.emplace_back([this] { io_.run(); });
 }
 
 Application::~Application() { stop(); }
@@ -57,9 +57,7 @@ void Application::stop(bool) {
   while (context_.active_exchanges > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  work_.reset();
-  io_.stop();
-  threads_.clear();  // joins
+  own_threads_.stop();
 }
 
 }  // namespace ancm::outofproc

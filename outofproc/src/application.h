@@ -1,13 +1,10 @@
-// One out-of-process application: its processes, its proxy I/O threads, and
-// the connection pool the requests share.
+// One out-of-process application: its processes, the connection pool the
+// requests share, and (for a server without connection strands) I/O threads.
 #pragma once
 
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <memory>
 #include <string>
-#include <thread>
 #include <variant>
 #include <vector>
 
@@ -16,6 +13,7 @@
 #include "connection_pool.h"
 #include "process_manager.h"
 #include "proxy_exchange.h"
+#include "proxy_threads.h"
 #include "settings.h"
 
 namespace ancm::outofproc {
@@ -41,13 +39,11 @@ class Application : public abi::HandlerApplication,
 
   Settings settings_;
   const ancm_host_services* host_;
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   ConnectionPool pool_;
   std::unique_ptr<ProcessManager> processes_;
   ProxyContext context_;
   std::atomic<bool> stopping_{false};
-  std::vector<std::jthread> threads_;  // last: joined first
+  ProxyThreads own_threads_;  // last: joined first
 };
 
 }  // namespace ancm::outofproc

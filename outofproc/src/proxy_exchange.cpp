@@ -1,5 +1,7 @@
 #include "proxy_exchange.h"
 
+#include "ancm/connection_executor.h"
+
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
@@ -28,6 +30,11 @@ void append_chunk(std::string& out, const char* data, std::size_t size) {
   out += "\r\n";
 }
 
+ProxyExchange::Strand exchange_strand(const ProxyContext& context, ancm_request* request) {
+  if (const auto* strand = abi::connection_strand(*context.api, request)) return *strand;
+  return asio::make_strand(context.own_threads->io());
+}
+
 }  // namespace
 
 struct ServerOp {
@@ -38,7 +45,7 @@ struct ServerOp {
 ProxyExchange::ProxyExchange(std::shared_ptr<const ProxyContext> context, ancm_request* request)
     : context_(std::move(context)),
       request_(request),
-      strand_(asio::make_strand(*context_->io)),
+      strand_(exchange_strand(*context_, request)),
       timer_(strand_) {
   context_->active_exchanges++;
 }
@@ -118,7 +125,7 @@ void ProxyExchange::connect() {
       return send_head();
     }
   }
-  upstream_.emplace(*context_->io);
+  upstream_.emplace(strand_.get_inner_executor());
   asio::ip::tcp::endpoint endpoint(asio::ip::address_v4::loopback(), child_->port());
   upstream_->async_connect(
       endpoint,

@@ -66,6 +66,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ancm_str local_address() const { return {local_address_.data(), local_address_.size()}; }
   uint16_t local_port() const { return local_port_; }
   bool has_body() const { return has_body_; }
+  const Strand& strand() const { return strand_; }
 
   // These may be called from any thread; they run on the connection's strand.
   void read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx);

@@ -1,4 +1,7 @@
 // The ancm_request_api table: thin C entry points onto Connection.
+#include <dlfcn.h>
+
+#include <boost/version.hpp>
 #include <cerrno>
 
 #include "connection.h"
@@ -75,6 +78,23 @@ void request_info(ancm_request* r, ancm_request_info* out) {
   out->is_tls = 0;
 }
 
+// A handler's Asio code on our threads must share Asio's per-thread state
+// with ours: the executable exports it (tools/ancm-host/asio_shared_state.dynlist).
+// A program that links the server without that gets no strands to hand out.
+bool asio_thread_state_exported() {
+  static const bool exported =
+      ::dlsym(RTLD_DEFAULT,
+              "_ZN5boost4asio6detail15keyword_tss_ptrINS1_10call_stackINS1_14thread_"
+              "contextENS1_16thread_info_baseEE7contextEE6value_E") != nullptr;
+  return exported;
+}
+
+// Handing out the strand is only safe to a handler built with the same Boost.
+const void* connection_executor(ancm_request* r, uint32_t boost_version) {
+  if (boost_version != BOOST_VERSION || !asio_thread_state_exported()) return nullptr;
+  return &conn(r).strand();
+}
+
 constexpr ancm_request_api kApi = {
     ANCM_HANDLER_ABI_VERSION,
     method,
@@ -103,6 +123,7 @@ constexpr ancm_request_api kApi = {
     stream_write,
     stream_close,
     request_info,
+    connection_executor,
 };
 
 }  // namespace

@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-#define ANCM_HANDLER_ABI_VERSION 1u
+#define ANCM_HANDLER_ABI_VERSION 2u
 #define ANCM_HANDLER_ENTRY_SYMBOL "ancm_handler_entry"
 
 /* A byte span owned by whoever hands it out; valid as documented per call. */
@@ -147,6 +147,15 @@ typedef struct ancm_request_api {
 
   /* Everything of the request line, headers and peer in one call. */
   void (*request_info)(ancm_request*, ancm_request_info* out);
+
+  /*
+   * For handlers written with Boost.Asio (see ancm/connection_executor.h):
+   * the connection's strand, when the caller was built with the same
+   * BOOST_VERSION as the server, else NULL. A handler that runs its own I/O
+   * on it shares the connection's thread and needs no thread hop to answer.
+   * Valid until the request ends; a copy of the strand lives as long as the copy.
+   */
+  const void* (*connection_executor)(ancm_request*, uint32_t boost_version);
 } ancm_request_api;
 
 /* -------------------------------------------------------------- application */

@@ -49,4 +49,7 @@ internal unsafe struct AncmRequestApi
 
     // request_info(request, out): everything of the request line, headers and peer.
     public delegate* unmanaged<nint, AncmRequestInfo*, void> RequestInfo;
+
+    // connection_executor(request, boost_version): for Asio handlers only.
+    public delegate* unmanaged<nint, uint, void*> ConnectionExecutor;
 }

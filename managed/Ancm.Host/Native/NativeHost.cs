@@ -10,7 +10,7 @@ internal static unsafe class NativeHost
 {
     public const string PropertyName = "ANCM_MANAGED_HOST";
     public const uint ManagedAbiVersion = 1;
-    public const uint HandlerAbiVersion = 1;
+    public const uint HandlerAbiVersion = 2;
 
     private static readonly object s_lock = new();
     private static bool s_resolved;
