@@ -15,6 +15,11 @@ bool still_open(ConnectionPool::Socket& socket) {
   return got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+// A connection back from a clean exchange this recently is taken on trust:
+// the check costs a syscall per request, and a child that closed it anyway
+// (it died this very moment) is caught by the exchange's retry.
+constexpr auto kRecentlyUsed = std::chrono::milliseconds(500);
+
 }  // namespace
 
 std::optional<ConnectionPool::Socket> ConnectionPool::take(uint16_t port) {
@@ -26,7 +31,8 @@ std::optional<ConnectionPool::Socket> ConnectionPool::take(uint16_t port) {
   while (!sockets.empty()) {
     Idle idle = std::move(sockets.back());  // the most recently used is the warmest
     sockets.pop_back();
-    if (now - idle.since < max_idle_time_ && still_open(idle.socket)) {
+    auto idle_for = now - idle.since;
+    if (idle_for < max_idle_time_ && (idle_for < kRecentlyUsed || still_open(idle.socket))) {
       return std::move(idle.socket);
     }
   }

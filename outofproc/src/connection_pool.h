@@ -20,7 +20,8 @@ class ConnectionPool {
                           std::chrono::seconds max_idle_time = std::chrono::seconds(60))
       : max_idle_per_port_(max_idle_per_port), max_idle_time_(max_idle_time) {}
 
-  // An idle connection to the port that the child has not closed, if any.
+  // An idle connection to the port that the child has not closed, if any
+  // (connections idle for a moment are not checked).
   std::optional<Socket> take(uint16_t port);
   // Keeps a connection whose last exchange ended cleanly.
   void give_back(uint16_t port, Socket socket);

@@ -1,7 +1,5 @@
 #include "proxy_exchange.h"
 
-#include "ancm/connection_executor.h"
-
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
@@ -10,6 +8,8 @@
 #include <boost/beast/http/read.hpp>
 #include <cerrno>
 #include <charconv>
+
+#include "ancm/connection_executor.h"
 
 namespace ancm::outofproc {
 namespace asio = boost::asio;
@@ -151,9 +151,7 @@ void ProxyExchange::on_connected(error_code ec) {
 }
 
 void ProxyExchange::send_head() {
-  parser_.emplace();
-  parser_->body_limit(boost::none);
-  parser_->skip(forwarded_.is_head);
+  new_response_parser();
   upstream_buffer_.clear();
   // Beast reads at most the buffer's spare capacity (at least 512 bytes):
   // without room, a 1 MiB body would arrive in 2,048 reads.
@@ -219,6 +217,12 @@ void ProxyExchange::on_client_body(int status, std::size_t bytes) {
 
 // ------------------------------------------------------------------ response
 
+void ProxyExchange::new_response_parser() {
+  parser_.emplace();
+  parser_->body_limit(boost::none);
+  parser_->skip(forwarded_.is_head);
+}
+
 void ProxyExchange::read_response_head() {
   http::async_read_header(
       *upstream_, upstream_buffer_, *parser_,
@@ -242,9 +246,7 @@ void ProxyExchange::on_response_head(error_code ec) {
   int status = static_cast<int>(parser_->get().result_int());
   if (status >= 100 && status < 200 && status != 101) {
     // An interim response (e.g. 103): the final one follows.
-    parser_.emplace();
-    parser_->body_limit(boost::none);
-    parser_->skip(forwarded_.is_head);
+    new_response_parser();
     return read_response_head();
   }
   relay_response_head();
@@ -295,6 +297,7 @@ void ProxyExchange::read_response_body() {
 void ProxyExchange::on_response_body(error_code ec) {
   if (completed_) return;
   if (ec == http::error::need_buffer) ec = {};
+  if (!ec) ec = parse_buffered_body();
   if (ec) return upstream_failed("read the response body from", ec);
   std::size_t got = response_buffer_.size() - parser_->get().body().size;
   if (got == 0) {
@@ -312,6 +315,23 @@ void ProxyExchange::on_response_body(error_code ec) {
   // Backpressure: the next read waits until the client took these bytes.
   context_->api->write_body(request_, response_buffer_.data(), got, &ProxyExchange::on_server_io,
                             server_op(&ProxyExchange::on_client_written));
+}
+
+// A read hands over one piece of the body; what else already arrived is
+// parsed now, without I/O. So a small chunked response (its chunk, then the
+// last chunk) ends in one step and reaches the client as one write with a
+// Content-Length. (Beast's eager mode would instead wait for the next chunk.)
+ProxyExchange::error_code ProxyExchange::parse_buffered_body() {
+  const auto& body = parser_->get().body();
+  while (!parser_->is_done() && upstream_buffer_.size() > 0 && body.size > 0) {
+    error_code ec;
+    std::size_t used = parser_->put(upstream_buffer_.data(), ec);
+    upstream_buffer_.consume(used);
+    if (ec == http::error::need_more || ec == http::error::need_buffer) return {};
+    if (ec) return ec;
+    if (used == 0) return {};
+  }
+  return {};
 }
 
 void ProxyExchange::on_client_written(int status, std::size_t) {

@@ -32,7 +32,7 @@ struct ProxyContext {
   const ancm_host_services* host = nullptr;
   ProcessManager* processes = nullptr;
   ConnectionPool* pool = nullptr;
-  ProxyThreads* own_threads = nullptr;  // when the server offers no strand
+  ProxyThreads* own_threads = nullptr;        // when the server offers no strand
   std::chrono::seconds request_timeout{120};  // 0 = no limit
   bool forward_connection_header = false;
   Logger log;
@@ -70,11 +70,13 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void send_head();
   void read_client_body();
   void on_client_body(int status, std::size_t bytes);
+  void new_response_parser();
   void read_response_head();
   void on_response_head(error_code ec);
   void relay_response_head();
   void read_response_body();
   void on_response_body(error_code ec);
+  error_code parse_buffered_body();
   void on_client_written(int status, std::size_t bytes);
   void finish_if_done();
 

@@ -27,7 +27,7 @@ struct Settings {
   std::filesystem::path stdout_log_file;  // base name, without _timestamp_pid.log
   bool console_redirection = true;        // enableOutOfProcessConsoleRedirection
   bool forward_response_connection_header = false;
-  std::string path_base = "/";            // ASPNETCORE_APPL_PATH
+  std::string path_base = "/";  // ASPNETCORE_APPL_PATH
   // web.config environmentVariables, expanded, in order.
   std::vector<std::pair<std::string, std::string>> environment;
 
