@@ -9,7 +9,7 @@ namespace {
 
 // A pooled connection is stale when the child closed it (EOF), reset it, or
 // sent bytes nobody asked for.
-bool still_open(ConnectionPool::Socket& socket) {
+bool still_open(boost::asio::ip::tcp::socket& socket) {
   char byte;
   ssize_t got = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -22,28 +22,29 @@ constexpr auto kRecentlyUsed = std::chrono::milliseconds(500);
 
 }  // namespace
 
-std::optional<ConnectionPool::Socket> ConnectionPool::take(uint16_t port) {
+ConnectionPool::Connection ConnectionPool::take(uint16_t port) {
   std::lock_guard lock(mutex_);
   auto found = idle_.find(port);
-  if (found == idle_.end()) return std::nullopt;
+  if (found == idle_.end()) return nullptr;
   auto& sockets = found->second;
   auto now = std::chrono::steady_clock::now();
   while (!sockets.empty()) {
     Idle idle = std::move(sockets.back());  // the most recently used is the warmest
     sockets.pop_back();
     auto idle_for = now - idle.since;
-    if (idle_for < max_idle_time_ && (idle_for < kRecentlyUsed || still_open(idle.socket))) {
-      return std::move(idle.socket);
+    if (idle_for < max_idle_time_ &&
+        (idle_for < kRecentlyUsed || still_open(idle.connection->socket))) {
+      return std::move(idle.connection);
     }
   }
-  return std::nullopt;
+  return nullptr;
 }
 
-void ConnectionPool::give_back(uint16_t port, Socket socket) {
+void ConnectionPool::give_back(uint16_t port, Connection connection) {
   std::lock_guard lock(mutex_);
   auto& sockets = idle_[port];
   if (sockets.size() >= max_idle_per_port_) sockets.pop_front();
-  sockets.push_back({std::move(socket), std::chrono::steady_clock::now()});
+  sockets.push_back({std::move(connection), std::chrono::steady_clock::now()});
 }
 
 void ConnectionPool::forget(uint16_t port) {

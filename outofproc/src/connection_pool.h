@@ -1,20 +1,33 @@
 // Idle keep-alive connections to the children, per port, reused by later
-// requests so each request does not pay a TCP handshake.
+// requests so each request does not pay a TCP handshake, nor allocate buffers.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
-#include <optional>
+#include <vector>
 
 namespace ancm::outofproc {
 
+// A connection to a child and the buffers an exchange relays through; they
+// stay together in the pool.
+struct UpstreamConnection {
+  explicit UpstreamConnection(const boost::asio::any_io_executor& executor) : socket(executor) {}
+  boost::asio::ip::tcp::socket socket;
+  boost::beast::flat_buffer input;  // what the child sent, being parsed
+  std::vector<char> response_body;  // one piece of the response body
+  std::vector<char> request_body;   // one piece of the client's request body
+};
+
 class ConnectionPool {
  public:
-  using Socket = boost::asio::ip::tcp::socket;
+  using Connection = std::unique_ptr<UpstreamConnection>;
 
   explicit ConnectionPool(std::size_t max_idle_per_port = 64,
                           std::chrono::seconds max_idle_time = std::chrono::seconds(60))
@@ -22,16 +35,16 @@ class ConnectionPool {
 
   // An idle connection to the port that the child has not closed, if any
   // (connections idle for a moment are not checked).
-  std::optional<Socket> take(uint16_t port);
+  Connection take(uint16_t port);
   // Keeps a connection whose last exchange ended cleanly.
-  void give_back(uint16_t port, Socket socket);
+  void give_back(uint16_t port, Connection connection);
   // Drops every idle connection to a port (its child went away).
   void forget(uint16_t port);
   void clear();
 
  private:
   struct Idle {
-    Socket socket;
+    Connection connection;
     std::chrono::steady_clock::time_point since;
   };
   std::mutex mutex_;

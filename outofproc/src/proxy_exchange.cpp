@@ -120,14 +120,14 @@ void ProxyExchange::connect() {
   reused_connection_ = false;
   if (!retried_) {
     if (auto pooled = context_->pool->take(child_->port())) {
-      upstream_.emplace(std::move(*pooled));
+      upstream_ = std::move(pooled);
       reused_connection_ = true;
       return send_head();
     }
   }
-  upstream_.emplace(strand_.get_inner_executor());
+  upstream_ = std::make_unique<UpstreamConnection>(strand_.get_inner_executor());
   asio::ip::tcp::endpoint endpoint(asio::ip::address_v4::loopback(), child_->port());
-  upstream_->async_connect(
+  upstream_->socket.async_connect(
       endpoint,
       asio::bind_executor(strand_, [self = shared_from_this(), attempt = attempt_](error_code ec) {
         if (attempt == self->attempt_) self->on_connected(ec);
@@ -146,18 +146,18 @@ void ProxyExchange::on_connected(error_code ec) {
     }
     return upstream_failed("connect to", ec);
   }
-  upstream_->set_option(asio::ip::tcp::no_delay(true));
+  upstream_->socket.set_option(asio::ip::tcp::no_delay(true));
   send_head();
 }
 
 void ProxyExchange::send_head() {
   new_response_parser();
-  upstream_buffer_.clear();
+  upstream_->input.clear();
   // Beast reads at most the buffer's spare capacity (at least 512 bytes):
   // without room, a 1 MiB body would arrive in 2,048 reads.
-  upstream_buffer_.reserve(kBodyBuffer);
+  upstream_->input.reserve(kBodyBuffer);
   arm_timeout();
-  asio::async_write(*upstream_, asio::buffer(forwarded_.head),
+  asio::async_write(upstream_->socket, asio::buffer(forwarded_.head),
                     asio::bind_executor(strand_, [self = shared_from_this(), attempt = attempt_](
                                                      error_code ec, std::size_t) {
                       if (attempt != self->attempt_) return;
@@ -175,8 +175,8 @@ void ProxyExchange::send_head() {
 
 void ProxyExchange::read_client_body() {
   if (completed_ && response_done_) return;
-  client_body_buffer_.resize(kBodyBuffer);
-  context_->api->read_body(request_, client_body_buffer_.data(), client_body_buffer_.size(),
+  upstream_->request_body.resize(kBodyBuffer);
+  context_->api->read_body(request_, upstream_->request_body.data(), upstream_->request_body.size(),
                            &ProxyExchange::on_server_io, server_op(&ProxyExchange::on_client_body));
 }
 
@@ -193,9 +193,9 @@ void ProxyExchange::on_client_body(int status, std::size_t bytes) {
   if (bytes > 0) {
     client_body_started_ = true;
     if (forwarded_.chunked_body) {
-      append_chunk(upstream_out_, client_body_buffer_.data(), bytes);
+      append_chunk(upstream_out_, upstream_->request_body.data(), bytes);
     } else {
-      upstream_out_.assign(client_body_buffer_.data(), bytes);
+      upstream_out_.assign(upstream_->request_body.data(), bytes);
     }
   } else if (forwarded_.chunked_body) {
     upstream_out_ = "0\r\n\r\n";
@@ -206,7 +206,7 @@ void ProxyExchange::on_client_body(int status, std::size_t bytes) {
     return finish_if_done();
   }
   asio::async_write(
-      *upstream_, asio::buffer(upstream_out_),
+      upstream_->socket, asio::buffer(upstream_out_),
       asio::bind_executor(strand_, [self = shared_from_this(), last](error_code ec, std::size_t) {
         if (ec) return self->upstream_failed("send the request body to", ec);
         if (!last) return self->read_client_body();
@@ -225,7 +225,7 @@ void ProxyExchange::new_response_parser() {
 
 void ProxyExchange::read_response_head() {
   http::async_read_header(
-      *upstream_, upstream_buffer_, *parser_,
+      upstream_->socket, upstream_->input, *parser_,
       asio::bind_executor(
           strand_, [self = shared_from_this(), attempt = attempt_](error_code ec, std::size_t) {
             if (attempt == self->attempt_) self->on_response_head(ec);
@@ -236,7 +236,7 @@ void ProxyExchange::on_response_head(error_code ec) {
   if (completed_) return;
   if (ec) {
     // A pooled connection the child closed meanwhile: retry once on a fresh one.
-    if (reused_connection_ && !retried_ && !client_body_started_ && upstream_buffer_.size() == 0) {
+    if (reused_connection_ && !retried_ && !client_body_started_ && upstream_->input.size() == 0) {
       retried_ = true;
       close_upstream();
       return connect();
@@ -283,12 +283,12 @@ void ProxyExchange::relay_response_head() {
 
 void ProxyExchange::read_response_body() {
   arm_timeout();
-  response_buffer_.resize(kBodyBuffer);
+  upstream_->response_body.resize(kBodyBuffer);
   auto& body = parser_->get().body();
-  body.data = response_buffer_.data();
-  body.size = response_buffer_.size();
+  body.data = upstream_->response_body.data();
+  body.size = upstream_->response_body.size();
   http::async_read_some(
-      *upstream_, upstream_buffer_, *parser_,
+      upstream_->socket, upstream_->input, *parser_,
       asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t) {
         self->on_response_body(ec);
       }));
@@ -299,7 +299,7 @@ void ProxyExchange::on_response_body(error_code ec) {
   if (ec == http::error::need_buffer) ec = {};
   if (!ec) ec = parse_buffered_body();
   if (ec) return upstream_failed("read the response body from", ec);
-  std::size_t got = response_buffer_.size() - parser_->get().body().size;
+  std::size_t got = upstream_->response_body.size() - parser_->get().body().size;
   if (got == 0) {
     if (!parser_->is_done()) return read_response_body();
     response_done_ = true;
@@ -308,12 +308,13 @@ void ProxyExchange::on_response_body(error_code ec) {
   if (parser_->is_done()) {
     // The last piece: nothing more to pace, so end the response right away
     // (a small response then costs one hop to the server, not two).
-    context_->api->write_body(request_, response_buffer_.data(), got, nullptr, nullptr);
+    context_->api->write_body(request_, upstream_->response_body.data(), got, nullptr, nullptr);
     response_done_ = true;
     return finish_if_done();
   }
   // Backpressure: the next read waits until the client took these bytes.
-  context_->api->write_body(request_, response_buffer_.data(), got, &ProxyExchange::on_server_io,
+  context_->api->write_body(request_, upstream_->response_body.data(), got,
+                            &ProxyExchange::on_server_io,
                             server_op(&ProxyExchange::on_client_written));
 }
 
@@ -323,10 +324,10 @@ void ProxyExchange::on_response_body(error_code ec) {
 // Content-Length. (Beast's eager mode would instead wait for the next chunk.)
 ProxyExchange::error_code ProxyExchange::parse_buffered_body() {
   const auto& body = parser_->get().body();
-  while (!parser_->is_done() && upstream_buffer_.size() > 0 && body.size > 0) {
+  while (!parser_->is_done() && upstream_->input.size() > 0 && body.size > 0) {
     error_code ec;
-    std::size_t used = parser_->put(upstream_buffer_.data(), ec);
-    upstream_buffer_.consume(used);
+    std::size_t used = parser_->put(upstream_->input.data(), ec);
+    upstream_->input.consume(used);
     if (ec == http::error::need_more || ec == http::error::need_buffer) return {};
     if (ec) return ec;
     if (used == 0) return {};
@@ -355,9 +356,8 @@ void ProxyExchange::finish_if_done() {
   context_->api->complete(request_);
   // Only a connection whose request and response both ended cleanly is reused.
   if (upstream_ && request_body_sent_ && parser_ && parser_->keep_alive() &&
-      upstream_buffer_.size() == 0) {
-    context_->pool->give_back(child_->port(), std::move(*upstream_));
-    upstream_.reset();
+      upstream_->input.size() == 0) {
+    context_->pool->give_back(child_->port(), std::move(upstream_));
   } else {
     close_upstream();
   }
@@ -390,7 +390,7 @@ void ProxyExchange::tunnel_client_to_child() {
 void ProxyExchange::on_tunnel_client_read(int status, std::size_t bytes) {
   if (status < 0 || bytes == 0 || tunnel_closed_) return close_tunnel();
   asio::async_write(
-      *upstream_, asio::buffer(tunnel_in_.data(), bytes),
+      upstream_->socket, asio::buffer(tunnel_in_.data(), bytes),
       asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t) {
         if (ec) return self->close_tunnel();
         self->tunnel_client_to_child();
@@ -399,16 +399,16 @@ void ProxyExchange::on_tunnel_client_read(int status, std::size_t bytes) {
 
 void ProxyExchange::tunnel_child_to_client() {
   if (tunnel_closed_) return;
-  if (upstream_buffer_.size() > 0) {
+  if (upstream_->input.size() > 0) {
     // Bytes the child sent right after its 101 come first.
-    auto data = upstream_buffer_.data();
+    auto data = upstream_->input.data();
     tunnel_out_.assign(static_cast<const char*>(data.data()),
                        static_cast<const char*>(data.data()) + data.size());
-    upstream_buffer_.clear();
+    upstream_->input.clear();
     return on_tunnel_child_read({}, tunnel_out_.size());
   }
   tunnel_out_.resize(kBodyBuffer);
-  upstream_->async_read_some(
+  upstream_->socket.async_read_some(
       asio::buffer(tunnel_out_),
       asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t n) {
         self->on_tunnel_child_read(ec, n);
@@ -481,8 +481,8 @@ void ProxyExchange::abort_response(const std::string& why) {
 void ProxyExchange::close_upstream() {
   if (!upstream_) return;
   error_code ignored;
-  upstream_->shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  upstream_->close(ignored);
+  upstream_->socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  upstream_->socket.close(ignored);
 }
 
 }  // namespace ancm::outofproc

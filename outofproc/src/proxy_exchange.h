@@ -103,16 +103,13 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
 
   ForwardedRequest forwarded_;
   std::shared_ptr<ChildProcess> child_;
-  std::optional<boost::asio::ip::tcp::socket> upstream_;
+  ConnectionPool::Connection upstream_;
   bool reused_connection_ = false;
   unsigned attempt_ = 0;  // completions of an abandoned connection are ignored
   bool retried_ = false;
-  boost::beast::flat_buffer upstream_buffer_;
   std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
 
-  std::vector<char> client_body_buffer_;
   std::string upstream_out_;  // one framed piece of the request body
-  std::vector<char> response_buffer_;
   bool client_body_started_ = false;
   bool request_body_sent_ = false;
   bool head_relayed_ = false;
