@@ -41,6 +41,7 @@ ConnectionPool::Connection ConnectionPool::take(uint16_t port) {
 }
 
 void ConnectionPool::give_back(uint16_t port, Connection connection) {
+  connection->shrink_for_idle();
   std::lock_guard lock(mutex_);
   auto& sockets = idle_[port];
   if (sockets.size() >= max_idle_per_port_) sockets.pop_front();

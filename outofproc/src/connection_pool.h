@@ -15,21 +15,44 @@
 
 namespace ancm::outofproc {
 
+// Uninitialised bytes for one piece of a body on its way through.
+struct RelayBuffer {
+  std::unique_ptr<char[]> bytes;
+  std::size_t size = 0;
+  // Room for n bytes (what was in it is not kept).
+  char* reserve(std::size_t n) {
+    if (size < n) {
+      bytes = std::make_unique_for_overwrite<char[]>(n);
+      size = n;
+    }
+    return bytes.get();
+  }
+};
+
 // A connection to a child and the buffers an exchange relays through; they
-// stay together in the pool.
+// stay together in the pool, small unless a large body made them grow.
 struct UpstreamConnection {
+  static constexpr std::size_t kIdleBuffer = 4 * 1024;
+
   explicit UpstreamConnection(const boost::asio::any_io_executor& executor) : socket(executor) {}
+  // What a large body made grow is given back before the connection idles.
+  void shrink_for_idle() {
+    if (input.capacity() > kIdleBuffer) input.shrink_to_fit();
+    if (response_body.size > kIdleBuffer) response_body = {};
+    request_body = {};
+  }
+
   boost::asio::ip::tcp::socket socket;
   boost::beast::flat_buffer input;  // what the child sent, being parsed
-  std::vector<char> response_body;  // one piece of the response body
-  std::vector<char> request_body;   // one piece of the client's request body
+  RelayBuffer response_body;        // one piece of the response body
+  RelayBuffer request_body;         // one piece of the client's request body
 };
 
 class ConnectionPool {
  public:
   using Connection = std::unique_ptr<UpstreamConnection>;
 
-  explicit ConnectionPool(std::size_t max_idle_per_port = 64,
+  explicit ConnectionPool(std::size_t max_idle_per_port = 256,
                           std::chrono::seconds max_idle_time = std::chrono::seconds(60))
       : max_idle_per_port_(max_idle_per_port), max_idle_time_(max_idle_time) {}
 

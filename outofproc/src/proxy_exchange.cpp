@@ -17,7 +17,14 @@ namespace http = boost::beast::http;
 
 namespace {
 
+// Body pieces start small and double, up to the limit, while they come full:
+// most bodies are small, and many connections must not hold 64 KiB each.
+constexpr std::size_t kFirstPiece = UpstreamConnection::kIdleBuffer;
 constexpr std::size_t kBodyBuffer = 64 * 1024;
+
+std::size_t next_piece(std::size_t piece, std::size_t used) {
+  return used == piece ? std::min(piece * 2, kBodyBuffer) : piece;
+}
 
 ancm_str str(std::string_view s) { return {s.data(), s.size()}; }
 
@@ -154,8 +161,8 @@ void ProxyExchange::send_head() {
   new_response_parser();
   upstream_->input.clear();
   // Beast reads at most the buffer's spare capacity (at least 512 bytes):
-  // without room, a 1 MiB body would arrive in 2,048 reads.
-  upstream_->input.reserve(kBodyBuffer);
+  // a large body grows it (read_response_body), else 1 MiB takes 2,048 reads.
+  upstream_->input.reserve(kFirstPiece);
   arm_timeout();
   asio::async_write(upstream_->socket, asio::buffer(forwarded_.head),
                     asio::bind_executor(strand_, [self = shared_from_this(), attempt = attempt_](
@@ -175,9 +182,9 @@ void ProxyExchange::send_head() {
 
 void ProxyExchange::read_client_body() {
   if (completed_ && response_done_) return;
-  upstream_->request_body.resize(kBodyBuffer);
-  context_->api->read_body(request_, upstream_->request_body.data(), upstream_->request_body.size(),
-                           &ProxyExchange::on_server_io, server_op(&ProxyExchange::on_client_body));
+  char* piece = upstream_->request_body.reserve(request_piece_);
+  context_->api->read_body(request_, piece, request_piece_, &ProxyExchange::on_server_io,
+                           server_op(&ProxyExchange::on_client_body));
 }
 
 void ProxyExchange::on_client_body(int status, std::size_t bytes) {
@@ -192,11 +199,13 @@ void ProxyExchange::on_client_body(int status, std::size_t bytes) {
   upstream_out_.clear();
   if (bytes > 0) {
     client_body_started_ = true;
+    const char* piece = upstream_->request_body.bytes.get();
     if (forwarded_.chunked_body) {
-      append_chunk(upstream_out_, upstream_->request_body.data(), bytes);
+      append_chunk(upstream_out_, piece, bytes);
     } else {
-      upstream_out_.assign(upstream_->request_body.data(), bytes);
+      upstream_out_.assign(piece, bytes);
     }
+    request_piece_ = next_piece(request_piece_, bytes);
   } else if (forwarded_.chunked_body) {
     upstream_out_ = "0\r\n\r\n";
   }
@@ -283,10 +292,10 @@ void ProxyExchange::relay_response_head() {
 
 void ProxyExchange::read_response_body() {
   arm_timeout();
-  upstream_->response_body.resize(kBodyBuffer);
+  upstream_->input.reserve(response_piece_);
   auto& body = parser_->get().body();
-  body.data = upstream_->response_body.data();
-  body.size = upstream_->response_body.size();
+  body.data = upstream_->response_body.reserve(response_piece_);
+  body.size = response_piece_;
   http::async_read_some(
       upstream_->socket, upstream_->input, *parser_,
       asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t) {
@@ -299,7 +308,9 @@ void ProxyExchange::on_response_body(error_code ec) {
   if (ec == http::error::need_buffer) ec = {};
   if (!ec) ec = parse_buffered_body();
   if (ec) return upstream_failed("read the response body from", ec);
-  std::size_t got = upstream_->response_body.size() - parser_->get().body().size;
+  std::size_t got = response_piece_ - parser_->get().body().size;
+  const char* piece = upstream_->response_body.bytes.get();
+  response_piece_ = next_piece(response_piece_, got);
   if (got == 0) {
     if (!parser_->is_done()) return read_response_body();
     response_done_ = true;
@@ -308,13 +319,12 @@ void ProxyExchange::on_response_body(error_code ec) {
   if (parser_->is_done()) {
     // The last piece: nothing more to pace, so end the response right away
     // (a small response then costs one hop to the server, not two).
-    context_->api->write_body(request_, upstream_->response_body.data(), got, nullptr, nullptr);
+    context_->api->write_body(request_, piece, got, nullptr, nullptr);
     response_done_ = true;
     return finish_if_done();
   }
   // Backpressure: the next read waits until the client took these bytes.
-  context_->api->write_body(request_, upstream_->response_body.data(), got,
-                            &ProxyExchange::on_server_io,
+  context_->api->write_body(request_, piece, got, &ProxyExchange::on_server_io,
                             server_op(&ProxyExchange::on_client_written));
 }
 

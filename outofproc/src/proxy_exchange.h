@@ -110,6 +110,8 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
 
   std::string upstream_out_;  // one framed piece of the request body
+  std::size_t request_piece_ = UpstreamConnection::kIdleBuffer;
+  std::size_t response_piece_ = UpstreamConnection::kIdleBuffer;
   bool client_body_started_ = false;
   bool request_body_sent_ = false;
   bool head_relayed_ = false;
