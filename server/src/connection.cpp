@@ -174,7 +174,6 @@ void Connection::dispatch_request() {
   }
   head_sent_ = false;
   framing_ = Framing::None;
-  body_pending_.clear();
   last_chunk_sent_ = false;
   continue_sent_ = false;
   disconnect_cb_ = nullptr;
@@ -294,27 +293,28 @@ int Connection::add_header(std::string_view name, std::string_view value) {
   return head_.add(name, value) ? 0 : -EINVAL;
 }
 
+// The bytes are copied once, into the piece that is later written as it is.
 void Connection::write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) {
-  auto append = [this, cb, ctx, len](std::string_view bytes) {
-    if (!in_request_ || completed_) {
-      if (cb) cb(ctx, -EINVAL, 0);
-      return;
-    }
-    if (dead_) {
-      if (cb) cb(ctx, -ECONNRESET, 0);
-      return;
-    }
-    body_pending_.append(bytes);
-    pending_callbacks_.push_back({cb, ctx, len});
-    schedule_write();
-  };
-  if (strand_.running_in_this_thread()) {
-    append({static_cast<const char*>(data), len});
-  } else {
-    asio::post(strand_,
-               [self = shared_from_this(), append,
-                copy = std::string(static_cast<const char*>(data), len)] { append(copy); });
+  std::string piece(static_cast<const char*>(data), len);
+  if (strand_.running_in_this_thread()) return append_body(std::move(piece), cb, ctx);
+  asio::post(strand_, [self = shared_from_this(), piece = std::move(piece), cb, ctx]() mutable {
+    self->append_body(std::move(piece), cb, ctx);
+  });
+}
+
+void Connection::append_body(std::string piece, ancm_io_callback cb, void* ctx) {
+  if (!in_request_ || completed_) {
+    if (cb) cb(ctx, -EINVAL, 0);
+    return;
   }
+  if (dead_) {
+    if (cb) cb(ctx, -ECONNRESET, 0);
+    return;
+  }
+  std::size_t len = piece.size();
+  body_.append(std::move(piece));
+  pending_callbacks_.push_back({cb, ctx, len});
+  schedule_write();
 }
 
 void Connection::flush(ancm_io_callback cb, void* ctx) { write_body(nullptr, 0, cb, ctx); }
@@ -448,24 +448,24 @@ void Connection::start_write() {
   }
   out_.clear();
   if (!head_sent_) prepare_head();
-  if (framing_ == Framing::Chunked) {
-    append_chunk(body_pending_, out_);
-  } else if (framing_ != Framing::None) {
-    out_ += body_pending_;
-  }
-  body_pending_.clear();
-  if (completed_ && framing_ == Framing::Chunked && !last_chunk_sent_) {
-    out_ += kLastChunk;
-    last_chunk_sent_ = true;
-  }
+  bool last_chunk = completed_ && framing_ == Framing::Chunked && !last_chunk_sent_;
+  if (last_chunk) last_chunk_sent_ = true;
+  const auto& buffers = body_.begin_write(out_, framing_, last_chunk);
   auto callbacks = std::exchange(pending_callbacks_, {});
-  if (out_.empty()) return on_write({}, std::move(callbacks));
+  if (asio::buffer_size(buffers) == 0) {
+    body_.end_write();
+    return on_write({}, std::move(callbacks));
+  }
   write_in_flight_ = true;
   arm_timer(context_.limits.io_timeout);
-  asio::async_write(
-      socket_, asio::buffer(out_),
-      [self = shared_from_this(), callbacks = std::move(callbacks)](
-          error_code ec, std::size_t) mutable { self->on_write(ec, std::move(callbacks)); });
+  auto written = [self = shared_from_this(), callbacks = std::move(callbacks)](
+                     error_code ec, std::size_t) mutable {
+    self->body_.end_write();
+    self->on_write(ec, std::move(callbacks));
+  };
+  // A single buffer (the usual small response) spares the copy of the list.
+  if (buffers.size() == 1) return asio::async_write(socket_, buffers.front(), std::move(written));
+  asio::async_write(socket_, buffers, std::move(written));
 }
 
 void Connection::on_write(error_code ec, std::vector<Callback> callbacks) {
@@ -481,7 +481,7 @@ void Connection::on_write(error_code ec, std::vector<Callback> callbacks) {
     if (callback.fn) callback.fn(callback.ctx, ec ? -ECONNRESET : 0, ec ? 0 : callback.bytes);
   }
   if (!in_request_ || write_scheduled_) return;
-  bool more = !body_pending_.empty() || !pending_callbacks_.empty() ||
+  bool more = !body_.empty() || !pending_callbacks_.empty() ||
               (completed_ && framing_ == Framing::Chunked && !last_chunk_sent_);
   if (more) return start_write();
   if (completed_) finish_request();
@@ -500,7 +500,7 @@ void Connection::prepare_head() {
     length = *head_.content_length;
   } else if (completed_ && status != 304) {
     framing_ = Framing::ContentLength;
-    length = body_pending_.size();
+    length = body_.pending_bytes();
   } else if (is_head_ || status == 304) {
     framing_ = Framing::None;
   } else if (version_ >= 11) {
@@ -578,8 +578,7 @@ void Connection::reject(int status) {
     head_.add("Content-Type", "text/plain; charset=utf-8");
   }
   auto reason = http::obsolete_reason(static_cast<http::status>(status));
-  body_pending_.assign(reason.data(), reason.size());
-  body_pending_ += '\n';
+  body_.append(std::string(reason) + '\n');
   completed_ = true;
   schedule_write();
 }

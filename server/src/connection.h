@@ -18,6 +18,7 @@
 #include "ancm/handler_abi.h"
 #include "ancm/server/options.h"
 #include "connection_registry.h"
+#include "outgoing_body.h"
 #include "response_head.h"
 
 namespace ancm::server {
@@ -108,6 +109,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void send_continue_then_read();
 
   // writing responses
+  void append_body(std::string piece, ancm_io_callback cb, void* ctx);
   void schedule_write();
   void start_write();
   void on_write(boost::beast::error_code ec, std::vector<Callback> callbacks);
@@ -175,9 +177,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool head_open_ = false;
   bool head_sent_ = false;
   Framing framing_ = Framing::None;
-  std::string body_pending_;  // body bytes not framed yet
+  OutgoingBody body_;
   std::vector<Callback> pending_callbacks_;
-  std::string out_;  // bytes being written
+  std::string out_;  // the head (and small bodies) being written
   std::vector<char> discard_buffer_;
   std::size_t discarded_ = 0;
   bool write_scheduled_ = false;

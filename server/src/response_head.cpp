@@ -119,12 +119,16 @@ void serialize_head(const ResponseHead& head, Framing framing, uint64_t content_
   out += "\r\n";
 }
 
+void append_chunk_header(std::size_t size, std::string& out) {
+  char hex[20];
+  auto [end, ec] = std::to_chars(hex, hex + sizeof hex, size, 16);
+  out.append(hex, end);
+  out += "\r\n";
+}
+
 void append_chunk(std::string_view data, std::string& out) {
   if (data.empty()) return;
-  char size[20];
-  auto [end, ec] = std::to_chars(size, size + sizeof size, data.size(), 16);
-  out.append(size, end);
-  out += "\r\n";
+  append_chunk_header(data.size(), out);
   out += data;
   out += "\r\n";
 }
