@@ -296,13 +296,21 @@ int Connection::add_header(std::string_view name, std::string_view value) {
 // The bytes are copied once, into the piece that is later written as it is.
 void Connection::write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) {
   std::string piece(static_cast<const char*>(data), len);
-  if (strand_.running_in_this_thread()) return append_body(std::move(piece), cb, ctx);
+  if (strand_.running_in_this_thread()) return append_body(std::move(piece), {}, cb, ctx);
   asio::post(strand_, [self = shared_from_this(), piece = std::move(piece), cb, ctx]() mutable {
-    self->append_body(std::move(piece), cb, ctx);
+    self->append_body(std::move(piece), {}, cb, ctx);
   });
 }
 
-void Connection::append_body(std::string piece, ancm_io_callback cb, void* ctx) {
+// The caller keeps the bytes until the callback, so nothing is copied.
+void Connection::write_body_borrowed(const void* data, std::size_t len, ancm_io_callback cb,
+                                     void* ctx) {
+  std::string_view bytes(static_cast<const char*>(data), len);
+  on_strand([self = shared_from_this(), bytes, cb, ctx] { self->append_body({}, bytes, cb, ctx); });
+}
+
+void Connection::append_body(std::string owned, std::string_view borrowed, ancm_io_callback cb,
+                             void* ctx) {
   if (!in_request_ || completed_) {
     if (cb) cb(ctx, -EINVAL, 0);
     return;
@@ -311,8 +319,12 @@ void Connection::append_body(std::string piece, ancm_io_callback cb, void* ctx) 
     if (cb) cb(ctx, -ECONNRESET, 0);
     return;
   }
-  std::size_t len = piece.size();
-  body_.append(std::move(piece));
+  std::size_t len = owned.size() + borrowed.size();
+  if (borrowed.empty()) {
+    body_.append(std::move(owned));
+  } else {
+    body_.append_borrowed(borrowed.data(), borrowed.size());
+  }
   pending_callbacks_.push_back({cb, ctx, len});
   schedule_write();
 }
@@ -440,9 +452,7 @@ void Connection::schedule_write() {
 void Connection::start_write() {
   if (write_in_flight_ || !in_request_) return;
   if (dead_) {
-    for (auto& callback : std::exchange(pending_callbacks_, {})) {
-      if (callback.fn) callback.fn(callback.ctx, -ECONNRESET, 0);
-    }
+    fail_pending_writes();
     if (completed_) finish_request();
     return;
   }
@@ -520,6 +530,7 @@ void Connection::prepare_head() {
 void Connection::finish_request() {
   if (!in_request_) return;
   in_request_ = false;
+  fail_pending_writes();  // an aborted response leaves writes that never went out
   if (auto cb = std::exchange(disconnect_cb_, nullptr)) cb(disconnect_ctx_, 0);
   auto self = std::move(self_while_in_request_);  // lives to the end of this call
   bool body_consumed = !has_body_ || parser_->is_done();
@@ -610,6 +621,15 @@ void Connection::arm_timer(std::chrono::seconds timeout) {
 void Connection::disarm_timer() {
   ++timer_generation_;
   timer_.cancel();
+}
+
+// Every write gets its callback, even one that will never be sent: its
+// caller may be waiting for it to release the bytes.
+void Connection::fail_pending_writes() {
+  body_.clear();
+  for (auto& callback : std::exchange(pending_callbacks_, {})) {
+    if (callback.fn) callback.fn(callback.ctx, -ECONNRESET, 0);
+  }
 }
 
 void Connection::notify_disconnect() {

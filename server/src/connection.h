@@ -74,6 +74,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int set_status(int status, std::string_view reason);
   int add_header(std::string_view name, std::string_view value);
   void write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx);
+  void write_body_borrowed(const void* data, std::size_t len, ancm_io_callback cb, void* ctx);
   void flush(ancm_io_callback cb, void* ctx);
   void complete();
   void abort();
@@ -109,7 +110,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void send_continue_then_read();
 
   // writing responses
-  void append_body(std::string piece, ancm_io_callback cb, void* ctx);
+  void append_body(std::string owned, std::string_view borrowed, ancm_io_callback cb, void* ctx);
+  void fail_pending_writes();
   void schedule_write();
   void start_write();
   void on_write(boost::beast::error_code ec, std::vector<Callback> callbacks);

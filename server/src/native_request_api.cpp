@@ -39,6 +39,10 @@ int add_header(ancm_request* r, ancm_str name, ancm_str value) {
 void write_body(ancm_request* r, const void* data, size_t len, ancm_io_callback cb, void* ctx) {
   conn(r).write_body(data, len, cb, ctx);
 }
+void write_body_borrowed(ancm_request* r, const void* data, size_t len, ancm_io_callback cb,
+                         void* ctx) {
+  conn(r).write_body_borrowed(data, len, cb, ctx);
+}
 void flush(ancm_request* r, ancm_io_callback cb, void* ctx) { conn(r).flush(cb, ctx); }
 void complete(ancm_request* r) { conn(r).complete(); }
 void on_disconnect(ancm_request* r, ancm_disconnect_callback cb, void* ctx) {
@@ -124,6 +128,7 @@ constexpr ancm_request_api kApi = {
     stream_close,
     request_info,
     connection_executor,
+    write_body_borrowed,
 };
 
 }  // namespace

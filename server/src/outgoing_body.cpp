@@ -11,7 +11,13 @@ constexpr std::size_t kCopyBelow = 4 * 1024;
 void OutgoingBody::append(std::string piece) {
   if (piece.empty()) return;
   pending_bytes_ += piece.size();
-  pending_.push_back(std::move(piece));
+  pending_.push_back(Piece{std::move(piece), {}});
+}
+
+void OutgoingBody::append_borrowed(const char* data, std::size_t size) {
+  if (size == 0) return;
+  pending_bytes_ += size;
+  pending_.push_back(Piece{{}, {data, size}});
 }
 
 const std::vector<boost::asio::const_buffer>& OutgoingBody::begin_write(std::string& head,
@@ -26,12 +32,12 @@ const std::vector<boost::asio::const_buffer>& OutgoingBody::begin_write(std::str
   bool chunked = sends_body && framing == Framing::Chunked;
   if (chunked) append_chunk_header(bytes, head);
   if (sends_body && bytes < kCopyBelow) {
-    for (const auto& piece : writing_) head += piece;
+    for (const auto& piece : writing_) head += piece.bytes();
     sends_body = false;
   }
   if (!head.empty()) gather_.push_back(boost::asio::buffer(head));
   if (sends_body) {
-    for (const auto& piece : writing_) gather_.push_back(boost::asio::buffer(piece));
+    for (const auto& piece : writing_) gather_.push_back(boost::asio::buffer(piece.bytes()));
   }
   if (chunked) tail_ = "\r\n";
   if (last_chunk) tail_ += kLastChunk;
@@ -40,5 +46,10 @@ const std::vector<boost::asio::const_buffer>& OutgoingBody::begin_write(std::str
 }
 
 void OutgoingBody::end_write() { writing_.clear(); }
+
+void OutgoingBody::clear() {
+  pending_.clear();
+  pending_bytes_ = 0;
+}
 
 }  // namespace ancm::server

@@ -6,6 +6,7 @@
 #include <boost/asio/buffer.hpp>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "response_head.h"
@@ -15,6 +16,8 @@ namespace ancm::server {
 class OutgoingBody {
  public:
   void append(std::string piece);
+  // Bytes the caller keeps valid until the write that sends them completes.
+  void append_borrowed(const char* data, std::size_t size);
   std::size_t pending_bytes() const { return pending_bytes_; }
   bool empty() const { return pending_.empty(); }
 
@@ -25,9 +28,17 @@ class OutgoingBody {
                                                             bool last_chunk);
   // The written pieces are freed.
   void end_write();
+  // Drops what was not written (the response ended early).
+  void clear();
 
  private:
-  std::vector<std::string> pending_, writing_;
+  // Owned bytes, or borrowed ones (then `owned` is empty).
+  struct Piece {
+    std::string owned;
+    std::string_view borrowed;
+    std::string_view bytes() const { return owned.empty() ? borrowed : std::string_view(owned); }
+  };
+  std::vector<Piece> pending_, writing_;
   std::size_t pending_bytes_ = 0;
   std::string tail_;  // the chunk's CRLF and the last chunk
   std::vector<boost::asio::const_buffer> gather_;

@@ -156,6 +156,14 @@ typedef struct ancm_request_api {
    * Valid until the request ends; a copy of the strand lives as long as the copy.
    */
   const void* (*connection_executor)(ancm_request*, uint32_t boost_version);
+
+  /*
+   * write_body without the copy, for large bodies: the bytes must stay valid
+   * and unchanged until the callback (required) runs, which it always does,
+   * with status < 0 if the response ends first.
+   */
+  void (*write_body_borrowed)(ancm_request*, const void* data, size_t len, ancm_io_callback cb,
+                              void* ctx);
 } ancm_request_api;
 
 /* -------------------------------------------------------------- application */

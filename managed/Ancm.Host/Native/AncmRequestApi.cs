@@ -52,4 +52,7 @@ internal unsafe struct AncmRequestApi
 
     // connection_executor(request, boost_version): for Asio handlers only.
     public delegate* unmanaged<nint, uint, void*> ConnectionExecutor;
+
+    // write_body_borrowed(request, data, len, cb, ctx): no copy; data stays valid until cb.
+    public delegate* unmanaged<nint, byte*, nuint, delegate* unmanaged<nint, int, nuint, void>, nint, void> WriteBodyBorrowed;
 }

@@ -10,5 +10,11 @@ internal unsafe interface INativeIoTarget
 
     bool StartWrite(byte* data, nuint length, nint ctx);
 
+    /// <summary>False when the target cannot write without copying.</summary>
+    bool CanBorrow { get; }
+
+    /// <summary>A write of bytes that stay pinned and unchanged until the callback.</summary>
+    bool StartBorrowedWrite(byte* data, nuint length, nint ctx);
+
     bool StartFlush(nint ctx);
 }

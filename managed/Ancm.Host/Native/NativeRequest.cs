@@ -86,6 +86,19 @@ internal sealed unsafe class NativeRequest : INativeIoTarget
         }
     }
 
+    public bool CanBorrow => _api->WriteBodyBorrowed != null;
+
+    public bool StartBorrowedWrite(byte* data, nuint length, nint ctx)
+    {
+        lock (_gate)
+        {
+            if (_ended)
+                return false;
+            _api->WriteBodyBorrowed(_request, data, length, NativeIoOperation.Callback, ctx);
+            return true;
+        }
+    }
+
     public bool StartFlush(nint ctx)
     {
         lock (_gate)

@@ -45,6 +45,10 @@ internal sealed unsafe class NativeStream : INativeIoTarget
     // A raw stream has no head to flush: writes go out as they are made.
     public bool StartFlush(nint ctx) => false;
 
+    public bool CanBorrow => false;
+
+    public bool StartBorrowedWrite(byte* data, nuint length, nint ctx) => false;
+
     public void Close()
     {
         lock (_gate)

@@ -3,6 +3,9 @@
 // it is handed over; the next write (or flush) first waits for the previous
 // one's callback. That keeps at most one write outstanding, so a slow client
 // pushes back on the app, while the app prepares the next bytes meanwhile.
+// A large write is not copied: the native side reads the caller's pinned
+// memory, and the write returns once the socket took it (as Kestrel's flush
+// waits for a large write to drain).
 using System;
 using System.IO;
 using System.Runtime.CompilerServices;
@@ -13,6 +16,9 @@ namespace Ancm.Host.Native;
 
 internal sealed class NativeWriter : NativeIoOperation
 {
+    /// <summary>Writes from this size on are borrowed, not copied.</summary>
+    public const int BorrowFrom = 64 * 1024;
+
     private readonly INativeIoTarget _target;
 
     private bool _inFlight;
@@ -31,7 +37,28 @@ internal sealed class NativeWriter : NativeIoOperation
         await WaitAsync(token, ownToken).ConfigureAwait(false);
         if (data.IsEmpty)
             return;
+        if (data.Length >= BorrowFrom && _target.CanBorrow)
+        {
+            await WriteBorrowedAsync(data).ConfigureAwait(false);
+            return;
+        }
         Started(StartWrite(data.Span));
+    }
+
+    // The native side reads the memory until its callback, which always comes
+    // (the connection's I/O timeout bounds it), so the wait cannot be cancelled.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteBorrowedAsync(ReadOnlyMemory<byte> data)
+    {
+        using var pinned = data.Pin();
+        Started(StartBorrowedWrite(pinned, data.Length));
+        await WaitAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private unsafe bool StartBorrowedWrite(System.Buffers.MemoryHandle pinned, int length)
+    {
+        var ctx = Begin();
+        return _target.StartBorrowedWrite((byte*)pinned.Pointer, (nuint)length, ctx);
     }
 
     /// <summary>Waits for the previous write, then asks the native side to send what it has.</summary>
