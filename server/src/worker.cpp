@@ -20,6 +20,7 @@
 #include "connection_registry.h"
 #include "control_channel.h"
 #include "log_setup.h"
+#include "runtime_preparation.h"
 
 namespace ancm::server {
 namespace asio = boost::asio;
@@ -171,6 +172,7 @@ class ControlReader {
 }  // namespace
 
 int run_worker(const WorkerOptions& options) {
+  register_membarrier_while_single_threaded();  // before any thread starts
   ::signal(SIGPIPE, SIG_IGN);
   set_up_logging(options.target, "worker");
 
