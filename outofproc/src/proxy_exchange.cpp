@@ -323,9 +323,12 @@ void ProxyExchange::on_response_body(error_code ec) {
     response_done_ = true;
     return finish_if_done();
   }
-  // Backpressure: the next read waits until the client took these bytes.
-  context_->api->write_body(request_, piece, got, &ProxyExchange::on_server_io,
-                            server_op(&ProxyExchange::on_client_written));
+  // Backpressure: the next read waits until the client took these bytes,
+  // so the piece stays as it is until then and the server need not copy it.
+  auto write = context_->api->write_body_borrowed ? context_->api->write_body_borrowed
+                                                  : context_->api->write_body;
+  write(request_, piece, got, &ProxyExchange::on_server_io,
+        server_op(&ProxyExchange::on_client_written));
 }
 
 // A read hands over one piece of the body; what else already arrived is

@@ -45,7 +45,6 @@ Connection::Connection(asio::io_context& io, asio::ip::tcp::socket accepted,
   auto protocol = accepted.local_endpoint(ec).protocol();
   socket_.assign(protocol, accepted.release(), ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  socket_.non_blocking(true, ec);  // for the read after a readiness wait
   auto remote = socket_.remote_endpoint(ec);
   if (!ec) {
     remote_address_ = remote.address().to_string();
@@ -100,25 +99,14 @@ void Connection::read_next_request() {
 
 // Waits for bytes from the client. Between requests this is the idle wait;
 // during a request it notices the client going away.
-// It waits for readiness rather than reading at once: right after a request
-// nothing more has usually arrived, and a read now would be a wasted syscall.
+// A read, not a readiness wait: with edge-triggered epoll Asio re-arms a wait
+// with epoll_ctl each time, which costs more than the read that finds nothing.
 void Connection::watch_connection() {
   if (watching_ || dead_ || buffer_.size() > 0) return;
   watching_ = true;
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
-}
-
-void Connection::on_readable(error_code ec) {
-  std::size_t n = 0;
-  if (!ec) {
-    n = socket_.read_some(buffer_.prepare(kReadChunk), ec);  // the socket is non-blocking
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      watching_ = false;
-      return watch_connection();
-    }
-  }
-  on_watch_read(ec, n);
+  socket_.async_read_some(
+      buffer_.prepare(kReadChunk),
+      [self = shared_from_this()](error_code ec, std::size_t n) { self->on_watch_read(ec, n); });
 }
 
 void Connection::on_watch_read(error_code ec, std::size_t n) {

@@ -102,7 +102,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_header(boost::beast::error_code ec);
   void dispatch_request();
   void watch_connection();
-  void on_readable(boost::beast::error_code ec);
   void on_watch_read(boost::beast::error_code ec, std::size_t n);
   void read_body_some();
   void on_body_read(boost::beast::error_code ec);
