@@ -2,6 +2,7 @@
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
@@ -94,10 +95,13 @@ void ProxyExchange::start() {
   acquire_process();
 }
 
+// A running child comes back at once, on the strand: going on right there
+// saves a turn of the event loop per request. A child that had to start calls
+// back from the manager's thread, and that is posted.
 void ProxyExchange::acquire_process() {
   context_->processes->acquire([self = shared_from_this()](std::shared_ptr<ChildProcess> child,
                                                            std::optional<StartFailure> failure) {
-    asio::post(self->strand_,
+    asio::dispatch(self->strand_,
                [self, child = std::move(child), failure = std::move(failure)]() mutable {
                  self->on_process(std::move(child), std::move(failure));
                });

@@ -319,6 +319,8 @@ void Connection::append_body(std::string owned, std::string_view borrowed, ancm_
 
 void Connection::flush(ancm_io_callback cb, void* ctx) { write_body(nullptr, 0, cb, ctx); }
 
+// The end of the response goes out at once, with whatever was written
+// before it: nothing more can join it, so waiting a turn gains nothing.
 void Connection::complete() {
   on_strand([self = shared_from_this()] {
     if (!self->in_request_ || self->completed_) return;
@@ -327,7 +329,7 @@ void Connection::complete() {
       if (!self->write_in_flight_) self->finish_request();
       return;
     }
-    self->schedule_write();
+    self->start_write();
   });
 }
 
