@@ -6,7 +6,9 @@
 //                target, path, query, header spans), as Connection builds it
 //   head_add     ResponseHead::add for a handler's usual headers
 //   serialize    serialize_head (status line, Date, Server, headers, framing)
-//   chunk        append_chunk
+//   chunk        OutgoingBody framing one chunk of a response body, as the
+//                server writes it (copied behind the head when small,
+//                a gather list when large)
 //   forwarded    the out-of-process rewrite of the request head
 //                (build_forwarded_request: X-Forwarded-*, token, hop-by-hop)
 //   native_path  the whole path through the server's real Connection over a
@@ -38,7 +40,8 @@
 #include "ancm/handler_abi.h"
 #include "connection.h"         // server/src
 #include "forwarded_headers.h"  // outofproc/src
-#include "response_head.h"      // server/src
+#include "outgoing_body.h"
+#include "response_head.h"  // server/src
 
 namespace {
 
@@ -131,8 +134,8 @@ BENCHMARK(BM_HeadAdd)->Name("head_add");
 void BM_SerializeHead(benchmark::State& state) {
   ancm::server::ResponseHead head;
   add_usual_headers(head);
-  auto framing = state.range(0) ? ancm::server::Framing::Chunked
-                                : ancm::server::Framing::ContentLength;
+  auto framing =
+      state.range(0) ? ancm::server::Framing::Chunked : ancm::server::Framing::ContentLength;
   std::string out;
   for (auto _ : state) {
     out.clear();
@@ -144,17 +147,19 @@ void BM_SerializeHead(benchmark::State& state) {
 }
 BENCHMARK(BM_SerializeHead)->Name("serialize")->ArgName("chunked")->Arg(0)->Arg(1);
 
-void BM_AppendChunk(benchmark::State& state) {
+void BM_FrameChunk(benchmark::State& state) {
   std::string data(static_cast<std::size_t>(state.range(0)), 'x');
-  std::string out;
+  ancm::server::OutgoingBody body;
+  std::string head;
   for (auto _ : state) {
-    out.clear();
-    ancm::server::append_chunk(data, out);
-    benchmark::DoNotOptimize(out.data());
+    head.clear();
+    body.append(data);
+    benchmark::DoNotOptimize(body.begin_write(head, ancm::server::Framing::Chunked, false).data());
+    body.end_write();
   }
   state.SetBytesProcessed(state.iterations() * data.size());
 }
-BENCHMARK(BM_AppendChunk)->Name("chunk")->ArgName("bytes")->Arg(64)->Arg(16 * 1024);
+BENCHMARK(BM_FrameChunk)->Name("chunk")->ArgName("bytes")->Arg(64)->Arg(16 * 1024);
 
 void BM_Forwarded(benchmark::State& state) {
   Parser parser;
@@ -162,7 +167,8 @@ void BM_Forwarded(benchmark::State& state) {
   ancm::outofproc::ClientRequest client;
   client.method = parser.get().method_string();
   client.target = parser.get().target();
-  for (const auto& field : parser.get()) client.headers.emplace_back(field.name_string(), field.value());
+  for (const auto& field : parser.get())
+    client.headers.emplace_back(field.name_string(), field.value());
   client.remote_address = "127.0.0.1";
   client.remote_port = 51234;
   client.local_address = "127.0.0.1";
@@ -240,8 +246,10 @@ void BM_NativePath(benchmark::State& state) {
       io.run_one_for(std::chrono::milliseconds(1));
       boost::system::error_code ec;
       std::size_t n = client.read_some(asio::buffer(chunk), ec);
-      if (!ec) in.append(chunk.data(), n);
-      else if (ec != asio::error::would_block) throw std::runtime_error("read: " + ec.message());
+      if (!ec)
+        in.append(chunk.data(), n);
+      else if (ec != asio::error::would_block)
+        throw std::runtime_error("read: " + ec.message());
       if (std::size_t done = complete_response(in)) {
         if (in.compare(0, 15, "HTTP/1.1 200 OK") != 0) throw std::runtime_error("not a 200");
         in.erase(0, done);
@@ -254,7 +262,11 @@ void BM_NativePath(benchmark::State& state) {
   io.run_for(std::chrono::milliseconds(20));  // the connection sees EOF and closes
   connection.reset();
 }
-BENCHMARK(BM_NativePath)->Name("native_path")->ArgName("oop_rewrite")->Arg(0)->Arg(1)
+BENCHMARK(BM_NativePath)
+    ->Name("native_path")
+    ->ArgName("oop_rewrite")
+    ->Arg(0)
+    ->Arg(1)
     ->UseRealTime();
 
 // ---------------------------------------------------------------- worker

@@ -102,9 +102,9 @@ void ProxyExchange::acquire_process() {
   context_->processes->acquire([self = shared_from_this()](std::shared_ptr<ChildProcess> child,
                                                            std::optional<StartFailure> failure) {
     asio::dispatch(self->strand_,
-               [self, child = std::move(child), failure = std::move(failure)]() mutable {
-                 self->on_process(std::move(child), std::move(failure));
-               });
+                   [self, child = std::move(child), failure = std::move(failure)]() mutable {
+                     self->on_process(std::move(child), std::move(failure));
+                   });
   });
 }
 

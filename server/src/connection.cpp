@@ -283,11 +283,8 @@ int Connection::add_header(std::string_view name, std::string_view value) {
 
 // The bytes are copied once, into the piece that is later written as it is.
 void Connection::write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) {
-  std::string piece(static_cast<const char*>(data), len);
-  if (strand_.running_in_this_thread()) return append_body(std::move(piece), {}, cb, ctx);
-  asio::post(strand_, [self = shared_from_this(), piece = std::move(piece), cb, ctx]() mutable {
-    self->append_body(std::move(piece), {}, cb, ctx);
-  });
+  on_strand([self = shared_from_this(), piece = std::string(static_cast<const char*>(data), len),
+             cb, ctx]() mutable { self->append_body(std::move(piece), {}, cb, ctx); });
 }
 
 // The caller keeps the bytes until the callback, so nothing is copied.
@@ -452,7 +449,7 @@ void Connection::start_write() {
   if (last_chunk) last_chunk_sent_ = true;
   const auto& buffers = body_.begin_write(out_, framing_, last_chunk);
   auto callbacks = std::exchange(pending_callbacks_, {});
-  if (asio::buffer_size(buffers) == 0) {
+  if (buffers.empty()) {
     body_.end_write();
     return on_write({}, std::move(callbacks));
   }

@@ -23,7 +23,8 @@ class OutgoingBody {
 
   // Takes every pending piece into a write after `head` (which gets the chunk
   // header when framing is chunked), and the last chunk when asked. The
-  // buffers stay valid until end_write(). Without framing the pieces are dropped.
+  // buffers stay valid until end_write(); none is empty, so an empty list
+  // means nothing to send. Without framing the pieces are dropped.
   const std::vector<boost::asio::const_buffer>& begin_write(std::string& head, Framing framing,
                                                             bool last_chunk);
   // The written pieces are freed.

@@ -126,13 +126,6 @@ void append_chunk_header(std::size_t size, std::string& out) {
   out += "\r\n";
 }
 
-void append_chunk(std::string_view data, std::string& out) {
-  if (data.empty()) return;
-  append_chunk_header(data.size(), out);
-  out += data;
-  out += "\r\n";
-}
-
 std::string_view http_date_now() {
   thread_local std::time_t cached_second = 0;
   thread_local char text[32];

@@ -34,8 +34,6 @@ bool status_has_no_body(int status);
 void serialize_head(const ResponseHead& head, Framing framing, uint64_t content_length,
                     bool keep_alive, std::string& out);
 
-// Appends one chunk ("<hex>\r\n<data>\r\n"); empty data appends nothing.
-void append_chunk(std::string_view data, std::string& out);
 // Appends a chunk's header ("<hex>\r\n"); its data and CRLF follow.
 void append_chunk_header(std::size_t size, std::string& out);
 inline constexpr std::string_view kLastChunk = "0\r\n\r\n";

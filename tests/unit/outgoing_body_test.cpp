@@ -79,5 +79,30 @@ TEST(OutgoingBody, EmptyPiecesAreIgnored) {
   body.end_write();
 }
 
+TEST(OutgoingBody, BorrowedBytesAreSentWhereTheyLieInOrderWithOwnedOnes) {
+  OutgoingBody body;
+  std::string lent(64 * 1024, 'b');
+  body.append("owned ");
+  body.append_borrowed(lent.data(), lent.size());
+  EXPECT_EQ(body.pending_bytes(), 6u + lent.size());
+  std::string head;
+  const auto& buffers = body.begin_write(head, Framing::ContentLength, false);
+  ASSERT_EQ(buffers.size(), 2u);
+  EXPECT_EQ(buffers[1].data(), lent.data());  // not a copy
+  EXPECT_EQ(wire(buffers), "owned " + lent);
+  body.end_write();
+}
+
+TEST(OutgoingBody, ClearDropsWhatWasNotWritten) {
+  OutgoingBody body;
+  body.append("never sent");
+  body.clear();
+  EXPECT_TRUE(body.empty());
+  EXPECT_EQ(body.pending_bytes(), 0u);
+  std::string head;
+  EXPECT_TRUE(body.begin_write(head, Framing::ContentLength, false).empty());
+  body.end_write();
+}
+
 }  // namespace
 }  // namespace ancm::server
