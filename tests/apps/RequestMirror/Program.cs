@@ -1,0 +1,51 @@
+// What the app received, for the hostile-input tests: each line of the answer
+// is one fact, so a test can assert on exactly what reached the application.
+using System.Collections.Concurrent;
+using System.Text;
+using Microsoft.AspNetCore.Http.Features;
+
+var builder = WebApplication.CreateBuilder(args);
+var app = builder.Build();
+
+// Every request the app ever ran, in order: a smuggled request shows up here.
+var seen = new ConcurrentQueue<string>();
+app.Use(async (context, next) =>
+{
+    var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
+    seen.Enqueue($"{context.Request.Method} {raw}");
+    await next(context);
+});
+
+// GET /seen: the requests run so far, one "METHOD raw-target" per line.
+app.MapGet("/seen", () => string.Join('\n', seen) + "\n");
+
+// /ignore-body (any method): answers at once without reading the body.
+app.Map("/ignore-body", () => "ignored\n");
+
+// Anything else: the request as the app sees it, body included.
+app.MapFallback(async (HttpContext context) =>
+{
+    var limit = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+    if (limit is { IsReadOnly: false })
+        limit.MaxRequestBodySize = null;
+    using var body = new MemoryStream();
+    await context.Request.Body.CopyToAsync(body);
+
+    var request = context.Request;
+    var text = new StringBuilder();
+    text.Append($"method: {request.Method}\n");
+    text.Append($"raw-target: {context.Features.Get<IHttpRequestFeature>()?.RawTarget}\n");
+    text.Append($"path: {request.PathBase}{request.Path}\n");
+    text.Append($"query: {request.QueryString}\n");
+    text.Append($"protocol: {request.Protocol}\n");
+    text.Append($"host: {request.Host}\n");
+    foreach (var (name, values) in request.Headers)
+        foreach (var value in values)
+            text.Append($"header: {name}: {value}\n");
+    text.Append($"body-length: {body.Length}\n");
+    text.Append($"body: {Encoding.Latin1.GetString(body.ToArray())}\n");
+    context.Response.ContentType = "text/plain";
+    await context.Response.WriteAsync(text.ToString());
+});
+
+app.Run();
