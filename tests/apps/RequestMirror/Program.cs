@@ -22,6 +22,24 @@ app.MapGet("/seen", () => string.Join('\n', seen) + "\n");
 // /ignore-body (any method): answers at once without reading the body.
 app.Map("/ignore-body", () => "ignored\n");
 
+// /sized?length=N (GET or HEAD): a body of N bytes with its Content-Length
+// set by the app; on HEAD the server sends the length and no body.
+app.MapMethods("/sized", new[] { "GET", "HEAD" }, async (HttpContext context, int length) =>
+{
+    context.Response.ContentLength = length;
+    context.Response.ContentType = "text/plain";
+    if (!HttpMethods.IsHead(context.Request.Method))
+        await context.Response.WriteAsync(new string('x', length));
+});
+
+// /unsized (GET or HEAD): a body whose length the app never states.
+app.MapMethods("/unsized", new[] { "GET", "HEAD" }, async (HttpContext context) =>
+{
+    context.Response.ContentType = "text/plain";
+    if (!HttpMethods.IsHead(context.Request.Method))
+        await context.Response.WriteAsync("no length given\n");
+});
+
 // Anything else: the request as the app sees it, body included.
 app.MapFallback(async (HttpContext context) =>
 {
