@@ -7,10 +7,15 @@ namespace {
 
 constexpr std::string_view kHandlerPrefix = "handlerSetting:";
 
-// "handlerSetting:stackSize" reads better as "handlerSetting 'stackSize'".
+// "handlerSetting:stackSize" reads better as "handlerSetting 'stackSize'",
+// "requestLimits:maxAllowedContentLength" as "requestLimits attribute '...'".
 std::string subject(std::string_view attribute) {
   if (attribute.starts_with(kHandlerPrefix)) {
     return "handlerSetting '" + std::string(attribute.substr(kHandlerPrefix.size())) + "'";
+  }
+  if (std::size_t colon = attribute.find(':'); colon != std::string_view::npos) {
+    return std::string(attribute.substr(0, colon)) + " attribute '" +
+           std::string(attribute.substr(colon + 1)) + "'";
   }
   return "attribute '" + std::string(attribute) + "'";
 }

@@ -12,6 +12,7 @@
 #include "diagnostics.h"
 #include "environment_variables.h"
 #include "handler_settings.h"
+#include "request_limits.h"
 #include "values.h"
 #include "xml_reader.h"
 
@@ -75,6 +76,7 @@ LoadResult parse_config(const std::string& xml, const fs::path& file, const EnvL
   config.app_path = config_path.parent_path();
   detail::apply_attributes(*section, env, config, errors);
   detail::apply_handler_settings(section->handler_settings, config, errors);
+  detail::apply_request_limits(section->request_limits, config, errors);
   detail::apply_environment_variables(section->environment_variables, env, config, errors);
   if (!errors.empty()) {
     // Checks run attribute by attribute; users read the file top to bottom.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <initializer_list>
 #include <pugixml.hpp>
 #include <string_view>
 
@@ -67,23 +68,37 @@ bool applies_to_app_root(const pugi::xml_node& location) {
   return value.empty() || value == ".";
 }
 
-// aspNetCore elements that configure the app itself, in document order:
-// configuration/system.webServer/aspNetCore and the same inside
+// The system.webServer elements that configure the app itself, in document
+// order: configuration/system.webServer and the same inside
 // <location path=".">. Locations for sub-paths belong to other apps.
-std::vector<pugi::xml_node> find_sections(const pugi::xml_node& configuration) {
-  std::vector<pugi::xml_node> sections;
-  auto add_from = [&](const pugi::xml_node& web_server) {
-    for (pugi::xml_node section : web_server.children("aspNetCore")) sections.push_back(section);
-  };
+std::vector<pugi::xml_node> find_web_servers(const pugi::xml_node& configuration) {
+  std::vector<pugi::xml_node> web_servers;
   for (pugi::xml_node child : configuration.children()) {
     std::string_view name = child.name();
     if (name == "system.webServer") {
-      add_from(child);
+      web_servers.push_back(child);
     } else if (name == "location" && applies_to_app_root(child)) {
-      for (pugi::xml_node web_server : child.children("system.webServer")) add_from(web_server);
+      for (pugi::xml_node web_server : child.children("system.webServer")) {
+        web_servers.push_back(web_server);
+      }
     }
   }
-  return sections;
+  return web_servers;
+}
+
+// Every element at `path` (child names) below the app's system.webServer
+// elements, in document order.
+std::vector<pugi::xml_node> find_all(const std::vector<pugi::xml_node>& web_servers,
+                                     std::initializer_list<const char*> path) {
+  std::vector<pugi::xml_node> found = web_servers;
+  for (const char* name : path) {
+    std::vector<pugi::xml_node> next;
+    for (const pugi::xml_node& node : found) {
+      for (pugi::xml_node child : node.children(name)) next.push_back(child);
+    }
+    found = std::move(next);
+  }
+  return found;
 }
 
 std::vector<RawEntry> read_collection(const pugi::xml_node& section, const char* collection,
@@ -112,6 +127,34 @@ std::vector<RawEntry> read_collection(const pugi::xml_node& section, const char*
   return entries;
 }
 
+// One element of a kind is allowed; every further one is an error naming
+// the first. True when there were duplicates.
+bool report_duplicates(const std::vector<pugi::xml_node>& elements, const std::string& what,
+                       const LineIndex& lines, ErrorSink& errors) {
+  int first_line = lines.line_of(elements.front().offset_debug());
+  for (std::size_t i = 1; i < elements.size(); ++i) {
+    errors.add(lines.line_of(elements[i].offset_debug()), "",
+               "duplicate " + what + " (the first one is at line " + std::to_string(first_line) +
+                   "); keep exactly one");
+  }
+  return elements.size() > 1;
+}
+
+// The element's attributes with the line each is written on.
+RawAttributes read_attributes(std::string_view xml, const pugi::xml_node& element,
+                              const LineIndex& lines) {
+  RawAttributes attributes;
+  int element_line = lines.line_of(element.offset_debug());
+  auto offsets = attribute_offsets(xml, element.offset_debug());
+  for (pugi::xml_attribute attribute : element.attributes()) {
+    auto where = offsets.find(std::string_view(attribute.name()));
+    int line = where == offsets.end() ? element_line : lines.line_of(where->second);
+    // The first of two same-named attributes wins, as it would in the DOM lookup.
+    attributes.emplace(attribute.name(), RawAttribute{attribute.value(), line});
+  }
+  return attributes;
+}
+
 }  // namespace
 
 std::optional<RawSection> read_section(const std::string& xml, ErrorSink& errors) {
@@ -130,36 +173,30 @@ std::optional<RawSection> read_section(const std::string& xml, ErrorSink& errors
     errors.add(0, "", "no <configuration> root element");
     return std::nullopt;
   }
-  std::vector<pugi::xml_node> sections = find_sections(configuration);
+  std::vector<pugi::xml_node> web_servers = find_web_servers(configuration);
+  std::vector<pugi::xml_node> sections = find_all(web_servers, {"aspNetCore"});
   if (sections.empty()) {
     errors.add(lines.line_of(configuration.offset_debug()), "",
                "no <aspNetCore> element under configuration/system.webServer "
                "(or under <location path=\".\">/system.webServer)");
     return std::nullopt;
   }
-  int first_line = lines.line_of(sections.front().offset_debug());
-  if (sections.size() > 1) {
-    for (std::size_t i = 1; i < sections.size(); ++i) {
-      errors.add(lines.line_of(sections[i].offset_debug()), "",
-                 "duplicate <aspNetCore> section (the first one is at line " +
-                     std::to_string(first_line) + "); keep exactly one");
-    }
-    return std::nullopt;
-  }
+  if (report_duplicates(sections, "<aspNetCore> section", lines, errors)) return std::nullopt;
 
   const pugi::xml_node& element = sections.front();
   RawSection section;
-  section.line = first_line;
-  auto offsets = attribute_offsets(xml, element.offset_debug());
-  for (pugi::xml_attribute attribute : element.attributes()) {
-    auto where = offsets.find(std::string_view(attribute.name()));
-    int line = where == offsets.end() ? section.line : lines.line_of(where->second);
-    // The first of two same-named attributes wins, as it would in the DOM lookup.
-    section.attributes.emplace(attribute.name(), RawAttribute{attribute.value(), line});
-  }
+  section.line = lines.line_of(element.offset_debug());
+  section.attributes = read_attributes(xml, element, lines);
   section.environment_variables =
       read_collection(element, "environmentVariables", "environmentVariable", lines);
   section.handler_settings = read_collection(element, "handlerSettings", "handlerSetting", lines);
+
+  std::vector<pugi::xml_node> limits =
+      find_all(web_servers, {"security", "requestFiltering", "requestLimits"});
+  if (!limits.empty() && !report_duplicates(limits, "<requestLimits> element", lines, errors)) {
+    section.request_limits = RawRequestLimits{lines.line_of(limits.front().offset_debug()),
+                                              read_attributes(xml, limits.front(), lines)};
+  }
   return section;
 }
 

@@ -1,5 +1,6 @@
-// Finds the aspNetCore section in web.config text and returns it as plain
-// strings with line numbers; no value is interpreted here.
+// Finds the aspNetCore section (and the request limits beside it) in
+// web.config text and returns them as plain strings with line numbers; no
+// value is interpreted here.
 #pragma once
 
 #include <map>
@@ -26,11 +27,22 @@ struct RawEntry {
   int line = 0;
 };
 
+// An element's attributes by exact (case-sensitive) name.
+using RawAttributes = std::map<std::string, RawAttribute>;
+
+// system.webServer/security/requestFiltering/requestLimits, IIS's section
+// for request sizes.
+struct RawRequestLimits {
+  int line = 0;
+  RawAttributes attributes;
+};
+
 struct RawSection {
-  int line = 0;                                    // of the aspNetCore element
-  std::map<std::string, RawAttribute> attributes;  // exact (case-sensitive) names
+  int line = 0;  // of the aspNetCore element
+  RawAttributes attributes;
   std::vector<RawEntry> environment_variables;
   std::vector<RawEntry> handler_settings;
+  std::optional<RawRequestLimits> request_limits;  // nullopt when not written
 };
 
 // nullopt after reporting why (malformed XML, no section, two sections).

@@ -257,6 +257,7 @@ TEST(ConfigDefaults, EveryAttributeHasItsDocumentedDefault) {
   EXPECT_EQ(config.handler.stack_size, 1048576u);
   EXPECT_TRUE(config.handler.call_startup_hook);
   EXPECT_TRUE(config.handler.set_current_directory);
+  EXPECT_EQ(config.max_allowed_content_length, 30'000'000u);
 }
 
 TEST(ConfigDefaults, ResolvedListsEveryAttributeAndHandlerSettingOnce) {
@@ -283,7 +284,8 @@ TEST(ConfigDefaults, ResolvedListsEveryAttributeAndHandlerSettingOnce) {
                                           "handlerSetting:shadowCopyDirectory",
                                           "handlerSetting:cleanShadowCopyDirectory",
                                           "handlerSetting:enableOutOfProcessConsoleRedirection",
-                                          "handlerSetting:forwardResponseConnectionHeader"};
+                                          "handlerSetting:forwardResponseConnectionHeader",
+                                          "requestLimits:maxAllowedContentLength"};
   ASSERT_EQ(config.resolved.size(), names.size());
   for (std::size_t i = 0; i < names.size(); ++i) EXPECT_EQ(config.resolved[i].name, names[i]);
 
@@ -503,6 +505,9 @@ TEST(ConfigErrors, ToStringNamesFileLineAttributeAndMessage) {
             "attribute 'processPath': is required");
   EXPECT_EQ((ConfigError{"/a/web.config", 9, "handlerSetting:stackSize", "bad"}).to_string(),
             "/a/web.config:9: handlerSetting 'stackSize': bad");
+  EXPECT_EQ(
+      (ConfigError{"/a/web.config", 5, "requestLimits:maxAllowedContentLength", "bad"}).to_string(),
+      "/a/web.config:5: requestLimits attribute 'maxAllowedContentLength': bad");
 }
 
 TEST(ConfigErrors, UnknownAttributesAreIgnored) {
@@ -801,6 +806,138 @@ TEST(ConfigHandler, NameIsRequired) {
   EXPECT_NE(error.message.find("handlerSetting"), std::string::npos);
 }
 
+// ---------------------------------------------------------------- request limits
+
+namespace {
+
+// The aspNetCore element and IIS's request filtering beside it, as one
+// system.webServer holds them.
+std::string with_request_limits(const std::string& limits_attributes) {
+  return "<aspNetCore processPath=\"dotnet\" />\n"
+         "<security><requestFiltering>\n"
+         "  <requestLimits " +
+         limits_attributes +
+         " />\n"
+         "</requestFiltering></security>";
+}
+
+}  // namespace
+
+TEST(ConfigRequestLimits, DefaultIsIisThirtyMillionBytes) {
+  AppConfig config = parse_ok(R"(<aspNetCore processPath="dotnet" />)");
+  EXPECT_EQ(config.max_allowed_content_length, 30'000'000u);
+  const ResolvedSetting* shown = resolved(config, "requestLimits:maxAllowedContentLength");
+  ASSERT_NE(shown, nullptr);
+  EXPECT_EQ(shown->value, "30000000");
+  EXPECT_TRUE(shown->defaulted);
+}
+
+TEST(ConfigRequestLimits, RequestFilteringWithoutTheAttributeKeepsTheDefault) {
+  for (const char* filtering :
+       {"<security><requestFiltering /></security>",
+        "<security><requestFiltering><requestLimits maxUrl=\"100\" /></requestFiltering>"
+        "</security>"}) {
+    AppConfig config = parse_ok(std::string("<aspNetCore processPath=\"dotnet\" />\n") + filtering);
+    EXPECT_EQ(config.max_allowed_content_length, 30'000'000u) << filtering;
+    EXPECT_TRUE(resolved(config, "requestLimits:maxAllowedContentLength")->defaulted);
+  }
+}
+
+TEST(ConfigRequestLimits, WrittenValueIsRead) {
+  AppConfig config = parse_ok(with_request_limits(R"(maxAllowedContentLength="1000")"));
+  EXPECT_EQ(config.max_allowed_content_length, 1000u);
+  const ResolvedSetting* shown = resolved(config, "requestLimits:maxAllowedContentLength");
+  EXPECT_EQ(shown->value, "1000");
+  EXPECT_FALSE(shown->defaulted);
+}
+
+TEST(ConfigRequestLimits, IisUintBoundsAreAccepted) {
+  EXPECT_EQ(
+      parse_ok(with_request_limits(R"(maxAllowedContentLength="0")")).max_allowed_content_length,
+      0u);
+  EXPECT_EQ(parse_ok(with_request_limits(R"(maxAllowedContentLength="4294967295")"))
+                .max_allowed_content_length,
+            4'294'967'295u);
+}
+
+TEST(ConfigRequestLimits, FoundBesideASectionInLocationOrDirectlyUnderSystemWebServer) {
+  // dotnet publish nests aspNetCore in <location path=".">; request
+  // filtering is often added directly under system.webServer.
+  LoadResult result = parse_config(
+      "<configuration>\n"
+      "<location path=\".\"><system.webServer><aspNetCore processPath=\"dotnet\" />"
+      "</system.webServer></location>\n"
+      "<system.webServer><security><requestFiltering>"
+      "<requestLimits maxAllowedContentLength=\"52428800\" />"
+      "</requestFiltering></security></system.webServer>\n"
+      "</configuration>",
+      kWebConfig, env_of({}));
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result.config->max_allowed_content_length, 52'428'800u);
+}
+
+TEST(ConfigRequestLimits, ALocationForAnotherPathIsNotThisApp) {
+  LoadResult result = parse_config(
+      "<configuration>\n"
+      "<system.webServer><aspNetCore processPath=\"dotnet\" /></system.webServer>\n"
+      "<location path=\"uploads\"><system.webServer><security><requestFiltering>"
+      "<requestLimits maxAllowedContentLength=\"5\" />"
+      "</requestFiltering></security></system.webServer></location>\n"
+      "</configuration>",
+      kWebConfig, env_of({}));
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result.config->max_allowed_content_length, 30'000'000u);
+}
+
+struct BadLength {
+  const char* value;
+  const char* why;
+};
+
+void PrintTo(const BadLength& c, std::ostream* out) { *out << '"' << c.value << '"'; }
+
+class ConfigRequestLimitsRejects : public testing::TestWithParam<BadLength> {};
+
+TEST_P(ConfigRequestLimitsRejects, NamingFileLineAttributeAndTheAllowedRange) {
+  ConfigError error = parse_error(with_request_limits(
+      std::string("\n    maxAllowedContentLength=\"") + GetParam().value + "\""));
+  EXPECT_EQ(error.file, kWebConfig);
+  EXPECT_EQ(error.line, 8);  // the attribute's own line inside in_location()
+  EXPECT_EQ(error.attribute, "requestLimits:maxAllowedContentLength");
+  EXPECT_NE(error.message.find(GetParam().why), std::string::npos) << error.message;
+  EXPECT_NE(error.message.find("allowed: 0 to 4294967295"), std::string::npos) << error.message;
+  EXPECT_NE(error.to_string().find("requestLimits attribute 'maxAllowedContentLength'"),
+            std::string::npos)
+      << error.to_string();
+}
+
+INSTANTIATE_TEST_SUITE_P(Values, ConfigRequestLimitsRejects,
+                         testing::Values(BadLength{"4294967296", "out of range"},
+                                         BadLength{"-1", "out of range"},
+                                         BadLength{"99999999999999999999999", "out of range"},
+                                         BadLength{"", "not a whole number"},
+                                         BadLength{"30MB", "not a whole number"},
+                                         BadLength{"3e7", "not a whole number"},
+                                         BadLength{"0x100", "not a whole number"},
+                                         BadLength{" 1000", "not a whole number"}));
+
+TEST(ConfigRequestLimits, TwoElementsAreAnErrorNamingBothLines) {
+  LoadResult result = parse_config(
+      "<configuration>\n"
+      "<system.webServer><aspNetCore processPath=\"dotnet\" />\n"
+      "<security><requestFiltering><requestLimits maxAllowedContentLength=\"1\" />"
+      "</requestFiltering></security></system.webServer>\n"
+      "<location path=\".\"><system.webServer><security><requestFiltering>\n"
+      "<requestLimits maxAllowedContentLength=\"2\" />"
+      "</requestFiltering></security></system.webServer></location>\n"
+      "</configuration>",
+      kWebConfig, env_of({}));
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].line, 5);
+  EXPECT_NE(result.errors[0].message.find("requestLimits"), std::string::npos);
+  EXPECT_NE(result.errors[0].message.find("line 3"), std::string::npos);
+}
+
 // ---------------------------------------------------------------- describe
 
 TEST(ConfigDescribe, PrintsEverySettingDefaultsNotesAndVariables) {
@@ -841,6 +978,20 @@ TEST(ConfigDescribe, PrintsEverySettingDefaultsNotesAndVariables) {
   for (const ResolvedSetting& setting : config.resolved) {
     EXPECT_FALSE(line_with("  " + setting.name + " ").empty()) << setting.name;
   }
+}
+
+TEST(ConfigDescribe, ShowsTheRequestBodyLimitAndWhetherItIsTheDefault) {
+  auto line_of = [](const std::string& text) {
+    std::size_t at = text.find("requestLimits:maxAllowedContentLength");
+    if (at == std::string::npos) return std::string();
+    return text.substr(at, text.find('\n', at) - at);
+  };
+  std::string defaulted = line_of(describe(parse_ok(R"(<aspNetCore processPath="dotnet" />)")));
+  EXPECT_NE(defaulted.find("= 30000000 (default)"), std::string::npos) << defaulted;
+  std::string written =
+      line_of(describe(parse_ok(with_request_limits(R"(maxAllowedContentLength="1000")"))));
+  EXPECT_NE(written.find("= 1000"), std::string::npos) << written;
+  EXPECT_EQ(written.find("(default)"), std::string::npos) << written;
 }
 
 TEST(ConfigDescribe, SaysWhenThereAreNoVariables) {

@@ -61,6 +61,11 @@ struct AppConfig {
   bool disable_startup_error_page = false;
   bool forward_windows_auth_token = true;
 
+  // system.webServer/security/requestFiltering/requestLimits
+  // maxAllowedContentLength: the largest request body (bytes) served; IIS's
+  // default. Larger is 413 (IIS says 404.13).
+  std::uint64_t max_allowed_content_length = 30'000'000;
+
   // environmentVariables, values expanded, in document order (later wins).
   std::vector<std::pair<std::string, std::string>> environment_variables;
   // every handlerSetting as written (name, value), including unknown ones.
