@@ -1,13 +1,15 @@
 # libFuzzer targets (configured with clang and -DANCM_FUZZ=ON; tools/fuzz runs them).
 #
-# ancm_fuzz_target(<name> SOURCES <files...> [LIBS <targets...>] [DICT <file>]
-#                  [OPTIONS <libFuzzer flags...>])
+# ancm_fuzz_target(<name> SOURCES <files...> [LIBS <targets...>] [INCLUDES <dirs...>]
+#                  [DICT <file>] [OPTIONS <libFuzzer flags...>])
 # Builds ${CMAKE_BINARY_DIR}/fuzz/<name> from SOURCES (which define
 # LLVMFuzzerTestOneInput) linked with LIBS and libFuzzer's main, and lists it in
 # ${CMAKE_BINARY_DIR}/fuzz/targets.tsv, which tools/fuzz reads: every target
 # listed there is run, with its seed corpus fuzz/corpus/<name>/ (which must
 # exist: a target without seeds starts blind), its DICT (libFuzzer -dict=) and
-# OPTIONS (e.g. -max_len=8192) if given. Target `fuzz_targets` builds them all.
+# OPTIONS (e.g. -max_len=8192) if given. INCLUDES reach a component's private
+# headers (e.g. ${PROJECT_SOURCE_DIR}/server/src), as its unit tests do.
+# Target `fuzz_targets` builds them all.
 
 set(ANCM_FUZZ_CORPUS_ROOT ${PROJECT_SOURCE_DIR}/fuzz/corpus)
 set(ANCM_FUZZ_MANIFEST ${CMAKE_BINARY_DIR}/fuzz/targets.tsv)
@@ -18,7 +20,7 @@ if(NOT TARGET fuzz_targets)
 endif()
 
 function(ancm_fuzz_target name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "DICT" "SOURCES;LIBS;OPTIONS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "DICT" "SOURCES;LIBS;INCLUDES;OPTIONS")
   if(NOT arg_SOURCES)
     message(FATAL_ERROR "ancm_fuzz_target(${name}): SOURCES is required")
   endif()
@@ -33,6 +35,7 @@ function(ancm_fuzz_target name)
 
   add_executable(${name} ${arg_SOURCES})
   target_link_libraries(${name} PRIVATE ${arg_LIBS} ancm_fuzz_support)
+  target_include_directories(${name} PRIVATE ${arg_INCLUDES})
   # libFuzzer's main(); the code under test is instrumented by the
   # -fsanitize=fuzzer-no-link that ANCM_FUZZ adds to every target.
   target_link_options(${name} PRIVATE -fsanitize=fuzzer)
