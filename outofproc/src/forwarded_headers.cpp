@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <charconv>
 
 namespace ancm::outofproc {
 namespace {
@@ -33,10 +34,19 @@ std::vector<std::string_view> tokens(std::string_view list) {
   return out;
 }
 
-// RFC 9110 §7.6.1 connection-specific fields, plus the framing ones the proxy redoes.
-constexpr std::string_view kHopByHop[] = {
-    "Connection", "Keep-Alive",         "Proxy-Connection",   "TE", "Trailer", "Transfer-Encoding",
-    "Upgrade",    "Proxy-Authenticate", "Proxy-Authorization"};
+// RFC 9110 §7.6.1 connection-specific fields, the framing ones the proxy
+// redoes, and HTTP2-Settings, which only goes with an h2c upgrade and is
+// connection-specific (RFC 7540 §3.2.1).
+constexpr std::string_view kHopByHop[] = {"Connection",
+                                          "Keep-Alive",
+                                          "Proxy-Connection",
+                                          "TE",
+                                          "Trailer",
+                                          "Transfer-Encoding",
+                                          "Upgrade",
+                                          "Proxy-Authenticate",
+                                          "Proxy-Authorization",
+                                          "HTTP2-Settings"};
 
 bool is_hop_by_hop(std::string_view name) {
   return std::any_of(std::begin(kHopByHop), std::end(kHopByHop),
@@ -45,11 +55,82 @@ bool is_hop_by_hop(std::string_view name) {
 
 std::string_view text(ancm_str s) { return {s.data ? s.data : "", s.len}; }
 
+// The length all Content-Length values agree on ("5" or "5, 5"), or none when
+// one is not a plain number or they differ.
+std::optional<uint64_t> agreed_length(const std::vector<std::string_view>& values) {
+  std::optional<uint64_t> agreed;
+  for (auto value : values) {
+    for (auto item : tokens(value)) {
+      uint64_t length = 0;
+      auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), length);
+      if (ec != std::errc{} || end != item.data() + item.size()) return std::nullopt;
+      if (agreed && *agreed != length) return std::nullopt;
+      agreed = length;
+    }
+  }
+  return agreed;
+}
+
+// The protocols of an Upgrade header the child may be asked for: all but
+// h2c ("h2c" or "h2c/<version>"), which Kestrel does not implement.
+std::string upgrade_protocols(std::string_view upgrade) {
+  std::string kept;
+  for (auto protocol : tokens(upgrade)) {
+    if (iequals(protocol.substr(0, protocol.find('/')), "h2c")) continue;
+    kept.append(kept.empty() ? "" : ", ").append(protocol);
+  }
+  return kept;
+}
+
 void add_header(std::string& head, std::string_view name, std::string_view value) {
   head.append(name);
   head += ": ";
   head.append(value);
   head += "\r\n";
+}
+
+// What the client's headers say about the connection and the body.
+struct HeaderFacts {
+  std::vector<std::string_view> named_by_connection;
+  bool upgrade_token = false;  // Connection: upgrade
+  std::string_view upgrade;    // the Upgrade header
+  std::vector<std::string_view> content_lengths;
+  bool has_transfer_encoding = false;
+};
+
+HeaderFacts scan_headers(const ClientRequest& request) {
+  HeaderFacts facts;
+  for (const auto& [name, value] : request.headers) {
+    if (iequals(name, "Connection")) {
+      for (auto token_name : tokens(value)) {
+        if (iequals(token_name, "upgrade")) facts.upgrade_token = true;
+        facts.named_by_connection.push_back(token_name);
+      }
+    } else if (iequals(name, "Upgrade")) {
+      facts.upgrade = value;
+    } else if (iequals(name, "Content-Length")) {
+      facts.content_lengths.push_back(value);
+    } else if (iequals(name, "Transfer-Encoding")) {
+      facts.has_transfer_encoding = true;
+    }
+  }
+  return facts;
+}
+
+// The framing is the proxy's own: the client's Content-Length goes on only
+// when it is the body's length beyond doubt, and a request without a body
+// never announces one.
+void add_body_framing(const HeaderFacts& facts, ForwardedRequest& out) {
+  auto declared = facts.has_transfer_encoding ? std::nullopt : agreed_length(facts.content_lengths);
+  if (out.has_body && declared) {
+    out.content_length = declared;
+    add_header(out.head, "Content-Length", std::to_string(*declared));
+  } else if (out.has_body) {
+    out.chunked_body = true;
+    add_header(out.head, "Transfer-Encoding", "chunked");
+  } else if (!facts.content_lengths.empty()) {
+    add_header(out.head, "Content-Length", "0");
+  }
 }
 
 }  // namespace
@@ -76,33 +157,23 @@ ForwardedRequest build_forwarded_request(const ClientRequest& request, std::stri
   out.has_body = request.has_body;
   out.is_head = iequals(request.method, "HEAD");
 
-  std::vector<std::string_view> named_by_connection;
-  bool upgrade_token = false;
-  std::string_view upgrade_value;
-  bool has_host = false, has_content_length = false;
-  std::string forwarded_for, forwarded_proto;
-  for (const auto& [name, value] : request.headers) {
-    if (iequals(name, "Connection")) {
-      for (auto token_name : tokens(value)) {
-        if (iequals(token_name, "upgrade")) upgrade_token = true;
-        named_by_connection.push_back(token_name);
-      }
-    } else if (iequals(name, "Upgrade")) {
-      upgrade_value = value;
-    }
-  }
-  out.is_upgrade = upgrade_token && !upgrade_value.empty();
+  HeaderFacts facts = scan_headers(request);
+  std::string protocols = facts.upgrade_token ? upgrade_protocols(facts.upgrade) : std::string();
+  out.is_upgrade = !protocols.empty() && !out.has_body;
 
+  bool has_host = false;
+  std::string forwarded_for, forwarded_proto;
   out.head.reserve(512);
   out.head.append(request.method);
   out.head += ' ';
   out.head.append(request.target);
   out.head += " HTTP/1.1\r\n";
   for (const auto& [name, value] : request.headers) {
-    if (is_hop_by_hop(name) || istarts_with(name, "MS-ASPNETCORE-") || iequals(name, "Expect")) {
+    if (is_hop_by_hop(name) || istarts_with(name, "MS-ASPNETCORE-") || iequals(name, "Expect") ||
+        iequals(name, "Content-Length")) {
       continue;
     }
-    if (std::any_of(named_by_connection.begin(), named_by_connection.end(),
+    if (std::any_of(facts.named_by_connection.begin(), facts.named_by_connection.end(),
                     [&](std::string_view named) { return iequals(named, name); })) {
       continue;
     }
@@ -115,7 +186,6 @@ ForwardedRequest build_forwarded_request(const ClientRequest& request, std::stri
       continue;
     }
     has_host = has_host || iequals(name, "Host");
-    has_content_length = has_content_length || iequals(name, "Content-Length");
     add_header(out.head, name, value);
   }
   if (!has_host) {
@@ -134,13 +204,10 @@ ForwardedRequest build_forwarded_request(const ClientRequest& request, std::stri
       out.head, "X-Forwarded-Proto",
       forwarded_proto.empty() ? std::string(scheme) : forwarded_proto + ", " + std::string(scheme));
   add_header(out.head, "MS-ASPNETCORE-TOKEN", token);
-  if (out.has_body && !has_content_length) {
-    out.chunked_body = true;
-    add_header(out.head, "Transfer-Encoding", "chunked");
-  }
+  add_body_framing(facts, out);
   if (out.is_upgrade) {
     add_header(out.head, "Connection", "Upgrade");
-    add_header(out.head, "Upgrade", upgrade_value);
+    add_header(out.head, "Upgrade", protocols);
   }
   out.head += "\r\n";
   return out;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,11 +15,17 @@
 namespace ancm::outofproc {
 
 struct ForwardedRequest {
-  std::string head;           // request line + headers + blank line
-  bool chunked_body = false;  // the client's body is re-sent chunked
+  std::string head;  // request line + headers + blank line
   bool has_body = false;
-  bool is_upgrade = false;  // a WebSocket (or other) upgrade is asked for
-  bool is_head = false;     // HEAD: the response has no body
+  // How the head frames the body for the child: the length the client
+  // declared (the proxy sends exactly that many bytes or gives up the
+  // connection), or chunked when the client's length is absent or unclear.
+  std::optional<uint64_t> content_length;
+  bool chunked_body = false;
+  // An upgrade (e.g. WebSocket) is asked of the child. Never for a request
+  // with a body, nor for h2c alone: those go as plain requests.
+  bool is_upgrade = false;
+  bool is_head = false;  // HEAD: the response has no body
 };
 
 struct ClientRequest {
@@ -38,8 +45,15 @@ ClientRequest read_client_request(const ancm_request_api& api, ancm_request* req
 
 // Host kept; client MS-ASPNETCORE-* dropped and MS-ASPNETCORE-TOKEN added;
 // X-Forwarded-For ("ip:port") and X-Forwarded-Proto appended; hop-by-hop
-// headers (and those the Connection header names) dropped; Expect dropped
-// (the proxy reads the body anyway); body framing redone.
+// headers (and those the Connection header names, and HTTP2-Settings)
+// dropped; Expect dropped (the proxy reads the body anyway); body framing
+// redone from has_body, never copied.
+//
+// Upgrades: the h2c token is dropped (Kestrel has no HTTP/1.1 -> HTTP/2
+// upgrade), and a request with a body is sent as a plain request, as Kestrel
+// itself treats it (it ignores Connection: Upgrade when there is a body,
+// dotnet/aspnetcore#27921): the child then reads the body as a body, and no
+// byte of it can be taken for the start of a tunnel or of the next request.
 ForwardedRequest build_forwarded_request(const ClientRequest& request, std::string_view token);
 
 // Whether a response header from the child goes to the client. Connection is

@@ -129,6 +129,7 @@ void ProxyExchange::on_process(std::shared_ptr<ChildProcess> child,
 void ProxyExchange::connect() {
   ++attempt_;
   reused_connection_ = false;
+  request_phase_ = forwarded_.has_body ? RequestPhase::Head : RequestPhase::Finishing;
   if (!retried_) {
     if (auto pooled = context_->pool->take(child_->port())) {
       upstream_ = std::move(pooled);
@@ -171,38 +172,51 @@ void ProxyExchange::send_head() {
   asio::async_write(upstream_->socket, asio::buffer(forwarded_.head),
                     asio::bind_executor(strand_, [self = shared_from_this(), attempt = attempt_](
                                                      error_code ec, std::size_t) {
-                      if (attempt != self->attempt_) return;
-                      if (ec) return self->upstream_failed("send the request to", ec);
-                      if (self->forwarded_.has_body && !self->forwarded_.is_upgrade) {
-                        self->read_client_body();
-                      } else {
-                        self->request_body_sent_ = true;
-                      }
+                      if (attempt == self->attempt_) self->on_head_sent(ec);
                     }));
   read_response_head();
+}
+
+void ProxyExchange::on_head_sent(error_code ec) {
+  if (request_phase_ == RequestPhase::Finishing) return on_last_bytes_sent(ec);
+  if (completed_) return;
+  if (ec) return upstream_failed("send the request to", ec);
+  request_phase_ = RequestPhase::Body;
+  read_client_body();
+}
+
+// The request's last bytes are with the child. The response may have ended
+// meanwhile (this completion and the response's race to the strand): the
+// connection waited for this to be decided on.
+void ProxyExchange::on_last_bytes_sent(error_code ec) {
+  if (!ec) request_phase_ = RequestPhase::Sent;
+  if (response_phase_ == ResponsePhase::Done) return release_upstream();
+  if (ec) upstream_failed("send the request to", ec);
 }
 
 // ------------------------------------------------------------------ request body
 
 void ProxyExchange::read_client_body() {
-  if (completed_ && response_done_) return;
   char* piece = upstream_->request_body.reserve(request_piece_);
   context_->api->read_body(request_, piece, request_piece_, &ProxyExchange::on_server_io,
                            server_op(&ProxyExchange::on_client_body));
 }
 
 void ProxyExchange::on_client_body(int status, std::size_t bytes) {
-  if (status < 0) {
-    // The client stopped sending (or the response already ended).
-    if (!response_done_) {
-      close_upstream();
-      abort_response("the request body could not be read");
-    }
-    return;
+  // The response ended first: the rest of the body is not needed, and the
+  // connection it was going to is not reused (end_response).
+  if (completed_) return;
+  if (status < 0) return request_broken("the request body could not be read");
+  bool last = bytes == 0;
+  // The child frames the body by the Content-Length it was sent: a byte more
+  // would be read as the next request, a byte less leaves it waiting.
+  if (body_overruns(bytes)) return request_broken("the request body is longer than announced");
+  if (last && forwarded_.content_length && body_bytes_read_ != *forwarded_.content_length) {
+    return request_broken("the request body is shorter than announced");
   }
+  body_bytes_read_ += bytes;
   upstream_out_.clear();
   if (bytes > 0) {
-    client_body_started_ = true;
     const char* piece = upstream_->request_body.bytes.get();
     if (forwarded_.chunked_body) {
       append_chunk(upstream_out_, piece, bytes);
@@ -213,19 +227,26 @@ void ProxyExchange::on_client_body(int status, std::size_t bytes) {
   } else if (forwarded_.chunked_body) {
     upstream_out_ = "0\r\n\r\n";
   }
-  bool last = bytes == 0;
-  if (upstream_out_.empty() || !upstream_) {
-    request_body_sent_ = last;
-    return finish_if_done();
-  }
+  if (last) request_phase_ = RequestPhase::Finishing;
+  if (upstream_out_.empty()) return on_last_bytes_sent({});
   asio::async_write(
       upstream_->socket, asio::buffer(upstream_out_),
       asio::bind_executor(strand_, [self = shared_from_this(), last](error_code ec, std::size_t) {
+        if (last) return self->on_last_bytes_sent(ec);
+        if (self->completed_) return;
         if (ec) return self->upstream_failed("send the request body to", ec);
-        if (!last) return self->read_client_body();
-        self->request_body_sent_ = true;
-        self->finish_if_done();
+        self->read_client_body();
       }));
+}
+
+bool ProxyExchange::body_overruns(std::size_t bytes) const {
+  return forwarded_.content_length && bytes > *forwarded_.content_length - body_bytes_read_;
+}
+
+void ProxyExchange::request_broken(const std::string& why) {
+  request_phase_ = RequestPhase::Broken;
+  close_upstream();
+  abort_response(why);
 }
 
 // ------------------------------------------------------------------ response
@@ -248,8 +269,7 @@ void ProxyExchange::read_response_head() {
 void ProxyExchange::on_response_head(error_code ec) {
   if (completed_) return;
   if (ec) {
-    // A pooled connection the child closed meanwhile: retry once on a fresh one.
-    if (reused_connection_ && !retried_ && !client_body_started_ && upstream_->input.size() == 0) {
+    if (may_retry_on_fresh_connection()) {
       retried_ = true;
       close_upstream();
       return connect();
@@ -257,24 +277,38 @@ void ProxyExchange::on_response_head(error_code ec) {
     return upstream_failed("read the response from", ec);
   }
   int status = static_cast<int>(parser_->get().result_int());
-  if (status >= 100 && status < 200 && status != 101) {
-    // An interim response (e.g. 103): the final one follows.
-    new_response_parser();
-    return read_response_head();
-  }
-  relay_response_head();
-  if (status == 101 && forwarded_.is_upgrade) {
-    ++timer_generation_;
-    timer_.cancel();
+  if (status == 101) {
+    if (!forwarded_.is_upgrade) {
+      return upstream_failed(child_name() +
+                             " switched protocols on a request that asked for no "
+                             "upgrade");
+    }
+    relay_response_head();
+    response_phase_ = ResponsePhase::Tunnel;
+    stop_timer();
     auto op = std::make_unique<ServerOp>(ServerOp{shared_from_this(), nullptr});
     context_->api->upgrade(request_, &ProxyExchange::on_upgraded, op.release());
     return;
   }
-  if (parser_->is_done()) {
-    response_done_ = true;
-    return finish_if_done();
+  if (status >= 100 && status < 200) {
+    // An interim response: the final one follows. 100 is routine; after
+    // another (102, 103) the connection is not kept, few servers send them.
+    if (status != 100) odd_interim_response_ = true;
+    new_response_parser();
+    return read_response_head();
   }
+  relay_response_head();
+  response_phase_ = ResponsePhase::Body;
+  if (parser_->is_done()) return end_response();
   read_response_body();
+}
+
+// A pooled connection the child closed meanwhile fails at once: the request
+// goes again, once, on a fresh connection, if none of it is lost by that (no
+// body byte taken from the client, no body read outstanding, nothing heard).
+bool ProxyExchange::may_retry_on_fresh_connection() const {
+  return reused_connection_ && !retried_ && request_phase_ != RequestPhase::Body &&
+         body_bytes_read_ == 0 && upstream_->input.size() == 0;
 }
 
 void ProxyExchange::relay_response_head() {
@@ -291,7 +325,6 @@ void ProxyExchange::relay_response_head() {
     auto value = field.value();
     context_->api->add_header(request_, {name.data(), name.size()}, {value.data(), value.size()});
   }
-  head_relayed_ = true;
 }
 
 void ProxyExchange::read_response_body() {
@@ -317,15 +350,13 @@ void ProxyExchange::on_response_body(error_code ec) {
   response_piece_ = next_piece(response_piece_, got);
   if (got == 0) {
     if (!parser_->is_done()) return read_response_body();
-    response_done_ = true;
-    return finish_if_done();
+    return end_response();
   }
   if (parser_->is_done()) {
     // The last piece: nothing more to pace, so end the response right away
     // (a small response then costs one hop to the server, not two).
     context_->api->write_body(request_, piece, got, nullptr, nullptr);
-    response_done_ = true;
-    return finish_if_done();
+    return end_response();
   }
   // Backpressure: the next read waits until the client took these bytes,
   // so the piece stays as it is until then and the server need not copy it.
@@ -358,26 +389,42 @@ void ProxyExchange::on_client_written(int status, std::size_t) {
     close_upstream();
     return abort_response("the client stopped reading");
   }
-  if (parser_->is_done()) {
-    response_done_ = true;
-    return finish_if_done();
-  }
+  if (parser_->is_done()) return end_response();
   read_response_body();
 }
 
-void ProxyExchange::finish_if_done() {
-  if (completed_ || !response_done_) return;
-  ++timer_generation_;
-  timer_.cancel();
+// The response was read to its end: the connection goes back to the pool or
+// is closed, and then the request ends (so the client's next request, which
+// may come at once, finds the connection). While the request's last bytes
+// are still being written, that write's completion decides instead.
+void ProxyExchange::end_response() {
+  response_phase_ = ResponsePhase::Done;
+  stop_timer();
+  if (request_phase_ != RequestPhase::Finishing) release_upstream();
   completed_ = true;
   context_->api->complete(request_);
-  // Only a connection whose request and response both ended cleanly is reused.
-  if (upstream_ && request_body_sent_ && parser_ && parser_->keep_alive() &&
-      upstream_->input.size() == 0) {
+}
+
+void ProxyExchange::release_upstream() {
+  if (upstream_reusable()) {
     context_->pool->give_back(child_->port(), std::move(upstream_));
   } else {
     close_upstream();
   }
+}
+
+// The one rule for reusing an upstream connection: the request and the
+// response both ended at a boundary the proxy and the child agree on.
+// Anything else leaves the child's view of the connection unknown, and the
+// next request on it could be read as part of this one (request smuggling):
+// a refused upgrade, a request body not all sent (the child answered early,
+// the client stopped, an error), a response framed by the connection's end,
+// an unusual interim response, bytes after the response.
+bool ProxyExchange::upstream_reusable() const {
+  return upstream_ && upstream_->socket.is_open() && request_phase_ == RequestPhase::Sent &&
+         response_phase_ == ResponsePhase::Done && !forwarded_.is_upgrade &&
+         !odd_interim_response_ && parser_ && parser_->is_done() && !parser_->need_eof() &&
+         parser_->keep_alive() && upstream_->input.size() == 0;
 }
 
 // ------------------------------------------------------------------ WebSocket tunnel
@@ -464,25 +511,38 @@ void ProxyExchange::arm_timeout() {
                       std::to_string(self->context_->request_timeout.count()) + " s)";
     self->context_->log(ANCM_LOG_WARNING, why);
     self->close_upstream();
-    if (self->head_relayed_) return self->abort_response(why);
+    if (self->response_phase_ != ResponsePhase::Head) return self->abort_response(why);
     self->fail(502, 3, why);
   });
 }
 
+std::string ProxyExchange::child_name() const {
+  return "the application process " + std::to_string(child_ ? child_->pid() : 0) + " on port " +
+         std::to_string(child_ ? child_->port() : 0);
+}
+
 void ProxyExchange::upstream_failed(const char* what, error_code ec) {
   if (completed_) return;
-  std::string why = std::string("could not ") + what + " the application process " +
-                    std::to_string(child_ ? child_->pid() : 0) + " on port " +
-                    std::to_string(child_ ? child_->port() : 0) + ": " + ec.message();
+  if (child_) context_->processes->report_unreachable(child_);
+  upstream_failed(std::string("could not ") + what + " " + child_name() + ": " + ec.message());
+}
+
+void ProxyExchange::upstream_failed(const std::string& why) {
+  if (completed_) return;
   context_->log(ANCM_LOG_WARNING, why);
   close_upstream();
-  if (child_) context_->processes->report_unreachable(child_);
-  if (head_relayed_) return abort_response(why);
+  if (response_phase_ != ResponsePhase::Head) return abort_response(why);
   fail(502, 3, why);
+}
+
+void ProxyExchange::stop_timer() {
+  ++timer_generation_;
+  timer_.cancel();
 }
 
 void ProxyExchange::fail(int status, int substatus, std::string reason) {
   if (completed_) return;
+  stop_timer();
   completed_ = true;
   ancm_failure page{status, substatus, str(reason), {nullptr, 0}};
   context_->host->fail_request(context_->host->ctx, request_, &page);
@@ -490,6 +550,7 @@ void ProxyExchange::fail(int status, int substatus, std::string reason) {
 
 void ProxyExchange::abort_response(const std::string& why) {
   if (completed_) return;
+  stop_timer();
   completed_ = true;
   if (!client_gone_) context_->log(ANCM_LOG_INFO, "response cut short: " + why);
   context_->api->abort(request_);

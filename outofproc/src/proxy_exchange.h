@@ -63,22 +63,45 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   static void on_disconnect(void* ctx, int client_gone);
   static void on_upgraded(void* ctx, ancm_stream* stream);
 
+  // Where the request stands on its way to the child.
+  enum class RequestPhase {
+    Head,       // the head is being written; the body follows
+    Body,       // the body is being relayed (a read or a write is outstanding)
+    Finishing,  // the last bytes (head or body) are being written
+    Sent,       // all of it is with the child: it ended where both sides agree
+    Broken,     // stopped partway (client gone, body unlike its Content-Length)
+  };
+  // Where the response stands on its way back.
+  enum class ResponsePhase {
+    Head,    // waiting for the child's final response head
+    Body,    // the head went to the client; its body is being relayed
+    Done,    // all of it was read from the child
+    Tunnel,  // 101: the connection is a raw stream now
+  };
+
   void acquire_process();
   void on_process(std::shared_ptr<ChildProcess> child, std::optional<StartFailure> failure);
   void connect();
   void on_connected(error_code ec);
   void send_head();
+  void on_head_sent(error_code ec);
+  void on_last_bytes_sent(error_code ec);
   void read_client_body();
   void on_client_body(int status, std::size_t bytes);
+  bool body_overruns(std::size_t bytes) const;
+  void request_broken(const std::string& why);
   void new_response_parser();
   void read_response_head();
   void on_response_head(error_code ec);
+  bool may_retry_on_fresh_connection() const;
   void relay_response_head();
   void read_response_body();
   void on_response_body(error_code ec);
   error_code parse_buffered_body();
   void on_client_written(int status, std::size_t bytes);
-  void finish_if_done();
+  void end_response();
+  void release_upstream();
+  bool upstream_reusable() const;
 
   // WebSocket tunnel after a 101.
   void start_tunnel(ancm_stream* stream);
@@ -90,7 +113,10 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void close_tunnel();
 
   void arm_timeout();
+  void stop_timer();
   void upstream_failed(const char* what, error_code ec);
+  void upstream_failed(const std::string& why);
+  std::string child_name() const;
   void fail(int status, int substatus, std::string reason);
   void abort_response(const std::string& why);
   void close_upstream();
@@ -109,14 +135,14 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   bool retried_ = false;
   std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
 
-  std::string upstream_out_;  // one framed piece of the request body
+  RequestPhase request_phase_ = RequestPhase::Head;
+  ResponsePhase response_phase_ = ResponsePhase::Head;
+  std::string upstream_out_;      // one framed piece of the request body
+  uint64_t body_bytes_read_ = 0;  // of the client's body, all sent on or being sent
   std::size_t request_piece_ = UpstreamConnection::kIdleBuffer;
   std::size_t response_piece_ = UpstreamConnection::kIdleBuffer;
-  bool client_body_started_ = false;
-  bool request_body_sent_ = false;
-  bool head_relayed_ = false;
-  bool response_done_ = false;
-  bool completed_ = false;  // complete/abort/fail was called on the request
+  bool odd_interim_response_ = false;  // a 1xx other than 100 came before the response
+  bool completed_ = false;             // complete/abort/fail was called on the request
   bool client_gone_ = false;
 
   ancm_stream* stream_ = nullptr;  // after an upgrade

@@ -11,6 +11,9 @@
 //   --event-file PATH   append a line to PATH for each shutdown event received
 //   --stubborn          ignore SIGTERM and do not exit on the shutdown event
 //   --close-after-first stop listening after the first request (stays alive)
+//   --keep-alive        persistent HTTP/1.1 connections framed like Kestrel's
+//                       (fake_backend_keep_alive.h), for the proxy tests
+//   --request-log PATH  with --keep-alive: append each request run to PATH
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -23,6 +26,8 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+
+#include "fake_backend_keep_alive.h"
 
 extern char** environ;
 
@@ -38,6 +43,8 @@ struct Options {
   std::string event_file;
   bool stubborn = false;
   bool close_after_first = false;
+  bool keep_alive = false;
+  std::string request_log = "/dev/null";
 };
 
 void say(const std::string& line) {
@@ -88,6 +95,7 @@ int serve(const Options& options) {
     return 2;
   }
   say("fake backend " + std::to_string(::getpid()) + " listening on port " + std::to_string(port));
+  if (options.keep_alive) return ancm::test::serve_keep_alive(listener, options.request_log);
   while (true) {
     int client = ::accept(listener, nullptr, nullptr);
     if (client < 0) continue;
@@ -148,6 +156,10 @@ int main(int argc, char** argv) {
       options.stubborn = true;
     else if (arg == "--close-after-first")
       options.close_after_first = true;
+    else if (arg == "--keep-alive")
+      options.keep_alive = true;
+    else if (arg == "--request-log")
+      options.request_log = next();
     else
       say("fake backend: argument '" + arg + "'");
   }

@@ -93,6 +93,61 @@ TEST(ForwardedRequest, CarriesAWebSocketUpgrade) {
   EXPECT_EQ(plain.head.find("Upgrade:"), std::string::npos);
 }
 
+// Kestrel serves an upgrade request with a body as a plain request; the
+// child gets exactly that, so no byte of the body can start a tunnel.
+TEST(ForwardedRequest, AnUpgradeWithABodyGoesAsAPlainRequest) {
+  auto out = build_forwarded_request(client({{"Host", "h"},
+                                             {"Connection", "Upgrade"},
+                                             {"Upgrade", "websocket"},
+                                             {"Content-Length", "28"}},
+                                            /*has_body=*/true),
+                                     "t");
+  EXPECT_FALSE(out.is_upgrade);
+  EXPECT_EQ(out.head.find("Upgrade"), std::string::npos) << out.head;
+  EXPECT_EQ(out.head.find("Connection:"), std::string::npos) << out.head;
+  EXPECT_EQ(out.content_length, 28u);
+  EXPECT_NE(out.head.find("Content-Length: 28\r\n"), std::string::npos) << out.head;
+}
+
+TEST(ForwardedRequest, H2cIsNotAskedForAndItsSettingsStayBehind) {
+  auto h2c = build_forwarded_request(client({{"Host", "h"},
+                                             {"Connection", "Upgrade, HTTP2-Settings"},
+                                             {"Upgrade", "h2c"},
+                                             {"HTTP2-Settings", "AAMAAABkAARAAAAAAAIAAAAA"}}),
+                                     "t");
+  EXPECT_FALSE(h2c.is_upgrade);
+  for (const char* gone : {"Upgrade", "HTTP2-Settings", "Connection:"}) {
+    EXPECT_EQ(h2c.head.find(gone), std::string::npos) << gone << "\n" << h2c.head;
+  }
+  auto both = build_forwarded_request(
+      client({{"Host", "h"}, {"Connection", "Upgrade"}, {"Upgrade", "h2c, websocket"}}), "t");
+  EXPECT_TRUE(both.is_upgrade);
+  EXPECT_NE(both.head.find("Upgrade: websocket\r\n"), std::string::npos) << both.head;
+  EXPECT_EQ(both.head.find("h2c"), std::string::npos) << both.head;
+}
+
+// The body's framing is the proxy's: the client's Content-Length goes on only
+// when nothing contradicts it, and a request without a body announces none.
+TEST(ForwardedRequest, FramesTheBodyItselfWhenTheLengthIsInDoubt) {
+  auto with_chunked = build_forwarded_request(
+      client({{"Host", "h"}, {"Content-Length", "5"}, {"Transfer-Encoding", "chunked"}},
+             /*has_body=*/true),
+      "t");
+  EXPECT_TRUE(with_chunked.chunked_body);
+  EXPECT_EQ(with_chunked.head.find("Content-Length"), std::string::npos) << with_chunked.head;
+  auto differing = build_forwarded_request(
+      client({{"Host", "h"}, {"Content-Length", "5"}, {"Content-Length", "6"}}, /*has_body=*/true),
+      "t");
+  EXPECT_TRUE(differing.chunked_body);
+  EXPECT_EQ(differing.head.find("Content-Length"), std::string::npos) << differing.head;
+  auto repeated = build_forwarded_request(
+      client({{"Host", "h"}, {"Content-Length", "5, 5"}}, /*has_body=*/true), "t");
+  EXPECT_EQ(repeated.content_length, 5u);
+  auto bodiless = build_forwarded_request(client({{"Host", "h"}, {"Content-Length", "28"}}), "t");
+  EXPECT_FALSE(bodiless.content_length);
+  EXPECT_NE(bodiless.head.find("Content-Length: 0\r\n"), std::string::npos) << bodiless.head;
+}
+
 TEST(ForwardedRequest, AddsAHostForHttp10Clients) {
   auto out = build_forwarded_request(client({}), "t");
   EXPECT_NE(out.head.find("Host: 127.0.0.1:8080\r\n"), std::string::npos) << out.head;

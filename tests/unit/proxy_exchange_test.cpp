@@ -1,0 +1,480 @@
+// The out-of-process proxy on its own: ProxyExchange driven through a
+// stand-in for the server's request API, against a child that frames
+// HTTP/1.1 the way Kestrel does (the fake backend's --keep-alive mode). The
+// tests look at what the child ran, on which upstream connection, and what
+// the client was answered, for requests the server's front end may also
+// refuse (the proxy must be safe without it).
+#include "proxy_exchange.h"
+
+#include <gtest/gtest.h>
+#include <strings.h>
+
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "connection_pool.h"
+#include "process_manager.h"
+#include "proxy_threads.h"
+#include "temp_dir.h"
+
+namespace ancm::outofproc {
+namespace {
+
+using namespace std::chrono_literals;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// One client request as the server hands it to a handler, and what the
+// handler did with it. The test hands over the body piece by piece.
+class FakeRequest {
+ public:
+  enum class Outcome { Pending, Completed, Aborted, Failed };
+
+  FakeRequest(std::string method, std::string target, Headers headers, bool has_body = false)
+      : method_(std::move(method)),
+        target_(std::move(target)),
+        headers_(std::move(headers)),
+        has_body_(has_body) {
+    for (const auto& [name, value] : headers_) kv_.push_back({str(name), str(value)});
+  }
+
+  ancm_request* handle() { return reinterpret_cast<ancm_request*>(this); }
+  static FakeRequest& of(ancm_request* request) { return *reinterpret_cast<FakeRequest*>(request); }
+
+  void send_body(std::string piece) {
+    std::unique_lock lock(mutex_);
+    body_.push_back(std::move(piece));
+    deliver(lock);
+  }
+  void end_body() {
+    std::unique_lock lock(mutex_);
+    body_ended_ = true;
+    deliver(lock);
+  }
+  void send_whole_body(std::string body) {
+    send_body(std::move(body));
+    end_body();
+  }
+
+  bool wait_ended(std::chrono::milliseconds limit = 60s) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, limit, [&] { return outcome_ != Outcome::Pending; });
+  }
+
+  // The shim's failure page ends the request too.
+  static void fail(ancm_request* r, int status) {
+    {
+      std::lock_guard lock(of(r).mutex_);
+      of(r).status_ = status;
+    }
+    of(r).end(Outcome::Failed);
+  }
+
+  Outcome outcome() const {
+    std::lock_guard lock(mutex_);
+    return outcome_;
+  }
+  int status() const {
+    std::lock_guard lock(mutex_);
+    return status_;
+  }
+  std::string body() const {
+    std::lock_guard lock(mutex_);
+    return response_body_;
+  }
+  std::optional<std::string> header(const std::string& name) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& [n, v] : response_headers_) {
+      if (::strcasecmp(n.c_str(), name.c_str()) == 0) return v;
+    }
+    return std::nullopt;
+  }
+
+  static const ancm_request_api api;
+
+ private:
+  struct PendingRead {
+    char* buffer = nullptr;
+    std::size_t cap = 0;
+    ancm_io_callback cb = nullptr;
+    void* ctx = nullptr;
+  };
+
+  static ancm_str str(const std::string& text) { return {text.data(), text.size()}; }
+
+  // Answers the outstanding body read if there is something to answer it
+  // with; the callback runs without the lock, as the server's would.
+  void deliver(std::unique_lock<std::mutex>& lock) {
+    if (!read_.cb || (body_.empty() && !body_ended_)) return;
+    PendingRead read = std::exchange(read_, {});
+    std::size_t bytes = 0;
+    if (!body_.empty()) {
+      bytes = std::min(read.cap, body_.front().size());
+      std::copy_n(body_.front().data(), bytes, read.buffer);
+      body_.front().erase(0, bytes);
+      if (body_.front().empty()) body_.pop_front();
+    }
+    changed_.notify_all();
+    lock.unlock();
+    read.cb(read.ctx, 0, bytes);
+    lock.lock();
+  }
+
+  // The request ends once: a body read still outstanding is cancelled, and
+  // the disconnect callback learns that the client did not go away.
+  void end(Outcome outcome) {
+    PendingRead read;
+    ancm_disconnect_callback disconnect = nullptr;
+    void* disconnect_ctx = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      if (outcome_ != Outcome::Pending) return;
+      outcome_ = outcome;
+      read = std::exchange(read_, {});
+      disconnect = std::exchange(disconnect_, nullptr);
+      disconnect_ctx = disconnect_ctx_;
+      changed_.notify_all();
+    }
+    if (read.cb) read.cb(read.ctx, -ECONNRESET, 0);
+    if (disconnect) disconnect(disconnect_ctx, 0);
+  }
+
+  static ancm_str method(ancm_request* r) { return str(of(r).method_); }
+  static ancm_str target(ancm_request* r) { return str(of(r).target_); }
+  static ancm_str empty(ancm_request*) { return {"", 0}; }
+  static int version(ancm_request*) { return 11; }
+  static size_t header_count(ancm_request* r) { return of(r).kv_.size(); }
+  static const ancm_kv* headers(ancm_request* r) { return of(r).kv_.data(); }
+  static ancm_str loopback(ancm_request*) { return {"127.0.0.1", 9}; }
+  static uint16_t remote_port(ancm_request*) { return 40000; }
+  static uint16_t local_port(ancm_request*) { return 8080; }
+  static int is_tls(ancm_request*) { return 0; }
+  static int has_body(ancm_request* r) { return of(r).has_body_ ? 1 : 0; }
+  static void read_body(ancm_request* r, void* buffer, size_t cap, ancm_io_callback cb, void* ctx) {
+    auto& request = of(r);
+    std::unique_lock lock(request.mutex_);
+    if (request.outcome_ != Outcome::Pending) {
+      lock.unlock();
+      return cb(ctx, -ECONNRESET, 0);
+    }
+    request.read_ = {static_cast<char*>(buffer), cap, cb, ctx};
+    request.changed_.notify_all();
+    request.deliver(lock);
+  }
+  static int set_status(ancm_request* r, int status, ancm_str) {
+    std::lock_guard lock(of(r).mutex_);
+    of(r).status_ = status;
+    return 0;
+  }
+  static int add_header(ancm_request* r, ancm_str name, ancm_str value) {
+    std::lock_guard lock(of(r).mutex_);
+    of(r).response_headers_.emplace_back(std::string(name.data, name.len),
+                                         std::string(value.data, value.len));
+    return 0;
+  }
+  static void write_body(ancm_request* r, const void* data, size_t len, ancm_io_callback cb,
+                         void* ctx) {
+    {
+      std::lock_guard lock(of(r).mutex_);
+      of(r).response_body_.append(static_cast<const char*>(data), len);
+    }
+    if (cb) cb(ctx, 0, len);
+  }
+  static void flush(ancm_request*, ancm_io_callback cb, void* ctx) {
+    if (cb) cb(ctx, 0, 0);
+  }
+  static void complete(ancm_request* r) { of(r).end(Outcome::Completed); }
+  static void abort(ancm_request* r) { of(r).end(Outcome::Aborted); }
+  static void on_disconnect(ancm_request* r, ancm_disconnect_callback cb, void* ctx) {
+    std::lock_guard lock(of(r).mutex_);
+    of(r).disconnect_ = cb;
+    of(r).disconnect_ctx_ = ctx;
+  }
+  // No raw stream here: the proxy closes its side at once.
+  static void upgrade(ancm_request*, void (*cb)(void*, ancm_stream*), void* ctx) {
+    cb(ctx, nullptr);
+  }
+
+  std::string method_, target_;
+  Headers headers_;
+  std::vector<ancm_kv> kv_;
+  bool has_body_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::string> body_;
+  bool body_ended_ = false;
+  PendingRead read_;
+  ancm_disconnect_callback disconnect_ = nullptr;
+  void* disconnect_ctx_ = nullptr;
+  Outcome outcome_ = Outcome::Pending;
+  int status_ = 0;
+  Headers response_headers_;
+  std::string response_body_;
+};
+
+const ancm_request_api FakeRequest::api = {
+    .abi_version = ANCM_HANDLER_ABI_VERSION,
+    .method = &FakeRequest::method,
+    .target = &FakeRequest::target,
+    .path = &FakeRequest::target,
+    .query = &FakeRequest::empty,
+    .http_version = &FakeRequest::version,
+    .header_count = &FakeRequest::header_count,
+    .headers = &FakeRequest::headers,
+    .remote_address = &FakeRequest::loopback,
+    .remote_port = &FakeRequest::remote_port,
+    .local_address = &FakeRequest::loopback,
+    .local_port = &FakeRequest::local_port,
+    .is_tls = &FakeRequest::is_tls,
+    .has_body = &FakeRequest::has_body,
+    .read_body = &FakeRequest::read_body,
+    .set_status = &FakeRequest::set_status,
+    .add_header = &FakeRequest::add_header,
+    .write_body = &FakeRequest::write_body,
+    .flush = &FakeRequest::flush,
+    .complete = &FakeRequest::complete,
+    .abort = &FakeRequest::abort,
+    .on_disconnect = &FakeRequest::on_disconnect,
+    .upgrade = &FakeRequest::upgrade,
+    .stream_read = nullptr,
+    .stream_write = nullptr,
+    .stream_close = nullptr,
+    .request_info = nullptr,
+    .connection_executor = nullptr,  // the proxy runs on its own threads
+    .write_body_borrowed = nullptr,
+};
+
+void log_nothing(void*, ancm_log_level, ancm_str) {}
+void fail_request(void*, ancm_request* request, const ancm_failure* failure) {
+  FakeRequest::fail(request, failure->status);
+}
+const ancm_host_services kHost = {nullptr, &log_nothing, nullptr, &fail_request};
+
+class ProxyExchangeTest : public ::testing::Test {
+ protected:
+  ProxyExchangeTest() {
+    Settings settings;
+    settings.config_path = dir_.path() / "web.config";
+    settings.app_path = dir_.path();
+    settings.process_path = ANCM_FAKE_BACKEND;
+    settings.arguments = "--keep-alive --request-log '" + request_log().string() + "'";
+    settings.startup_time_limit = 20s;
+    settings.shutdown_time_limit = 5s;
+    processes_ =
+        std::make_unique<ProcessManager>(settings, [](ancm_log_level, const std::string&) {});
+    auto context = std::make_shared<ProxyContext>();
+    context->api = &FakeRequest::api;
+    context->host = &kHost;
+    context->processes = processes_.get();
+    context->pool = &pool_;
+    context->own_threads = &threads_;
+    // A request the proxy forgot to finish fails the test after this, not never.
+    context->request_timeout = 10s;
+    context->log = [](ancm_log_level, const std::string&) {};
+    context_ = std::move(context);
+  }
+
+  ~ProxyExchangeTest() override {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (context_->active_exchanges > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(10ms);
+    }
+    pool_.clear();  // its sockets belong to the threads' io_context
+    threads_.stop();
+    processes_->shutdown();
+  }
+
+  std::filesystem::path request_log() const { return dir_.path() / "requests.log"; }
+
+  void start(FakeRequest& request) {
+    std::make_shared<ProxyExchange>(context_, request.handle())->start();
+  }
+
+  // One request, its whole body given at once, through to its end.
+  void run(FakeRequest& request, const std::string& body = "") {
+    start(request);
+    if (!body.empty()) request.send_whole_body(body);
+    ASSERT_TRUE(request.wait_ended()) << "the proxy did not end the request";
+  }
+
+  // "conn <n> <METHOD> <target>" for each request the child ran.
+  std::vector<std::string> requests_run() const {
+    std::vector<std::string> lines;
+    std::istringstream text(test::read_file(request_log()));
+    for (std::string line; std::getline(text, line);) lines.push_back(line);
+    return lines;
+  }
+  std::string all_requests_run() const { return test::read_file(request_log()); }
+
+  // The upstream connection that carried a request: the n of "conn <n>".
+  std::string connection_of(const std::string& method_and_target) const {
+    std::smatch match;
+    std::string log = all_requests_run();
+    std::regex line("conn ([0-9]+) " + method_and_target + "\n");
+    return std::regex_search(log, match, line) ? match[1].str() : "none";
+  }
+
+  test::TempDir dir_{"ancm-proxy"};
+  ConnectionPool pool_;
+  ProxyThreads threads_{2};
+  std::unique_ptr<ProcessManager> processes_;
+  std::shared_ptr<const ProxyContext> context_;
+};
+
+const std::string kSmuggled = "GET /smuggled HTTP/1.1";
+
+// The reproduction, against the proxy alone: an upgrade request whose
+// 28-byte body the child never reads, then a request whose header line sits
+// exactly 28 bytes into the forwarded head ("GET /abcdefg HTTP/1.1\r\nX-A: ").
+TEST_F(ProxyExchangeTest, AnUpgradeWithABodyCannotSmuggleTheNextRequest) {
+  FakeRequest upgrade(
+      "GET", "/ignore-body",
+      {{"Host", "h"}, {"Connection", "Upgrade"}, {"Upgrade", "foo"}, {"Content-Length", "28"}},
+      /*has_body=*/true);
+  run(upgrade, std::string(28, 'b'));
+  EXPECT_EQ(upgrade.outcome(), FakeRequest::Outcome::Completed);
+  EXPECT_EQ(upgrade.body(), "ignored\n");
+
+  FakeRequest next("GET", "/abcdefg", {{"X-A", kSmuggled}, {"Host", "h"}});
+  run(next);
+  EXPECT_EQ(next.status(), 200);
+  EXPECT_NE(next.body().find("\nGET /abcdefg\n"), std::string::npos) << next.body();
+  EXPECT_EQ(all_requests_run().find("/smuggled"), std::string::npos) << all_requests_run();
+}
+
+// The child is not asked to upgrade when the request has a body: it gets a
+// plain request and the whole body (as Kestrel would serve it anyway).
+TEST_F(ProxyExchangeTest, AnUpgradeWithABodyReachesTheChildAsAPlainRequest) {
+  FakeRequest request(
+      "POST", "/echo",
+      {{"Host", "h"}, {"Connection", "Upgrade"}, {"Upgrade", "websocket"}, {"Content-Length", "5"}},
+      /*has_body=*/true);
+  run(request, "hello");
+  EXPECT_EQ(request.outcome(), FakeRequest::Outcome::Completed);
+  EXPECT_EQ(request.status(), 200);
+  EXPECT_NE(request.body().find("body: hello\n"), std::string::npos) << request.body();
+  EXPECT_EQ(request.body().find("Upgrade:"), std::string::npos) << request.body();
+  EXPECT_EQ(request.body().find("Connection:"), std::string::npos) << request.body();
+}
+
+TEST_F(ProxyExchangeTest, H2cIsNeverAskedOfTheChild) {
+  FakeRequest post("POST", "/echo",
+                   {{"Host", "h"},
+                    {"Connection", "Upgrade, HTTP2-Settings"},
+                    {"Upgrade", "h2c"},
+                    {"HTTP2-Settings", "AAMAAABkAARAAAAAAAIAAAAA"},
+                    {"Content-Length", "5"}},
+                   /*has_body=*/true);
+  run(post, "hello");
+  EXPECT_EQ(post.status(), 200);
+  EXPECT_NE(post.body().find("body: hello\n"), std::string::npos) << post.body();
+  for (const char* gone : {"Upgrade:", "HTTP2-Settings:", "Connection:"}) {
+    EXPECT_EQ(post.body().find(gone), std::string::npos) << gone << "\n" << post.body();
+  }
+
+  FakeRequest get("GET", "/plain", {{"Host", "h"}, {"Connection", "Upgrade"}, {"Upgrade", "h2c"}});
+  run(get);
+  EXPECT_EQ(get.status(), 200);
+  EXPECT_EQ(get.body().find("Upgrade:"), std::string::npos) << get.body();
+}
+
+TEST_F(ProxyExchangeTest, ARefusedUpgradeDoesNotReturnToThePool) {
+  FakeRequest upgrade("GET", "/refused",
+                      {{"Host", "h"}, {"Connection", "Upgrade"}, {"Upgrade", "foo"}});
+  run(upgrade);
+  EXPECT_EQ(upgrade.status(), 200);
+  EXPECT_NE(upgrade.body().find("Upgrade: foo\n"), std::string::npos) << upgrade.body();
+
+  FakeRequest next("GET", "/after", {{"Host", "h"}});
+  run(next);
+  EXPECT_EQ(next.status(), 200);
+  EXPECT_NE(connection_of("GET /after"), connection_of("GET /refused")) << all_requests_run();
+}
+
+// The child answers while the body is still on its way: that connection
+// ends, and the rest of the body never reaches the child.
+TEST_F(ProxyExchangeTest, AnEarlyResponseDoesNotReturnToThePool) {
+  FakeRequest early("POST", "/ignore-body", {{"Host", "h"}, {"Content-Length", "100000"}},
+                    /*has_body=*/true);
+  start(early);
+  early.send_body("only the first piece of 100,000 bytes");
+  ASSERT_TRUE(early.wait_ended());
+  EXPECT_EQ(early.outcome(), FakeRequest::Outcome::Completed);
+  EXPECT_EQ(early.body(), "ignored\n");
+
+  FakeRequest next("GET", "/after", {{"Host", "h"}});
+  run(next);
+  EXPECT_EQ(next.status(), 200);
+  EXPECT_NE(connection_of("GET /after"), connection_of("POST /ignore-body")) << all_requests_run();
+  EXPECT_EQ(requests_run().size(), 2u) << all_requests_run();
+}
+
+TEST_F(ProxyExchangeTest, AnOddInterimResponseDoesNotReturnToThePool) {
+  FakeRequest hinted("GET", "/early-hints", {{"Host", "h"}});
+  run(hinted);
+  EXPECT_EQ(hinted.status(), 200);
+
+  FakeRequest next("GET", "/after", {{"Host", "h"}});
+  run(next);
+  EXPECT_NE(connection_of("GET /after"), connection_of("GET /early-hints")) << all_requests_run();
+}
+
+// A clean exchange does keep its connection: the rule above is not "never".
+TEST_F(ProxyExchangeTest, ACleanExchangeReturnsToThePool) {
+  FakeRequest post("POST", "/first", {{"Host", "h"}, {"Content-Length", "5"}},
+                   /*has_body=*/true);
+  run(post, "hello");
+  FakeRequest next("GET", "/second", {{"Host", "h"}});
+  run(next);
+  EXPECT_EQ(connection_of("GET /second"), connection_of("POST /first")) << all_requests_run();
+}
+
+// The server never hands over more body than the Content-Length it parsed,
+// but if it did, the excess must not reach the child as the next request.
+TEST_F(ProxyExchangeTest, ABodyLongerThanItsContentLengthIsNotForwarded) {
+  FakeRequest request("POST", "/echo", {{"Host", "h"}, {"Content-Length", "5"}},
+                      /*has_body=*/true);
+  start(request);
+  request.send_body("hello");
+  request.send_body(kSmuggled + "\r\nHost: h\r\n\r\n");
+  request.end_body();
+  ASSERT_TRUE(request.wait_ended());
+  FakeRequest next("GET", "/after", {{"Host", "h"}});
+  run(next);
+  EXPECT_EQ(all_requests_run().find("/smuggled"), std::string::npos) << all_requests_run();
+}
+
+TEST_F(ProxyExchangeTest, ABodyShorterThanItsContentLengthEndsTheRequestAtOnce) {
+  FakeRequest request("POST", "/echo", {{"Host", "h"}, {"Content-Length", "10"}},
+                      /*has_body=*/true);
+  run(request, "hello");
+  EXPECT_EQ(request.outcome(), FakeRequest::Outcome::Aborted);
+}
+
+TEST_F(ProxyExchangeTest, HeadKeepsTheChildsContentLength) {
+  FakeRequest head("HEAD", "/sized", {{"Host", "h"}});
+  run(head);
+  EXPECT_EQ(head.status(), 200);
+  EXPECT_EQ(head.header("Content-Length"), "26");
+  EXPECT_EQ(head.body(), "");
+
+  FakeRequest get("GET", "/sized", {{"Host", "h"}});
+  run(get);
+  EXPECT_EQ(get.body(), "abcdefghijklmnopqrstuvwxyz");
+  EXPECT_EQ(connection_of("GET /sized"), connection_of("HEAD /sized")) << all_requests_run();
+}
+
+}  // namespace
+}  // namespace ancm::outofproc
