@@ -16,6 +16,14 @@ app.Use(async (context, next) =>
     await next(context);
 });
 
+// Every answer names the Kestrel connection that carried it (response header
+// X-Upstream-Connection), so a test sees whether the proxy reused one.
+app.Use((context, next) =>
+{
+    context.Response.Headers["X-Upstream-Connection"] = context.Connection.Id;
+    return next(context);
+});
+
 // GET /seen: the requests run so far, one "METHOD raw-target" per line.
 app.MapGet("/seen", () => string.Join('\n', seen) + "\n");
 
