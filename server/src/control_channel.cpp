@@ -1,5 +1,6 @@
 #include "control_channel.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -7,14 +8,33 @@
 #include <stdexcept>
 
 namespace ancm::server {
+namespace {
 
-std::pair<common::UniqueFd, common::UniqueFd> make_control_pair() {
+constexpr std::size_t kLargestMessage = 4096;
+
+ssize_t receive(int fd, char* buffer, int flags) {
+  ssize_t got;
+  do {
+    got = ::recv(fd, buffer, kLargestMessage, flags);
+  } while (got < 0 && errno == EINTR);
+  return got;
+}
+
+}  // namespace
+
+ControlPair make_control_pair() {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
     throw std::runtime_error(std::string("cannot create the worker control socket: ") +
                              std::strerror(errno));
   }
-  return {common::UniqueFd(fds[0]), common::UniqueFd(fds[1])};
+  ControlPair pair{common::UniqueFd(fds[0]), common::UniqueFd(fds[1])};
+  int flags = ::fcntl(pair.master_end.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(pair.master_end.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
+    throw std::runtime_error(std::string("cannot make the worker control socket non-blocking: ") +
+                             std::strerror(errno));
+  }
+  return pair;
 }
 
 bool send_message(int fd, std::string_view message) {
@@ -25,12 +45,19 @@ bool send_message(int fd, std::string_view message) {
   return sent == static_cast<ssize_t>(message.size());
 }
 
+Received receive_waiting_message(int fd) {
+  char buffer[kLargestMessage];
+  ssize_t got = receive(fd, buffer, MSG_DONTWAIT);
+  if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    return {Received::Status::nothing_yet, {}};
+  }
+  if (got <= 0) return {Received::Status::peer_gone, {}};
+  return {Received::Status::message, std::string(buffer, static_cast<std::size_t>(got))};
+}
+
 std::optional<std::string> receive_message(int fd) {
-  char buffer[4096];
-  ssize_t got;
-  do {
-    got = ::recv(fd, buffer, sizeof buffer, 0);
-  } while (got < 0 && errno == EINTR);
+  char buffer[kLargestMessage];
+  ssize_t got = receive(fd, buffer, 0);
   if (got <= 0) return std::nullopt;
   return std::string(buffer, static_cast<std::size_t>(got));
 }

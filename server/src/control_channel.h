@@ -4,7 +4,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 
 #include "ancm/common/unique_fd.h"
 
@@ -16,11 +15,28 @@ inline constexpr std::string_view kReady = "ready";
 inline constexpr std::string_view kStop = "stop";
 inline constexpr std::string_view kRecyclePrefix = "recycle ";
 
-// A SOCK_SEQPACKET pair, both ends close-on-exec.
-std::pair<common::UniqueFd, common::UniqueFd> make_control_pair();
+// A SOCK_SEQPACKET pair, both ends close-on-exec. The master's end is
+// non-blocking: the master waits only in its event loop, never on a worker.
+struct ControlPair {
+  common::UniqueFd master_end;
+  common::UniqueFd worker_end;
+};
+ControlPair make_control_pair();
 
 bool send_message(int fd, std::string_view message);
-// Blocks for one message; nullopt when the peer is gone.
+
+// What one read that never blocks found.
+struct Received {
+  enum class Status { message, nothing_yet, peer_gone };
+  Status status;
+  std::string message;  // with Status::message
+};
+// Takes one waiting message, if any (MSG_DONTWAIT): nothing waiting
+// (EAGAIN) is nothing_yet, not the peer gone.
+Received receive_waiting_message(int fd);
+
+// Blocks for one message; nullopt when the peer is gone. For a reader that
+// was told the socket is readable.
 std::optional<std::string> receive_message(int fd);
 
 }  // namespace ancm::server

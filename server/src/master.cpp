@@ -1,10 +1,8 @@
 #include "ancm/server/master.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,19 +11,22 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <list>
+#include <ctime>
+#include <optional>
+#include <string_view>
 
 #include "ancm/config/load.h"
-#include "ancm/server/command_line.h"
 #include "ancm/server/listen_address.h"
 #include "control_channel.h"
 #include "log_setup.h"
 #include "systemd.h"
+#include "worker_spawn.h"
+#include "worker_table.h"
 
 namespace ancm::server {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = Worker::Clock;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kFirstRestartDelay{100};
@@ -43,34 +44,26 @@ std::string describe_exit(int status) {
   return "ended with status " + std::to_string(status);
 }
 
-struct Worker {
-  pid_t pid = -1;
-  common::UniqueFd control;
-  Clock::time_point started;
-  std::string reason;  // why it was started
-  bool ready = false;
-  bool stopping = false;
-};
+std::string monotonic_usec() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return std::to_string(static_cast<long long>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000);
+}
 
+// Supervises the workers: starts them, recycles them, restarts them when
+// they die, stops them. Waits only in poll(); never blocks on a worker.
 class Master {
  public:
   Master(const MasterOptions& options, std::vector<common::UniqueFd> listeners)
-      : options_(options), listeners_(std::move(listeners)) {
-    char path[4096];
-    ssize_t length = ::readlink("/proc/self/exe", path, sizeof path - 1);
-    self_exe_ = length > 0 ? std::string(path, static_cast<std::size_t>(length)) : "ancm-host";
-  }
+      : options_(options), listeners_(std::move(listeners)), self_exe_(current_executable()) {}
 
   int run(int signal_fd) {
     signal_fd_ = signal_fd;
     start_worker("start");
-    while (!workers_.empty() || !stopping_) {
+    while (!stopping_ || !workers_.empty()) {
       wait_and_dispatch();
-      if (stopping_ && Clock::now() >= kill_deadline_) kill_remaining();
-      if (!stopping_ && restart_at_ && Clock::now() >= *restart_at_) {
-        restart_at_.reset();
-        start_worker("restart");
-      }
+      kill_overdue_workers();
+      restart_when_due();
     }
     spdlog::info("master {} stopped", ::getpid());
     return 0;
@@ -79,23 +72,36 @@ class Master {
  private:
   void wait_and_dispatch() {
     std::vector<pollfd> fds{{signal_fd_, POLLIN, 0}};
-    for (auto& worker : workers_) fds.push_back({worker.control.get(), POLLIN, 0});
-    int timeout = -1;
-    auto until = [&](Clock::time_point when) {
-      auto ms = std::chrono::duration_cast<milliseconds>(when - Clock::now()).count();
-      int bounded = static_cast<int>(std::clamp<long long>(ms, 0, 60'000));
-      timeout = timeout < 0 ? bounded : std::min(timeout, bounded);
-    };
-    if (restart_at_ && !stopping_) until(*restart_at_);
-    if (stopping_) until(kill_deadline_);
-    if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
+    std::vector<WorkerId> polled;  // polled[i]'s control socket is fds[i + 1]
+    for (const auto& [id, worker] : workers_) {
+      if (!worker.control) continue;
+      fds.push_back({worker.control.get(), POLLIN, 0});
+      polled.push_back(id);
+    }
+    if (::poll(fds.data(), fds.size(), poll_timeout()) < 0 && errno != EINTR) {
       spdlog::error("master poll failed: {}", std::strerror(errno));
     }
     if (fds[0].revents & POLLIN) read_signals();
-    std::size_t i = 1;
-    for (auto it = workers_.begin(); it != workers_.end() && i < fds.size(); ++it, ++i) {
-      if (fds[i].revents & (POLLIN | POLLHUP)) read_control(*it);
+    // Signals may have reaped (and removed) workers: match events by worker
+    // id, never by position.
+    for (std::size_t i = 0; i < polled.size(); ++i) {
+      if (fds[i + 1].revents != 0) read_control(polled[i]);
     }
+  }
+
+  // Until the next restart or kill deadline; -1 (none) waits for an event.
+  int poll_timeout() const {
+    std::optional<Clock::time_point> next;
+    auto consider = [&next](Clock::time_point when) {
+      if (!next || when < *next) next = when;
+    };
+    if (restart_at_ && !stopping_) consider(*restart_at_);
+    for (const auto& [id, worker] : workers_) {
+      if (worker.kill_at) consider(*worker.kill_at);
+    }
+    if (!next) return -1;
+    auto ms = std::chrono::ceil<milliseconds>(*next - Clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(ms, 0, 60'000));
   }
 
   void read_signals() {
@@ -116,26 +122,47 @@ class Master {
     }
   }
 
-  void read_control(Worker& worker) {
-    auto message = receive_message(worker.control.get());
-    if (!message) {
-      worker.control.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));  // stop polling it
+  // Every message waiting on the worker's control socket; never blocks.
+  void read_control(WorkerId id) {
+    for (;;) {
+      Worker* worker = workers_.find(id);
+      if (!worker || !worker->control) return;
+      auto received = receive_waiting_message(worker->control.get());
+      switch (received.status) {
+        case Received::Status::nothing_yet:
+          return;
+        case Received::Status::peer_gone:
+          worker->control.reset();  // its exit arrives as SIGCHLD
+          return;
+        case Received::Status::message:
+          on_message(*worker, received.message);
+          break;
+      }
+    }
+  }
+
+  void on_message(Worker& worker, std::string_view message) {
+    if (message == kReady) return on_ready(worker);
+    if (message.starts_with(kRecyclePrefix)) {
+      if (worker.phase != WorkerPhase::stopping) {
+        recycle(std::string(message.substr(kRecyclePrefix.size())));
+      }
       return;
     }
-    if (*message == kReady) {
-      worker.ready = true;
-      spdlog::info("worker {} is ready", worker.pid);
-      notify_systemd("READY=1\nMAINPID=" + std::to_string(::getpid()));
-      // An overlapped recycle: the old workers stop once the new one serves.
-      for (auto& other : workers_) {
-        if (&other == &worker || other.stopping) continue;
-        auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - worker.started);
-        spdlog::info("recycled ({}): worker {} -> worker {}, switched in {} ms", worker.reason,
-                     other.pid, worker.pid, took.count());
-        stop_worker(other);
-      }
-    } else if (message->rfind(kRecyclePrefix, 0) == 0) {
-      if (!worker.stopping) recycle(message->substr(kRecyclePrefix.size()));
+    spdlog::warn("worker {} sent an unknown control message '{}'", worker.pid, message);
+  }
+
+  void on_ready(Worker& worker) {
+    if (!workers_.move(worker, WorkerPhase::serving)) return;  // told to stop meanwhile
+    spdlog::info("worker {} is ready", worker.pid);
+    notify_systemd("READY=1\nMAINPID=" + std::to_string(::getpid()));
+    // An overlapped recycle: the old workers stop once the new one serves.
+    for (auto& [id, other] : workers_) {
+      if (id == worker.id || other.phase == WorkerPhase::stopping) continue;
+      auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - worker.started);
+      spdlog::info("recycled ({}): worker {} -> worker {}, switched in {} ms", worker.reason,
+                   other.pid, worker.pid, took.count());
+      stop_worker(other);
     }
   }
 
@@ -143,29 +170,31 @@ class Master {
     int status = 0;
     pid_t pid;
     while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-      auto it = std::find_if(workers_.begin(), workers_.end(),
-                             [pid](const Worker& w) { return w.pid == pid; });
-      if (it == workers_.end()) continue;
-      bool expected = it->stopping || stopping_;
-      bool was_ready = it->ready;
-      auto uptime = Clock::now() - it->started;
-      workers_.erase(it);
-      if (expected) {
-        spdlog::info("worker {} {}", pid, describe_exit(status));
-        continue;
-      }
-      bool others_serve = std::any_of(workers_.begin(), workers_.end(),
-                                      [](const Worker& w) { return !w.stopping; });
-      if (others_serve) continue;
-      note_startup_crash(was_ready, status);
-      failures_ = uptime >= kHealthyUptime ? 1 : failures_ + 1;
-      auto delay =
-          std::min(kMaxRestartDelay, kFirstRestartDelay * (1 << std::min(failures_ - 1, 6)));
-      spdlog::error("worker {} {} after {} ms; starting a new worker in {} ms", pid,
-                    describe_exit(status), std::chrono::duration_cast<milliseconds>(uptime).count(),
-                    delay.count());
-      restart_at_ = Clock::now() + delay;
+      if (auto worker = workers_.remove(pid)) on_worker_exit(*worker, status);
     }
+  }
+
+  void on_worker_exit(const Worker& worker, int status) {
+    if (worker.phase == WorkerPhase::stopping || stopping_) {
+      spdlog::info("worker {} {}", worker.pid, describe_exit(status));
+    } else if (workers_.any_active()) {
+      on_exit_beside_others(worker, status);
+    } else {
+      note_startup_crash(worker.phase == WorkerPhase::serving, status);
+      schedule_restart(worker, status);
+    }
+  }
+
+  // Another worker serves or is about to: no restart.
+  void on_exit_beside_others(const Worker& worker, int status) {
+    bool recycle_failed =
+        worker.phase == WorkerPhase::starting && workers_.any(WorkerPhase::serving);
+    spdlog::error(
+        "worker {} ({}) {} while {}; {}", worker.pid, worker.reason, describe_exit(status),
+        to_string(worker.phase),
+        recycle_failed ? "the current worker keeps serving" : "the new worker takes over");
+    // A reload (RELOADING=1) is over: the service runs on as it was.
+    if (recycle_failed) notify_systemd("READY=1");
   }
 
   // Workers that keep dying before they are ready would restart forever:
@@ -181,98 +210,91 @@ class Master {
                   start_failure_);
   }
 
+  void schedule_restart(const Worker& worker, int status) {
+    auto uptime = Clock::now() - worker.started;
+    failures_ = uptime >= kHealthyUptime ? 1 : failures_ + 1;
+    auto delay = std::min(kMaxRestartDelay, kFirstRestartDelay * (1 << std::min(failures_ - 1, 6)));
+    spdlog::error("worker {} {} after {} ms; starting a new worker in {} ms", worker.pid,
+                  describe_exit(status), std::chrono::duration_cast<milliseconds>(uptime).count(),
+                  delay.count());
+    restart_at_ = Clock::now() + delay;
+  }
+
+  void restart_when_due() {
+    if (stopping_ || !restart_at_ || Clock::now() < *restart_at_) return;
+    restart_at_.reset();
+    start_worker("restart");
+  }
+
   void stop(const char* why) {
     if (stopping_) return;
     stopping_ = true;
     notify_systemd("STOPPING=1");
     spdlog::info("master {} stopping ({}); draining for at most {} s", ::getpid(), why,
                  options_.drain_timeout.count());
-    kill_deadline_ = Clock::now() + options_.shutdown_delay + options_.drain_timeout + kKillGrace;
-    for (auto& worker : workers_) stop_worker(worker);
+    for (auto& [id, worker] : workers_) stop_worker(worker);
   }
 
   void recycle(const std::string& reason) {
     if (stopping_) return;
     // A new worker is already on its way; it reads the newest configuration.
-    bool starting = std::any_of(workers_.begin(), workers_.end(),
-                                [](const Worker& w) { return !w.ready && !w.stopping; });
-    if (starting) return;
+    if (workers_.any(WorkerPhase::starting)) return;
     spdlog::info("recycling the worker: {}", reason);
     start_failure_.clear();  // something changed: try the app again
     startup_crashes_ = 0;
-    notify_systemd("RELOADING=1");
+    restart_at_.reset();  // the new worker is the restart
+    notify_systemd("RELOADING=1\nMONOTONIC_USEC=" + monotonic_usec());
     start_worker(reason);
   }
 
+  // Drain, then exit; killed if still there after the drain and a grace.
   void stop_worker(Worker& worker) {
-    worker.stopping = true;
-    if (!send_message(worker.control.get(), kStop)) ::kill(worker.pid, SIGTERM);
+    if (!workers_.move(worker, WorkerPhase::stopping)) return;  // already told
+    worker.kill_at = Clock::now() + options_.shutdown_delay + options_.drain_timeout + kKillGrace;
+    if (!worker.control || !send_message(worker.control.get(), kStop)) {
+      ::kill(worker.pid, SIGTERM);
+    }
   }
 
-  void kill_remaining() {
-    for (auto& worker : workers_) {
+  void kill_overdue_workers() {
+    auto now = Clock::now();
+    for (auto& [id, worker] : workers_) {
+      if (!worker.kill_at || now < *worker.kill_at) continue;
       spdlog::warn("worker {} did not stop in time; killing it", worker.pid);
       ::kill(worker.pid, SIGKILL);
+      worker.kill_at = now + kKillGrace;
     }
-    kill_deadline_ = Clock::now() + kKillGrace;
   }
 
   void start_worker(const std::string& why) {
-    auto [master_end, worker_end] = make_control_pair();
     WorkerOptions worker_options;
     worker_options.target = options_.target;
     worker_options.limits = options_.limits;
     worker_options.drain_timeout = options_.drain_timeout;
     worker_options.threads = options_.threads;
-    worker_options.control_fd = worker_end.get();
     worker_options.start_failure = start_failure_;
     for (auto& fd : listeners_) worker_options.listen_fds.push_back(fd.get());
-
-    std::vector<std::string> args = {self_exe_, "worker"};
-    for (auto& arg : worker_arguments(worker_options)) args.push_back(std::move(arg));
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    std::vector<int> inherited = worker_options.listen_fds;
-    inherited.push_back(worker_end.get());
-
-    pid_t parent = ::getpid();
-    pid_t pid = ::fork();
-    if (pid < 0) {
-      spdlog::error("cannot start a worker: fork failed: {}", std::strerror(errno));
+    try {
+      auto spawned = spawn_worker(self_exe_, std::move(worker_options));
+      spdlog::info("started worker {} ({})", spawned.pid, why);
+      workers_.add(spawned.pid, std::move(spawned.control), why);
+    } catch (const std::exception& e) {
+      spdlog::error("cannot start a worker ({}): {}; trying again in {} ms", why, e.what(),
+                    kMaxRestartDelay.count());
       restart_at_ = Clock::now() + kMaxRestartDelay;
-      return;
     }
-    if (pid == 0) exec_worker(parent, inherited, argv.data());
-    spdlog::info("started worker {} ({})", pid, why);
-    workers_.push_back({pid, std::move(master_end), Clock::now(), why, false, false});
-  }
-
-  // In the child between fork and exec: async-signal-safe calls only.
-  [[noreturn]] static void exec_worker(pid_t parent, const std::vector<int>& inherited,
-                                       char** argv) {
-    sigset_t none;
-    ::sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    // The worker (and so its children) goes when the master goes, even on SIGKILL.
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(1);
-    for (int fd : inherited) ::fcntl(fd, F_SETFD, 0);
-    ::execv(argv[0], argv);
-    ::_exit(127);
   }
 
   const MasterOptions& options_;
   std::vector<common::UniqueFd> listeners_;
   std::string self_exe_;
   int signal_fd_ = -1;
-  std::list<Worker> workers_;
+  WorkerTable workers_;
   bool stopping_ = false;
   int failures_ = 0;
   int startup_crashes_ = 0;
   std::string start_failure_;
   std::optional<Clock::time_point> restart_at_;
-  Clock::time_point kill_deadline_;
 };
 
 }  // namespace
