@@ -1,7 +1,6 @@
 #include "connection.h"
 
 #include <spdlog/spdlog.h>
-#include <strings.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -9,6 +8,8 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <cerrno>
+
+#include "ancm/common/setting_values.h"
 
 namespace ancm::server {
 namespace asio = boost::asio;
@@ -29,8 +30,10 @@ ancm_str span(const S& s) {
   return {s.data(), s.size()};
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
+// A body that breaks HTTP's rules, as opposed to a client that went away.
+bool is_framing_error(const error_code& ec) {
+  return ec.category() == make_error_code(http::error::bad_chunk).category() &&
+         ec != http::error::partial_message && ec != http::error::end_of_stream;
 }
 
 }  // namespace
@@ -124,31 +127,72 @@ void Connection::on_watch_read(error_code ec, std::size_t n) {
 
 void Connection::read_header() {
   arm_timer(context_.limits.header_timeout);
-  http::async_read_header(
-      socket_, buffer_, *parser_,
-      [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
+  head_scanned_ = 0;
+  on_head_bytes();
 }
 
-void Connection::on_header(error_code ec) {
-  disarm_timer();
-  if (ec) {
-    if (ec == http::error::header_limit) {
-      // Tell a long request line (414) from too many header bytes (431).
-      std::string_view received(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-      auto line_end = received.find("\r\n");
-      bool uri_too_long =
-          line_end == std::string_view::npos || line_end > context_.limits.max_uri_bytes;
-      return reject(uri_too_long ? 414 : 431);
-    }
-    if (ec == http::error::body_limit) return reject(413);
-    if (ec.category() == make_error_code(http::error::bad_target).category() &&
-        ec != http::error::end_of_stream && ec != http::error::partial_message) {
-      return reject(400);
-    }
-    return close();
+std::string_view Connection::buffered() const {
+  return {static_cast<const char*>(buffer_.data().data()), buffer_.size()};
+}
+
+HeadLimits Connection::head_limits() const {
+  return {context_.limits.max_header_bytes, context_.limits.max_uri_bytes};
+}
+
+// The head is read and checked here, by our own rules (request_head.h),
+// before Beast's parser sees it: Beast alone lets through heads that mean
+// one thing to it and another to the app's Kestrel.
+void Connection::on_head_bytes() {
+  auto scan = scan_request_head(buffered(), head_scanned_, head_limits());
+  switch (scan.state) {
+    case HeadScan::State::Rejected:
+      return reject(scan.rejection);
+    case HeadScan::State::Complete:
+      return on_head(scan);
+    case HeadScan::State::Incomplete:
+      break;
   }
-  if (parser_->get().target().size() > context_.limits.max_uri_bytes) return reject(414);
+  buffer_.consume(scan.blank_lines);
+  head_scanned_ = scan.searched - scan.blank_lines;
+  socket_.async_read_some(buffer_.prepare(kReadChunk),
+                          [self = shared_from_this()](error_code ec, std::size_t n) {
+                            self->buffer_.commit(n);
+                            // A head cut short by the client has nobody to answer.
+                            if (ec) return self->close();
+                            self->on_head_bytes();
+                          });
+}
+
+void Connection::on_head(const HeadScan& scan) {
+  disarm_timer();
+  auto head_bytes = buffered().substr(scan.blank_lines, scan.end - scan.blank_lines);
+  auto parsed = parse_request_head(head_bytes, head_limits());
+  if (auto* rejection = std::get_if<HeadRejection>(&parsed)) return reject(*rejection);
+  error_code ec;
+  std::size_t used = parser_->put(asio::buffer(head_bytes.data(), head_bytes.size()), ec);
+  if (ec == http::error::body_limit) return reject({413, "Content-Length over the body limit"});
+  if (ec || used != head_bytes.size() || !parser_->is_header_done()) {
+    return reject({400, "request head refused by the HTTP parser"});
+  }
+  // Both parsers must read the same framing, or the body would mean two things.
+  if (!same_framing(std::get<RequestHead>(parsed), *parser_)) {
+    return reject({400, "request framing is ambiguous"});
+  }
+  buffer_.consume(scan.end);
   dispatch_request();
+}
+
+bool Connection::same_framing(const RequestHead& head, const Parser& parser) {
+  auto length = parser.content_length();
+  switch (head.body) {
+    case BodyFraming::None:
+      return !parser.chunked() && !length;
+    case BodyFraming::ContentLength:
+      return !parser.chunked() && length && *length == head.content_length;
+    case BodyFraming::Chunked:
+      return parser.chunked() && !length;
+  }
+  return false;
 }
 
 void Connection::dispatch_request() {
@@ -161,6 +205,7 @@ void Connection::dispatch_request() {
     head_open_ = true;
   }
   head_sent_ = false;
+  answered_by_server_ = false;
   framing_ = Framing::None;
   last_chunk_sent_ = false;
   continue_sent_ = false;
@@ -170,7 +215,7 @@ void Connection::dispatch_request() {
   is_head_ = request.method() == http::verb::head;
   has_body_ = !parser_->is_done();
   expects_continue_ =
-      has_body_ && version_ >= 11 && iequals(request[http::field::expect], "100-continue");
+      has_body_ && version_ >= 11 && common::iequals(request[http::field::expect], "100-continue");
 
   method_ = span(request.method_string());
   target_ = span(request.target());
@@ -240,12 +285,29 @@ void Connection::on_body_read(error_code ec) {
   if (ec) {
     spdlog::debug("request body read from {}:{} failed: {}", remote_address_, remote_port_,
                   ec.message());
-    return end_body_read(ec == http::error::body_limit ? -EMSGSIZE : -ECONNRESET);
+    if (ec == http::error::body_limit) return refuse_body(413, -EMSGSIZE);
+    if (is_framing_error(ec)) return refuse_body(400, -EBADMSG);
+    return end_body_read(-ECONNRESET);
   }
   if (got == 0 && !parser_->is_done()) return read_body_some();
   reading_body_ = false;
   if (parser_->is_done()) watch_connection();
   pending_read_.fn(pending_read_.ctx, 0, got);
+}
+
+// The body broke the chunked framing, or grew past the limit, while the
+// handler runs. If nothing of its response went out yet, the server answers
+// (as Kestrel does) and the handler's writes are refused from now on; else
+// the response is cut short. The handler's read fails either way, and its
+// request stays valid until it calls complete() or abort().
+void Connection::refuse_body(int status, int read_status) {
+  bool response_untouched = !head_sent_ && !write_scheduled_ && !write_in_flight_ && body_.empty();
+  if (!response_untouched) return end_body_read(read_status);
+  reading_body_ = false;
+  answered_by_server_ = true;
+  answer_for_handler(status);
+  schedule_write();
+  pending_read_.fn(pending_read_.ctx, read_status, 0);
 }
 
 // A body read that cannot go on: tell the handler, and the connection is done.
@@ -300,7 +362,7 @@ void Connection::append_body(std::string owned, std::string_view borrowed, ancm_
     if (cb) cb(ctx, -EINVAL, 0);
     return;
   }
-  if (dead_) {
+  if (dead_ || answered_by_server_) {
     if (cb) cb(ctx, -ECONNRESET, 0);
     return;
   }
@@ -319,15 +381,17 @@ void Connection::flush(ancm_io_callback cb, void* ctx) { write_body(nullptr, 0, 
 // The end of the response goes out at once, with whatever was written
 // before it: nothing more can join it, so waiting a turn gains nothing.
 void Connection::complete() {
-  on_strand([self = shared_from_this()] {
-    if (!self->in_request_ || self->completed_) return;
-    self->completed_ = true;
-    if (self->dead_) {
-      if (!self->write_in_flight_) self->finish_request();
-      return;
-    }
-    self->start_write();
-  });
+  on_strand([self = shared_from_this()] { self->complete_response(); });
+}
+
+void Connection::complete_response() {
+  if (!in_request_ || completed_) return;
+  completed_ = true;
+  if (dead_) {
+    if (!write_in_flight_) finish_request();
+    return;
+  }
+  start_write();
 }
 
 void Connection::on_disconnect(ancm_disconnect_callback cb, void* ctx) {
@@ -342,6 +406,8 @@ void Connection::on_disconnect(ancm_disconnect_callback cb, void* ctx) {
 void Connection::abort() {
   on_strand([self = shared_from_this()] {
     if (!self->in_request_ || self->completed_) return;
+    // The server's own answer is not the handler's to cut short.
+    if (self->answered_by_server_) return self->complete_response();
     self->completed_ = true;
     spdlog::debug("response to {}:{} aborted by the handler", self->remote_address_,
                   self->remote_port_);
@@ -481,7 +547,10 @@ void Connection::on_write(error_code ec, std::vector<Callback> callbacks) {
   bool more = !body_.empty() || !pending_callbacks_.empty() ||
               (completed_ && framing_ == Framing::Chunked && !last_chunk_sent_);
   if (more) return start_write();
-  if (completed_) finish_request();
+  if (completed_) return finish_request();
+  // The server's answer to a refused body is out: nothing else will be
+  // read or sent, though the handler still has to end its request.
+  if (answered_by_server_ && !dead_) graceful_close();
 }
 
 void Connection::prepare_head() {
@@ -495,11 +564,13 @@ void Connection::prepare_head() {
   } else if (head_.content_length) {
     framing_ = Framing::ContentLength;
     length = *head_.content_length;
-  } else if (completed_ && status != 304) {
+  } else if (is_head_ || status == 304) {
+    // The app's Content-Length, or none: the length of a body never sent
+    // cannot be known here (RFC 9110 §8.6).
+    framing_ = Framing::None;
+  } else if (completed_) {
     framing_ = Framing::ContentLength;
     length = body_.pending_bytes();
-  } else if (is_head_ || status == 304) {
-    framing_ = Framing::None;
   } else if (version_ >= 11) {
     framing_ = Framing::Chunked;
   } else {
@@ -557,28 +628,39 @@ void Connection::discard_body() {
                         });
 }
 
-// A request the server answers itself (400, 413, 414, 431), then closes.
-void Connection::reject(int status) {
-  spdlog::debug("rejecting request from {}:{} with {}", remote_address_, remote_port_, status);
+// A request the server answers itself (400, 405, 413, 414, 431, 501, 505),
+// then closes: after a broken head, nothing that follows can be trusted.
+void Connection::reject(HeadRejection rejection) {
+  spdlog::debug("rejecting a request from {}:{} with {}: {}", remote_address_, remote_port_,
+                rejection.status, rejection.rule);
   in_request_ = true;
   completed_ = false;
   head_sent_ = false;
   has_body_ = false;
   is_head_ = false;
   version_ = 11;
-  keep_alive_ = false;
   self_while_in_request_ = shared_from_this();
+  answer_for_handler(rejection.status);
+  completed_ = true;
+  schedule_write();
+}
+
+// Replaces whatever head the handler had begun with the server's own short
+// answer, sent with Connection: close.
+void Connection::answer_for_handler(int status) {
+  auto reason = std::string(http::obsolete_reason(static_cast<http::status>(status))) + '\n';
   {
     std::lock_guard lock(head_mutex_);
     head_.clear();
-    head_open_ = true;
+    head_open_ = false;
     head_.status = status;
     head_.add("Content-Type", "text/plain; charset=utf-8");
+    // 405: no method is allowed on a CONNECT target here (RFC 9110 §15.5.6).
+    if (status == 405) head_.add("Allow", "");
+    head_.content_length = reason.size();
   }
-  auto reason = http::obsolete_reason(static_cast<http::status>(status));
-  body_.append(std::string(reason) + '\n');
-  completed_ = true;
-  schedule_write();
+  keep_alive_ = false;
+  body_.append(std::move(reason));
 }
 
 // While draining, an idle connection gets a short grace, not the keep-alive time.

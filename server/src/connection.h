@@ -19,6 +19,7 @@
 #include "ancm/server/options.h"
 #include "connection_registry.h"
 #include "outgoing_body.h"
+#include "request_head.h"
 #include "response_head.h"
 
 namespace ancm::server {
@@ -99,13 +100,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void read_next_request();
   void wait_for_bytes(std::chrono::seconds timeout);
   void read_header();
-  void on_header(boost::beast::error_code ec);
+  void on_head_bytes();
+  void on_head(const HeadScan& scan);
+  static bool same_framing(const RequestHead& head, const Parser& parser);
+  std::string_view buffered() const;
+  HeadLimits head_limits() const;
   void dispatch_request();
   void watch_connection();
   void on_watch_read(boost::beast::error_code ec, std::size_t n);
   void read_body_some();
   void on_body_read(boost::beast::error_code ec);
   void end_body_read(int status);
+  void refuse_body(int status, int read_status);
   void send_continue_then_read();
 
   // writing responses
@@ -117,11 +123,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void prepare_head();
   int response_status();
   std::chrono::seconds idle_timeout() const;
+  void complete_response();
   void finish_request();
   void discard_body();
   void send_upgrade_head();
   void on_upgrade_head_sent(boost::beast::error_code ec);
-  void reject(int status);
+  void reject(HeadRejection rejection);
+  void answer_for_handler(int status);
 
   // state
   template <class F>
@@ -141,6 +149,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const ConnectionContext& context_;
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
+  std::size_t head_scanned_ = 0;  // how far the head being read was searched
 
   std::string remote_address_, local_address_;
   uint16_t remote_port_ = 0, local_port_ = 0;
@@ -177,6 +186,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ResponseHead head_;
   bool head_open_ = false;
   bool head_sent_ = false;
+  bool answered_by_server_ = false;  // the body was refused: the server answered
   Framing framing_ = Framing::None;
   OutgoingBody body_;
   std::vector<Callback> pending_callbacks_;

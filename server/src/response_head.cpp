@@ -1,34 +1,29 @@
 #include "response_head.h"
 
-#include <strings.h>
-
 #include <boost/beast/http/status.hpp>
 #include <charconv>
 #include <ctime>
 #include <ostream>  // boost/core/detail/string_view.hpp needs it first
 
+#include "ancm/common/setting_values.h"
+#include "http_syntax.h"
+
 namespace ancm::server {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
+using common::iequals;
 
 bool has_line_break(std::string_view text) {
   return text.find_first_of("\r\n") != std::string_view::npos;
 }
 
 bool contains_token(std::string_view list, std::string_view token) {
-  while (!list.empty()) {
-    auto comma = list.find(',');
-    auto item = list.substr(0, comma);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (iequals(item, token)) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
+  bool found = false;
+  for_each_list_element(list, [&](std::string_view element) {
+    found = iequals(element, token);
+    return !found;
+  });
+  return found;
 }
 
 }  // namespace

@@ -102,7 +102,12 @@ typedef struct ancm_request_api {
   /*
    * Reads up to cap bytes of the (de-chunked) request body into buf. The
    * callback gets bytes > 0, or bytes == 0 with status 0 at the end of the
-   * body, or status < 0 on error. One read at a time.
+   * body, or status < 0 on error. One read at a time. -EBADMSG: the body
+   * broke HTTP's framing (a malformed chunk); -EMSGSIZE: it passed the body
+   * limit. For those two the server answers 400 or 413 itself when nothing
+   * of the response went out yet, and refuses the handler's writes from then
+   * on; the handler still ends the request with complete() or abort().
+   * Other errors (e.g. -ECONNRESET) mean the client went away.
    */
   void (*read_body)(ancm_request*, void* buf, size_t cap, ancm_io_callback cb, void* ctx);
 

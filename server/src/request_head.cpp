@@ -1,0 +1,136 @@
+// Syntax of the request head (RFC 9112 §2–5): where it ends, the request
+// line, the field lines. The meaning of the fields (framing, Host, target
+// form) is checked in request_head_rules.cpp.
+#include "request_head.h"
+
+#include "http_syntax.h"
+#include "request_head_rules.h"
+
+namespace ancm::server {
+namespace {
+
+constexpr std::string_view kCrlf = "\r\n";
+// Method, two spaces, "HTTP/1.1" and CRLF around the request-target.
+constexpr std::size_t kRequestLineOverhead = 64;
+
+HeadScan rejected(int status, std::string_view rule) {
+  HeadScan scan;
+  scan.state = HeadScan::State::Rejected;
+  scan.rejection = {status, rule};
+  return scan;
+}
+
+// A request line still arriving after this many bytes has a target over the limit.
+bool request_line_too_long(std::string_view line_so_far, const HeadLimits& limits) {
+  return line_so_far.size() > limits.max_uri_bytes + kRequestLineOverhead;
+}
+
+// "HTTP/" DIGIT "." DIGIT, case-sensitive: 10 or 11; 0 for another version.
+std::variant<int, HeadRejection> parse_version(std::string_view text) {
+  bool well_formed = text.size() == 8 && text.substr(0, 5) == "HTTP/" && text[5] >= '0' &&
+                     text[5] <= '9' && text[6] == '.' && text[7] >= '0' && text[7] <= '9';
+  if (!well_formed) return HeadRejection{400, "malformed HTTP-version"};
+  int version = (text[5] - '0') * 10 + (text[7] - '0');
+  if (version != 10 && version != 11) return HeadRejection{505, "HTTP version not supported"};
+  return version;
+}
+
+bool is_target_char(unsigned char c) { return c > 0x20 && c != 0x7f; }
+
+// request-line = method SP request-target SP HTTP-version (§3), one space each.
+std::optional<HeadRejection> parse_request_line(std::string_view line, const HeadLimits& limits,
+                                                RequestHead& head) {
+  auto first_space = line.find(' ');
+  if (first_space == std::string_view::npos) return HeadRejection{400, "malformed request line"};
+  head.method = line.substr(0, first_space);
+  if (!is_token(head.method)) return HeadRejection{400, "malformed method"};
+  auto rest = line.substr(first_space + 1);
+  auto last_space = rest.rfind(' ');
+  if (last_space == std::string_view::npos) return HeadRejection{400, "malformed request line"};
+  head.target = rest.substr(0, last_space);
+  if (head.target.size() > limits.max_uri_bytes)
+    return HeadRejection{414, "request-target too long"};
+  if (head.target.empty()) return HeadRejection{400, "empty request-target"};
+  for (char c : head.target) {
+    if (!is_target_char(static_cast<unsigned char>(c))) {
+      return HeadRejection{400, "whitespace or control character in the request-target"};
+    }
+  }
+  auto version = parse_version(rest.substr(last_space + 1));
+  if (auto* rejection = std::get_if<HeadRejection>(&version)) return *rejection;
+  head.version = std::get<int>(version);
+  return std::nullopt;
+}
+
+// field-line = field-name ":" OWS field-value OWS (§5); no obs-fold (§5.2).
+std::optional<HeadRejection> parse_field_line(std::string_view line, RequestHead& head) {
+  if (is_whitespace(line.front())) return HeadRejection{400, "obs-fold (line folding)"};
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return HeadRejection{400, "field line without a colon"};
+  auto name = line.substr(0, colon);
+  if (!is_token(name)) return HeadRejection{400, "malformed field name"};
+  auto value = trim_whitespace(line.substr(colon + 1));
+  for (char c : value) {
+    if (!is_field_value_char(static_cast<unsigned char>(c))) {
+      return HeadRejection{400, "control character in a field value"};
+    }
+  }
+  head.fields.push_back({name, value});
+  return std::nullopt;
+}
+
+}  // namespace
+
+HeadScan scan_request_head(std::string_view received, std::size_t resume,
+                           const HeadLimits& limits) {
+  HeadScan scan;
+  // Empty lines before the request line are ignored (§2.2).
+  while (received.substr(scan.blank_lines, 2) == kCrlf) scan.blank_lines += 2;
+  auto head = received.substr(scan.blank_lines);
+  std::size_t i = resume > scan.blank_lines ? resume - scan.blank_lines : 0;
+  // Every line ends in CRLF: a lone CR or LF is refused as soon as it arrives.
+  for (; i < head.size(); ++i) {
+    if (head[i] == '\n') return rejected(400, "line ending without CR");
+    if (head[i] != '\r') continue;
+    if (i + 1 == head.size()) break;  // its LF is on the way
+    if (head[i + 1] != '\n') return rejected(400, "CR without LF");
+    if (head.compare(i + 2, 2, kCrlf) == 0) {
+      scan.state = HeadScan::State::Complete;
+      scan.end = scan.blank_lines + i + 4;
+      break;
+    }
+    if (i + 3 >= head.size()) break;  // the empty line may be on the way
+    ++i;
+  }
+  if (scan.state == HeadScan::State::Complete) {
+    if (scan.end > limits.max_header_bytes) return rejected(431, "request head too large");
+    return scan;
+  }
+  bool in_request_line = head.find(kCrlf) == std::string_view::npos;
+  if (in_request_line && request_line_too_long(head, limits)) {
+    return rejected(414, "request line too long");
+  }
+  if (received.size() > limits.max_header_bytes) return rejected(431, "request head too large");
+  scan.searched = scan.blank_lines + i;
+  return scan;
+}
+
+std::variant<RequestHead, HeadRejection> parse_request_head(std::string_view head,
+                                                            const HeadLimits& limits) {
+  RequestHead parsed;
+  auto line_end = head.find(kCrlf);
+  if (auto rejection = parse_request_line(head.substr(0, line_end), limits, parsed)) {
+    return *rejection;
+  }
+  auto rest = head.substr(line_end + kCrlf.size());
+  while (true) {
+    line_end = rest.find(kCrlf);
+    if (line_end == 0 || line_end == std::string_view::npos) break;
+    if (auto rejection = parse_field_line(rest.substr(0, line_end), parsed)) return *rejection;
+    rest.remove_prefix(line_end + kCrlf.size());
+  }
+  if (auto rejection = apply_request_head_rules(parsed)) return *rejection;
+  return parsed;
+}
+
+}  // namespace ancm::server

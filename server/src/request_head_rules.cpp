@@ -1,0 +1,226 @@
+#include "request_head_rules.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "ancm/common/setting_values.h"
+#include "http_syntax.h"
+
+namespace ancm::server {
+namespace {
+
+using common::iequals;
+
+// Transfer codings a recipient knows besides chunked (the IANA registry);
+// an app may decode them itself, so they pass when chunked comes last.
+bool is_known_coding(std::string_view coding) {
+  for (std::string_view known : {"gzip", "x-gzip", "deflate", "compress", "x-compress"}) {
+    if (iequals(coding, known)) return true;
+  }
+  return false;
+}
+
+std::vector<std::string_view> values_of(const RequestHead& head, std::string_view name) {
+  std::vector<std::string_view> values;
+  for (const auto& field : head.fields) {
+    if (iequals(field.name, name)) values.push_back(field.value);
+  }
+  return values;
+}
+
+bool list_contains(const std::vector<std::string_view>& values, std::string_view token) {
+  bool found = false;
+  for (auto value : values) {
+    for_each_list_element(value, [&](std::string_view element) {
+      found = found || iequals(element, token);
+      return !found;
+    });
+  }
+  return found;
+}
+
+// Transfer-Encoding (§6.1, §6.3): chunked exactly once, and last.
+std::optional<HeadRejection> read_transfer_encoding(const std::vector<std::string_view>& values,
+                                                    RequestHead& head) {
+  if (head.version == 10) return HeadRejection{400, "Transfer-Encoding in an HTTP/1.0 request"};
+  std::vector<std::string_view> codings;
+  for (auto value : values) {
+    for_each_list_element(value, [&](std::string_view coding) {
+      codings.push_back(coding);
+      return true;
+    });
+  }
+  if (codings.empty()) return HeadRejection{400, "empty Transfer-Encoding"};
+  for (std::size_t i = 0; i < codings.size(); ++i) {
+    bool last = i + 1 == codings.size();
+    if (iequals(codings[i], "chunked")) {
+      if (!last) return HeadRejection{400, "chunked is not the final transfer coding, or twice"};
+      continue;
+    }
+    if (last) return HeadRejection{400, "the final transfer coding is not chunked"};
+    if (!is_token(codings[i])) return HeadRejection{400, "malformed transfer coding"};
+    if (!is_known_coding(codings[i])) return HeadRejection{501, "unknown transfer coding"};
+  }
+  head.body = BodyFraming::Chunked;
+  return std::nullopt;
+}
+
+// Content-Length (§6.2): one field, one decimal number, no list.
+std::optional<HeadRejection> read_content_length(const std::vector<std::string_view>& values,
+                                                 RequestHead& head) {
+  if (values.size() > 1) return HeadRejection{400, "more than one Content-Length"};
+  auto text = values.front();
+  bool digits = !text.empty() &&
+                std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits) return HeadRejection{400, "malformed Content-Length"};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), head.content_length);
+  if (ec != std::errc{}) return HeadRejection{400, "Content-Length out of range"};
+  head.body = BodyFraming::ContentLength;
+  return std::nullopt;
+}
+
+std::optional<HeadRejection> read_body_framing(RequestHead& head) {
+  auto transfer_encoding = values_of(head, "Transfer-Encoding");
+  auto content_length = values_of(head, "Content-Length");
+  if (!transfer_encoding.empty() && !content_length.empty()) {
+    return HeadRejection{400, "both Transfer-Encoding and Content-Length"};
+  }
+  if (!transfer_encoding.empty()) return read_transfer_encoding(transfer_encoding, head);
+  if (!content_length.empty()) return read_content_length(content_length, head);
+  return std::nullopt;
+}
+
+bool is_host_char(unsigned char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("-._~%!$&'()*+,;=").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+bool is_port(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// uri-host [ ":" port ] (RFC 3986 §3.2.2): a name, an IPv4 address or an IP literal.
+bool is_valid_authority(std::string_view authority) {
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) return false;
+    for (char c : authority.substr(1, close - 1)) {
+      bool literal = c == ':' || c == '.' || is_host_char(static_cast<unsigned char>(c));
+      if (!literal) return false;
+    }
+    auto rest = authority.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return false;
+    port = rest.empty() ? rest : rest.substr(1);
+  } else {
+    auto colon = authority.find(':');
+    auto host = authority.substr(0, colon);
+    if (!std::all_of(host.begin(), host.end(),
+                     [](char c) { return is_host_char(static_cast<unsigned char>(c)); })) {
+      return false;
+    }
+    port = colon == std::string_view::npos ? std::string_view{} : authority.substr(colon + 1);
+  }
+  return is_port(port);
+}
+
+// host and port, with the scheme's default port written out, for comparing.
+std::pair<std::string_view, std::string_view> split_authority(std::string_view authority,
+                                                              std::string_view default_port) {
+  auto close = authority.rfind(']');
+  auto colon = authority.rfind(':');
+  if (colon == std::string_view::npos || (close != std::string_view::npos && colon < close)) {
+    return {authority, default_port};
+  }
+  auto port = authority.substr(colon + 1);
+  return {authority.substr(0, colon), port.empty() ? default_port : port};
+}
+
+// absolute-form (§3.2.2): "http(s)://authority[/path][?query]", and Host
+// must name the same authority (Kestrel refuses a mismatch, as we do).
+std::optional<HeadRejection> check_absolute_form(const RequestHead& head, std::string_view host) {
+  auto scheme_end = head.target.find("://");
+  auto scheme = head.target.substr(0, scheme_end);
+  bool https = iequals(scheme, "https");
+  if (!https && !iequals(scheme, "http")) return HeadRejection{400, "unsupported target scheme"};
+  auto rest = head.target.substr(scheme_end + 3);
+  auto authority = rest.substr(0, rest.find_first_of("/?"));
+  if (authority.empty()) return HeadRejection{400, "absolute-form target without a host"};
+  if (authority.find('@') != std::string_view::npos) {
+    return HeadRejection{400, "userinfo in the request-target"};
+  }
+  if (!is_valid_authority(authority)) return HeadRejection{400, "malformed target authority"};
+  auto default_port = https ? "443" : "80";
+  auto [target_host, target_port] = split_authority(authority, default_port);
+  auto [host_name, host_port] = split_authority(host, default_port);
+  if (!iequals(target_host, host_name) || target_port != host_port) {
+    return HeadRejection{400, "Host does not match the request-target's authority"};
+  }
+  return std::nullopt;
+}
+
+bool looks_absolute(std::string_view target) {
+  auto scheme_end = target.find("://");
+  return scheme_end != std::string_view::npos && scheme_end > 0 &&
+         is_token(target.substr(0, scheme_end));
+}
+
+// Host (§3.2) and the request-target's form (§3.2.1–3.2.4).
+std::optional<HeadRejection> check_target_and_host(RequestHead& head) {
+  auto hosts = values_of(head, "Host");
+  if (hosts.size() > 1) return HeadRejection{400, "more than one Host"};
+  if (hosts.empty() && head.version == 11)
+    return HeadRejection{400, "HTTP/1.1 request without Host"};
+  std::string_view host = hosts.empty() ? std::string_view{} : hosts.front();
+  if (!is_valid_authority(host)) return HeadRejection{400, "malformed Host"};
+
+  if (iequals(head.method, "CONNECT")) return HeadRejection{405, "CONNECT is not supported"};
+  if (head.target.find('#') != std::string_view::npos) {
+    return HeadRejection{400, "fragment in the request-target"};
+  }
+  if (head.target.front() == '/') {
+    head.form = TargetForm::Origin;
+    return std::nullopt;
+  }
+  if (head.target == "*") {
+    if (head.method != "OPTIONS") return HeadRejection{400, "asterisk-form without OPTIONS"};
+    head.form = TargetForm::Asterisk;
+    return std::nullopt;
+  }
+  if (looks_absolute(head.target)) {
+    head.form = TargetForm::Absolute;
+    return check_absolute_form(head, host);
+  }
+  return HeadRejection{400, "request-target is not origin-form, absolute-form or *"};
+}
+
+// An upgrade request cannot carry a body (Kestrel: UpgradeRequestCannotHavePayload):
+// the body and the new protocol would both claim the bytes after the head.
+// h2c is the exception: nothing here speaks it, so the upgrade is ignored
+// and the request served as it is, body included.
+std::optional<HeadRejection> check_upgrade(const RequestHead& head) {
+  if (!head.has_body()) return std::nullopt;
+  auto upgrades = values_of(head, "Upgrade");
+  if (upgrades.empty() || !list_contains(values_of(head, "Connection"), "upgrade")) {
+    return std::nullopt;
+  }
+  int h2c = 0, others = 0;
+  for (auto value : upgrades) {
+    for_each_list_element(value, [&](std::string_view protocol) {
+      ++(iequals(protocol, "h2c") ? h2c : others);
+      return true;
+    });
+  }
+  if (h2c > 0 && others == 0) return std::nullopt;
+  return HeadRejection{400, "an upgrade request with a body"};
+}
+
+}  // namespace
+
+std::optional<HeadRejection> apply_request_head_rules(RequestHead& head) {
+  if (auto rejection = check_target_and_host(head)) return rejection;
+  if (auto rejection = read_body_framing(head)) return rejection;
+  return check_upgrade(head);
+}
+
+}  // namespace ancm::server

@@ -1,0 +1,14 @@
+// What the fields of a syntactically valid request head must mean (RFC 9112
+// §3.2–3.3, §6–7): one framing of the body, one Host that agrees with the
+// target, a target form the method allows. Fills in the head's form and body.
+#pragma once
+
+#include <optional>
+
+#include "request_head.h"
+
+namespace ancm::server {
+
+std::optional<HeadRejection> apply_request_head_rules(RequestHead& head);
+
+}  // namespace ancm::server
