@@ -32,7 +32,10 @@ Setter seconds_flag(const std::string& flag, T& field, long long max) {
   };
 }
 
-Setter size_flag(const std::string& flag, std::size_t& field, long long min, long long max) {
+// Field is std::size_t, or std::optional<std::size_t> for a flag that is
+// an override only when given.
+template <class Field>
+Setter size_flag(const std::string& flag, Field& field, long long min, long long max) {
   return [flag, &field, min, max](const std::string& value) -> std::string {
     auto parsed = number(flag, value, min, max);
     if (auto* error = std::get_if<std::string>(&parsed)) return *error;
@@ -55,7 +58,8 @@ void add_limit_flags(std::map<std::string, Setter>& flags, HttpLimits& limits,
   flags["--max-header-bytes"] =
       size_flag("--max-header-bytes", limits.max_header_bytes, 256, 16 << 20);
   flags["--max-uri-bytes"] = size_flag("--max-uri-bytes", limits.max_uri_bytes, 16, 16 << 20);
-  flags["--max-body-bytes"] = size_flag("--max-body-bytes", limits.max_body_bytes, 0, 1LL << 50);
+  flags["--max-body-bytes"] =
+      size_flag("--max-body-bytes", limits.max_body_bytes_override, 0, 1LL << 50);
   flags["--header-timeout"] = seconds_flag("--header-timeout", limits.header_timeout, 3600);
   flags["--keepalive-timeout"] =
       seconds_flag("--keepalive-timeout", limits.keepalive_timeout, 86400);
@@ -132,7 +136,6 @@ std::vector<std::string> worker_arguments(const WorkerOptions& options) {
       options.target.string(),
       "--max-header-bytes=" + std::to_string(limits.max_header_bytes),
       "--max-uri-bytes=" + std::to_string(limits.max_uri_bytes),
-      "--max-body-bytes=" + std::to_string(limits.max_body_bytes),
       "--header-timeout=" + std::to_string(limits.header_timeout.count()),
       "--keepalive-timeout=" + std::to_string(limits.keepalive_timeout.count()),
       "--io-timeout=" + std::to_string(limits.io_timeout.count()),
@@ -140,6 +143,11 @@ std::vector<std::string> worker_arguments(const WorkerOptions& options) {
       "--threads=" + std::to_string(options.threads),
       "--control-fd=" + std::to_string(options.control_fd),
   };
+  // Without the flag the worker reads web.config's limit itself, so that a
+  // new worker after a web.config edit has the new one.
+  if (limits.max_body_bytes_override) {
+    args.push_back("--max-body-bytes=" + std::to_string(*limits.max_body_bytes_override));
+  }
   for (int fd : options.listen_fds) args.push_back("--listen-fd=" + std::to_string(fd));
   if (!options.start_failure.empty()) args.push_back("--start-failure=" + options.start_failure);
   return args;
@@ -156,7 +164,8 @@ std::string run_flags_help() {
          "  --max-uri-bytes N         request target, else 414 (default " +
          std::to_string(d.max_uri_bytes) +
          ")\n"
-         "  --max-body-bytes N        request body, else 413 (default " +
+         "  --max-body-bytes N        request body, else 413 (default: web.config's\n"
+         "                            requestLimits maxAllowedContentLength, " +
          std::to_string(d.max_body_bytes) +
          ")\n"
          "  --header-timeout S        to receive a request's headers (default " +

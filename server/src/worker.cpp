@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "ancm/config/load.h"
 #include "ancm/shim/shim.h"
 #include "connection.h"
 #include "connection_registry.h"
@@ -42,6 +43,25 @@ asio::ip::tcp protocol_of(int fd) {
   socklen_t length = sizeof storage;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length);
   return storage.ss_family == AF_INET6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4();
+}
+
+// --max-body-bytes when given, else web.config's requestLimits
+// maxAllowedContentLength. Read when the worker starts, as every other
+// setting: an edit while the app runs starts a new worker, which reads it again.
+HttpLimits effective_limits(const WorkerOptions& options) {
+  HttpLimits limits = options.limits;
+  if (limits.max_body_bytes_override) {
+    limits.max_body_bytes = *limits.max_body_bytes_override;
+    spdlog::info("request bodies up to {} bytes (--max-body-bytes)", limits.max_body_bytes);
+    return limits;
+  }
+  // A broken web.config keeps the default (its requests get 500.19); fixed
+  // while no app runs, the shim reloads it in place and the next worker reads it.
+  auto loaded = config::load_config(options.target);
+  if (loaded.ok()) limits.max_body_bytes = loaded.config->max_allowed_content_length;
+  spdlog::info("request bodies up to {} bytes (web.config maxAllowedContentLength)",
+               limits.max_body_bytes);
+  return limits;
 }
 
 // Accepts connections on one inherited listening socket.
@@ -188,8 +208,11 @@ int run_worker(const WorkerOptions& options) {
                    .request_recycle = [fd = options.control_fd](const std::string& reason) {
                      if (fd >= 0) send_message(fd, std::string(kRecyclePrefix) + reason);
                    }});
-  ConnectionContext context{
-      options.limits, [&shim](ancm_request* request) { shim.handle_request(request); }, &registry};
+  // After the shim: it watches web.config from its start, so an edit after
+  // this read still reaches a new worker.
+  ConnectionContext context{effective_limits(options),
+                            [&shim](ancm_request* request) { shim.handle_request(request); },
+                            &registry};
   asio::io_context io(threads);
 
   // The app starts before this worker takes connections, so a recycle

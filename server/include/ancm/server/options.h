@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,10 +13,14 @@ namespace ancm::server {
 struct HttpLimits {
   std::size_t max_header_bytes = 32 * 1024;     // request line + headers → 431
   std::size_t max_uri_bytes = 8 * 1024;         // request-target → 414
-  std::size_t max_body_bytes = 30'000'000;      // like IIS and Kestrel → 413
+  std::size_t max_body_bytes = 30'000'000;      // IIS's default → 413; see below
   std::chrono::seconds header_timeout{30};      // first byte to end of headers
   std::chrono::seconds keepalive_timeout{120};  // idle between requests
   std::chrono::seconds io_timeout{60};          // one body read or write stalls
+  // --max-body-bytes. The worker sets max_body_bytes to it when given, else
+  // to web.config's requestLimits maxAllowedContentLength (keeping the
+  // default above when web.config cannot be read).
+  std::optional<std::size_t> max_body_bytes_override;
 };
 
 struct MasterOptions {
