@@ -40,6 +40,7 @@ Application::Application(Settings settings, const ancm_app_params& params)
   managed_host_.drained = &Application::drained;
   managed_host_.log = &Application::managed_log;
   managed_host_.start_failed = &Application::start_failed;
+  managed_host_.max_request_body_size = settings_.max_request_body_size;
 }
 
 Application::~Application() {

@@ -51,6 +51,10 @@ std::optional<std::string> apply_setting(std::string_view name, std::string_view
     return read_bool(value, settings.stdout_log_enabled);
   } else if (name == "stdoutLogFile") {
     settings.stdout_log_file = std::string(value);
+  } else if (name == "requestLimits:maxAllowedContentLength") {
+    std::int64_t bytes = 0;
+    if (auto error = read_integer(value, 0, UINT32_MAX, bytes)) return error;
+    settings.max_request_body_size = static_cast<std::uint64_t>(bytes);
   }
   return std::nullopt;
 }

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -25,6 +26,7 @@ struct Settings {
   bool call_startup_hook = true;
   bool set_current_directory = true;
   std::chrono::milliseconds shutdown_delay{0};
+  std::uint64_t max_request_body_size = 30'000'000;  // requestLimits maxAllowedContentLength
   std::vector<std::pair<std::string, std::string>> environment;
 
   static std::variant<Settings, std::string> from_params(const ancm_app_params& params);

@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define ANCM_MANAGED_ABI_VERSION 1u
+#define ANCM_MANAGED_ABI_VERSION 2u
 #define ANCM_MANAGED_HOST_PROPERTY "ANCM_MANAGED_HOST"
 
 /* ancm_request_info is defined in handler_abi.h. */
@@ -62,6 +62,12 @@ typedef struct ancm_managed_host {
    * letting the exception end the process, so the worker can serve the page.
    */
   void (*start_failed)(void* host_ctx, const char* message, size_t length);
+  /*
+   * web.config's requestLimits maxAllowedContentLength (bytes): the default
+   * of the server's MaxRequestBodySize, as IIS in-process hands its limit to
+   * IISServerOptions. The front end enforces it (or --max-body-bytes) too.
+   */
+  uint64_t max_request_body_size;
 } ancm_managed_host;
 
 #ifdef __cplusplus

@@ -24,4 +24,5 @@ internal unsafe struct AncmManagedHost
     public delegate* unmanaged<nint, void> Drained;
     public delegate* unmanaged<nint, int, byte*, nuint, void> Log;
     public delegate* unmanaged<nint, byte*, nuint, void> StartFailed;
+    public ulong MaxRequestBodySize;
 }

@@ -9,7 +9,7 @@ namespace Ancm.Host.Native;
 internal static unsafe class NativeHost
 {
     public const string PropertyName = "ANCM_MANAGED_HOST";
-    public const uint ManagedAbiVersion = 1;
+    public const uint ManagedAbiVersion = 2;
     public const uint HandlerAbiVersion = 2;
 
     private static readonly object s_lock = new();
@@ -76,6 +76,22 @@ internal static unsafe class NativeHost
         }
         error = null;
         return host;
+    }
+
+    /// <summary>IIS's default maxAllowedContentLength, when there is no host to ask.</summary>
+    public const long DefaultMaxRequestBodySize = 30_000_000;
+
+    /// <summary>
+    /// web.config's requestLimits maxAllowedContentLength, which the host
+    /// enforces before a request gets here; the default outside ancm-host.
+    /// </summary>
+    public static long MaxAllowedContentLength
+    {
+        get
+        {
+            var host = TryGetHost(out _);
+            return host == null ? DefaultMaxRequestBodySize : (long)host->MaxRequestBodySize;
+        }
     }
 
     /// <summary>Set once the server registered with the host: start-up is over.</summary>

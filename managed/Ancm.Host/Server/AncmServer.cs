@@ -50,6 +50,7 @@ public sealed class AncmServer : IServer
             throw new InvalidOperationException("The server has already started.");
 
         var host = NativeHost.Host; // throws outside ancm-host, with the reason
+        WarnIfLimitAboveTheHosts(host);
         var core = new ServerCore<TContext>(host, application, _options, _logger);
         if (!ServerCallbacks.TryInstall(core, OnShutdown))
             throw new InvalidOperationException("Another AncmServer already runs in this process.");
@@ -67,6 +68,20 @@ public sealed class AncmServer : IServer
         NativeHost.ServerRegistered = true;
         NativeHost.Log(AncmLogLevel.Info, "AncmServer registered; requests flow to the application");
         return Task.CompletedTask;
+    }
+
+    // As IIS warns: raising the app's limit above web.config's does not let
+    // larger bodies past the host, which answers 413 before the app runs.
+    private unsafe void WarnIfLimitAboveTheHosts(AncmManagedHost* host)
+    {
+        var hostLimit = (long)host->MaxRequestBodySize;
+        if (_options.MaxRequestBodySize is not long appLimit || appLimit <= hostLimit)
+            return;
+        var message = $"AncmServerOptions.MaxRequestBodySize ({appLimit}) is above web.config's " +
+                      $"requestLimits maxAllowedContentLength ({hostLimit}): ancm-host still answers 413 " +
+                      "to larger bodies unless --max-body-bytes allows them";
+        NativeHost.Log(AncmLogLevel.Warning, message);
+        _logger.LogWarning("{Message}", message);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -163,38 +163,41 @@ internal abstract partial class RequestContext :
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<int> ReadBodyAsync(Memory<byte> destination, CancellationToken token)
     {
-        _bodyReadStarted = true;
         if (_bodyError is not null)
             throw _bodyError;
+        if (!_bodyReadStarted)
+            StartReadingBody();
         if (!_hasBody || _upgradedStream is not null)
             return 0;
-        if (_bodyReader is null)
-        {
-            CheckDeclaredLength();
-            _bodyReader = new NativeReader(_native);
-        }
+        _bodyReader ??= new NativeReader(_native);
 
         var read = await _bodyReader.ReadAsync(destination, token, OwnAbortToken).ConfigureAwait(false);
         _bodyBytesRead += read;
         if (_maxRequestBodySize is long max && _bodyBytesRead > max)
-            throw RequestBodyTooLarge(max);
+        {
+            // The body is cut off here: every later read fails the same way.
+            _bodyError = RequestBodyTooLarge(max);
+            throw _bodyError;
+        }
         return read;
     }
 
-    // A declared length over the limit fails before reading a byte.
-    private void CheckDeclaredLength()
+    // A declared length over the limit fails before reading a byte. As in
+    // Kestrel and IIS, the limit is fixed only once that check passed: an
+    // app that catches the 413 may still raise the limit and read.
+    private void StartReadingBody()
     {
-        if (_maxRequestBodySize is not long max)
-            return;
-        var declared = Headers[HeaderNames.ContentLength];
-        if (declared.Count == 1 && long.TryParse(declared[0], out var length) && length > max)
+        if (_hasBody && _maxRequestBodySize is long max && DeclaredLength() > max)
             throw RequestBodyTooLarge(max);
+        _bodyReadStarted = true;
     }
 
-    private BadHttpRequestException RequestBodyTooLarge(long max)
+    private long DeclaredLength()
     {
-        _bodyError = new BadHttpRequestException(
-            $"Request body too large. The max request body size is {max} bytes.", StatusCodes.Status413PayloadTooLarge);
-        return _bodyError;
+        var declared = Headers[HeaderNames.ContentLength];
+        return declared.Count == 1 && long.TryParse(declared[0], out var length) ? length : -1;
     }
+
+    private static BadHttpRequestException RequestBodyTooLarge(long max) =>
+        new($"Request body too large. The max request body size is {max} bytes.", StatusCodes.Status413PayloadTooLarge);
 }
