@@ -50,8 +50,12 @@ std::string edit_web_config(const std::string& published, const AspNetCoreEdit& 
     }
     element += "        </handlerSettings>\n";
   }
-  element += "      </aspNetCore";
-  return published.substr(0, start) + element + published.substr(end + 1);
+  element += "      </aspNetCore>";
+  if (!edit.max_allowed_content_length.empty()) {
+    element += "\n      <security><requestFiltering><requestLimits maxAllowedContentLength=\"" +
+               edit.max_allowed_content_length + "\" /></requestFiltering></security>";
+  }
+  return published.substr(0, start) + element + published.substr(end + 2);
 }
 
 void install_app(const std::string& name, const std::filesystem::path& folder,

@@ -18,10 +18,13 @@ struct AspNetCoreEdit {
   std::string extra_attributes;  // e.g. R"(startupTimeLimit="2")"
   std::vector<std::pair<std::string, std::string>> environment;
   std::vector<std::pair<std::string, std::string>> handler_settings;
+  // requestLimits maxAllowedContentLength, written beside aspNetCore; empty: none.
+  std::string max_allowed_content_length;
 };
 
 // Rewrites the aspNetCore element of a published web.config: sets
-// hostingModel, adds the attributes and the child collections.
+// hostingModel, adds the attributes and the child collections (and
+// request filtering, when asked for).
 std::string edit_web_config(const std::string& published, const AspNetCoreEdit& edit);
 
 // Copies the published app into folder and writes its edited web.config.
