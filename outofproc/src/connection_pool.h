@@ -59,7 +59,8 @@ class ConnectionPool {
   // An idle connection to the port that the child has not closed, if any
   // (connections idle for a moment are not checked).
   Connection take(uint16_t port);
-  // Keeps a connection whose last exchange ended cleanly.
+  // Keeps a connection whose last exchange ended at a boundary the proxy and
+  // the child agree on (the rule is ProxyExchange::upstream_reusable's).
   void give_back(uint16_t port, Connection connection);
   // Drops every idle connection to a port (its child went away).
   void forget(uint16_t port);

@@ -228,6 +228,7 @@ void ProxyExchange::on_client_body(int status, std::size_t bytes) {
     upstream_out_ = "0\r\n\r\n";
   }
   if (last) request_phase_ = RequestPhase::Finishing;
+  // The end of a body framed by its length: nothing more to send.
   if (upstream_out_.empty()) return on_last_bytes_sent({});
   asio::async_write(
       upstream_->socket, asio::buffer(upstream_out_),

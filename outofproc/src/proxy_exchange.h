@@ -67,7 +67,8 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   enum class RequestPhase {
     Head,       // the head is being written; the body follows
     Body,       // the body is being relayed (a read or a write is outstanding)
-    Finishing,  // the last bytes (head or body) are being written
+    Finishing,  // the last bytes (head or body) are being written; a response
+                // that ends meanwhile leaves the connection's fate to that write
     Sent,       // all of it is with the child: it ended where both sides agree
     Broken,     // stopped partway (client gone, body unlike its Content-Length)
   };

@@ -22,6 +22,7 @@ namespace {
 //   /ignore-body   answers at once, then drains the body (as Kestrel does)
 //   /early-hints   sends a 103 before its answer
 //   /sized         26 bytes with their Content-Length (HEAD: the length only)
+//   /not-modified  304 with the Content-Length a 200 would have had
 constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz";
 
 std::string lower(std::string text) {
@@ -115,6 +116,9 @@ class Connection {
     }
     auto body = read_body(framing);
     if (!body) return false;
+    if (request.target == "/not-modified") {
+      return respond("304 Not Modified", std::string(kAlphabet), true, keep_alive) && keep_alive;
+    }
     if (request.target == "/sized") {
       return respond("200 OK", std::string(kAlphabet), request.method == "HEAD", keep_alive) &&
              keep_alive;

@@ -476,5 +476,17 @@ TEST_F(ProxyExchangeTest, HeadKeepsTheChildsContentLength) {
   EXPECT_EQ(connection_of("GET /sized"), connection_of("HEAD /sized")) << all_requests_run();
 }
 
+TEST_F(ProxyExchangeTest, NotModifiedKeepsTheChildsContentLength) {
+  FakeRequest request("GET", "/not-modified", {{"Host", "h"}});
+  run(request);
+  EXPECT_EQ(request.status(), 304);
+  EXPECT_EQ(request.header("Content-Length"), "26");
+  EXPECT_EQ(request.body(), "");
+
+  FakeRequest next("GET", "/after", {{"Host", "h"}});
+  run(next);
+  EXPECT_EQ(connection_of("GET /after"), connection_of("GET /not-modified")) << all_requests_run();
+}
+
 }  // namespace
 }  // namespace ancm::outofproc
