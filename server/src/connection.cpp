@@ -10,6 +10,7 @@
 #include <cerrno>
 
 #include "ancm/common/setting_values.h"
+#include "parser_agreement.h"
 
 namespace ancm::server {
 namespace asio = boost::asio;
@@ -175,24 +176,11 @@ void Connection::on_head(const HeadScan& scan) {
     return reject({400, "request head refused by the HTTP parser"});
   }
   // Both parsers must read the same framing, or the body would mean two things.
-  if (!same_framing(std::get<RequestHead>(parsed), *parser_)) {
+  if (!parser_reads_same_framing(std::get<RequestHead>(parsed), *parser_)) {
     return reject({400, "request framing is ambiguous"});
   }
   buffer_.consume(scan.end);
   dispatch_request();
-}
-
-bool Connection::same_framing(const RequestHead& head, const Parser& parser) {
-  auto length = parser.content_length();
-  switch (head.body) {
-    case BodyFraming::None:
-      return !parser.chunked() && !length;
-    case BodyFraming::ContentLength:
-      return !parser.chunked() && length && *length == head.content_length;
-    case BodyFraming::Chunked:
-      return parser.chunked() && !length;
-  }
-  return false;
 }
 
 void Connection::dispatch_request() {

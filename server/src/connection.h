@@ -102,7 +102,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void read_header();
   void on_head_bytes();
   void on_head(const HeadScan& scan);
-  static bool same_framing(const RequestHead& head, const Parser& parser);
   std::string_view buffered() const;
   HeadLimits head_limits() const;
   void dispatch_request();

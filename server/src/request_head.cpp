@@ -40,6 +40,7 @@ bool is_target_char(unsigned char c) { return c > 0x20 && c != 0x7f; }
 // request-line = method SP request-target SP HTTP-version (§3), one space each.
 std::optional<HeadRejection> parse_request_line(std::string_view line, const HeadLimits& limits,
                                                 RequestHead& head) {
+  if (request_line_too_long(line, limits)) return HeadRejection{414, "request line too long"};
   auto first_space = line.find(' ');
   if (first_space == std::string_view::npos) return HeadRejection{400, "malformed request line"};
   head.method = line.substr(0, first_space);
@@ -81,36 +82,37 @@ std::optional<HeadRejection> parse_field_line(std::string_view line, RequestHead
 
 }  // namespace
 
+// Every rule here is broken at one byte (a lone CR or LF, the first byte
+// past a limit), and the first broken in byte order decides: the answer
+// never depends on how the bytes were split into reads.
 HeadScan scan_request_head(std::string_view received, std::size_t resume,
                            const HeadLimits& limits) {
   HeadScan scan;
   // Empty lines before the request line are ignored (§2.2).
   while (received.substr(scan.blank_lines, 2) == kCrlf) scan.blank_lines += 2;
   auto head = received.substr(scan.blank_lines);
+  const std::size_t line_limit = limits.max_uri_bytes + kRequestLineOverhead;
   std::size_t i = resume > scan.blank_lines ? resume - scan.blank_lines : 0;
-  // Every line ends in CRLF: a lone CR or LF is refused as soon as it arrives.
+  bool in_request_line = head.substr(0, i).find(kCrlf) == std::string_view::npos;
   for (; i < head.size(); ++i) {
+    if (i >= limits.max_header_bytes) return rejected(431, "request head too large");
+    if (in_request_line && i >= line_limit && head[i] != '\r') {
+      return rejected(414, "request line too long");
+    }
     if (head[i] == '\n') return rejected(400, "line ending without CR");
     if (head[i] != '\r') continue;
     if (i + 1 == head.size()) break;  // its LF is on the way
     if (head[i + 1] != '\n') return rejected(400, "CR without LF");
+    in_request_line = false;
+    if (i + 3 >= head.size()) break;  // an empty line may be on the way
     if (head.compare(i + 2, 2, kCrlf) == 0) {
+      if (i + 4 > limits.max_header_bytes) return rejected(431, "request head too large");
       scan.state = HeadScan::State::Complete;
       scan.end = scan.blank_lines + i + 4;
-      break;
+      return scan;
     }
-    if (i + 3 >= head.size()) break;  // the empty line may be on the way
     ++i;
   }
-  if (scan.state == HeadScan::State::Complete) {
-    if (scan.end > limits.max_header_bytes) return rejected(431, "request head too large");
-    return scan;
-  }
-  bool in_request_line = head.find(kCrlf) == std::string_view::npos;
-  if (in_request_line && request_line_too_long(head, limits)) {
-    return rejected(414, "request line too long");
-  }
-  if (received.size() > limits.max_header_bytes) return rejected(431, "request head too large");
   scan.searched = scan.blank_lines + i;
   return scan;
 }
