@@ -65,6 +65,7 @@ app.MapFallback(async (HttpContext context) =>
     text.Append($"query: {request.QueryString}\n");
     text.Append($"protocol: {request.Protocol}\n");
     text.Append($"host: {request.Host}\n");
+    text.Append($"upgradable: {context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest}\n");
     foreach (var (name, values) in request.Headers)
         foreach (var value in values)
             text.Append($"header: {name}: {value}\n");
