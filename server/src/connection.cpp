@@ -406,8 +406,10 @@ void Connection::abort() {
 
 void Connection::upgrade(UpgradeCallback cb, void* ctx) {
   on_strand([self = shared_from_this(), cb, ctx] {
+    // A request with a body is never upgraded (as Kestrel): its body and the
+    // new protocol would both claim the bytes that follow its head.
     if (!self->in_request_ || self->completed_ || self->head_sent_ || self->dead_ ||
-        self->response_status() != 101 || self->upgrading_ || self->reading_body_) {
+        self->has_body_ || self->response_status() != 101 || self->upgrading_) {
       return cb(ctx, nullptr);
     }
     self->upgrading_ = true;

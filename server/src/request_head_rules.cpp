@@ -28,17 +28,6 @@ std::vector<std::string_view> values_of(const RequestHead& head, std::string_vie
   return values;
 }
 
-bool list_contains(const std::vector<std::string_view>& values, std::string_view token) {
-  bool found = false;
-  for (auto value : values) {
-    for_each_list_element(value, [&](std::string_view element) {
-      found = found || iequals(element, token);
-      return !found;
-    });
-  }
-  return found;
-}
-
 // Transfer-Encoding (§6.1, §6.3): chunked exactly once, and last.
 std::optional<HeadRejection> read_transfer_encoding(const std::vector<std::string_view>& values,
                                                     RequestHead& head) {
@@ -194,33 +183,11 @@ std::optional<HeadRejection> check_target_and_host(RequestHead& head) {
   return HeadRejection{400, "request-target is not origin-form, absolute-form or *"};
 }
 
-// An upgrade request cannot carry a body (Kestrel: UpgradeRequestCannotHavePayload):
-// the body and the new protocol would both claim the bytes after the head.
-// h2c is the exception: nothing here speaks it, so the upgrade is ignored
-// and the request served as it is, body included.
-std::optional<HeadRejection> check_upgrade(const RequestHead& head) {
-  if (!head.has_body()) return std::nullopt;
-  auto upgrades = values_of(head, "Upgrade");
-  if (upgrades.empty() || !list_contains(values_of(head, "Connection"), "upgrade")) {
-    return std::nullopt;
-  }
-  int h2c = 0, others = 0;
-  for (auto value : upgrades) {
-    for_each_list_element(value, [&](std::string_view protocol) {
-      ++(iequals(protocol, "h2c") ? h2c : others);
-      return true;
-    });
-  }
-  if (h2c > 0 && others == 0) return std::nullopt;
-  return HeadRejection{400, "an upgrade request with a body"};
-}
-
 }  // namespace
 
 std::optional<HeadRejection> apply_request_head_rules(RequestHead& head) {
   if (auto rejection = check_target_and_host(head)) return rejection;
-  if (auto rejection = read_body_framing(head)) return rejection;
-  return check_upgrade(head);
+  return read_body_framing(head);
 }
 
 }  // namespace ancm::server

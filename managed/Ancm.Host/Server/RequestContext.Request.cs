@@ -49,7 +49,9 @@ internal abstract partial class RequestContext :
         LocalIpAddress = ParseAddress(info.LocalAddress.Span);
         LocalPort = info.LocalPort;
 
-        _isUpgradable = info.HttpVersion == 11 && IsUpgradeRequest(Headers);
+        // A request with a body is served as it is, never upgraded, as Kestrel
+        // does: its body and a new protocol would both claim the bytes after it.
+        _isUpgradable = info.HttpVersion == 11 && !_hasBody && IsUpgradeRequest(Headers);
     }
 
     private static HeaderDictionary ReadHeaders(ReadOnlySpan<AncmKv> lines)
