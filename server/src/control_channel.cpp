@@ -55,11 +55,4 @@ Received receive_waiting_message(int fd) {
   return {Received::Status::message, std::string(buffer, static_cast<std::size_t>(got))};
 }
 
-std::optional<std::string> receive_message(int fd) {
-  char buffer[kLargestMessage];
-  ssize_t got = receive(fd, buffer, 0);
-  if (got <= 0) return std::nullopt;
-  return std::string(buffer, static_cast<std::size_t>(got));
-}
-
 }  // namespace ancm::server

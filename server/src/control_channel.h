@@ -35,8 +35,4 @@ struct Received {
 // (EAGAIN) is nothing_yet, not the peer gone.
 Received receive_waiting_message(int fd);
 
-// Blocks for one message; nullopt when the peer is gone. For a reader that
-// was told the socket is readable.
-std::optional<std::string> receive_message(int fd);
-
 }  // namespace ancm::server

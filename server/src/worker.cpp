@@ -15,7 +15,6 @@
 #include <thread>
 #include <vector>
 
-#include "ancm/config/load.h"
 #include "ancm/shim/shim.h"
 #include "connection.h"
 #include "connection_registry.h"
@@ -48,19 +47,15 @@ asio::ip::tcp protocol_of(int fd) {
 // --max-body-bytes when given, else web.config's requestLimits
 // maxAllowedContentLength. Read when the worker starts, as every other
 // setting: an edit while the app runs starts a new worker, which reads it again.
-HttpLimits effective_limits(const WorkerOptions& options) {
+// --max-body-bytes, else web.config's maxAllowedContentLength as the shim
+// read it when this worker started.
+HttpLimits effective_limits(const WorkerOptions& options, const shim::Shim& shim) {
   HttpLimits limits = options.limits;
-  if (limits.max_body_bytes_override) {
-    limits.max_body_bytes = *limits.max_body_bytes_override;
-    spdlog::info("request bodies up to {} bytes (--max-body-bytes)", limits.max_body_bytes);
-    return limits;
-  }
-  // A broken web.config keeps the default (its requests get 500.19); fixed
-  // while no app runs, the shim reloads it in place and the next worker reads it.
-  auto loaded = config::load_config(options.target);
-  if (loaded.ok()) limits.max_body_bytes = loaded.config->max_allowed_content_length;
-  spdlog::info("request bodies up to {} bytes (web.config maxAllowedContentLength)",
-               limits.max_body_bytes);
+  bool overridden = limits.max_body_bytes_override.has_value();
+  limits.max_body_bytes =
+      overridden ? *limits.max_body_bytes_override : shim.max_request_body_bytes();
+  spdlog::info("request bodies up to {} bytes ({})", limits.max_body_bytes,
+               overridden ? "--max-body-bytes" : "web.config maxAllowedContentLength");
   return limits;
 }
 
@@ -177,9 +172,14 @@ class ControlReader {
   void start() {
     descriptor_.async_wait(asio::posix::stream_descriptor::wait_read, [this](error_code ec) {
       if (ec) return;
-      auto message = receive_message(descriptor_.native_handle());
-      if (!message) return drainer_.begin("the master went away");
-      if (*message == kStop) return drainer_.begin("asked by the master");
+      // Readable can still mean nothing to read (a spurious wake-up): the
+      // worker's loop must never block on the master either.
+      auto received = receive_waiting_message(descriptor_.native_handle());
+      using Status = Received::Status;
+      if (received.status == Status::peer_gone) return drainer_.begin("the master went away");
+      if (received.status == Status::message && received.message == kStop) {
+        return drainer_.begin("asked by the master");
+      }
       start();
     });
   }
@@ -208,9 +208,7 @@ int run_worker(const WorkerOptions& options) {
                    .request_recycle = [fd = options.control_fd](const std::string& reason) {
                      if (fd >= 0) send_message(fd, std::string(kRecyclePrefix) + reason);
                    }});
-  // After the shim: it watches web.config from its start, so an edit after
-  // this read still reaches a new worker.
-  ConnectionContext context{effective_limits(options),
+  ConnectionContext context{effective_limits(options, shim),
                             [&shim](ancm_request* request) { shim.handle_request(request); },
                             &registry};
   asio::io_context io(threads);

@@ -67,6 +67,7 @@ struct Shim::Impl {
 
   void preload();
   std::chrono::milliseconds shutdown_delay() const;
+  std::uint64_t max_request_body_bytes() const;
   void handle_request(ancm_request* request);
   void stop();
 
@@ -98,6 +99,8 @@ struct Shim::Impl {
   std::optional<Failure> library_failure_;  // until the configuration changes
   std::shared_ptr<Application> app_;
   bool runtime_started_ = false;  // an in-process runtime lives in this process
+  // What the front end enforces, fixed when this worker started.
+  std::uint64_t max_request_body_bytes_ = config::AppConfig{}.max_allowed_content_length;
   bool recycle_requested_ = false;
 
   std::unique_ptr<DirectoryWatcher> watcher_;  // last: stops before the rest goes
@@ -139,6 +142,11 @@ Shim::Impl::Impl(ShimOptions shim_options) : options_(std::move(shim_options)) {
 std::chrono::milliseconds Shim::Impl::shutdown_delay() const {
   std::lock_guard lock(mutex_);
   return config_ ? config_->handler.shutdown_delay : std::chrono::milliseconds(0);
+}
+
+std::uint64_t Shim::Impl::max_request_body_bytes() const {
+  std::lock_guard lock(mutex_);
+  return max_request_body_bytes_;
 }
 
 void Shim::Impl::preload() {
@@ -298,6 +306,16 @@ void Shim::Impl::reload_config(const char* why) {
       return;
     }
     had_config = config_ || !config_error_.empty();
+    if (!had_config && loaded.ok()) {
+      max_request_body_bytes_ = loaded.config->max_allowed_content_length;
+    }
+    // The front end's body limit is fixed per worker: a new one must take it.
+    if (had_config && loaded.ok() && options_.request_recycle &&
+        loaded.config->max_allowed_content_length != max_request_body_bytes_) {
+      config_bytes_ = bytes;
+      ask_for_new_worker(std::string(why) + " (a new requestLimits maxAllowedContentLength)");
+      return;
+    }
     config_bytes_ = bytes;
     library_failure_.reset();
     if (loaded.ok()) {
@@ -372,6 +390,7 @@ Shim::Shim(ShimOptions options) : impl_(std::make_unique<Impl>(std::move(options
 Shim::~Shim() { impl_->stop(); }
 void Shim::preload() { impl_->preload(); }
 std::chrono::milliseconds Shim::shutdown_delay() const { return impl_->shutdown_delay(); }
+std::uint64_t Shim::max_request_body_bytes() const { return impl_->max_request_body_bytes(); }
 void Shim::handle_request(ancm_request* request) { impl_->handle_request(request); }
 void Shim::stop() { impl_->stop(); }
 

@@ -142,6 +142,20 @@ TEST_P(BodyLimitsTest, AWebConfigEditTakesEffectInTheNextWorker) {
   EXPECT_EQ(announce(*host, "/unlimited", 2001).status, 413);
 }
 
+// While app_offline.htm is up no app runs, so a web.config edit is taken in
+// place, without a new worker: a new limit must still reach the front end.
+TEST_P(BodyLimitsTest, ALimitChangedWhileOfflineTakesEffect) {
+  write_file(dir_ / "app_offline.htm", "<p>down for a moment</p>");
+  auto host = serve_with_limit("1000");
+  ASSERT_EQ(announce(*host, "/unlimited", 1500).status, 413) << host->output();
+  write_file(dir_ / "web.config",
+             edit_web_config(read_file(published_app(kApp) / "web.config"), edit("2000")));
+  std::filesystem::remove(dir_ / "app_offline.htm");
+  EXPECT_TRUE(eventually([&] { return post(*host, "/unlimited", 1500).status == 200; }, 60s))
+      << host->output();
+  EXPECT_EQ(announce(*host, "/unlimited", 2001).status, 413);
+}
+
 TEST_P(BodyLimitsTest, ALimitAboveTheDefaultLetsA31MegabyteUploadThrough) {
   auto host = serve_with_limit("40000000");
   // In-process the app's default follows web.config (without it, the app's

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -41,6 +42,11 @@ class Shim {
 
   // handlerSettings shutdownDelay of the current configuration (0 if none).
   std::chrono::milliseconds shutdown_delay() const;
+
+  // requestLimits maxAllowedContentLength of the configuration this worker
+  // started with (the default while web.config is broken). The front end
+  // reads it once: a later change moves the app to a new worker.
+  std::uint64_t max_request_body_bytes() const;
 
   // Graceful stop of the application (the host is shutting down).
   void stop();
