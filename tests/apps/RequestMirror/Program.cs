@@ -48,6 +48,22 @@ app.MapMethods("/unsized", new[] { "GET", "HEAD" }, async (HttpContext context) 
         await context.Response.WriteAsync("no length given\n");
 });
 
+// /not-modified-with-body: a 304 that announces 5 bytes and tries to send
+// them; the server must send no body after a 304's head.
+app.MapGet("/not-modified-with-body", async (HttpContext context) =>
+{
+    context.Response.StatusCode = StatusCodes.Status304NotModified;
+    context.Response.ContentLength = 5;
+    try
+    {
+        await context.Response.WriteAsync("hello");
+    }
+    catch (InvalidOperationException)
+    {
+        // Refused, as Kestrel refuses a body on a 304.
+    }
+});
+
 // Anything else: the request as the app sees it, body included.
 app.MapFallback(async (HttpContext context) =>
 {
