@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <optional>
 
+#include "ancm/common/ascii.h"
+
 namespace ancm::common {
 namespace {
 
@@ -178,13 +180,6 @@ PageText generic_page(ErrorCode code) {
       "",
       "The server could not handle this request for the app.",
       {"Read the ancm-host log and, if enabled, the app's stdout log.", kCheckCommand, ""}};
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 bool means_detailed(std::string_view name, std::string_view value) {

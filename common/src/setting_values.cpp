@@ -20,13 +20,6 @@ std::optional<std::int64_t> whole_number(std::string_view text) {
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 std::optional<std::string> read_integer(std::string_view text, std::int64_t min, std::int64_t max,
                                         std::int64_t& out) {
   auto value = whole_number(text);

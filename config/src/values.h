@@ -9,6 +9,8 @@
 #include <string_view>
 #include <utility>
 
+#include "ancm/common/ascii.h"
+
 namespace ancm::config::detail {
 
 // A value, or the reason it could not be read (naming what is allowed).
@@ -21,7 +23,7 @@ struct Parsed {
   static Parsed fail(std::string why) { return Parsed{std::nullopt, std::move(why)}; }
 };
 
-bool iequals(std::string_view a, std::string_view b);
+using common::iequals;
 std::string to_lower(std::string_view text);
 
 // "true" / "false", case-insensitive.

@@ -1,36 +1,24 @@
 #include "forwarded_headers.h"
 
-#include <strings.h>
-
 #include <algorithm>
 #include <charconv>
+
+#include "ancm/common/ascii.h"
+#include "ancm/common/http_syntax.h"
 
 namespace ancm::outofproc {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-bool istarts_with(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
+using common::iequals;
+using common::istarts_with;
 
 // Comma-separated tokens of a header value.
 std::vector<std::string_view> tokens(std::string_view list) {
   std::vector<std::string_view> out;
-  while (!list.empty()) {
-    auto comma = list.find(',');
-    if (auto item = trim(list.substr(0, comma)); !item.empty()) out.push_back(item);
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
+  common::for_each_list_element(list, [&](std::string_view item) {
+    out.push_back(item);
+    return true;
+  });
   return out;
 }
 
@@ -155,7 +143,9 @@ ClientRequest read_client_request(const ancm_request_api& api, ancm_request* req
 ForwardedRequest build_forwarded_request(const ClientRequest& request, std::string_view token) {
   ForwardedRequest out;
   out.has_body = request.has_body;
-  out.is_head = iequals(request.method, "HEAD");
+  // Methods are case-sensitive: "head" is not HEAD to the front end or to
+  // Kestrel, so its response has a body that must be read.
+  out.is_head = request.method == "HEAD";
 
   HeaderFacts facts = scan_headers(request);
   std::string protocols = facts.upgrade_token ? upgrade_protocols(facts.upgrade) : std::string();
@@ -173,7 +163,10 @@ ForwardedRequest build_forwarded_request(const ClientRequest& request, std::stri
         iequals(name, "Content-Length")) {
       continue;
     }
-    if (std::any_of(facts.named_by_connection.begin(), facts.named_by_connection.end(),
+    // A field the client names in Connection stops here, but never Host: the
+    // app must see the Host the front end checked, as it does in-process.
+    if (!iequals(name, "Host") &&
+        std::any_of(facts.named_by_connection.begin(), facts.named_by_connection.end(),
                     [&](std::string_view named) { return iequals(named, name); })) {
       continue;
     }

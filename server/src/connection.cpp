@@ -9,7 +9,7 @@
 #include <boost/beast/http/read.hpp>
 #include <cerrno>
 
-#include "ancm/common/setting_values.h"
+#include "ancm/common/ascii.h"
 #include "parser_agreement.h"
 
 namespace ancm::server {
@@ -37,11 +37,22 @@ bool is_framing_error(const error_code& ec) {
          ec != http::error::partial_message && ec != http::error::end_of_stream;
 }
 
+// What a connection may hold unparsed: a whole head plus reads in flight.
+// Beast sets no bound on a chunk-size line or on trailers: past this, the
+// parser stops with buffer_overflow (400) instead of the worker's memory growing.
+std::size_t max_buffered(const HttpLimits& limits) {
+  return limits.max_header_bytes + 2 * kReadChunk;
+}
+
 }  // namespace
 
 Connection::Connection(asio::io_context& io, asio::ip::tcp::socket accepted,
                        const ConnectionContext& context)
-    : strand_(asio::make_strand(io)), socket_(strand_), timer_(strand_), context_(context) {
+    : strand_(asio::make_strand(io)),
+      socket_(strand_),
+      timer_(strand_),
+      context_(context),
+      buffer_(max_buffered(context.limits)) {
   handle_.connection = this;
   // Beast reads at most the buffer's spare capacity: room for large reads.
   buffer_.reserve(kReadChunk);
@@ -194,6 +205,8 @@ void Connection::dispatch_request() {
   }
   head_sent_ = false;
   answered_by_server_ = false;
+  body_read_ = BodyRead::Idle;
+  body_written_ = 0;
   framing_ = Framing::None;
   last_chunk_sent_ = false;
   continue_sent_ = false;
@@ -226,12 +239,15 @@ void Connection::dispatch_request() {
 
 void Connection::read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) {
   on_strand([self = shared_from_this(), buf, cap, cb, ctx] {
-    if (!self->in_request_ || self->completed_ || self->reading_body_ || cap == 0) {
+    if (!self->in_request_ || self->completed_ || self->body_read_ == BodyRead::Reading ||
+        cap == 0) {
       return cb(ctx, -EINVAL, 0);
     }
+    // A body that failed stays failed: its parser must not run again.
+    if (self->body_read_ == BodyRead::Failed) return cb(ctx, self->body_failure_, 0);
     if (self->dead_) return cb(ctx, -ECONNRESET, 0);
     if (!self->has_body_ || self->parser_->is_done()) return cb(ctx, 0, 0);
-    self->reading_body_ = true;
+    self->body_read_ = BodyRead::Reading;
     self->pending_read_ = {cb, ctx, 0};
     self->read_buf_ = buf;
     self->read_cap_ = cap;
@@ -278,7 +294,7 @@ void Connection::on_body_read(error_code ec) {
     return end_body_read(-ECONNRESET);
   }
   if (got == 0 && !parser_->is_done()) return read_body_some();
-  reading_body_ = false;
+  body_read_ = BodyRead::Idle;
   if (parser_->is_done()) watch_connection();
   pending_read_.fn(pending_read_.ctx, 0, got);
 }
@@ -291,16 +307,21 @@ void Connection::on_body_read(error_code ec) {
 void Connection::refuse_body(int status, int read_status) {
   bool response_untouched = !head_sent_ && !write_scheduled_ && !write_in_flight_ && body_.empty();
   if (!response_untouched) return end_body_read(read_status);
-  reading_body_ = false;
+  fail_body_read(read_status);
   answered_by_server_ = true;
   answer_for_handler(status);
   schedule_write();
   pending_read_.fn(pending_read_.ctx, read_status, 0);
 }
 
+void Connection::fail_body_read(int status) {
+  body_read_ = BodyRead::Failed;
+  body_failure_ = status;
+}
+
 // A body read that cannot go on: tell the handler, and the connection is done.
 void Connection::end_body_read(int status) {
-  reading_body_ = false;
+  fail_body_read(status);
   if (in_request_) {
     notify_disconnect();
     close();
@@ -355,6 +376,13 @@ void Connection::append_body(std::string owned, std::string_view borrowed, ancm_
     return;
   }
   std::size_t len = owned.size() + borrowed.size();
+  // More than the Content-Length the response announces would be read as
+  // the start of the next response (Kestrel refuses the write as well).
+  if (auto declared = declared_length(); declared && !is_head_ && body_written_ + len > *declared) {
+    if (cb) cb(ctx, -EMSGSIZE, 0);
+    return;
+  }
+  body_written_ += len;
   if (borrowed.empty()) {
     body_.append(std::move(owned));
   } else {
@@ -408,8 +436,10 @@ void Connection::upgrade(UpgradeCallback cb, void* ctx) {
   on_strand([self = shared_from_this(), cb, ctx] {
     // A request with a body is never upgraded (as Kestrel): its body and the
     // new protocol would both claim the bytes that follow its head.
+    // Upgrade is HTTP/1.1's (RFC 9110 §7.8): an HTTP/1.0 request is never upgraded.
     if (!self->in_request_ || self->completed_ || self->head_sent_ || self->dead_ ||
-        self->has_body_ || self->response_status() != 101 || self->upgrading_) {
+        self->version_ < 11 || self->has_body_ || self->response_status() != 101 ||
+        self->upgrading_) {
       return cb(ctx, nullptr);
     }
     self->upgrading_ = true;
@@ -501,6 +531,11 @@ void Connection::start_write() {
   }
   out_.clear();
   if (!head_sent_) prepare_head();
+  // A response that ends short of its Content-Length leaves the client
+  // waiting for bytes that will not come: only closing tells it.
+  if (completed_ && framing_ == Framing::ContentLength && body_written_ < announced_length_) {
+    keep_alive_ = false;
+  }
   bool last_chunk = completed_ && framing_ == Framing::Chunked && !last_chunk_sent_;
   if (last_chunk) last_chunk_sent_ = true;
   const auto& buffers = body_.begin_write(out_, framing_, last_chunk);
@@ -570,8 +605,13 @@ void Connection::prepare_head() {
   bool body_held_back = has_body_ && expects_continue_ && !continue_sent_;
   keep_alive_ = keep_alive_ && !head_.wants_close && !draining_ && !body_held_back &&
                 framing_ != Framing::UntilClose;
+  // A 101 the handler did not turn into an upgrade leaves the connection in
+  // no protocol at all: it ends with this response.
+  if (status == 101) keep_alive_ = false;
   serialize_head(head_, framing_, length, keep_alive_, out_);
-  if (is_head_) framing_ = Framing::None;  // HEAD announces the length, sends no body
+  announced_length_ = length;
+  // HEAD and 304 announce a length but send no body.
+  if (is_head_ || status == 304) framing_ = Framing::None;
   head_sent_ = true;
 }
 
@@ -583,7 +623,7 @@ void Connection::finish_request() {
   auto self = std::move(self_while_in_request_);  // lives to the end of this call
   bool body_consumed = !has_body_ || parser_->is_done();
   if (upgraded_) return;  // the stream owns the connection now
-  if (reading_body_) {
+  if (body_read_ == BodyRead::Reading) {
     // The pending body read ends cancelled and closes the connection.
     error_code ignored;
     socket_.cancel(ignored);
@@ -650,6 +690,7 @@ void Connection::answer_for_handler(int status) {
     head_.content_length = reason.size();
   }
   keep_alive_ = false;
+  body_written_ = reason.size();
   body_.append(std::move(reason));
 }
 
@@ -657,6 +698,11 @@ void Connection::answer_for_handler(int status) {
 std::chrono::seconds Connection::idle_timeout() const {
   return draining_ ? std::chrono::duration_cast<std::chrono::seconds>(kDrainIdleGrace)
                    : context_.limits.keepalive_timeout;
+}
+
+std::optional<uint64_t> Connection::declared_length() {
+  std::lock_guard lock(head_mutex_);
+  return head_.content_length;
 }
 
 int Connection::response_status() {

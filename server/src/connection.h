@@ -110,6 +110,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void read_body_some();
   void on_body_read(boost::beast::error_code ec);
   void end_body_read(int status);
+  void fail_body_read(int status);
   void refuse_body(int status, int read_status);
   void send_continue_then_read();
 
@@ -121,6 +122,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_write(boost::beast::error_code ec, std::vector<Callback> callbacks);
   void prepare_head();
   int response_status();
+  std::optional<uint64_t> declared_length();
   std::chrono::seconds idle_timeout() const;
   void complete_response();
   void finish_request();
@@ -163,7 +165,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool has_body_ = false;
   bool expects_continue_ = false;
   bool continue_sent_ = false;
-  bool reading_body_ = false;
+  // The request body as the handler reads it; a failure is kept and
+  // repeated, never retried on a parser that already failed.
+  enum class BodyRead { Idle, Reading, Failed };
+  BodyRead body_read_ = BodyRead::Idle;
+  int body_failure_ = 0;
   bool watching_ = false;
   bool dead_ = false;       // the socket failed or was closed
   bool draining_ = false;   // the worker is stopping
@@ -187,6 +193,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool head_sent_ = false;
   bool answered_by_server_ = false;  // the body was refused: the server answered
   Framing framing_ = Framing::None;
+  uint64_t announced_length_ = 0;  // the Content-Length the head announced
+  uint64_t body_written_ = 0;      // body bytes the handler wrote so far
   OutgoingBody body_;
   std::vector<Callback> pending_callbacks_;
   std::string out_;  // the head (and small bodies) being written

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <ctime>
 #include <optional>
+#include <utility>
 #include <string_view>
 
 #include "ancm/config/load.h"
@@ -164,6 +165,11 @@ class Master {
                    other.pid, worker.pid, took.count());
       stop_worker(other);
     }
+    recycle_if_pending();
+  }
+
+  void recycle_if_pending() {
+    if (auto reason = std::exchange(pending_recycle_, std::nullopt)) recycle(*reason);
   }
 
   void reap() {
@@ -195,6 +201,7 @@ class Master {
         recycle_failed ? "the current worker keeps serving" : "the new worker takes over");
     // A reload (RELOADING=1) is over: the service runs on as it was.
     if (recycle_failed) notify_systemd("READY=1");
+    if (recycle_failed) recycle_if_pending();
   }
 
   // Workers that keep dying before they are ready would restart forever:
@@ -237,8 +244,15 @@ class Master {
 
   void recycle(const std::string& reason) {
     if (stopping_) return;
-    // A new worker is already on its way; it reads the newest configuration.
-    if (workers_.any(WorkerPhase::starting)) return;
+    // A worker already starting may have read the configuration before this
+    // change: once it serves (or fails), another recycle follows.
+    if (workers_.any(WorkerPhase::starting)) {
+      if (!pending_recycle_) {
+        spdlog::info("a new worker is starting; recycling again once it is up: {}", reason);
+      }
+      pending_recycle_ = reason;
+      return;
+    }
     spdlog::info("recycling the worker: {}", reason);
     start_failure_.clear();  // something changed: try the app again
     startup_crashes_ = 0;
@@ -295,6 +309,7 @@ class Master {
   int startup_crashes_ = 0;
   std::string start_failure_;
   std::optional<Clock::time_point> restart_at_;
+  std::optional<std::string> pending_recycle_;  // asked for while a worker was starting
 };
 
 }  // namespace

@@ -3,11 +3,16 @@
 // form) is checked in request_head_rules.cpp.
 #include "request_head.h"
 
-#include "http_syntax.h"
+#include "ancm/common/http_syntax.h"
 #include "request_head_rules.h"
 
 namespace ancm::server {
 namespace {
+
+using common::is_field_value_char;
+using common::is_token;
+using common::is_whitespace;
+using common::trim_whitespace;
 
 constexpr std::string_view kCrlf = "\r\n";
 // Method, two spaces, "HTTP/1.1" and CRLF around the request-target.

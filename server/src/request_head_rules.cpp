@@ -3,13 +3,15 @@
 #include <algorithm>
 #include <charconv>
 
-#include "ancm/common/setting_values.h"
-#include "http_syntax.h"
+#include "ancm/common/ascii.h"
+#include "ancm/common/http_syntax.h"
 
 namespace ancm::server {
 namespace {
 
+using common::for_each_list_element;
 using common::iequals;
+using common::is_token;
 
 // Transfer codings a recipient knows besides chunked (the IANA registry);
 // an app may decode them itself, so they pass when chunked comes last.

@@ -5,12 +5,13 @@
 #include <ctime>
 #include <ostream>  // boost/core/detail/string_view.hpp needs it first
 
-#include "ancm/common/setting_values.h"
-#include "http_syntax.h"
+#include "ancm/common/ascii.h"
+#include "ancm/common/http_syntax.h"
 
 namespace ancm::server {
 namespace {
 
+using common::for_each_list_element;
 using common::iequals;
 
 bool has_line_break(std::string_view text) {

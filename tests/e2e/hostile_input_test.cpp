@@ -237,6 +237,68 @@ TEST_P(HostileInputTest, HeadGetsTheAppsContentLengthOrNone) {
   EXPECT_EQ(next->body, "xxx");
 }
 
+// Beast bounds neither a chunk-size line nor the trailers: the connection's
+// buffer does, so a body that never ends its line is refused, not stored.
+TEST_P(HostileInputTest, AnEndlessChunkExtensionOrTrailerIsRefused) {
+  auto host = serve_mirror();
+  const std::string chunked =
+      head("POST /mirror HTTP/1.1", "Host: a\r\nTransfer-Encoding: chunked\r\n");
+  for (const std::string& start : {chunked + "1;ext=", chunked + "1\r\nx\r\n0\r\nX-T: "}) {
+    HttpConnection connection(host->port());
+    // More than any buffer the connection may hold, sent while it answers.
+    auto sent = connection.send_in_background(start + std::string(1024 * 1024, 'a'));
+    auto response = connection.read_response(30s);
+    sent.wait();
+    ASSERT_TRUE(response) << start;
+    EXPECT_EQ(response->status, 400) << start;
+    EXPECT_TRUE(connection.closed_by_peer(10s)) << start;
+  }
+  EXPECT_EQ(get(*host, "/after").status, 200);
+}
+
+// Methods are case-sensitive: "head" is not HEAD. The app takes it for HEAD
+// and writes no body: as Kestrel, a 500 replaces a response that would end
+// short of its Content-Length, and the connection carries the next request.
+TEST_P(HostileInputTest, ALowerCaseHeadNeverMisframesTheNextResponse) {
+  auto host = serve_mirror();
+  HttpConnection connection(host->port());
+  connection.send(head("head /sized?length=5 HTTP/1.1", "Host: a\r\n") +
+                  get_request("/sized?length=3"));
+  auto first = connection.read_response();
+  ASSERT_TRUE(first) << host->output();
+  EXPECT_EQ(first->status, 500);
+  EXPECT_EQ(first->header("content-length"), "0");
+  auto next = connection.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+  EXPECT_EQ(next->body, "xxx");
+}
+
+// A 304 announces a length but never carries a body (RFC 9110 §15.4.5).
+TEST_P(HostileInputTest, A304SendsNoBodyWhateverTheAppWrites) {
+  auto host = serve_mirror();
+  HttpConnection connection(host->port());
+  connection.send(get_request("/not-modified-with-body") + get_request("/sized?length=3"));
+  auto not_modified = connection.read_response(10s, /*head_request=*/true);
+  ASSERT_TRUE(not_modified);
+  EXPECT_EQ(not_modified->status, 304);
+  auto next = connection.read_response();
+  ASSERT_TRUE(next) << "the 304's body was read as the next response";
+  EXPECT_EQ(next->status, 200);
+  EXPECT_EQ(next->body, "xxx");
+}
+
+// Connection may name hop-by-hop fields, not the Host the front end checked.
+TEST_P(HostileInputTest, TheAppSeesTheCheckedHostEvenIfConnectionNamesIt) {
+  auto host = serve_mirror();
+  HttpConnection connection(host->port());
+  connection.send(head("GET /host HTTP/1.1", "Host: checked.example\r\nConnection: Host\r\n"));
+  auto response = connection.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_NE(response->body.find("host: checked.example\n"), std::string::npos) << response->body;
+}
+
 INSTANTIATE_TEST_SUITE_P(BothHostingModels, HostileInputTest,
                          ::testing::Values("inprocess", "outofprocess"),
                          [](const auto& info) { return std::string(info.param); });

@@ -134,6 +134,31 @@ TEST_F(HttpTest, HeadGetsHeadersWithoutABody) {
   EXPECT_EQ(next->status, 203);
 }
 
+// A handler's body must match the Content-Length it announced: more is
+// never sent (it would be read as the next response), and less ends the
+// connection (the client would wait for bytes that never come).
+TEST_F(HttpTest, TheBodyNeverOverrunsItsContentLength) {
+  auto host = start();
+  HttpConnection connection(host->port());
+  connection.send(get_request("/declared?length=3&write=5") + get_request("/status?code=203"));
+  auto declared = connection.read_response();
+  ASSERT_TRUE(declared);
+  EXPECT_EQ(declared->body, "xxx");
+  auto next = connection.read_response();
+  ASSERT_TRUE(next) << "the extra bytes were read as the next response";
+  EXPECT_EQ(next->status, 203);
+}
+
+TEST_F(HttpTest, ABodyShortOfItsContentLengthEndsTheConnection) {
+  auto host = start();
+  HttpConnection connection(host->port());
+  connection.send(get_request("/declared?length=5&write=2"));
+  auto raw = connection.read_raw(10s);
+  EXPECT_NE(raw.find("Content-Length: 5\r\n"), std::string::npos) << raw;
+  EXPECT_EQ(raw.substr(raw.find("\r\n\r\n") + 4), "xx");
+  EXPECT_TRUE(connection.closed_by_peer(5s));
+}
+
 TEST_F(HttpTest, HonoursConnectionClose) {
   auto host = start();
   HttpConnection connection(host->port());

@@ -123,6 +123,38 @@ TEST_F(LifecycleTest, AnEnvironmentChangeIsVisibleRightAfterTheSwitch) {
   EXPECT_GT(load.bodies()["blue"], 0);
 }
 
+// A web.config change made while a new worker is still starting is not
+// lost: that worker may have read web.config before it, so another recycle
+// follows once it is up.
+TEST_F(LifecycleTest, AChangeWhileANewWorkerStartsIsNotLost) {
+  auto edit = model("inprocess");
+  edit.environment = {{"COLOUR", "red"}, {"PROBE_STARTUP_DELAY_MS", "3000"}};
+  auto host = serve_app("InProcessProbe", edit);
+  ASSERT_EQ(http_get(host->port(), "/env/COLOUR", "", 60s)->body, "red");
+  auto configs_read = [&] {
+    auto output = host->output();
+    std::size_t count = 0;
+    for (auto at = output.find("request bodies up to"); at != std::string::npos;
+         at = output.find("request bodies up to", at + 1)) {
+      ++count;
+    }
+    return count;
+  };
+  auto before = configs_read();
+  host->signal(SIGHUP);
+  // The new worker has read web.config and is starting the app (3 s).
+  ASSERT_TRUE(eventually([&] { return configs_read() > before; }, 30s)) << host->output();
+  edit.environment = {{"COLOUR", "blue"}, {"PROBE_STARTUP_DELAY_MS", "3000"}};
+  rewrite(edit);
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto colour = http_get(host->port(), "/env/COLOUR", "", 10s);
+        return colour && colour->body == "blue";
+      },
+      90s))
+      << host->output();
+}
+
 TEST_F(LifecycleTest, InProcessAppOfflineServesItsContentThenTheAppAgain) {
   auto host = serve_app("InProcessProbe", model("inprocess"));
   ASSERT_EQ(http_get(host->port(), "/", "", 60s)->status, 200);

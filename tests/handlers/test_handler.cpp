@@ -15,6 +15,7 @@
 //   /fail-later           reports a 502.5 through host->fail_request, later
 //   /abort                sends part of a body, then aborts the response
 //   /upgrade              101, then echoes the raw stream until the client ends it
+//   /declared?length=N&write=M  announces Content-Length N, writes M bytes ("x")
 // TEST_HANDLER_FAIL_CREATE="S.N" in the web.config environment makes
 // create_application fail with that code.
 #include <unistd.h>
@@ -255,6 +256,16 @@ void stream_piece(TestApp* app, ancm_request* request, int left, int ms) {
                     [app, request, left, ms] { stream_piece(app, request, left - 1, ms); });
 }
 
+// Writes one byte at a time, however many the announced length allows: the
+// server sends no more than it announced.
+void write_declared(const ancm_request_api& api, ancm_request* request, const std::string& length,
+                    int count) {
+  api.add_header(request, str("Content-Length"), str(length));
+  static const char byte = 'x';
+  for (int i = 0; i < count; ++i) api.write_body(request, &byte, 1, nullptr, nullptr);
+  api.complete(request);
+}
+
 std::shared_ptr<ancm::abi::HandlerApplication> create(const ancm_app_params& params,
                                                       ancm_failure* failure) {
   auto app = std::make_shared<TestApp>();
@@ -342,6 +353,12 @@ ancm_result TestApp::handle_request(ancm_request* request, ancm_failure* failure
   }
   if (path == "/upgrade") {
     StreamEcho::start(app, request);
+    return ANCM_OK;
+  }
+  if (path == "/declared") {
+    write_declared(api, request, query_value(query, "length"),
+                   to_int(query_value(query, "write"), 0));
+    app->in_flight--;
     return ANCM_OK;
   }
 

@@ -243,6 +243,16 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
     {
         if (_native.IsEnded)
             return;
+        var declared = _responseHeaders.ContentLength;
+        if (!_responseStarted && !_starting && EndsShort(declared, _bodyWriter.Buffered))
+        {
+            // Nothing went out yet: as Kestrel, a 500 replaces a response that
+            // would end short of its Content-Length.
+            var error = new InvalidOperationException(
+                $"Response Content-Length mismatch: too few bytes written ({_bodyWriter.Buffered} of {declared}).");
+            _server.LogError(error, "The response was replaced by a 500");
+            PrepareErrorResponse(error);
+        }
         if (!_responseStarted && !_starting)
             await StartResponseAsync().ConfigureAwait(false);
         if (_bodyWriter.Buffered > 0)
@@ -262,12 +272,17 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
         _native.Complete();
     }
 
-    private bool IsShortOfDeclaredLength()
+    private bool IsShortOfDeclaredLength() => EndsShort(_declaredLength, _bytesWritten);
+
+    // A response that announces more body than it carries.
+    private bool EndsShort(long? declared, long written)
     {
-        if (_declaredLength is not long declared || _bytesWritten >= declared || _writeFailed)
+        if (declared is not long length || written >= length || _writeFailed)
             return false;
-        // HEAD, 204 and 304 announce a length without sending a body.
-        if (HttpMethods.IsHead(Method) || _statusCode == StatusCodes.Status204NoContent
+        // HEAD, 204 and 304 announce a length without sending a body. Methods are
+        // case-sensitive: "head" is not HEAD to the native server, which sends its body.
+        if (string.Equals(Method, HttpMethods.Head, StringComparison.Ordinal)
+            || _statusCode == StatusCodes.Status204NoContent
             || _statusCode == StatusCodes.Status304NotModified || _statusCode < 200)
             return false;
         return true;

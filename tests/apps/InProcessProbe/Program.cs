@@ -11,6 +11,9 @@ using Microsoft.AspNetCore.Http.Features;
 // Main runs on the host's CLR thread: its stack is what stackSize set.
 var mainThreadStack = ThreadStack.CurrentSize();
 Console.WriteLine("InProcessProbe: started");
+// PROBE_STARTUP_DELAY_MS: a slow start, for tests of what happens meanwhile.
+if (int.TryParse(Environment.GetEnvironmentVariable("PROBE_STARTUP_DELAY_MS"), out var startupDelay))
+    Thread.Sleep(startupDelay);
 
 var builder = WebApplication.CreateBuilder(args);
 var app = builder.Build();

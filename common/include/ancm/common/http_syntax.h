@@ -1,10 +1,10 @@
-// The character classes and list syntax of RFC 9110 §5.6, shared by the
-// request-head checks and the response head.
+// The character classes and list syntax of RFC 9110 §5.6, for every piece
+// of the host that reads HTTP (front end, response head, proxy).
 #pragma once
 
 #include <string_view>
 
-namespace ancm::server {
+namespace ancm::common {
 
 // tchar: the characters of a token (method, field name, coding).
 constexpr bool is_token_char(unsigned char c) {
@@ -46,4 +46,4 @@ void for_each_list_element(std::string_view list, Visit&& visit) {
   }
 }
 
-}  // namespace ancm::server
+}  // namespace ancm::common

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "ancm/common/ascii.h"
+
 namespace ancm::common {
 
 // "true" or "false", any case.
@@ -21,7 +23,5 @@ std::optional<std::string> read_int(std::string_view text, int min, int max, int
 std::optional<std::string> read_seconds(std::string_view text, std::chrono::seconds& out);
 // "hh:mm:ss" as the configuration resolves it (hours may exceed 24), or seconds.
 std::optional<std::string> read_timespan(std::string_view text, std::chrono::seconds& out);
-
-bool iequals(std::string_view a, std::string_view b);
 
 }  // namespace ancm::common
