@@ -91,16 +91,18 @@ void Application::run_main(std::shared_ptr<Application> self) {
   int32_t exit_code = hostfxr_->api().run_app(handle);
   hostfxr_->api().close(handle);
 
+  std::string returned = "the application's Main returned exit code " + std::to_string(exit_code);
   std::unique_lock lock(mutex_);
-  main_returned_ = true;
   State state = state_;
   lock.unlock();
-  changed_.notify_all();
-  std::string returned = "the application's Main returned exit code " + std::to_string(exit_code);
+  // Everything that reaches the host happens before main_returned_ is
+  // published: stop() returns on it, and the host's services may go right
+  // after (AddressSanitizer caught this thread using them once freed).
   if (state == State::Starting) {
-    return fail_start({500, 30, returned + " before its server started", ""});
+    fail_start({500, 30, returned + " before its server started", ""});
+  } else {
+    log(state == State::Stopping ? ANCM_LOG_INFO : ANCM_LOG_WARNING, returned);
   }
-  log(state == State::Stopping ? ANCM_LOG_INFO : ANCM_LOG_WARNING, returned);
   if (state == State::Running) {
     lock.lock();
     state_ = State::Stopped;
@@ -108,6 +110,10 @@ void Application::run_main(std::shared_ptr<Application> self) {
     // The runtime cannot start again in this process.
     if (host_->request_recycle) host_->request_recycle(host_->ctx, str(returned));
   }
+  lock.lock();
+  main_returned_ = true;
+  lock.unlock();
+  changed_.notify_all();
 }
 
 std::optional<StartFailure> Application::initialize_runtime(loader::HostfxrHandle* handle) {
