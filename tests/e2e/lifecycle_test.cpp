@@ -21,19 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-pid_t parent_of(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return -1;
-  auto close = line.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream rest(line.substr(close + 2));
-  char state;
-  pid_t ppid = -1;
-  rest >> state >> ppid;
-  return ppid;
-}
-
 pid_t to_pid(const std::string& text) {
   try {
     return std::stoi(text);
@@ -186,18 +173,6 @@ TEST_F(LifecycleTest, AFailFastOnARequestIsRecoveredByANewWorker) {
       60s))
       << host->output();
   EXPECT_TRUE(host->wait_for_output("was killed by signal 6", 5s)) << host->output();
-}
-
-// Replaces each file the way a deploy should: write beside, then rename, so
-// the running process keeps the files it has mapped.
-void deploy(const std::filesystem::path& from, const std::filesystem::path& to) {
-  for (const auto& entry : std::filesystem::directory_iterator(from)) {
-    if (!entry.is_regular_file() || entry.path().filename() == "web.config") continue;
-    auto staged = to / ("." + entry.path().filename().string() + ".new");
-    std::filesystem::copy_file(entry.path(), staged,
-                               std::filesystem::copy_options::overwrite_existing);
-    std::filesystem::rename(staged, to / entry.path().filename());
-  }
 }
 
 TEST_F(LifecycleTest, ADeployedBuildIsPickedUpWithoutFailures) {

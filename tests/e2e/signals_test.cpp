@@ -58,41 +58,10 @@ void PrintTo(const Case& c, std::ostream* out) { *out << name_of(c); }
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) { return name_of(info.param); }
 
-// The process group of `leader`, zombies left out (from /proc).
-std::set<pid_t> process_group(pid_t leader) {
-  std::set<pid_t> found;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    // pid (comm) state ppid pgrp ...; comm may hold spaces, so start after ')'.
-    auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    char state;
-    pid_t ppid, group;
-    rest >> state >> ppid >> group;
-    if (group == leader && state != 'Z') found.insert(std::stoi(entry.path().filename()));
-  }
-  return found;
-}
-
 std::string describe(const std::set<pid_t>& pids) {
   std::string text;
   for (pid_t pid : pids) text += " " + std::to_string(pid);
   return text;
-}
-
-// Replaces each file the way a deploy should: write beside, then rename, so
-// the running process keeps the files it has mapped.
-void deploy(const std::filesystem::path& from, const std::filesystem::path& to) {
-  for (const auto& entry : std::filesystem::directory_iterator(from)) {
-    if (!entry.is_regular_file() || entry.path().filename() == "web.config") continue;
-    auto staged = to / ("." + entry.path().filename().string() + ".new");
-    std::filesystem::copy_file(entry.path(), staged,
-                               std::filesystem::copy_options::overwrite_existing);
-    std::filesystem::rename(staged, to / entry.path().filename());
-  }
 }
 
 class SignalsTest : public PublishedAppTest, public ::testing::WithParamInterface<Case> {

@@ -103,26 +103,52 @@ bool HostProcess::wait_for_output(const std::string& needle,
 
 std::vector<pid_t> HostProcess::children() const { return children_of(pid_); }
 
-std::vector<pid_t> children_of(pid_t parent) {
+std::optional<ProcStat> read_proc_stat(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return std::nullopt;
+  // pid (comm) state ppid pgrp ...; comm may hold spaces, so start after ')'.
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(line.substr(close + 2));
+  ProcStat parsed;
+  if (!(rest >> parsed.state >> parsed.parent >> parsed.group)) return std::nullopt;
+  return parsed;
+}
+
+std::vector<pid_t> live_processes() {
   std::vector<pid_t> found;
   std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), ::closedir);
   if (!proc) return found;
   while (auto* entry = ::readdir(proc.get())) {
     pid_t pid = std::atoi(entry->d_name);
-    if (pid <= 0) continue;
-    std::ifstream stat("/proc/" + std::string(entry->d_name) + "/stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    // pid (comm) state ppid ...; comm may hold spaces, so start after ')'.
-    auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    char state;
-    pid_t ppid;
-    rest >> state >> ppid;
-    if (ppid == parent && state != 'Z') found.push_back(pid);
+    auto stat = pid > 0 ? read_proc_stat(pid) : std::nullopt;
+    if (stat && stat->state != 'Z') found.push_back(pid);
   }
   return found;
+}
+
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> found;
+  for (pid_t pid : live_processes()) {
+    auto stat = read_proc_stat(pid);
+    if (stat && stat->parent == parent) found.push_back(pid);
+  }
+  return found;
+}
+
+std::set<pid_t> process_group(pid_t leader) {
+  std::set<pid_t> found;
+  for (pid_t pid : live_processes()) {
+    auto stat = read_proc_stat(pid);
+    if (stat && stat->group == leader) found.insert(pid);
+  }
+  return found;
+}
+
+pid_t parent_of(pid_t pid) {
+  auto stat = read_proc_stat(pid);
+  return stat ? stat->parent : -1;
 }
 
 bool process_exists(pid_t pid) {

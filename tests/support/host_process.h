@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,8 +57,21 @@ class HostProcess {
   std::filesystem::path out_path_, err_path_;
 };
 
-// Processes whose parent is `parent` (from /proc).
+// What /proc/<pid>/stat says of a process.
+struct ProcStat {
+  char state = '?';  // 'Z' for a zombie
+  pid_t parent = -1;
+  pid_t group = -1;
+};
+std::optional<ProcStat> read_proc_stat(pid_t pid);
+// Processes that are not zombies (from /proc).
+std::vector<pid_t> live_processes();
+// Live processes whose parent is `parent`.
 std::vector<pid_t> children_of(pid_t parent);
+// Live processes in the process group `leader` leads.
+std::set<pid_t> process_group(pid_t leader);
+// -1 when the process is gone.
+pid_t parent_of(pid_t pid);
 bool process_exists(pid_t pid);
 
 // Polls `condition` every 20 ms until it holds or the time is up.

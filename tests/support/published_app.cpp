@@ -70,4 +70,14 @@ void install_app(const std::string& name, const std::filesystem::path& folder,
   write_file(folder / "web.config", edit_web_config(read_file(source / "web.config"), edit));
 }
 
+void deploy(const std::filesystem::path& from, const std::filesystem::path& to) {
+  for (const auto& entry : std::filesystem::directory_iterator(from)) {
+    if (!entry.is_regular_file() || entry.path().filename() == "web.config") continue;
+    auto staged = to / ("." + entry.path().filename().string() + ".new");
+    std::filesystem::copy_file(entry.path(), staged,
+                               std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::rename(staged, to / entry.path().filename());
+  }
+}
+
 }  // namespace ancm::test

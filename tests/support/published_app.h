@@ -27,6 +27,11 @@ struct AspNetCoreEdit {
 // request filtering, when asked for).
 std::string edit_web_config(const std::string& published, const AspNetCoreEdit& edit);
 
+// Replaces the app's files in `to` with those of `from` (not web.config) the
+// way a deploy should: write beside, then rename, so the running process
+// keeps the files it has mapped.
+void deploy(const std::filesystem::path& from, const std::filesystem::path& to);
+
 // Copies the published app into folder and writes its edited web.config.
 void install_app(const std::string& name, const std::filesystem::path& folder,
                  const AspNetCoreEdit& edit);
