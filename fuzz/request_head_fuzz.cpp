@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "parser_agreement.h"
 #include "request_head.h"
 #include "split_input.h"
@@ -55,13 +56,8 @@ struct Outcome {
   std::string body;
 };
 
-[[noreturn]] void violated(const char* what) {
-  std::fprintf(stderr, "request_head_fuzz: %s\n", what);
-  std::abort();
-}
-
 void require(bool condition, const char* what) {
-  if (!condition) violated(what);
+  ancm::fuzz::require(condition, "request_head_fuzz", what);
 }
 
 // Connection::on_head_bytes: scan what arrived, read more until the head is

@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "split_input.h"
 
 namespace {
@@ -60,13 +61,8 @@ struct Outcome {
   bool pooled = false;  // what finish_if_done would decide about the connection
 };
 
-[[noreturn]] void violated(const char* what) {
-  std::fprintf(stderr, "upstream_response_fuzz: %s\n", what);
-  std::abort();
-}
-
 void require(bool condition, const char* what) {
-  if (!condition) violated(what);
+  ancm::fuzz::require(condition, "upstream_response_fuzz", what);
 }
 
 // ProxyExchange::new_response_parser.
