@@ -194,8 +194,9 @@ void Connection::on_head(const HeadScan& scan) {
   dispatch_request();
 }
 
-void Connection::dispatch_request() {
-  const auto& request = parser_->get();
+// Everything one request and its response keep, fresh for the next one
+// (whether a handler or the server itself answers it).
+void Connection::begin_request() {
   in_request_ = true;
   completed_ = false;
   {
@@ -211,6 +212,12 @@ void Connection::dispatch_request() {
   last_chunk_sent_ = false;
   continue_sent_ = false;
   disconnect_cb_ = nullptr;
+  self_while_in_request_ = shared_from_this();
+}
+
+void Connection::dispatch_request() {
+  const auto& request = parser_->get();
+  begin_request();
   version_ = request.version();
   keep_alive_ = request.keep_alive();
   is_head_ = request.method() == http::verb::head;
@@ -230,7 +237,6 @@ void Connection::dispatch_request() {
     header_spans_.push_back({span(field.name_string()), span(field.value())});
   }
 
-  self_while_in_request_ = shared_from_this();
   if (!has_body_) watch_connection();
   context_.sink(&handle_);
 }
@@ -663,13 +669,11 @@ void Connection::discard_body() {
 void Connection::reject(HeadRejection rejection) {
   spdlog::debug("rejecting a request from {}:{} with {}: {}", remote_address_, remote_port_,
                 rejection.status, rejection.rule);
-  in_request_ = true;
-  completed_ = false;
-  head_sent_ = false;
+  begin_request();
   has_body_ = false;
   is_head_ = false;
+  expects_continue_ = false;
   version_ = 11;
-  self_while_in_request_ = shared_from_this();
   answer_for_handler(rejection.status);
   completed_ = true;
   schedule_write();

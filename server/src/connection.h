@@ -104,6 +104,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_head(const HeadScan& scan);
   std::string_view buffered() const;
   HeadLimits head_limits() const;
+  void begin_request();
   void dispatch_request();
   void watch_connection();
   void on_watch_read(boost::beast::error_code ec, std::size_t n);
