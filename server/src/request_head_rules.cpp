@@ -9,6 +9,7 @@
 namespace ancm::server {
 namespace {
 
+using common::all_digits;
 using common::for_each_list_element;
 using common::iequals;
 using common::is_token;
@@ -61,9 +62,7 @@ std::optional<HeadRejection> read_content_length(const std::vector<std::string_v
                                                  RequestHead& head) {
   if (values.size() > 1) return HeadRejection{400, "more than one Content-Length"};
   auto text = values.front();
-  bool digits = !text.empty() &&
-                std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (!digits) return HeadRejection{400, "malformed Content-Length"};
+  if (text.empty() || !all_digits(text)) return HeadRejection{400, "malformed Content-Length"};
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), head.content_length);
   if (ec != std::errc{}) return HeadRejection{400, "Content-Length out of range"};
   head.body = BodyFraming::ContentLength;
@@ -84,10 +83,6 @@ std::optional<HeadRejection> read_body_framing(RequestHead& head) {
 bool is_host_char(unsigned char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   return std::string_view("-._~%!$&'()*+,;=").find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-bool is_port(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // uri-host [ ":" port ] (RFC 3986 §3.2.2): a name, an IPv4 address or an IP literal.
@@ -112,7 +107,7 @@ bool is_valid_authority(std::string_view authority) {
     }
     port = colon == std::string_view::npos ? std::string_view{} : authority.substr(colon + 1);
   }
-  return is_port(port);
+  return all_digits(port);
 }
 
 // host and port, with the scheme's default port written out, for comparing.

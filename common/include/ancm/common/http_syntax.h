@@ -25,6 +25,16 @@ constexpr bool is_field_value_char(unsigned char c) {
   return c == ' ' || c == '\t' || (c >= 0x21 && c != 0x7f);
 }
 
+constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// True for "" too: callers that need a number check for empty themselves.
+constexpr bool all_digits(std::string_view text) {
+  for (char c : text) {
+    if (!is_digit(c)) return false;
+  }
+  return true;
+}
+
 constexpr bool is_whitespace(char c) { return c == ' ' || c == '\t'; }
 
 constexpr std::string_view trim_whitespace(std::string_view text) {
