@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "app_fixture.h"
+#include "free_port.h"
 #include "host_process.h"
 #include "http_client.h"
 #include "payloads.h"
@@ -69,11 +70,13 @@ TEST_F(InProcessTest, AnswersFromTheWorkersOwnPid) {
 // its answer to `target` (nothing of ancm-host involved).
 std::optional<HttpResponse> run_directly(const std::filesystem::path& folder,
                                          const std::string& app, const std::string& target) {
+  const uint16_t port = free_tcp_port();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
     if (::chdir(folder.c_str()) != 0) ::_exit(126);
-    ::setenv("ASPNETCORE_URLS", "http://127.0.0.1:47231", 1);
+    ::setenv("ASPNETCORE_URLS", url.c_str(), 1);
     int null = ::open("/dev/null", O_WRONLY);
     ::dup2(null, 1);
     ::dup2(null, 2);
@@ -83,7 +86,7 @@ std::optional<HttpResponse> run_directly(const std::filesystem::path& folder,
   std::optional<HttpResponse> response;
   eventually(
       [&] {
-        response = http_get(47231, target);
+        response = http_get(port, target);
         return response.has_value();
       },
       30s);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "app_fixture.h"
+#include "free_port.h"
 #include "host_process.h"
 #include "http_client.h"
 #include "payloads.h"
@@ -68,11 +69,12 @@ TEST_F(OutOfProcessTest, WebConfigEnvironmentReachesTheApp) {
 
 TEST_F(OutOfProcessTest, HonoursAUserPort) {
   AspNetCoreEdit edit;
-  edit.environment = {{"ASPNETCORE_PORT", "47123"}};
+  const std::string port = std::to_string(free_tcp_port());
+  edit.environment = {{"ASPNETCORE_PORT", port}};
   auto host = serve("PrintsEnv", edit);
-  EXPECT_EQ(get(*host, "/env/ASPNETCORE_PORT").body, "47123");
+  EXPECT_EQ(get(*host, "/env/ASPNETCORE_PORT").body, port);
   // The child listens there itself.
-  HttpConnection direct(47123);
+  HttpConnection direct(static_cast<uint16_t>(std::stoi(port)));
   EXPECT_TRUE(direct.connected());
 }
 
