@@ -1,5 +1,5 @@
 // Finding and loading hostfxr for an in-process app, and what to hand it
-// (DESIGN §6). Used by the in-process handler; depends only on common.
+// (docs/architecture.md). Used by the in-process handler; depends only on common.
 #pragma once
 
 #include <cstddef>
