@@ -74,18 +74,18 @@ std::string describe(const LoadClient& load) {
 
 TEST_F(LifecycleTest, SwitchingHostingModelUnderLoadFailsNoRequest) {
   auto host = serve_app("InProcessProbe", model("inprocess"));
-  ASSERT_EQ(http_get(host->port(), "/pid", "", 60s)->status, 200);
+  ASSERT_EQ(get(*host, "/pid", "", 60s).status, 200);
   LoadClient load(host->port(), "/pid", 16);
   ASSERT_TRUE(wait_for_model(*host, load, "in-process")) << describe(load);
-  std::this_thread::sleep_for(1s);
+  ASSERT_TRUE(load.serve_more(50)) << describe(load);
 
   rewrite(model("outofprocess"));
   EXPECT_TRUE(wait_for_model(*host, load, "out-of-process")) << describe(load) << host->output();
-  std::this_thread::sleep_for(2s);
+  EXPECT_TRUE(load.serve_more(100)) << describe(load);
 
   rewrite(model("inprocess"));
   EXPECT_TRUE(wait_for_model(*host, load, "in-process")) << describe(load) << host->output();
-  std::this_thread::sleep_for(1s);
+  EXPECT_TRUE(load.serve_more(50)) << describe(load);
   load.stop();
   EXPECT_EQ(load.failed(), 0) << describe(load) << host->output();
   EXPECT_GT(load.succeeded(), 200);
@@ -96,17 +96,23 @@ TEST_F(LifecycleTest, AnEnvironmentChangeIsVisibleRightAfterTheSwitch) {
   auto edit = model("inprocess");
   edit.environment = {{"COLOUR", "red"}};
   auto host = serve_app("InProcessProbe", edit);
-  ASSERT_EQ(http_get(host->port(), "/env/COLOUR", "", 60s)->body, "red");
+  ASSERT_EQ(get(*host, "/env/COLOUR", "", 60s).body, "red");
   LoadClient load(host->port(), "/env/COLOUR", 16);
-  std::this_thread::sleep_for(1s);
+  ASSERT_TRUE(load.serve_more(50)) << describe(load);
   edit.environment = {{"COLOUR", "blue"}};
   rewrite(edit);
   EXPECT_TRUE(eventually([&] { return load.last_body() == "blue"; }, 60s)) << describe(load);
-  std::this_thread::sleep_for(1s);
+  EXPECT_TRUE(load.serve_more(50)) << describe(load);
   load.stop();
   EXPECT_EQ(load.failed(), 0) << describe(load) << host->output();
-  // Once a request saw the new value, no later one saw the old: the old
-  // worker stops taking requests when the new one is ready.
+  // Once a client saw the new value, none of its later requests saw the old:
+  // the old worker stops accepting before it closes its connections, so a
+  // client it let go can only reconnect to the new one.
+  using Changes = std::vector<std::string>;
+  for (const auto& changes : load.body_changes()) {
+    EXPECT_TRUE((changes == Changes{"red", "blue"}) || (changes == Changes{"blue"}))
+        << ::testing::PrintToString(changes);
+  }
   EXPECT_GT(load.bodies()["blue"], 0);
 }
 
@@ -117,7 +123,7 @@ TEST_F(LifecycleTest, AChangeWhileANewWorkerStartsIsNotLost) {
   auto edit = model("inprocess");
   edit.environment = {{"COLOUR", "red"}, {"PROBE_STARTUP_DELAY_MS", "3000"}};
   auto host = serve_app("InProcessProbe", edit);
-  ASSERT_EQ(http_get(host->port(), "/env/COLOUR", "", 60s)->body, "red");
+  ASSERT_EQ(get(*host, "/env/COLOUR", "", 60s).body, "red");
   auto configs_read = [&] {
     auto output = host->output();
     std::size_t count = 0;
@@ -144,7 +150,7 @@ TEST_F(LifecycleTest, AChangeWhileANewWorkerStartsIsNotLost) {
 
 TEST_F(LifecycleTest, InProcessAppOfflineServesItsContentThenTheAppAgain) {
   auto host = serve_app("InProcessProbe", model("inprocess"));
-  ASSERT_EQ(http_get(host->port(), "/", "", 60s)->status, 200);
+  ASSERT_EQ(get(*host, "/", "", 60s).status, 200);
   write_file(dir_ / "app_offline.htm", "<p>back soon</p>");
   EXPECT_TRUE(eventually([&] {
     auto response = http_get(host->port(), "/");
@@ -162,7 +168,7 @@ TEST_F(LifecycleTest, InProcessAppOfflineServesItsContentThenTheAppAgain) {
 
 TEST_F(LifecycleTest, AFailFastOnARequestIsRecoveredByANewWorker) {
   auto host = serve_app("CrashOnRequest", model("inprocess"));
-  ASSERT_EQ(http_get(host->port(), "/", "", 60s)->body, "alive");
+  ASSERT_EQ(get(*host, "/", "", 60s).body, "alive");
   auto crashed = http_get(host->port(), "/failfast", "", 30s);
   EXPECT_TRUE(!crashed || crashed->status >= 500);
   EXPECT_TRUE(eventually(
@@ -183,13 +189,13 @@ TEST_F(LifecycleTest, ADeployedBuildIsPickedUpWithoutFailures) {
     options.target = dir.path();
     HostProcess host(options);
     ASSERT_TRUE(host.started());
-    ASSERT_EQ(http_get(host.port(), "/", "", 60s)->body, "Hello World!");
+    ASSERT_EQ(get(host, "/", "", 60s).body, "Hello World!");
     LoadClient load(host.port(), "/", 16);
-    std::this_thread::sleep_for(1s);
+    ASSERT_TRUE(load.serve_more(50)) << describe(load);
     deploy(published_app("HelloV2"), dir.path());
     EXPECT_TRUE(eventually([&] { return load.last_body() == "Hello World v2!"; }, 60s))
         << hosting_model << " " << describe(load) << host.output();
-    std::this_thread::sleep_for(1s);
+    EXPECT_TRUE(load.serve_more(50)) << describe(load);
     load.stop();
     EXPECT_EQ(load.failed(), 0) << hosting_model << " " << describe(load) << host.output();
   }
@@ -197,14 +203,14 @@ TEST_F(LifecycleTest, ADeployedBuildIsPickedUpWithoutFailures) {
 
 TEST_F(LifecycleTest, SigtermLetsTwentyInFlightRequestsFinish) {
   auto host = serve_app("SlowResponse", model("inprocess"));
-  ASSERT_EQ(http_get(host->port(), "/", "", 60s)->status, 200);
+  ASSERT_EQ(get(*host, "/", "", 60s).status, 200);
   pid_t worker = host->children().at(0);
   std::vector<std::future<std::optional<HttpResponse>>> requests;
   for (int i = 0; i < 20; ++i) {
     requests.push_back(std::async(
         std::launch::async, [&] { return http_get(host->port(), "/slow?ms=2000", "", 30s); }));
   }
-  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(wait_for_in_flight(host->port(), 20)) << host->output();
   host->signal(SIGTERM);
   int ok = 0;
   for (auto& request : requests) {
@@ -222,17 +228,16 @@ TEST_F(LifecycleTest, SigtermCutsRequestsLongerThanTheLimitAndStillExitsCleanly)
   auto edit = model("inprocess");
   edit.extra_attributes = R"(shutdownTimeLimit="1")";  // bounds the drain
   auto host = serve_app("SlowResponse", edit);
-  ASSERT_EQ(http_get(host->port(), "/", "", 60s)->status, 200);
+  ASSERT_EQ(get(*host, "/", "", 60s).status, 200);
   pid_t worker = host->children().at(0);
+  // Far longer than the test waits: an exit at all means the drain cut it.
   auto slow = std::async(std::launch::async,
-                         [&] { return http_get(host->port(), "/slow?ms=30000", "", 60s); });
-  std::this_thread::sleep_for(500ms);
-  auto signalled = std::chrono::steady_clock::now();
+                         [&] { return http_get(host->port(), "/slow?ms=600000", "", 120s); });
+  ASSERT_TRUE(wait_for_in_flight(host->port(), 1)) << host->output();
   host->signal(SIGTERM);
-  auto status = host->wait_exit(30s);
+  auto status = host->wait_exit(60s);
   ASSERT_TRUE(status) << host->output();
   EXPECT_EQ(WEXITSTATUS(*status), 0) << host->output();
-  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 10s);
   EXPECT_FALSE(slow.get());
   EXPECT_FALSE(process_exists(worker));
 }
@@ -247,10 +252,10 @@ TEST_F(LifecycleTest, ShutdownDelayKeepsServingBeforeTheDrain) {
   auto edit = model("inprocess");
   edit.handler_settings = {{"shutdownDelay", "1500"}};
   auto host = serve_app("InProcessProbe", edit);
-  ASSERT_EQ(http_get(host->port(), "/", "", 60s)->status, 200);
+  ASSERT_EQ(get(*host, "/", "", 60s).status, 200);
   auto signalled = std::chrono::steady_clock::now();
   host->signal(SIGTERM);
-  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(host->wait_for_output("after shutdownDelay (1500 ms)", 30s)) << host->output();
   // A new connection during the delay is still accepted and served.
   auto late = http_get(host->port(), "/", "", 10s);
   ASSERT_TRUE(late) << host->output();
@@ -258,8 +263,8 @@ TEST_F(LifecycleTest, ShutdownDelayKeepsServingBeforeTheDrain) {
   auto status = host->wait_exit(30s);
   ASSERT_TRUE(status) << host->output();
   EXPECT_EQ(WEXITSTATUS(*status), 0);
+  // A lower bound only: the delay is the behaviour under test.
   EXPECT_GE(std::chrono::steady_clock::now() - signalled, 1400ms);
-  EXPECT_TRUE(host->wait_for_output("after shutdownDelay (1500 ms)", 1s)) << host->output();
 }
 
 }  // namespace
@@ -286,11 +291,13 @@ TEST_F(LifecycleTest, AWorkerThatKeepsCrashingAtStartServesItsPageInstead) {
   ASSERT_TRUE(page);
   EXPECT_NE(page->body.find("HTTP Error 500.30"), std::string::npos) << page->body;
   EXPECT_NE(page->body.find("crashed 3 times in a row"), std::string::npos) << page->body;
-  // It stays: no more restarts while nothing changes.
+  // It stays: no more restarts while nothing changes. (Proving that nothing
+  // happens needs a window; a restart would come within the back-off's
+  // first 100 ms, so one second is ample.)
   auto workers = host->children();
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(host->children(), workers);
-  EXPECT_EQ(http_get(host->port(), "/", "", 5s)->status, 500);
+  EXPECT_EQ(get(*host, "/", "", 5s).status, 500);
 
   // A web.config change tries the app again (here with the hook, whose
   // 500.30 page names the exception).

@@ -194,13 +194,14 @@ TEST_F(OutOfProcessTest, RequestTimeoutIs502_3) {
   edit.extra_attributes = R"(requestTimeout="00:00:02")";
   auto host = serve("SlowResponse", edit);
   ASSERT_EQ(get(*host, "/").status, 200);  // started
+  // The app would answer after a minute: a 502.3 at all means the timeout
+  // cut it; the lower bound says it did not come early.
   auto started = Clock::now();
-  auto response = get(*host, "/slow?ms=5000");
+  auto response = get(*host, "/slow?ms=60000");
   auto took = Clock::now() - started;
   EXPECT_EQ(response.status, 502);
   EXPECT_NE(response.body.find("HTTP Error 502.3"), std::string::npos) << response.body;
   EXPECT_GE(took, 1500ms);
-  EXPECT_LT(took, 4500ms);
 }
 
 TEST_F(OutOfProcessTest, ProcessesPerApplicationServeRoundRobin) {

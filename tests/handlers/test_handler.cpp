@@ -10,6 +10,7 @@
 //   /env?name=X           a web.config environment variable's value
 //   /setting?name=X       a resolved setting's value
 //   /pid                  the worker's pid
+//   /in-flight            how many other requests this application is answering
 //   /fail?status=S&sub=N  reports a failure for the shim to render
 //   /crash                aborts the worker
 //   /fail-later           reports a 502.5 through host->fail_request, later
@@ -379,6 +380,8 @@ ancm_result TestApp::handle_request(ancm_request* request, ancm_failure* failure
     body = found == app->settings.end() ? "(unset)" : found->second;
   } else if (path == "/pid") {
     body = std::to_string(::getpid());
+  } else if (path == "/in-flight") {
+    body = std::to_string(app->in_flight - 1);  // not counting this one
   } else {
     status = 404;
     body = "not found: " + path + "\n";

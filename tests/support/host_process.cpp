@@ -11,6 +11,7 @@
 #include <regex>
 #include <sstream>
 
+#include "http_client.h"
 #include "temp_dir.h"
 
 namespace ancm::test {
@@ -157,6 +158,16 @@ bool process_exists(pid_t pid) {
   if (!std::getline(stat, line)) return false;
   auto close = line.rfind(')');
   return close != std::string::npos && line.size() > close + 2 && line[close + 2] != 'Z';
+}
+
+bool wait_for_in_flight(uint16_t port, int count, std::chrono::milliseconds timeout) {
+  const std::string want = std::to_string(count);
+  return eventually(
+      [&] {
+        auto response = http_get(port, "/in-flight");
+        return response && response->status == 200 && response->body == want;
+      },
+      timeout);
 }
 
 }  // namespace ancm::test

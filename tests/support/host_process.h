@@ -78,6 +78,12 @@ bool process_exists(pid_t pid);
 template <class F>
 bool eventually(F condition, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+// Waits until the app on `port` says (GET /in-flight, served by the test
+// handler and the SlowResponse app) that `count` requests are inside it, so
+// a test acts once they arrived instead of after a guessed sleep.
+bool wait_for_in_flight(uint16_t port, int count,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 }  // namespace ancm::test
 
 #include <thread>

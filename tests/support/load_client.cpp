@@ -2,15 +2,19 @@
 
 #include <memory>
 
+#include "host_process.h"
 #include "http_client.h"
 
 namespace ancm::test {
 
 LoadClient::LoadClient(uint16_t port, std::string target, int connections,
                        std::chrono::milliseconds pace)
-    : port_(port), target_(std::move(target)), pace_(pace) {
-  for (int i = 0; i < connections; ++i) {
-    threads_.emplace_back([this](std::stop_token stop) { run(stop); });
+    : port_(port),
+      target_(std::move(target)),
+      pace_(pace),
+      body_changes_(static_cast<std::size_t>(connections)) {
+  for (std::size_t i = 0; i < body_changes_.size(); ++i) {
+    threads_.emplace_back([this, i](std::stop_token stop) { run(stop, i); });
   }
 }
 
@@ -36,7 +40,17 @@ std::string LoadClient::last_body() const {
   return last_body_;
 }
 
-void LoadClient::run(std::stop_token stop) {
+std::vector<std::vector<std::string>> LoadClient::body_changes() const {
+  std::lock_guard lock(mutex_);
+  return body_changes_;
+}
+
+bool LoadClient::serve_more(long count, std::chrono::milliseconds timeout) const {
+  const long target = succeeded_ + count;
+  return eventually([&] { return succeeded_ >= target; }, timeout);
+}
+
+void LoadClient::run(std::stop_token stop, std::size_t client) {
   std::unique_ptr<HttpConnection> connection;
   while (!stop.stop_requested()) {
     auto next = std::chrono::steady_clock::now() + pace_;
@@ -58,6 +72,8 @@ void LoadClient::run(std::stop_token stop) {
         std::lock_guard lock(mutex_);
         bodies_[response->body]++;
         last_body_ = response->body;
+        auto& changes = body_changes_[client];
+        if (changes.empty() || changes.back() != response->body) changes.push_back(response->body);
       }
       if (response && !response->keep_alive) connection.reset();
     }

@@ -28,9 +28,15 @@ class LoadClient {
   std::vector<std::string> failures() const;
   // The last body seen by any connection.
   std::string last_body() const;
+  // Per client (one keep-alive connection, reopened when the server closes
+  // it), the bodies it saw in order, each run of equal bodies once: a client
+  // that saw "a" then "b" has {"a", "b"}.
+  std::vector<std::vector<std::string>> body_changes() const;
+  // Waits until `count` more requests than now have succeeded.
+  bool serve_more(long count, std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
 
  private:
-  void run(std::stop_token stop);
+  void run(std::stop_token stop, std::size_t client);
 
   uint16_t port_;
   std::string target_;
@@ -40,6 +46,7 @@ class LoadClient {
   std::map<std::string, long> bodies_;
   std::vector<std::string> failures_;
   std::string last_body_;
+  std::vector<std::vector<std::string>> body_changes_;
   std::vector<std::jthread> threads_;
 };
 

@@ -388,12 +388,6 @@ TEST(OutofprocLookup, BareNamesAbsoluteAndErrors) {
   EXPECT_NE(std::get<std::string>(missing).find("'/nonexistent/MyApp'"), std::string::npos);
 
   TempDir dir;
-  write_text(dir.path() / "NotExecutable", "data", fs::perms::owner_read | fs::perms::owner_write);
-  auto plain = find_executable((dir.path() / "NotExecutable").string(), "/srv/app");
-  if (::geteuid() != 0) {
-    ASSERT_TRUE(std::holds_alternative<std::string>(plain));
-    EXPECT_NE(std::get<std::string>(plain).find("NotExecutable"), std::string::npos);
-  }
   auto folder = find_executable(dir.path().string(), "/srv/app");
   ASSERT_TRUE(std::holds_alternative<std::string>(folder));
   EXPECT_NE(std::get<std::string>(folder).find("directory"), std::string::npos);
@@ -401,6 +395,16 @@ TEST(OutofprocLookup, BareNamesAbsoluteAndErrors) {
   auto nowhere = find_executable("no-such-program-anywhere", "/srv/app");
   ASSERT_TRUE(std::holds_alternative<std::string>(nowhere));
   EXPECT_NE(std::get<std::string>(nowhere).find("no-such-program-anywhere"), std::string::npos);
+}
+
+// A file with no execute bit at all is refused even for root, whom
+// access(X_OK) lets execute anything with at least one such bit.
+TEST(OutofprocLookup, AFileWithoutAnExecuteBitIsRefused) {
+  TempDir dir;
+  write_text(dir.path() / "NotExecutable", "data", fs::perms::owner_read | fs::perms::owner_write);
+  auto plain = find_executable((dir.path() / "NotExecutable").string(), "/srv/app");
+  ASSERT_TRUE(std::holds_alternative<std::string>(plain));
+  EXPECT_NE(std::get<std::string>(plain).find("NotExecutable"), std::string::npos);
 }
 
 // ------------------------------------------------------------ listen probe
@@ -585,8 +589,7 @@ TEST_F(OutofprocManager, NeverListensFailsAfterStartupTimeLimit) {
       std::regex("process '.*fake_backend' did not listen on port [0-9]+ within 1 seconds")))
       << got.failure->reason;
   EXPECT_NE(got.failure->output.find("never listening"), std::string::npos);
-  EXPECT_GE(took, 1s);
-  EXPECT_LT(took, 5s);
+  EXPECT_GE(took, 1s);  // not before the limit; the reason says the limit ended it
   EXPECT_EQ(manager.spawn_count(), 1u);
   // Killed and reaped: no process of that group is left.
   std::smatch started;
@@ -729,8 +732,7 @@ TEST_F(OutofprocManager, ShutdownKillsAChildThatIgnoresIt) {
   auto before = std::chrono::steady_clock::now();
   manager.shutdown();
   auto took = std::chrono::steady_clock::now() - before;
-  EXPECT_GE(took, 1s);
-  EXPECT_LT(took, 5s);
+  EXPECT_GE(took, 1s);  // it was given its shutdownTimeLimit, then killed
   EXPECT_FALSE(process_exists(pid));
   EXPECT_TRUE(processes_in_group(pid).empty());
   EXPECT_TRUE(logs_.contains("did not stop within 1 seconds"));
