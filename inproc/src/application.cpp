@@ -146,6 +146,7 @@ std::optional<StartFailure> Application::initialize_runtime(loader::HostfxrHandl
   // runtime reads this property as hex without 0x (decimal once gave 16 MiB).
   set("DEFAULT_STACK_SIZE", loader::format_runtime_stack_size(settings_.stack_size));
   set(ANCM_MANAGED_HOST_PROPERTY, std::to_string(reinterpret_cast<std::uintptr_t>(&managed_host_)));
+  set(ANCM_SERVER_ADDRESSES_PROPERTY, settings_.bindings);
   if (settings_.call_startup_hook) {
     const char* hooks = nullptr;
     hostfxr.get_runtime_property_value(*handle, "STARTUP_HOOKS", &hooks);

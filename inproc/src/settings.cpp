@@ -1,5 +1,8 @@
 #include "settings.h"
 
+#include <algorithm>
+
+#include "ancm/common/module_environment.h"
 #include "ancm/common/setting_values.h"
 
 namespace ancm::inproc {
@@ -51,6 +54,8 @@ std::optional<std::string> apply_setting(std::string_view name, std::string_view
     return read_bool(value, settings.stdout_log_enabled);
   } else if (name == "stdoutLogFile") {
     settings.stdout_log_file = std::string(value);
+  } else if (name == "bindings") {
+    settings.bindings = std::string(value);
   } else if (name == "requestLimits:maxAllowedContentLength") {
     std::int64_t bytes = 0;
     if (auto error = read_integer(value, 0, UINT32_MAX, bytes)) return error;
@@ -73,6 +78,18 @@ std::variant<Settings, std::string> Settings::from_params(const ancm_app_params&
   for (size_t i = 0; i < params.environment_count; ++i) {
     settings.environment.emplace_back(std::string(view(params.environment[i].name)),
                                       std::string(view(params.environment[i].value)));
+  }
+  // ANCM's own variables replace web.config's of the same name.
+  for (auto& [name, value] :
+       common::module_variables(common::ModuleHosting::InProcess, settings.app_path.string(),
+                                settings.environment, std::nullopt)) {
+    auto same = std::find_if(settings.environment.begin(), settings.environment.end(),
+                             [&](const auto& entry) { return entry.first == name; });
+    if (same != settings.environment.end()) {
+      same->second = std::move(value);
+    } else {
+      settings.environment.emplace_back(std::move(name), std::move(value));
+    }
   }
   if (settings.process_path.empty()) return std::string("processPath is empty");
   return settings;

@@ -27,7 +27,11 @@ struct Settings {
   bool set_current_directory = true;
   std::chrono::milliseconds shutdown_delay{0};
   std::uint64_t max_request_body_size = 30'000'000;  // requestLimits maxAllowedContentLength
+  // web.config's environmentVariables, then ANCM's own (common::module_variables).
   std::vector<std::pair<std::string, std::string>> environment;
+  // The host's listening URLs, ';'-separated: the managed server lists them
+  // in IServerAddressesFeature as IIS lists its site bindings.
+  std::string bindings;
 
   static std::variant<Settings, std::string> from_params(const ancm_app_params& params);
 };

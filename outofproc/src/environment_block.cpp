@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <optional>
 #include <set>
 #include <string_view>
+
+#include "ancm/common/module_environment.h"
 
 extern char** environ;
 
@@ -39,12 +42,14 @@ std::vector<std::string> build_environment(const std::vector<std::string>& inher
   };
 
   bool prefer_inherited = false;
+  std::optional<std::string> inherited_hosting_startup;
   for (const std::string& entry : inherited) {
     std::size_t eq = entry.find('=');
     if (eq == std::string::npos || eq == 0) continue;
     std::string name = entry.substr(0, eq);
     if (name == kPreferEnvironment) prefer_inherited = is_true(entry.substr(eq + 1));
     if (is_per_child_variable(name)) continue;
+    if (name == common::kHostingStartupVariable) inherited_hosting_startup = entry.substr(eq + 1);
     set(name, entry.substr(eq + 1));
   }
   const std::set<std::string, std::less<>> inherited_names(order.begin(), order.end());
@@ -57,7 +62,11 @@ std::vector<std::string> build_environment(const std::vector<std::string>& inher
   set("ASPNETCORE_PORT", std::to_string(child.port));
   set("ASPNETCORE_APPL_PATH", child.path_base.empty() ? "/" : child.path_base);
   set("ASPNETCORE_TOKEN", child.token);
-  set("ASPNETCORE_IIS_HTTPAUTH", "anonymous;");
+  for (auto& [name, value] :
+       common::module_variables(common::ModuleHosting::OutOfProcess, child.app_path, web_config,
+                                inherited_hosting_startup)) {
+    set(name, std::move(value));
+  }
 
   std::vector<std::string> block;
   block.reserve(order.size());

@@ -44,8 +44,9 @@ std::variant<SpawnSpec, StartFailure> plan_spawn(const Settings& settings, std::
   }
 
   spec.token = new_random_token();
-  spec.environment = build_environment(current_environment(), settings.environment,
-                                       ChildVariables{spec.port, settings.path_base, spec.token});
+  spec.environment = build_environment(
+      current_environment(), settings.environment,
+      ChildVariables{spec.port, settings.path_base, spec.token, settings.app_path.string()});
   return spec;
 }
 

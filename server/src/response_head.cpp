@@ -29,6 +29,15 @@ bool contains_token(std::string_view list, std::string_view token) {
 
 }  // namespace
 
+std::string_view standard_reason(int status) {
+  namespace http = boost::beast::http;
+  // A status without a registered phrase goes out with an empty one (as
+  // Kestrel and IIS send it), never Beast's "<unknown-status>".
+  if (http::int_to_status(static_cast<unsigned>(status)) == http::status::unknown) return {};
+  auto reason = http::obsolete_reason(static_cast<http::status>(status));
+  return {reason.data(), reason.size()};
+}
+
 void ResponseHead::clear() {
   status = 200;
   reason.clear();
@@ -73,9 +82,7 @@ void serialize_head(const ResponseHead& head, Framing framing, uint64_t content_
   out.append(number, end);
   out += ' ';
   if (head.reason.empty()) {
-    auto reason =
-        boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(head.status));
-    out.append(reason.data(), reason.size());
+    out += standard_reason(head.status);
   } else {
     out += head.reason;
   }

@@ -27,6 +27,9 @@ struct ResponseHead {
 
 enum class Framing { None, ContentLength, Chunked, UntilClose };
 
+// The registered reason phrase for status, or "" for a status without one.
+std::string_view standard_reason(int status);
+
 // Statuses that never carry a body.
 bool status_has_no_body(int status);
 

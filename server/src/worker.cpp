@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "ancm/server/listen_address.h"
 #include "ancm/shim/shim.h"
 #include "connection.h"
 #include "connection_registry.h"
@@ -201,10 +202,13 @@ int run_worker(const WorkerOptions& options) {
   // with it and reach back to the registry and the context.
   ConnectionRegistry registry;
 
+  std::vector<std::string> listen_urls;
+  for (int fd : options.listen_fds) listen_urls.push_back(local_address(fd).url());
   shim::Shim shim({.target = options.target,
                    .handler_dir = shim::default_handler_dir(),
                    .request_api = native_request_api(),
                    .start_failure = options.start_failure,
+                   .listen_urls = std::move(listen_urls),
                    .request_recycle = [fd = options.control_fd](const std::string& reason) {
                      if (fd >= 0) send_message(fd, std::string(kRecyclePrefix) + reason);
                    }});

@@ -9,8 +9,8 @@ ancm_str AppParams::keep(std::string text) {
   return {kept.data(), kept.size()};
 }
 
-AppParams::AppParams(const config::AppConfig& config, const ancm_host_services* host,
-                     const ancm_request_api* request_api) {
+AppParams::AppParams(const config::AppConfig& config, const std::vector<std::string>& listen_urls,
+                     const ancm_host_services* host, const ancm_request_api* request_api) {
   std::set<std::string> named;
   for (const auto& setting : config.resolved) {
     settings_.push_back({keep(setting.name), keep(setting.value)});
@@ -21,6 +21,9 @@ AppParams::AppParams(const config::AppConfig& config, const ancm_host_services* 
     auto key = "handlerSetting:" + name;
     if (named.insert(key).second) settings_.push_back({keep(key), keep(value)});
   }
+  std::string bindings;
+  for (const auto& url : listen_urls) bindings += (bindings.empty() ? "" : ";") + url;
+  if (named.insert("bindings").second) settings_.push_back({keep("bindings"), keep(bindings)});
   for (const auto& [name, value] : config.environment_variables) {
     environment_.push_back({keep(name), keep(value)});
   }

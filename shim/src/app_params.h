@@ -12,8 +12,8 @@ namespace ancm::shim {
 
 class AppParams {
  public:
-  AppParams(const config::AppConfig& config, const ancm_host_services* host,
-            const ancm_request_api* request_api);
+  AppParams(const config::AppConfig& config, const std::vector<std::string>& listen_urls,
+            const ancm_host_services* host, const ancm_request_api* request_api);
   AppParams(const AppParams&) = delete;
   AppParams& operator=(const AppParams&) = delete;
 

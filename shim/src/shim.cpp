@@ -215,7 +215,7 @@ std::variant<std::shared_ptr<Application>, Failure> Shim::Impl::application_for(
   if (auto* failure = std::get_if<Failure>(&library)) return *failure;
   const ancm_handler_api& api = std::get<const HandlerLibrary*>(library)->api();
 
-  AppParams params(*config, &host_, options_.request_api);
+  AppParams params(*config, options_.listen_urls, &host_, options_.request_api);
   ancm_application* raw = nullptr;
   ancm_failure failure{};
   if (api.create_application(params.get(), &raw, &failure) != ANCM_OK || !raw) {

@@ -16,6 +16,7 @@
 #include "ancm/common/command_line_split.h"
 #include "ancm/common/error_page.h"
 #include "ancm/common/logging.h"
+#include "ancm/common/module_environment.h"
 #include "ancm/common/stdout_log.h"
 #include "ancm/common/unique_fd.h"
 #include "temp_dir.h"
@@ -509,4 +510,55 @@ TEST(CommandLineSplit, Errors) {
   EXPECT_NE(std::get<std::string>(unterminated).find("unterminated \" quote"), std::string::npos);
   EXPECT_TRUE(std::holds_alternative<std::string>(split_command_line("a 'b")));
   EXPECT_TRUE(std::holds_alternative<std::string>(split_command_line("a\\")));
+}
+
+// ------------------------------------------------------------ ANCM's own variables
+
+namespace {
+
+std::map<std::string, std::string> module_map(ModuleHosting hosting, const EnvPairs& web_config,
+                                              std::optional<std::string_view> inherited) {
+  std::map<std::string, std::string> map;
+  for (auto& [name, value] : module_variables(hosting, "/srv/app", web_config, inherited)) {
+    EXPECT_TRUE(map.emplace(name, value).second) << "duplicate " << name;
+  }
+  return map;
+}
+
+}  // namespace
+
+TEST(ModuleEnvironment, InProcessSetsThePhysicalPathAndAuthenticationOnly) {
+  auto vars = module_map(ModuleHosting::InProcess, {}, "Mine");
+  EXPECT_EQ(vars, (std::map<std::string, std::string>{{"ASPNETCORE_IIS_PHYSICAL_PATH", "/srv/app/"},
+                                                      {"ASPNETCORE_IIS_HTTPAUTH", "anonymous;"}}));
+  // A trailing slash is not doubled.
+  auto with_slash = module_variables(ModuleHosting::InProcess, "/srv/app/", {}, std::nullopt);
+  EXPECT_EQ(with_slash.front().second, "/srv/app/");
+}
+
+TEST(ModuleEnvironment, OutOfProcessAppendsIisIntegrationToTheInheritedStartupAssemblies) {
+  EXPECT_EQ(module_map(ModuleHosting::OutOfProcess, {},
+                       std::nullopt)["ASPNETCORE_HOSTINGSTARTUPASSEMBLIES"],
+            "Microsoft.AspNetCore.Server.IISIntegration");
+  EXPECT_EQ(
+      module_map(ModuleHosting::OutOfProcess, {}, "Mine")["ASPNETCORE_HOSTINGSTARTUPASSEMBLIES"],
+      "Mine;Microsoft.AspNetCore.Server.IISIntegration");
+  EXPECT_EQ(
+      module_map(ModuleHosting::OutOfProcess, {}, "A;B;")["ASPNETCORE_HOSTINGSTARTUPASSEMBLIES"],
+      "A;B;Microsoft.AspNetCore.Server.IISIntegration");
+  EXPECT_EQ(
+      module_map(
+          ModuleHosting::OutOfProcess, {},
+          "A; microsoft.aspnetcore.server.iisintegration")["ASPNETCORE_HOSTINGSTARTUPASSEMBLIES"],
+      "A; microsoft.aspnetcore.server.iisintegration");
+  auto vars = module_map(ModuleHosting::OutOfProcess, {}, std::nullopt);
+  EXPECT_EQ(vars["ASPNETCORE_IIS_PHYSICAL_PATH"], "/srv/app/");
+  EXPECT_EQ(vars["ASPNETCORE_IIS_HTTPAUTH"], "anonymous;");
+  EXPECT_EQ(vars["ASPNETCORE_IIS_WEBSOCKETS_SUPPORTED"], "true");
+}
+
+TEST(ModuleEnvironment, StartupAssembliesNamedInWebConfigStandAsWritten) {
+  auto vars = module_map(ModuleHosting::OutOfProcess,
+                         {{"ASPNETCORE_HOSTINGSTARTUPASSEMBLIES", "OnlyThis"}}, "Inherited");
+  EXPECT_EQ(vars.count("ASPNETCORE_HOSTINGSTARTUPASSEMBLIES"), 0u);
 }

@@ -284,6 +284,18 @@ TEST(OutofprocEnvironment, WebConfigWinsAndManagerVariablesAreAdded) {
   EXPECT_EQ(env["ASPNETCORE_IIS_HTTPAUTH"], "anonymous;");
 }
 
+TEST(OutofprocEnvironment, AncmsOwnVariablesWinOverWebConfig) {
+  std::vector<std::string> inherited = {"ASPNETCORE_HOSTINGSTARTUPASSEMBLIES=Mine"};
+  EnvVars web_config = {{"ASPNETCORE_IIS_HTTPAUTH", "windows;"},
+                        {"ASPNETCORE_IIS_PHYSICAL_PATH", "/elsewhere"}};
+  auto env = as_map(build_environment(inherited, web_config, {23456, "/", "abc", "/srv/app"}));
+  EXPECT_EQ(env["ASPNETCORE_IIS_HTTPAUTH"], "anonymous;");
+  EXPECT_EQ(env["ASPNETCORE_IIS_PHYSICAL_PATH"], "/srv/app/");
+  EXPECT_EQ(env["ASPNETCORE_IIS_WEBSOCKETS_SUPPORTED"], "true");
+  EXPECT_EQ(env["ASPNETCORE_HOSTINGSTARTUPASSEMBLIES"],
+            "Mine;Microsoft.AspNetCore.Server.IISIntegration");
+}
+
 TEST(OutofprocEnvironment, PreferEnvironmentVariablesKeepsInheritedValues) {
   std::vector<std::string> inherited = {"SHARED=from-env", "ANCM_PREFER_ENVIRONMENT_VARIABLES=TRUE",
                                         "ASPNETCORE_TOKEN=stale"};

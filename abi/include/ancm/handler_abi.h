@@ -192,7 +192,8 @@ typedef struct ancm_host_services {
  * only during create_application; the handler copies what it keeps.
  * settings carry every resolved aspNetCore attribute by its web.config name
  * ("processPath", "startupTimeLimit" in seconds, "requestTimeout" in seconds,
- * ...), then "handlerSetting:<name>" entries for handlerSettings.
+ * ...), then "handlerSetting:<name>" entries for handlerSettings, and
+ * "bindings": the URLs the worker listens on, ';'-separated.
  * environment holds the web.config environmentVariables, already expanded.
  */
 typedef struct ancm_app_params {

@@ -30,6 +30,9 @@ extern "C" {
 
 #define ANCM_MANAGED_ABI_VERSION 2u
 #define ANCM_MANAGED_HOST_PROPERTY "ANCM_MANAGED_HOST"
+/* Runtime property: the URLs the host listens on, ';'-separated (what
+ * IServerAddressesFeature lists). Absent outside ancm-host. */
+#define ANCM_SERVER_ADDRESSES_PROPERTY "ANCM_SERVER_ADDRESSES"
 
 /* ancm_request_info is defined in handler_abi.h. */
 

@@ -18,8 +18,8 @@ namespace Ancm.Host;
 
 public sealed class AncmServer : IServer
 {
-    /// <summary>What IServerAddressesFeature shows: the host owns the real listeners.</summary>
-    public const string PlaceholderAddress = "http://ancm-host/";
+    /// <summary>The runtime property in which the host lists its listening URLs, ';'-separated.</summary>
+    internal const string AddressesProperty = "ANCM_SERVER_ADDRESSES";
 
     private readonly IHostApplicationLifetime? _lifetime;
     private readonly AncmServerOptions _options;
@@ -35,8 +35,14 @@ public sealed class AncmServer : IServer
         _logger = (ILogger?)loggerFactory?.CreateLogger<AncmServer>() ?? NullLogger.Instance;
         _lifetime = lifetime;
 
+        // As IIS lists its site's bindings: the host owns the listeners, the
+        // app sees where they are.
         var addresses = new ServerAddressesFeature();
-        addresses.Addresses.Add(PlaceholderAddress);
+        if (AppContext.GetData(AddressesProperty) is string listed)
+        {
+            foreach (var url in listed.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                addresses.Addresses.Add(url);
+        }
         Features.Set<IServerAddressesFeature>(addresses);
     }
 

@@ -1,5 +1,7 @@
 // Bytes from the request line and headers as strings: ASCII is the norm,
 // UTF-8 is what browsers send beyond it, Latin-1 keeps any other byte intact.
+// Header values follow ANCM in-process instead: UTF-8, with U+FFFD for bytes
+// that are not, unless the app opts in to Latin-1 (Latin1RequestHeadersSwitch).
 using System;
 using System.Text;
 using System.Text.Unicode;
@@ -15,6 +17,18 @@ internal static class HttpText
         if (Ascii.IsValid(bytes) || !Utf8.IsValid(bytes))
             return Encoding.Latin1.GetString(bytes);
         return Encoding.UTF8.GetString(bytes);
+    }
+
+    /// <summary>The AppContext switch IIS in-process reads (IISHttpServer) to decode request headers as Latin-1.</summary>
+    public const string Latin1RequestHeadersSwitch = "Microsoft.AspNetCore.Server.IIS.Latin1RequestHeaders";
+
+    public static string DecodeHeaderValue(ReadOnlySpan<byte> bytes, bool latin1)
+    {
+        if (bytes.IsEmpty)
+            return string.Empty;
+        if (latin1 || Ascii.IsValid(bytes))
+            return Encoding.Latin1.GetString(bytes);
+        return Encoding.UTF8.GetString(bytes); // invalid sequences become U+FFFD
     }
 
     /// <summary>Encodes a response header value: Latin-1 when it fits, else UTF-8.</summary>

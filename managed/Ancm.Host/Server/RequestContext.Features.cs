@@ -19,6 +19,7 @@ internal abstract partial class RequestContext : IFeatureCollection
     private object? _maxBodySizeFeature;
     private object? _bodyControlFeature;
     private object? _upgradeFeature;
+    private object? _serverVariablesFeature;
     private Dictionary<Type, object>? _otherFeatures;
     private int _featureRevision;
 
@@ -33,6 +34,7 @@ internal abstract partial class RequestContext : IFeatureCollection
         _maxBodySizeFeature = this;
         _bodyControlFeature = this;
         _upgradeFeature = this;
+        _serverVariablesFeature = this;
     }
 
     bool IFeatureCollection.IsReadOnly => false;
@@ -52,6 +54,7 @@ internal abstract partial class RequestContext : IFeatureCollection
             if (key == typeof(IHttpMaxRequestBodySizeFeature)) return _maxBodySizeFeature;
             if (key == typeof(IHttpBodyControlFeature)) return _bodyControlFeature;
             if (key == typeof(IHttpUpgradeFeature)) return _upgradeFeature;
+            if (key == typeof(IServerVariablesFeature)) return _serverVariablesFeature;
             return _otherFeatures is not null && _otherFeatures.TryGetValue(key, out var feature) ? feature : null;
         }
         set
@@ -66,6 +69,7 @@ internal abstract partial class RequestContext : IFeatureCollection
             else if (key == typeof(IHttpMaxRequestBodySizeFeature)) _maxBodySizeFeature = value;
             else if (key == typeof(IHttpBodyControlFeature)) _bodyControlFeature = value;
             else if (key == typeof(IHttpUpgradeFeature)) _upgradeFeature = value;
+            else if (key == typeof(IServerVariablesFeature)) _serverVariablesFeature = value;
             else if (value is null) _otherFeatures?.Remove(key);
             else (_otherFeatures ??= new Dictionary<Type, object>())[key] = value;
         }
@@ -88,6 +92,7 @@ internal abstract partial class RequestContext : IFeatureCollection
         if (_maxBodySizeFeature is not null) yield return new(typeof(IHttpMaxRequestBodySizeFeature), _maxBodySizeFeature);
         if (_bodyControlFeature is not null) yield return new(typeof(IHttpBodyControlFeature), _bodyControlFeature);
         if (_upgradeFeature is not null) yield return new(typeof(IHttpUpgradeFeature), _upgradeFeature);
+        if (_serverVariablesFeature is not null) yield return new(typeof(IServerVariablesFeature), _serverVariablesFeature);
         if (_otherFeatures is not null)
         {
             foreach (var feature in _otherFeatures)

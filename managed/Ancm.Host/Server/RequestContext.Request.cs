@@ -41,7 +41,7 @@ internal abstract partial class RequestContext :
         Path = RequestPath.Decode(info.Path.Span);
         QueryString = info.Query.IsEmpty ? string.Empty : "?" + HttpText.Decode(info.Query.Span);
         RawTarget = HttpText.Decode(info.Target.Span);
-        Headers = ReadHeaders(info.HeaderSpan);
+        Headers = ReadHeaders(info.HeaderSpan, _server.Latin1RequestHeaders);
         _hasBody = info.HasBody != 0;
 
         RemoteIpAddress = ParseAddress(info.RemoteAddress.Span);
@@ -54,13 +54,13 @@ internal abstract partial class RequestContext :
         _isUpgradable = info.HttpVersion == 11 && !_hasBody && IsUpgradeRequest(Headers);
     }
 
-    private static HeaderDictionary ReadHeaders(ReadOnlySpan<AncmKv> lines)
+    private static HeaderDictionary ReadHeaders(ReadOnlySpan<AncmKv> lines, bool latin1)
     {
         var headers = new HeaderDictionary(lines.Length);
         foreach (ref readonly var line in lines)
         {
             var name = KnownNames.HeaderName(line.Name.Span);
-            var value = HttpText.Decode(line.Value.Span);
+            var value = HttpText.DecodeHeaderValue(line.Value.Span, latin1);
             // Repeated lines of one header become one multi-valued entry.
             headers[name] = headers.TryGetValue(name, out var existing)
                 ? StringValues.Concat(existing, value)

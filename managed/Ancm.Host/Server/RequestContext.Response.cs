@@ -56,6 +56,8 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
         set
         {
             ThrowIfResponseStarted(nameof(ReasonPhrase));
+            // Refused here, as IIS does, rather than failing the response later.
+            ResponseHeadEncoder.ValidateReasonPhrase(value);
             _reasonPhrase = value;
         }
     }
@@ -254,7 +256,7 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
             PrepareErrorResponse(error);
         }
         if (!_responseStarted && !_starting)
-            await StartResponseAsync().ConfigureAwait(false);
+            await StartOrReplaceWithErrorAsync().ConfigureAwait(false);
         if (_bodyWriter.Buffered > 0)
         {
             await WriteNativeAsync(_bodyWriter.BufferedMemory, default).ConfigureAwait(false);
@@ -270,6 +272,23 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
         }
         // The last write may still be in flight: complete() queues behind it.
         _native.Complete();
+    }
+
+    // The app ended without starting the response: a head it cannot send (a
+    // control character in a header value) or a failing OnStarting callback
+    // gets a 500 while nothing went out, as in Kestrel, not a dropped connection.
+    private async Task StartOrReplaceWithErrorAsync()
+    {
+        try
+        {
+            await StartResponseAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (!_responseStarted)
+        {
+            _server.LogError(e, "The response was replaced by a 500");
+            PrepareErrorResponse(e);
+            await StartResponseAsync().ConfigureAwait(false);
+        }
     }
 
     private bool IsShortOfDeclaredLength() => EndsShort(_declaredLength, _bytesWritten);

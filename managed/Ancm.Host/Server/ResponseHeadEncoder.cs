@@ -1,7 +1,10 @@
 // The response head as set_status/add_header calls: every value of a
 // multi-valued header is its own header line (Set-Cookie needs that), bytes
-// are Latin-1 when they fit and UTF-8 otherwise, and anything that could split
-// the response (CR, LF, NUL) is refused before the first native call.
+// are Latin-1 when they fit and UTF-8 otherwise. Control characters are
+// refused before the first native call with Kestrel's InvalidOperationException:
+// in header values every one but HTAB (Kestrel's rule; non-ASCII is sent, as
+// IIS sends it), in the reason phrase everything but HTAB, SP and VCHAR (IIS's
+// rule, which refuses it when set).
 using System;
 using System.Buffers;
 using Ancm.Host.Native;
@@ -13,21 +16,41 @@ internal static class ResponseHeadEncoder
 {
     public static void Validate(string reason, IHeaderDictionary headers)
     {
-        if (reason.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
-            throw new InvalidOperationException("The reason phrase contains a line break or NUL.");
+        ValidateReasonPhrase(reason);
         foreach (var (name, values) in headers)
         {
             if (name.Length == 0 || name.AsSpan().IndexOfAny(InvalidNameChars) >= 0)
                 throw new InvalidOperationException($"Invalid response header name '{name}'.");
             foreach (var value in values)
             {
-                if (value is not null && value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
-                    throw new InvalidOperationException($"Invalid control character in the value of response header '{name}'.");
+                var invalid = value is null ? -1 : value.AsSpan().IndexOfAny(ControlChars);
+                if (invalid >= 0)
+                    throw new InvalidOperationException(
+                        $"Invalid control character in header '{name}': {CharCode(value![invalid])}.");
             }
         }
     }
 
+    public static void ValidateReasonPhrase(string? reason)
+    {
+        var invalid = reason is null ? -1 : reason.AsSpan().IndexOfAnyExcept(ReasonPhraseChars);
+        if (invalid >= 0)
+            throw new InvalidOperationException(
+                $"Invalid non-ASCII or control character in reason phrase: {CharCode(reason![invalid])}.");
+    }
+
+    private static string CharCode(char c) => $"0x{(int)c:X4}";
+
     private static readonly SearchValues<char> InvalidNameChars = SearchValues.Create(":\r\n\0 \t()<>@,;\\\"/[]?={}");
+
+    // C0 controls but HTAB, and DEL.
+    private static readonly SearchValues<char> ControlChars = SearchValues.Create(
+        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000A\u000B\u000C\u000D\u000E\u000F" +
+        "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F");
+
+    // HTAB, SP and VCHAR (RFC 9112 §4).
+    private static readonly SearchValues<char> ReasonPhraseChars = SearchValues.Create(
+        "\t !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
     public static void Send(NativeRequest native, int status, string reason, IHeaderDictionary headers)
     {

@@ -17,7 +17,12 @@ internal abstract unsafe class ServerCore
         Api = host->RequestApi;
         Options = options;
         Logger = logger;
+        // Read once at start, as IIS does: the app sets it in runtimeconfig or before Run().
+        AppContext.TryGetSwitch(HttpText.Latin1RequestHeadersSwitch, out var latin1);
+        Latin1RequestHeaders = latin1;
     }
+
+    public bool Latin1RequestHeaders { get; }
 
     public AncmManagedHost* Host { get; }
 

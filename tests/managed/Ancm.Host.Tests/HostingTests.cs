@@ -35,10 +35,19 @@ static class HostingTests
                 Expect.True(e.Message.Contains("ANCM_MANAGED_HOST"), "the message names the property: " + e.Message);
             }
         });
-        TestRunner.Add("AncmServer shows a placeholder address", () =>
+        TestRunner.Add("AncmServer lists the addresses the host listens on", () =>
         {
-            var addresses = new AncmServer().Features.Get<IServerAddressesFeature>()!.Addresses;
-            Expect.Equal(AncmServer.PlaceholderAddress, addresses.Single());
+            Expect.Equal(0, new AncmServer().Features.Get<IServerAddressesFeature>()!.Addresses.Count);
+            AppContext.SetData("ANCM_SERVER_ADDRESSES", "http://127.0.0.1:5000;http://[::]:8080");
+            try
+            {
+                var addresses = new AncmServer().Features.Get<IServerAddressesFeature>()!.Addresses;
+                Expect.Equal("http://127.0.0.1:5000|http://[::]:8080", string.Join("|", addresses));
+            }
+            finally
+            {
+                AppContext.SetData("ANCM_SERVER_ADDRESSES", null);
+            }
         });
         TestRunner.Add("Under ancm-host UseAncmHost makes AncmServer the only IServer", () =>
         {

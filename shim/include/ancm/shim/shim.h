@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ancm/handler_abi.h"
 
@@ -21,6 +22,9 @@ struct ShimOptions {
   // Non-empty: do not start the app; answer with its start-up error page
   // (500.30 / 502.5) and this reason until something changes.
   std::string start_failure;
+  // The URLs the worker listens on; handlers get them as the "bindings"
+  // setting (';'-separated), as ANCM hands IIS's site bindings over.
+  std::vector<std::string> listen_urls;
   // Called when the application needs a fresh worker process.
   std::function<void(const std::string& reason)> request_recycle;
 };
