@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -112,29 +113,55 @@ void Connection::read_next_request() {
   watch_connection();
 }
 
-// Waits for bytes from the client. Between requests this is the idle wait;
-// during a request it notices the client going away.
+// Waits for bytes from the client. Between requests this is the idle wait.
+// During a request it is the connection's only reader: it notices the client
+// going away in every state (waiting for the body, the handler busy, the
+// response going out), and brings the body bytes a body read parses from the
+// buffer. It pauses while the buffer is full, until the handler reads.
 // A read, not a readiness wait: with edge-triggered epoll Asio re-arms a wait
 // with epoll_ctl each time, which costs more than the read that finds nothing.
 void Connection::watch_connection() {
-  if (watching_ || dead_ || buffer_.size() > 0) return;
+  if (watching_ || dead_ || upgrading_ || upgraded_) return;
+  // Between requests, buffered bytes are the next request's: parsed first.
+  if (!in_request_ && buffer_.size() > 0) return;
+  std::size_t room = buffer_.max_size() - buffer_.size();
+  if (room == 0) return;
   watching_ = true;
+  // Not into buffer_ itself: a body read may consume from it meanwhile, and a
+  // flat_buffer emptied by consume() starts over, away from what was prepared.
+  incoming_.resize(std::min(room, kReadChunk));
   socket_.async_read_some(
-      buffer_.prepare(kReadChunk),
+      asio::buffer(incoming_),
       [self = shared_from_this()](error_code ec, std::size_t n) { self->on_watch_read(ec, n); });
 }
 
 void Connection::on_watch_read(error_code ec, std::size_t n) {
   watching_ = false;
-  buffer_.commit(n);
+  buffer_.commit(asio::buffer_copy(buffer_.prepare(n), asio::buffer(incoming_.data(), n)));
   if (upgrading_) return send_upgrade_head();
+  // The request ended while this read was pending; it was cancelled so that
+  // the next read (the rest of the body, the next head) can start.
+  if (std::exchange(resume_after_watch_, false)) {
+    if (ec && ec != asio::error::operation_aborted) return close();
+    return continue_after_request();
+  }
   if (ec) {
-    if (in_request_) notify_disconnect();
+    if (in_request_) return client_gone();
     return close();
   }
   if (dead_) return discard_until_eof();
-  if (!in_request_) read_next_request();
-  // During a request, bytes of a pipelined request wait in the buffer.
+  if (!in_request_) return read_next_request();
+  // During a request the bytes (body, or a pipelined request) wait in the buffer.
+  if (body_read_ == BodyRead::Reading) return parse_body();
+  watch_connection();
+}
+
+// The client went away (or the connection timed out) during a request: a
+// pending body read fails, the handler hears of it, the socket closes.
+void Connection::client_gone() {
+  if (body_read_ == BodyRead::Reading) return end_body_read(completed_ ? -ECANCELED : -ECONNRESET);
+  notify_disconnect();
+  close();
 }
 
 void Connection::read_header() {
@@ -237,7 +264,7 @@ void Connection::dispatch_request() {
     header_spans_.push_back({span(field.name_string()), span(field.value())});
   }
 
-  if (!has_body_) watch_connection();
+  watch_connection();
   context_.sink(&handle_);
 }
 
@@ -271,27 +298,53 @@ void Connection::send_continue_then_read() {
   asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
                     [self = shared_from_this()](error_code ec, std::size_t) {
                       self->disarm_timer();
-                      if (!ec && self->in_request_) return self->read_body_some();
-                      self->end_body_read(ec ? -ECONNRESET : -ECANCELED);
+                      // A request that ended meanwhile already failed the read.
+                      if (self->body_read_ != BodyRead::Reading) return;
+                      if (ec) return self->end_body_read(-ECONNRESET);
+                      self->read_body_some();
                     });
 }
 
 void Connection::read_body_some() {
   arm_timer(context_.limits.io_timeout);
+  parse_body();
+}
+
+// Parses buffered bytes into the pending read's buffer. When the parser needs
+// more, the read waits for the watch to bring them (on_watch_read).
+void Connection::parse_body() {
   auto& body = parser_->get().body();
   body.data = read_buf_;
   body.size = read_cap_;
-  http::async_read_some(
-      socket_, buffer_, *parser_,
-      [self = shared_from_this()](error_code ec, std::size_t) { self->on_body_read(ec); });
+  error_code ec;
+  // Not eager, Beast's parser takes one step a call (a chunk header, some body).
+  while (!parser_->is_done() && body.size == read_cap_) {
+    if (buffer_.size() == 0) {
+      ec = http::error::need_more;
+      break;
+    }
+    std::size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec) break;
+  }
+  std::size_t got = read_cap_ - body.size;
+  if (ec == http::error::need_buffer) ec = {};
+  if (ec == http::error::need_more) {
+    ec = {};
+    if (got == 0) {
+      // A chunk-size line or trailers longer than all the buffer holds.
+      if (buffer_.size() >= buffer_.max_size()) {
+        ec = http::error::buffer_overflow;
+      } else {
+        return watch_connection();
+      }
+    }
+  }
+  on_body_parsed(ec, got);
 }
 
-void Connection::on_body_read(error_code ec) {
+void Connection::on_body_parsed(error_code ec, std::size_t got) {
   disarm_timer();
-  std::size_t got = read_cap_ - parser_->get().body().size;
-  if (ec == http::error::need_buffer) ec = {};
-  // The handler completed the request while this read was pending.
-  if (!in_request_) return end_body_read(-ECANCELED);
   if (ec) {
     spdlog::debug("request body read from {}:{} failed: {}", remote_address_, remote_port_,
                   ec.message());
@@ -299,9 +352,8 @@ void Connection::on_body_read(error_code ec) {
     if (is_framing_error(ec)) return refuse_body(400, -EBADMSG);
     return end_body_read(-ECONNRESET);
   }
-  if (got == 0 && !parser_->is_done()) return read_body_some();
   body_read_ = BodyRead::Idle;
-  if (parser_->is_done()) watch_connection();
+  watch_connection();  // the read made room in the buffer
   pending_read_.fn(pending_read_.ctx, 0, got);
 }
 
@@ -627,19 +679,33 @@ void Connection::finish_request() {
   fail_pending_writes();  // an aborted response leaves writes that never went out
   if (auto cb = std::exchange(disconnect_cb_, nullptr)) cb(disconnect_ctx_, 0);
   auto self = std::move(self_while_in_request_);  // lives to the end of this call
-  bool body_consumed = !has_body_ || parser_->is_done();
-  if (upgraded_) return;  // the stream owns the connection now
+  if (upgraded_) return;                          // the stream owns the connection now
   if (body_read_ == BodyRead::Reading) {
-    // The pending body read ends cancelled and closes the connection.
+    // The handler ended its request while a body read waited for bytes: the
+    // read ends cancelled, and the connection with it.
+    fail_body_read(-ECANCELED);
+    keep_alive_ = false;
+    pending_read_.fn(pending_read_.ctx, -ECANCELED, 0);
+  }
+  bool body_consumed = !has_body_ || parser_->is_done();
+  // Reading the rest of the body or the next head needs the socket: the
+  // watch's read ends first (cancelled) and carries on from there.
+  if (watching_ && !dead_ && keep_alive_ && (!body_consumed || buffer_.size() > 0)) {
+    resume_after_watch_ = true;
     error_code ignored;
     socket_.cancel(ignored);
     return;
   }
+  continue_after_request();
+}
+
+void Connection::continue_after_request() {
   if (dead_) return close();
   // A response that promised keep-alive keeps it, even if draining began
   // meanwhile: the client may already be sending its next request.
   if (!keep_alive_) return graceful_close();
-  if (!body_consumed) return discard_body();
+  if (has_body_ && !parser_->is_done()) return discard_body();
+  // With nothing buffered, the watch's pending read is the idle wait.
   if (watching_) return arm_timer(idle_timeout());
   read_next_request();
 }

@@ -108,8 +108,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void dispatch_request();
   void watch_connection();
   void on_watch_read(boost::beast::error_code ec, std::size_t n);
+  void client_gone();
   void read_body_some();
-  void on_body_read(boost::beast::error_code ec);
+  void parse_body();
+  void on_body_parsed(boost::beast::error_code ec, std::size_t got);
   void end_body_read(int status);
   void fail_body_read(int status);
   void refuse_body(int status, int read_status);
@@ -127,6 +129,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::chrono::seconds idle_timeout() const;
   void complete_response();
   void finish_request();
+  void continue_after_request();
   void discard_body();
   void send_upgrade_head();
   void on_upgrade_head_sent(boost::beast::error_code ec);
@@ -172,10 +175,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   BodyRead body_read_ = BodyRead::Idle;
   int body_failure_ = 0;
   bool watching_ = false;
-  bool dead_ = false;       // the socket failed or was closed
-  bool draining_ = false;   // the worker is stopping
-  bool upgrading_ = false;  // waiting for the 101 head to go out
-  bool upgraded_ = false;   // the connection is a raw stream now
+  bool resume_after_watch_ = false;  // the request ended; the watch's read was cancelled
+  bool dead_ = false;                // the socket failed or was closed
+  bool draining_ = false;            // the worker is stopping
+  bool upgrading_ = false;           // waiting for the 101 head to go out
+  bool upgraded_ = false;            // the connection is a raw stream now
   UpgradeCallback upgrade_cb_ = nullptr;
   void* upgrade_ctx_ = nullptr;
   int version_ = 11;
@@ -200,6 +204,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<Callback> pending_callbacks_;
   std::string out_;  // the head (and small bodies) being written
   std::vector<char> discard_buffer_;
+  std::vector<char> incoming_;  // what the watch reads, then appends to buffer_
   std::size_t discarded_ = 0;
   bool write_scheduled_ = false;
   bool write_in_flight_ = false;

@@ -3,6 +3,7 @@
 using System;
 using System.IO;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http;
 
 namespace Ancm.Host.Native;
 
@@ -15,6 +16,21 @@ internal static class NativeErrors
     private const int ENOTCONN = 107;
     private const int ESHUTDOWN = 108;
     private const int ECANCELED = 125;
+
+    // read_body's own: the body broke HTTP's framing, or passed the front end's
+    // limit. The server answers 400 or 413 itself, as Kestrel and IIS do.
+    private const int EBADMSG = 74;
+    private const int EMSGSIZE = 90;
+
+    /// <summary>For a request body read: a broken body is the client's fault, as in Kestrel.</summary>
+    public static Exception ToBodyReadException(int status) => -status switch
+    {
+        EBADMSG => new BadHttpRequestException("The request body is malformed (bad chunked framing).",
+            StatusCodes.Status400BadRequest),
+        EMSGSIZE => new BadHttpRequestException("Request body too large for the server's limit.",
+            StatusCodes.Status413PayloadTooLarge),
+        _ => ToException(status),
+    };
 
     public static Exception ToException(int status) => -status switch
     {

@@ -79,7 +79,7 @@ internal abstract unsafe class NativeIoOperation : IValueTaskSource<int>, IDispo
             release = _disposed;
         }
         if (status < 0)
-            _core.SetException(NativeErrors.ToException(status));
+            _core.SetException(ToException(status));
         else
             _core.SetResult(checked((int)bytes));
         if (release)
@@ -109,6 +109,9 @@ internal abstract unsafe class NativeIoOperation : IValueTaskSource<int>, IDispo
         _self.Free();
         OnReleased();
     }
+
+    /// <summary>The exception for a failed call (status &lt; 0).</summary>
+    protected virtual Exception ToException(int status) => NativeErrors.ToException(status);
 
     /// <summary>Runs once, when no native call can touch this object any more.</summary>
     protected virtual void OnReleased()

@@ -14,6 +14,7 @@ namespace Ancm.Host.Native;
 internal sealed class NativeReader : NativeIoOperation
 {
     private readonly INativeIoTarget _target;
+    private readonly bool _isRequestBody;
     private byte[]? _buffer;
     private int _offset;
     private int _count;
@@ -24,10 +25,18 @@ internal sealed class NativeReader : NativeIoOperation
     private ValueTask<int> _inFlightValue;
     private Task<int>? _inFlightTask;
 
-    public NativeReader(INativeIoTarget target)
+    /// <param name="isRequestBody">
+    /// A request body's reads can fail for the client's fault (bad framing, too
+    /// large): those become BadHttpRequestException. An upgraded stream's cannot.
+    /// </param>
+    public NativeReader(INativeIoTarget target, bool isRequestBody = false)
     {
         _target = target;
+        _isRequestBody = isRequestBody;
     }
+
+    protected override Exception ToException(int status) =>
+        _isRequestBody ? NativeErrors.ToBodyReadException(status) : base.ToException(status);
 
     /// <summary>
     /// Reads up to destination.Length bytes; 0 at the end. A zero-length

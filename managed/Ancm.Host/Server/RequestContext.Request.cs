@@ -9,6 +9,7 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Ancm.Host.Native;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
@@ -167,11 +168,14 @@ internal abstract partial class RequestContext :
     {
         if (_bodyError is not null)
             throw _bodyError;
+        // As Kestrel and IIS: the app's own Abort() ends the body too.
+        if (_aborted)
+            throw new ConnectionAbortedException("The connection was aborted by the application.");
         if (!_bodyReadStarted)
             StartReadingBody();
         if (!_hasBody || _upgradedStream is not null)
             return 0;
-        _bodyReader ??= new NativeReader(_native);
+        _bodyReader ??= new NativeReader(_native, isRequestBody: true);
 
         var read = await _bodyReader.ReadAsync(destination, token, OwnAbortToken).ConfigureAwait(false);
         _bodyBytesRead += read;

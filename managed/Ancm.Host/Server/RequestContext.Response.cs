@@ -167,6 +167,9 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<FlushResult> FlushResponseAsync(CancellationToken token)
     {
+        // As Kestrel: a cancelled token (RequestAborted once the client left) fails
+        // the call even though the bytes of a lost client are otherwise dropped.
+        token.ThrowIfCancellationRequested();
         if (!_responseStarted && !_starting)
             await StartResponseAsync().ConfigureAwait(false);
         if (_bodyWriter.Buffered > 0)
@@ -193,6 +196,7 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     internal async ValueTask WriteResponseStreamAsync(ReadOnlyMemory<byte> data, CancellationToken token)
     {
+        token.ThrowIfCancellationRequested();
         if (!_responseStarted && !_starting)
             await StartResponseAsync().ConfigureAwait(false);
         if (_bodyWriter.Buffered > 0)

@@ -159,6 +159,128 @@ app.MapGet("/throw-after-start", async (HttpContext context) =>
     throw new InvalidOperationException("boom after the response started");
 });
 
+// ---- Error paths (tests/e2e/inproc_disconnect_test.cpp): each request names
+// itself with ?id=, and GET /events lists what the app observed, one
+// "<id>: <what>" line each, read afterwards on another connection.
+var events = new System.Collections.Concurrent.ConcurrentQueue<string>();
+void Observed(string id, string what) => events.Enqueue($"{id}: {what}");
+static string Describe(Exception e) =>
+    e is BadHttpRequestException bad ? $"{e.GetType().Name} {bad.StatusCode}" : e.GetType().Name;
+app.MapGet("/events", () => string.Join('\n', events) + "\n");
+
+// /wait-aborted?id=: reads nothing, waits up to 30 s for RequestAborted.
+app.MapMethods("/wait-aborted", ["GET", "POST"], async (HttpContext context, string id) =>
+{
+    Observed(id, "waiting");
+    try
+    {
+        await Task.Delay(30_000, context.RequestAborted);
+        Observed(id, "not aborted");
+    }
+    catch (OperationCanceledException)
+    {
+        Observed(id, "aborted");
+    }
+});
+
+// POST /read?id=: reads the body to its end; "read <bytes>" or "read threw <exception>".
+// A failed read is rethrown, so the server answers as it does for any app.
+app.MapPost("/read", async (HttpContext context, string id) =>
+{
+    var buffer = new byte[4096];
+    long total = 0;
+    Observed(id, "reading");
+    try
+    {
+        int n;
+        while ((n = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            total += n;
+    }
+    catch (Exception e)
+    {
+        Observed(id, "read threw " + Describe(e));
+        throw;
+    }
+    Observed(id, $"read {total}");
+    return $"read {total}";
+});
+
+// /write-until-aborted?id=: writes a line every 20 ms with RequestAborted
+// (reading no body) until a write fails; "wrote" after the first line, then
+// "write threw <exception>".
+app.MapMethods("/write-until-aborted", ["GET", "POST"], async (HttpContext context, string id) =>
+{
+    context.Response.ContentType = "text/plain";
+    var line = Encoding.ASCII.GetBytes("line\n");
+    var started = Environment.TickCount64;
+    try
+    {
+        for (var first = true; Environment.TickCount64 - started < 30_000; first = false)
+        {
+            await context.Response.Body.WriteAsync(line, context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            if (first)
+                Observed(id, "wrote");
+            await Task.Delay(20);
+        }
+        Observed(id, "never failed");
+    }
+    catch (Exception e)
+    {
+        Observed(id, "write threw " + Describe(e));
+    }
+});
+
+// POST /abort?id=&phase=before|pending|after-flush|mid-body: HttpContext.Abort()
+// at that point, then a body read and a write: "read ..." and "write ..." say
+// what they did.
+app.MapPost("/abort", async (HttpContext context, string id, string phase) =>
+{
+    var buffer = new byte[64];
+    try
+    {
+        ValueTask<int> read;
+        switch (phase)
+        {
+            case "pending":
+                read = context.Request.Body.ReadAsync(buffer);
+                Observed(id, read.IsCompleted ? "read done before the abort" : "read pending");
+                context.Abort();
+                break;
+            case "after-flush":
+                await context.Response.WriteAsync("head and a line\n");
+                await context.Response.Body.FlushAsync();
+                context.Abort();
+                read = context.Request.Body.ReadAsync(buffer);
+                break;
+            case "mid-body":
+                Observed(id, $"first read {await context.Request.Body.ReadAsync(buffer)}");
+                context.Abort();
+                read = context.Request.Body.ReadAsync(buffer);
+                break;
+            default:
+                context.Abort();
+                read = context.Request.Body.ReadAsync(buffer);
+                break;
+        }
+        Observed(id, $"read {await read}");
+    }
+    catch (Exception e)
+    {
+        Observed(id, "read threw " + Describe(e));
+    }
+    try
+    {
+        await context.Response.Body.WriteAsync(Encoding.ASCII.GetBytes("after the abort\n"));
+        Observed(id, "write returned");
+    }
+    catch (Exception e)
+    {
+        Observed(id, "write threw " + Describe(e));
+    }
+    Observed(id, "done");
+});
+
 app.Run();
 
 static class AbortProbe
