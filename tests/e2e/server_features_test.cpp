@@ -79,6 +79,7 @@ TEST_F(ServerFeaturesTest, ServerVariablesDescribeTheRequestInProcess) {
   EXPECT_EQ(variable(*host, "CONTENT_TYPE", headers), "text/plain");
   EXPECT_EQ(variable(*host, "CONTENT_LENGTH"), "0");
   EXPECT_EQ(variable(*host, "APPL_PHYSICAL_PATH"), dir_.path().string() + "/");
+  EXPECT_EQ(variable(*host, "APPL_PATH"), "/");
 
   auto all_raw = variable(*host, "ALL_RAW", headers);
   EXPECT_NE(all_raw.find("X-Custom-Thing: hello\r\n"), std::string::npos) << all_raw;

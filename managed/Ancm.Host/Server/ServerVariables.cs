@@ -105,6 +105,8 @@ internal static class ServerVariables
                 return Header(in info, "CONTENT_TYPE", latin1) ?? string.Empty;
             case "APPL_PHYSICAL_PATH":
                 return PhysicalPath;
+            case "APPL_PATH": // the app's virtual path: an in-process app is mounted at the root
+                return "/";
             case "ALL_HTTP":
                 return AllHeaders(in info, latin1, raw: false);
             case "ALL_RAW":
