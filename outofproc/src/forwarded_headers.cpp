@@ -83,7 +83,7 @@ struct HeaderFacts {
   bool upgrade_token = false;  // Connection: upgrade
   std::string_view upgrade;    // the Upgrade header
   std::vector<std::string_view> content_lengths;
-  bool has_transfer_encoding = false;
+  std::vector<std::string_view> transfer_codings;  // in order, across fields
 };
 
 HeaderFacts scan_headers(const ClientRequest& request) {
@@ -99,26 +99,44 @@ HeaderFacts scan_headers(const ClientRequest& request) {
     } else if (iequals(name, "Content-Length")) {
       facts.content_lengths.push_back(value);
     } else if (iequals(name, "Transfer-Encoding")) {
-      facts.has_transfer_encoding = true;
+      for (auto coding : tokens(value)) facts.transfer_codings.push_back(coding);
     }
   }
   return facts;
+}
+
+// The Transfer-Encoding for a body the proxy sends chunked: the client's
+// codings when chunked is their last (the front end refuses any other), so
+// the app sees what was applied to the body ("gzip, chunked"), as it would
+// from Kestrel directly or in-process; else plain "chunked".
+std::string chunked_transfer_encoding(const std::vector<std::string_view>& codings) {
+  if (codings.empty() || !iequals(codings.back(), "chunked")) return "chunked";
+  std::string kept;
+  for (auto coding : codings) kept.append(kept.empty() ? "" : ", ").append(coding);
+  return kept;
 }
 
 // The framing is the proxy's own: the client's Content-Length goes on only
 // when it is the body's length beyond doubt, and a request without a body
 // never announces one.
 void add_body_framing(const HeaderFacts& facts, ForwardedRequest& out) {
-  auto declared = facts.has_transfer_encoding ? std::nullopt : agreed_length(facts.content_lengths);
+  bool has_transfer_encoding = !facts.transfer_codings.empty();
+  auto declared = has_transfer_encoding ? std::nullopt : agreed_length(facts.content_lengths);
   if (out.has_body && declared) {
     out.content_length = declared;
     add_header(out.head, "Content-Length", std::to_string(*declared));
   } else if (out.has_body) {
     out.chunked_body = true;
-    add_header(out.head, "Transfer-Encoding", "chunked");
+    add_header(out.head, "Transfer-Encoding", chunked_transfer_encoding(facts.transfer_codings));
   } else if (!facts.content_lengths.empty()) {
     add_header(out.head, "Content-Length", "0");
   }
+}
+
+// RFC 9110 §9.2.2. Methods are case-sensitive.
+bool is_idempotent(std::string_view method) {
+  constexpr std::string_view kIdempotent[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
+  return std::find(std::begin(kIdempotent), std::end(kIdempotent), method) != std::end(kIdempotent);
 }
 
 }  // namespace
@@ -150,6 +168,7 @@ ForwardedRequest build_forwarded_request(const ClientRequest& request, std::stri
   HeaderFacts facts = scan_headers(request);
   std::string protocols = facts.upgrade_token ? upgrade_protocols(facts.upgrade) : std::string();
   out.is_upgrade = !protocols.empty() && !out.has_body;
+  out.replayable = is_idempotent(request.method) && !out.has_body && !out.is_upgrade;
 
   bool has_host = false;
   std::string forwarded_for, forwarded_proto;

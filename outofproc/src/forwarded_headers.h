@@ -26,6 +26,9 @@ struct ForwardedRequest {
   // with a body, nor for h2c alone: those go as plain requests.
   bool is_upgrade = false;
   bool is_head = false;  // HEAD: the response has no body
+  // An idempotent method (RFC 9110 §9.2.2) without a body and no upgrade:
+  // sending it again, on another connection, changes nothing it meant.
+  bool replayable = false;
 };
 
 struct ClientRequest {
@@ -47,7 +50,10 @@ ClientRequest read_client_request(const ancm_request_api& api, ancm_request* req
 // X-Forwarded-For ("ip:port") and X-Forwarded-Proto appended; hop-by-hop
 // headers (and those the Connection header names, and HTTP2-Settings)
 // dropped; Expect dropped (the proxy reads the body anyway); body framing
-// redone from has_body, never copied.
+// redone from has_body: the client's Content-Length when it is the body's
+// length beyond doubt, else chunked, keeping the codings a client's
+// Transfer-Encoding applied before chunked (the app must see
+// "gzip, chunked" to know the body is gzip; the front end took the chunks off).
 //
 // Upgrades: the h2c token is dropped (Kestrel has no HTTP/1.1 -> HTTP/2
 // upgrade), and a request with a body is sent as a plain request, as Kestrel

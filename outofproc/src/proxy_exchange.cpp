@@ -9,6 +9,7 @@
 #include <boost/beast/http/read.hpp>
 #include <cerrno>
 #include <charconv>
+#include <cstring>
 
 #include "ancm/connection_executor.h"
 
@@ -22,6 +23,10 @@ namespace {
 // most bodies are small, and many connections must not hold 64 KiB each.
 constexpr std::size_t kFirstPiece = UpstreamConnection::kIdleBuffer;
 constexpr std::size_t kBodyBuffer = 64 * 1024;
+
+// How long a request sent on a reused connection may go without any answer
+// before it is moved to a fresh one (see may_replay_after_stall).
+constexpr std::chrono::seconds kStalledReuseGrace{1};
 
 std::size_t next_piece(std::size_t piece, std::size_t used) {
   return used == piece ? std::min(piece * 2, kBodyBuffer) : piece;
@@ -123,6 +128,7 @@ void ProxyExchange::on_process(std::shared_ptr<ChildProcess> child,
   child_ = std::move(child);
   forwarded_ =
       build_forwarded_request(read_client_request(*context_->api, request_), child_->token());
+  arm_timeout();
   connect();
 }
 
@@ -168,7 +174,7 @@ void ProxyExchange::send_head() {
   // Beast reads at most the buffer's spare capacity (at least 512 bytes):
   // a large body grows it (read_response_body), else 1 MiB takes 2,048 reads.
   upstream_->input.reserve(kFirstPiece);
-  arm_timeout();
+  watch_for_stall();
   asio::async_write(upstream_->socket, asio::buffer(forwarded_.head),
                     asio::bind_executor(strand_, [self = shared_from_this(), attempt = attempt_](
                                                      error_code ec, std::size_t) {
@@ -206,7 +212,10 @@ void ProxyExchange::on_client_body(int status, std::size_t bytes) {
   // The response ended first: the rest of the body is not needed, and the
   // connection it was going to is not reused (end_response).
   if (completed_) return;
-  if (status < 0) return request_broken("the request body could not be read");
+  if (status < 0) {
+    return request_broken("the request body could not be read: " +
+                          std::string(strerrordesc_np(-status)));
+  }
   bool last = bytes == 0;
   // The child frames the body by the Content-Length it was sent: a byte more
   // would be read as the next request, a byte less leaves it waiting.
@@ -295,14 +304,21 @@ void ProxyExchange::on_response_head(error_code ec) {
     // An interim response: the final one follows. 100 is routine; after
     // another (102, 103) the connection is not kept, few servers send them.
     if (status != 100) odd_interim_response_ = true;
+    arm_timeout();  // the child is at work on it: not a stalled connection
     new_response_parser();
     return read_response_head();
   }
   relay_response_head();
   response_phase_ = ResponsePhase::Body;
   if (parser_->is_done()) return end_response();
+  // The head goes to the client now unless body bytes came with it (they go
+  // together): an app that flushed its head before any body (server-sent
+  // events, an echo that answers while it reads) must not wait for one.
+  if (upstream_->input.size() == 0) flush_to_client();
   read_response_body();
 }
+
+void ProxyExchange::flush_to_client() { context_->api->flush(request_, nullptr, nullptr); }
 
 // A pooled connection the child closed meanwhile fails at once: the request
 // goes again, once, on a fresh connection, if none of it is lost by that (no
@@ -315,6 +331,7 @@ bool ProxyExchange::may_retry_on_fresh_connection() const {
 void ProxyExchange::relay_response_head() {
   const auto& response = parser_->get();
   int status = static_cast<int>(response.result_int());
+  // The child's reason phrase as it is, even empty: the app chose it.
   auto reason = response.reason();
   context_->api->set_status(request_, status, {reason.data(), reason.size()});
   for (const auto& field : response) {
@@ -325,6 +342,11 @@ void ProxyExchange::relay_response_head() {
     }
     auto value = field.value();
     context_->api->add_header(request_, {name.data(), name.size()}, {value.data(), value.size()});
+  }
+  // The app ending the connection (Connection: close) ends the client's as
+  // well, as Kestrel and in-process do; the server closes after the response.
+  if (status != 101 && !parser_->keep_alive()) {
+    context_->api->add_header(request_, str("Connection"), str("close"));
   }
 }
 
@@ -350,8 +372,11 @@ void ProxyExchange::on_response_body(error_code ec) {
   const char* piece = upstream_->response_body.bytes.get();
   response_piece_ = next_piece(response_piece_, got);
   if (got == 0) {
-    if (!parser_->is_done()) return read_response_body();
-    return end_response();
+    if (parser_->is_done()) return end_response();
+    // Nothing to send with the head after all (a chunk's size line alone);
+    // once the head is out this flush has nothing to do.
+    flush_to_client();
+    return read_response_body();
   }
   if (parser_->is_done()) {
     // The last piece: nothing more to pace, so end the response right away
@@ -502,19 +527,74 @@ void ProxyExchange::close_tunnel() {
 
 // ------------------------------------------------------------------ failures
 
+// One timer per exchange: requestTimeout (from the start of the request,
+// then of each body read), and before it, for a request that may be
+// replayed, the grace after which a silent reused connection is given up.
 void ProxyExchange::arm_timeout() {
-  if (context_->request_timeout.count() == 0) return;
+  if (context_->request_timeout.count() > 0) {
+    arm_timer(context_->request_timeout, TimerPurpose::RequestTimeout);
+  }
+}
+
+void ProxyExchange::watch_for_stall() {
+  auto limit = context_->request_timeout;
+  if (may_replay_after_stall() && (limit.count() == 0 || kStalledReuseGrace < limit)) {
+    arm_timer(kStalledReuseGrace, TimerPurpose::StalledReuse);
+  }
+}
+
+void ProxyExchange::arm_timer(std::chrono::steady_clock::duration after, TimerPurpose purpose) {
   unsigned generation = ++timer_generation_;
-  timer_.expires_after(context_->request_timeout);
-  timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
+  timer_.expires_after(after);
+  timer_.async_wait([self = shared_from_this(), generation, purpose](error_code ec) {
     if (ec || generation != self->timer_generation_ || self->completed_) return;
-    std::string why = "the application did not respond within requestTimeout (" +
-                      std::to_string(self->context_->request_timeout.count()) + " s)";
-    self->context_->log(ANCM_LOG_WARNING, why);
-    self->close_upstream();
-    if (self->response_phase_ != ResponsePhase::Head) return self->abort_response(why);
-    self->fail(502, 3, why);
+    if (purpose == TimerPurpose::StalledReuse) return self->on_stall_grace_over();
+    self->on_request_timeout();
   });
+}
+
+void ProxyExchange::on_request_timeout() {
+  std::string why = "the application did not respond within requestTimeout (" +
+                    std::to_string(context_->request_timeout.count()) + " s)";
+  context_->log(ANCM_LOG_WARNING, why);
+  close_upstream();
+  if (response_phase_ != ResponsePhase::Head) return abort_response(why);
+  fail(502, 3, why);
+}
+
+// Kestrel reads a connection's next request only once the handler of the
+// previous one returned (dotnet/aspnetcore#37024), and a handler may go on
+// after its response ended (Response.CompleteAsync()): a request sent on
+// that pooled connection waits behind it, however long, and neither the
+// proxy nor any other client of Kestrel can tell from the wire (the same
+// holds for nginx's upstream keepalive, SocketsHttpHandler/YARP and WinHTTP).
+// So a request that heard nothing within the grace on a reused connection is
+// sent once more on a fresh connection, and the reused one is closed, only
+// when that is safe whichever way the first copy went: an idempotent method
+// without a body (RFC 9110 §9.2.2 lets a client retry those), nothing of a
+// response heard. Other requests, and requests on fresh connections, wait as
+// before. Keep-alive costs nothing: an answered request never waits the grace.
+// The price is that a slow idempotent GET sent on a reused connection runs
+// again from the start after the grace (its first run sees the connection
+// close), once.
+bool ProxyExchange::may_replay_after_stall() const {
+  return reused_connection_ && !retried_ && forwarded_.replayable &&
+         response_phase_ == ResponsePhase::Head && !odd_interim_response_ && upstream_ &&
+         upstream_->input.size() == 0;
+}
+
+// The rest of requestTimeout runs on, for this request or its replay.
+void ProxyExchange::on_stall_grace_over() {
+  auto limit = context_->request_timeout;
+  if (limit.count() > 0) arm_timer(limit - kStalledReuseGrace, TimerPurpose::RequestTimeout);
+  if (!may_replay_after_stall()) return;
+  context_->log(ANCM_LOG_INFO, "no answer within " + std::to_string(kStalledReuseGrace.count()) +
+                                   " s on a reused connection to " + child_name() +
+                                   " (its previous request may still be running): sending " +
+                                   "the request again on a new connection");
+  retried_ = true;
+  close_upstream();
+  connect();
 }
 
 std::string ProxyExchange::child_name() const {

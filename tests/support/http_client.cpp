@@ -124,10 +124,17 @@ bool HttpConnection::closed_by_peer(std::chrono::milliseconds timeout) {
 }
 
 std::string HttpConnection::read_raw(std::chrono::milliseconds timeout) {
+  return read_until("", timeout);
+}
+
+// An empty marker reads until close or timeout.
+std::string HttpConnection::read_until(const std::string& marker,
+                                       std::chrono::milliseconds timeout) {
   std::string received(static_cast<const char*>(impl_->buffer.data().data()), impl_->buffer.size());
   impl_->buffer.clear();
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (impl_->ok) {
+    if (!marker.empty() && received.find(marker) != std::string::npos) break;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;

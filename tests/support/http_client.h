@@ -43,6 +43,9 @@ class HttpConnection {
   bool closed_by_peer(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   // Reads whatever arrives until close or timeout.
   std::string read_raw(std::chrono::milliseconds timeout);
+  // Reads until what arrived holds marker (or close, or timeout), and returns
+  // all of it.
+  std::string read_until(const std::string& marker, std::chrono::milliseconds timeout);
   void close();
 
  private:

@@ -148,6 +148,43 @@ TEST(ForwardedRequest, FramesTheBodyItselfWhenTheLengthIsInDoubt) {
   EXPECT_NE(bodiless.head.find("Content-Length: 0\r\n"), std::string::npos) << bodiless.head;
 }
 
+// The front end took the chunks off; the codings applied before them are the
+// app's to see ("gzip, chunked" says the body is gzip), as from Kestrel.
+TEST(ForwardedRequest, KeepsTheCodingsBeforeChunked) {
+  auto gzip = build_forwarded_request(
+      client({{"Host", "h"}, {"Transfer-Encoding", "gzip, chunked"}}, /*has_body=*/true), "t");
+  EXPECT_TRUE(gzip.chunked_body);
+  EXPECT_NE(gzip.head.find("Transfer-Encoding: gzip, chunked\r\n"), std::string::npos) << gzip.head;
+  auto two_fields = build_forwarded_request(
+      client({{"Host", "h"}, {"Transfer-Encoding", "gzip"}, {"Transfer-Encoding", "chunked"}},
+             /*has_body=*/true),
+      "t");
+  EXPECT_NE(two_fields.head.find("Transfer-Encoding: gzip, chunked\r\n"), std::string::npos)
+      << two_fields.head;
+  auto plain = build_forwarded_request(
+      client({{"Host", "h"}, {"Transfer-Encoding", "chunked"}}, /*has_body=*/true), "t");
+  EXPECT_NE(plain.head.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << plain.head;
+}
+
+// Only an idempotent method without a body may be sent to the child twice.
+TEST(ForwardedRequest, OnlyIdempotentBodilessRequestsAreReplayable) {
+  auto with_method = [](std::string_view method, bool has_body) {
+    auto request = client({{"Host", "h"}}, has_body);
+    request.method = method;
+    return build_forwarded_request(request, "t").replayable;
+  };
+  EXPECT_TRUE(with_method("GET", false));
+  EXPECT_TRUE(with_method("HEAD", false));
+  EXPECT_TRUE(with_method("DELETE", false));
+  EXPECT_FALSE(with_method("POST", false));
+  EXPECT_FALSE(with_method("PATCH", false));
+  EXPECT_FALSE(with_method("get", false));
+  EXPECT_FALSE(with_method("PUT", true));
+  auto upgrade = client({{"Host", "h"}, {"Connection", "Upgrade"}, {"Upgrade", "websocket"}});
+  upgrade.method = "GET";
+  EXPECT_FALSE(build_forwarded_request(upgrade, "t").replayable);
+}
+
 TEST(ForwardedRequest, AddsAHostForHttp10Clients) {
   auto out = build_forwarded_request(client({}), "t");
   EXPECT_NE(out.head.find("Host: 127.0.0.1:8080\r\n"), std::string::npos) << out.head;

@@ -30,4 +30,67 @@ app.MapGet("/stream", async (HttpContext context, int? chunks, int? ms) =>
     }
 });
 
+// The proxy-conformance endpoints (tests/e2e/proxy_conformance_test.cpp).
+// Requests parked until a test releases them, by key.
+var parked = new System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource>();
+TaskCompletionSource Park(string key) =>
+    parked.GetOrAdd(key, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+// GET /release?key=K lets the request parked under K go on.
+app.MapGet("/release", (string key) =>
+{
+    Park(key).TrySetResult();
+    return "released\n";
+});
+
+// POST /flushed-echo: the head goes out first (StartAsync), then each piece
+// of the body is echoed and flushed as it arrives.
+app.MapPost("/flushed-echo", async (HttpContext context) =>
+{
+    context.Response.ContentType = "application/octet-stream";
+    await context.Response.StartAsync();
+    var buffer = new byte[16 * 1024];
+    int got;
+    while ((got = await context.Request.Body.ReadAsync(buffer)) > 0)
+    {
+        await context.Response.Body.WriteAsync(buffer.AsMemory(0, got));
+        await context.Response.Body.FlushAsync();
+    }
+});
+
+// GET /events?key=K: server-sent events that start with the head alone; the
+// one event follows once K is released.
+app.MapGet("/events", async (HttpContext context, string key) =>
+{
+    context.Response.ContentType = "text/event-stream";
+    await context.Response.Body.FlushAsync();
+    await Park(key).Task.WaitAsync(TimeSpan.FromMinutes(2));
+    await context.Response.WriteAsync("data: released\n\n");
+});
+
+// GET /complete-then-run?key=K: the response ends (CompleteAsync) while the
+// handler runs on until K is released.
+app.MapGet("/complete-then-run", async (HttpContext context, string key) =>
+{
+    await context.Response.WriteAsync("completed\n");
+    await context.Response.CompleteAsync();
+    await Park(key).Task.WaitAsync(TimeSpan.FromMinutes(2));
+});
+
+// GET /close: the app ends the connection with its response.
+app.MapGet("/close", (HttpContext context) =>
+{
+    context.Response.Headers.Connection = "close";
+    return "closing\n";
+});
+
+// GET /reason?code=N[&reason=R]: status N with reason phrase R (none: the server's).
+app.MapGet("/reason", (HttpContext context, int code, string? reason) =>
+{
+    context.Response.StatusCode = code;
+    if (reason is not null)
+        context.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = reason;
+    return Task.CompletedTask;
+});
+
 app.Run();

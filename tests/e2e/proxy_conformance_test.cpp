@@ -1,0 +1,154 @@
+// What the app observes and sends is what Kestrel direct (and IIS + ANCM)
+// give it, with the out-of-process proxy in between: a flushed head reaches
+// the client at once, the app's Connection: close ends the client's
+// connection, the client's transfer codings reach the app, a response ended
+// early does not hold back the next request, the reason phrase is the app's,
+// and a body that arrives in pieces is never cut short. Each runs in both
+// hosting models where in-process must behave the same (EchoBody,
+// RequestMirror).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "app_fixture.h"
+#include "host_process.h"
+#include "http_client.h"
+#include "payloads.h"
+#include "published_app.h"
+
+namespace ancm::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Generous bounds: a passing test never waits them out.
+constexpr auto kPatience = 30s;
+
+std::string chunk(const std::string& data) {
+  char size[20];
+  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  return size + data + "\r\n";
+}
+
+class ProxyConformanceTest : public PublishedAppTest,
+                             public ::testing::WithParamInterface<const char*> {
+ protected:
+  ProxyConformanceTest() : PublishedAppTest("ancm-proxy-conf") {}
+
+  std::unique_ptr<HostProcess> serve_app(const std::string& app) {
+    AspNetCoreEdit edit;
+    edit.hosting_model = GetParam();
+    auto host = serve(app, edit);
+    EXPECT_EQ(get(*host, "/", "", 60s).status, 200) << host->output();  // started
+    return host;
+  }
+};
+
+// Server-sent events start with the head alone.
+TEST_P(ProxyConformanceTest, ServerSentEventsStartWithTheHead) {
+  auto host = serve_app("EchoBody");
+  HttpConnection connection(host->port());
+  connection.send(get_request("/events?key=sse"));
+  auto head = connection.read_until("\r\n\r\n", kPatience);
+  EXPECT_NE(head.find("text/event-stream"), std::string::npos) << head << host->output();
+  ASSERT_EQ(get(*host, "/release?key=sse").status, 200);
+  auto event = connection.read_until("data: released", kPatience);
+  EXPECT_NE(event.find("data: released"), std::string::npos) << event;
+}
+
+// Kestrel and in-process close the connection after a response whose app
+// said Connection: close.
+TEST_P(ProxyConformanceTest, TheAppsConnectionCloseEndsTheClientConnection) {
+  auto host = serve_app("EchoBody");
+  HttpConnection connection(host->port());
+  connection.send(get_request("/close"));
+  auto response = connection.read_response(kPatience);
+  ASSERT_TRUE(response) << host->output();
+  EXPECT_EQ(response->body, "closing\n");
+  EXPECT_EQ(response->header("connection"), "close");
+  EXPECT_TRUE(connection.closed_by_peer(kPatience));
+}
+
+// The codings applied before chunked are the app's to undo: it must see them.
+TEST_P(ProxyConformanceTest, TheAppSeesTheTransferCodingsTheClientSent) {
+  auto host = serve_app("RequestMirror");
+  HttpConnection connection(host->port());
+  connection.send(
+      "POST /mirror HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+      "3\r\nabc\r\n0\r\n\r\n");
+  auto response = connection.read_response(kPatience);
+  ASSERT_TRUE(response) << host->output();
+  EXPECT_NE(response->body.find("header: Transfer-Encoding: gzip, chunked\n"), std::string::npos)
+      << response->body;
+  EXPECT_NE(response->body.find("body: abc\n"), std::string::npos) << response->body;
+}
+
+// An app that ended its response (CompleteAsync) and runs on must not hold
+// back the requests of other clients.
+TEST_P(ProxyConformanceTest, AResponseEndedEarlyDoesNotHoldBackTheNextRequest) {
+  auto host = serve_app("EchoBody");
+  auto completed = get(*host, "/complete-then-run?key=hol");
+  EXPECT_EQ(completed.status, 200);
+  EXPECT_EQ(completed.body, "completed\n");
+  for (int i = 0; i < 3; ++i) {
+    auto next = http_get(host->port(), "/", "", kPatience);
+    ASSERT_TRUE(next) << "request " << i << " waited behind the running handler\n"
+                      << host->output();
+    EXPECT_EQ(next->status, 200);
+  }
+  EXPECT_EQ(get(*host, "/release?key=hol").status, 200);
+}
+
+// The reason phrase is the app's, exactly.
+TEST_P(ProxyConformanceTest, TheReasonPhraseIsTheApps) {
+  auto host = serve_app("EchoBody");
+  auto status_line = [&](const std::string& target) {
+    HttpConnection connection(host->port());
+    connection.send(get_request(target, "Connection: close\r\n"));
+    auto response = connection.read_until("\r\n", kPatience);
+    return response.substr(0, response.find("\r\n"));
+  };
+  EXPECT_EQ(status_line("/reason?code=999&reason=Custom%20Reason"), "HTTP/1.1 999 Custom Reason");
+  EXPECT_EQ(status_line("/reason?code=200&reason=Fine"), "HTTP/1.1 200 Fine");
+  EXPECT_EQ(status_line("/reason?code=404"), "HTTP/1.1 404 Not Found");
+}
+
+// A body that arrives in pieces, while the app already answers, is relayed
+// to its end every time: never cut short, never refused.
+TEST_P(ProxyConformanceTest, BodiesArrivingInPiecesAreNeverCutShort) {
+  auto host = serve_app("EchoBody");
+  HttpConnection connection(host->port());
+  for (int i = 0; i < 200; ++i) {
+    std::string tag = "<" + std::to_string(i) + ">";
+    std::string piece(1000, static_cast<char>('a' + i % 26));
+    std::string body = tag + piece + piece + piece;
+    bool chunked = i % 2 == 1;
+    std::string target = i % 4 < 2 ? "/echo" : "/flushed-echo";
+    if (chunked) {
+      connection.send("POST " + target +
+                      " HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+      connection.send(chunk(tag + piece));
+      connection.send(chunk(piece));
+      connection.send(chunk(piece) + "0\r\n\r\n");
+    } else {
+      connection.send("POST " + target + " HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + tag);
+      connection.send(piece);
+      connection.send(piece);
+      connection.send(piece);
+    }
+    auto response = connection.read_response(kPatience);
+    ASSERT_TRUE(response) << "request " << i << " got no response\n" << host->output();
+    ASSERT_EQ(response->status, 200) << "request " << i;
+    ASSERT_EQ(response->body, body) << "request " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(HostingModels, ProxyConformanceTest,
+                         ::testing::Values("outofprocess", "inprocess"),
+                         [](const auto& info) { return std::string(info.param); });
+
+}  // namespace
+}  // namespace ancm::test
