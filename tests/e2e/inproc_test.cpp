@@ -1,7 +1,6 @@
 // In-process hosting end to end: a real ancm-host worker loads .NET through
 // hostfxr (libancm_inproc.so) and serves real apps (tests/apps) through the
 // managed server (Ancm.Host.dll) injected by its startup hook.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,9 +10,9 @@
 #include <regex>
 
 #include "app_fixture.h"
-#include "free_port.h"
 #include "host_process.h"
 #include "http_client.h"
+#include "kestrel_direct.h"
 #include "payloads.h"
 #include "published_app.h"
 #include "temp_dir.h"
@@ -66,32 +65,18 @@ TEST_F(InProcessTest, AnswersFromTheWorkersOwnPid) {
   EXPECT_EQ(get(*host, "/server").body, "AncmServer");
 }
 
-// Runs a published app with plain `dotnet <App>.dll` on Kestrel and returns
-// its answer to `target` (nothing of ancm-host involved).
+// The app's answer to `target` when run with plain `dotnet <App>.dll` on
+// Kestrel (nothing of ancm-host involved).
 std::optional<HttpResponse> run_directly(const std::filesystem::path& folder,
                                          const std::string& app, const std::string& target) {
-  const uint16_t port = free_tcp_port();
-  const std::string url = "http://127.0.0.1:" + std::to_string(port);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    if (::chdir(folder.c_str()) != 0) ::_exit(126);
-    ::setenv("ASPNETCORE_URLS", url.c_str(), 1);
-    int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    ::execlp("dotnet", "dotnet", (app + ".dll").c_str(), nullptr);
-    ::_exit(127);
-  }
+  KestrelDirect kestrel(folder, app);
   std::optional<HttpResponse> response;
   eventually(
       [&] {
-        response = http_get(port, target);
+        response = http_get(kestrel.port(), target);
         return response.has_value();
       },
       30s);
-  ::kill(-pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
   return response;
 }
 

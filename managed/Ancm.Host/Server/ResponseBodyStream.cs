@@ -45,12 +45,12 @@ internal sealed class ResponseBodyStream : Stream
     public override async Task FlushAsync(CancellationToken cancellationToken) =>
         await _context.FlushResponseAsync(cancellationToken).ConfigureAwait(false);
 
-    // Writes are not buffered here; a synchronous flush (StreamWriter.Dispose
-    // does one) only needs to block when synchronous I/O is allowed.
+    // A synchronous flush is synchronous I/O: refused unless allowed, as
+    // Kestrel and IIS refuse it (InvalidOperationException).
     public override void Flush()
     {
-        if (_context.AllowSynchronousIO)
-            _context.FlushResponseAsync(default).AsTask().GetAwaiter().GetResult();
+        _context.ThrowIfSynchronousIODisallowed();
+        _context.FlushResponseAsync(default).AsTask().GetAwaiter().GetResult();
     }
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
