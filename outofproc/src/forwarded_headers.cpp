@@ -133,12 +133,6 @@ void add_body_framing(const HeaderFacts& facts, ForwardedRequest& out) {
   }
 }
 
-// RFC 9110 §9.2.2. Methods are case-sensitive.
-bool is_idempotent(std::string_view method) {
-  constexpr std::string_view kIdempotent[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
-  return std::find(std::begin(kIdempotent), std::end(kIdempotent), method) != std::end(kIdempotent);
-}
-
 }  // namespace
 
 ClientRequest read_client_request(const ancm_request_api& api, ancm_request* request) {
@@ -168,7 +162,6 @@ ForwardedRequest build_forwarded_request(const ClientRequest& request, std::stri
   HeaderFacts facts = scan_headers(request);
   std::string protocols = facts.upgrade_token ? upgrade_protocols(facts.upgrade) : std::string();
   out.is_upgrade = !protocols.empty() && !out.has_body;
-  out.replayable = is_idempotent(request.method) && !out.has_body && !out.is_upgrade;
 
   bool has_host = false;
   std::string forwarded_for, forwarded_proto;

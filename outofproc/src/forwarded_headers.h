@@ -26,9 +26,6 @@ struct ForwardedRequest {
   // with a body, nor for h2c alone: those go as plain requests.
   bool is_upgrade = false;
   bool is_head = false;  // HEAD: the response has no body
-  // An idempotent method (RFC 9110 §9.2.2) without a body and no upgrade:
-  // sending it again, on another connection, changes nothing it meant.
-  bool replayable = false;
 };
 
 struct ClientRequest {

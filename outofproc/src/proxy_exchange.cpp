@@ -24,10 +24,6 @@ namespace {
 constexpr std::size_t kFirstPiece = UpstreamConnection::kIdleBuffer;
 constexpr std::size_t kBodyBuffer = 64 * 1024;
 
-// How long a request sent on a reused connection may go without any answer
-// before it is moved to a fresh one (see may_replay_after_stall).
-constexpr std::chrono::seconds kStalledReuseGrace{1};
-
 std::size_t next_piece(std::size_t piece, std::size_t used) {
   return used == piece ? std::min(piece * 2, kBodyBuffer) : piece;
 }
@@ -174,7 +170,6 @@ void ProxyExchange::send_head() {
   // Beast reads at most the buffer's spare capacity (at least 512 bytes):
   // a large body grows it (read_response_body), else 1 MiB takes 2,048 reads.
   upstream_->input.reserve(kFirstPiece);
-  watch_for_stall();
   asio::async_write(upstream_->socket, asio::buffer(forwarded_.head),
                     asio::bind_executor(strand_, [self = shared_from_this(), attempt = attempt_](
                                                      error_code ec, std::size_t) {
@@ -304,7 +299,6 @@ void ProxyExchange::on_response_head(error_code ec) {
     // An interim response: the final one follows. 100 is routine; after
     // another (102, 103) the connection is not kept, few servers send them.
     if (status != 100) odd_interim_response_ = true;
-    arm_timeout();  // the child is at work on it: not a stalled connection
     new_response_parser();
     return read_response_head();
   }
@@ -331,8 +325,11 @@ bool ProxyExchange::may_retry_on_fresh_connection() const {
 void ProxyExchange::relay_response_head() {
   const auto& response = parser_->get();
   int status = static_cast<int>(response.result_int());
-  // The child's reason phrase as it is, even empty: the app chose it.
+  // The child's reason phrase as it is, even empty: the app chose it. Beast
+  // reports an empty one as its own default ("<unknown-status>" for 999), so
+  // that default means empty, and the front end adds the standard phrase.
   auto reason = response.reason();
+  if (reason == http::obsolete_reason(response.result())) reason = {};
   context_->api->set_status(request_, status, {reason.data(), reason.size()});
   for (const auto& field : response) {
     auto name = field.name_string();
@@ -527,28 +524,19 @@ void ProxyExchange::close_tunnel() {
 
 // ------------------------------------------------------------------ failures
 
-// One timer per exchange: requestTimeout (from the start of the request,
-// then of each body read), and before it, for a request that may be
-// replayed, the grace after which a silent reused connection is given up.
+// requestTimeout, from the start of the request, then of each body read.
+// A request sent on a pooled connection whose previous handler still runs
+// (it ended its response with CompleteAsync and went on) waits for it:
+// Kestrel reads a connection's next request only once the handler returned
+// (dotnet/aspnetcore#37024), and nothing on the wire tells. Sending it again
+// elsewhere after a grace would run every slow GET and long poll twice, so
+// it waits, as behind IIS + ANCM, nginx's upstream keepalive or YARP.
 void ProxyExchange::arm_timeout() {
-  if (context_->request_timeout.count() > 0) {
-    arm_timer(context_->request_timeout, TimerPurpose::RequestTimeout);
-  }
-}
-
-void ProxyExchange::watch_for_stall() {
-  auto limit = context_->request_timeout;
-  if (may_replay_after_stall() && (limit.count() == 0 || kStalledReuseGrace < limit)) {
-    arm_timer(kStalledReuseGrace, TimerPurpose::StalledReuse);
-  }
-}
-
-void ProxyExchange::arm_timer(std::chrono::steady_clock::duration after, TimerPurpose purpose) {
+  if (context_->request_timeout.count() == 0) return;
   unsigned generation = ++timer_generation_;
-  timer_.expires_after(after);
-  timer_.async_wait([self = shared_from_this(), generation, purpose](error_code ec) {
+  timer_.expires_after(context_->request_timeout);
+  timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
     if (ec || generation != self->timer_generation_ || self->completed_) return;
-    if (purpose == TimerPurpose::StalledReuse) return self->on_stall_grace_over();
     self->on_request_timeout();
   });
 }
@@ -560,41 +548,6 @@ void ProxyExchange::on_request_timeout() {
   close_upstream();
   if (response_phase_ != ResponsePhase::Head) return abort_response(why);
   fail(502, 3, why);
-}
-
-// Kestrel reads a connection's next request only once the handler of the
-// previous one returned (dotnet/aspnetcore#37024), and a handler may go on
-// after its response ended (Response.CompleteAsync()): a request sent on
-// that pooled connection waits behind it, however long, and neither the
-// proxy nor any other client of Kestrel can tell from the wire (the same
-// holds for nginx's upstream keepalive, SocketsHttpHandler/YARP and WinHTTP).
-// So a request that heard nothing within the grace on a reused connection is
-// sent once more on a fresh connection, and the reused one is closed, only
-// when that is safe whichever way the first copy went: an idempotent method
-// without a body (RFC 9110 §9.2.2 lets a client retry those), nothing of a
-// response heard. Other requests, and requests on fresh connections, wait as
-// before. Keep-alive costs nothing: an answered request never waits the grace.
-// The price is that a slow idempotent GET sent on a reused connection runs
-// again from the start after the grace (its first run sees the connection
-// close), once.
-bool ProxyExchange::may_replay_after_stall() const {
-  return reused_connection_ && !retried_ && forwarded_.replayable &&
-         response_phase_ == ResponsePhase::Head && !odd_interim_response_ && upstream_ &&
-         upstream_->input.size() == 0;
-}
-
-// The rest of requestTimeout runs on, for this request or its replay.
-void ProxyExchange::on_stall_grace_over() {
-  auto limit = context_->request_timeout;
-  if (limit.count() > 0) arm_timer(limit - kStalledReuseGrace, TimerPurpose::RequestTimeout);
-  if (!may_replay_after_stall()) return;
-  context_->log(ANCM_LOG_INFO, "no answer within " + std::to_string(kStalledReuseGrace.count()) +
-                                   " s on a reused connection to " + child_name() +
-                                   " (its previous request may still be running): sending " +
-                                   "the request again on a new connection");
-  retried_ = true;
-  close_upstream();
-  connect();
 }
 
 std::string ProxyExchange::child_name() const {

@@ -114,13 +114,8 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void on_tunnel_client_written(int status, std::size_t bytes);
   void close_tunnel();
 
-  enum class TimerPurpose { RequestTimeout, StalledReuse };
   void arm_timeout();
-  void arm_timer(std::chrono::steady_clock::duration after, TimerPurpose purpose);
   void on_request_timeout();
-  void watch_for_stall();
-  bool may_replay_after_stall() const;
-  void on_stall_grace_over();
   void stop_timer();
   void upstream_failed(const char* what, error_code ec);
   void upstream_failed(const std::string& why);

@@ -166,25 +166,6 @@ TEST(ForwardedRequest, KeepsTheCodingsBeforeChunked) {
   EXPECT_NE(plain.head.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << plain.head;
 }
 
-// Only an idempotent method without a body may be sent to the child twice.
-TEST(ForwardedRequest, OnlyIdempotentBodilessRequestsAreReplayable) {
-  auto with_method = [](std::string_view method, bool has_body) {
-    auto request = client({{"Host", "h"}}, has_body);
-    request.method = method;
-    return build_forwarded_request(request, "t").replayable;
-  };
-  EXPECT_TRUE(with_method("GET", false));
-  EXPECT_TRUE(with_method("HEAD", false));
-  EXPECT_TRUE(with_method("DELETE", false));
-  EXPECT_FALSE(with_method("POST", false));
-  EXPECT_FALSE(with_method("PATCH", false));
-  EXPECT_FALSE(with_method("get", false));
-  EXPECT_FALSE(with_method("PUT", true));
-  auto upgrade = client({{"Host", "h"}, {"Connection", "Upgrade"}, {"Upgrade", "websocket"}});
-  upgrade.method = "GET";
-  EXPECT_FALSE(build_forwarded_request(upgrade, "t").replayable);
-}
-
 TEST(ForwardedRequest, AddsAHostForHttp10Clients) {
   auto out = build_forwarded_request(client({}), "t");
   EXPECT_NE(out.head.find("Host: 127.0.0.1:8080\r\n"), std::string::npos) << out.head;
