@@ -273,7 +273,7 @@ TEST(OutofprocEnvironment, WebConfigWinsAndManagerVariablesAreAdded) {
   std::vector<std::string> inherited = {"PATH=/usr/bin", "SHARED=from-env", "ONLY_ENV=1",
                                         "ASPNETCORE_PORT=1234", "ASPNETCORE_TOKEN=stale"};
   EnvVars web_config = {{"SHARED", "first"}, {"SHARED", "from-config"}, {"ONLY_CONFIG", "2"}};
-  auto env = as_map(build_environment(inherited, web_config, {23456, "/app", "abc"}));
+  auto env = as_map(build_environment(inherited, web_config, {23456, "/app", "abc", "/srv/app"}));
   EXPECT_EQ(env["PATH"], "/usr/bin");
   EXPECT_EQ(env["SHARED"], "from-config");
   EXPECT_EQ(env["ONLY_ENV"], "1");
@@ -300,19 +300,20 @@ TEST(OutofprocEnvironment, PreferEnvironmentVariablesKeepsInheritedValues) {
   std::vector<std::string> inherited = {"SHARED=from-env", "ANCM_PREFER_ENVIRONMENT_VARIABLES=TRUE",
                                         "ASPNETCORE_TOKEN=stale"};
   EnvVars web_config = {{"SHARED", "from-config"}, {"ONLY_CONFIG", "2"}};
-  auto env = as_map(build_environment(inherited, web_config, {20000, "/", "t"}));
+  auto env = as_map(build_environment(inherited, web_config, {20000, "/", "t", "/srv/app"}));
   EXPECT_EQ(env["SHARED"], "from-env");
   EXPECT_EQ(env["ONLY_CONFIG"], "2");
   EXPECT_EQ(env["ASPNETCORE_TOKEN"], "t");
 
   inherited[1] = "ANCM_PREFER_ENVIRONMENT_VARIABLES=no";
-  EXPECT_EQ(as_map(build_environment(inherited, web_config, {20000, "/", "t"}))["SHARED"],
-            "from-config");
+  EXPECT_EQ(
+      as_map(build_environment(inherited, web_config, {20000, "/", "t", "/srv/app"}))["SHARED"],
+      "from-config");
 }
 
 TEST(OutofprocEnvironment, UserPortFromWebConfigIsKept) {
-  auto env = as_map(
-      build_environment({"ASPNETCORE_PORT=1"}, {{"ASPNETCORE_PORT", "5005"}}, {5005, "/", "t"}));
+  auto env = as_map(build_environment({"ASPNETCORE_PORT=1"}, {{"ASPNETCORE_PORT", "5005"}},
+                                      {5005, "/", "t", "/srv/app"}));
   EXPECT_EQ(env["ASPNETCORE_PORT"], "5005");
 }
 
