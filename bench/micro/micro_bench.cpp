@@ -12,8 +12,9 @@
 //   forwarded    the out-of-process rewrite of the request head
 //                (build_forwarded_request: X-Forwarded-*, token, hop-by-hop)
 //   native_path  the whole path through the server's real Connection over a
-//                loopback TCP pair in this process: bytes in -> Beast parse ->
-//                request object -> handler hand-off through ancm_request_api
+//                loopback TCP pair in this process (tests/support's
+//                LoopbackServer, which the front end's unit tests share): bytes in -> Beast parse
+//                -> request object -> handler hand-off through ancm_request_api
 //                -> response head + body serialised -> bytes out (one thread)
 //   worker       (only when ANCM_MICRO_WORKER=host:port is set; `bench/run
 //                --micro` does it) keep-alive GETs to a running ancm-host
@@ -38,8 +39,8 @@
 #include <vector>
 
 #include "ancm/handler_abi.h"
-#include "connection.h"         // server/src
 #include "forwarded_headers.h"  // outofproc/src
+#include "loopback_server.h"    // tests/support
 #include "outgoing_body.h"
 #include "response_head.h"  // server/src
 
@@ -193,7 +194,7 @@ constexpr std::string_view kHello = "Hello World!";
 // rewrite, it also does the out-of-process handler's per-request native work
 // (read the request through the API, rewrite the head) before answering.
 struct Sink {
-  const ancm_request_api* api = ancm::server::native_request_api();
+  const ancm_request_api* api = &ancm::test::LoopbackServer::api();
   bool rewrite = false;
   std::size_t forwarded_bytes = 0;
 
@@ -223,20 +224,16 @@ std::size_t complete_response(std::string_view buf) {
 }
 
 void BM_NativePath(benchmark::State& state) {
-  asio::io_context io(1);
   auto sink = std::make_shared<Sink>();
   sink->rewrite = state.range(0) != 0;
-  ancm::server::ConnectionContext context;
-  context.sink = [sink](ancm_request* request) { (*sink)(request); };
-
-  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  // Client and server on this thread: the loop below runs the server's turns.
+  ancm::test::LoopbackServer server([sink](ancm_request* request) { (*sink)(request); }, {},
+                                    ancm::test::LoopbackServer::Threading::Caller);
+  asio::io_context& io = server.io();
   tcp::socket client(io);
-  client.connect(acceptor.local_endpoint());
-  tcp::socket accepted = acceptor.accept();
+  client.connect(tcp::endpoint(asio::ip::address_v4::loopback(), server.port()));
   client.set_option(tcp::no_delay(true));
   client.non_blocking(true);
-  auto connection = std::make_shared<ancm::server::Connection>(io, std::move(accepted), context);
-  connection->start();
 
   std::string in;
   std::vector<char> chunk(64 * 1024);
@@ -260,7 +257,6 @@ void BM_NativePath(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());  // requests
   client.close();
   io.run_for(std::chrono::milliseconds(20));  // the connection sees EOF and closes
-  connection.reset();
 }
 BENCHMARK(BM_NativePath)
     ->Name("native_path")

@@ -1,0 +1,402 @@
+// The front end's Connection (server/src/connection.*) on its own: a real
+// Connection over loopback TCP in this process (tests/support's
+// LoopbackServer), a raw client, and the test acting as the handler through
+// the request API, step by step. Every wait is for an event (a request handed
+// over, a callback, bytes or the end of the stream at the client).
+#include <gtest/gtest.h>
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ancm/connection_executor.h"
+#include "event_queue.h"
+#include "http_client.h"
+#include "loopback_server.h"
+
+namespace ancm::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+ancm_str str(std::string_view s) { return {s.data(), s.size()}; }
+std::string text(ancm_str s) { return std::string(s.data ? s.data : "", s.len); }
+
+struct IoResult {
+  int status = 0;
+  std::size_t bytes = 0;
+};
+
+// The ctx of an I/O callback: each completion is queued for the test.
+struct IoEvents : EventQueue<IoResult> {
+  static void callback(void* ctx, int status, size_t bytes) {
+    static_cast<IoEvents*>(ctx)->push({status, bytes});
+  }
+};
+
+// The ctx of a disconnect callback: each call's client_gone.
+struct DisconnectEvents : EventQueue<int> {
+  static void callback(void* ctx, int client_gone) {
+    static_cast<DisconnectEvents*>(ctx)->push(client_gone);
+  }
+};
+
+struct StreamEvents : EventQueue<ancm_stream*> {
+  static void callback(void* ctx, ancm_stream* stream) {
+    static_cast<StreamEvents*>(ctx)->push(stream);
+  }
+};
+
+class ConnectionTest : public ::testing::Test {
+ protected:
+  // The next request the server hands to the handler (nullptr if none came).
+  ancm_request* next_request() {
+    auto request = requests_.next();
+    return request ? *request : nullptr;
+  }
+
+  std::string path(ancm_request* request) const { return text(api_.path(request)); }
+
+  void watch_disconnect(ancm_request* request) {
+    api_.on_disconnect(request, &DisconnectEvents::callback, &disconnects_);
+  }
+
+  // A whole small response; the server frames it with a Content-Length.
+  void answer(ancm_request* request, std::string_view body, int status = 200) {
+    api_.set_status(request, status, {nullptr, 0});
+    api_.write_body(request, body.data(), body.size(), nullptr, nullptr);
+    api_.complete(request);
+  }
+
+  // The request body, read to its end; "<error N>" if a read fails.
+  std::string read_whole_body(ancm_request* request) {
+    std::string body;
+    char buffer[4096];
+    for (;;) {
+      api_.read_body(request, buffer, sizeof buffer, &IoEvents::callback, &reads_);
+      auto read = reads_.next();
+      if (!read) return "<no callback>";
+      if (read->status < 0) return "<error " + std::to_string(read->status) + ">";
+      if (read->bytes == 0) return body;
+      body.append(buffer, read->bytes);
+    }
+  }
+
+  // A copy of the request's strand, usable after the request ended (when
+  // its handle may be gone with the connection).
+  abi::ConnectionStrand strand_of(ancm_request* request) const {
+    const auto* strand = abi::connection_strand(api_, request);
+    EXPECT_NE(strand, nullptr);
+    return *strand;
+  }
+
+  // Returns once everything the request API queued on the strand before
+  // this call ran (the strand runs in order).
+  static void wait_for(const abi::ConnectionStrand& strand) {
+    EventQueue<bool> ran;
+    boost::asio::post(strand, [&ran] { ran.push(true); });
+    ASSERT_TRUE(ran.next()) << "the connection's strand did not run";
+  }
+
+  const ancm_request_api& api_ = LoopbackServer::api();
+  // What callbacks report; declared before the server, whose thread runs them.
+  EventQueue<ancm_request*> requests_;
+  IoEvents reads_, writes_;
+  DisconnectEvents disconnects_;
+  StreamEvents streams_;
+  LoopbackServer server_{[this](ancm_request* request) { requests_.push(request); }};
+};
+
+TEST_F(ConnectionTest, PipelinedRequestsAreAnsweredInOrder) {
+  HttpConnection client(server_.port());
+  ASSERT_TRUE(client.connected());
+  client.send(get_request("/first") + get_request("/second"));
+
+  auto* first = next_request();
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(path(first), "/first");
+  watch_disconnect(first);
+  answer(first, "one");
+
+  auto* second = next_request();
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(path(second), "/second");
+  answer(second, "two");
+
+  auto one = client.read_response();
+  auto two = client.read_response();
+  ASSERT_TRUE(one && two);
+  EXPECT_EQ(one->body, "one");
+  EXPECT_TRUE(one->keep_alive);
+  EXPECT_EQ(two->body, "two");
+  EXPECT_TRUE(two->keep_alive);
+
+  EXPECT_EQ(disconnects_.next(), 0) << "the first request ended, the client stayed";
+  EXPECT_EQ(disconnects_.size(), 0u) << "the disconnect callback runs once";
+}
+
+TEST_F(ConnectionTest, ContinueIsSentWhenTheHandlerReadsTheBody) {
+  HttpConnection client(server_.port());
+  client.send(
+      "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+
+  char buffer[16];
+  api_.read_body(request, buffer, sizeof buffer, &IoEvents::callback, &reads_);
+  EXPECT_EQ(client.read_until("\r\n\r\n", 10s), "HTTP/1.1 100 Continue\r\n\r\n");
+  client.send("hello");
+  auto read = reads_.next();
+  ASSERT_TRUE(read);
+  ASSERT_EQ(read->status, 0);
+  std::string body(buffer, read->bytes);
+  body += read_whole_body(request);
+  EXPECT_EQ(body, "hello");
+
+  answer(request, "stored");
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "stored");
+  EXPECT_TRUE(response->keep_alive);
+}
+
+// The client holds the body back until it hears 100: a handler that answers
+// without reading it gets no 100 sent, and the connection ends with the
+// response (the body never came, so the next request cannot be found).
+TEST_F(ConnectionTest, NoContinueWhenTheHandlerAnswersWithoutReading) {
+  HttpConnection client(server_.port());
+  client.send(
+      "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  watch_disconnect(request);
+  answer(request, "not wanted", 413);
+
+  std::string received = client.read_raw(10s);  // to the end of the stream
+  EXPECT_TRUE(client.closed_by_peer(10s));
+  EXPECT_EQ(received.find("100 Continue"), std::string::npos) << received;
+  EXPECT_EQ(received.rfind("HTTP/1.1 413 ", 0), 0u) << received;
+  EXPECT_NE(received.find("Connection: close\r\n"), std::string::npos) << received;
+  EXPECT_EQ(disconnects_.next(), 0);
+  EXPECT_EQ(disconnects_.size(), 0u);
+}
+
+// Writes the client is not reading (32 MiB fit in no loopback buffer), then
+// abort: every write's callback runs once, those not sent with a negative
+// status, and the client sees the connection end short of the body.
+TEST_F(ConnectionTest, AbortFailsPendingWritesAndClosesTheConnection) {
+  HttpConnection client(server_.port());
+  client.send(get_request("/large"));
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  watch_disconnect(request);
+
+  constexpr int kWrites = 4;
+  const std::string piece(8 << 20, 'x');
+  api_.set_status(request, 200, {nullptr, 0});
+  for (int i = 0; i < kWrites; ++i) {
+    api_.write_body(request, piece.data(), piece.size(), &IoEvents::callback, &writes_);
+  }
+  api_.abort(request);
+
+  std::vector<IoResult> results;
+  for (int i = 0; i < kWrites; ++i) {
+    auto result = writes_.next();
+    ASSERT_TRUE(result) << "write " << i << " never called back";
+    results.push_back(*result);
+  }
+  EXPECT_LT(results.back().status, 0);
+  for (const auto& result : results) {
+    if (result.status < 0) {
+      EXPECT_EQ(result.bytes, 0u);
+    }
+  }
+  std::string received = client.read_raw(10s);
+  EXPECT_TRUE(client.closed_by_peer(10s));
+  EXPECT_LT(received.size(), kWrites * piece.size());
+
+  EXPECT_EQ(disconnects_.next(), 0) << "the handler ended the request itself";
+  EXPECT_EQ(writes_.size(), 0u) << "each write calls back once";
+  EXPECT_EQ(disconnects_.size(), 0u);
+}
+
+// The 101 goes out although the connection's read is pending at the time
+// of the upgrade (the server always watches the client during a request);
+// bytes sent right behind the request are the stream's first.
+TEST_F(ConnectionTest, UpgradeWithAReadPendingTurnsTheConnectionIntoAStream) {
+  HttpConnection client(server_.port());
+  client.send("GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nearly");
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  watch_disconnect(request);
+  api_.set_status(request, 101, {nullptr, 0});
+  api_.add_header(request, str("Connection"), str("Upgrade"));
+  api_.add_header(request, str("Upgrade"), str("echo"));
+  api_.upgrade(request, &StreamEvents::callback, &streams_);
+  auto stream = streams_.next();
+  ASSERT_TRUE(stream);
+  ASSERT_NE(*stream, nullptr);
+  api_.complete(request);
+  EXPECT_EQ(client.read_until("\r\n\r\n", 10s).rfind("HTTP/1.1 101 ", 0), 0u);
+
+  char buffer[64];
+  api_.stream_read(*stream, buffer, sizeof buffer, &IoEvents::callback, &reads_);
+  auto read = reads_.next();
+  ASSERT_TRUE(read);
+  EXPECT_EQ(std::string(buffer, read->bytes), "early");
+
+  api_.stream_read(*stream, buffer, sizeof buffer, &IoEvents::callback, &reads_);
+  client.send("ping");
+  read = reads_.next();
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->status, 0);
+  EXPECT_EQ(std::string(buffer, read->bytes), "ping");
+
+  api_.stream_write(*stream, "pong", 4, &IoEvents::callback, &writes_);
+  auto written = writes_.next();
+  ASSERT_TRUE(written);
+  EXPECT_EQ(written->status, 0);
+  EXPECT_EQ(client.read_until("pong", 10s), "pong");
+
+  api_.stream_read(*stream, buffer, sizeof buffer, &IoEvents::callback, &reads_);
+  client.close();
+  read = reads_.next();
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->status, 0);
+  EXPECT_EQ(read->bytes, 0u) << "the client's end of stream";
+  api_.stream_close(*stream);
+
+  EXPECT_EQ(disconnects_.next(), 0);
+  EXPECT_EQ(disconnects_.size(), 0u);
+}
+
+// An idle keep-alive connection closes on drain without a request (after a
+// short grace for a request already on its way).
+TEST_F(ConnectionTest, DrainClosesAnIdleConnection) {
+  HttpConnection client(server_.port());
+  ASSERT_TRUE(server_.wait_accepted(1));
+  server_.drain_all();
+  EXPECT_TRUE(client.closed_by_peer(10s));
+  EXPECT_EQ(requests_.size(), 0u);
+}
+
+TEST_F(ConnectionTest, DrainClosesABusyConnectionAfterItsResponse) {
+  HttpConnection client(server_.port());
+  client.send(get_request("/busy"));
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  watch_disconnect(request);
+  server_.drain_all();
+  answer(request, "done");
+
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "done");
+  EXPECT_FALSE(response->keep_alive);
+  EXPECT_EQ(response->header("connection"), "close");
+  EXPECT_TRUE(client.closed_by_peer(10s));
+  EXPECT_EQ(disconnects_.next(), 0);
+  EXPECT_EQ(disconnects_.size(), 0u);
+}
+
+TEST_F(ConnectionTest, AnUnreadBodyIsDiscardedAndTheConnectionCarriesOn) {
+  HttpConnection client(server_.port());
+  client.send("POST /unread HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789" +
+              get_request("/next"));
+  auto* unread = next_request();
+  ASSERT_NE(unread, nullptr);
+  watch_disconnect(unread);
+  answer(unread, "skipped");
+
+  auto* next = next_request();
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(path(next), "/next") << "the body's bytes were not read as a request";
+  answer(next, "next");
+
+  auto first = client.read_response();
+  auto second = client.read_response();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->body, "skipped");
+  EXPECT_TRUE(first->keep_alive);
+  EXPECT_EQ(second->body, "next");
+  EXPECT_EQ(disconnects_.next(), 0);
+  EXPECT_EQ(disconnects_.size(), 0u);
+}
+
+// Discarding is bounded (1 MiB): past it the connection closes instead.
+TEST_F(ConnectionTest, AnUnreadBodyTooLargeToDiscardClosesTheConnection) {
+  HttpConnection client(server_.port());
+  client.send("POST /unread HTTP/1.1\r\nHost: t\r\nContent-Length: 20000000\r\n\r\n");
+  auto sent = client.send_in_background(std::string(3 << 20, 'b'));
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  watch_disconnect(request);
+  answer(request, "skipped");
+
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "skipped");
+  EXPECT_TRUE(client.closed_by_peer(10s));
+  EXPECT_EQ(requests_.size(), 0u);
+  EXPECT_EQ(disconnects_.next(), 0);
+  EXPECT_EQ(disconnects_.size(), 0u);
+  sent.wait();
+}
+
+// A malformed chunk: the server answers 400 itself (nothing of the response
+// went out), the handler's read fails with -EBADMSG and its writes are
+// refused; the handler still ends the request.
+TEST_F(ConnectionTest, AMalformedChunkedBodyGets400AndFailsTheRead) {
+  HttpConnection client(server_.port());
+  client.send(
+      "POST /chunked HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "zz\r\nhello\r\n0\r\n\r\n");
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  watch_disconnect(request);
+  EXPECT_EQ(read_whole_body(request), "<error " + std::to_string(-EBADMSG) + ">");
+
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 400);
+  EXPECT_FALSE(response->keep_alive);
+
+  api_.write_body(request, "late", 4, &IoEvents::callback, &writes_);
+  auto refused = writes_.next();
+  ASSERT_TRUE(refused);
+  EXPECT_LT(refused->status, 0);
+  auto strand = strand_of(request);
+  api_.complete(request);
+  EXPECT_TRUE(client.closed_by_peer(10s));
+  EXPECT_EQ(disconnects_.next(), 0);
+  wait_for(strand);
+  EXPECT_EQ(disconnects_.size(), 0u);
+}
+
+// The client going away is told at once, and only once: not again when the
+// handler ends the request later.
+TEST_F(ConnectionTest, TheClientGoingAwayIsToldOnce) {
+  HttpConnection client(server_.port());
+  client.send(get_request("/held"));
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  watch_disconnect(request);
+  client.close();
+  EXPECT_EQ(disconnects_.next(), 1);
+
+  api_.write_body(request, "late", 4, &IoEvents::callback, &writes_);
+  auto refused = writes_.next();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, -ECONNRESET);
+  auto strand = strand_of(request);
+  api_.complete(request);
+  wait_for(strand);
+  EXPECT_EQ(disconnects_.size(), 0u);
+}
+
+}  // namespace
+}  // namespace ancm::test
