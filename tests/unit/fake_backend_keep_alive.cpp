@@ -23,6 +23,11 @@ namespace {
 //   /early-hints   sends a 103 before its answer
 //   /sized         26 bytes with their Content-Length (HEAD: the length only)
 //   /not-modified  304 with the Content-Length a 200 would have had
+//   /cut-short     announces 100 bytes, sends 10, and closes the connection
+//   /close         answers with Connection: close, and closes
+//   /until-close   a body framed by the connection's end (no length, not chunked)
+//   /head-first    sends its head (chunked) at once, then reads the request
+//                  body and sends it back as the response body
 constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz";
 
 std::string lower(std::string text) {
@@ -34,6 +39,16 @@ std::string trim(const std::string& text) {
   auto begin = text.find_first_not_of(" \t");
   auto end = text.find_last_not_of(" \t");
   return begin == std::string::npos ? "" : text.substr(begin, end - begin + 1);
+}
+
+std::string to_hex(std::size_t value) {
+  constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  do {
+    hex.insert(hex.begin(), kDigits[value % 16]);
+    value /= 16;
+  } while (value != 0);
+  return hex;
 }
 
 struct Request {
@@ -110,6 +125,17 @@ class Connection {
       if (!respond("200 OK", "ignored\n", false, keep_alive)) return false;
       return read_body(framing).has_value() && keep_alive;
     }
+    if (request.target == "/cut-short") {
+      send("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+      return false;
+    }
+    if (request.target == "/head-first") {
+      if (!send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")) return false;
+      auto body = read_body(framing);
+      if (!body) return false;
+      std::string chunk = body->empty() ? "" : to_hex(body->size()) + "\r\n" + *body + "\r\n";
+      return send(chunk + "0\r\n\r\n") && keep_alive;
+    }
     if (request.target == "/early-hints") {
       if (!send("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"))
         return false;
@@ -118,6 +144,14 @@ class Connection {
     if (!body) return false;
     if (request.target == "/not-modified") {
       return respond("304 Not Modified", std::string(kAlphabet), true, keep_alive) && keep_alive;
+    }
+    if (request.target == "/close") {
+      respond("200 OK", "closing\n", false, false);
+      return false;
+    }
+    if (request.target == "/until-close") {
+      send("HTTP/1.1 200 OK\r\n\r\nthe body ends with the connection\n");
+      return false;
     }
     if (request.target == "/sized") {
       return respond("200 OK", std::string(kAlphabet), request.method == "HEAD", keep_alive) &&

@@ -72,6 +72,12 @@ class FakeRequest {
     return changed_.wait_for(lock, limit, [&] { return outcome_ != Outcome::Pending; });
   }
 
+  // Until the handler flushed the response (its head) to the client.
+  bool wait_flushed(std::chrono::milliseconds limit = 10s) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, limit, [&] { return flushes_ > 0; });
+  }
+
   // The shim's failure page ends the request too.
   static void fail(ancm_request* r, int status) {
     {
@@ -191,7 +197,12 @@ class FakeRequest {
     }
     if (cb) cb(ctx, 0, len);
   }
-  static void flush(ancm_request*, ancm_io_callback cb, void* ctx) {
+  static void flush(ancm_request* r, ancm_io_callback cb, void* ctx) {
+    {
+      std::lock_guard lock(of(r).mutex_);
+      ++of(r).flushes_;
+      of(r).changed_.notify_all();
+    }
     if (cb) cb(ctx, 0, 0);
   }
   static void complete(ancm_request* r) { of(r).end(Outcome::Completed); }
@@ -222,6 +233,7 @@ class FakeRequest {
   int status_ = 0;
   Headers response_headers_;
   std::string response_body_;
+  int flushes_ = 0;
 };
 
 const ancm_request_api FakeRequest::api = {
@@ -486,6 +498,69 @@ TEST_F(ProxyExchangeTest, NotModifiedKeepsTheChildsContentLength) {
   FakeRequest next("GET", "/after", {{"Host", "h"}});
   run(next);
   EXPECT_EQ(connection_of("GET /after"), connection_of("GET /not-modified")) << all_requests_run();
+}
+
+// The child closes mid-body: the client's response is cut short (its
+// connection closed), never followed by an error page of the proxy's.
+TEST_F(ProxyExchangeTest, AResponseCutShortByTheChildAbortsTheClientsResponse) {
+  FakeRequest cut("GET", "/cut-short", {{"Host", "h"}});
+  run(cut);
+  EXPECT_EQ(cut.outcome(), FakeRequest::Outcome::Aborted);
+  EXPECT_EQ(cut.status(), 200) << "a second response (an error page) followed the first";
+  EXPECT_EQ(cut.header("Content-Length"), "100");
+  EXPECT_EQ(cut.body(), "0123456789");
+
+  FakeRequest next("GET", "/after", {{"Host", "h"}});
+  run(next);
+  EXPECT_EQ(next.status(), 200);
+  EXPECT_NE(connection_of("GET /after"), connection_of("GET /cut-short")) << all_requests_run();
+}
+
+// The child said Connection: close: its connection is not reused, and the
+// client's connection ends with the response as well.
+TEST_F(ProxyExchangeTest, AConnectionTheChildClosesDoesNotReturnToThePool) {
+  FakeRequest closing("GET", "/close", {{"Host", "h"}});
+  run(closing);
+  EXPECT_EQ(closing.outcome(), FakeRequest::Outcome::Completed);
+  EXPECT_EQ(closing.body(), "closing\n");
+  EXPECT_EQ(closing.header("Connection"), "close");
+
+  FakeRequest next("GET", "/after", {{"Host", "h"}});
+  run(next);
+  EXPECT_EQ(next.status(), 200);
+  EXPECT_NE(connection_of("GET /after"), connection_of("GET /close")) << all_requests_run();
+}
+
+// A response without a length or chunking ends with the connection: read to
+// the end, relayed whole, and that connection is not reused.
+TEST_F(ProxyExchangeTest, AResponseFramedByTheConnectionsEndIsReadToItAndNotReused) {
+  FakeRequest until_close("GET", "/until-close", {{"Host", "h"}});
+  run(until_close);
+  EXPECT_EQ(until_close.outcome(), FakeRequest::Outcome::Completed);
+  EXPECT_EQ(until_close.status(), 200);
+  EXPECT_EQ(until_close.body(), "the body ends with the connection\n");
+
+  FakeRequest next("GET", "/after", {{"Host", "h"}});
+  run(next);
+  EXPECT_EQ(next.status(), 200);
+  EXPECT_NE(connection_of("GET /after"), connection_of("GET /until-close")) << all_requests_run();
+}
+
+// The child sends its head before any body (and before it has the request's
+// body): the head goes to the client then, not with the first body bytes.
+TEST_F(ProxyExchangeTest, AHeadIsFlushedToTheClientBeforeTheBody) {
+  FakeRequest request("POST", "/head-first", {{"Host", "h"}, {"Transfer-Encoding", "chunked"}},
+                      /*has_body=*/true);
+  start(request);
+  ASSERT_TRUE(request.wait_flushed()) << "the head was not flushed while the body was awaited";
+  EXPECT_EQ(request.status(), 200);
+  EXPECT_EQ(request.body(), "");
+  EXPECT_EQ(request.outcome(), FakeRequest::Outcome::Pending);
+
+  request.send_whole_body("hello");
+  ASSERT_TRUE(request.wait_ended());
+  EXPECT_EQ(request.outcome(), FakeRequest::Outcome::Completed);
+  EXPECT_EQ(request.body(), "hello");
 }
 
 }  // namespace
