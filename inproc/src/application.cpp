@@ -33,6 +33,7 @@ std::string seconds(std::chrono::seconds s) { return std::to_string(s.count()) +
 Application::Application(Settings settings, const ancm_app_params& params)
     : settings_(std::move(settings)), api_(params.request_api), host_(params.host) {
   managed_host_.abi_version = ANCM_MANAGED_ABI_VERSION;
+  managed_host_.struct_size = sizeof(ancm_managed_host);
   managed_host_.host_ctx = this;
   managed_host_.request_api = api_;
   managed_host_.request_info = api_->request_info;

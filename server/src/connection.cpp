@@ -265,7 +265,7 @@ void Connection::dispatch_request() {
   }
 
   watch_connection();
-  context_.sink(&handle_);
+  context_.sink(current_handle(handle_));
 }
 
 // ------------------------------------------------------------ request body

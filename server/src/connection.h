@@ -19,6 +19,7 @@
 #include "ancm/server/options.h"
 #include "connection_registry.h"
 #include "outgoing_body.h"
+#include "request_handle.h"
 #include "request_head.h"
 #include "response_head.h"
 
@@ -26,10 +27,7 @@ namespace ancm::server {
 class Connection;
 }
 
-// The server's side of the opaque handles in the handler ABI.
-struct ancm_request {
-  ancm::server::Connection* connection = nullptr;
-};
+// The server's side of the opaque stream handle (ancm_request: request_handle.h).
 struct ancm_stream {
   std::shared_ptr<ancm::server::Connection> connection;  // kept until stream_close
 };
@@ -160,7 +158,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint16_t remote_port_ = 0, local_port_ = 0;
 
   // current request
-  ancm_request handle_;
+  ancm_request handle_;  // one for every request: generation-checked
   std::shared_ptr<Connection> self_while_in_request_;
   bool in_request_ = false;
   bool completed_ = false;

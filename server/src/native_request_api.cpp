@@ -1,57 +1,113 @@
-// The ancm_request_api table: thin C entry points onto Connection.
+// The ancm_request_api table: thin C entry points onto Connection. Every
+// call first checks that its handle is the current request's (one compare,
+// request_handle.h) and refuses a stale one the way handler_abi.h says.
 #include <dlfcn.h>
+#include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/version.hpp>
 #include <cerrno>
 
 #include "connection.h"
+#include "request_handle.h"
 
 namespace ancm::server {
 namespace {
 
-Connection& conn(ancm_request* request) { return *request->connection; }
+Connection& conn(ancm_request* request) { return *untagged(request).connection; }
 
 std::string_view view(ancm_str s) { return {s.data ? s.data : "", s.len}; }
 
-ancm_str method(ancm_request* r) { return conn(r).method(); }
-ancm_str target(ancm_request* r) { return conn(r).target(); }
-ancm_str path(ancm_request* r) { return conn(r).path(); }
-ancm_str query(ancm_request* r) { return conn(r).query(); }
-int http_version(ancm_request* r) { return conn(r).http_version(); }
-size_t header_count(ancm_request* r) { return conn(r).headers().size(); }
-const ancm_kv* headers(ancm_request* r) { return conn(r).headers().data(); }
-ancm_str remote_address(ancm_request* r) { return conn(r).remote_address(); }
-uint16_t remote_port(ancm_request* r) { return conn(r).remote_port(); }
-ancm_str local_address(ancm_request* r) { return conn(r).local_address(); }
-uint16_t local_port(ancm_request* r) { return conn(r).local_port(); }
-int is_tls(ancm_request*) { return 0; }
-int has_body(ancm_request* r) { return conn(r).has_body() ? 1 : 0; }
+// A handle of a request that ended: the handler kept it past complete() or
+// abort(). Logged once per connection, so a loop of such calls cannot flood.
+bool stale(ancm_request* r) {
+  if (is_current(r)) return false;  // the hot path: one compare
+  if (!untagged(r).stale_call_logged.exchange(true)) {
+    auto address = conn(r).remote_address();
+    spdlog::warn(
+        "a handler used the request handle of an ended request (after complete() or abort()) "
+        "on the connection from {}:{}; the call was refused (not logged again for this "
+        "connection)",
+        std::string_view(address.data, address.len), conn(r).remote_port());
+  }
+  return true;
+}
+
+// Callbacks run on a server I/O thread, the refusal's too.
+void refuse(ancm_request* r, ancm_io_callback cb, void* ctx) {
+  if (!cb) return;
+  boost::asio::post(conn(r).strand(), [cb, ctx] { cb(ctx, -ESTALE, 0); });
+}
+
+ancm_str method(ancm_request* r) { return stale(r) ? ancm_str{} : conn(r).method(); }
+ancm_str target(ancm_request* r) { return stale(r) ? ancm_str{} : conn(r).target(); }
+ancm_str path(ancm_request* r) { return stale(r) ? ancm_str{} : conn(r).path(); }
+ancm_str query(ancm_request* r) { return stale(r) ? ancm_str{} : conn(r).query(); }
+int http_version(ancm_request* r) { return stale(r) ? 0 : conn(r).http_version(); }
+size_t header_count(ancm_request* r) { return stale(r) ? 0 : conn(r).headers().size(); }
+const ancm_kv* headers(ancm_request* r) { return stale(r) ? nullptr : conn(r).headers().data(); }
+ancm_str remote_address(ancm_request* r) {
+  return stale(r) ? ancm_str{} : conn(r).remote_address();
+}
+uint16_t remote_port(ancm_request* r) { return stale(r) ? 0 : conn(r).remote_port(); }
+ancm_str local_address(ancm_request* r) { return stale(r) ? ancm_str{} : conn(r).local_address(); }
+uint16_t local_port(ancm_request* r) { return stale(r) ? 0 : conn(r).local_port(); }
+int is_tls(ancm_request* r) {
+  stale(r);
+  return 0;
+}
+int has_body(ancm_request* r) { return !stale(r) && conn(r).has_body() ? 1 : 0; }
 
 void read_body(ancm_request* r, void* buf, size_t cap, ancm_io_callback cb, void* ctx) {
+  if (stale(r)) return refuse(r, cb, ctx);
   conn(r).read_body(buf, cap, cb, ctx);
 }
 int set_status(ancm_request* r, int status, ancm_str reason) {
+  if (stale(r)) return -ESTALE;
   return conn(r).set_status(status, view(reason));
 }
 int add_header(ancm_request* r, ancm_str name, ancm_str value) {
+  if (stale(r)) return -ESTALE;
   return conn(r).add_header(view(name), view(value));
 }
 void write_body(ancm_request* r, const void* data, size_t len, ancm_io_callback cb, void* ctx) {
+  if (stale(r)) return refuse(r, cb, ctx);
   conn(r).write_body(data, len, cb, ctx);
 }
 void write_body_borrowed(ancm_request* r, const void* data, size_t len, ancm_io_callback cb,
                          void* ctx) {
+  if (stale(r)) return refuse(r, cb, ctx);
   conn(r).write_body_borrowed(data, len, cb, ctx);
 }
-void flush(ancm_request* r, ancm_io_callback cb, void* ctx) { conn(r).flush(cb, ctx); }
-void complete(ancm_request* r) { conn(r).complete(); }
+void flush(ancm_request* r, ancm_io_callback cb, void* ctx) {
+  if (stale(r)) return refuse(r, cb, ctx);
+  conn(r).flush(cb, ctx);
+}
+// Ending the request makes its handle stale before the connection can reach
+// its next request, so nothing after this call can act on that one.
+void complete(ancm_request* r) {
+  if (stale(r)) return;
+  end_handle(r);
+  conn(r).complete();
+}
+void abort(ancm_request* r) {
+  if (stale(r)) return;
+  end_handle(r);
+  conn(r).abort();
+}
 void on_disconnect(ancm_request* r, ancm_disconnect_callback cb, void* ctx) {
+  if (stale(r)) {
+    boost::asio::post(conn(r).strand(), [cb, ctx] { cb(ctx, 0); });
+    return;
+  }
   conn(r).on_disconnect(cb, ctx);
 }
 
-void abort(ancm_request* r) { conn(r).abort(); }
-
 void upgrade(ancm_request* r, void (*cb)(void*, ancm_stream*), void* ctx) {
+  if (stale(r)) {
+    boost::asio::post(conn(r).strand(), [cb, ctx] { cb(ctx, nullptr); });
+    return;
+  }
   conn(r).upgrade(cb, ctx);
 }
 void stream_read(ancm_stream* s, void* buf, size_t cap, ancm_io_callback cb, void* ctx) {
@@ -66,6 +122,10 @@ void stream_close(ancm_stream* s) {
 }
 
 void request_info(ancm_request* r, ancm_request_info* out) {
+  if (stale(r)) {
+    *out = {};
+    return;
+  }
   const Connection& c = conn(r);
   out->method = c.method();
   out->target = c.target();
@@ -95,12 +155,13 @@ bool asio_thread_state_exported() {
 
 // Handing out the strand is only safe to a handler built with the same Boost.
 const void* connection_executor(ancm_request* r, uint32_t boost_version) {
-  if (boost_version != BOOST_VERSION || !asio_thread_state_exported()) return nullptr;
+  if (stale(r) || boost_version != BOOST_VERSION || !asio_thread_state_exported()) return nullptr;
   return &conn(r).strand();
 }
 
 constexpr ancm_request_api kApi = {
     ANCM_HANDLER_ABI_VERSION,
+    sizeof(ancm_request_api),
     method,
     target,
     path,

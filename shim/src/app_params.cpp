@@ -27,6 +27,8 @@ AppParams::AppParams(const config::AppConfig& config, const std::vector<std::str
   for (const auto& [name, value] : config.environment_variables) {
     environment_.push_back({keep(name), keep(value)});
   }
+  params_.abi_version = ANCM_HANDLER_ABI_VERSION;
+  params_.struct_size = sizeof(ancm_app_params);
   params_.config_path = keep(config.config_path.string());
   params_.app_path = keep(config.app_path.string());
   params_.settings = settings_.data();

@@ -33,7 +33,8 @@ std::variant<std::unique_ptr<HandlerLibrary>, HandlerLibrary::Failure> HandlerLi
   std::string problem;
   if (!entry) {
     problem = std::string("does not export ") + ANCM_HANDLER_ENTRY_SYMBOL;
-  } else if (!api || api->abi_version != ANCM_HANDLER_ABI_VERSION || !api->create_application ||
+  } else if (!api || api->abi_version != ANCM_HANDLER_ABI_VERSION ||
+             !ANCM_ABI_HAS(ancm_handler_api, api, wait_settled) || !api->create_application ||
              !api->handle_request || !api->stop || !api->add_ref || !api->release ||
              !api->wait_settled) {
     problem = "has an incompatible entry point (ABI version " +

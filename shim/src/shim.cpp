@@ -109,6 +109,7 @@ struct Shim::Impl {
 Shim::Impl::Impl(ShimOptions shim_options) : options_(std::move(shim_options)) {
   config_file_ = std::filesystem::absolute(config::web_config_path(options_.target));
   app_folder_ = config_file_.parent_path();
+  host_.struct_size = sizeof(ancm_host_services);
   host_.ctx = this;
   host_.log = log_from_handler;
   host_.request_recycle = [](void* ctx, ancm_str reason) {

@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include "host_process.h"
 #include "http_client.h"
 #include "payloads.h"
@@ -55,6 +57,39 @@ TEST_F(HttpTest, KeepsTheConnectionAliveAcrossRequests) {
     EXPECT_EQ(response->status, 200 + i);
     EXPECT_TRUE(response->keep_alive);
   }
+}
+
+// A handler that keeps its request handle past complete() and calls it during
+// the connection's next request (which reuses the server's request object):
+// every call is refused, the next response is untouched, one warning is logged.
+TEST_F(HttpTest, RefusesAStaleRequestHandleOnTheNextRequest) {
+  auto host = start();
+  HttpConnection connection(host->port());
+  connection.send(get_request("/stale?keep"));
+  auto kept = connection.read_response();
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->body, "kept\n");
+  for (int i = 0; i < 2; ++i) {
+    connection.send(get_request("/stale?use"));
+    auto response = connection.read_response();
+    ASSERT_TRUE(response) << "request " << i;
+    EXPECT_EQ(response->status, 200);
+    EXPECT_FALSE(response->has_header("x-stale"));
+    auto refused = std::to_string(-ESTALE);
+    EXPECT_EQ(response->body, "set_status=" + refused + "\nadd_header=" + refused +
+                                  "\npath=\nwrite=" + refused + "\n");
+    EXPECT_TRUE(response->keep_alive);
+  }
+  connection.send(get_request("/status?code=201"));
+  auto after = connection.read_response();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 201);
+  // Logged before the first refused call returned, so before its response.
+  constexpr std::string_view kWarning = "request handle of an ended request";
+  ASSERT_TRUE(host->wait_for_output(std::string(kWarning), 10s)) << host->output();
+  auto output = host->output();
+  auto first = output.find(kWarning);
+  EXPECT_EQ(output.find(kWarning, first + 1), std::string::npos) << "logged more than once";
 }
 
 TEST_F(HttpTest, AnswersPipelinedRequestsInOrder) {

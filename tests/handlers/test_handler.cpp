@@ -17,6 +17,9 @@
 //   /abort                sends part of a body, then aborts the response
 //   /upgrade              101, then echoes the raw stream until the client ends it
 //   /declared?length=N&write=M  announces Content-Length N, writes M bytes ("x")
+//   /stale?keep           answers and keeps the request handle past complete()
+//   /stale?use            calls the kept (stale) handle, then answers with what
+//                         each call returned; the kept handle's writes say "STALE"
 // TEST_HANDLER_FAIL_CREATE="S.N" in the web.config environment makes
 // create_application fail with that code.
 #include <unistd.h>
@@ -128,6 +131,7 @@ struct TestApp : ancm::abi::HandlerApplication, std::enable_shared_from_this<Tes
   std::map<std::string, std::string> environment;
   std::map<std::string, std::string> settings;
   std::atomic<int> in_flight{0};
+  std::atomic<ancm_request*> kept{nullptr};  // /stale?keep: a handle kept past complete()
   Scheduler scheduler;
 
   void log(ancm_log_level level, const std::string& message) const {
@@ -267,6 +271,41 @@ void write_declared(const ancm_request_api& api, ancm_request* request, const st
   api.complete(request);
 }
 
+// Uses a handle whose request ended (a handler bug the server must refuse),
+// during another request on the same connection, which it answers with what
+// the stale calls returned once the stale write's callback ran.
+void use_stale_handle(TestApp* app, ancm_request* current) {
+  const ancm_request_api& api = *app->api;
+  ancm_request* stale = app->kept.load();
+  if (!stale) {
+    respond(api, current, 500, "nothing kept\n");
+    app->in_flight--;
+    return;
+  }
+  struct Report {
+    TestApp* app;
+    ancm_request* current;
+    std::string text;
+  };
+  auto report = std::make_unique<Report>(Report{app, current, {}});
+  report->text += "set_status=" + std::to_string(api.set_status(stale, 500, str("STALE"))) + "\n";
+  report->text +=
+      "add_header=" + std::to_string(api.add_header(stale, str("X-Stale"), str("STALE"))) + "\n";
+  report->text += "path=" + text(api.path(stale)) + "\n";
+  api.complete(stale);
+  api.abort(stale);
+  static const std::string body = "STALE";
+  api.write_body(
+      stale, body.data(), body.size(),
+      [](void* ctx, int status, size_t) {
+        std::unique_ptr<Report> done(static_cast<Report*>(ctx));
+        done->text += "write=" + std::to_string(status) + "\n";
+        respond(*done->app->api, done->current, 200, done->text);
+        done->app->in_flight--;
+      },
+      report.release());
+}
+
 std::shared_ptr<ancm::abi::HandlerApplication> create(const ancm_app_params& params,
                                                       ancm_failure* failure) {
   auto app = std::make_shared<TestApp>();
@@ -354,6 +393,16 @@ ancm_result TestApp::handle_request(ancm_request* request, ancm_failure* failure
   }
   if (path == "/upgrade") {
     StreamEcho::start(app, request);
+    return ANCM_OK;
+  }
+  if (path == "/stale") {
+    if (query == "keep") {
+      respond(api, request, 200, "kept\n");
+      app->kept = request;
+      app->in_flight--;
+    } else {
+      use_stale_handle(app.get(), request);
+    }
     return ANCM_OK;
   }
   if (path == "/declared") {

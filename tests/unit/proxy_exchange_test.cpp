@@ -238,6 +238,7 @@ class FakeRequest {
 
 const ancm_request_api FakeRequest::api = {
     .abi_version = ANCM_HANDLER_ABI_VERSION,
+    .struct_size = sizeof(ancm_request_api),
     .method = &FakeRequest::method,
     .target = &FakeRequest::target,
     .path = &FakeRequest::target,
@@ -272,7 +273,8 @@ void log_nothing(void*, ancm_log_level, ancm_str) {}
 void fail_request(void*, ancm_request* request, const ancm_failure* failure) {
   FakeRequest::fail(request, failure->status);
 }
-const ancm_host_services kHost = {nullptr, &log_nothing, nullptr, &fail_request};
+const ancm_host_services kHost = {sizeof(ancm_host_services), nullptr, &log_nothing, nullptr,
+                                  &fail_request};
 
 class ProxyExchangeTest : public ::testing::Test {
  protected:

@@ -2,7 +2,8 @@
 // connection runs on, for a handler that wants its own sockets and timers on
 // the connection's thread (the out-of-process proxy does). Only offered when
 // handler and server were built against the same Boost, since the strand's
-// layout crosses the library boundary.
+// layout crosses the library boundary. A same-build extension of the C ABI:
+// its conditions are stated at ancm_request_api::connection_executor.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -9,6 +9,18 @@
  * Threading: request functions may be called from any thread; the server
  * marshals them onto the connection's own executor. Callbacks given to the
  * server run on a server I/O thread and must not block.
+ *
+ * Versions and sizes. Every table starts with its size in bytes
+ * (struct_size, after abi_version where there is one), filled in by the side
+ * that provides the table with sizeof as it was built. ANCM_HANDLER_ABI_VERSION
+ * changes when a layout already published changes (a field moved, removed or
+ * retyped): both sides then refuse each other. A function appended at the end
+ * of a table keeps the version and grows struct_size, so an older reader keeps
+ * working with a newer table. A reader calls an appended function only when
+ * ANCM_ABI_HAS(type, table, member) says the table it was given reaches it.
+ * The handler glue (handler_glue.h) checks the version and sizes of what it is
+ * given in create_application and fails it with a message saying which side is
+ * too old; the shim checks the handler's table the same way.
  */
 #ifndef ANCM_HANDLER_ABI_H
 #define ANCM_HANDLER_ABI_H
@@ -20,8 +32,13 @@
 extern "C" {
 #endif
 
-#define ANCM_HANDLER_ABI_VERSION 2u
+/* 3: struct_size in every table, generation-checked request handles. */
+#define ANCM_HANDLER_ABI_VERSION 3u
 #define ANCM_HANDLER_ENTRY_SYMBOL "ancm_handler_entry"
+
+/* 1 when *table (of type type, with a struct_size) holds member in full. */
+#define ANCM_ABI_HAS(type, table, member) \
+  ((size_t)(table)->struct_size >= offsetof(type, member) + sizeof((table)->member))
 
 /* A byte span owned by whoever hands it out; valid as documented per call. */
 typedef struct ancm_str {
@@ -51,7 +68,22 @@ typedef struct ancm_failure {
 
 /* ------------------------------------------------------------------ request */
 
-typedef struct ancm_request ancm_request; /* owned by the server */
+/*
+ * One request, owned by the server. The handle is good from handle_request
+ * until the handler calls complete() or abort(); the server may hand out the
+ * same memory for the connection's next request, so it tells a handle of an
+ * ended request ("stale") apart from the current one. A call with a stale
+ * handle made while its connection still lives is refused, never applied to
+ * another request: functions that return int give -ESTALE; those with a
+ * callback call it (on a server I/O thread) with status -ESTALE, bytes 0
+ * (on_disconnect: client_gone = 0; upgrade: stream NULL); getters return an
+ * empty span, 0 or NULL; request_info fills *out with zeros; complete and
+ * abort do nothing. The server logs the first stale call of a connection as a
+ * warning. A handle used after its connection is gone is undefined behaviour,
+ * as before; and the check (a 16-bit generation) repeats every 65,536
+ * requests on one connection.
+ */
+typedef struct ancm_request ancm_request;
 
 /* status: 0 = ok, otherwise a negative errno-style code (e.g. -ECONNRESET). */
 typedef void (*ancm_io_callback)(void* ctx, int status, size_t bytes);
@@ -81,7 +113,8 @@ typedef struct ancm_request_info {
 } ancm_request_info;
 
 typedef struct ancm_request_api {
-  uint32_t abi_version;
+  uint32_t abi_version; /* ANCM_HANDLER_ABI_VERSION */
+  uint32_t struct_size; /* sizeof(ancm_request_api) as the server was built */
 
   /* Request line and headers: spans valid until complete() is called. */
   ancm_str (*method)(ancm_request*);
@@ -154,11 +187,24 @@ typedef struct ancm_request_api {
   void (*request_info)(ancm_request*, ancm_request_info* out);
 
   /*
-   * For handlers written with Boost.Asio (see ancm/connection_executor.h):
-   * the connection's strand, when the caller was built with the same
-   * BOOST_VERSION as the server, else NULL. A handler that runs its own I/O
-   * on it shares the connection's thread and needs no thread hop to answer.
-   * Valid until the request ends; a copy of the strand lives as long as the copy.
+   * SAME-BUILD EXTENSION, not part of the portable C contract: it hands a C++
+   * object across. For handlers written with Boost.Asio (use
+   * ancm/connection_executor.h, never this pointer directly): a pointer to the
+   * connection's strand, a
+   * boost::asio::strand<boost::asio::io_context::executor_type>, or NULL.
+   * Conditions, all required:
+   *  - boost_version is the caller's BOOST_VERSION and equals the server's
+   *    (else NULL): the strand's layout and Asio's inline code must be one;
+   *  - the executable exports Asio's per-thread state (ancm-host does, see
+   *    tools/ancm-host/asio_shared_state.dynlist; else NULL), so Asio code in
+   *    the handler sees the server's threads as its own;
+   *  - the caller names the type exactly as above (the executor type);
+   *  - lifetime: the pointer is valid until the request ends (complete or
+   *    abort); a copy of the strand made before that keeps the strand's
+   *    implementation alive as long as the copy, and work posted to it runs
+   *    on the connection's threads while the worker's io_context runs.
+   * A handler that runs its own I/O on the strand shares the connection's
+   * thread and needs no thread hop to answer. NULL for a stale handle.
    */
   const void* (*connection_executor)(ancm_request*, uint32_t boost_version);
 
@@ -169,12 +215,14 @@ typedef struct ancm_request_api {
    */
   void (*write_body_borrowed)(ancm_request*, const void* data, size_t len, ancm_io_callback cb,
                               void* ctx);
+
 } ancm_request_api;
 
 /* -------------------------------------------------------------- application */
 
 /* What the shim offers a handler. Valid for the application's lifetime. */
 typedef struct ancm_host_services {
+  uint32_t struct_size; /* sizeof(ancm_host_services) as the shim was built */
   void* ctx;
   void (*log)(void* ctx, ancm_log_level level, ancm_str message);
   /* Ask the master for a fresh worker (e.g. the runtime cannot restart). */
@@ -197,6 +245,8 @@ typedef struct ancm_host_services {
  * environment holds the web.config environmentVariables, already expanded.
  */
 typedef struct ancm_app_params {
+  uint32_t abi_version; /* ANCM_HANDLER_ABI_VERSION */
+  uint32_t struct_size; /* sizeof(ancm_app_params) as the shim was built */
   ancm_str config_path; /* absolute path of web.config */
   ancm_str app_path;    /* absolute path of the application folder */
   const ancm_kv* settings;
@@ -217,6 +267,7 @@ typedef enum ancm_result {
 
 typedef struct ancm_handler_api {
   uint32_t abi_version; /* ANCM_HANDLER_ABI_VERSION */
+  uint32_t struct_size; /* sizeof(ancm_handler_api) as the handler was built */
   const char* name;     /* for logs, e.g. "outofprocess" */
 
   /* On failure, strings in *failure stay valid until the next call. */

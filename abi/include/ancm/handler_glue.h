@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <string>
 
 #include "ancm/handler_abi.h"
 
@@ -30,6 +31,49 @@ class HandlerApplication {
 using CreateApplication = std::shared_ptr<HandlerApplication> (*)(const ancm_app_params& params,
                                                                   ancm_failure* failure);
 
+// What a table must hold for this handler: all of it as the handler was
+// built, so every function the handler calls lies within what it is given.
+// An older server (smaller tables, same version) is refused here by name,
+// rather than a call through a pointer it never had.
+struct AbiNeeds {
+  std::size_t app_params = sizeof(ancm_app_params);
+  std::size_t host_services = sizeof(ancm_host_services);
+  std::size_t request_api = sizeof(ancm_request_api);
+};
+
+// Empty when params and the tables they point to fit this handler, else why not.
+inline std::string abi_mismatch(const ancm_app_params& params, const char* handler,
+                                AbiNeeds needs = {}) {
+  auto built = std::to_string(ANCM_HANDLER_ABI_VERSION);
+  auto too_old = [&](const char* table, std::size_t given, std::size_t needed) {
+    return std::string("handler library ") + handler + " needs a " + table + " of at least " +
+           std::to_string(needed) + " bytes, the server gives " + std::to_string(given) +
+           ": the server is older than the handler; use both from one build";
+  };
+  if (params.abi_version != ANCM_HANDLER_ABI_VERSION) {
+    return std::string("handler library ") + handler + " was built for handler ABI version " +
+           built + ", the server speaks version " + std::to_string(params.abi_version) +
+           "; use both from one build";
+  }
+  if (params.struct_size < needs.app_params) {
+    return too_old("ancm_app_params", params.struct_size, needs.app_params);
+  }
+  if (!params.host || params.host->struct_size < needs.host_services) {
+    return too_old("ancm_host_services", params.host ? params.host->struct_size : 0,
+                   needs.host_services);
+  }
+  const ancm_request_api* api = params.request_api;
+  if (!api || api->abi_version != ANCM_HANDLER_ABI_VERSION) {
+    return std::string("handler library ") + handler + " was built for request API version " +
+           built + ", the server gives version " + std::to_string(api ? api->abi_version : 0) +
+           "; use both from one build";
+  }
+  if (api->struct_size < needs.request_api) {
+    return too_old("ancm_request_api", api->struct_size, needs.request_api);
+  }
+  return {};
+}
+
 }  // namespace ancm::abi
 
 struct ancm_application {
@@ -42,11 +86,20 @@ struct ancm_application {
 namespace ancm::abi {
 
 // The table for a library whose applications come from Create.
+// Before Create runs, the glue checks the ABI version and table sizes it is
+// given (abi_mismatch) and fails create_application with 500.0 and the reason.
 template <CreateApplication Create>
 const ancm_handler_api* handler_api(const char* name) {
+  static const char* const library_name = name;
   struct Glue {
     static ancm_result create(const ancm_app_params* params, ancm_application** out,
                               ancm_failure* failure) {
+      thread_local std::string reason;
+      reason = abi_mismatch(*params, library_name);
+      if (!reason.empty()) {
+        *failure = {500, 0, {reason.data(), reason.size()}, {nullptr, 0}};
+        return ANCM_FAILED;
+      }
       auto app = Create(*params, failure);
       if (!app) return ANCM_FAILED;
       *out = std::make_unique<ancm_application>(std::move(app)).release();
@@ -69,9 +122,15 @@ const ancm_handler_api* handler_api(const char* name) {
       return handle->app->wait_settled(std::chrono::milliseconds(timeout_ms)) ? 1 : 0;
     }
   };
-  static const ancm_handler_api api = {
-      ANCM_HANDLER_ABI_VERSION, name,           &Glue::create,      &Glue::handle, &Glue::stop,
-      &Glue::add_ref,           &Glue::release, &Glue::wait_settled};
+  static const ancm_handler_api api = {ANCM_HANDLER_ABI_VERSION,
+                                       sizeof(ancm_handler_api),
+                                       name,
+                                       &Glue::create,
+                                       &Glue::handle,
+                                       &Glue::stop,
+                                       &Glue::add_ref,
+                                       &Glue::release,
+                                       &Glue::wait_settled};
   return &api;
 }
 

@@ -15,6 +15,12 @@
  * request line, headers and peer in one call as spans over native memory.
  *
  * Every managed callback catches every exception: nothing unwinds into C.
+ *
+ * The C# mirror (managed/Ancm.Host/Native/AncmManagedHost.cs, AncmRequestApi.cs,
+ * NativeTypes.cs) is kept by hand and checked: inproc/src/abi_layout.cpp
+ * pins the C layout with static_assert, and the managed_unit test compares
+ * the C# structs with offsets generated from these headers at build time
+ * (tests/managed/abi_layout_dump.cpp).
  */
 #ifndef ANCM_MANAGED_ABI_H
 #define ANCM_MANAGED_ABI_H
@@ -28,7 +34,8 @@
 extern "C" {
 #endif
 
-#define ANCM_MANAGED_ABI_VERSION 2u
+/* 3: struct_size; handler ABI 3 (request API struct_size). */
+#define ANCM_MANAGED_ABI_VERSION 3u
 #define ANCM_MANAGED_HOST_PROPERTY "ANCM_MANAGED_HOST"
 /* Runtime property: the URLs the host listens on, ';'-separated (what
  * IServerAddressesFeature lists). Absent outside ancm-host. */
@@ -49,6 +56,9 @@ typedef struct ancm_managed_server {
 /* host_ctx is passed back to every function that takes it. */
 typedef struct ancm_managed_host {
   uint32_t abi_version; /* ANCM_MANAGED_ABI_VERSION */
+  /* sizeof(ancm_managed_host) as libancm_inproc.so was built: a field
+   * appended later is read only when struct_size covers it. */
+  uint32_t struct_size;
   void* host_ctx;
   const ancm_request_api* request_api;
   void (*request_info)(ancm_request* request, ancm_request_info* out);

@@ -17,6 +17,7 @@ internal unsafe struct AncmManagedServer
 internal unsafe struct AncmManagedHost
 {
     public uint AbiVersion;
+    public uint StructSize;
     public nint HostCtx;
     public AncmRequestApi* RequestApi;
     public delegate* unmanaged<nint, AncmRequestInfo*, void> RequestInfo;

@@ -10,6 +10,7 @@ namespace Ancm.Host.Native;
 internal unsafe struct AncmRequestApi
 {
     public uint AbiVersion;
+    public uint StructSize;
 
     public delegate* unmanaged<nint, AncmStr> Method;
     public delegate* unmanaged<nint, AncmStr> Target;

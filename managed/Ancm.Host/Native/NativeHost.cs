@@ -9,8 +9,8 @@ namespace Ancm.Host.Native;
 internal static unsafe class NativeHost
 {
     public const string PropertyName = "ANCM_MANAGED_HOST";
-    public const uint ManagedAbiVersion = 2;
-    public const uint HandlerAbiVersion = 2;
+    public const uint ManagedAbiVersion = 3;
+    public const uint HandlerAbiVersion = 3;
 
     private static readonly object s_lock = new();
     private static bool s_resolved;
@@ -68,10 +68,21 @@ internal static unsafe class NativeHost
             error = $"ancm-host managed ABI version {host->AbiVersion}, Ancm.Host.dll expects {ManagedAbiVersion}.";
             return null;
         }
+        // Every field of the C# mirrors is read or called: the tables must hold them all.
+        if (host->StructSize < (uint)sizeof(AncmManagedHost))
+        {
+            error = $"ancm-host managed host table has {host->StructSize} bytes, Ancm.Host.dll needs {sizeof(AncmManagedHost)}: the host is older than Ancm.Host.dll.";
+            return null;
+        }
         if (host->RequestApi == null || host->RequestApi->AbiVersion != HandlerAbiVersion)
         {
             var found = host->RequestApi == null ? "none" : host->RequestApi->AbiVersion.ToString(CultureInfo.InvariantCulture);
             error = $"ancm-host request API version {found}, Ancm.Host.dll expects {HandlerAbiVersion}.";
+            return null;
+        }
+        if (host->RequestApi->StructSize < (uint)sizeof(AncmRequestApi))
+        {
+            error = $"ancm-host request API table has {host->RequestApi->StructSize} bytes, Ancm.Host.dll needs {sizeof(AncmRequestApi)}: the host is older than Ancm.Host.dll.";
             return null;
         }
         error = null;

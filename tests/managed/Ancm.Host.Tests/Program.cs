@@ -3,4 +3,5 @@ HeaderTextTests.Register();
 RequestTrackerTests.Register();
 HostingTests.Register();
 BodySizeTests.Register();
+AbiLayoutTests.Register();
 return await TestRunner.RunAsync();
