@@ -149,6 +149,7 @@ ClientRequest read_client_request(const ancm_request_api& api, ancm_request* req
   client.local_port = api.local_port(request);
   client.is_tls = api.is_tls(request) != 0;
   client.has_body = api.has_body(request) != 0;
+  client.http_version = api.http_version(request) == 10 ? 10 : 11;
   return client;
 }
 
@@ -163,13 +164,13 @@ ForwardedRequest build_forwarded_request(const ClientRequest& request, std::stri
   std::string protocols = facts.upgrade_token ? upgrade_protocols(facts.upgrade) : std::string();
   out.is_upgrade = !protocols.empty() && !out.has_body;
 
-  bool has_host = false;
   std::string forwarded_for, forwarded_proto;
   out.head.reserve(512);
   out.head.append(request.method);
   out.head += ' ';
   out.head.append(request.target);
-  out.head += " HTTP/1.1\r\n";
+  bool http10 = request.http_version == 10;
+  out.head += http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n";
   for (const auto& [name, value] : request.headers) {
     if (is_hop_by_hop(name) || istarts_with(name, "MS-ASPNETCORE-") || iequals(name, "Expect") ||
         iequals(name, "Content-Length")) {
@@ -190,14 +191,7 @@ ForwardedRequest build_forwarded_request(const ClientRequest& request, std::stri
       forwarded_proto.append(forwarded_proto.empty() ? "" : ", ").append(value);
       continue;
     }
-    has_host = has_host || iequals(name, "Host");
     add_header(out.head, name, value);
-  }
-  if (!has_host) {
-    // HTTP/1.0 clients may omit Host; Kestrel requires it on HTTP/1.1.
-    std::string host(request.local_address);
-    if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    add_header(out.head, "Host", host + ":" + std::to_string(request.local_port));
   }
   bool v6 = request.remote_address.find(':') != std::string_view::npos;
   std::string client = (v6 ? "[" : "") + std::string(request.remote_address) + (v6 ? "]" : "") +
@@ -210,6 +204,8 @@ ForwardedRequest build_forwarded_request(const ClientRequest& request, std::stri
       forwarded_proto.empty() ? std::string(scheme) : forwarded_proto + ", " + std::string(scheme));
   add_header(out.head, "MS-ASPNETCORE-TOKEN", token);
   add_body_framing(facts, out);
+  // HTTP/1.0 closes after each response unless asked not to.
+  if (http10) add_header(out.head, "Connection", "keep-alive");
   if (out.is_upgrade) {
     add_header(out.head, "Connection", "Upgrade");
     add_header(out.head, "Upgrade", protocols);

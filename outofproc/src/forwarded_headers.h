@@ -38,11 +38,16 @@ struct ClientRequest {
   uint16_t local_port = 0;
   bool is_tls = false;
   bool has_body = false;
+  int http_version = 11;  // 10 or 11
 };
 
 // Reads the request through the request API.
 ClientRequest read_client_request(const ancm_request_api& api, ancm_request* request);
 
+// Sent in the client's HTTP version, as ANCM does (WinHTTP sends the
+// request's HTTP_VERSION): the app sees HTTP/1.0 and, when an HTTP/1.0
+// client sent none, no Host, as on Kestrel directly; an HTTP/1.0 request
+// asks for keep-alive so the pooled connection can live on.
 // Host kept; client MS-ASPNETCORE-* dropped and MS-ASPNETCORE-TOKEN added;
 // X-Forwarded-For ("ip:port") and X-Forwarded-Proto appended; hop-by-hop
 // headers (and those the Connection header names, and HTTP2-Settings)

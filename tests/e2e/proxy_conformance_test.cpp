@@ -131,6 +131,37 @@ TEST_P(ProxyConformanceTest, BodiesArrivingInPiecesAreNeverCutShort) {
   }
 }
 
+// An app that answers while it reads (its head first, then each piece of the
+// body echoed and flushed) gets each piece as the client sends it, the next
+// only after the client saw the echo of the one before.
+TEST_P(ProxyConformanceTest, InterleavedEchoAnswersEachPieceAsItArrives) {
+  auto host = serve_app("EchoBody");
+  HttpConnection connection(host->port());
+  connection.send("POST /flushed-echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n");
+  auto head = connection.read_until("\r\n\r\n", kPatience);
+  ASSERT_NE(head.find("\r\n\r\n"), std::string::npos) << head << host->output();
+  connection.send("hello");
+  auto first = connection.read_until("hello", kPatience);
+  ASSERT_NE(first.find("hello"), std::string::npos) << first << host->output();
+  connection.send("world");
+  auto rest = connection.read_until("0\r\n\r\n", kPatience);
+  EXPECT_NE(rest.find("world"), std::string::npos) << rest << host->output();
+  EXPECT_NE(rest.find("0\r\n\r\n"), std::string::npos) << rest << host->output();
+}
+
+// An HTTP/1.0 request without Host reaches the app as Kestrel gives it:
+// HTTP/1.0, an empty Host, no Host field.
+TEST_P(ProxyConformanceTest, AnHttp10RequestWithoutHostReachesTheAppWithoutOne) {
+  auto host = serve_app("RequestMirror");
+  HttpConnection connection(host->port());
+  connection.send("GET /mirror HTTP/1.0\r\n\r\n");
+  auto response = connection.read_response(kPatience);
+  ASSERT_TRUE(response) << host->output();
+  EXPECT_NE(response->body.find("protocol: HTTP/1.0\n"), std::string::npos) << response->body;
+  EXPECT_NE(response->body.find("host: \n"), std::string::npos) << response->body;
+  EXPECT_EQ(response->body.find("header: Host:"), std::string::npos) << response->body;
+}
+
 INSTANTIATE_TEST_SUITE_P(HostingModels, ProxyConformanceTest,
                          ::testing::Values("outofprocess", "inprocess"),
                          [](const auto& info) { return std::string(info.param); });

@@ -43,12 +43,15 @@ app.MapGet("/release", (string key) =>
     return "released\n";
 });
 
-// POST /flushed-echo: the head goes out first (StartAsync), then each piece
-// of the body is echoed and flushed as it arrives.
+// POST /flushed-echo: the head goes out first, then each piece of the body
+// is echoed and flushed as it arrives. StartAsync alone commits the head but
+// Kestrel sends it only with the first flush (dotnet/aspnetcore#7780): a
+// client that waits for it before sending the body would wait for good.
 app.MapPost("/flushed-echo", async (HttpContext context) =>
 {
     context.Response.ContentType = "application/octet-stream";
     await context.Response.StartAsync();
+    await context.Response.Body.FlushAsync();
     var buffer = new byte[16 * 1024];
     int got;
     while ((got = await context.Request.Body.ReadAsync(buffer)) > 0)
