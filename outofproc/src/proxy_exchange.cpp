@@ -8,9 +8,9 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
+#include "ancm/common/chunked_framing.h"
 #include "ancm/connection_executor.h"
 
 namespace ancm::outofproc {
@@ -31,10 +31,7 @@ std::size_t next_piece(std::size_t piece, std::size_t used) {
 ancm_str str(std::string_view s) { return {s.data(), s.size()}; }
 
 void append_chunk(std::string& out, const char* data, std::size_t size) {
-  char hex[20];
-  auto [end, ec] = std::to_chars(hex, hex + sizeof hex, size, 16);
-  out.append(hex, end);
-  out += "\r\n";
+  common::append_chunk_header(size, out);
   out.append(data, size);
   out += "\r\n";
 }
@@ -229,7 +226,7 @@ void ProxyExchange::on_client_body(int status, std::size_t bytes) {
     }
     request_piece_ = next_piece(request_piece_, bytes);
   } else if (forwarded_.chunked_body) {
-    upstream_out_ = "0\r\n\r\n";
+    upstream_out_ = common::kLastChunk;
   }
   if (last) request_phase_ = RequestPhase::Finishing;
   // The end of a body framed by its length: nothing more to send.

@@ -122,13 +122,6 @@ void serialize_head(const ResponseHead& head, Framing framing, uint64_t content_
   out += "\r\n";
 }
 
-void append_chunk_header(std::size_t size, std::string& out) {
-  char hex[20];
-  auto [end, ec] = std::to_chars(hex, hex + sizeof hex, size, 16);
-  out.append(hex, end);
-  out += "\r\n";
-}
-
 std::string_view http_date_now() {
   thread_local std::time_t cached_second = 0;
   thread_local char text[32];

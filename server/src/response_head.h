@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "ancm/common/chunked_framing.h"
+
 namespace ancm::server {
 
 struct ResponseHead {
@@ -37,9 +39,8 @@ bool status_has_no_body(int status);
 void serialize_head(const ResponseHead& head, Framing framing, uint64_t content_length,
                     bool keep_alive, std::string& out);
 
-// Appends a chunk's header ("<hex>\r\n"); its data and CRLF follow.
-void append_chunk_header(std::size_t size, std::string& out);
-inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
+using common::append_chunk_header;
+using common::kLastChunk;
 
 // The current time as an IMF-fixdate, cached per second and per thread.
 std::string_view http_date_now();
