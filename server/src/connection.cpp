@@ -234,6 +234,7 @@ void Connection::begin_request() {
   head_sent_ = false;
   answered_by_server_ = false;
   body_read_ = BodyRead::Idle;
+  trailer_spans_.clear();
   body_written_ = 0;
   framing_ = Framing::None;
   last_chunk_sent_ = false;
@@ -353,8 +354,20 @@ void Connection::on_body_parsed(error_code ec, std::size_t got) {
     return end_body_read(-ECONNRESET);
   }
   body_read_ = BodyRead::Idle;
+  if (parser_->is_done()) keep_trailers();
   watch_connection();  // the read made room in the buffer
   pending_read_.fn(pending_read_.ctx, 0, got);
+}
+
+// Beast adds the trailer fields of a chunked body to the message, after the
+// head's own fields: those past the head's are the trailers.
+void Connection::keep_trailers() {
+  trailer_spans_.clear();
+  std::size_t index = 0;
+  for (const auto& field : parser_->get()) {
+    if (index++ < header_spans_.size()) continue;
+    trailer_spans_.push_back({span(field.name_string()), span(field.value())});
+  }
 }
 
 // The body broke the chunked framing, or grew past the limit, while the

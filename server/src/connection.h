@@ -61,6 +61,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ancm_str query() const { return query_; }
   int http_version() const { return version_; }
   const std::vector<ancm_kv>& headers() const { return header_spans_; }
+  // A chunked body's trailers, once a body read reported the end of the body.
+  const std::vector<ancm_kv>& trailers() const { return trailer_spans_; }
   ancm_str remote_address() const { return {remote_address_.data(), remote_address_.size()}; }
   uint16_t remote_port() const { return remote_port_; }
   ancm_str local_address() const { return {local_address_.data(), local_address_.size()}; }
@@ -110,6 +112,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void read_body_some();
   void parse_body();
   void on_body_parsed(boost::beast::error_code ec, std::size_t got);
+  void keep_trailers();
   void end_body_read(int status);
   void fail_body_read(int status);
   void refuse_body(int status, int read_status);
@@ -183,6 +186,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int version_ = 11;
   ancm_str method_{}, target_{}, path_{}, query_{};
   std::vector<ancm_kv> header_spans_;
+  std::vector<ancm_kv> trailer_spans_;  // written on the strand before the read's callback
   Callback pending_read_;
   void* read_buf_ = nullptr;
   std::size_t read_cap_ = 0;

@@ -159,6 +159,16 @@ const void* connection_executor(ancm_request* r, uint32_t boost_version) {
   return &conn(r).strand();
 }
 
+const ancm_kv* request_trailers(ancm_request* r, size_t* count) {
+  if (stale(r)) {
+    *count = 0;
+    return nullptr;
+  }
+  const auto& trailers = conn(r).trailers();
+  *count = trailers.size();
+  return trailers.data();
+}
+
 constexpr ancm_request_api kApi = {
     ANCM_HANDLER_ABI_VERSION,
     sizeof(ancm_request_api),
@@ -190,6 +200,7 @@ constexpr ancm_request_api kApi = {
     request_info,
     connection_executor,
     write_body_borrowed,
+    request_trailers,
 };
 
 }  // namespace

@@ -43,6 +43,9 @@ using Observe = std::function<std::string(uint16_t port)>;
 struct Case {
   std::string name;
   Observe observe;
+  // False where the out-of-process proxy is known to differ (named at the
+  // case); in-process is still compared with Kestrel.
+  bool out_of_process_too = true;
 };
 
 // --------------------------------------------------------------- observing
@@ -212,7 +215,9 @@ std::string letters(size_t size) {
 
 std::vector<Case> feature_cases() {
   return {
-      // The features the three agree on; see the report for the others.
+      // The features the three agree on. Not compared: IHttpExtendedConnectFeature,
+      // which Kestrel offers and IIS's in-process server does not (in-process
+      // follows IIS: an app must not find a feature IIS would not give it).
       {"FeaturesPresent",
        [](uint16_t port) {
          auto listed = wire(port, close_request("GET", "/features"));
@@ -220,8 +225,10 @@ std::vector<Case> feature_cases() {
          for (const char* name :
               {"IHttpRequestFeature:", "IHttpResponseFeature:", "IHttpResponseBodyFeature:",
                "IHttpConnectionFeature:", "IHttpRequestLifetimeFeature:",
-               "IHttpMaxRequestBodySizeFeature:", "IHttpBodyControlFeature:",
-               "IHttpUpgradeFeature:", "IHttpRequestBodyDetectionFeature:",
+               "IHttpRequestIdentifierFeature:", "IHttpMaxRequestBodySizeFeature:",
+               "IHttpBodyControlFeature:", "IHttpUpgradeFeature:",
+               "IHttpRequestBodyDetectionFeature:", "IRequestBodyPipeFeature:",
+               "IHttpRequestTrailersFeature:", "IHttpResponseTrailersFeature:",
                "ITlsConnectionFeature:", "IHttpResetFeature:", "IHttpWebSocketFeature:"}) {
            auto at = listed.find(name);
            kept += at == std::string::npos ? std::string(name) + " not listed\n"
@@ -231,6 +238,7 @@ std::vector<Case> feature_cases() {
        }},
       {"SynchronousIoIsOffByDefault", report(close_request("GET", "/sync-io"))},
       {"PlainGet", report(close_request("GET", "/mirror/plain?a=1&b=two"))},
+      {"EmptyQuery", report(close_request("GET", "/mirror?"))},
       {"HeadersMultiValuedCaseAndOrder",
        report(close_request("GET", "/mirror",
                             "X-Multi: one\r\nx-multi: two\r\nX-CASE: Upper\r\nx-lower: lower\r\n"
@@ -277,6 +285,19 @@ std::vector<Case> body_cases() {
                                          "Content-Type: application/x-www-form-urlencoded\r\n"))},
       {"BodyHttp10WithContentLength",
        report("POST /body?read=stream HTTP/1.0\r\nContent-Length: 4\r\n\r\nten!")},
+      // Out of process: the proxy does not forward the request's trailers yet.
+      {"RequestTrailersOfAChunkedBody",
+       report(
+           chunked("/request-trailers?read=stream",
+                   "3\r\nabc\r\n0\r\nX-Trailer: one\r\nx-other: two\r\nX-Trailer: again\r\n\r\n")),
+       false},
+      {"RequestTrailersNoneSent",
+       report(chunked("/request-trailers?read=stream", "3\r\nabc\r\n0\r\n\r\n"))},
+      {"RequestTrailersBeforeTheBodyIsRead",
+       report(chunked("/request-trailers?read=none", "3\r\nabc\r\n0\r\nX-Trailer: one\r\n\r\n"))},
+      {"RequestTrailersOfASizedBody", report(post("/request-trailers?read=stream", "abc"))},
+      {"RequestTrailersWithoutABody",
+       report(close_request("GET", "/request-trailers?read=stream"))},
       {"BodyPartlyReadThenKeepAlive",
        keep_alive_after("POST /body?read=partial&limit=10 HTTP/1.1\r\nHost: conformance.test\r\n"
                         "Content-Length: 1000\r\n\r\n" +
@@ -303,6 +324,8 @@ std::vector<Case> response_cases() {
       {"Response204", response_case("204")},
       {"Response304", response_case("304")},
       {"ResponseStartThenWrite", response_and_events("start-then-write", "hasStarted")},
+      {"Response204WithABody", response_and_events("204-with-body", "write:")},
+      {"ResponseLongerThanItsLength", response_and_events("content-length-too-long", "write:")},
       {"ResponseCompleteThenKeepRunning",
        response_and_events("complete-then-run", "still running")},
       {"ResponseFlushFirst", response_case("flush-first")},
@@ -314,6 +337,11 @@ std::vector<Case> response_cases() {
       {"CallbacksOrder", response_and_events("callbacks", "OnCompleted first registered")},
       {"OnCompletedThrows", response_and_events("on-completed-throws", "registered first ran")},
       {"ThrowBeforeTheHead", response_case("throw-before-head")},
+      {"ThrowAfterTheHead", response_case("throw-after-head")},
+      {"ThrowAfterASizedHead", response_case("throw-after-sized-head", "GET", true)},
+      {"OnStartingThrows", response_and_events("on-starting-throws", "write:")},
+      // Out of process: the proxy drops the app's Trailer header field.
+      {"TrailersDeclared", response_and_events("trailers", "supportsTrailers"), false},
   };
 }
 
@@ -408,8 +436,9 @@ TEST_P(ConformanceTest, AppObservesWhatKestrelGivesIt) {
   const auto& observe = GetParam().observe;
   auto kestrel = observe(servers_->kestrel->port());
   auto in_process = observe(servers_->in_process->port());
-  auto out_of_process = observe(servers_->out_of_process->port());
   EXPECT_EQ(in_process, kestrel) << "in-process differs from Kestrel";
+  if (!GetParam().out_of_process_too) return;
+  auto out_of_process = observe(servers_->out_of_process->port());
   EXPECT_EQ(proxy_view(out_of_process), proxy_view(kestrel))
       << "out-of-process differs from Kestrel";
 }

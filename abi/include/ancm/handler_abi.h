@@ -216,6 +216,15 @@ typedef struct ancm_request_api {
   void (*write_body_borrowed)(ancm_request*, const void* data, size_t len, ancm_io_callback cb,
                               void* ctx);
 
+  /*
+   * The trailer fields of a chunked request body, in the order sent (*count
+   * of them, repeated names repeated), or *count = 0 when there are none.
+   * Known once a read_body callback reported the end of the body (bytes == 0,
+   * status 0); before that *count is 0. Call it after that callback, from
+   * any thread: it only reads what the server stored before the callback ran
+   * (no hop to the strand). The spans stay valid until complete()/abort().
+   */
+  const ancm_kv* (*request_trailers)(ancm_request*, size_t* count);
 } ancm_request_api;
 
 /* -------------------------------------------------------------- application */

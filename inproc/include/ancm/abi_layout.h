@@ -65,7 +65,8 @@
   X(ancm_request_api, stream_close)        \
   X(ancm_request_api, request_info)        \
   X(ancm_request_api, connection_executor) \
-  X(ancm_request_api, write_body_borrowed)
+  X(ancm_request_api, write_body_borrowed) \
+  X(ancm_request_api, request_trailers)
 
 #define ANCM_MANAGED_SERVER_MEMBERS(X) \
   X(ancm_managed_server, on_request)   \

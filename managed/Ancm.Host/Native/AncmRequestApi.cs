@@ -56,4 +56,7 @@ internal unsafe struct AncmRequestApi
 
     // write_body_borrowed(request, data, len, cb, ctx): no copy; data stays valid until cb.
     public delegate* unmanaged<nint, byte*, nuint, delegate* unmanaged<nint, int, nuint, void>, nint, void> WriteBodyBorrowed;
+
+    // request_trailers(request, out count): a chunked body's trailers once a read reported its end.
+    public delegate* unmanaged<nint, nuint*, AncmKv*> RequestTrailers;
 }

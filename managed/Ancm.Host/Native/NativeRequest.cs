@@ -64,6 +64,22 @@ internal sealed unsafe class NativeRequest : INativeIoTarget
         }
     }
 
+    /// <summary>
+    /// request_trailers: the trailer fields of a chunked body, once a read
+    /// reported its end; valid until the request ends (empty if it has).
+    /// </summary>
+    public ReadOnlySpan<AncmKv> Trailers()
+    {
+        lock (_gate)
+        {
+            if (_ended || _api->RequestTrailers == null)
+                return default;
+            nuint count = 0;
+            var trailers = _api->RequestTrailers(_request, &count);
+            return count == 0 ? default : new ReadOnlySpan<AncmKv>(trailers, checked((int)count));
+        }
+    }
+
     public bool StartRead(byte* buffer, nuint capacity, nint ctx)
     {
         lock (_gate)

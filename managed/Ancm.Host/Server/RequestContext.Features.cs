@@ -20,6 +20,9 @@ internal abstract partial class RequestContext : IFeatureCollection
     private object? _bodyControlFeature;
     private object? _upgradeFeature;
     private object? _serverVariablesFeature;
+    private object? _bodyPipeFeature;
+    private object? _requestTrailersFeature;
+    private object? _requestIdentifierFeature;
     private Dictionary<Type, object>? _otherFeatures;
     private int _featureRevision;
 
@@ -35,6 +38,9 @@ internal abstract partial class RequestContext : IFeatureCollection
         _bodyControlFeature = this;
         _upgradeFeature = this;
         _serverVariablesFeature = this;
+        _bodyPipeFeature = this;
+        _requestTrailersFeature = this;
+        _requestIdentifierFeature = this;
     }
 
     bool IFeatureCollection.IsReadOnly => false;
@@ -55,6 +61,9 @@ internal abstract partial class RequestContext : IFeatureCollection
             if (key == typeof(IHttpBodyControlFeature)) return _bodyControlFeature;
             if (key == typeof(IHttpUpgradeFeature)) return _upgradeFeature;
             if (key == typeof(IServerVariablesFeature)) return _serverVariablesFeature;
+            if (key == typeof(IRequestBodyPipeFeature)) return _bodyPipeFeature;
+            if (key == typeof(IHttpRequestTrailersFeature)) return _requestTrailersFeature;
+            if (key == typeof(IHttpRequestIdentifierFeature)) return _requestIdentifierFeature;
             return _otherFeatures is not null && _otherFeatures.TryGetValue(key, out var feature) ? feature : null;
         }
         set
@@ -70,6 +79,9 @@ internal abstract partial class RequestContext : IFeatureCollection
             else if (key == typeof(IHttpBodyControlFeature)) _bodyControlFeature = value;
             else if (key == typeof(IHttpUpgradeFeature)) _upgradeFeature = value;
             else if (key == typeof(IServerVariablesFeature)) _serverVariablesFeature = value;
+            else if (key == typeof(IRequestBodyPipeFeature)) _bodyPipeFeature = value;
+            else if (key == typeof(IHttpRequestTrailersFeature)) _requestTrailersFeature = value;
+            else if (key == typeof(IHttpRequestIdentifierFeature)) _requestIdentifierFeature = value;
             else if (value is null) _otherFeatures?.Remove(key);
             else (_otherFeatures ??= new Dictionary<Type, object>())[key] = value;
         }
@@ -93,6 +105,9 @@ internal abstract partial class RequestContext : IFeatureCollection
         if (_bodyControlFeature is not null) yield return new(typeof(IHttpBodyControlFeature), _bodyControlFeature);
         if (_upgradeFeature is not null) yield return new(typeof(IHttpUpgradeFeature), _upgradeFeature);
         if (_serverVariablesFeature is not null) yield return new(typeof(IServerVariablesFeature), _serverVariablesFeature);
+        if (_bodyPipeFeature is not null) yield return new(typeof(IRequestBodyPipeFeature), _bodyPipeFeature);
+        if (_requestTrailersFeature is not null) yield return new(typeof(IHttpRequestTrailersFeature), _requestTrailersFeature);
+        if (_requestIdentifierFeature is not null) yield return new(typeof(IHttpRequestIdentifierFeature), _requestIdentifierFeature);
         if (_otherFeatures is not null)
         {
             foreach (var feature in _otherFeatures)

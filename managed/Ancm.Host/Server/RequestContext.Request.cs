@@ -40,7 +40,9 @@ internal abstract partial class RequestContext :
         Scheme = info.IsTls != 0 ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
         Method = KnownNames.Method(info.Method.Span);
         Path = RequestPath.Decode(info.Path.Span);
-        QueryString = info.Query.IsEmpty ? string.Empty : "?" + HttpText.Decode(info.Query.Span);
+        // "/a?" has an empty query that is still there: "?", as in Kestrel.
+        QueryString = !info.Query.IsEmpty ? "?" + HttpText.Decode(info.Query.Span)
+            : info.Target.Span.IndexOf((byte)'?') >= 0 ? "?" : string.Empty;
         RawTarget = HttpText.Decode(info.Target.Span);
         Headers = ReadHeaders(info.HeaderSpan, _server.Latin1RequestHeaders);
         _hasBody = info.HasBody != 0;
@@ -174,10 +176,15 @@ internal abstract partial class RequestContext :
         if (!_bodyReadStarted)
             StartReadingBody();
         if (!_hasBody || _upgradedStream is not null)
+        {
+            OnEndOfBody();
             return 0;
+        }
         _bodyReader ??= new NativeReader(_native, isRequestBody: true);
 
         var read = await _bodyReader.ReadAsync(destination, token, OwnAbortToken).ConfigureAwait(false);
+        if (read == 0 && !destination.IsEmpty)
+            OnEndOfBody();
         _bodyBytesRead += read;
         if (_maxRequestBodySize is long max && _bodyBytesRead > max)
         {

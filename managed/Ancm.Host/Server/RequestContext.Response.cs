@@ -35,6 +35,9 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
     private bool _writeFailed;
     private long _bytesWritten;
     private long? _declaredLength;
+    // An OnStarting callback threw: the response cannot start as the app set
+    // it up; every later start fails and the app's answer becomes a 500.
+    private Exception? _startFailure;
 
     // ---------------------------------------------------------------- IHttpResponseFeature
 
@@ -120,15 +123,25 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
 
     private async Task StartResponseAsync()
     {
+        ThrowIfStartFailed();
         _starting = true;
         try
         {
             if (_onStarting is { } callbacks)
             {
                 _onStarting = null;
-                // Last registered runs first, as in Kestrel.
-                while (callbacks.TryPop(out var entry))
-                    await entry.Key(entry.Value).ConfigureAwait(false);
+                try
+                {
+                    // Last registered runs first, as in Kestrel.
+                    while (callbacks.TryPop(out var entry))
+                        await entry.Key(entry.Value).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    _startFailure = e;
+                    ReportApplicationError(e);
+                }
+                ThrowIfStartFailed();
             }
             CommitHead();
         }
@@ -136,6 +149,14 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
         {
             _starting = false;
         }
+    }
+
+    // Kestrel's answer to a start after a failed OnStarting callback.
+    private void ThrowIfStartFailed()
+    {
+        if (_startFailure is not null)
+            throw new ObjectDisposedException(
+                "The response has been aborted due to an unhandled application exception.", _startFailure);
     }
 
     /// <summary>For PipeWriter.GetMemory, which cannot await: as Kestrel does it.</summary>
@@ -205,6 +226,7 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
             await FlushResponseAsync(token).ConfigureAwait(false);
             return;
         }
+        VerifyBodyWrite(data.Length);
         await WriteNativeAsync(data, token).ConfigureAwait(false);
     }
 
@@ -219,11 +241,6 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
             return;
         if (_native.IsEnded)
             throw new InvalidOperationException("The response has already completed.");
-        if (_declaredLength is long declared && _bytesWritten + data.Length > declared)
-        {
-            throw new InvalidOperationException(
-                $"Response Content-Length mismatch: too many bytes written ({_bytesWritten + data.Length} of {declared}).");
-        }
         _bytesWritten += data.Length;
         _headSent = true;
         try
@@ -233,6 +250,30 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
         catch (IOException)
         {
             OnWriteFailed();
+        }
+    }
+
+    /// <summary>
+    /// As Kestrel, before bytes join the body: a 204, 205 or 304 has none (a
+    /// HEAD response's is dropped), and no more than the Content-Length.
+    /// Bytes the PipeWriter holds count as written already.
+    /// </summary>
+    internal void VerifyBodyWrite(int count)
+    {
+        if (count == 0 || !_responseStarted)
+            return;
+        if (_statusCode is StatusCodes.Status204NoContent or StatusCodes.Status205ResetContent
+                or StatusCodes.Status304NotModified
+            && !string.Equals(Method, HttpMethods.Head, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException(
+                $"Writing to the response body is invalid for responses with status code {_statusCode}.");
+        }
+        var total = _bytesWritten + _bodyWriter.Buffered + count;
+        if (_declaredLength is long declared && total > declared)
+        {
+            throw new InvalidOperationException(
+                $"Response Content-Length mismatch: too many bytes written ({total} of {declared}).");
         }
     }
 
@@ -271,7 +312,7 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
             _server.LogError(new InvalidOperationException(
                 $"Response Content-Length mismatch: too few bytes written ({_bytesWritten} of {_declaredLength})."),
                 "The response was cut short");
-            _native.Abort();
+            await CutShortAsync().ConfigureAwait(false);
             return;
         }
         // The last write may still be in flight: complete() queues behind it.
@@ -291,8 +332,39 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
         {
             _server.LogError(e, "The response was replaced by a 500");
             PrepareErrorResponse(e);
-            await StartResponseAsync().ConfigureAwait(false);
+            // The OnStarting callbacks ran (or failed) already.
+            CommitHead();
         }
+    }
+
+    /// <summary>
+    /// Ends a response that cannot end well (the app failed after it started,
+    /// or it is short of its Content-Length): what the app wrote still reaches
+    /// the client, the head at least, then the connection is cut, as Kestrel
+    /// does. The abort waits for the last write, which would otherwise be
+    /// dropped with the connection.
+    /// </summary>
+    private async Task CutShortAsync()
+    {
+        try
+        {
+            if (_bodyWriter.Buffered > 0)
+            {
+                await WriteNativeAsync(_bodyWriter.BufferedMemory, default).ConfigureAwait(false);
+                _bodyWriter.ClearBuffered();
+            }
+            else if (!_headSent && !_writeFailed && !_aborted && !_native.IsEnded)
+            {
+                _headSent = true;
+                await _writer.FlushAsync(default).ConfigureAwait(false);
+            }
+            await _writer.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            // The client went away, or the request ended: nothing left to deliver.
+        }
+        _native.Abort();
     }
 
     private bool IsShortOfDeclaredLength() => EndsShort(_declaredLength, _bytesWritten);

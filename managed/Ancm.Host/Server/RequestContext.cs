@@ -141,7 +141,7 @@ internal abstract partial class RequestContext : IThreadPoolWorkItem
             {
                 if (_responseStarted)
                 {
-                    _native.Abort();
+                    await CutShortAsync().ConfigureAwait(false);
                     return;
                 }
                 PrepareErrorResponse(applicationError);

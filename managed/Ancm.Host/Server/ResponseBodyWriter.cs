@@ -58,6 +58,8 @@ internal sealed class ResponseBodyWriter : PipeWriter
     {
         if (bytes < 0 || _buffer is null || _buffered + bytes > _buffer.Length)
             throw new ArgumentOutOfRangeException(nameof(bytes), "Advanced past the memory that was handed out.");
+        // As Kestrel: bytes a response cannot carry are refused here, not at the flush.
+        _context.VerifyBodyWrite(bytes);
         _buffered += bytes;
     }
 

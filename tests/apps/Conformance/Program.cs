@@ -36,6 +36,7 @@ app.Run(async context =>
         case "features": await Features.Report(context); break;
         case "sync-io": await Features.SyncIo(context); break;
         case "body": await Bodies.Read(context); break;
+        case "request-trailers": await Bodies.Trailers(context); break;
         case "respond": await Responses.Respond(context, what => Note(context, what)); break;
         case "abort": await Aborts.Abort(context, what => Note(context, what)); break;
         case "wait-body": await Aborts.WaitForBody(context, what => Note(context, what)); break;
@@ -166,6 +167,42 @@ static class Bodies
                 break;
         }
         await context.Response.WriteAsync(text.ToString());
+    }
+
+    // /request-trailers?read=stream|none: the request trailers before and
+    // after the body was read, and how the app asks for them.
+    public static async Task Trailers(HttpContext context)
+    {
+        var request = context.Request;
+        var feature = context.Features.Get<IHttpRequestTrailersFeature>();
+        var text = new StringBuilder();
+        void Line(string name, object? value) => text.Append(name).Append(": ").Append(value).Append('\n');
+        Line("supportsTrailers", request.SupportsTrailers());
+        Line("available before reading", feature?.Available);
+        Line("trailers before reading", Attempt(() => feature?.Trailers.Count));
+        if (request.Query["read"] == "stream")
+            Line("read", (await ReadStream(request.Body, long.MaxValue)).Length);
+        Line("available after reading", feature?.Available);
+        Line("GetTrailer", Attempt(() => request.GetTrailer("X-Trailer")));
+        if (feature is { Available: true })
+        {
+            foreach (var (name, values) in feature.Trailers.OrderBy(field => field.Key, StringComparer.OrdinalIgnoreCase))
+                Line("trailer " + name, values.ToString());
+        }
+        await context.Response.WriteAsync(text.ToString());
+    }
+
+    // The value, or the type of the exception getting it threw.
+    static string Attempt(Func<object?> get)
+    {
+        try
+        {
+            return get()?.ToString() ?? "null";
+        }
+        catch (Exception e)
+        {
+            return e.GetType().Name;
+        }
     }
 
     static void Summarise(byte[] body, Action<string, object?> line)
