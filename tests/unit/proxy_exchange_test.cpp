@@ -267,6 +267,7 @@ const ancm_request_api FakeRequest::api = {
     .request_info = nullptr,
     .connection_executor = nullptr,  // the proxy runs on its own threads
     .write_body_borrowed = nullptr,
+    .request_trailers = nullptr,
 };
 
 void log_nothing(void*, ancm_log_level, ancm_str) {}
