@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
 #include <random>
 
 #include "ancm/common/unique_fd.h"
@@ -45,12 +46,33 @@ bool port_is_free(std::uint16_t port) {
   return ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
 }
 
-std::optional<std::uint16_t> pick_random_port(const std::set<std::uint16_t>& taken) {
+PortRange ephemeral_ports() {
+  std::ifstream file("/proc/sys/net/ipv4/ip_local_port_range");
+  unsigned low = 0, high = 0;
+  if (file >> low >> high && low <= high && high <= 65535) {
+    return {static_cast<std::uint16_t>(low), static_cast<std::uint16_t>(high)};
+  }
+  return {32768, 60999};
+}
+
+std::optional<std::uint16_t> pick_random_port(const std::set<std::uint16_t>& taken,
+                                              PortRange ephemeral) {
+  // The candidates: 10000-48000 without the overlap with `ephemeral`, counted
+  // so that one draw maps to one of them. All of it if nothing would be left.
+  unsigned low = std::max<unsigned>(ephemeral.low, kMinRandomPort);
+  unsigned high = std::min<unsigned>(ephemeral.high, kMaxPort);
+  unsigned excluded = low <= high ? high - low + 1 : 0;
+  unsigned total = kMaxPort - kMinRandomPort + 1;
+  if (excluded == total) excluded = 0;
   thread_local std::mt19937 engine{std::random_device{}()};
-  std::uniform_int_distribution<unsigned> distribution(kMinRandomPort, kMaxPort);
+  std::uniform_int_distribution<unsigned> distribution(0, total - excluded - 1);
   for (int attempt = 0; attempt < kRandomPortTries; ++attempt) {
-    auto port = static_cast<std::uint16_t>(distribution(engine));
-    if (taken.count(port) == 0 && port_is_free(port)) return port;
+    unsigned port = kMinRandomPort + distribution(engine);
+    if (excluded > 0 && port >= low) port += excluded;
+    if (taken.count(static_cast<std::uint16_t>(port)) == 0 &&
+        port_is_free(static_cast<std::uint16_t>(port))) {
+      return static_cast<std::uint16_t>(port);
+    }
   }
   return std::nullopt;
 }

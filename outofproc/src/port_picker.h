@@ -23,8 +23,18 @@ std::variant<std::optional<std::uint16_t>, std::string> user_port(const EnvVars&
 // True when 127.0.0.1:port can be bound right now.
 bool port_is_free(std::uint16_t port);
 
-// A random port in 10000-48000 that is free and not in `taken`; a few tries,
-// then nullopt.
-std::optional<std::uint16_t> pick_random_port(const std::set<std::uint16_t>& taken);
+// The ports the kernel gives outgoing connections (net.ipv4.ip_local_port_range;
+// 32768-60999 when it cannot be read).
+struct PortRange {
+  std::uint16_t low = 0, high = 0;
+};
+PortRange ephemeral_ports();
+
+// A random port in 10000-48000, outside `ephemeral` (Linux's default range
+// overlaps ANCM's, and an outgoing connection could take the port between
+// this check and the child's bind), that is free and not in `taken`; a few
+// tries, then nullopt.
+std::optional<std::uint16_t> pick_random_port(const std::set<std::uint16_t>& taken,
+                                              PortRange ephemeral = ephemeral_ports());
 
 }  // namespace ancm::outofproc

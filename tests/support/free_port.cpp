@@ -28,12 +28,12 @@ bool can_bind(uint16_t port) {
 uint16_t free_tcp_port() {
   std::random_device seed;
   std::mt19937 random(seed());
-  std::uniform_int_distribution<int> in_range(10000, 32767);
+  std::uniform_int_distribution<int> in_range(4000, 9999);
   for (int attempt = 0; attempt < 1000; ++attempt) {
     auto port = static_cast<uint16_t>(in_range(random));
     if (can_bind(port)) return port;
   }
-  throw std::runtime_error("free_tcp_port: no port in 10000-32767 could be bound on 127.0.0.1");
+  throw std::runtime_error("free_tcp_port: no port in 4000-9999 could be bound on 127.0.0.1");
 }
 
 }  // namespace ancm::test

@@ -355,6 +355,21 @@ TEST(OutofprocPorts, RandomPortIsFreeAndInRange) {
   }
 }
 
+// Outgoing connections take ports from the kernel's ephemeral range: a
+// child's port there could be taken between the check and Kestrel's bind.
+TEST(OutofprocPorts, RandomPortsAvoidTheEphemeralRange) {
+  PortRange ephemeral{20000, 47000};
+  for (int i = 0; i < 200; ++i) {
+    auto port = pick_random_port({}, ephemeral);
+    ASSERT_TRUE(port);
+    EXPECT_TRUE((*port >= 10000 && *port < 20000) || (*port > 47000 && *port <= 48000)) << *port;
+  }
+  // A range that covers everything leaves the whole of 10000-48000.
+  EXPECT_TRUE(pick_random_port({}, PortRange{1024, 65535}));
+  auto system = ephemeral_ports();
+  EXPECT_LE(system.low, system.high);
+}
+
 TEST(OutofprocPorts, BusyPortIsNotFree) {
   auto port = pick_random_port({});
   ASSERT_TRUE(port);
