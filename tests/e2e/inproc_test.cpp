@@ -156,8 +156,9 @@ TEST_F(InProcessTest, RequestAbortedFiresWhenTheClientLeaves) {
   ASSERT_EQ(get(*host, "/").status, 200);
   {
     HttpConnection connection(host->port());
-    connection.send(get_request("/aborted?ms=5000"));
-    std::this_thread::sleep_for(300ms);
+    connection.send(get_request("/aborted?ms=30000"));
+    // The app says when the request is inside it, waiting.
+    ASSERT_TRUE(eventually([&] { return get(*host, "/aborted/last").body == "waiting"; }, 30s));
   }  // closed mid-request
   EXPECT_TRUE(eventually([&] { return get(*host, "/aborted/last").body == "aborted"; }, 10s));
 }
@@ -217,8 +218,7 @@ TEST_F(InProcessTest, AMainThatBlocksIs500_37AfterTheStartupTimeLimit) {
   auto took = Clock::now() - started;
   EXPECT_EQ(page.status, 500);
   EXPECT_NE(page.body.find("HTTP Error 500.37"), std::string::npos) << page.body;
-  EXPECT_GE(took, 1500ms);
-  EXPECT_LT(took, 10s);
+  EXPECT_GE(took, 1500ms);  // not before the limit; the 500.37 says the limit ended it
 }
 
 TEST_F(InProcessTest, AMissingFrameworkIs500_31) {
