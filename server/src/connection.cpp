@@ -96,19 +96,20 @@ void Connection::start() {
 // period is closed.
 void Connection::drain() {
   asio::post(strand_, [self = shared_from_this()] {
-    self->draining_ = true;
-    if (self->is_idle() && !self->dead_) self->arm_timer(kDrainIdleGrace);
+    self->reuse_.draining = true;
+    if (self->is_idle() && !self->dead()) self->arm_timer(kDrainIdleGrace);
   });
 }
 
 // ------------------------------------------------------------ reading requests
 
 void Connection::read_next_request() {
-  if (dead_) return close();
+  if (dead()) return close();
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(context_.limits.max_header_bytes));
   parser_->body_limit(context_.limits.max_body_bytes);
   if (buffer_.size() > 0) return read_header();
+  enter(ConnectionPhase::Idle);
   arm_timer(idle_timeout());
   watch_connection();
 }
@@ -121,12 +122,15 @@ void Connection::read_next_request() {
 // A read, not a readiness wait: with edge-triggered epoll Asio re-arms a wait
 // with epoll_ctl each time, which costs more than the read that finds nothing.
 void Connection::watch_connection() {
-  if (watching_ || dead_ || upgrading_ || upgraded_) return;
+  if (io_.watching || dead() || phase_ == ConnectionPhase::Upgrading ||
+      phase_ == ConnectionPhase::Upgraded) {
+    return;
+  }
   // Between requests, buffered bytes are the next request's: parsed first.
-  if (!in_request_ && buffer_.size() > 0) return;
+  if (!in_request() && buffer_.size() > 0) return;
   std::size_t room = buffer_.max_size() - buffer_.size();
   if (room == 0) return;
-  watching_ = true;
+  io_.watching = true;
   // Not into buffer_ itself: a body read may consume from it meanwhile, and a
   // flat_buffer emptied by consume() starts over, away from what was prepared.
   incoming_.resize(std::min(room, kReadChunk));
@@ -136,21 +140,23 @@ void Connection::watch_connection() {
 }
 
 void Connection::on_watch_read(error_code ec, std::size_t n) {
-  watching_ = false;
+  io_.watching = false;
   buffer_.commit(asio::buffer_copy(buffer_.prepare(n), asio::buffer(incoming_.data(), n)));
-  if (upgrading_) return send_upgrade_head();
+  // An upgrade waits for this read to end (cancelled) before its 101 goes
+  // out; it answers its callback even if the socket closed meanwhile.
+  if (upgrade_cb_) return send_upgrade_head();
   // The request ended while this read was pending; it was cancelled so that
   // the next read (the rest of the body, the next head) can start.
-  if (std::exchange(resume_after_watch_, false)) {
+  if (phase_ == ConnectionPhase::Resuming) {
     if (ec && ec != asio::error::operation_aborted) return close();
     return continue_after_request();
   }
   if (ec) {
-    if (in_request_) return client_gone();
+    if (in_request()) return client_gone();
     return close();
   }
-  if (dead_) return discard_until_eof();
-  if (!in_request_) return read_next_request();
+  if (dead()) return discard_until_eof();
+  if (!in_request()) return read_next_request();
   // During a request the bytes (body, or a pipelined request) wait in the buffer.
   if (body_read_ == BodyRead::Reading) return parse_body();
   watch_connection();
@@ -159,12 +165,13 @@ void Connection::on_watch_read(error_code ec, std::size_t n) {
 // The client went away (or the connection timed out) during a request: a
 // pending body read fails, the handler hears of it, the socket closes.
 void Connection::client_gone() {
-  if (body_read_ == BodyRead::Reading) return end_body_read(completed_ ? -ECANCELED : -ECONNRESET);
+  if (body_read_ == BodyRead::Reading) return end_body_read(completed() ? -ECANCELED : -ECONNRESET);
   notify_disconnect();
   close();
 }
 
 void Connection::read_header() {
+  enter(ConnectionPhase::ReadingHead);
   arm_timer(context_.limits.header_timeout);
   head_scanned_ = 0;
   on_head_bytes();
@@ -224,21 +231,18 @@ void Connection::on_head(const HeadScan& scan) {
 // Everything one request and its response keep, fresh for the next one
 // (whether a handler or the server itself answers it).
 void Connection::begin_request() {
-  in_request_ = true;
-  completed_ = false;
+  enter(ConnectionPhase::InRequest);
+  enter(RequestPhase::InHandler);
   {
     std::lock_guard lock(head_mutex_);
     head_.clear();
-    head_open_ = true;
+    advance_locked(ResponseProgress::HeadOpen);
   }
-  head_sent_ = false;
-  answered_by_server_ = false;
   body_read_ = BodyRead::Idle;
   trailer_spans_.clear();
   body_written_ = 0;
   framing_ = Framing::None;
-  last_chunk_sent_ = false;
-  continue_sent_ = false;
+  continue_ = ContinueState::NotExpected;
   disconnect_cb_ = nullptr;
   self_while_in_request_ = shared_from_this();
 }
@@ -246,12 +250,14 @@ void Connection::begin_request() {
 void Connection::dispatch_request() {
   const auto& request = parser_->get();
   begin_request();
-  version_ = request.version();
-  keep_alive_ = request.keep_alive();
-  is_head_ = request.method() == http::verb::head;
-  has_body_ = !parser_->is_done();
-  expects_continue_ =
-      has_body_ && version_ >= 11 && common::iequals(request[http::field::expect], "100-continue");
+  request_ = RequestFacts{.version = static_cast<int>(request.version()),
+                          .is_head = request.method() == http::verb::head,
+                          .has_body = !parser_->is_done()};
+  reuse_.keep_alive = request.keep_alive();
+  if (request_.has_body && request_.version >= 11 &&
+      common::iequals(request[http::field::expect], "100-continue")) {
+    continue_ = ContinueState::Expected;
+  }
 
   method_ = span(request.method_string());
   target_ = span(request.target());
@@ -273,19 +279,19 @@ void Connection::dispatch_request() {
 
 void Connection::read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) {
   on_strand([self = shared_from_this(), buf, cap, cb, ctx] {
-    if (!self->in_request_ || self->completed_ || self->body_read_ == BodyRead::Reading ||
+    if (!self->in_request() || self->completed() || self->body_read_ == BodyRead::Reading ||
         cap == 0) {
       return cb(ctx, -EINVAL, 0);
     }
     // A body that failed stays failed: its parser must not run again.
     if (self->body_read_ == BodyRead::Failed) return cb(ctx, self->body_failure_, 0);
-    if (self->dead_) return cb(ctx, -ECONNRESET, 0);
-    if (!self->has_body_ || self->parser_->is_done()) return cb(ctx, 0, 0);
+    if (self->dead()) return cb(ctx, -ECONNRESET, 0);
+    if (!self->request_.has_body || self->parser_->is_done()) return cb(ctx, 0, 0);
     self->body_read_ = BodyRead::Reading;
     self->pending_read_ = {cb, ctx, 0};
     self->read_buf_ = buf;
     self->read_cap_ = cap;
-    if (self->expects_continue_ && !self->continue_sent_ && !self->head_sent_) {
+    if (self->continue_ == ContinueState::Expected && !self->head_sent()) {
       self->send_continue_then_read();
     } else {
       self->read_body_some();
@@ -294,7 +300,7 @@ void Connection::read_body(void* buf, std::size_t cap, ancm_io_callback cb, void
 }
 
 void Connection::send_continue_then_read() {
-  continue_sent_ = true;
+  continue_ = ContinueState::Sent;
   arm_timer(context_.limits.io_timeout);
   asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
                     [self = shared_from_this()](error_code ec, std::size_t) {
@@ -376,10 +382,10 @@ void Connection::keep_trailers() {
 // the response is cut short. The handler's read fails either way, and its
 // request stays valid until it calls complete() or abort().
 void Connection::refuse_body(int status, int read_status) {
-  bool response_untouched = !head_sent_ && !write_scheduled_ && !write_in_flight_ && body_.empty();
+  bool response_untouched =
+      !head_sent() && !io_.write_scheduled && !io_.write_in_flight && body_.empty();
   if (!response_untouched) return end_body_read(read_status);
   fail_body_read(read_status);
-  answered_by_server_ = true;
   answer_for_handler(status);
   schedule_write();
   pending_read_.fn(pending_read_.ctx, read_status, 0);
@@ -393,7 +399,7 @@ void Connection::fail_body_read(int status) {
 // A body read that cannot go on: tell the handler, and the connection is done.
 void Connection::end_body_read(int status) {
   fail_body_read(status);
-  if (in_request_) {
+  if (in_request()) {
     notify_disconnect();
     close();
   } else {
@@ -411,7 +417,7 @@ int Connection::set_status(int status, std::string_view reason) {
     return -EINVAL;
   }
   std::lock_guard lock(head_mutex_);
-  if (!head_open_) return -EALREADY;
+  if (progress_ != ResponseProgress::HeadOpen) return -EALREADY;
   head_.status = status;
   head_.reason.assign(reason);
   return 0;
@@ -419,7 +425,7 @@ int Connection::set_status(int status, std::string_view reason) {
 
 int Connection::add_header(std::string_view name, std::string_view value) {
   std::lock_guard lock(head_mutex_);
-  if (!head_open_) return -EALREADY;
+  if (progress_ != ResponseProgress::HeadOpen) return -EALREADY;
   return head_.add(name, value) ? 0 : -EINVAL;
 }
 
@@ -438,18 +444,19 @@ void Connection::write_body_borrowed(const void* data, std::size_t len, ancm_io_
 
 void Connection::append_body(std::string owned, std::string_view borrowed, ancm_io_callback cb,
                              void* ctx) {
-  if (!in_request_ || completed_) {
+  if (!in_request() || completed()) {
     if (cb) cb(ctx, -EINVAL, 0);
     return;
   }
-  if (dead_ || answered_by_server_) {
+  if (dead() || answered_by_server()) {
     if (cb) cb(ctx, -ECONNRESET, 0);
     return;
   }
   std::size_t len = owned.size() + borrowed.size();
   // More than the Content-Length the response announces would be read as
   // the start of the next response (Kestrel refuses the write as well).
-  if (auto declared = declared_length(); declared && !is_head_ && body_written_ + len > *declared) {
+  if (auto declared = declared_length();
+      declared && !request_.is_head && body_written_ + len > *declared) {
     if (cb) cb(ctx, -EMSGSIZE, 0);
     return;
   }
@@ -472,10 +479,10 @@ void Connection::complete() {
 }
 
 void Connection::complete_response() {
-  if (!in_request_ || completed_) return;
-  completed_ = true;
-  if (dead_) {
-    if (!write_in_flight_) finish_request();
+  if (!in_request() || completed()) return;
+  enter(RequestPhase::Completing);
+  if (dead()) {
+    if (!io_.write_in_flight) finish_request();
     return;
   }
   start_write();
@@ -483,8 +490,8 @@ void Connection::complete_response() {
 
 void Connection::on_disconnect(ancm_disconnect_callback cb, void* ctx) {
   on_strand([self = shared_from_this(), cb, ctx] {
-    if (!self->in_request_ || self->completed_) return cb(ctx, 0);
-    if (self->dead_) return cb(ctx, 1);
+    if (!self->in_request() || self->completed()) return cb(ctx, 0);
+    if (self->dead()) return cb(ctx, 1);
     self->disconnect_cb_ = cb;
     self->disconnect_ctx_ = ctx;
   });
@@ -492,14 +499,14 @@ void Connection::on_disconnect(ancm_disconnect_callback cb, void* ctx) {
 
 void Connection::abort() {
   on_strand([self = shared_from_this()] {
-    if (!self->in_request_ || self->completed_) return;
+    if (!self->in_request() || self->completed()) return;
     // The server's own answer is not the handler's to cut short.
-    if (self->answered_by_server_) return self->complete_response();
-    self->completed_ = true;
+    if (self->answered_by_server()) return self->complete_response();
+    self->enter(RequestPhase::Completing);
     spdlog::debug("response to {}:{} aborted by the handler", self->remote_address_,
                   self->remote_port_);
     self->close();
-    if (!self->write_in_flight_) self->finish_request();
+    if (!self->io_.write_in_flight) self->finish_request();
   });
 }
 
@@ -508,15 +515,15 @@ void Connection::upgrade(UpgradeCallback cb, void* ctx) {
     // A request with a body is never upgraded (as Kestrel): its body and the
     // new protocol would both claim the bytes that follow its head.
     // Upgrade is HTTP/1.1's (RFC 9110 §7.8): an HTTP/1.0 request is never upgraded.
-    if (!self->in_request_ || self->completed_ || self->head_sent_ || self->dead_ ||
-        self->version_ < 11 || self->has_body_ || self->response_status() != 101 ||
-        self->upgrading_) {
+    if (!self->in_request() || self->completed() || self->head_sent() || self->dead() ||
+        self->request_.version < 11 || self->request_.has_body || self->response_status() != 101 ||
+        self->upgrade_cb_) {
       return cb(ctx, nullptr);
     }
-    self->upgrading_ = true;
+    self->enter(ConnectionPhase::Upgrading);
     self->upgrade_cb_ = cb;
     self->upgrade_ctx_ = ctx;
-    if (!self->watching_) return self->send_upgrade_head();
+    if (!self->io_.watching) return self->send_upgrade_head();
     // The pending read ends cancelled and continues the upgrade.
     error_code ignored;
     self->socket_.cancel(ignored);
@@ -527,11 +534,10 @@ void Connection::send_upgrade_head() {
   out_.clear();
   {
     std::lock_guard lock(head_mutex_);
-    head_open_ = false;
+    advance_locked(ResponseProgress::HeadSent);
     serialize_head(head_, Framing::None, 0, true, out_);
   }
-  head_sent_ = true;
-  write_in_flight_ = true;
+  io_.write_in_flight = true;
   arm_timer(context_.limits.io_timeout);
   asio::async_write(
       socket_, asio::buffer(out_),
@@ -539,21 +545,20 @@ void Connection::send_upgrade_head() {
 }
 
 void Connection::on_upgrade_head_sent(error_code ec) {
-  write_in_flight_ = false;
+  io_.write_in_flight = false;
   disarm_timer();
-  upgrading_ = false;
   auto cb = std::exchange(upgrade_cb_, nullptr);
-  if (ec || dead_) {
+  if (ec || dead()) {
     close();
     return cb(upgrade_ctx_, nullptr);
   }
-  upgraded_ = true;
+  enter(ConnectionPhase::Upgraded);
   cb(upgrade_ctx_, std::make_unique<ancm_stream>(ancm_stream{shared_from_this()}).release());
 }
 
 void Connection::stream_read(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) {
   on_strand([self = shared_from_this(), buf, cap, cb, ctx] {
-    if (self->dead_) return cb(ctx, -ECONNRESET, 0);
+    if (self->dead()) return cb(ctx, -ECONNRESET, 0);
     if (self->buffer_.size() > 0) {
       // Bytes the client sent right after the request come first.
       std::size_t n = asio::buffer_copy(asio::buffer(buf, cap), self->buffer_.data());
@@ -571,7 +576,7 @@ void Connection::stream_read(void* buf, std::size_t cap, ancm_io_callback cb, vo
 void Connection::stream_write(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) {
   auto copy = std::make_shared<std::string>(static_cast<const char*>(data), len);
   on_strand([self = shared_from_this(), copy, cb, ctx] {
-    if (self->dead_) return cb(ctx, -ECONNRESET, 0);
+    if (self->dead()) return cb(ctx, -ECONNRESET, 0);
     asio::async_write(self->socket_, asio::buffer(*copy),
                       [copy, cb, ctx](error_code ec, std::size_t n) {
                         cb(ctx, ec ? -ECONNRESET : 0, ec ? 0 : n);
@@ -585,37 +590,38 @@ void Connection::stream_close() {
 
 // Writes started in one strand turn are coalesced into one socket write.
 void Connection::schedule_write() {
-  if (write_scheduled_ || write_in_flight_) return;
-  write_scheduled_ = true;
+  if (io_.write_scheduled || io_.write_in_flight) return;
+  io_.write_scheduled = true;
   asio::post(strand_, [self = shared_from_this()] {
-    self->write_scheduled_ = false;
+    self->io_.write_scheduled = false;
     self->start_write();
   });
 }
 
 void Connection::start_write() {
-  if (write_in_flight_ || !in_request_) return;
-  if (dead_) {
+  if (io_.write_in_flight || !in_request()) return;
+  if (dead()) {
     fail_pending_writes();
-    if (completed_) finish_request();
+    if (completed()) finish_request();
     return;
   }
   out_.clear();
-  if (!head_sent_) prepare_head();
+  if (!head_sent()) prepare_head();
   // A response that ends short of its Content-Length leaves the client
   // waiting for bytes that will not come: only closing tells it.
-  if (completed_ && framing_ == Framing::ContentLength && body_written_ < announced_length_) {
-    keep_alive_ = false;
+  if (completed() && framing_ == Framing::ContentLength && body_written_ < announced_length_) {
+    reuse_.keep_alive = false;
   }
-  bool last_chunk = completed_ && framing_ == Framing::Chunked && !last_chunk_sent_;
-  if (last_chunk) last_chunk_sent_ = true;
+  bool last_chunk =
+      completed() && framing_ == Framing::Chunked && progress_ != ResponseProgress::LastChunkSent;
+  if (last_chunk) advance(ResponseProgress::LastChunkSent);
   const auto& buffers = body_.begin_write(out_, framing_, last_chunk);
   auto callbacks = std::exchange(pending_callbacks_, {});
   if (buffers.empty()) {
     body_.end_write();
     return on_write({}, std::move(callbacks));
   }
-  write_in_flight_ = true;
+  io_.write_in_flight = true;
   arm_timer(context_.limits.io_timeout);
   auto written = [self = shared_from_this(), callbacks = std::move(callbacks)](
                      error_code ec, std::size_t) mutable {
@@ -628,7 +634,7 @@ void Connection::start_write() {
 }
 
 void Connection::on_write(error_code ec, std::vector<Callback> callbacks) {
-  write_in_flight_ = false;
+  io_.write_in_flight = false;
   disarm_timer();
   if (ec) {
     spdlog::debug("response write to {}:{} failed: {}", remote_address_, remote_port_,
@@ -639,19 +645,19 @@ void Connection::on_write(error_code ec, std::vector<Callback> callbacks) {
   for (auto& callback : callbacks) {
     if (callback.fn) callback.fn(callback.ctx, ec ? -ECONNRESET : 0, ec ? 0 : callback.bytes);
   }
-  if (!in_request_ || write_scheduled_) return;
-  bool more = !body_.empty() || !pending_callbacks_.empty() ||
-              (completed_ && framing_ == Framing::Chunked && !last_chunk_sent_);
+  if (!in_request() || io_.write_scheduled) return;
+  bool more =
+      !body_.empty() || !pending_callbacks_.empty() ||
+      (completed() && framing_ == Framing::Chunked && progress_ != ResponseProgress::LastChunkSent);
   if (more) return start_write();
-  if (completed_) return finish_request();
+  if (completed()) return finish_request();
   // The server's answer to a refused body is out: nothing else will be
   // read or sent, though the handler still has to end its request.
-  if (answered_by_server_ && !dead_) graceful_close();
+  if (answered_by_server() && !dead()) graceful_close();
 }
 
 void Connection::prepare_head() {
   std::lock_guard lock(head_mutex_);
-  head_open_ = false;
   int status = head_.status;
   bool bodiless_status = status_has_no_body(status) && status != 304;
   uint64_t length = 0;
@@ -660,51 +666,53 @@ void Connection::prepare_head() {
   } else if (head_.content_length) {
     framing_ = Framing::ContentLength;
     length = *head_.content_length;
-  } else if (is_head_ || status == 304) {
+  } else if (request_.is_head || status == 304) {
     // The app's Content-Length, or none: the length of a body never sent
     // cannot be known here (RFC 9110 §8.6).
     framing_ = Framing::None;
-  } else if (completed_) {
+  } else if (completed()) {
     framing_ = Framing::ContentLength;
     length = body_.pending_bytes();
-  } else if (version_ >= 11) {
+  } else if (request_.version >= 11) {
     framing_ = Framing::Chunked;
   } else {
     framing_ = Framing::UntilClose;
   }
   // A body the client was told to hold back (100-continue) will not be read.
-  bool body_held_back = has_body_ && expects_continue_ && !continue_sent_;
-  keep_alive_ = keep_alive_ && !head_.wants_close && !draining_ && !body_held_back &&
-                framing_ != Framing::UntilClose;
+  bool body_held_back = request_.has_body && continue_ == ContinueState::Expected;
+  reuse_.keep_alive = reuse_.keep_alive && !head_.wants_close && !reuse_.draining &&
+                      !body_held_back && framing_ != Framing::UntilClose;
   // A 101 the handler did not turn into an upgrade leaves the connection in
   // no protocol at all: it ends with this response.
-  if (status == 101) keep_alive_ = false;
-  serialize_head(head_, framing_, length, keep_alive_, out_);
+  if (status == 101) reuse_.keep_alive = false;
+  serialize_head(head_, framing_, length, reuse_.keep_alive, out_);
   announced_length_ = length;
   // HEAD and 304 announce a length but send no body.
-  if (is_head_ || status == 304) framing_ = Framing::None;
-  head_sent_ = true;
+  if (request_.is_head || status == 304) framing_ = Framing::None;
+  advance_locked(progress_ == ResponseProgress::ServerAnswer ? ResponseProgress::ServerAnswerSent
+                                                             : ResponseProgress::HeadSent);
 }
 
 void Connection::finish_request() {
-  if (!in_request_) return;
-  in_request_ = false;
+  if (!in_request()) return;
+  enter(RequestPhase::None);
+  advance(ResponseProgress::NotStarted);
   fail_pending_writes();  // an aborted response leaves writes that never went out
   if (auto cb = std::exchange(disconnect_cb_, nullptr)) cb(disconnect_ctx_, 0);
-  auto self = std::move(self_while_in_request_);  // lives to the end of this call
-  if (upgraded_) return;                          // the stream owns the connection now
+  auto self = std::move(self_while_in_request_);    // lives to the end of this call
+  if (phase_ == ConnectionPhase::Upgraded) return;  // the stream owns the connection now
   if (body_read_ == BodyRead::Reading) {
     // The handler ended its request while a body read waited for bytes: the
     // read ends cancelled, and the connection with it.
     fail_body_read(-ECANCELED);
-    keep_alive_ = false;
+    reuse_.keep_alive = false;
     pending_read_.fn(pending_read_.ctx, -ECANCELED, 0);
   }
-  bool body_consumed = !has_body_ || parser_->is_done();
+  bool body_consumed = !request_.has_body || parser_->is_done();
   // Reading the rest of the body or the next head needs the socket: the
   // watch's read ends first (cancelled) and carries on from there.
-  if (watching_ && !dead_ && keep_alive_ && (!body_consumed || buffer_.size() > 0)) {
-    resume_after_watch_ = true;
+  if (io_.watching && !dead() && reuse_.keep_alive && (!body_consumed || buffer_.size() > 0)) {
+    enter(ConnectionPhase::Resuming);
     error_code ignored;
     socket_.cancel(ignored);
     return;
@@ -713,13 +721,19 @@ void Connection::finish_request() {
 }
 
 void Connection::continue_after_request() {
-  if (dead_) return close();
+  if (dead()) return close();
   // A response that promised keep-alive keeps it, even if draining began
   // meanwhile: the client may already be sending its next request.
-  if (!keep_alive_) return graceful_close();
-  if (has_body_ && !parser_->is_done()) return discard_body();
+  if (!reuse_.keep_alive) return graceful_close();
+  if (request_.has_body && !parser_->is_done()) {
+    enter(ConnectionPhase::DiscardingBody);
+    return discard_body();
+  }
   // With nothing buffered, the watch's pending read is the idle wait.
-  if (watching_) return arm_timer(idle_timeout());
+  if (io_.watching) {
+    enter(ConnectionPhase::Idle);
+    return arm_timer(idle_timeout());
+  }
   read_next_request();
 }
 
@@ -749,12 +763,9 @@ void Connection::reject(HeadRejection rejection) {
   spdlog::debug("rejecting a request from {}:{} with {}: {}", remote_address_, remote_port_,
                 rejection.status, rejection.rule);
   begin_request();
-  has_body_ = false;
-  is_head_ = false;
-  expects_continue_ = false;
-  version_ = 11;
+  request_ = RequestFacts{};  // HTTP/1.1, no body, not HEAD: the answer's own framing
   answer_for_handler(rejection.status);
-  completed_ = true;
+  enter(RequestPhase::Completing);
   schedule_write();
 }
 
@@ -765,22 +776,22 @@ void Connection::answer_for_handler(int status) {
   {
     std::lock_guard lock(head_mutex_);
     head_.clear();
-    head_open_ = false;
+    advance_locked(ResponseProgress::ServerAnswer);
     head_.status = status;
     head_.add("Content-Type", "text/plain; charset=utf-8");
     // 405: no method is allowed on a CONNECT target here (RFC 9110 §15.5.6).
     if (status == 405) head_.add("Allow", "");
     head_.content_length = reason.size();
   }
-  keep_alive_ = false;
+  reuse_.keep_alive = false;
   body_written_ = reason.size();
   body_.append(std::move(reason));
 }
 
 // While draining, an idle connection gets a short grace, not the keep-alive time.
 std::chrono::seconds Connection::idle_timeout() const {
-  return draining_ ? std::chrono::duration_cast<std::chrono::seconds>(kDrainIdleGrace)
-                   : context_.limits.keepalive_timeout;
+  return reuse_.draining ? std::chrono::duration_cast<std::chrono::seconds>(kDrainIdleGrace)
+                         : context_.limits.keepalive_timeout;
 }
 
 std::optional<uint64_t> Connection::declared_length() {
@@ -794,6 +805,52 @@ int Connection::response_status() {
 }
 
 // ------------------------------------------------------------ connection state
+
+// The progress is written only on the strand, so the strand reads it unlocked.
+bool Connection::head_sent() const {
+  return progress_ == ResponseProgress::HeadSent || progress_ == ResponseProgress::LastChunkSent ||
+         progress_ == ResponseProgress::ServerAnswerSent;
+}
+
+bool Connection::answered_by_server() const {
+  return progress_ == ResponseProgress::ServerAnswer ||
+         progress_ == ResponseProgress::ServerAnswerSent;
+}
+
+// A move the table lacks is a bug: it is not made, the connection closes
+// (whatever waits on it then ends the way a closed socket ends it).
+void Connection::enter(ConnectionPhase to) {
+  if (!is_legal(phase_, to)) return report_illegal("connection phase", name(phase_), name(to));
+  phase_ = to;
+}
+
+void Connection::enter(RequestPhase to) {
+  if (!is_legal(request_phase_, to)) {
+    return report_illegal("request phase", name(request_phase_), name(to));
+  }
+  request_phase_ = to;
+}
+
+void Connection::advance(ResponseProgress to) {
+  std::lock_guard lock(head_mutex_);
+  advance_locked(to);
+}
+
+void Connection::advance_locked(ResponseProgress to) {
+  // close() takes no lock: reporting under head_mutex_ is safe.
+  if (!is_legal(progress_, to)) {
+    return report_illegal("response progress", name(progress_), name(to));
+  }
+  progress_ = to;
+}
+
+void Connection::report_illegal(std::string_view what, std::string_view from, std::string_view to) {
+  spdlog::error(
+      "connection from {}:{}: illegal {} transition {} -> {} (connection phase {}, request phase "
+      "{}); closing the connection",
+      remote_address_, remote_port_, what, from, to, name(phase_), name(request_phase_));
+  close();
+}
 
 void Connection::arm_timer(std::chrono::seconds timeout) {
   unsigned generation = ++timer_generation_;
@@ -821,13 +878,13 @@ void Connection::fail_pending_writes() {
 }
 
 void Connection::notify_disconnect() {
-  if (!in_request_ || completed_ || !disconnect_cb_) return;
+  if (!in_request() || completed() || !disconnect_cb_) return;
   auto cb = std::exchange(disconnect_cb_, nullptr);
   cb(disconnect_ctx_, 1);
 }
 
 void Connection::close() {
-  dead_ = true;
+  if (phase_ != ConnectionPhase::Closed) enter(ConnectionPhase::Closed);
   disarm_timer();
   error_code ignored;
   socket_.close(ignored);
@@ -838,18 +895,18 @@ void Connection::close() {
 void Connection::graceful_close() {
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  dead_ = true;
+  enter(ConnectionPhase::Closing);
   arm_timer(kLingerTimeout);
   discard_until_eof();
 }
 
 void Connection::discard_until_eof() {
-  if (watching_) return;  // the pending read ends with EOF and closes
+  if (io_.watching) return;  // the pending read ends with EOF and closes
   buffer_.clear();
-  watching_ = true;
+  io_.watching = true;
   socket_.async_read_some(buffer_.prepare(kReadChunk),
                           [self = shared_from_this()](error_code ec, std::size_t) {
-                            self->watching_ = false;
+                            self->io_.watching = false;
                             if (ec) return self->close();
                             self->discard_until_eof();
                           });

@@ -13,11 +13,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ancm/handler_abi.h"
 #include "ancm/server/options.h"
 #include "connection_registry.h"
+#include "connection_state.h"
 #include "outgoing_body.h"
 #include "request_handle.h"
 #include "request_head.h"
@@ -59,7 +61,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ancm_str target() const { return target_; }
   ancm_str path() const { return path_; }
   ancm_str query() const { return query_; }
-  int http_version() const { return version_; }
+  int http_version() const { return request_.version; }
   const std::vector<ancm_kv>& headers() const { return header_spans_; }
   // A chunked body's trailers, once a body read reported the end of the body.
   const std::vector<ancm_kv>& trailers() const { return trailer_spans_; }
@@ -67,7 +69,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint16_t remote_port() const { return remote_port_; }
   ancm_str local_address() const { return {local_address_.data(), local_address_.size()}; }
   uint16_t local_port() const { return local_port_; }
-  bool has_body() const { return has_body_; }
+  bool has_body() const { return request_.has_body; }
   const Strand& strand() const { return strand_; }
 
   // These may be called from any thread; they run on the connection's strand.
@@ -147,7 +149,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void graceful_close();
   void discard_until_eof();
   void notify_disconnect();
-  bool is_idle() const { return !in_request_; }
+  // No request: a drain may close the connection after a short grace.
+  bool is_idle() const { return request_phase_ == RequestPhase::None; }
+  bool in_request() const { return request_phase_ != RequestPhase::None; }
+  // complete() or abort() came: the handler's calls are refused from now on.
+  bool completed() const { return request_phase_ == RequestPhase::Completing; }
+  // The socket failed or was closed, or only waits for EOF after its FIN.
+  bool dead() const {
+    return phase_ == ConnectionPhase::Closing || phase_ == ConnectionPhase::Closed;
+  }
+  bool head_sent() const;           // strand only
+  bool answered_by_server() const;  // strand only
+  // The only ways the state enums change: checked against is_legal().
+  void enter(ConnectionPhase to);
+  void enter(RequestPhase to);
+  void advance(ResponseProgress to);
+  void advance_locked(ResponseProgress to);  // head_mutex_ held
+  void report_illegal(std::string_view what, std::string_view from, std::string_view to);
 
   Strand strand_;
   boost::asio::ip::tcp::socket socket_;
@@ -163,27 +181,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // current request
   ancm_request handle_;  // one for every request: generation-checked
   std::shared_ptr<Connection> self_while_in_request_;
-  bool in_request_ = false;
-  bool completed_ = false;
-  bool keep_alive_ = false;
-  bool is_head_ = false;
-  bool has_body_ = false;
-  bool expects_continue_ = false;
-  bool continue_sent_ = false;
+  RequestFacts request_;
+  ContinueState continue_ = ContinueState::NotExpected;
   // The request body as the handler reads it; a failure is kept and
   // repeated, never retried on a parser that already failed.
   enum class BodyRead { Idle, Reading, Failed };
   BodyRead body_read_ = BodyRead::Idle;
   int body_failure_ = 0;
-  bool watching_ = false;
-  bool resume_after_watch_ = false;  // the request ended; the watch's read was cancelled
-  bool dead_ = false;                // the socket failed or was closed
-  bool draining_ = false;            // the worker is stopping
-  bool upgrading_ = false;           // waiting for the 101 head to go out
-  bool upgraded_ = false;            // the connection is a raw stream now
-  UpgradeCallback upgrade_cb_ = nullptr;
+  UpgradeCallback upgrade_cb_ = nullptr;  // set while an upgrade waits for its 101
   void* upgrade_ctx_ = nullptr;
-  int version_ = 11;
   ancm_str method_{}, target_{}, path_{}, query_{};
   std::vector<ancm_kv> header_spans_;
   std::vector<ancm_kv> trailer_spans_;  // written on the strand before the read's callback
@@ -194,11 +200,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void* disconnect_ctx_ = nullptr;
 
   // current response
-  std::mutex head_mutex_;  // head_ and head_open_: set from handler threads
+  std::mutex head_mutex_;  // head_ and progress_: written from handler threads / the strand
   ResponseHead head_;
-  bool head_open_ = false;
-  bool head_sent_ = false;
-  bool answered_by_server_ = false;  // the body was refused: the server answered
   Framing framing_ = Framing::None;
   uint64_t announced_length_ = 0;  // the Content-Length the head announced
   uint64_t body_written_ = 0;      // body bytes the handler wrote so far
@@ -208,10 +211,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<char> discard_buffer_;
   std::vector<char> incoming_;  // what the watch reads, then appends to buffer_
   std::size_t discarded_ = 0;
-  bool write_scheduled_ = false;
-  bool write_in_flight_ = false;
   unsigned timer_generation_ = 0;
-  bool last_chunk_sent_ = false;
+
+  // state (connection_state.h); each enum moves only through its enter()/advance()
+  ConnectionPhase phase_ = ConnectionPhase::Idle;
+  RequestPhase request_phase_ = RequestPhase::None;
+  ResponseProgress progress_ = ResponseProgress::NotStarted;  // written under head_mutex_
+  ConnectionReuse reuse_;
+  PendingIo io_;
 };
 
 // The table handed to handlers.

@@ -4,10 +4,15 @@
 // the request API, step by step. Every wait is for an event (a request handed
 // over, a callback, bytes or the end of the stream at the client).
 #include <gtest/gtest.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,8 +55,42 @@ struct StreamEvents : EventQueue<ancm_stream*> {
   }
 };
 
+// Counts the connection's reports of an illegal state transition (a bug,
+// connection_state.h): every test below must end with none.
+class IllegalTransitionSink : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  // Added to the logger once, before the first test's connections exist.
+  static IllegalTransitionSink& installed() {
+    static const auto sink = [] {
+      auto made = std::make_shared<IllegalTransitionSink>();
+      spdlog::default_logger()->sinks().push_back(made);
+      return made;
+    }();
+    return *sink;
+  }
+  std::size_t count() const { return count_.load(); }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    std::string_view text(msg.payload.data(), msg.payload.size());
+    if (msg.level >= spdlog::level::err && text.find("illegal") != std::string_view::npos) {
+      ++count_;
+    }
+  }
+  void flush_() override {}
+
+ private:
+  std::atomic<std::size_t> count_{0};
+};
+
 class ConnectionTest : public ::testing::Test {
  protected:
+  void SetUp() override { illegal_before_ = IllegalTransitionSink::installed().count(); }
+  void TearDown() override {
+    EXPECT_EQ(IllegalTransitionSink::installed().count(), illegal_before_)
+        << "the connection reported an illegal state transition (see the log)";
+  }
+
   // The next request the server hands to the handler (nullptr if none came).
   ancm_request* next_request() {
     auto request = requests_.next();
@@ -101,6 +140,7 @@ class ConnectionTest : public ::testing::Test {
     ASSERT_TRUE(ran.next()) << "the connection's strand did not run";
   }
 
+  std::size_t illegal_before_ = 0;
   const ancm_request_api& api_ = LoopbackServer::api();
   // What callbacks report; declared before the server, whose thread runs them.
   EventQueue<ancm_request*> requests_;
@@ -396,6 +436,219 @@ TEST_F(ConnectionTest, TheClientGoingAwayIsToldOnce) {
   api_.complete(request);
   wait_for(strand);
   EXPECT_EQ(disconnects_.size(), 0u);
+}
+
+// A body read to its end and a request pipelined right behind it: the
+// watch's read, pending when the first request ends, is cancelled and the
+// second head is read from what it brought.
+TEST_F(ConnectionTest, ARequestPipelinedBehindABodyIsReadAfterIt) {
+  HttpConnection client(server_.port());
+  client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello" +
+              get_request("/after"));
+  auto* upload = next_request();
+  ASSERT_NE(upload, nullptr);
+  EXPECT_EQ(read_whole_body(upload), "hello");
+  answer(upload, "stored");
+
+  auto* after = next_request();
+  ASSERT_NE(after, nullptr);
+  EXPECT_EQ(path(after), "/after");
+  answer(after, "after");
+
+  auto first = client.read_response();
+  auto second = client.read_response();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->body, "stored");
+  EXPECT_TRUE(first->keep_alive);
+  EXPECT_EQ(second->body, "after");
+  EXPECT_TRUE(second->keep_alive);
+}
+
+// A response without a Content-Length goes out chunked, ends with the last
+// chunk, and the connection carries the next request. Once the head is out
+// it cannot change.
+TEST_F(ConnectionTest, AChunkedResponseEndsAndTheConnectionCarriesOn) {
+  HttpConnection client(server_.port());
+  client.send(get_request("/stream"));
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  EXPECT_EQ(api_.set_status(request, 200, {nullptr, 0}), 0);
+  api_.write_body(request, "one,", 4, &IoEvents::callback, &writes_);
+  api_.flush(request, &IoEvents::callback, &writes_);
+  for (int i = 0; i < 2; ++i) {
+    auto written = writes_.next();
+    ASSERT_TRUE(written);
+    EXPECT_EQ(written->status, 0);
+  }
+  EXPECT_EQ(api_.set_status(request, 500, {nullptr, 0}), -EALREADY) << "the head is out";
+  EXPECT_EQ(api_.add_header(request, str("X-Late"), str("1")), -EALREADY);
+  api_.write_body(request, "two", 3, nullptr, nullptr);
+  api_.complete(request);
+
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->header("transfer-encoding"), "chunked");
+  EXPECT_EQ(response->body, "one,two");
+  EXPECT_FALSE(response->has_header("x-late"));
+  EXPECT_TRUE(response->keep_alive);
+
+  client.send(get_request("/next"));
+  auto* next = next_request();
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(path(next), "/next");
+  answer(next, "next");
+  auto second = client.read_response();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->body, "next");
+}
+
+// 100-continue on a keep-alive connection: the 100 goes out once, the body
+// is read, and a second request on the connection asks for nothing.
+TEST_F(ConnectionTest, ContinueIsSentOnceAndTheNextRequestFollows) {
+  HttpConnection client(server_.port());
+  client.send(
+      "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+  auto* upload = next_request();
+  ASSERT_NE(upload, nullptr);
+  char buffer[1];
+  api_.read_body(upload, buffer, sizeof buffer, &IoEvents::callback, &reads_);
+  EXPECT_EQ(client.read_until("\r\n\r\n", 10s), "HTTP/1.1 100 Continue\r\n\r\n");
+  client.send("ok" + get_request("/next"));
+  auto read = reads_.next();
+  ASSERT_TRUE(read);
+  ASSERT_EQ(read->status, 0);
+  std::string body(buffer, read->bytes);
+  body += read_whole_body(upload);  // a second read: no second 100
+  EXPECT_EQ(body, "ok");
+  answer(upload, "stored");
+
+  auto* next = next_request();
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(path(next), "/next");
+  answer(next, "next");
+  auto first = client.read_response();
+  auto second = client.read_response();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->status, 200) << "the 100 is not read as the response";
+  EXPECT_EQ(first->body, "stored");
+  EXPECT_TRUE(first->keep_alive);
+  EXPECT_EQ(second->body, "next");
+}
+
+// The client goes away with writes pending; the handler's abort after that
+// ends the request without a second disconnect call, and every write calls
+// back once.
+TEST_F(ConnectionTest, AbortAfterTheClientWentAwayWithWritesPending) {
+  auto client = std::make_unique<HttpConnection>(server_.port());
+  client->send(get_request("/large"));
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  watch_disconnect(request);
+  const std::string piece(8 << 20, 'x');
+  api_.set_status(request, 200, {nullptr, 0});
+  api_.write_body(request, piece.data(), piece.size(), &IoEvents::callback, &writes_);
+  api_.write_body(request, piece.data(), piece.size(), &IoEvents::callback, &writes_);
+  client.reset();
+  EXPECT_EQ(disconnects_.next(), 1);
+  for (int i = 0; i < 2; ++i) {
+    auto result = writes_.next();
+    ASSERT_TRUE(result) << "write " << i << " never called back";
+  }
+  auto strand = strand_of(request);
+  api_.abort(request);
+  wait_for(strand);
+  EXPECT_EQ(disconnects_.size(), 0u);
+  EXPECT_EQ(writes_.size(), 0u);
+}
+
+// An upgrade needs a 101: without it the callback gets no stream, and the
+// request goes on as plain HTTP on the same connection.
+TEST_F(ConnectionTest, UpgradeWithoutA101IsRefusedAndTheRequestGoesOn) {
+  HttpConnection client(server_.port());
+  client.send("GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  api_.set_status(request, 200, {nullptr, 0});
+  api_.upgrade(request, &StreamEvents::callback, &streams_);
+  auto stream = streams_.next();
+  ASSERT_TRUE(stream);
+  EXPECT_EQ(*stream, nullptr);
+  answer(request, "plain");
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "plain");
+
+  client.send(get_request("/next"));
+  auto* next = next_request();
+  ASSERT_NE(next, nullptr);
+  answer(next, "next");
+  auto second = client.read_response();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->body, "next");
+}
+
+// A second upgrade of the same request, asked while the first waits for its
+// 101, is refused; the first one's stream works.
+TEST_F(ConnectionTest, ASecondUpgradeIsRefused) {
+  HttpConnection client(server_.port());
+  client.send("GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  api_.set_status(request, 101, {nullptr, 0});
+  api_.add_header(request, str("Connection"), str("Upgrade"));
+  api_.add_header(request, str("Upgrade"), str("echo"));
+  StreamEvents second;
+  api_.upgrade(request, &StreamEvents::callback, &streams_);
+  api_.upgrade(request, &StreamEvents::callback, &second);
+  auto refused = second.next();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(*refused, nullptr);
+  auto stream = streams_.next();
+  ASSERT_TRUE(stream);
+  ASSERT_NE(*stream, nullptr);
+  api_.complete(request);
+  EXPECT_EQ(client.read_until("\r\n\r\n", 10s).rfind("HTTP/1.1 101 ", 0), 0u);
+
+  api_.stream_write(*stream, "hi", 2, &IoEvents::callback, &writes_);
+  auto written = writes_.next();
+  ASSERT_TRUE(written);
+  EXPECT_EQ(written->status, 0);
+  EXPECT_EQ(client.read_until("hi", 10s), "hi");
+  api_.stream_close(*stream);
+  EXPECT_TRUE(client.closed_by_peer(10s));
+}
+
+// A drain while a request is served and another is pipelined behind it: the
+// response says close, the pipelined request never reaches the handler.
+TEST_F(ConnectionTest, DrainWithARequestPipelinedEndsAfterTheCurrentOne) {
+  HttpConnection client(server_.port());
+  client.send(get_request("/busy") + get_request("/behind"));
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  server_.drain_all();
+  answer(request, "done");
+
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "done");
+  EXPECT_EQ(response->header("connection"), "close");
+  EXPECT_TRUE(client.closed_by_peer(10s));
+  EXPECT_EQ(requests_.size(), 0u) << "the pipelined request was not handed over";
+}
+
+// A head the server refuses is answered by the server itself, never handed
+// to the handler, and the connection closes.
+TEST_F(ConnectionTest, ARefusedHeadIsAnsweredByTheServer) {
+  HttpConnection client(server_.port());
+  client.send("GET /a HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n");
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 400);
+  EXPECT_FALSE(response->keep_alive);
+  EXPECT_TRUE(client.closed_by_peer(10s));
+  EXPECT_EQ(requests_.size(), 0u);
 }
 
 }  // namespace
