@@ -485,6 +485,8 @@ void Connection::complete_response() {
     if (!io_.write_in_flight) finish_request();
     return;
   }
+  // The 101 goes out through the upgrade, which ends the request after it.
+  if (phase_ == ConnectionPhase::Upgrading) return;
   start_write();
 }
 
@@ -531,6 +533,8 @@ void Connection::upgrade(UpgradeCallback cb, void* ctx) {
 }
 
 void Connection::send_upgrade_head() {
+  // Closed (or aborted) while the watch's read was ending: nothing to send.
+  if (dead()) return on_upgrade_head_sent(asio::error::operation_aborted);
   out_.clear();
   {
     std::lock_guard lock(head_mutex_);
@@ -550,10 +554,14 @@ void Connection::on_upgrade_head_sent(error_code ec) {
   auto cb = std::exchange(upgrade_cb_, nullptr);
   if (ec || dead()) {
     close();
-    return cb(upgrade_ctx_, nullptr);
+    cb(upgrade_ctx_, nullptr);
+  } else {
+    enter(ConnectionPhase::Upgraded);
+    cb(upgrade_ctx_, std::make_unique<ancm_stream>(ancm_stream{shared_from_this()}).release());
   }
-  enter(ConnectionPhase::Upgraded);
-  cb(upgrade_ctx_, std::make_unique<ancm_stream>(ancm_stream{shared_from_this()}).release());
+  // complete() or abort() came while the 101 was on its way: the request
+  // ends now (a complete() inside the callback already ended it).
+  if (completed()) finish_request();
 }
 
 void Connection::stream_read(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) {

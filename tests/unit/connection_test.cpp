@@ -651,5 +651,64 @@ TEST_F(ConnectionTest, ARefusedHeadIsAnsweredByTheServer) {
   EXPECT_EQ(requests_.size(), 0u);
 }
 
+// complete() right after upgrade(), before its callback: the 101 still goes
+// out once, as the upgrade's head, the stream works, and the request ends
+// after it (its disconnect callback runs once).
+TEST_F(ConnectionTest, CompleteBeforeTheUpgradeCallbackEndsTheRequestAfterThe101) {
+  HttpConnection client(server_.port());
+  client.send("GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  watch_disconnect(request);
+  api_.set_status(request, 101, {nullptr, 0});
+  api_.add_header(request, str("Connection"), str("Upgrade"));
+  api_.add_header(request, str("Upgrade"), str("echo"));
+  // Both in one strand turn: the 101 cannot have gone out in between.
+  boost::asio::post(strand_of(request), [this, request] {
+    api_.upgrade(request, &StreamEvents::callback, &streams_);
+    api_.complete(request);
+  });
+  auto stream = streams_.next();
+  ASSERT_TRUE(stream);
+  ASSERT_NE(*stream, nullptr);
+  EXPECT_EQ(disconnects_.next(), 0) << "the request ended after the 101";
+
+  api_.stream_write(*stream, "pong", 4, &IoEvents::callback, &writes_);
+  auto written = writes_.next();
+  ASSERT_TRUE(written);
+  EXPECT_EQ(written->status, 0);
+  std::string received = client.read_until("pong", 10s);
+  EXPECT_EQ(received.rfind("HTTP/1.1 101 ", 0), 0u) << received;
+  EXPECT_EQ(received.find("HTTP/1.1", 1), std::string::npos) << "one head: " << received;
+  EXPECT_EQ(received.find("Connection: close"), std::string::npos) << received;
+  EXPECT_EQ(received.substr(received.size() - 4), "pong");
+  api_.stream_close(*stream);
+  EXPECT_TRUE(client.closed_by_peer(10s));
+  EXPECT_EQ(disconnects_.size(), 0u);
+}
+
+// abort() right after upgrade(): no stream, the connection closes, and the
+// request's disconnect callback runs once.
+TEST_F(ConnectionTest, AbortBeforeTheUpgradeCallbackRefusesTheStream) {
+  HttpConnection client(server_.port());
+  client.send("GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  watch_disconnect(request);
+  api_.set_status(request, 101, {nullptr, 0});
+  auto strand = strand_of(request);
+  boost::asio::post(strand, [this, request] {
+    api_.upgrade(request, &StreamEvents::callback, &streams_);
+    api_.abort(request);
+  });
+  auto stream = streams_.next();
+  ASSERT_TRUE(stream);
+  EXPECT_EQ(*stream, nullptr);
+  EXPECT_TRUE(client.closed_by_peer(10s));
+  EXPECT_EQ(disconnects_.next(), 0);
+  wait_for(strand);
+  EXPECT_EQ(disconnects_.size(), 0u);
+}
+
 }  // namespace
 }  // namespace ancm::test
