@@ -1,5 +1,8 @@
 // One client connection: reads requests with Beast's parser, hands each to
 // the request sink as a native request, and writes the responses in order.
+// Its state is explicit (connection_state.h): the phase of the socket, who
+// owns the request, how far the response went, each moved through one
+// checked function; docs/architecture.md ("Connection state") has the map.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
