@@ -83,6 +83,15 @@ class IllegalTransitionSink : public spdlog::sinks::base_sink<std::mutex> {
   std::atomic<std::size_t> count_{0};
 };
 
+// The check below would pass vacuously if the sink heard nothing.
+TEST(IllegalTransitionSinkTest, CountsTheConnectionsErrorReports) {
+  auto& sink = IllegalTransitionSink::installed();
+  auto before = sink.count();
+  spdlog::warn("not an illegal transition report: a warning");
+  spdlog::error("connection from test:0: illegal connection phase transition Closed -> Idle");
+  EXPECT_EQ(sink.count(), before + 1);
+}
+
 class ConnectionTest : public ::testing::Test {
  protected:
   void SetUp() override { illegal_before_ = IllegalTransitionSink::installed().count(); }
