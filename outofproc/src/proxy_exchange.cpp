@@ -41,6 +41,42 @@ ProxyExchange::Strand exchange_strand(const ProxyContext& context, ancm_request*
   return asio::make_strand(context.own_threads->io());
 }
 
+// What the server's per-connection slot holds for this handler: the client
+// connection's claim on the pool. The server releases it when the client
+// connection closes, and the idle upstream connection kept for it closes too.
+struct ClientSlot {
+  explicit ClientSlot(std::shared_ptr<ConnectionPool::Client> claim) : client(std::move(claim)) {}
+  ~ClientSlot() { client->close(); }
+  ClientSlot(const ClientSlot&) = delete;
+  ClientSlot& operator=(const ClientSlot&) = delete;
+  std::shared_ptr<ConnectionPool::Client> client;
+};
+
+void release_client_slot(void* data) {
+  std::unique_ptr<ClientSlot>(static_cast<ClientSlot*>(data));
+}
+
+// The client connection's claim on this application's pool, made on its first
+// request; null when the server keeps no per-connection data (then no
+// connection is reused, never one across clients).
+std::shared_ptr<ConnectionPool::Client> pool_client(const ProxyContext& context,
+                                                    ancm_request* request) {
+  const ancm_request_api& api = *context.api;
+  if (!ANCM_ABI_HAS(ancm_request_api, &api, set_connection_data) || !api.connection_data ||
+      !api.set_connection_data) {
+    return nullptr;
+  }
+  // Valid until the request ends (the server releases it only between requests).
+  auto* held = static_cast<ClientSlot*>(api.connection_data(request, &release_client_slot));
+  if (held && context.pool->owns(*held->client)) return held->client;
+  // None yet, or another application's (a configuration change): replaced.
+  auto slot = std::make_unique<ClientSlot>(context.pool->new_client());
+  auto client = slot->client;
+  if (api.set_connection_data(request, slot.get(), &release_client_slot) != 0) return nullptr;
+  slot.release();  // the server's now
+  return client;
+}
+
 }  // namespace
 
 struct ServerOp {
@@ -86,6 +122,7 @@ void ProxyExchange::on_disconnect(void* ctx, int client_gone) {
 }
 
 void ProxyExchange::start() {
+  client_ = pool_client(*context_, request_);
   // The op holds a reference until the server calls back, which it always does.
   context_->api->on_disconnect(
       request_, &ProxyExchange::on_disconnect,
@@ -129,8 +166,8 @@ void ProxyExchange::connect() {
   ++attempt_;
   reused_connection_ = false;
   request_phase_ = forwarded_.has_body ? RequestPhase::Head : RequestPhase::Finishing;
-  if (!retried_) {
-    if (auto pooled = context_->pool->take(child_->port())) {
+  if (!retried_ && client_) {
+    if (auto pooled = client_->take(child_->port())) {
       upstream_ = std::move(pooled);
       reused_connection_ = true;
       return send_head();
@@ -425,9 +462,11 @@ void ProxyExchange::end_response() {
   context_->api->complete(request_);
 }
 
+// Kept for this client connection's next request only: another client's
+// request must never wait behind a handler that may still run on it.
 void ProxyExchange::release_upstream() {
-  if (upstream_reusable()) {
-    context_->pool->give_back(child_->port(), std::move(upstream_));
+  if (client_ && upstream_reusable()) {
+    client_->give_back(child_->port(), std::move(upstream_));
   } else {
     close_upstream();
   }
@@ -522,12 +561,12 @@ void ProxyExchange::close_tunnel() {
 // ------------------------------------------------------------------ failures
 
 // requestTimeout, from the start of the request, then of each body read.
-// A request sent on a pooled connection whose previous handler still runs
-// (it ended its response with CompleteAsync and went on) waits for it:
-// Kestrel reads a connection's next request only once the handler returned
-// (dotnet/aspnetcore#37024), and nothing on the wire tells. Sending it again
-// elsewhere after a grace would run every slow GET and long poll twice, so
-// it waits, as behind IIS + ANCM, nginx's upstream keepalive or YARP.
+// A request sent on a kept connection whose previous handler still runs (it
+// ended its response with CompleteAsync and went on) waits for it: Kestrel
+// reads a connection's next request only once the handler returned
+// (dotnet/aspnetcore#37024). A connection is kept only for the client
+// connection it served (ConnectionPool), so only that client's own next
+// request can wait so, as it would on Kestrel direct.
 void ProxyExchange::arm_timeout() {
   if (context_->request_timeout.count() == 0) return;
   unsigned generation = ++timer_generation_;

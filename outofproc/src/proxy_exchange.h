@@ -1,7 +1,7 @@
-// One proxied request: client → child over a pooled HTTP/1.1 connection,
-// the child's response streamed back, WebSocket upgrades tunnelled. It runs on
-// the client connection's strand when the server offers it, so relaying
-// costs no thread hop (as in nginx's single event loop).
+// One proxied request: client → child over an HTTP/1.1 connection (kept for
+// the same client connection's next request), the child's response streamed
+// back, WebSocket upgrades tunnelled. It runs on the client connection's strand when the server
+// offers it, so relaying costs no thread hop (as in nginx's single event loop).
 #pragma once
 
 #include <atomic>
@@ -132,6 +132,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
 
   ForwardedRequest forwarded_;
   std::shared_ptr<ChildProcess> child_;
+  std::shared_ptr<ConnectionPool::Client> client_;  // null: nothing is kept
   ConnectionPool::Connection upstream_;
   bool reused_connection_ = false;
   unsigned attempt_ = 0;  // completions of an abandoned connection are ignored

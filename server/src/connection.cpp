@@ -689,6 +689,9 @@ void Connection::prepare_head() {
 void Connection::finish_request() {
   if (!in_request_) return;
   in_request_ = false;
+  // A connection that closed during the request releases the handler's data
+  // only now: what connection_data returned stays valid until the request ends.
+  if (dead_) handler_data_.close();
   fail_pending_writes();  // an aborted response leaves writes that never went out
   if (auto cb = std::exchange(disconnect_cb_, nullptr)) cb(disconnect_ctx_, 0);
   auto self = std::move(self_while_in_request_);  // lives to the end of this call
@@ -831,6 +834,7 @@ void Connection::close() {
   disarm_timer();
   error_code ignored;
   socket_.close(ignored);
+  if (!in_request_) handler_data_.close();  // else once the request ends (finish_request)
 }
 
 // Closing with unread bytes would reset the connection and could destroy the
@@ -839,6 +843,9 @@ void Connection::graceful_close() {
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   dead_ = true;
+  // No request follows: what the handler kept for one goes now, or once the
+  // current request ends (finish_request).
+  if (!in_request_) handler_data_.close();
   arm_timer(kLingerTimeout);
   discard_until_eof();
 }
