@@ -263,7 +263,7 @@ void ProxyExchange::on_client_body(int status, std::size_t bytes) {
     }
     request_piece_ = next_piece(request_piece_, bytes);
   } else if (forwarded_.chunked_body) {
-    upstream_out_ = common::kLastChunk;
+    append_last_chunk_with_trailers();
   }
   if (last) request_phase_ = RequestPhase::Finishing;
   // The end of a body framed by its length: nothing more to send.
@@ -276,6 +276,23 @@ void ProxyExchange::on_client_body(int status, std::size_t bytes) {
         if (ec) return self->upstream_failed("send the request body to", ec);
         self->read_client_body();
       }));
+}
+
+// The client's trailer fields go on to the child after the last chunk, as
+// Kestrel direct would have read them; the server knows them once a read
+// reported the end of the body, which is now.
+void ProxyExchange::append_last_chunk_with_trailers() {
+  const ancm_request_api& api = *context_->api;
+  std::vector<std::pair<std::string_view, std::string_view>> trailers;
+  if (ANCM_ABI_HAS(ancm_request_api, &api, request_trailers) && api.request_trailers) {
+    std::size_t count = 0;
+    const ancm_kv* fields = api.request_trailers(request_, &count);
+    for (std::size_t i = 0; i < count; ++i) {
+      trailers.emplace_back(std::string_view(fields[i].name.data, fields[i].name.len),
+                            std::string_view(fields[i].value.data, fields[i].value.len));
+    }
+  }
+  common::append_last_chunk(trailers, upstream_out_);
 }
 
 bool ProxyExchange::body_overruns(std::size_t bytes) const {
@@ -454,6 +471,10 @@ void ProxyExchange::on_client_written(int status, std::size_t) {
 // is closed, and then the request ends (so the client's next request, which
 // may come at once, finds the connection). While the request's last bytes
 // are still being written, that write's completion decides instead.
+//
+// The child's response trailer fields (Beast parsed them after the last
+// chunk) are dropped here: the request API has no call to send response
+// trailers yet (issue 13 adds one); the Trailer header announcing them went on.
 void ProxyExchange::end_response() {
   response_phase_ = ResponsePhase::Done;
   stop_timer();

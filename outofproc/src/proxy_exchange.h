@@ -89,6 +89,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void on_last_bytes_sent(error_code ec);
   void read_client_body();
   void on_client_body(int status, std::size_t bytes);
+  void append_last_chunk_with_trailers();
   bool body_overruns(std::size_t bytes) const;
   void request_broken(const std::string& why);
   void new_response_parser();
