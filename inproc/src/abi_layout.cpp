@@ -47,6 +47,10 @@ constexpr bool request_api_is_packed_functions() {
 static_assert(request_api_is_packed_functions());
 // Published in version 3: functions are only ever appended after this one.
 static_assert(offsetof(ancm_request_api, write_body_borrowed) == 224);
+// Appended since, in this order (struct_size tells a reader which it has).
+static_assert(offsetof(ancm_request_api, request_trailers) == 232);
+static_assert(offsetof(ancm_request_api, connection_data) == 240);
+static_assert(offsetof(ancm_request_api, set_connection_data) == 248);
 
 static_assert(offsetof(ancm_managed_host, struct_size) == 4);
 static_assert(offsetof(ancm_managed_host, host_ctx) == 8);

@@ -22,40 +22,86 @@ constexpr auto kRecentlyUsed = std::chrono::milliseconds(500);
 
 }  // namespace
 
-ConnectionPool::Connection ConnectionPool::take(uint16_t port) {
-  std::lock_guard lock(mutex_);
-  auto found = idle_.find(port);
-  if (found == idle_.end()) return nullptr;
-  auto& sockets = found->second;
-  auto now = std::chrono::steady_clock::now();
-  while (!sockets.empty()) {
-    Idle idle = std::move(sockets.back());  // the most recently used is the warmest
-    sockets.pop_back();
-    auto idle_for = now - idle.since;
-    if (idle_for < max_idle_time_ &&
-        (idle_for < kRecentlyUsed || still_open(idle.connection->socket))) {
-      return std::move(idle.connection);
+// What the pool and its clients share: a client outlives the application
+// that made it when its connection stays open past a configuration change.
+struct ConnectionPool::State {
+  std::mutex mutex;
+  std::unordered_set<Client*> clients;  // each registered while it lives
+  bool closed = false;                  // the application stopped
+  std::chrono::seconds max_idle_time;
+};
+
+ConnectionPool::ConnectionPool(std::chrono::seconds max_idle_time)
+    : state_(std::make_shared<State>()) {
+  state_->max_idle_time = max_idle_time;
+}
+
+std::shared_ptr<ConnectionPool::Client> ConnectionPool::new_client() {
+  return std::make_shared<Client>(state_);
+}
+
+bool ConnectionPool::owns(const Client& client) const { return client.state_ == state_; }
+
+void ConnectionPool::forget(uint16_t port) {
+  std::vector<Connection> dropped;  // closed outside the lock
+  std::lock_guard lock(state_->mutex);
+  for (Client* client : state_->clients) {
+    if (client->idle_.connection && client->idle_.port == port) {
+      dropped.push_back(std::move(client->idle_.connection));
     }
+  }
+}
+
+void ConnectionPool::clear() {
+  std::vector<Connection> dropped;
+  std::lock_guard lock(state_->mutex);
+  state_->closed = true;
+  for (Client* client : state_->clients) {
+    if (client->idle_.connection) dropped.push_back(std::move(client->idle_.connection));
+  }
+}
+
+ConnectionPool::Client::Client(std::shared_ptr<State> state) : state_(std::move(state)) {
+  std::lock_guard lock(state_->mutex);
+  state_->clients.insert(this);
+}
+
+ConnectionPool::Client::~Client() {
+  Connection dropped;
+  std::lock_guard lock(state_->mutex);
+  state_->clients.erase(this);
+  dropped = std::move(idle_.connection);
+}
+
+ConnectionPool::Connection ConnectionPool::Client::take(uint16_t port) {
+  Idle idle;
+  {
+    std::lock_guard lock(state_->mutex);
+    if (!idle_.connection || idle_.port != port) return nullptr;
+    idle = std::exchange(idle_, Idle{});
+  }
+  auto idle_for = std::chrono::steady_clock::now() - idle.since;
+  if (idle_for < state_->max_idle_time &&
+      (idle_for < kRecentlyUsed || still_open(idle.connection->socket))) {
+    return std::move(idle.connection);
   }
   return nullptr;
 }
 
-void ConnectionPool::give_back(uint16_t port, Connection connection) {
+void ConnectionPool::Client::give_back(uint16_t port, Connection connection) {
   connection->shrink_for_idle();
-  std::lock_guard lock(mutex_);
-  auto& sockets = idle_[port];
-  if (sockets.size() >= max_idle_per_port_) sockets.pop_front();
-  sockets.push_back({std::move(connection), std::chrono::steady_clock::now()});
+  Idle replaced;
+  std::lock_guard lock(state_->mutex);
+  if (closed_ || state_->closed) return;  // connection closes on return
+  replaced =
+      std::exchange(idle_, Idle{std::move(connection), port, std::chrono::steady_clock::now()});
 }
 
-void ConnectionPool::forget(uint16_t port) {
-  std::lock_guard lock(mutex_);
-  idle_.erase(port);
-}
-
-void ConnectionPool::clear() {
-  std::lock_guard lock(mutex_);
-  idle_.clear();
+void ConnectionPool::Client::close() {
+  Connection dropped;
+  std::lock_guard lock(state_->mutex);
+  closed_ = true;
+  dropped = std::move(idle_.connection);
 }
 
 }  // namespace ancm::outofproc

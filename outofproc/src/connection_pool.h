@@ -1,5 +1,6 @@
-// Idle keep-alive connections to the children, per port, reused by later
-// requests so each request does not pay a TCP handshake, nor allocate buffers.
+// Idle keep-alive connections to the children, reused by the same client
+// connection's later requests so each request does not pay a TCP handshake,
+// nor allocate buffers.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -7,10 +8,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <chrono>
 #include <cstdint>
-#include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_set>
 #include <vector>
 
 namespace ancm::outofproc {
@@ -48,33 +48,68 @@ struct UpstreamConnection {
   RelayBuffer request_body;         // one piece of the client's request body
 };
 
+// Idle connections to the children, each kept for the one client connection
+// whose request it served, and for nothing else. Kestrel reads a connection's
+// next request only once the previous handler returned, which can be long
+// after its response ended (Response.CompleteAsync()): a connection shared
+// between clients would queue one client's request behind another's handler.
+// Kept per client, a connection waits only on that client's own earlier
+// request, which is what Kestrel direct does too.
 class ConnectionPool {
  public:
   using Connection = std::unique_ptr<UpstreamConnection>;
+  class Client;
 
-  explicit ConnectionPool(std::size_t max_idle_per_port = 256,
-                          std::chrono::seconds max_idle_time = std::chrono::seconds(60))
-      : max_idle_per_port_(max_idle_per_port), max_idle_time_(max_idle_time) {}
+  explicit ConnectionPool(std::chrono::seconds max_idle_time = std::chrono::seconds(60));
+  ~ConnectionPool() { clear(); }
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
 
-  // An idle connection to the port that the child has not closed, if any
-  // (connections idle for a moment are not checked).
-  Connection take(uint16_t port);
-  // Keeps a connection whose last exchange ended at a boundary the proxy and
-  // the child agree on (the rule is ProxyExchange::upstream_reusable's).
-  void give_back(uint16_t port, Connection connection);
+  // A client connection new to this pool.
+  std::shared_ptr<Client> new_client();
+  // Whether client came from this pool (and not another application's).
+  bool owns(const Client& client) const;
   // Drops every idle connection to a port (its child went away).
   void forget(uint16_t port);
+  // Drops every idle connection and keeps none from now on (the application stops).
   void clear();
 
  private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+// One client connection's claim on the pool: at most one idle connection,
+// for that client's next request. Closing it (the client connection closed)
+// closes that connection, even if the app may still run a handler on it.
+class ConnectionPool::Client {
+ public:
+  explicit Client(std::shared_ptr<State> state);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // The connection this client's last request left idle, if it is to port
+  // and the child has not closed it (connections idle for a moment are not
+  // checked: the exchange retries on a fresh one).
+  Connection take(uint16_t port);
+  // Keeps a connection whose last exchange ended at a boundary the proxy and
+  // the child agree on (the rule is ProxyExchange::upstream_reusable's); it
+  // replaces (closes) one already kept. Closed at once after close().
+  void give_back(uint16_t port, Connection connection);
+  // The client connection closed: its idle connection is closed, none is kept.
+  void close();
+
+ private:
+  friend class ConnectionPool;
   struct Idle {
     Connection connection;
+    uint16_t port = 0;
     std::chrono::steady_clock::time_point since;
   };
-  std::mutex mutex_;
-  std::map<uint16_t, std::deque<Idle>> idle_;
-  std::size_t max_idle_per_port_;
-  std::chrono::seconds max_idle_time_;
+  std::shared_ptr<State> state_;
+  Idle idle_;            // under state_->mutex
+  bool closed_ = false;  // under state_->mutex
 };
 
 }  // namespace ancm::outofproc

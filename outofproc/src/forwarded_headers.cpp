@@ -23,8 +23,8 @@ std::vector<std::string_view> tokens(std::string_view list) {
 }
 
 // RFC 9110 §7.6.1 connection-specific fields, the framing ones the proxy
-// redoes, and HTTP2-Settings, which only goes with an h2c upgrade and is
-// connection-specific (RFC 7540 §3.2.1).
+// redoes (Trailer goes with a chunked body only: see add_body_framing), and HTTP2-Settings, which
+// only goes with an h2c upgrade and is connection-specific (RFC 7540 §3.2.1).
 constexpr std::string_view kHopByHop[] = {"Connection",
                                           "Keep-Alive",
                                           "Proxy-Connection",
@@ -84,6 +84,7 @@ struct HeaderFacts {
   std::string_view upgrade;    // the Upgrade header
   std::vector<std::string_view> content_lengths;
   std::vector<std::string_view> transfer_codings;  // in order, across fields
+  std::vector<std::string_view> trailer;           // the Trailer fields' values
 };
 
 HeaderFacts scan_headers(const ClientRequest& request) {
@@ -100,6 +101,8 @@ HeaderFacts scan_headers(const ClientRequest& request) {
       facts.content_lengths.push_back(value);
     } else if (iequals(name, "Transfer-Encoding")) {
       for (auto coding : tokens(value)) facts.transfer_codings.push_back(coding);
+    } else if (iequals(name, "Trailer")) {
+      facts.trailer.push_back(value);
     }
   }
   return facts;
@@ -128,6 +131,9 @@ void add_body_framing(const HeaderFacts& facts, ForwardedRequest& out) {
   } else if (out.has_body) {
     out.chunked_body = true;
     add_header(out.head, "Transfer-Encoding", chunked_transfer_encoding(facts.transfer_codings));
+    // The trailers announced come after the last chunk, which the proxy
+    // forwards with them: the app sees the announcement as Kestrel gives it.
+    for (auto value : facts.trailer) add_header(out.head, "Trailer", value);
   } else if (!facts.content_lengths.empty()) {
     add_header(out.head, "Content-Length", "0");
   }
@@ -217,6 +223,9 @@ ForwardedRequest build_forwarded_request(const ClientRequest& request, std::stri
 bool forward_response_header(std::string_view name, int status, bool forward_connection) {
   if (iequals(name, "Connection")) return forward_connection || status == 101;
   if (iequals(name, "Upgrade")) return status == 101;
+  // The app's announcement of its trailers reaches the client as from
+  // Kestrel; the trailer fields themselves do not yet (ProxyExchange::end_response).
+  if (iequals(name, "Trailer")) return true;
   return !is_hop_by_hop(name);
 }
 

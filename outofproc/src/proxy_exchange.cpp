@@ -41,6 +41,42 @@ ProxyExchange::Strand exchange_strand(const ProxyContext& context, ancm_request*
   return asio::make_strand(context.own_threads->io());
 }
 
+// What the server's per-connection slot holds for this handler: the client
+// connection's claim on the pool. The server releases it when the client
+// connection closes, and the idle upstream connection kept for it closes too.
+struct ClientSlot {
+  explicit ClientSlot(std::shared_ptr<ConnectionPool::Client> claim) : client(std::move(claim)) {}
+  ~ClientSlot() { client->close(); }
+  ClientSlot(const ClientSlot&) = delete;
+  ClientSlot& operator=(const ClientSlot&) = delete;
+  std::shared_ptr<ConnectionPool::Client> client;
+};
+
+void release_client_slot(void* data) {
+  std::unique_ptr<ClientSlot>(static_cast<ClientSlot*>(data));
+}
+
+// The client connection's claim on this application's pool, made on its first
+// request; null when the server keeps no per-connection data (then no
+// connection is reused, never one across clients).
+std::shared_ptr<ConnectionPool::Client> pool_client(const ProxyContext& context,
+                                                    ancm_request* request) {
+  const ancm_request_api& api = *context.api;
+  if (!ANCM_ABI_HAS(ancm_request_api, &api, set_connection_data) || !api.connection_data ||
+      !api.set_connection_data) {
+    return nullptr;
+  }
+  // Valid until the request ends (the server releases it only between requests).
+  auto* held = static_cast<ClientSlot*>(api.connection_data(request, &release_client_slot));
+  if (held && context.pool->owns(*held->client)) return held->client;
+  // None yet, or another application's (a configuration change): replaced.
+  auto slot = std::make_unique<ClientSlot>(context.pool->new_client());
+  auto client = slot->client;
+  if (api.set_connection_data(request, slot.get(), &release_client_slot) != 0) return nullptr;
+  slot.release();  // the server's now
+  return client;
+}
+
 }  // namespace
 
 struct ServerOp {
@@ -86,6 +122,7 @@ void ProxyExchange::on_disconnect(void* ctx, int client_gone) {
 }
 
 void ProxyExchange::start() {
+  client_ = pool_client(*context_, request_);
   // The op holds a reference until the server calls back, which it always does.
   context_->api->on_disconnect(
       request_, &ProxyExchange::on_disconnect,
@@ -129,8 +166,8 @@ void ProxyExchange::connect() {
   ++attempt_;
   reused_connection_ = false;
   request_phase_ = forwarded_.has_body ? RequestPhase::Head : RequestPhase::Finishing;
-  if (!retried_) {
-    if (auto pooled = context_->pool->take(child_->port())) {
+  if (!retried_ && client_) {
+    if (auto pooled = client_->take(child_->port())) {
       upstream_ = std::move(pooled);
       reused_connection_ = true;
       return send_head();
@@ -226,7 +263,7 @@ void ProxyExchange::on_client_body(int status, std::size_t bytes) {
     }
     request_piece_ = next_piece(request_piece_, bytes);
   } else if (forwarded_.chunked_body) {
-    upstream_out_ = common::kLastChunk;
+    append_last_chunk_with_trailers();
   }
   if (last) request_phase_ = RequestPhase::Finishing;
   // The end of a body framed by its length: nothing more to send.
@@ -239,6 +276,23 @@ void ProxyExchange::on_client_body(int status, std::size_t bytes) {
         if (ec) return self->upstream_failed("send the request body to", ec);
         self->read_client_body();
       }));
+}
+
+// The client's trailer fields go on to the child after the last chunk, as
+// Kestrel direct would have read them; the server knows them once a read
+// reported the end of the body, which is now.
+void ProxyExchange::append_last_chunk_with_trailers() {
+  const ancm_request_api& api = *context_->api;
+  std::vector<std::pair<std::string_view, std::string_view>> trailers;
+  if (ANCM_ABI_HAS(ancm_request_api, &api, request_trailers) && api.request_trailers) {
+    std::size_t count = 0;
+    const ancm_kv* fields = api.request_trailers(request_, &count);
+    for (std::size_t i = 0; i < count; ++i) {
+      trailers.emplace_back(std::string_view(fields[i].name.data, fields[i].name.len),
+                            std::string_view(fields[i].value.data, fields[i].value.len));
+    }
+  }
+  common::append_last_chunk(trailers, upstream_out_);
 }
 
 bool ProxyExchange::body_overruns(std::size_t bytes) const {
@@ -417,6 +471,10 @@ void ProxyExchange::on_client_written(int status, std::size_t) {
 // is closed, and then the request ends (so the client's next request, which
 // may come at once, finds the connection). While the request's last bytes
 // are still being written, that write's completion decides instead.
+//
+// The child's response trailer fields (Beast parsed them after the last
+// chunk) are dropped here: the request API has no call to send response
+// trailers yet (issue 13 adds one); the Trailer header announcing them went on.
 void ProxyExchange::end_response() {
   response_phase_ = ResponsePhase::Done;
   stop_timer();
@@ -425,9 +483,11 @@ void ProxyExchange::end_response() {
   context_->api->complete(request_);
 }
 
+// Kept for this client connection's next request only: another client's
+// request must never wait behind a handler that may still run on it.
 void ProxyExchange::release_upstream() {
-  if (upstream_reusable()) {
-    context_->pool->give_back(child_->port(), std::move(upstream_));
+  if (client_ && upstream_reusable()) {
+    client_->give_back(child_->port(), std::move(upstream_));
   } else {
     close_upstream();
   }
@@ -522,12 +582,12 @@ void ProxyExchange::close_tunnel() {
 // ------------------------------------------------------------------ failures
 
 // requestTimeout, from the start of the request, then of each body read.
-// A request sent on a pooled connection whose previous handler still runs
-// (it ended its response with CompleteAsync and went on) waits for it:
-// Kestrel reads a connection's next request only once the handler returned
-// (dotnet/aspnetcore#37024), and nothing on the wire tells. Sending it again
-// elsewhere after a grace would run every slow GET and long poll twice, so
-// it waits, as behind IIS + ANCM, nginx's upstream keepalive or YARP.
+// A request sent on a kept connection whose previous handler still runs (it
+// ended its response with CompleteAsync and went on) waits for it: Kestrel
+// reads a connection's next request only once the handler returned
+// (dotnet/aspnetcore#37024). A connection is kept only for the client
+// connection it served (ConnectionPool), so only that client's own next
+// request can wait so, as it would on Kestrel direct.
 void ProxyExchange::arm_timeout() {
   if (context_->request_timeout.count() == 0) return;
   unsigned generation = ++timer_generation_;

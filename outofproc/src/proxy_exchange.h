@@ -1,7 +1,7 @@
-// One proxied request: client → child over a pooled HTTP/1.1 connection,
-// the child's response streamed back, WebSocket upgrades tunnelled. It runs on
-// the client connection's strand when the server offers it, so relaying
-// costs no thread hop (as in nginx's single event loop).
+// One proxied request: client → child over an HTTP/1.1 connection (kept for
+// the same client connection's next request), the child's response streamed
+// back, WebSocket upgrades tunnelled. It runs on the client connection's strand when the server
+// offers it, so relaying costs no thread hop (as in nginx's single event loop).
 #pragma once
 
 #include <atomic>
@@ -89,6 +89,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void on_last_bytes_sent(error_code ec);
   void read_client_body();
   void on_client_body(int status, std::size_t bytes);
+  void append_last_chunk_with_trailers();
   bool body_overruns(std::size_t bytes) const;
   void request_broken(const std::string& why);
   void new_response_parser();
@@ -132,6 +133,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
 
   ForwardedRequest forwarded_;
   std::shared_ptr<ChildProcess> child_;
+  std::shared_ptr<ConnectionPool::Client> client_;  // null: nothing is kept
   ConnectionPool::Connection upstream_;
   bool reused_connection_ = false;
   unsigned attempt_ = 0;  // completions of an abandoned connection are ignored

@@ -705,6 +705,9 @@ void Connection::finish_request() {
   if (!in_request()) return;
   enter(RequestPhase::None);
   advance(ResponseProgress::NotStarted);
+  // A connection that closed during the request releases the handler's data
+  // only now: what connection_data returned stays valid until the request ends.
+  if (dead()) handler_data_.close();
   fail_pending_writes();  // an aborted response leaves writes that never went out
   if (auto cb = std::exchange(disconnect_cb_, nullptr)) cb(disconnect_ctx_, 0);
   auto self = std::move(self_while_in_request_);    // lives to the end of this call
@@ -896,6 +899,7 @@ void Connection::close() {
   disarm_timer();
   error_code ignored;
   socket_.close(ignored);
+  if (!in_request()) handler_data_.close();  // else once the request ends (finish_request)
 }
 
 // Closing with unread bytes would reset the connection and could destroy the
@@ -904,6 +908,9 @@ void Connection::graceful_close() {
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   enter(ConnectionPhase::Closing);
+  // No request follows: what the handler kept for one goes now, or once the
+  // current request ends (finish_request).
+  if (!in_request()) handler_data_.close();
   arm_timer(kLingerTimeout);
   discard_until_eof();
 }

@@ -21,6 +21,7 @@
 
 #include "ancm/handler_abi.h"
 #include "ancm/server/options.h"
+#include "connection_data.h"
 #include "connection_registry.h"
 #include "connection_state.h"
 #include "outgoing_body.h"
@@ -74,6 +75,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint16_t local_port() const { return local_port_; }
   bool has_body() const { return request_.has_body; }
   const Strand& strand() const { return strand_; }
+  // The handler's per-connection slot; any thread (it has its own lock).
+  ConnectionData& handler_data() { return handler_data_; }
 
   // These may be called from any thread; they run on the connection's strand.
   void read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx);
@@ -180,6 +183,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   std::string remote_address_, local_address_;
   uint16_t remote_port_ = 0, local_port_ = 0;
+  // Released when the connection closes (close, graceful_close), or with it.
+  ConnectionData handler_data_;
 
   // current request
   ancm_request handle_;  // one for every request: generation-checked

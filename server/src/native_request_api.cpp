@@ -169,6 +169,14 @@ const ancm_kv* request_trailers(ancm_request* r, size_t* count) {
   return trailers.data();
 }
 
+void* connection_data(ancm_request* r, void (*release)(void*)) {
+  return stale(r) ? nullptr : conn(r).handler_data().get(release);
+}
+int set_connection_data(ancm_request* r, void* data, void (*release)(void*)) {
+  if (stale(r)) return -ESTALE;
+  return conn(r).handler_data().set(data, release);
+}
+
 constexpr ancm_request_api kApi = {
     ANCM_HANDLER_ABI_VERSION,
     sizeof(ancm_request_api),
@@ -201,6 +209,8 @@ constexpr ancm_request_api kApi = {
     connection_executor,
     write_body_borrowed,
     request_trailers,
+    connection_data,
+    set_connection_data,
 };
 
 }  // namespace

@@ -285,12 +285,10 @@ std::vector<Case> body_cases() {
                                          "Content-Type: application/x-www-form-urlencoded\r\n"))},
       {"BodyHttp10WithContentLength",
        report("POST /body?read=stream HTTP/1.0\r\nContent-Length: 4\r\n\r\nten!")},
-      // Out of process: the proxy does not forward the request's trailers yet.
       {"RequestTrailersOfAChunkedBody",
        report(
            chunked("/request-trailers?read=stream",
-                   "3\r\nabc\r\n0\r\nX-Trailer: one\r\nx-other: two\r\nX-Trailer: again\r\n\r\n")),
-       false},
+                   "3\r\nabc\r\n0\r\nX-Trailer: one\r\nx-other: two\r\nX-Trailer: again\r\n\r\n"))},
       {"RequestTrailersNoneSent",
        report(chunked("/request-trailers?read=stream", "3\r\nabc\r\n0\r\n\r\n"))},
       {"RequestTrailersBeforeTheBodyIsRead",
@@ -340,8 +338,7 @@ std::vector<Case> response_cases() {
       {"ThrowAfterTheHead", response_case("throw-after-head")},
       {"ThrowAfterASizedHead", response_case("throw-after-sized-head", "GET", true)},
       {"OnStartingThrows", response_and_events("on-starting-throws", "write:")},
-      // Out of process: the proxy drops the app's Trailer header field.
-      {"TrailersDeclared", response_and_events("trailers", "supportsTrailers"), false},
+      {"TrailersDeclared", response_and_events("trailers", "supportsTrailers")},
   };
 }
 

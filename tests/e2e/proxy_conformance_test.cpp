@@ -162,6 +162,36 @@ TEST_P(ProxyConformanceTest, AnHttp10RequestWithoutHostReachesTheAppWithoutOne) 
   EXPECT_EQ(response->body.find("header: Host:"), std::string::npos) << response->body;
 }
 
+// An app that completes its response and goes on running (CompleteAsync)
+// holds up no other client: on Kestrel direct each client has its own
+// connection, and the proxy keeps an upstream connection for the client
+// connection it served only. Only the same client's next request waits for
+// that handler (Kestrel reads a connection's next request once it returned).
+TEST_P(ProxyConformanceTest, AHandlerRunningOnAfterItsResponseHoldsUpNoOtherClient) {
+  auto host = serve_app("EchoBody");
+  HttpConnection first(host->port());
+  first.send(get_request("/complete-then-run?key=hol"));
+  auto completed = first.read_response(kPatience);
+  ASSERT_TRUE(completed) << host->output();
+  EXPECT_EQ(completed->body, "completed\n");
+
+  // Another client, while the first request's handler still runs.
+  auto other = get(*host, "/running?key=hol");
+  EXPECT_EQ(other.status, 200) << host->output();
+  EXPECT_EQ(other.body, "running\n") << host->output();
+
+  ASSERT_EQ(get(*host, "/release?key=hol").status, 200);
+  first.send(get_request("/running?key=hol"));
+  auto after = first.read_response(kPatience);
+  ASSERT_TRUE(after) << host->output();
+  EXPECT_EQ(after->status, 200);
+  // Out of process the first client's next request went on its own
+  // upstream connection, which Kestrel reads once that handler returned.
+  if (std::string(GetParam()) == "outofprocess") {
+    EXPECT_EQ(after->body, "not running\n");
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(HostingModels, ProxyConformanceTest,
                          ::testing::Values("outofprocess", "inprocess"),
                          [](const auto& info) { return std::string(info.param); });

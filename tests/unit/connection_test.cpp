@@ -92,6 +92,24 @@ TEST(IllegalTransitionSinkTest, CountsTheConnectionsErrorReports) {
   EXPECT_EQ(sink.count(), before + 1);
 }
 
+// Data a handler keeps per connection: each release is queued for the test.
+struct ReleaseEvents : EventQueue<std::string> {
+  struct Data {
+    ReleaseEvents* events;
+    std::string name;
+  };
+  static void release(void* data) {
+    std::unique_ptr<Data> owned(static_cast<Data*>(data));
+    owned->events->push(owned->name);
+  }
+  void* make(std::string name) {
+    return std::make_unique<Data>(Data{this, std::move(name)}).release();
+  }
+  static std::string name_of(void* data) { return data ? static_cast<Data*>(data)->name : ""; }
+};
+
+void other_release(void*) {}
+
 class ConnectionTest : public ::testing::Test {
  protected:
   void SetUp() override { illegal_before_ = IllegalTransitionSink::installed().count(); }
@@ -156,6 +174,7 @@ class ConnectionTest : public ::testing::Test {
   IoEvents reads_, writes_;
   DisconnectEvents disconnects_;
   StreamEvents streams_;
+  ReleaseEvents releases_;
   LoopbackServer server_{[this](ancm_request* request) { requests_.push(request); }};
 };
 
@@ -717,6 +736,54 @@ TEST_F(ConnectionTest, AbortBeforeTheUpgradeCallbackRefusesTheStream) {
   EXPECT_EQ(disconnects_.next(), 0);
   wait_for(strand);
   EXPECT_EQ(disconnects_.size(), 0u);
+}
+
+// The handler's per-connection data: the same for the connection's next
+// request, never another handler's, released once on replacement and once
+// when the connection closes (after the request that was current then).
+TEST_F(ConnectionTest, ConnectionDataLivesAsLongAsTheConnection) {
+  HttpConnection client(server_.port());
+  client.send(get_request("/first"));
+  auto* first = next_request();
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(ANCM_ABI_HAS(ancm_request_api, &api_, set_connection_data));
+  EXPECT_EQ(api_.connection_data(first, &ReleaseEvents::release), nullptr);
+  ASSERT_EQ(api_.set_connection_data(first, releases_.make("a"), &ReleaseEvents::release), 0);
+  ASSERT_EQ(api_.set_connection_data(first, releases_.make("b"), &ReleaseEvents::release), 0);
+  EXPECT_EQ(releases_.next(), "a") << "replacing releases the value replaced";
+  answer(first, "one");
+  ASSERT_TRUE(client.read_response());
+
+  client.send(get_request("/second"));
+  auto* second = next_request();
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(ReleaseEvents::name_of(api_.connection_data(second, &ReleaseEvents::release)), "b");
+  EXPECT_EQ(api_.connection_data(second, &other_release), nullptr) << "another handler's data";
+  watch_disconnect(second);
+  client.close();
+  EXPECT_EQ(disconnects_.next(), 1);
+  // Closed during the request: the value stays until that request ends.
+  EXPECT_EQ(ReleaseEvents::name_of(api_.connection_data(second, &ReleaseEvents::release)), "b");
+  EXPECT_EQ(releases_.size(), 0u);
+  auto strand = strand_of(second);
+  api_.complete(second);
+  EXPECT_EQ(releases_.next(), "b");
+  wait_for(strand);
+  EXPECT_EQ(releases_.size(), 0u) << "released exactly once";
+}
+
+// Between requests, the connection closing releases the data at once.
+TEST_F(ConnectionTest, ConnectionDataIsReleasedWhenAnIdleConnectionCloses) {
+  HttpConnection client(server_.port());
+  client.send(get_request("/only"));
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  ASSERT_EQ(api_.set_connection_data(request, releases_.make("kept"), &ReleaseEvents::release), 0);
+  answer(request, "one");
+  ASSERT_TRUE(client.read_response());
+  EXPECT_EQ(releases_.size(), 0u) << "kept for the connection's next request";
+  client.close();
+  EXPECT_EQ(releases_.next(), "kept");
 }
 
 }  // namespace

@@ -99,6 +99,11 @@ class RequestLog {
     std::lock_guard lock(mutex_);
     out_ << "conn " << connection << ' ' << request.method << ' ' << request.target << std::endl;
   }
+  // The proxy closed the connection (or this side did, after a response).
+  void closed(int connection) {
+    std::lock_guard lock(mutex_);
+    out_ << "closed " << connection << std::endl;
+  }
 
  private:
   std::mutex mutex_;
@@ -113,8 +118,9 @@ class Connection {
   void serve() {
     while (auto request = read_head()) {
       log_.add(number_, *request);
-      if (!answer(*request)) return;
+      if (!answer(*request)) break;
     }
+    log_.closed(number_);
   }
 
  private:

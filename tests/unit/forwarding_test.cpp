@@ -82,6 +82,20 @@ TEST(ForwardedRequest, ReframesABodyWithoutLengthAsChunked) {
   EXPECT_EQ(sized.head.find("Transfer-Encoding"), std::string::npos);
 }
 
+// The Trailer announcement goes with a body the proxy sends chunked (its
+// trailer fields follow the last chunk), never with a sized one.
+TEST(ForwardedRequest, AnnouncesTrailersOnlyWithAChunkedBody) {
+  auto chunked = build_forwarded_request(
+      client({{"Host", "h"}, {"Transfer-Encoding", "chunked"}, {"Trailer", "X-Sum"}},
+             /*has_body=*/true),
+      "t");
+  EXPECT_NE(chunked.head.find("Trailer: X-Sum\r\n"), std::string::npos) << chunked.head;
+  auto sized = build_forwarded_request(
+      client({{"Host", "h"}, {"Content-Length", "3"}, {"Trailer", "X-Sum"}}, /*has_body=*/true),
+      "t");
+  EXPECT_EQ(sized.head.find("Trailer:"), std::string::npos) << sized.head;
+}
+
 TEST(ForwardedRequest, CarriesAWebSocketUpgrade) {
   auto out = build_forwarded_request(
       client({{"Host", "h"}, {"Connection", "Upgrade"}, {"Upgrade", "websocket"}}), "t");
@@ -187,6 +201,7 @@ TEST(ForwardedResponse, FiltersHopByHopHeaders) {
   EXPECT_FALSE(forward_response_header("Upgrade", 200, false));
   EXPECT_TRUE(forward_response_header("Upgrade", 101, false));
   EXPECT_TRUE(forward_response_header("Connection", 101, false));
+  EXPECT_TRUE(forward_response_header("Trailer", 200, false));  // the fields do not follow yet
 }
 
 }  // namespace

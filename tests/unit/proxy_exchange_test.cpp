@@ -35,6 +35,51 @@ namespace {
 using namespace std::chrono_literals;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// A client connection's slot for the handler's data (the server's
+// connection_data): released once, when replaced or when the connection closes.
+class FakeConnection {
+ public:
+  using Release = void (*)(void*);
+  FakeConnection() = default;
+  FakeConnection(const FakeConnection&) = delete;
+  FakeConnection& operator=(const FakeConnection&) = delete;
+  ~FakeConnection() { close(); }
+
+  void* get(Release release) {
+    std::lock_guard lock(mutex_);
+    return release_ == release ? data_ : nullptr;
+  }
+  int set(void* data, Release release) {
+    void* old = nullptr;
+    Release old_release = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return -ENOTCONN;
+      old = std::exchange(data_, data);
+      old_release = std::exchange(release_, release);
+    }
+    if (old && old != data && old_release) old_release(old);
+    return 0;
+  }
+  void close() {
+    void* old = nullptr;
+    Release old_release = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+      old = std::exchange(data_, nullptr);
+      old_release = std::exchange(release_, nullptr);
+    }
+    if (old && old_release) old_release(old);
+  }
+
+ private:
+  std::mutex mutex_;
+  void* data_ = nullptr;
+  Release release_ = nullptr;
+  bool closed_ = false;
+};
+
 // One client request as the server hands it to a handler, and what the
 // handler did with it. The test hands over the body piece by piece.
 class FakeRequest {
@@ -50,6 +95,9 @@ class FakeRequest {
   }
 
   ancm_request* handle() { return reinterpret_cast<ancm_request*>(this); }
+  // The client connection the request came on (set before the proxy starts).
+  void arrive_on(FakeConnection& connection) { connection_ = &connection; }
+  bool has_connection() const { return connection_ != nullptr; }
   static FakeRequest& of(ancm_request* request) { return *reinterpret_cast<FakeRequest*>(request); }
 
   void send_body(std::string piece) {
@@ -217,6 +265,14 @@ class FakeRequest {
     cb(ctx, nullptr);
   }
 
+  static void* connection_data(ancm_request* r, void (*release)(void*)) {
+    return of(r).connection_->get(release);
+  }
+  static int set_connection_data(ancm_request* r, void* data, void (*release)(void*)) {
+    return of(r).connection_->set(data, release);
+  }
+
+  FakeConnection* connection_ = nullptr;
   std::string method_, target_;
   Headers headers_;
   std::vector<ancm_kv> kv_;
@@ -268,6 +324,8 @@ const ancm_request_api FakeRequest::api = {
     .connection_executor = nullptr,  // the proxy runs on its own threads
     .write_body_borrowed = nullptr,
     .request_trailers = nullptr,
+    .connection_data = &FakeRequest::connection_data,
+    .set_connection_data = &FakeRequest::set_connection_data,
 };
 
 void log_nothing(void*, ancm_log_level, ancm_str) {}
@@ -306,6 +364,7 @@ class ProxyExchangeTest : public ::testing::Test {
     while (context_->active_exchanges > 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(10ms);
     }
+    client_.close();
     pool_.clear();  // its sockets belong to the threads' io_context
     threads_.stop();
     processes_->shutdown();
@@ -313,7 +372,9 @@ class ProxyExchangeTest : public ::testing::Test {
 
   std::filesystem::path request_log() const { return dir_.path() / "requests.log"; }
 
+  // On the test's one client connection unless the test chose another.
   void start(FakeRequest& request) {
+    if (!request.has_connection()) request.arrive_on(client_);
     std::make_shared<ProxyExchange>(context_, request.handle())->start();
   }
 
@@ -328,10 +389,23 @@ class ProxyExchangeTest : public ::testing::Test {
   std::vector<std::string> requests_run() const {
     std::vector<std::string> lines;
     std::istringstream text(test::read_file(request_log()));
-    for (std::string line; std::getline(text, line);) lines.push_back(line);
+    for (std::string line; std::getline(text, line);) {
+      if (line.starts_with("conn ")) lines.push_back(line);
+    }
     return lines;
   }
   std::string all_requests_run() const { return test::read_file(request_log()); }
+
+  // Waits for the child to log a line (it logs as it goes; the bound only
+  // ends a failing test).
+  bool child_logs(const std::string& line) const {
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (all_requests_run().find(line) == std::string::npos) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(10ms);
+    }
+    return true;
+  }
 
   // The upstream connection that carried a request: the n of "conn <n>".
   std::string connection_of(const std::string& method_and_target) const {
@@ -343,6 +417,7 @@ class ProxyExchangeTest : public ::testing::Test {
 
   test::TempDir dir_{"ancm-proxy"};
   ConnectionPool pool_;
+  FakeConnection client_;  // the client connection requests come on by default
   ProxyThreads threads_{2};
   std::unique_ptr<ProcessManager> processes_;
   std::shared_ptr<const ProxyContext> context_;
@@ -564,6 +639,40 @@ TEST_F(ProxyExchangeTest, AHeadIsFlushedToTheClientBeforeTheBody) {
   ASSERT_TRUE(request.wait_ended());
   EXPECT_EQ(request.outcome(), FakeRequest::Outcome::Completed);
   EXPECT_EQ(request.body(), "hello");
+}
+
+// A connection is kept for the client connection it served, and for no
+// other: another client's request never waits behind a handler that may
+// still run on it (an app that completed its response and went on).
+TEST_F(ProxyExchangeTest, AnotherClientConnectionNeverGetsThisClientsConnection) {
+  FakeRequest first("GET", "/first", {{"Host", "h"}});
+  run(first);
+  FakeConnection other_client;
+  FakeRequest other("GET", "/other", {{"Host", "h"}});
+  other.arrive_on(other_client);
+  run(other);
+  FakeRequest again("GET", "/again", {{"Host", "h"}});
+  run(again);
+  EXPECT_EQ(first.status(), 200);
+  EXPECT_EQ(other.status(), 200);
+  EXPECT_NE(connection_of("GET /other"), connection_of("GET /first")) << all_requests_run();
+  EXPECT_EQ(connection_of("GET /again"), connection_of("GET /first")) << all_requests_run();
+  other_client.close();
+}
+
+// The client connection closing closes the connection kept for it.
+TEST_F(ProxyExchangeTest, AClientConnectionClosingClosesItsUpstreamConnection) {
+  FakeConnection client;
+  FakeRequest request("GET", "/kept", {{"Host", "h"}});
+  request.arrive_on(client);
+  run(request);
+  ASSERT_EQ(request.outcome(), FakeRequest::Outcome::Completed);
+  std::string upstream = connection_of("GET /kept");
+  EXPECT_EQ(all_requests_run().find("closed " + upstream + "\n"), std::string::npos)
+      << "kept open for the client's next request\n"
+      << all_requests_run();
+  client.close();
+  EXPECT_TRUE(child_logs("closed " + upstream + "\n")) << all_requests_run();
 }
 
 }  // namespace

@@ -225,6 +225,38 @@ typedef struct ancm_request_api {
    * (no hop to the strand). The spans stay valid until complete()/abort().
    */
   const ancm_kv* (*request_trailers)(ancm_request*, size_t* count);
+
+  /*
+   * One slot per client connection for the handler's own data, e.g. the
+   * upstream connection a proxy keeps for that client's next request. It is
+   * per connection, not per request: every request of the connection sees
+   * the same value (under HTTP/2, not served yet, several streams of one
+   * connection would share it, concurrently).
+   *
+   * connection_data returns the data last set with this same release
+   * function, or NULL when the slot is empty, was set with another release
+   * function (a configuration change can hand the connection to another
+   * handler, whose data this handler must not read), or the handle is stale.
+   *
+   * set_connection_data puts data (NULL: nothing) in the slot and returns 0;
+   * the slot then owns it, and release (may be NULL) runs exactly once with
+   * data: when the value is replaced by another set_connection_data (on that
+   * caller's thread, before it returns) or when the client connection closes
+   * (on a server I/O thread, the connection's strand; a connection that
+   * closes during a request keeps the value until that request ended), or
+   * at the latest when the server destroys the connection. So what
+   * connection_data returned stays valid until complete()/abort(), unless
+   * the handler replaces it itself; setting the value it already holds
+   * releases nothing. It fails, and the caller keeps data
+   * (release is not called), with -ESTALE for a stale handle or -ENOTCONN
+   * when the connection already closed.
+   *
+   * Both may be called from any thread while the request is current; they
+   * take a lock, never a hop to the strand. release must not block and must
+   * not call the request API.
+   */
+  void* (*connection_data)(ancm_request*, void (*release)(void* data));
+  int (*set_connection_data)(ancm_request*, void* data, void (*release)(void* data));
 } ancm_request_api;
 
 /* -------------------------------------------------------------- application */

@@ -66,7 +66,9 @@
   X(ancm_request_api, request_info)        \
   X(ancm_request_api, connection_executor) \
   X(ancm_request_api, write_body_borrowed) \
-  X(ancm_request_api, request_trailers)
+  X(ancm_request_api, request_trailers)    \
+  X(ancm_request_api, connection_data)     \
+  X(ancm_request_api, set_connection_data)
 
 #define ANCM_MANAGED_SERVER_MEMBERS(X) \
   X(ancm_managed_server, on_request)   \

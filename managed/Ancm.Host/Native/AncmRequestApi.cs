@@ -59,4 +59,9 @@ internal unsafe struct AncmRequestApi
 
     // request_trailers(request, out count): a chunked body's trailers once a read reported its end.
     public delegate* unmanaged<nint, nuint*, AncmKv*> RequestTrailers;
+
+    // connection_data(request, release) / set_connection_data(request, data, release):
+    // the handler's per-connection slot. Not used by the managed server.
+    public delegate* unmanaged<nint, delegate* unmanaged<nint, void>, nint> ConnectionData;
+    public delegate* unmanaged<nint, nint, delegate* unmanaged<nint, void>, int> SetConnectionData;
 }

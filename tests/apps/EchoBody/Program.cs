@@ -72,13 +72,25 @@ app.MapGet("/events", async (HttpContext context, string key) =>
 });
 
 // GET /complete-then-run?key=K: the response ends (CompleteAsync) while the
-// handler runs on until K is released.
+// handler runs on until K is released. GET /running?key=K says whether that
+// handler still runs ("running\n") or not ("not running\n").
+var running = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
 app.MapGet("/complete-then-run", async (HttpContext context, string key) =>
 {
-    await context.Response.WriteAsync("completed\n");
-    await context.Response.CompleteAsync();
-    await Park(key).Task.WaitAsync(TimeSpan.FromMinutes(2));
+    running[key] = true;
+    try
+    {
+        await context.Response.WriteAsync("completed\n");
+        await context.Response.CompleteAsync();
+        await Park(key).Task.WaitAsync(TimeSpan.FromMinutes(2));
+    }
+    finally
+    {
+        running[key] = false;
+    }
 });
+app.MapGet("/running", (string key) =>
+    running.TryGetValue(key, out var yes) && yes ? "running\n" : "not running\n");
 
 // GET /close: the app ends the connection with its response.
 app.MapGet("/close", (HttpContext context) =>

@@ -20,4 +20,18 @@ inline void append_chunk_header(std::size_t size, std::string& out) {
 // The last chunk with no trailers.
 inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
+// The last chunk followed by trailer fields, each a (name, value) pair of
+// string views, already checked as field syntax by whoever parsed them.
+template <class Fields>
+void append_last_chunk(const Fields& trailers, std::string& out) {
+  out += "0\r\n";
+  for (const auto& [name, value] : trailers) {
+    out.append(name);
+    out += ": ";
+    out.append(value);
+    out += "\r\n";
+  }
+  out += "\r\n";
+}
+
 }  // namespace ancm::common
