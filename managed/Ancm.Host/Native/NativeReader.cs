@@ -4,7 +4,6 @@
 // then write into memory the caller already reused. With our buffer an
 // abandoned read simply completes later and its bytes go to the next call.
 using System;
-using System.IO;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;

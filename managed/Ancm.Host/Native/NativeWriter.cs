@@ -7,7 +7,6 @@
 // memory, and the write returns once the socket took it (as Kestrel's flush
 // waits for a large write to drain).
 using System;
-using System.IO;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;

@@ -2,7 +2,6 @@
 // native ancm_stream. Unlike response writes, failures here are the app's to
 // see: a WebSocket must learn that its peer is gone.
 using System;
-using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 using Ancm.Host.Native;
