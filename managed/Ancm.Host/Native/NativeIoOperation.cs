@@ -2,15 +2,19 @@
 // stream_read, stream_write). The native side calls OnComplete on one of its
 // I/O threads; we only record the result there and let the awaiting code go
 // on in the thread pool (RunContinuationsAsynchronously), so a native thread
-// never runs application code and never blocks.
+// never runs application code and never blocks. The reader and the writer
+// share how a call in flight is awaited (and abandoned by a cancelled wait).
 using System;
+using System.IO;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading;
 using System.Threading.Tasks;
 using System.Threading.Tasks.Sources;
 
 namespace Ancm.Host.Native;
 
-internal abstract unsafe class NativeIoOperation : IValueTaskSource<int>, IDisposable
+internal abstract class NativeIoOperation : IValueTaskSource<int>, IDisposable
 {
     private ManualResetValueTaskSourceCore<int> _core;
     private GCHandle _self;
@@ -27,7 +31,7 @@ internal abstract unsafe class NativeIoOperation : IValueTaskSource<int>, IDispo
     }
 
     /// <summary>The C completion function for every asynchronous native call.</summary>
-    public static delegate* unmanaged<nint, int, nuint, void> Callback => &OnComplete;
+    public static unsafe delegate* unmanaged<nint, int, nuint, void> Callback => &OnComplete;
 
     /// <summary>True while a native call has not called back yet.</summary>
     protected bool IsPending
@@ -54,7 +58,66 @@ internal abstract unsafe class NativeIoOperation : IValueTaskSource<int>, IDispo
     }
 
     /// <summary>The result of the call begun last: bytes, or an exception for status &lt; 0.</summary>
-    protected ValueTask<int> Completion => new(this, _core.Version);
+    private ValueTask<int> Completion => new(this, _core.Version);
+
+    // ---------------------------------------------------------------- the call in flight
+
+    // The call begun last until it is awaited to its end; as a Task once a
+    // cancellable wait needed one (a ValueTask may be awaited only once).
+    private bool _inFlight;
+    private ValueTask<int> _inFlightValue;
+    private Task<int>? _inFlightTask;
+
+    /// <summary>A call was started and its result not awaited yet.</summary>
+    protected bool InFlight => _inFlight;
+
+    /// <summary>After Begin() and the native Start*: in flight, or throws when the target has ended.</summary>
+    protected void Started(bool started, string endedMessage)
+    {
+        if (!started)
+        {
+            Cancel();
+            throw new IOException(endedMessage);
+        }
+        _inFlight = true;
+        _inFlightTask = null;
+        _inFlightValue = Completion;
+    }
+
+    /// <summary>
+    /// Awaits the call in flight. A cancelled wait leaves it in flight for the
+    /// next call; a finished one (result or error) is done with.
+    /// </summary>
+    /// <param name="ownToken">
+    /// A token the native side honours by itself (RequestAborted: an abort or a
+    /// lost client fails the call), so waiting on it needs no extra task.
+    /// </param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    protected async ValueTask<int> AwaitInFlightAsync(CancellationToken token, CancellationToken ownToken)
+    {
+        try
+        {
+            if (!token.CanBeCanceled || token == ownToken)
+            {
+                return _inFlightTask is null ? await _inFlightValue.ConfigureAwait(false)
+                                             : await _inFlightTask.ConfigureAwait(false);
+            }
+            _inFlightTask ??= _inFlightValue.AsTask();
+            return await _inFlightTask.WaitAsync(token).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_inFlightTask is null || _inFlightTask.IsCompleted)
+                ClearInFlight();
+        }
+    }
+
+    private void ClearInFlight()
+    {
+        _inFlight = false;
+        _inFlightTask = null;
+        _inFlightValue = default;
+    }
 
     [UnmanagedCallersOnly]
     private static void OnComplete(nint ctx, int status, nuint bytes)

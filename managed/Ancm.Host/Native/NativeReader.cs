@@ -4,7 +4,6 @@
 // then write into memory the caller already reused. With our buffer an
 // abandoned read simply completes later and its bytes go to the next call.
 using System;
-using System.IO;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -19,11 +18,6 @@ internal sealed class NativeReader : NativeIoOperation
     private int _offset;
     private int _count;
     private bool _ended;
-
-    // The native read in flight, if any; as a Task once a cancellable wait needed one.
-    private bool _inFlight;
-    private ValueTask<int> _inFlightValue;
-    private Task<int>? _inFlightTask;
 
     /// <param name="isRequestBody">
     /// A request body's reads can fail for the client's fault (bad framing, too
@@ -42,10 +36,7 @@ internal sealed class NativeReader : NativeIoOperation
     /// Reads up to destination.Length bytes; 0 at the end. A zero-length
     /// destination waits until data is available without consuming it.
     /// </summary>
-    /// <param name="ownToken">
-    /// A token the native side honours by itself (RequestAborted: an abort or a
-    /// lost client fails the read), so waiting on it needs no extra task.
-    /// </param>
+    /// <param name="ownToken">A token the native side honours by itself (see AwaitInFlightAsync).</param>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken token,
         CancellationToken ownToken = default)
@@ -56,31 +47,9 @@ internal sealed class NativeReader : NativeIoOperation
             return 0;
         token.ThrowIfCancellationRequested();
 
-        if (!_inFlight)
+        if (!InFlight)
             StartRead();
-
-        int read;
-        try
-        {
-            if (!token.CanBeCanceled || token == ownToken)
-            {
-                read = _inFlightTask is null ? await _inFlightValue.ConfigureAwait(false)
-                                             : await _inFlightTask.ConfigureAwait(false);
-            }
-            else
-            {
-                _inFlightTask ??= _inFlightValue.AsTask();
-                read = await _inFlightTask.WaitAsync(token).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            // A cancelled wait leaves the read in flight for the next call;
-            // a finished one (data or error) is done with.
-            if (_inFlightTask is null || _inFlightTask.IsCompleted)
-                ClearInFlight();
-        }
-
+        var read = await AwaitInFlightAsync(token, ownToken).ConfigureAwait(false);
         if (read == 0)
         {
             _ended = true;
@@ -99,21 +68,7 @@ internal sealed class NativeReader : NativeIoOperation
         // The buffer lives on the pinned object heap: its address is stable.
         fixed (byte* data = _buffer)
             started = _target.StartRead(data, (nuint)_buffer.Length, ctx);
-        if (!started)
-        {
-            Cancel();
-            throw new IOException("The request or stream has ended; it can no longer be read.");
-        }
-        _inFlight = true;
-        _inFlightTask = null;
-        _inFlightValue = Completion;
-    }
-
-    private void ClearInFlight()
-    {
-        _inFlight = false;
-        _inFlightTask = null;
-        _inFlightValue = default;
+        Started(started, "The request or stream has ended; it can no longer be read.");
     }
 
     private int CopyOut(Span<byte> destination)

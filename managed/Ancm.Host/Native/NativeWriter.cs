@@ -7,7 +7,6 @@
 // memory, and the write returns once the socket took it (as Kestrel's flush
 // waits for a large write to drain).
 using System;
-using System.IO;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -19,11 +18,9 @@ internal sealed class NativeWriter : NativeIoOperation
     /// <summary>Writes from this size on are borrowed, not copied.</summary>
     public const int BorrowFrom = 64 * 1024;
 
-    private readonly INativeIoTarget _target;
+    private const string EndedMessage = "The response or stream has ended; it can no longer be written.";
 
-    private bool _inFlight;
-    private ValueTask<int> _inFlightValue;
-    private Task<int>? _inFlightTask;
+    private readonly INativeIoTarget _target;
 
     public NativeWriter(INativeIoTarget target)
     {
@@ -42,7 +39,7 @@ internal sealed class NativeWriter : NativeIoOperation
             await WriteBorrowedAsync(data).ConfigureAwait(false);
             return;
         }
-        Started(StartWrite(data.Span));
+        Started(StartWrite(data.Span), EndedMessage);
     }
 
     // The native side reads the memory until its callback, which always comes
@@ -51,7 +48,7 @@ internal sealed class NativeWriter : NativeIoOperation
     private async ValueTask WriteBorrowedAsync(ReadOnlyMemory<byte> data)
     {
         using var pinned = data.Pin();
-        Started(StartBorrowedWrite(pinned, data.Length));
+        Started(StartBorrowedWrite(pinned, data.Length), EndedMessage);
         await WaitAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
@@ -67,7 +64,7 @@ internal sealed class NativeWriter : NativeIoOperation
     {
         await WaitAsync(token, ownToken).ConfigureAwait(false);
         var ctx = Begin();
-        Started(_target.StartFlush(ctx));
+        Started(_target.StartFlush(ctx), EndedMessage);
     }
 
     // Pinned only for the call: the native side copies before returning.
@@ -78,48 +75,11 @@ internal sealed class NativeWriter : NativeIoOperation
             return _target.StartWrite(bytes, (nuint)data.Length, ctx);
     }
 
-    private void Started(bool started)
-    {
-        if (!started)
-        {
-            Cancel();
-            throw new IOException("The response or stream has ended; it can no longer be written.");
-        }
-        _inFlight = true;
-        _inFlightTask = null;
-        _inFlightValue = Completion;
-    }
-
     /// <summary>Waits until the last write was sent (or failed: then throws).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WaitAsync(CancellationToken token, CancellationToken ownToken = default)
     {
-        if (!_inFlight)
-            return;
-        try
-        {
-            if (!token.CanBeCanceled || token == ownToken)
-            {
-                if (_inFlightTask is null)
-                    await _inFlightValue.ConfigureAwait(false);
-                else
-                    await _inFlightTask.ConfigureAwait(false);
-            }
-            else
-            {
-                _inFlightTask ??= _inFlightValue.AsTask();
-                await _inFlightTask.WaitAsync(token).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            // A cancelled wait leaves the write in flight for the next call.
-            if (_inFlightTask is null || _inFlightTask.IsCompleted)
-            {
-                _inFlight = false;
-                _inFlightTask = null;
-                _inFlightValue = default;
-            }
-        }
+        if (InFlight)
+            await AwaitInFlightAsync(token, ownToken).ConfigureAwait(false);
     }
 }

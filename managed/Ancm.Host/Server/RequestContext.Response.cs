@@ -5,17 +5,14 @@
 // complete, and the native side frames it with a Content-Length when the
 // response completes before anything was sent.
 using System;
-using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using System.IO.Pipelines;
-using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Extensions.Primitives;
 
 namespace Ancm.Host.Server;
 
@@ -29,10 +26,7 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
     private IHeaderDictionary _responseHeaders = new HeaderDictionary();
     private Stack<KeyValuePair<Func<object, Task>, object>>? _onStarting;
     private Stack<KeyValuePair<Func<object, Task>, object>>? _onCompleted;
-    private bool _starting;
-    private bool _responseStarted;
-    private bool _headSent;
-    private bool _writeFailed;
+    private ResponsePhase _phase = ResponsePhase.NotStarted;
     private long _bytesWritten;
     private long? _declaredLength;
     // An OnStarting callback threw: the response cannot start as the app set
@@ -77,11 +71,11 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
         set => _responseBodyOverride = value;
     }
 
-    public bool HasStarted => _responseStarted;
+    public bool HasStarted => ResponsePhases.HasStarted(_phase);
 
     public void OnStarting(Func<object, Task> callback, object state)
     {
-        if (_responseStarted || _starting)
+        if (!NotYetStarted)
             throw new InvalidOperationException("OnStarting cannot be registered after the response has started.");
         (_onStarting ??= new()).Push(new(callback, state));
     }
@@ -91,7 +85,7 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
 
     private void ThrowIfResponseStarted(string what)
     {
-        if (_responseStarted)
+        if (HasStarted)
             throw new InvalidOperationException($"{what} cannot be set because the response has already started.");
     }
 
@@ -107,7 +101,7 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
     }
 
     public Task StartAsync(CancellationToken cancellationToken = default) =>
-        _responseStarted || _starting ? Task.CompletedTask : StartResponseAsync();
+        NotYetStarted ? StartResponseAsync() : Task.CompletedTask;
 
     public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) =>
         SendFileFallback.SendFileAsync(_responseBody, path, offset, count, cancellationToken);
@@ -119,42 +113,62 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
     /// <summary>BodyWriter.Complete(exception): the body cannot be finished, so cut it short.</summary>
     internal void AbortFromWriter() => Abort();
 
+    // ---------------------------------------------------------------- phases
+
+    /// <summary>Every phase change goes through here: an illegal one is a server bug and throws.</summary>
+    private void MoveTo(ResponsePhase next)
+    {
+        ResponsePhases.ThrowIfIllegal(_phase, next);
+        _phase = next;
+    }
+
+    /// <summary>Neither started nor starting: the next write or flush tries to start.</summary>
+    private bool NotYetStarted => _phase is ResponsePhase.NotStarted or ResponsePhase.StartFailed;
+
     // ---------------------------------------------------------------- starting
 
     private async Task StartResponseAsync()
     {
         ThrowIfStartFailed();
-        _starting = true;
+        MoveTo(ResponsePhase.Starting);
         try
         {
-            if (_onStarting is { } callbacks)
-            {
-                _onStarting = null;
-                try
-                {
-                    // Last registered runs first, as in Kestrel.
-                    while (callbacks.TryPop(out var entry))
-                        await entry.Key(entry.Value).ConfigureAwait(false);
-                }
-                catch (Exception e)
-                {
-                    _startFailure = e;
-                    ReportApplicationError(e);
-                }
-                ThrowIfStartFailed();
-            }
+            await RunOnStartingAsync().ConfigureAwait(false);
             CommitHead();
         }
-        finally
+        catch
         {
-            _starting = false;
+            // The head was refused before anything was committed.
+            if (_phase == ResponsePhase.Starting)
+                MoveTo(ResponsePhase.NotStarted);
+            throw;
         }
+    }
+
+    private async Task RunOnStartingAsync()
+    {
+        if (_onStarting is not { } callbacks)
+            return;
+        _onStarting = null;
+        try
+        {
+            // Last registered runs first, as in Kestrel.
+            while (callbacks.TryPop(out var entry))
+                await entry.Key(entry.Value).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _startFailure = e;
+            MoveTo(ResponsePhase.StartFailed);
+            ReportApplicationError(e);
+        }
+        ThrowIfStartFailed();
     }
 
     // Kestrel's answer to a start after a failed OnStarting callback.
     private void ThrowIfStartFailed()
     {
-        if (_startFailure is not null)
+        if (_phase == ResponsePhase.StartFailed)
             throw new ObjectDisposedException(
                 "The response has been aborted due to an unhandled application exception.", _startFailure);
     }
@@ -162,7 +176,7 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
     /// <summary>For PipeWriter.GetMemory, which cannot await: as Kestrel does it.</summary>
     internal void EnsureResponseStarted()
     {
-        if (!_responseStarted && !_starting)
+        if (NotYetStarted)
             StartResponseAsync().GetAwaiter().GetResult();
     }
 
@@ -175,223 +189,13 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
             reason = ReasonPhrases.GetReasonPhrase(_statusCode);
         ResponseHeadEncoder.Validate(reason, _responseHeaders);
 
-        _responseStarted = true;
+        MoveTo(ResponsePhase.Started);
         _declaredLength = _responseHeaders.ContentLength;
         if (_responseHeaders is HeaderDictionary dictionary)
             dictionary.IsReadOnly = true;
         ResponseHeadEncoder.Send(_native, _statusCode, reason, _responseHeaders);
     }
 
-    // ---------------------------------------------------------------- writing
-
-    /// <summary>The PipeWriter's flush: start, hand buffered bytes over, or send the head.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    internal async ValueTask<FlushResult> FlushResponseAsync(CancellationToken token)
-    {
-        // As Kestrel: a cancelled token (RequestAborted once the client left) fails
-        // the call even though the bytes of a lost client are otherwise dropped.
-        token.ThrowIfCancellationRequested();
-        if (!_responseStarted && !_starting)
-            await StartResponseAsync().ConfigureAwait(false);
-        if (_bodyWriter.Buffered > 0)
-        {
-            await WriteNativeAsync(_bodyWriter.BufferedMemory, token).ConfigureAwait(false);
-            _bodyWriter.ClearBuffered();
-        }
-        else if (!_headSent && !_writeFailed && !_native.IsEnded)
-        {
-            _headSent = true;
-            try
-            {
-                await _writer.FlushAsync(token, OwnAbortToken).ConfigureAwait(false);
-            }
-            catch (IOException)
-            {
-                OnWriteFailed();
-            }
-        }
-        return new FlushResult(_bodyWriter.TakeFlushCancellation(), isCompleted: false);
-    }
-
-    /// <summary>The response stream's write: keeps order with bytes buffered in the PipeWriter.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    internal async ValueTask WriteResponseStreamAsync(ReadOnlyMemory<byte> data, CancellationToken token)
-    {
-        token.ThrowIfCancellationRequested();
-        if (!_responseStarted && !_starting)
-            await StartResponseAsync().ConfigureAwait(false);
-        if (_bodyWriter.Buffered > 0)
-        {
-            _bodyWriter.Write(data.Span);
-            await FlushResponseAsync(token).ConfigureAwait(false);
-            return;
-        }
-        VerifyBodyWrite(data.Length);
-        await WriteNativeAsync(data, token).ConfigureAwait(false);
-    }
-
-    // A lost client does not fail the app's writes (as in Kestrel): they are
-    // dropped and RequestAborted tells the app.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteNativeAsync(ReadOnlyMemory<byte> data, CancellationToken token)
-    {
-        if (data.IsEmpty)
-            return;
-        if (_writeFailed || _aborted)
-            return;
-        if (_native.IsEnded)
-            throw new InvalidOperationException("The response has already completed.");
-        _bytesWritten += data.Length;
-        _headSent = true;
-        try
-        {
-            await _writer.WriteAsync(data, token, OwnAbortToken).ConfigureAwait(false);
-        }
-        catch (IOException)
-        {
-            OnWriteFailed();
-        }
-    }
-
-    /// <summary>
-    /// As Kestrel, before bytes join the body: a 204, 205 or 304 has none (a
-    /// HEAD response's is dropped), and no more than the Content-Length.
-    /// Bytes the PipeWriter holds count as written already.
-    /// </summary>
-    internal void VerifyBodyWrite(int count)
-    {
-        if (count == 0 || !_responseStarted)
-            return;
-        if (_statusCode is StatusCodes.Status204NoContent or StatusCodes.Status205ResetContent
-                or StatusCodes.Status304NotModified
-            && !string.Equals(Method, HttpMethods.Head, StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException(
-                $"Writing to the response body is invalid for responses with status code {_statusCode}.");
-        }
-        var total = _bytesWritten + _bodyWriter.Buffered + count;
-        if (_declaredLength is long declared && total > declared)
-        {
-            throw new InvalidOperationException(
-                $"Response Content-Length mismatch: too many bytes written ({total} of {declared}).");
-        }
-    }
-
-    private void OnWriteFailed()
-    {
-        _writeFailed = true;
-        OnClientGone();
-    }
-
-    // ---------------------------------------------------------------- ending
-
-    /// <summary>CompleteAsync and the normal end: start, send what is buffered, complete().</summary>
-    private async Task CompleteResponseAsync()
-    {
-        if (_native.IsEnded)
-            return;
-        var declared = _responseHeaders.ContentLength;
-        if (!_responseStarted && !_starting && EndsShort(declared, _bodyWriter.Buffered))
-        {
-            // Nothing went out yet: as Kestrel, a 500 replaces a response that
-            // would end short of its Content-Length.
-            var error = new InvalidOperationException(
-                $"Response Content-Length mismatch: too few bytes written ({_bodyWriter.Buffered} of {declared}).");
-            _server.LogError(error, "The response was replaced by a 500");
-            PrepareErrorResponse(error);
-        }
-        if (!_responseStarted && !_starting)
-            await StartOrReplaceWithErrorAsync().ConfigureAwait(false);
-        if (_bodyWriter.Buffered > 0)
-        {
-            await WriteNativeAsync(_bodyWriter.BufferedMemory, default).ConfigureAwait(false);
-            _bodyWriter.ClearBuffered();
-        }
-        if (IsShortOfDeclaredLength())
-        {
-            _server.LogError(new InvalidOperationException(
-                $"Response Content-Length mismatch: too few bytes written ({_bytesWritten} of {_declaredLength})."),
-                "The response was cut short");
-            await CutShortAsync().ConfigureAwait(false);
-            return;
-        }
-        // The last write may still be in flight: complete() queues behind it.
-        _native.Complete();
-    }
-
-    // The app ended without starting the response: a head it cannot send (a
-    // control character in a header value) or a failing OnStarting callback
-    // gets a 500 while nothing went out, as in Kestrel, not a dropped connection.
-    private async Task StartOrReplaceWithErrorAsync()
-    {
-        try
-        {
-            await StartResponseAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (!_responseStarted)
-        {
-            _server.LogError(e, "The response was replaced by a 500");
-            PrepareErrorResponse(e);
-            // The OnStarting callbacks ran (or failed) already.
-            CommitHead();
-        }
-    }
-
-    /// <summary>
-    /// Ends a response that cannot end well (the app failed after it started,
-    /// or it is short of its Content-Length): what the app wrote still reaches
-    /// the client, the head at least, then the connection is cut, as Kestrel
-    /// does. The abort waits for the last write, which would otherwise be
-    /// dropped with the connection.
-    /// </summary>
-    private async Task CutShortAsync()
-    {
-        try
-        {
-            if (_bodyWriter.Buffered > 0)
-            {
-                await WriteNativeAsync(_bodyWriter.BufferedMemory, default).ConfigureAwait(false);
-                _bodyWriter.ClearBuffered();
-            }
-            else if (!_headSent && !_writeFailed && !_aborted && !_native.IsEnded)
-            {
-                _headSent = true;
-                await _writer.FlushAsync(default).ConfigureAwait(false);
-            }
-            await _writer.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException)
-        {
-            // The client went away, or the request ended: nothing left to deliver.
-        }
-        _native.Abort();
-    }
-
-    private bool IsShortOfDeclaredLength() => EndsShort(_declaredLength, _bytesWritten);
-
-    // A response that announces more body than it carries.
-    private bool EndsShort(long? declared, long written)
-    {
-        if (declared is not long length || written >= length || _writeFailed)
-            return false;
-        // HEAD, 204 and 304 announce a length without sending a body. Methods are
-        // case-sensitive: "head" is not HEAD to the native server, which sends its body.
-        if (string.Equals(Method, HttpMethods.Head, StringComparison.Ordinal)
-            || _statusCode == StatusCodes.Status204NoContent
-            || _statusCode == StatusCodes.Status304NotModified || _statusCode < 200)
-            return false;
-        return true;
-    }
-
-    /// <summary>The app failed before the response started: a plain 500 (or the bad request's status).</summary>
-    private void PrepareErrorResponse(Exception error)
-    {
-        _statusCode = error is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
-        _reasonPhrase = null;
-        _responseHeaders.Clear();
-        _responseHeaders.ContentLength = 0;
-        _bodyWriter.DiscardBuffered();
-    }
 
     protected void ReportApplicationError(Exception error)
     {

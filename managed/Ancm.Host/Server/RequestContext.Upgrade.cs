@@ -26,13 +26,14 @@ internal abstract partial class RequestContext : IHttpUpgradeFeature
             throw new InvalidOperationException("This request cannot be upgraded.");
         if (_upgradedStream is not null)
             throw new InvalidOperationException("The request has already been upgraded.");
-        if (_responseStarted)
+        if (HasStarted)
             throw new InvalidOperationException("The response has already started; the request cannot be upgraded.");
 
         _statusCode = StatusCodes.Status101SwitchingProtocols;
         _reasonPhrase = null;
         await StartResponseAsync().ConfigureAwait(false);
-        _headSent = true;
+        // upgrade() sends the head.
+        MoveTo(ResponsePhase.HeadSent);
 
         var stream = await StartUpgrade().ConfigureAwait(false);
         if (stream == 0)

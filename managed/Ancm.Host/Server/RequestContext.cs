@@ -131,15 +131,18 @@ internal abstract partial class RequestContext : IThreadPoolWorkItem
     {
         try
         {
+            // The app ended the response itself (CompleteAsync): nothing left to do.
+            if (ResponsePhases.HasEnded(_phase))
+                return;
             if (_upgradedStream is not null)
             {
                 // complete() ends the request; the stream lives on until closed.
-                _native.Complete();
+                CompleteNative();
                 return;
             }
             if (applicationError is not null)
             {
-                if (_responseStarted)
+                if (HasStarted)
                 {
                     await CutShortAsync().ConfigureAwait(false);
                     return;

@@ -1,13 +1,12 @@
 // HttpResponse.Body: each write goes to the native side at once (after any
 // bytes still buffered in the PipeWriter, to keep their order).
 using System;
-using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 
 namespace Ancm.Host.Server;
 
-internal sealed class ResponseBodyStream : Stream
+internal sealed class ResponseBodyStream : UnseekableStream
 {
     private readonly RequestContext _context;
 
@@ -17,21 +16,10 @@ internal sealed class ResponseBodyStream : Stream
     }
 
     public override bool CanRead => false;
-    public override bool CanSeek => false;
     public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
         _context.WriteResponseStreamAsync(buffer, cancellationToken);
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        _context.WriteResponseStreamAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
@@ -52,8 +40,4 @@ internal sealed class ResponseBodyStream : Stream
         _context.ThrowIfSynchronousIODisallowed();
         _context.FlushResponseAsync(default).AsTask().GetAwaiter().GetResult();
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

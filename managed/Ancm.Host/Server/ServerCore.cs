@@ -1,5 +1,6 @@
 // What every request of one running AncmServer shares: the native host, the
-// options, the logger and the in-flight count. The generic subclass knows the
+// options, what the host told the process at start, the logger and the
+// in-flight count. The generic subclass knows the
 // application's context type and creates the matching RequestContext.
 using System;
 using Ancm.Host.Native;
@@ -20,9 +21,13 @@ internal abstract unsafe class ServerCore
         // Read once at start, as IIS does: the app sets it in runtimeconfig or before Run().
         AppContext.TryGetSwitch(HttpText.Latin1RequestHeadersSwitch, out var latin1);
         Latin1RequestHeaders = latin1;
+        PhysicalPath = ServerVariables.PhysicalPathFromEnvironment();
     }
 
     public bool Latin1RequestHeaders { get; }
+
+    /// <summary>The app folder with a trailing '/' (APPL_PHYSICAL_PATH).</summary>
+    public string PhysicalPath { get; }
 
     public AncmManagedHost* Host { get; }
 

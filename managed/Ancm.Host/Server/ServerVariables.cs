@@ -42,23 +42,27 @@ internal abstract partial class RequestContext : IServerVariablesFeature
     {
         AncmRequestInfo info;
         _native.GetInfo(&info, _server.Host);
-        return ServerVariables.Compute(name.ToUpperInvariant(), in info, _server.Latin1RequestHeaders);
+        return ServerVariables.Compute(name.ToUpperInvariant(), in info, _server.Latin1RequestHeaders,
+            _server.PhysicalPath);
     }
 }
 
 internal static class ServerVariables
 {
     private const string HeaderPrefix = "HTTP_";
-    private static string? s_physicalPath;
 
-    /// <summary>The app folder with a trailing '/', as the host sets ASPNETCORE_IIS_PHYSICAL_PATH.</summary>
-    private static string PhysicalPath => s_physicalPath ??=
+    /// <summary>
+    /// APPL_PHYSICAL_PATH: the app folder with a trailing '/', as the host sets
+    /// ASPNETCORE_IIS_PHYSICAL_PATH before the process starts.
+    /// </summary>
+    public static string PhysicalPathFromEnvironment() =>
         Environment.GetEnvironmentVariable("ASPNETCORE_IIS_PHYSICAL_PATH") is { Length: > 0 } path
             ? path
             : AppContext.BaseDirectory;
 
     /// <summary>The value of an upper-cased variable name, or null.</summary>
-    public static string? Compute(string name, in AncmRequestInfo info, bool latin1)
+    /// <param name="physicalPath">APPL_PHYSICAL_PATH, read once per server (ServerCore).</param>
+    public static string? Compute(string name, in AncmRequestInfo info, bool latin1, string physicalPath)
     {
         var secure = info.IsTls != 0;
         switch (name)
@@ -104,7 +108,7 @@ internal static class ServerVariables
             case "CONTENT_TYPE":
                 return Header(in info, "CONTENT_TYPE", latin1) ?? string.Empty;
             case "APPL_PHYSICAL_PATH":
-                return PhysicalPath;
+                return physicalPath;
             case "APPL_PATH": // the app's virtual path: an in-process app is mounted at the root
                 return "/";
             case "ALL_HTTP":

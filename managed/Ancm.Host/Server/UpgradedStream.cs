@@ -2,14 +2,13 @@
 // native ancm_stream. Unlike response writes, failures here are the app's to
 // see: a WebSocket must learn that its peer is gone.
 using System;
-using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 using Ancm.Host.Native;
 
 namespace Ancm.Host.Server;
 
-internal sealed class UpgradedStream : Stream
+internal sealed class UpgradedStream : UnseekableStream
 {
     private readonly NativeStream _native;
     private readonly NativeReader _reader;
@@ -24,27 +23,13 @@ internal sealed class UpgradedStream : Stream
     }
 
     public override bool CanRead => true;
-    public override bool CanSeek => false;
     public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         _reader.ReadAsync(buffer, cancellationToken);
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        _reader.ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
         _writer.WriteAsync(buffer, cancellationToken);
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        _writer.WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <summary>Waits until the last write was handed to the socket.</summary>
     public override Task FlushAsync(CancellationToken cancellationToken) =>
@@ -57,9 +42,6 @@ internal sealed class UpgradedStream : Stream
         WriteAsync(buffer, offset, count, default).GetAwaiter().GetResult();
 
     public override void Flush() => FlushAsync(default).GetAwaiter().GetResult();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

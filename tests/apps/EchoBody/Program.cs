@@ -17,18 +17,7 @@ app.MapPost("/echo", async (HttpContext context) =>
 });
 
 // GET /stream?chunks=N&ms=M writes N lines, flushing each, M ms apart.
-app.MapGet("/stream", async (HttpContext context, int? chunks, int? ms) =>
-{
-    context.Response.ContentType = "text/plain";
-    var count = chunks ?? 3;
-    for (var k = 1; k <= count; k++)
-    {
-        await context.Response.WriteAsync($"piece {k}\n");
-        await context.Response.Body.FlushAsync();
-        if (k < count)
-            await Task.Delay(ms ?? 0);
-    }
-});
+app.MapStreamedPieces();
 
 // The proxy-conformance endpoints (tests/e2e/proxy_conformance_test.cpp).
 // Requests parked until a test releases them, by key.

@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using System.Text;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
@@ -68,18 +67,7 @@ app.MapPost("/echo", async (HttpContext context, int? unlimited, long? limit) =>
 });
 
 // GET /stream?chunks=N&ms=M writes N lines, flushing each, M ms apart.
-app.MapGet("/stream", async (HttpContext context, int? chunks, int? ms) =>
-{
-    context.Response.ContentType = "text/plain";
-    var count = chunks ?? 3;
-    for (var k = 1; k <= count; k++)
-    {
-        await context.Response.WriteAsync($"piece {k}\n");
-        await context.Response.Body.FlushAsync();
-        if (k < count)
-            await Task.Delay(ms ?? 0);
-    }
-});
+app.MapStreamedPieces();
 
 // GET /status/{code}?reason=... answers with that status (and reason phrase).
 app.MapGet("/status/{code:int}", (HttpContext context, int code, string? reason) =>
@@ -125,28 +113,7 @@ app.MapGet("/env/{name}", (string name) =>
     Environment.GetEnvironmentVariable(name) is { } value ? Results.Text(value) : Results.NotFound());
 
 // /ws echoes every WebSocket message until the client closes.
-app.Map("/ws", async (HttpContext context) =>
-{
-    if (!context.WebSockets.IsWebSocketRequest)
-    {
-        context.Response.StatusCode = StatusCodes.Status400BadRequest;
-        return;
-    }
-    using var socket = await context.WebSockets.AcceptWebSocketAsync();
-    var buffer = new byte[16 * 1024];
-    while (true)
-    {
-        var received = await socket.ReceiveAsync(buffer, CancellationToken.None);
-        if (received.MessageType == WebSocketMessageType.Close)
-        {
-            await socket.CloseAsync(received.CloseStatus ?? WebSocketCloseStatus.NormalClosure,
-                received.CloseStatusDescription, CancellationToken.None);
-            return;
-        }
-        await socket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType,
-            received.EndOfMessage, CancellationToken.None);
-    }
-});
+app.MapWebSocketEcho();
 
 app.MapGet("/throw", string () => throw new InvalidOperationException("boom from a request"));
 

@@ -1,6 +1,7 @@
 RequestPathTests.Register();
 HeaderTextTests.Register();
 RequestTrackerTests.Register();
+ResponsePhaseTests.Register();
 HostingTests.Register();
 BodySizeTests.Register();
 AbiLayoutTests.Register();
