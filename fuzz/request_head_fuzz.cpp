@@ -93,13 +93,14 @@ Outcome read_request(const SplitInput& in, SizeSchedule reads, SizeSchedule piec
   out.head_end = stream.consumed() - (received.size() - scan.end);
   std::string_view head_bytes(received.data() + scan.blank_lines, scan.end - scan.blank_lines);
   auto parsed = ancm::server::parse_request_head(head_bytes, kLimits);
-  if (auto* rejection = std::get_if<ancm::server::HeadRejection>(&parsed)) {
-    require(rejection->status >= 400 && rejection->status < 600, "a refusal that is not an error");
+  if (!parsed.ok()) {
+    require(parsed.error().status >= 400 && parsed.error().status < 600,
+            "a refusal that is not an error");
     out.end = End::Refused;
-    out.status = rejection->status;
+    out.status = parsed.error().status;
     return out;
   }
-  const auto& head = std::get<RequestHead>(parsed);
+  const auto& head = parsed.value();
 
   // Connection::on_head: Beast parses the same head, with the body limit.
   Parser parser;

@@ -38,6 +38,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ancm/abi_strings.h"
 #include "ancm/handler_abi.h"
 #include "forwarded_headers.h"  // outofproc/src
 #include "loopback_server.h"    // tests/support
@@ -63,8 +64,8 @@ constexpr std::string_view kGet =
 
 using Parser = http::request_parser<http::buffer_body>;  // as in server/src/connection.h
 
-ancm_str span(std::string_view s) { return {s.data(), s.size()}; }
-std::string_view text(ancm_str s) { return {s.data ? s.data : "", s.len}; }
+using ancm::abi::str;
+using ancm::abi::view;
 
 void parse(Parser& parser) {
   parser.header_limit(32 * 1024);  // the server's defaults (HttpLimits)
@@ -97,16 +98,16 @@ void BM_RequestObject(benchmark::State& state) {
     Parser parser;
     parse(parser);
     const auto& message = parser.get();
-    request.method = span(message.method_string());
-    request.target = span(message.target());
-    std::string_view target = text(request.target);
+    request.method = str(message.method_string());
+    request.target = str(message.target());
+    std::string_view target = view(request.target);
     auto question = target.find('?');
-    request.path = span(target.substr(0, question));
+    request.path = str(target.substr(0, question));
     request.query = question == std::string_view::npos ? ancm_str{target.data() + target.size(), 0}
-                                                       : span(target.substr(question + 1));
+                                                       : str(target.substr(question + 1));
     request.headers.clear();
     for (const auto& field : message) {
-      request.headers.push_back({span(field.name_string()), span(field.value())});
+      request.headers.push_back({str(field.name_string()), str(field.value())});
     }
     benchmark::DoNotOptimize(request.headers.data());
   }
@@ -205,7 +206,7 @@ struct Sink {
       forwarded_bytes = forwarded.head.size();
     }
     api->set_status(request, 200, {nullptr, 0});
-    api->add_header(request, span("Content-Type"), span("text/plain; charset=utf-8"));
+    api->add_header(request, str("Content-Type"), str("text/plain; charset=utf-8"));
     api->write_body(request, kHello.data(), kHello.size(), nullptr, nullptr);
     api->complete(request);
   }

@@ -14,13 +14,13 @@ bool escapable_in_double_quotes(char c) {
 
 }  // namespace
 
-std::variant<std::vector<std::string>, std::string> split_command_line(std::string_view text) {
+Result<std::vector<std::string>> split_command_line(std::string_view text) {
   std::vector<std::string> words;
   std::optional<std::string> word;  // set once a word has started, even if empty ("")
   std::size_t i = 0;
   auto unterminated = [&](char quote, std::size_t at) {
-    return std::string("unterminated ") + quote + " quote starting at character " +
-           std::to_string(at + 1) + " of arguments '" + std::string(text) + "'";
+    return fail(std::string("unterminated ") + quote + " quote starting at character " +
+                std::to_string(at + 1) + " of arguments '" + std::string(text) + "'");
   };
   while (i < text.size()) {
     char c = text[i];
@@ -57,7 +57,7 @@ std::variant<std::vector<std::string>, std::string> split_command_line(std::stri
       ++i;  // the closing quote
     } else if (c == '\\') {
       if (i + 1 >= text.size()) {
-        return "arguments '" + std::string(text) + "' end with a lone backslash";
+        return fail("arguments '" + std::string(text) + "' end with a lone backslash");
       }
       word->push_back(text[i + 1]);
       i += 2;

@@ -20,17 +20,17 @@ constexpr std::string_view kDefaultStdoutLogFile = "aspnetcore-stdout";
 
 std::string bool_text(bool value) { return value ? "true" : "false"; }
 
-Parsed<HostingModel> parse_hosting_model(std::string_view text) {
+Result<HostingModel> parse_hosting_model(std::string_view text) {
   // An empty value is what IIS stores for "not set"; ANCM reads it as in-process.
   if (text.empty() || iequals(text, "inprocess")) {
-    return Parsed<HostingModel>::ok(HostingModel::InProcess);
+    return HostingModel::InProcess;
   }
   if (iequals(text, "outofprocess")) {
-    return Parsed<HostingModel>::ok(HostingModel::OutOfProcess);
+    return HostingModel::OutOfProcess;
   }
-  return Parsed<HostingModel>::fail("'" + std::string(text) +
-                                    "' is not a hosting model; allowed: inprocess or "
-                                    "outofprocess (any case)");
+  return common::fail("'" + std::string(text) +
+                      "' is not a hosting model; allowed: inprocess or "
+                      "outofprocess (any case)");
 }
 
 // Reads one attribute after another in the order `ancm-host check` lists them.
@@ -77,10 +77,10 @@ class AttributeResolver {
     const RawAttribute* raw = find(name);
     if (raw != nullptr) {
       auto parsed = parse(raw->value);
-      if (parsed.value) {
-        field = *parsed.value;
+      if (parsed.ok()) {
+        field = parsed.value();
       } else {
-        errors_.add(raw->line, std::string(name), parsed.error);
+        errors_.add(raw->line, std::string(name), parsed.error());
       }
     }
     record(name, format(field), raw == nullptr);
@@ -89,10 +89,10 @@ class AttributeResolver {
   void integer(std::string_view name, int& field, std::int64_t min, std::int64_t max) {
     typed(
         name, field,
-        [&](std::string_view text) {
+        [&](std::string_view text) -> Result<int> {
           auto parsed = parse_integer(text, min, max);
-          return parsed.value ? Parsed<int>::ok(static_cast<int>(*parsed.value))
-                              : Parsed<int>::fail(parsed.error);
+          if (!parsed.ok()) return common::fail(parsed.error());
+          return static_cast<int>(parsed.value());
         },
         [](int value) { return std::to_string(value); });
   }
@@ -100,11 +100,10 @@ class AttributeResolver {
   void seconds(std::string_view name, std::chrono::seconds& field, std::int64_t max) {
     typed(
         name, field,
-        [&](std::string_view text) {
+        [&](std::string_view text) -> Result<std::chrono::seconds> {
           auto parsed = parse_integer(text, 0, max);
-          return parsed.value
-                     ? Parsed<std::chrono::seconds>::ok(std::chrono::seconds(*parsed.value))
-                     : Parsed<std::chrono::seconds>::fail(parsed.error);
+          if (!parsed.ok()) return common::fail(parsed.error());
+          return std::chrono::seconds(parsed.value());
         },
         [](std::chrono::seconds value) { return std::to_string(value.count()); });
   }

@@ -47,39 +47,37 @@ class Assigner {
   Assigner(std::string_view value, HS& settings, const fs::path& app_path)
       : value_(value), settings_(settings), app_path_(app_path) {}
 
-  std::optional<std::string> operator()(bool HS::*field) const {
-    return store(parse_bool(value_), field);
-  }
-  std::optional<std::string> operator()(std::size_t HS::*field) const {
-    Parsed<std::uint64_t> parsed = parse_byte_count(value_);
-    if (parsed.value && *parsed.value > std::numeric_limits<std::size_t>::max()) {
-      return "'" + std::string(value_) + "' is too large";
+  Result<void> operator()(bool HS::*field) const { return store(parse_bool(value_), field); }
+  Result<void> operator()(std::size_t HS::*field) const {
+    Result<std::uint64_t> parsed = parse_byte_count(value_);
+    if (parsed.ok() && parsed.value() > std::numeric_limits<std::size_t>::max()) {
+      return common::fail("'" + std::string(value_) + "' is too large");
     }
     return store(parsed, field);
   }
-  std::optional<std::string> operator()(std::string HS::*field) const {
+  Result<void> operator()(std::string HS::*field) const {
     settings_.*field = std::string(value_);
-    return std::nullopt;
+    return {};
   }
-  std::optional<std::string> operator()(fs::path HS::*field) const {
+  Result<void> operator()(fs::path HS::*field) const {
     settings_.*field = resolve_path(value_, app_path_);
-    return std::nullopt;
+    return {};
   }
-  std::optional<std::string> operator()(std::chrono::milliseconds HS::*field) const {
-    Parsed<std::int64_t> parsed =
+  Result<void> operator()(std::chrono::milliseconds HS::*field) const {
+    Result<std::int64_t> parsed =
         parse_integer(value_, 0, std::numeric_limits<std::int32_t>::max());
-    if (!parsed.value) return parsed.error + " (milliseconds)";
-    settings_.*field = std::chrono::milliseconds(*parsed.value);
-    return std::nullopt;
+    if (!parsed.ok()) return common::fail(parsed.error() + " (milliseconds)");
+    settings_.*field = std::chrono::milliseconds(parsed.value());
+    return {};
   }
 
  private:
   template <typename P, typename F>
-  std::optional<std::string> store(const P& parsed, F field) const {
-    if (!parsed.value) return parsed.error;
+  Result<void> store(const P& parsed, F field) const {
+    if (!parsed.ok()) return common::fail(parsed.error());
     settings_.*field =
-        static_cast<std::remove_reference_t<decltype(settings_.*field)>>(*parsed.value);
-    return std::nullopt;
+        static_cast<std::remove_reference_t<decltype(settings_.*field)>>(parsed.value());
+    return {};
   }
 
   std::string_view value_;
@@ -144,8 +142,8 @@ void apply_handler_settings(const std::vector<RawEntry>& entries, AppConfig& con
     if (known == nullptr) continue;
     written[static_cast<std::size_t>(known - kKnownSettings.data())] = true;
     Assigner assign(entry.value, config.handler, config.app_path);
-    if (auto error = std::visit(assign, known->field)) {
-      errors.add(entry.line, "handlerSetting:" + std::string(known->name), *error);
+    if (auto assigned = std::visit(assign, known->field); !assigned.ok()) {
+      errors.add(entry.line, "handlerSetting:" + std::string(known->name), assigned.error());
     }
   }
   for (std::size_t i = 0; i < kKnownSettings.size(); ++i) {

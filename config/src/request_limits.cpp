@@ -23,12 +23,12 @@ void apply_request_limits(const std::optional<RawRequestLimits>& limits, AppConf
     if (found != limits->attributes.end()) raw = &found->second;
   }
   if (raw != nullptr) {
-    Parsed<std::int64_t> parsed =
+    Result<std::int64_t> parsed =
         parse_integer(raw->value, 0, std::numeric_limits<std::uint32_t>::max());
-    if (parsed.value) {
-      config.max_allowed_content_length = static_cast<std::uint64_t>(*parsed.value);
+    if (parsed.ok()) {
+      config.max_allowed_content_length = static_cast<std::uint64_t>(parsed.value());
     } else {
-      errors.add(raw->line, kSettingName, parsed.error + " (bytes)");
+      errors.add(raw->line, kSettingName, parsed.error() + " (bytes)");
     }
   }
   config.resolved.push_back(ResolvedSetting{

@@ -10,33 +10,28 @@
 #include <utility>
 
 #include "ancm/common/ascii.h"
+#include "ancm/common/result.h"
 
 namespace ancm::config::detail {
 
-// A value, or the reason it could not be read (naming what is allowed).
-template <typename T>
-struct Parsed {
-  std::optional<T> value;
-  std::string error;
-
-  static Parsed ok(T v) { return Parsed{std::move(v), {}}; }
-  static Parsed fail(std::string why) { return Parsed{std::nullopt, std::move(why)}; }
-};
+// Each parser gives the value, or the reason it could not be read (naming
+// what is allowed).
+using common::Result;
 
 using common::iequals;
 std::string to_lower(std::string_view text);
 
 // "true" / "false", case-insensitive.
-Parsed<bool> parse_bool(std::string_view text);
+Result<bool> parse_bool(std::string_view text);
 
 // Decimal digits with an optional leading '-', within [min, max].
-Parsed<std::int64_t> parse_integer(std::string_view text, std::int64_t min, std::int64_t max);
+Result<std::int64_t> parse_integer(std::string_view text, std::int64_t min, std::int64_t max);
 
 // "hh:mm:ss": hours 0-360, minutes and seconds 0-59, at most 360:00:00.
-Parsed<std::chrono::seconds> parse_timespan(std::string_view text);
+Result<std::chrono::seconds> parse_timespan(std::string_view text);
 std::string format_timespan(std::chrono::seconds value);  // "00:02:00"
 
 // A byte count: decimal or 0x-prefixed hex, greater than zero.
-Parsed<std::uint64_t> parse_byte_count(std::string_view text);
+Result<std::uint64_t> parse_byte_count(std::string_view text);
 
 }  // namespace ancm::config::detail

@@ -16,7 +16,7 @@ void* run(void* argument) {
 
 }  // namespace
 
-std::optional<std::string> start_clr_thread(std::size_t stack_size, std::function<void()> body) {
+common::Result<void> start_clr_thread(std::size_t stack_size, std::function<void()> body) {
   auto owned = std::make_unique<std::function<void()>>(std::move(body));
   pthread_attr_t attributes;
   ::pthread_attr_init(&attributes);
@@ -26,11 +26,11 @@ std::optional<std::string> start_clr_thread(std::size_t stack_size, std::functio
   if (result == 0) result = ::pthread_create(&thread, &attributes, &run, owned.get());
   ::pthread_attr_destroy(&attributes);
   if (result != 0) {
-    return "cannot start the CLR thread with a " + std::to_string(stack_size) +
-           "-byte stack: " + std::strerror(result);
+    return common::fail("cannot start the CLR thread with a " + std::to_string(stack_size) +
+                        "-byte stack: " + std::strerror(result));
   }
   owned.release();  // the thread owns it now
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace ancm::inproc

@@ -17,13 +17,14 @@ void resolve(void* library, const char* name, Fn& slot, std::string& missing) {
 
 }  // namespace
 
-std::variant<std::unique_ptr<Hostfxr>, std::string> Hostfxr::load(const fs::path& path) {
+common::Result<std::unique_ptr<Hostfxr>> Hostfxr::load(const fs::path& path) {
   // RTLD_NODELETE: hostpolicy and CoreCLR outlive any handle we hold.
   std::unique_ptr<void, Closer> library(
       ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE));
   if (!library) {
     const char* why = ::dlerror();
-    return "could not load hostfxr " + path.string() + ": " + (why ? why : "unknown dlopen error");
+    return common::fail("could not load hostfxr " + path.string() + ": " +
+                        (why ? why : "unknown dlopen error"));
   }
   HostfxrApi api;
   std::string missing;
@@ -37,8 +38,8 @@ std::variant<std::unique_ptr<Hostfxr>, std::string> Hostfxr::load(const fs::path
   resolve(library.get(), "hostfxr_close", api.close, missing);
   resolve(library.get(), "hostfxr_set_error_writer", api.set_error_writer, missing);
   if (!missing.empty()) {
-    return "hostfxr " + path.string() + " lacks the entry point(s) " + missing +
-           " (in-process hosting needs hostfxr from .NET Core 3.0 or later)";
+    return common::fail("hostfxr " + path.string() + " lacks the entry point(s) " + missing +
+                        " (in-process hosting needs hostfxr from .NET Core 3.0 or later)");
   }
   return std::make_unique<Hostfxr>(Key(), std::move(library), path, api);
 }

@@ -53,15 +53,15 @@ std::optional<fs::path> dotnet_on_path(const std::string& path_variable) {
 }
 
 // The first line of an install_location file, without surrounding blanks.
-std::variant<fs::path, std::string> read_install_location(const fs::path& file) {
+common::Result<fs::path> read_install_location(const fs::path& file) {
   std::ifstream in(file);
-  if (!in) return std::string("cannot be read (missing?)");
+  if (!in) return common::fail("cannot be read (missing?)");
   std::string line;
   std::getline(in, line);
   auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
   while (!line.empty() && blank(line.back())) line.pop_back();
   line.erase(line.begin(), std::find_if_not(line.begin(), line.end(), blank));
-  if (line.empty()) return std::string("its first line is empty");
+  if (line.empty()) return common::fail("its first line is empty");
   return fs::path(line);
 }
 
@@ -70,16 +70,16 @@ class Search {
   // Looks in `root`; records why not when it has no hostfxr.
   bool try_root(const fs::path& root, std::string found_via) {
     auto hostfxr = hostfxr_in_root(root);
-    if (auto* why = std::get_if<std::string>(&hostfxr)) {
-      tried_.push_back(found_via + ": " + *why);
+    if (!hostfxr.ok()) {
+      tried_.push_back(found_via + ": " + hostfxr.error());
       return false;
     }
-    found_ = FoundHostfxr{root, std::get<fs::path>(hostfxr), std::move(found_via)};
+    found_ = FoundHostfxr{root, hostfxr.value(), std::move(found_via)};
     return true;
   }
   void note(std::string what) { tried_.push_back(std::move(what)); }
 
-  std::variant<FoundHostfxr, std::string> result() const {
+  common::Result<FoundHostfxr> result() const {
     if (found_) return *found_;
     std::string message =
         "could not find libhostfxr.so for processPath 'dotnet'; places tried, in order:";
@@ -87,7 +87,7 @@ class Search {
     message +=
         "\nInstall the .NET runtime (ASP.NET Core Runtime), or set DOTNET_ROOT to the folder "
         "that holds host/fxr.";
-    return message;
+    return common::fail(std::move(message));
   }
 
  private:
@@ -110,10 +110,10 @@ std::vector<fs::path> default_install_location_files() {
   return files;
 }
 
-std::variant<fs::path, std::string> hostfxr_in_root(const fs::path& root) {
+common::Result<fs::path> hostfxr_in_root(const fs::path& root) {
   fs::path fxr = root / "host" / "fxr";
   std::error_code ec;
-  if (!fs::is_directory(fxr, ec)) return fxr.string() + " does not exist";
+  if (!fs::is_directory(fxr, ec)) return common::fail(fxr.string() + " does not exist");
   std::vector<std::pair<FxrVersion, fs::path>> versions;
   for (fs::directory_iterator it(fxr, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code type_ec;
@@ -122,8 +122,8 @@ std::variant<fs::path, std::string> hostfxr_in_root(const fs::path& root) {
       versions.emplace_back(std::move(*version), it->path());
     }
   }
-  if (ec) return fxr.string() + " cannot be listed: " + ec.message();
-  if (versions.empty()) return fxr.string() + " has no version folder";
+  if (ec) return common::fail(fxr.string() + " cannot be listed: " + ec.message());
+  if (versions.empty()) return common::fail(fxr.string() + " has no version folder");
   std::sort(versions.begin(), versions.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
   std::string tried;
@@ -132,12 +132,12 @@ std::variant<fs::path, std::string> hostfxr_in_root(const fs::path& root) {
     if (is_file(candidate)) return candidate;
     tried += (tried.empty() ? "" : ", ") + folder.filename().string();
   }
-  return "no version folder in " + fxr.string() + " holds " + kHostfxrName + " (tried " + tried +
-         ")";
+  return common::fail("no version folder in " + fxr.string() + " holds " + kHostfxrName +
+                      " (tried " + tried + ")");
 }
 
-std::variant<FoundHostfxr, std::string> find_hostfxr_for_muxer(const EnvLookup& env,
-                                                               const SearchLocations& locations) {
+common::Result<FoundHostfxr> find_hostfxr_for_muxer(const EnvLookup& env,
+                                                    const SearchLocations& locations) {
   Search search;
   for (const std::string& name : {arch_dotnet_root_variable(), std::string("DOTNET_ROOT")}) {
     auto value = env(name);
@@ -165,10 +165,9 @@ std::variant<FoundHostfxr, std::string> find_hostfxr_for_muxer(const EnvLookup& 
 
   for (const fs::path& file : locations.install_location_files) {
     auto root = read_install_location(file);
-    if (auto* why = std::get_if<std::string>(&root)) {
-      search.note(file.string() + ": " + *why);
-    } else if (search.try_root(std::get<fs::path>(root),
-                               file.string() + " (" + std::get<fs::path>(root).string() + ")")) {
+    if (!root.ok()) {
+      search.note(file.string() + ": " + root.error());
+    } else if (search.try_root(root.value(), file.string() + " (" + root.value().string() + ")")) {
       return search.result();
     }
   }

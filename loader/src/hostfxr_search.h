@@ -3,16 +3,16 @@
 
 #include <filesystem>
 #include <string>
-#include <variant>
 #include <vector>
 
+#include "ancm/common/result.h"
 #include "ancm/loader/loader.h"
 
 namespace ancm::loader::detail {
 
 // <root>/host/fxr/<highest version holding libhostfxr.so>/libhostfxr.so, or
 // why there is none ("/x/host/fxr does not exist", ...).
-std::variant<std::filesystem::path, std::string> hostfxr_in_root(const std::filesystem::path& root);
+common::Result<std::filesystem::path> hostfxr_in_root(const std::filesystem::path& root);
 
 struct FoundHostfxr {
   std::filesystem::path root;
@@ -24,8 +24,8 @@ struct FoundHostfxr {
 // realpath(dotnet on PATH)'s folder, the install_location files, the default
 // roots. A root without hostfxr is skipped, as the muxer does. The error lists
 // every place tried and what was wrong with it.
-std::variant<FoundHostfxr, std::string> find_hostfxr_for_muxer(const EnvLookup& env,
-                                                               const SearchLocations& locations);
+common::Result<FoundHostfxr> find_hostfxr_for_muxer(const EnvLookup& env,
+                                                    const SearchLocations& locations);
 
 // The name of the architecture-specific variable, e.g. DOTNET_ROOT_X64.
 std::string arch_dotnet_root_variable();

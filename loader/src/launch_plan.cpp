@@ -36,24 +36,24 @@ bool is_muxer_name(const std::string& process_path) {
   return process_path == "dotnet" || process_path == "dotnet.exe";
 }
 
-PlanFailure failure(PlanError kind, std::string message) {
-  return PlanFailure{kind, std::move(message)};
+common::Failed<PlanFailure> failure(PlanError kind, std::string message) {
+  return common::fail(PlanFailure{kind, std::move(message)});
 }
 
-std::variant<std::vector<std::string>, PlanFailure> split_arguments(const std::string& arguments) {
+common::Result<std::vector<std::string>, PlanFailure> split_arguments(
+    const std::string& arguments) {
   auto words = common::split_command_line(arguments);
-  if (auto* error = std::get_if<std::string>(&words)) {
-    return failure(PlanError::BadArguments, "cannot split arguments: " + *error);
-  }
-  return std::get<std::vector<std::string>>(std::move(words));
+  if (!words.ok())
+    return failure(PlanError::BadArguments, "cannot split arguments: " + words.error());
+  return std::move(words).value();
 }
 
 // The app dll (first word, relative to app_path) and the rest as argv.
-std::variant<LaunchPlan, PlanFailure> framework_dependent(std::vector<std::string> words,
-                                                          const std::string& arguments,
-                                                          const fs::path& app_path,
-                                                          detail::FoundHostfxr found,
-                                                          fs::path host_path) {
+common::Result<LaunchPlan, PlanFailure> framework_dependent(std::vector<std::string> words,
+                                                            const std::string& arguments,
+                                                            const fs::path& app_path,
+                                                            detail::FoundHostfxr found,
+                                                            fs::path host_path) {
   LaunchPlan plan;
   plan.dotnet_root = std::move(found.root);
   plan.hostfxr_path = std::move(found.hostfxr);
@@ -70,8 +70,8 @@ std::variant<LaunchPlan, PlanFailure> framework_dependent(std::vector<std::strin
   return plan;
 }
 
-std::variant<LaunchPlan, PlanFailure> self_contained(const fs::path& executable,
-                                                     std::vector<std::string> words) {
+common::Result<LaunchPlan, PlanFailure> self_contained(const fs::path& executable,
+                                                       std::vector<std::string> words) {
   fs::path folder = executable.parent_path();
   LaunchPlan plan;
   plan.self_contained = true;
@@ -103,16 +103,16 @@ SearchLocations::SearchLocations()
     : install_location_files(detail::default_install_location_files()),
       default_roots{"/usr/share/dotnet", "/usr/lib/dotnet"} {}
 
-std::variant<LaunchPlan, PlanFailure> make_launch_plan(const std::string& process_path,
-                                                       const std::string& arguments,
-                                                       const fs::path& app_path,
-                                                       const EnvLookup& env,
-                                                       const SearchLocations& locations) {
+common::Result<LaunchPlan, PlanFailure> make_launch_plan(const std::string& process_path,
+                                                         const std::string& arguments,
+                                                         const fs::path& app_path,
+                                                         const EnvLookup& env,
+                                                         const SearchLocations& locations) {
   if (process_path.empty()) return failure(PlanError::BadArguments, "processPath is empty");
   fs::path app_folder = fs::absolute(app_path).lexically_normal();
   auto split = split_arguments(arguments);
-  if (auto* error = std::get_if<PlanFailure>(&split)) return std::move(*error);
-  auto words = std::get<std::vector<std::string>>(std::move(split));
+  if (!split.ok()) return common::fail(std::move(split).error());
+  auto words = std::move(split).value();
 
   if (is_muxer_name(process_path)) {
     if (words.empty()) {
@@ -121,10 +121,8 @@ std::variant<LaunchPlan, PlanFailure> make_launch_plan(const std::string& proces
                      "the app's dll (e.g. .\\MyApp.dll)");
     }
     auto found = detail::find_hostfxr_for_muxer(env, locations);
-    if (auto* error = std::get_if<std::string>(&found)) {
-      return failure(PlanError::HostfxrNotFound, std::move(*error));
-    }
-    auto& hostfxr = std::get<detail::FoundHostfxr>(found);
+    if (!found.ok()) return failure(PlanError::HostfxrNotFound, std::move(found).error());
+    auto& hostfxr = found.value();
     fs::path muxer = hostfxr.root / "dotnet";
     return framework_dependent(std::move(words), arguments, app_folder, std::move(hostfxr),
                                std::move(muxer));
@@ -148,12 +146,11 @@ std::variant<LaunchPlan, PlanFailure> make_launch_plan(const std::string& proces
     fs::path real = fs::canonical(executable, ec);
     fs::path root = ec ? executable.parent_path() : real.parent_path();
     auto hostfxr = detail::hostfxr_in_root(root);
-    if (auto* why = std::get_if<std::string>(&hostfxr)) {
+    if (!hostfxr.ok()) {
       return failure(PlanError::HostfxrNotFound, "could not find libhostfxr.so for processPath '" +
-                                                     process_path + "': " + *why);
+                                                     process_path + "': " + hostfxr.error());
     }
-    detail::FoundHostfxr found{root, std::get<fs::path>(hostfxr),
-                               "the muxer " + executable.string()};
+    detail::FoundHostfxr found{root, hostfxr.value(), "the muxer " + executable.string()};
     return framework_dependent(std::move(words), arguments, app_folder, std::move(found),
                                executable);
   }

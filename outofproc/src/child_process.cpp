@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "process_group.h"
 
@@ -89,8 +90,72 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
   return out;
 }
 
-StartFailure failure(const SpawnSpec& spec, const std::string& why) {
-  return StartFailure{"could not start process '" + spec.shown_path + "': " + why, {}};
+common::PageFailure failure(const SpawnSpec& spec, const std::string& why) {
+  return process_start_failure("could not start process '" + spec.shown_path + "': " + why);
+}
+
+// Everything the child needs after fork, built before it: a forked child of a
+// multi-threaded process must not allocate. Pointers into its own strings, so
+// it stays where it was made.
+struct ExecImage {
+  explicit ExecImage(const SpawnSpec& spec)
+      : env_strings(spec.environment), working_directory(spec.working_directory.string()) {
+    argv_strings.push_back(spec.executable.string());
+    argv_strings.insert(argv_strings.end(), spec.arguments.begin(), spec.arguments.end());
+    argv = pointers(argv_strings);
+    envp = pointers(env_strings);
+  }
+  ExecImage(const ExecImage&) = delete;
+  ExecImage& operator=(const ExecImage&) = delete;
+
+  std::vector<std::string> argv_strings;
+  std::vector<std::string> env_strings;
+  std::string working_directory;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+};
+
+// The child's standard streams: stdin from /dev/null; stdout and stderr into
+// a pipe the manager reads (or /dev/null without console redirection); and
+// the exec-error pipe, closed by a successful exec.
+struct ChildStreams {
+  common::UniqueFd input;
+  common::UniqueFd read_end;   // the manager's side of the output pipe
+  common::UniqueFd write_end;  // the child's stdout and stderr
+  common::UniqueFd error_read;
+  common::UniqueFd error_write;
+};
+
+common::Result<ChildStreams> open_streams(bool redirect_output) {
+  ChildStreams streams;
+  streams.input.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (redirect_output) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return common::fail("pipe: " + errno_text(errno));
+    streams.read_end.reset(fds[0]);
+    streams.write_end.reset(fds[1]);
+  } else {
+    streams.write_end.reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  }
+  int error_fds[2];
+  if (!streams.input || !streams.write_end || ::pipe2(error_fds, O_CLOEXEC) != 0) {
+    return common::fail("cannot prepare its standard streams: " + errno_text(errno));
+  }
+  streams.error_read.reset(error_fds[0]);
+  streams.error_write.reset(error_fds[1]);
+  return streams;
+}
+
+// What the child reported before it could exec, or nothing when it did
+// (the pipe closed on exec).
+std::optional<ExecError> read_exec_error(int error_read) {
+  ExecError report{};
+  ssize_t got;
+  do {
+    got = ::read(error_read, &report, sizeof report);
+  } while (got < 0 && errno == EINTR);
+  if (got == static_cast<ssize_t>(sizeof report)) return report;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -102,66 +167,43 @@ std::string describe_exit(int code, int status) {
   return text;
 }
 
-std::variant<std::shared_ptr<SpawnedChild>, StartFailure> SpawnedChild::spawn(SpawnSpec spec) {
-  std::vector<std::string> argv_strings;
-  argv_strings.push_back(spec.executable.string());
-  argv_strings.insert(argv_strings.end(), spec.arguments.begin(), spec.arguments.end());
-  std::vector<std::string> env_strings = spec.environment;
-  std::vector<char*> argv = pointers(argv_strings);
-  std::vector<char*> envp = pointers(env_strings);
-  std::string working_directory = spec.working_directory.string();
-
-  common::UniqueFd input(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  common::UniqueFd read_end;
-  common::UniqueFd write_end;
-  if (spec.redirect_output) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return failure(spec, "pipe: " + errno_text(errno));
-    read_end.reset(fds[0]);
-    write_end.reset(fds[1]);
-  } else {
-    write_end.reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));
-  }
-  int error_fds[2];
-  if (!input || !write_end || ::pipe2(error_fds, O_CLOEXEC) != 0) {
-    return failure(spec, "cannot prepare its standard streams: " + errno_text(errno));
-  }
-  common::UniqueFd error_read(error_fds[0]);
-  common::UniqueFd error_write(error_fds[1]);
+common::Result<std::shared_ptr<SpawnedChild>, common::PageFailure> SpawnedChild::spawn(
+    SpawnSpec spec) {
+  ExecImage image(spec);
+  auto opened = open_streams(spec.redirect_output);
+  if (!opened.ok()) return common::fail(failure(spec, opened.error()));
+  ChildStreams& streams = opened.value();
 
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
-  if (pid < 0) return failure(spec, "fork: " + errno_text(errno));
+  if (pid < 0) return common::fail(failure(spec, "fork: " + errno_text(errno)));
   if (pid == 0) {
-    become_program(parent, argv_strings[0].c_str(), argv.data(), envp.data(),
-                   working_directory.c_str(), input.get(), write_end.get(), error_write.get());
+    become_program(parent, image.argv_strings[0].c_str(), image.argv.data(), image.envp.data(),
+                   image.working_directory.c_str(), streams.input.get(), streams.write_end.get(),
+                   streams.error_write.get());
   }
   // Also from this side, so that the group exists before anyone signals it.
   ::setpgid(pid, pid);
-  error_write.reset();
-  write_end.reset();
+  streams.error_write.reset();
+  streams.write_end.reset();
 
-  ExecError report{};
-  ssize_t got;
-  do {
-    got = ::read(error_read.get(), &report, sizeof report);
-  } while (got < 0 && errno == EINTR);
-  if (got == static_cast<ssize_t>(sizeof report)) {
+  if (auto report = read_exec_error(streams.error_read.get())) {
     ::waitpid(pid, nullptr, 0);
-    return failure(spec, std::string(stage_text(report.stage)) + " (" +
-                             (report.stage == kChdir ? working_directory + ": " : "") +
-                             errno_text(report.error) + ")");
+    return common::fail(
+        failure(spec, std::string(stage_text(report->stage)) + " (" +
+                          (report->stage == kChdir ? image.working_directory + ": " : "") +
+                          errno_text(report->error) + ")"));
   }
-
   common::UniqueFd pidfd(open_pidfd(pid));
   if (!pidfd) {
     int error = errno;
     ::kill(-pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
-    return failure(spec, "pidfd_open: " + errno_text(error));
+    return common::fail(failure(spec, "pidfd_open: " + errno_text(error)));
   }
-  if (read_end) ::fcntl(read_end.get(), F_SETFL, ::fcntl(read_end.get(), F_GETFL) | O_NONBLOCK);
-  return std::make_shared<SpawnedChild>(Key{}, pid, std::move(pidfd), std::move(read_end),
+  common::UniqueFd& output = streams.read_end;
+  if (output) ::fcntl(output.get(), F_SETFL, ::fcntl(output.get(), F_GETFL) | O_NONBLOCK);
+  return std::make_shared<SpawnedChild>(Key{}, pid, std::move(pidfd), std::move(output),
                                         std::move(spec));
 }
 

@@ -10,11 +10,12 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
+#include "ancm/common/page_failure.h"
+#include "ancm/common/result.h"
 #include "ancm/common/unique_fd.h"
-#include "output_capture.h"
+#include "child_output.h"
 #include "process_manager.h"
 
 namespace ancm::outofproc {
@@ -37,7 +38,7 @@ class SpawnedChild final : public ChildProcess {
  public:
   // Forks and execs. Must run on a thread that lives as long as the child
   // should: PR_SET_PDEATHSIG fires when the forking *thread* ends.
-  static std::variant<std::shared_ptr<SpawnedChild>, StartFailure> spawn(SpawnSpec spec);
+  static common::Result<std::shared_ptr<SpawnedChild>, common::PageFailure> spawn(SpawnSpec spec);
 
   struct Key {};  // spawn() is the only way in
   SpawnedChild(Key, pid_t pid, common::UniqueFd pidfd, common::UniqueFd output, SpawnSpec spec);
@@ -80,7 +81,7 @@ class SpawnedChild final : public ChildProcess {
   std::uint16_t port_;
   std::string token_;
   std::string shown_path_;
-  OutputCapture capture_;
+  ChildOutput capture_;
   std::atomic<bool> running_{true};
   bool reaped_ = false;
   bool group_left_behind_ = false;

@@ -5,7 +5,8 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <variant>
+
+#include "ancm/common/result.h"
 
 namespace ancm::outofproc {
 
@@ -18,8 +19,8 @@ EnvGetter process_env_getter();
 // Other bare names are looked up on PATH; a name with a '/' is taken as is
 // (relative to app_path when relative). Returns the absolute path, or an
 // error naming what was looked for when it is missing or not executable.
-std::variant<std::filesystem::path, std::string> find_executable(
-    const std::string& process_path, const std::filesystem::path& app_path,
-    const EnvGetter& env = process_env_getter());
+common::Result<std::filesystem::path> find_executable(const std::string& process_path,
+                                                      const std::filesystem::path& app_path,
+                                                      const EnvGetter& env = process_env_getter());
 
 }  // namespace ancm::outofproc

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "ancm/abi_strings.h"
 #include "ancm/common/ascii.h"
 #include "ancm/common/http_syntax.h"
 
@@ -41,7 +42,7 @@ bool is_hop_by_hop(std::string_view name) {
                      [&](std::string_view hop) { return iequals(name, hop); });
 }
 
-std::string_view text(ancm_str s) { return {s.data ? s.data : "", s.len}; }
+using abi::view;
 
 // The length all Content-Length values agree on ("5" or "5, 5"), or none when
 // one is not a plain number or they differ.
@@ -143,15 +144,15 @@ void add_body_framing(const HeaderFacts& facts, ForwardedRequest& out) {
 
 ClientRequest read_client_request(const ancm_request_api& api, ancm_request* request) {
   ClientRequest client;
-  client.method = text(api.method(request));
-  client.target = text(api.target(request));
+  client.method = view(api.method(request));
+  client.target = view(api.target(request));
   const ancm_kv* headers = api.headers(request);
   for (size_t i = 0; i < api.header_count(request); ++i) {
-    client.headers.emplace_back(text(headers[i].name), text(headers[i].value));
+    client.headers.emplace_back(view(headers[i].name), view(headers[i].value));
   }
-  client.remote_address = text(api.remote_address(request));
+  client.remote_address = view(api.remote_address(request));
   client.remote_port = api.remote_port(request);
-  client.local_address = text(api.local_address(request));
+  client.local_address = view(api.local_address(request));
   client.local_port = api.local_port(request);
   client.is_tls = api.is_tls(request) != 0;
   client.has_body = api.has_body(request) != 0;

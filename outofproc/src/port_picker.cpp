@@ -18,7 +18,7 @@ constexpr int kRandomPortTries = 20;
 
 }  // namespace
 
-std::variant<std::optional<std::uint16_t>, std::string> user_port(const EnvVars& web_config) {
+common::Result<std::optional<std::uint16_t>> user_port(const EnvVars& web_config) {
   auto it = std::find_if(web_config.rbegin(), web_config.rend(),
                          [](const auto& entry) { return entry.first == "ASPNETCORE_PORT"; });
   if (it == web_config.rend()) return std::optional<std::uint16_t>{};
@@ -27,10 +27,10 @@ std::variant<std::optional<std::uint16_t>, std::string> user_port(const EnvVars&
   unsigned value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) {
-    return "ASPNETCORE_PORT '" + text + "' is not a port number; allowed: 1025-48000";
+    return common::fail("ASPNETCORE_PORT '" + text + "' is not a port number; allowed: 1025-48000");
   }
   if (value < kMinUserPort || value > kMaxPort) {
-    return "ASPNETCORE_PORT '" + text + "' is outside 1025-48000";
+    return common::fail("ASPNETCORE_PORT '" + text + "' is outside 1025-48000");
   }
   return std::optional<std::uint16_t>(static_cast<std::uint16_t>(value));
 }

@@ -5,8 +5,8 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <variant>
 
+#include "ancm/common/result.h"
 #include "environment_block.h"
 
 namespace ancm::outofproc {
@@ -18,7 +18,7 @@ inline constexpr std::uint16_t kMinRandomPort = 10000;
 // The ASPNETCORE_PORT the web.config asks for (the last one written):
 // nullopt when absent or empty (a random port then), the port when it is a
 // number in 1025-48000, otherwise an error message.
-std::variant<std::optional<std::uint16_t>, std::string> user_port(const EnvVars& web_config);
+common::Result<std::optional<std::uint16_t>> user_port(const EnvVars& web_config);
 
 // True when 127.0.0.1:port can be bound right now.
 bool port_is_free(std::uint16_t port);

@@ -14,7 +14,9 @@ namespace ancm::outofproc {
 
 namespace {
 
-StartFailure shutting_down() { return StartFailure{"the application is shutting down", {}}; }
+common::PageFailure shutting_down() {
+  return process_start_failure("the application is shutting down");
+}
 
 }  // namespace
 
@@ -47,13 +49,13 @@ std::shared_ptr<SpawnedChild> ProcessManager::Impl::any_ready_child_locked() con
   return nullptr;
 }
 
-StartFailure ProcessManager::Impl::rapid_fail_failure_locked(Clock::time_point until) const {
+common::PageFailure ProcessManager::Impl::rapid_fail_failure_locked(Clock::time_point until) const {
   int limit = rapid_fails_.limit();
   std::string reason = "process '" + settings_.process_path + "' failed more than " +
                        std::to_string(limit) + (limit == 1 ? " time" : " times") +
                        " in the last minute; not starting it again until " + wall_clock_text(until);
   if (!last_failure_.reason.empty()) reason += " (last failure: " + last_failure_.reason + ")";
-  return StartFailure{reason, last_failure_.output};
+  return process_start_failure(reason, last_failure_.detail);
 }
 
 void ProcessManager::Impl::acquire(Ready ready) {
@@ -85,7 +87,7 @@ void ProcessManager::Impl::acquire(Ready ready) {
   }
   if (auto until = rapid_fails_.blocked_until()) {
     std::shared_ptr<ChildProcess> other = any_ready_child_locked();
-    std::optional<StartFailure> failure;
+    std::optional<common::PageFailure> failure;
     if (!other) failure = rapid_fail_failure_locked(*until);
     lock.unlock();
     ready(std::move(other), std::move(failure));

@@ -11,18 +11,19 @@
 #include <optional>
 #include <string>
 
+#include "ancm/common/page_failure.h"
 #include "ancm/handler_abi.h"
-#include "settings.h"
+#include "outofproc_settings.h"
 
 namespace ancm::outofproc {
 
 using Logger = std::function<void(ancm_log_level, const std::string&)>;
 
-// Why no process could serve: becomes a 502.5 page.
-struct StartFailure {
-  std::string reason;  // one line, e.g. "process 'dotnet' exited early with code 1"
-  std::string output;  // the first 30,000 characters the process printed
-};
+// Why no process could serve: a 502.5 page, whose detail is the first
+// 30,000 characters the process printed.
+inline common::PageFailure process_start_failure(std::string reason, std::string output = {}) {
+  return {{502, 5}, std::move(reason), std::move(output)};
+}
 
 // One running child that listens on its port.
 class ChildProcess {
@@ -36,7 +37,8 @@ class ChildProcess {
 
 class ProcessManager {
  public:
-  using Ready = std::function<void(std::shared_ptr<ChildProcess>, std::optional<StartFailure>)>;
+  using Ready =
+      std::function<void(std::shared_ptr<ChildProcess>, std::optional<common::PageFailure>)>;
 
   ProcessManager(Settings settings, Logger log);
   ~ProcessManager();  // shutdown(), then joins its threads

@@ -52,14 +52,14 @@ struct ProcessManager::Impl {
   void wake();
   // A ready child from any slot, for when the chosen one cannot start.
   std::shared_ptr<SpawnedChild> any_ready_child_locked() const;
-  StartFailure rapid_fail_failure_locked(Clock::time_point until) const;
+  common::PageFailure rapid_fail_failure_locked(Clock::time_point until) const;
 
   // ---- manager thread, supervisor_loop.cpp
   void run();
   void start_requested_children();
   void start_child(std::size_t slot);
   void finish_start(std::size_t slot, std::shared_ptr<SpawnedChild> child,
-                    std::optional<StartFailure> failure);
+                    std::optional<common::PageFailure> failure);
   std::string reap(SpawnedChild& child) const;  // child.reap(), logging leftovers
   void on_exit(Watched& watched);
   // After the slot's running child died: empty, or a new start for the
@@ -71,7 +71,7 @@ struct ProcessManager::Impl {
   int poll_timeout(Clock::time_point now) const;
   void log(ancm_log_level level, const std::string& message) const;
   void call_back(const Ready& ready, std::shared_ptr<ChildProcess> child,
-                 std::optional<StartFailure> failure) const;
+                 std::optional<common::PageFailure> failure) const;
 
   const Settings settings_;
   const Logger logger_;
@@ -82,7 +82,7 @@ struct ProcessManager::Impl {
   std::vector<Slot> slots_;
   std::size_t next_slot_ = 0;
   RapidFailGuard rapid_fails_;
-  StartFailure last_failure_;                            // the latest failed start or crash
+  common::PageFailure last_failure_;                     // the latest failed start or crash
   std::vector<std::shared_ptr<ChildProcess>> suspects_;  // report_unreachable
   bool stopping_ = false;
   bool stopped_ = false;

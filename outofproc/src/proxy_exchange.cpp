@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "ancm/abi_strings.h"
 #include "ancm/common/chunked_framing.h"
 #include "ancm/connection_executor.h"
 
@@ -28,7 +29,7 @@ std::size_t next_piece(std::size_t piece, std::size_t used) {
   return used == piece ? std::min(piece * 2, kBodyBuffer) : piece;
 }
 
-ancm_str str(std::string_view s) { return {s.data(), s.size()}; }
+using abi::str;
 
 void append_chunk(std::string& out, const char* data, std::size_t size) {
   common::append_chunk_header(size, out);
@@ -134,23 +135,24 @@ void ProxyExchange::start() {
 // saves a turn of the event loop per request. A child that had to start calls
 // back from the manager's thread, and that is posted.
 void ProxyExchange::acquire_process() {
-  context_->processes->acquire([self = shared_from_this()](std::shared_ptr<ChildProcess> child,
-                                                           std::optional<StartFailure> failure) {
-    asio::dispatch(self->strand_,
-                   [self, child = std::move(child), failure = std::move(failure)]() mutable {
-                     self->on_process(std::move(child), std::move(failure));
-                   });
-  });
+  context_->processes->acquire(
+      [self = shared_from_this()](std::shared_ptr<ChildProcess> child,
+                                  std::optional<common::PageFailure> failure) {
+        asio::dispatch(self->strand_,
+                       [self, child = std::move(child), failure = std::move(failure)]() mutable {
+                         self->on_process(std::move(child), std::move(failure));
+                       });
+      });
 }
 
 // ------------------------------------------------------------------ connect
 
 void ProxyExchange::on_process(std::shared_ptr<ChildProcess> child,
-                               std::optional<StartFailure> failure) {
+                               std::optional<common::PageFailure> failure) {
   if (completed_) return;
   if (!child) {
-    auto start_failure = failure.value_or(StartFailure{"no process could be started", ""});
-    ancm_failure page{502, 5, str(start_failure.reason), str(start_failure.output)};
+    auto start_failure = failure.value_or(process_start_failure("no process could be started"));
+    ancm_failure page = common::abi_failure(start_failure);
     completed_ = true;
     context_->host->fail_request(context_->host->ctx, request_, &page);
     return;

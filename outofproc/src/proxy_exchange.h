@@ -81,7 +81,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   };
 
   void acquire_process();
-  void on_process(std::shared_ptr<ChildProcess> child, std::optional<StartFailure> failure);
+  void on_process(std::shared_ptr<ChildProcess> child, std::optional<common::PageFailure> failure);
   void connect();
   void on_connected(error_code ec);
   void send_head();

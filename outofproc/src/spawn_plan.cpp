@@ -8,31 +8,32 @@
 namespace ancm::outofproc {
 namespace {
 
-StartFailure failure(const Settings& settings, const std::string& why) {
-  return StartFailure{"could not start process '" + settings.process_path + "': " + why, {}};
+common::Failed<common::PageFailure> failure(const Settings& settings, const std::string& why) {
+  return common::fail(
+      process_start_failure("could not start process '" + settings.process_path + "': " + why));
 }
 
 }  // namespace
 
-std::variant<SpawnSpec, StartFailure> plan_spawn(const Settings& settings, std::size_t slot,
-                                                 const std::set<std::uint16_t>& ports_in_use,
-                                                 const EnvGetter& env) {
+common::Result<SpawnSpec, common::PageFailure> plan_spawn(
+    const Settings& settings, std::size_t slot, const std::set<std::uint16_t>& ports_in_use,
+    const EnvGetter& env) {
   SpawnSpec spec;
   spec.shown_path = settings.process_path;
   spec.working_directory = settings.app_path;
   spec.redirect_output = settings.console_redirection;
 
   auto executable = find_executable(settings.process_path, settings.app_path, env);
-  if (auto* error = std::get_if<std::string>(&executable)) return failure(settings, *error);
-  spec.executable = std::get<std::filesystem::path>(executable);
+  if (!executable.ok()) return failure(settings, executable.error());
+  spec.executable = executable.value();
 
   auto words = common::split_command_line(settings.arguments);
-  if (auto* error = std::get_if<std::string>(&words)) return failure(settings, *error);
-  spec.arguments = std::get<std::vector<std::string>>(std::move(words));
+  if (!words.ok()) return failure(settings, words.error());
+  spec.arguments = std::move(words).value();
 
   auto requested = user_port(settings.environment);
-  if (auto* error = std::get_if<std::string>(&requested)) return failure(settings, *error);
-  auto fixed = std::get<std::optional<std::uint16_t>>(requested);
+  if (!requested.ok()) return failure(settings, requested.error());
+  auto fixed = requested.value();
   if (fixed && slot == 0) {
     spec.port = *fixed;
   } else {

@@ -118,7 +118,7 @@ void ProcessManager::Impl::run() {
 
 // A callback that throws must not take the manager thread down.
 void ProcessManager::Impl::call_back(const Ready& ready, std::shared_ptr<ChildProcess> child,
-                                     std::optional<StartFailure> failure) const {
+                                     std::optional<common::PageFailure> failure) const {
   try {
     ready(std::move(child), std::move(failure));
   } catch (const std::exception& e) {
@@ -156,27 +156,28 @@ void ProcessManager::Impl::start_child(std::size_t slot) {
   std::set<std::uint16_t> ports_in_use;
   for (const Watched& w : watched_) ports_in_use.insert(w.child->port());
 
-  std::variant<SpawnSpec, StartFailure> plan = StartFailure{};
-  try {
-    plan = plan_spawn(settings_, slot, ports_in_use);
-  } catch (const std::exception& e) {
-    plan =
-        StartFailure{"could not start process '" + settings_.process_path + "': " + e.what(), {}};
+  auto plan = [&]() -> common::Result<SpawnSpec, common::PageFailure> {
+    try {
+      return plan_spawn(settings_, slot, ports_in_use);
+    } catch (const std::exception& e) {
+      return common::fail(process_start_failure("could not start process '" +
+                                                settings_.process_path + "': " + e.what()));
+    }
+  }();
+  if (!plan.ok()) {
+    log(ANCM_LOG_ERROR, plan.error().reason);
+    return finish_start(slot, nullptr, std::move(plan).error());
   }
-  if (auto* failure = std::get_if<StartFailure>(&plan)) {
-    log(ANCM_LOG_ERROR, failure->reason);
-    return finish_start(slot, nullptr, std::move(*failure));
-  }
-  SpawnSpec& spec = std::get<SpawnSpec>(plan);
+  SpawnSpec& spec = plan.value();
   std::uint16_t port = spec.port;
   std::string command = command_text(spec);
 
   auto spawned = SpawnedChild::spawn(std::move(spec));
-  if (auto* failure = std::get_if<StartFailure>(&spawned)) {
-    log(ANCM_LOG_ERROR, failure->reason);
-    return finish_start(slot, nullptr, std::move(*failure));
+  if (!spawned.ok()) {
+    log(ANCM_LOG_ERROR, spawned.error().reason);
+    return finish_start(slot, nullptr, std::move(spawned).error());
   }
-  std::shared_ptr<SpawnedChild> child = std::get<std::shared_ptr<SpawnedChild>>(spawned);
+  std::shared_ptr<SpawnedChild> child = spawned.value();
   spawn_count_.fetch_add(1);
   log(ANCM_LOG_INFO, "started process " + std::to_string(child->pid()) + " for '" +
                          settings_.process_path + "' on port " + std::to_string(port) + ": " +
@@ -207,7 +208,7 @@ void ProcessManager::Impl::start_child(std::size_t slot) {
 }
 
 void ProcessManager::Impl::finish_start(std::size_t slot, std::shared_ptr<SpawnedChild> child,
-                                        std::optional<StartFailure> failure) {
+                                        std::optional<common::PageFailure> failure) {
   std::vector<Ready> waiters;
   {
     std::lock_guard lock(mutex_);
@@ -246,10 +247,11 @@ void ProcessManager::Impl::on_exit(Watched& watched) {
     return;
   }
   if (watched.starting) {
-    StartFailure failure{"process '" + settings_.process_path + "' " + early(how), child.output()};
+    common::PageFailure failure = process_start_failure(
+        "process '" + settings_.process_path + "' " + early(how), child.output());
     log(ANCM_LOG_ERROR, with_output(failure.reason + " (pid " + pid + ", port " +
                                         std::to_string(child.port()) + ")",
-                                    failure.output));
+                                    failure.detail));
     return finish_start(watched.slot, nullptr, std::move(failure));
   }
   std::string output = child.output();
@@ -261,8 +263,8 @@ void ProcessManager::Impl::on_exit(Watched& watched) {
   {
     std::lock_guard lock(mutex_);
     rapid_fails_.record_failure();
-    last_failure_ = StartFailure{
-        "process '" + settings_.process_path + "' (pid " + pid + ") " + how, std::move(output)};
+    last_failure_ = process_start_failure(
+        "process '" + settings_.process_path + "' (pid " + pid + ") " + how, std::move(output));
   }
   vacate(watched.slot, watched.child);
 }
@@ -270,7 +272,7 @@ void ProcessManager::Impl::on_exit(Watched& watched) {
 void ProcessManager::Impl::vacate(std::size_t slot, const std::shared_ptr<SpawnedChild>& dead) {
   std::vector<Ready> refused;
   std::shared_ptr<ChildProcess> other;
-  std::optional<StartFailure> failure;
+  std::optional<common::PageFailure> failure;
   {
     std::lock_guard lock(mutex_);
     Slot& s = slots_[slot];
@@ -305,13 +307,14 @@ void ProcessManager::Impl::check_starting(Watched& watched, Clock::time_point no
   child.signal_group(SIGKILL);
   reap(child);
   watched.gone = true;
-  StartFailure failure{"process '" + settings_.process_path + "' did not listen on port " +
-                           std::to_string(child.port()) + " within " +
-                           std::to_string(settings_.startup_time_limit.count()) + " seconds",
-                       child.output()};
+  common::PageFailure failure =
+      process_start_failure("process '" + settings_.process_path + "' did not listen on port " +
+                                std::to_string(child.port()) + " within " +
+                                std::to_string(settings_.startup_time_limit.count()) + " seconds",
+                            child.output());
   log(ANCM_LOG_ERROR,
       with_output(failure.reason + "; killed process group " + std::to_string(child.pid()),
-                  failure.output));
+                  failure.detail));
   finish_start(watched.slot, nullptr, std::move(failure));
 }
 
@@ -361,7 +364,7 @@ void ProcessManager::Impl::begin_shutdown() {
     suspects_.clear();
   }
   for (const Ready& ready : waiters) {
-    call_back(ready, nullptr, StartFailure{"the application is shutting down", {}});
+    call_back(ready, nullptr, process_start_failure("the application is shutting down"));
   }
   if (watched_.empty()) return;
 

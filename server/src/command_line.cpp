@@ -7,28 +7,28 @@
 namespace ancm::server {
 namespace {
 
-std::variant<long long, std::string> number(const std::string& flag, const std::string& text,
-                                            long long min, long long max) {
+common::Result<long long> number(const std::string& flag, const std::string& text, long long min,
+                                 long long max) {
   long long value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < min ||
       value > max) {
-    return flag + " needs a whole number from " + std::to_string(min) + " to " +
-           std::to_string(max) + ", got '" + text + "'";
+    return common::fail(flag + " needs a whole number from " + std::to_string(min) + " to " +
+                        std::to_string(max) + ", got '" + text + "'");
   }
   return value;
 }
 
-// A flag with a value; `apply` returns an error message or "".
-using Setter = std::function<std::string(const std::string& value)>;
+// A flag with a value; fails with a message naming the flag.
+using Setter = std::function<common::Result<void>(const std::string& value)>;
 
 template <class T>
 Setter seconds_flag(const std::string& flag, T& field, long long max) {
-  return [flag, &field, max](const std::string& value) -> std::string {
+  return [flag, &field, max](const std::string& value) -> common::Result<void> {
     auto parsed = number(flag, value, 1, max);
-    if (auto* error = std::get_if<std::string>(&parsed)) return *error;
-    field = T(std::get<long long>(parsed));
-    return "";
+    if (!parsed.ok()) return common::fail(std::move(parsed).error());
+    field = T(parsed.value());
+    return {};
   };
 }
 
@@ -36,20 +36,20 @@ Setter seconds_flag(const std::string& flag, T& field, long long max) {
 // an override only when given.
 template <class Field>
 Setter size_flag(const std::string& flag, Field& field, long long min, long long max) {
-  return [flag, &field, min, max](const std::string& value) -> std::string {
+  return [flag, &field, min, max](const std::string& value) -> common::Result<void> {
     auto parsed = number(flag, value, min, max);
-    if (auto* error = std::get_if<std::string>(&parsed)) return *error;
-    field = static_cast<std::size_t>(std::get<long long>(parsed));
-    return "";
+    if (!parsed.ok()) return common::fail(std::move(parsed).error());
+    field = static_cast<std::size_t>(parsed.value());
+    return {};
   };
 }
 
 Setter int_flag(const std::string& flag, int& field, long long min, long long max) {
-  return [flag, &field, min, max](const std::string& value) -> std::string {
+  return [flag, &field, min, max](const std::string& value) -> common::Result<void> {
     auto parsed = number(flag, value, min, max);
-    if (auto* error = std::get_if<std::string>(&parsed)) return *error;
-    field = static_cast<int>(std::get<long long>(parsed));
-    return "";
+    if (!parsed.ok()) return common::fail(std::move(parsed).error());
+    field = static_cast<int>(parsed.value());
+    return {};
   };
 }
 
@@ -69,8 +69,8 @@ void add_limit_flags(std::map<std::string, Setter>& flags, HttpLimits& limits,
 }
 
 // Walks "--flag value" / "--flag=value" pairs and one positional target.
-std::string parse(const std::vector<std::string>& args, std::map<std::string, Setter>& flags,
-                  std::filesystem::path& target) {
+common::Result<void> parse(const std::vector<std::string>& args,
+                           std::map<std::string, Setter>& flags, std::filesystem::path& target) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i], value;
     bool has_value = false;
@@ -80,53 +80,58 @@ std::string parse(const std::vector<std::string>& args, std::map<std::string, Se
       has_value = true;
     }
     if (arg.rfind("--", 0) != 0) {
-      if (!target.empty()) return "unexpected argument '" + arg + "' (one web.config or folder)";
+      if (!target.empty()) {
+        return common::fail("unexpected argument '" + arg + "' (one web.config or folder)");
+      }
       target = arg;
       continue;
     }
     auto flag = flags.find(arg);
-    if (flag == flags.end()) return "unknown option '" + arg + "'";
+    if (flag == flags.end()) return common::fail("unknown option '" + arg + "'");
     if (!has_value) {
-      if (i + 1 >= args.size()) return arg + " needs a value";
+      if (i + 1 >= args.size()) return common::fail(arg + " needs a value");
       value = args[++i];
     }
-    if (auto error = flag->second(value); !error.empty()) return error;
+    if (auto applied = flag->second(value); !applied.ok()) return applied;
   }
-  if (target.empty()) return "missing the web.config file or application folder";
-  return "";
+  if (target.empty()) return common::fail("missing the web.config file or application folder");
+  return {};
 }
 
 }  // namespace
 
-std::variant<MasterOptions, std::string> parse_run_arguments(const std::vector<std::string>& args) {
+common::Result<MasterOptions> parse_run_arguments(const std::vector<std::string>& args) {
   MasterOptions options;
   std::map<std::string, Setter> flags;
   add_limit_flags(flags, options.limits, options.drain_timeout, options.threads);
   flags["--listen"] = [&options](const std::string& value) {
     options.listen.push_back(value);
-    return std::string();
+    return common::Result<void>{};
   };
-  if (auto error = parse(args, flags, options.target); !error.empty()) return error;
+  if (auto parsed = parse(args, flags, options.target); !parsed.ok()) {
+    return common::fail(std::move(parsed).error());
+  }
   return options;
 }
 
-std::variant<WorkerOptions, std::string> parse_worker_arguments(
-    const std::vector<std::string>& args) {
+common::Result<WorkerOptions> parse_worker_arguments(const std::vector<std::string>& args) {
   WorkerOptions options;
   std::map<std::string, Setter> flags;
   add_limit_flags(flags, options.limits, options.drain_timeout, options.threads);
-  flags["--listen-fd"] = [&options](const std::string& value) {
+  flags["--listen-fd"] = [&options](const std::string& value) -> common::Result<void> {
     auto parsed = number("--listen-fd", value, 0, 1 << 20);
-    if (auto* error = std::get_if<std::string>(&parsed)) return *error;
-    options.listen_fds.push_back(static_cast<int>(std::get<long long>(parsed)));
-    return std::string();
+    if (!parsed.ok()) return common::fail(std::move(parsed).error());
+    options.listen_fds.push_back(static_cast<int>(parsed.value()));
+    return common::Result<void>{};
   };
   flags["--control-fd"] = int_flag("--control-fd", options.control_fd, 0, 1 << 20);
   flags["--start-failure"] = [&options](const std::string& value) {
     options.start_failure = value;
-    return std::string();
+    return common::Result<void>{};
   };
-  if (auto error = parse(args, flags, options.target); !error.empty()) return error;
+  if (auto parsed = parse(args, flags, options.target); !parsed.ok()) {
+    return common::fail(std::move(parsed).error());
+  }
   return options;
 }
 

@@ -10,6 +10,7 @@
 #include <boost/beast/http/read.hpp>
 #include <cerrno>
 
+#include "ancm/abi_strings.h"
 #include "ancm/common/ascii.h"
 #include "parser_agreement.h"
 
@@ -26,11 +27,6 @@ constexpr std::size_t kMaxDiscardedBody = 1024 * 1024;
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr auto kDrainIdleGrace = std::chrono::seconds(1);
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-
-template <class S>
-ancm_str span(const S& s) {
-  return {s.data(), s.size()};
-}
 
 // A body that breaks HTTP's rules, as opposed to a client that went away.
 bool is_framing_error(const error_code& ec) {
@@ -213,7 +209,7 @@ void Connection::on_head(const HeadScan& scan) {
   disarm_timer();
   auto head_bytes = buffered().substr(scan.blank_lines, scan.end - scan.blank_lines);
   auto parsed = parse_request_head(head_bytes, head_limits());
-  if (auto* rejection = std::get_if<HeadRejection>(&parsed)) return reject(*rejection);
+  if (!parsed.ok()) return reject(parsed.error());
   error_code ec;
   std::size_t used = parser_->put(asio::buffer(head_bytes.data(), head_bytes.size()), ec);
   if (ec == http::error::body_limit) return reject({413, "Content-Length over the body limit"});
@@ -221,7 +217,7 @@ void Connection::on_head(const HeadScan& scan) {
     return reject({400, "request head refused by the HTTP parser"});
   }
   // Both parsers must read the same framing, or the body would mean two things.
-  if (!parser_reads_same_framing(std::get<RequestHead>(parsed), *parser_)) {
+  if (!parser_reads_same_framing(parsed.value(), *parser_)) {
     return reject({400, "request framing is ambiguous"});
   }
   buffer_.consume(scan.end);
@@ -259,16 +255,16 @@ void Connection::dispatch_request() {
     continue_ = ContinueState::Expected;
   }
 
-  method_ = span(request.method_string());
-  target_ = span(request.target());
+  method_ = abi::str(request.method_string());
+  target_ = abi::str(request.target());
   std::string_view target(target_.data, target_.len);
   auto question = target.find('?');
-  path_ = span(target.substr(0, question));
+  path_ = abi::str(target.substr(0, question));
   query_ = question == std::string_view::npos ? ancm_str{target.data() + target.size(), 0}
-                                              : span(target.substr(question + 1));
+                                              : abi::str(target.substr(question + 1));
   header_spans_.clear();
   for (const auto& field : request) {
-    header_spans_.push_back({span(field.name_string()), span(field.value())});
+    header_spans_.push_back({abi::str(field.name_string()), abi::str(field.value())});
   }
 
   watch_connection();
@@ -372,7 +368,7 @@ void Connection::keep_trailers() {
   std::size_t index = 0;
   for (const auto& field : parser_->get()) {
     if (index++ < header_spans_.size()) continue;
-    trailer_spans_.push_back({span(field.name_string()), span(field.value())});
+    trailer_spans_.push_back({abi::str(field.name_string()), abi::str(field.value())});
   }
 }
 

@@ -16,11 +16,12 @@ std::string ListenAddress::url() const {
   return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
-std::variant<ListenAddress, std::string> parse_listen_url(std::string_view url) {
+common::Result<ListenAddress> parse_listen_url(std::string_view url) {
   constexpr std::string_view scheme = "http://";
   auto bad = [&](std::string_view why) {
-    return std::string("invalid --listen URL '") + std::string(url) + "': " + std::string(why) +
-           " (expected http://IPv4:port, http://[IPv6]:port or http://localhost:port)";
+    return common::fail(
+        std::string("invalid --listen URL '") + std::string(url) + "': " + std::string(why) +
+        " (expected http://IPv4:port, http://[IPv6]:port or http://localhost:port)");
   };
   if (url.substr(0, scheme.size()) != scheme) return bad("only http:// is supported");
   auto rest = url.substr(scheme.size());

@@ -13,8 +13,8 @@
 #include <cstring>
 #include <ctime>
 #include <optional>
-#include <utility>
 #include <string_view>
+#include <utility>
 
 #include "ancm/config/load.h"
 #include "ancm/server/listen_address.h"
@@ -322,12 +322,12 @@ std::optional<std::vector<common::UniqueFd>> open_listeners(std::vector<std::str
   if (urls.empty() && listeners.empty()) urls.push_back("http://127.0.0.1:8080");
   for (const auto& url : urls) {
     auto parsed = parse_listen_url(url);
-    if (auto* error = std::get_if<std::string>(&parsed)) {
-      std::fprintf(stderr, "ancm-host: %s\n", error->c_str());
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "ancm-host: %s\n", parsed.error().c_str());
       return std::nullopt;
     }
     try {
-      listeners.push_back(bind_listener(std::get<ListenAddress>(parsed)));
+      listeners.push_back(bind_listener(parsed.value()));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "ancm-host: %s\n", e.what());
       return std::nullopt;

@@ -8,6 +8,7 @@
 #include <boost/version.hpp>
 #include <cerrno>
 
+#include "ancm/abi_strings.h"
 #include "connection.h"
 #include "request_handle.h"
 
@@ -16,7 +17,7 @@ namespace {
 
 Connection& conn(ancm_request* request) { return *untagged(request).connection; }
 
-std::string_view view(ancm_str s) { return {s.data ? s.data : "", s.len}; }
+using abi::view;
 
 // A handle of a request that ended: the handler kept it past complete() or
 // abort(). Logged once per connection, so a loop of such calls cannot flood.

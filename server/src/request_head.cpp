@@ -31,58 +31,66 @@ bool request_line_too_long(std::string_view line_so_far, const HeadLimits& limit
 }
 
 // "HTTP/" DIGIT "." DIGIT, case-sensitive: 10 or 11; 0 for another version.
-std::variant<int, HeadRejection> parse_version(std::string_view text) {
+common::Result<int, HeadRejection> parse_version(std::string_view text) {
   bool well_formed = text.size() == 8 && text.substr(0, 5) == "HTTP/" && text[5] >= '0' &&
                      text[5] <= '9' && text[6] == '.' && text[7] >= '0' && text[7] <= '9';
-  if (!well_formed) return HeadRejection{400, "malformed HTTP-version"};
+  if (!well_formed) return common::fail(HeadRejection{400, "malformed HTTP-version"});
   int version = (text[5] - '0') * 10 + (text[7] - '0');
-  if (version != 10 && version != 11) return HeadRejection{505, "HTTP version not supported"};
+  if (version != 10 && version != 11)
+    return common::fail(HeadRejection{505, "HTTP version not supported"});
   return version;
 }
 
 bool is_target_char(unsigned char c) { return c > 0x20 && c != 0x7f; }
 
 // request-line = method SP request-target SP HTTP-version (§3), one space each.
-std::optional<HeadRejection> parse_request_line(std::string_view line, const HeadLimits& limits,
-                                                RequestHead& head) {
-  if (request_line_too_long(line, limits)) return HeadRejection{414, "request line too long"};
+common::Result<void, HeadRejection> parse_request_line(std::string_view line,
+                                                       const HeadLimits& limits,
+                                                       RequestHead& head) {
+  if (request_line_too_long(line, limits))
+    return common::fail(HeadRejection{414, "request line too long"});
   auto first_space = line.find(' ');
-  if (first_space == std::string_view::npos) return HeadRejection{400, "malformed request line"};
+  if (first_space == std::string_view::npos)
+    return common::fail(HeadRejection{400, "malformed request line"});
   head.method = line.substr(0, first_space);
-  if (!is_token(head.method)) return HeadRejection{400, "malformed method"};
+  if (!is_token(head.method)) return common::fail(HeadRejection{400, "malformed method"});
   auto rest = line.substr(first_space + 1);
   auto last_space = rest.rfind(' ');
-  if (last_space == std::string_view::npos) return HeadRejection{400, "malformed request line"};
+  if (last_space == std::string_view::npos)
+    return common::fail(HeadRejection{400, "malformed request line"});
   head.target = rest.substr(0, last_space);
   if (head.target.size() > limits.max_uri_bytes)
-    return HeadRejection{414, "request-target too long"};
-  if (head.target.empty()) return HeadRejection{400, "empty request-target"};
+    return common::fail(HeadRejection{414, "request-target too long"});
+  if (head.target.empty()) return common::fail(HeadRejection{400, "empty request-target"});
   for (char c : head.target) {
     if (!is_target_char(static_cast<unsigned char>(c))) {
-      return HeadRejection{400, "whitespace or control character in the request-target"};
+      return common::fail(
+          HeadRejection{400, "whitespace or control character in the request-target"});
     }
   }
   auto version = parse_version(rest.substr(last_space + 1));
-  if (auto* rejection = std::get_if<HeadRejection>(&version)) return *rejection;
-  head.version = std::get<int>(version);
-  return std::nullopt;
+  if (!version.ok()) return common::fail(version.error());
+  head.version = version.value();
+  return {};
 }
 
 // field-line = field-name ":" OWS field-value OWS (§5); no obs-fold (§5.2).
-std::optional<HeadRejection> parse_field_line(std::string_view line, RequestHead& head) {
-  if (is_whitespace(line.front())) return HeadRejection{400, "obs-fold (line folding)"};
+common::Result<void, HeadRejection> parse_field_line(std::string_view line, RequestHead& head) {
+  if (is_whitespace(line.front()))
+    return common::fail(HeadRejection{400, "obs-fold (line folding)"});
   auto colon = line.find(':');
-  if (colon == std::string_view::npos) return HeadRejection{400, "field line without a colon"};
+  if (colon == std::string_view::npos)
+    return common::fail(HeadRejection{400, "field line without a colon"});
   auto name = line.substr(0, colon);
-  if (!is_token(name)) return HeadRejection{400, "malformed field name"};
+  if (!is_token(name)) return common::fail(HeadRejection{400, "malformed field name"});
   auto value = trim_whitespace(line.substr(colon + 1));
   for (char c : value) {
     if (!is_field_value_char(static_cast<unsigned char>(c))) {
-      return HeadRejection{400, "control character in a field value"};
+      return common::fail(HeadRejection{400, "control character in a field value"});
     }
   }
   head.fields.push_back({name, value});
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace
@@ -122,21 +130,24 @@ HeadScan scan_request_head(std::string_view received, std::size_t resume,
   return scan;
 }
 
-std::variant<RequestHead, HeadRejection> parse_request_head(std::string_view head,
-                                                            const HeadLimits& limits) {
+common::Result<RequestHead, HeadRejection> parse_request_head(std::string_view head,
+                                                              const HeadLimits& limits) {
   RequestHead parsed;
   auto line_end = head.find(kCrlf);
-  if (auto rejection = parse_request_line(head.substr(0, line_end), limits, parsed)) {
-    return *rejection;
+  if (auto read = parse_request_line(head.substr(0, line_end), limits, parsed); !read.ok()) {
+    return common::fail(read.error());
   }
   auto rest = head.substr(line_end + kCrlf.size());
   while (true) {
     line_end = rest.find(kCrlf);
     if (line_end == 0 || line_end == std::string_view::npos) break;
-    if (auto rejection = parse_field_line(rest.substr(0, line_end), parsed)) return *rejection;
+    if (auto read = parse_field_line(rest.substr(0, line_end), parsed); !read.ok()) {
+      return common::fail(read.error());
+    }
     rest.remove_prefix(line_end + kCrlf.size());
   }
-  if (auto rejection = apply_request_head_rules(parsed)) return *rejection;
+  if (auto ruled = apply_request_head_rules(parsed); !ruled.ok())
+    return common::fail(ruled.error());
   return parsed;
 }
 

@@ -8,8 +8,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-#include <variant>
 #include <vector>
+
+#include "ancm/common/result.h"
 
 namespace ancm::server {
 
@@ -63,7 +64,7 @@ struct RequestHead {
 
 // `head` is the request line through the empty line that ends the head,
 // without the empty lines before it (scan_request_head's blank_lines).
-std::variant<RequestHead, HeadRejection> parse_request_head(std::string_view head,
-                                                            const HeadLimits& limits);
+common::Result<RequestHead, HeadRejection> parse_request_head(std::string_view head,
+                                                              const HeadLimits& limits);
 
 }  // namespace ancm::server

@@ -32,9 +32,10 @@ std::vector<std::string_view> values_of(const RequestHead& head, std::string_vie
 }
 
 // Transfer-Encoding (§6.1, §6.3): chunked exactly once, and last.
-std::optional<HeadRejection> read_transfer_encoding(const std::vector<std::string_view>& values,
-                                                    RequestHead& head) {
-  if (head.version == 10) return HeadRejection{400, "Transfer-Encoding in an HTTP/1.0 request"};
+common::Result<void, HeadRejection> read_transfer_encoding(
+    const std::vector<std::string_view>& values, RequestHead& head) {
+  if (head.version == 10)
+    return common::fail(HeadRejection{400, "Transfer-Encoding in an HTTP/1.0 request"});
   std::vector<std::string_view> codings;
   for (auto value : values) {
     for_each_list_element(value, [&](std::string_view coding) {
@@ -42,42 +43,46 @@ std::optional<HeadRejection> read_transfer_encoding(const std::vector<std::strin
       return true;
     });
   }
-  if (codings.empty()) return HeadRejection{400, "empty Transfer-Encoding"};
+  if (codings.empty()) return common::fail(HeadRejection{400, "empty Transfer-Encoding"});
   for (std::size_t i = 0; i < codings.size(); ++i) {
     bool last = i + 1 == codings.size();
     if (iequals(codings[i], "chunked")) {
-      if (!last) return HeadRejection{400, "chunked is not the final transfer coding, or twice"};
+      if (!last)
+        return common::fail(
+            HeadRejection{400, "chunked is not the final transfer coding, or twice"});
       continue;
     }
-    if (last) return HeadRejection{400, "the final transfer coding is not chunked"};
-    if (!is_token(codings[i])) return HeadRejection{400, "malformed transfer coding"};
-    if (!is_known_coding(codings[i])) return HeadRejection{501, "unknown transfer coding"};
+    if (last) return common::fail(HeadRejection{400, "the final transfer coding is not chunked"});
+    if (!is_token(codings[i])) return common::fail(HeadRejection{400, "malformed transfer coding"});
+    if (!is_known_coding(codings[i]))
+      return common::fail(HeadRejection{501, "unknown transfer coding"});
   }
   head.body = BodyFraming::Chunked;
-  return std::nullopt;
+  return {};
 }
 
 // Content-Length (§6.2): one field, one decimal number, no list.
-std::optional<HeadRejection> read_content_length(const std::vector<std::string_view>& values,
-                                                 RequestHead& head) {
-  if (values.size() > 1) return HeadRejection{400, "more than one Content-Length"};
+common::Result<void, HeadRejection> read_content_length(const std::vector<std::string_view>& values,
+                                                        RequestHead& head) {
+  if (values.size() > 1) return common::fail(HeadRejection{400, "more than one Content-Length"});
   auto text = values.front();
-  if (text.empty() || !all_digits(text)) return HeadRejection{400, "malformed Content-Length"};
+  if (text.empty() || !all_digits(text))
+    return common::fail(HeadRejection{400, "malformed Content-Length"});
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), head.content_length);
-  if (ec != std::errc{}) return HeadRejection{400, "Content-Length out of range"};
+  if (ec != std::errc{}) return common::fail(HeadRejection{400, "Content-Length out of range"});
   head.body = BodyFraming::ContentLength;
-  return std::nullopt;
+  return {};
 }
 
-std::optional<HeadRejection> read_body_framing(RequestHead& head) {
+common::Result<void, HeadRejection> read_body_framing(RequestHead& head) {
   auto transfer_encoding = values_of(head, "Transfer-Encoding");
   auto content_length = values_of(head, "Content-Length");
   if (!transfer_encoding.empty() && !content_length.empty()) {
-    return HeadRejection{400, "both Transfer-Encoding and Content-Length"};
+    return common::fail(HeadRejection{400, "both Transfer-Encoding and Content-Length"});
   }
   if (!transfer_encoding.empty()) return read_transfer_encoding(transfer_encoding, head);
   if (!content_length.empty()) return read_content_length(content_length, head);
-  return std::nullopt;
+  return {};
 }
 
 bool is_host_char(unsigned char c) {
@@ -124,25 +129,29 @@ std::pair<std::string_view, std::string_view> split_authority(std::string_view a
 
 // absolute-form (§3.2.2): "http(s)://authority[/path][?query]", and Host
 // must name the same authority (Kestrel refuses a mismatch, as we do).
-std::optional<HeadRejection> check_absolute_form(const RequestHead& head, std::string_view host) {
+common::Result<void, HeadRejection> check_absolute_form(const RequestHead& head,
+                                                        std::string_view host) {
   auto scheme_end = head.target.find("://");
   auto scheme = head.target.substr(0, scheme_end);
   bool https = iequals(scheme, "https");
-  if (!https && !iequals(scheme, "http")) return HeadRejection{400, "unsupported target scheme"};
+  if (!https && !iequals(scheme, "http"))
+    return common::fail(HeadRejection{400, "unsupported target scheme"});
   auto rest = head.target.substr(scheme_end + 3);
   auto authority = rest.substr(0, rest.find_first_of("/?"));
-  if (authority.empty()) return HeadRejection{400, "absolute-form target without a host"};
+  if (authority.empty())
+    return common::fail(HeadRejection{400, "absolute-form target without a host"});
   if (authority.find('@') != std::string_view::npos) {
-    return HeadRejection{400, "userinfo in the request-target"};
+    return common::fail(HeadRejection{400, "userinfo in the request-target"});
   }
-  if (!is_valid_authority(authority)) return HeadRejection{400, "malformed target authority"};
+  if (!is_valid_authority(authority))
+    return common::fail(HeadRejection{400, "malformed target authority"});
   auto default_port = https ? "443" : "80";
   auto [target_host, target_port] = split_authority(authority, default_port);
   auto [host_name, host_port] = split_authority(host, default_port);
   if (!iequals(target_host, host_name) || target_port != host_port) {
-    return HeadRejection{400, "Host does not match the request-target's authority"};
+    return common::fail(HeadRejection{400, "Host does not match the request-target's authority"});
   }
-  return std::nullopt;
+  return {};
 }
 
 bool looks_absolute(std::string_view target) {
@@ -152,38 +161,40 @@ bool looks_absolute(std::string_view target) {
 }
 
 // Host (§3.2) and the request-target's form (§3.2.1–3.2.4).
-std::optional<HeadRejection> check_target_and_host(RequestHead& head) {
+common::Result<void, HeadRejection> check_target_and_host(RequestHead& head) {
   auto hosts = values_of(head, "Host");
-  if (hosts.size() > 1) return HeadRejection{400, "more than one Host"};
+  if (hosts.size() > 1) return common::fail(HeadRejection{400, "more than one Host"});
   if (hosts.empty() && head.version == 11)
-    return HeadRejection{400, "HTTP/1.1 request without Host"};
+    return common::fail(HeadRejection{400, "HTTP/1.1 request without Host"});
   std::string_view host = hosts.empty() ? std::string_view{} : hosts.front();
-  if (!is_valid_authority(host)) return HeadRejection{400, "malformed Host"};
+  if (!is_valid_authority(host)) return common::fail(HeadRejection{400, "malformed Host"});
 
-  if (iequals(head.method, "CONNECT")) return HeadRejection{405, "CONNECT is not supported"};
+  if (iequals(head.method, "CONNECT"))
+    return common::fail(HeadRejection{405, "CONNECT is not supported"});
   if (head.target.find('#') != std::string_view::npos) {
-    return HeadRejection{400, "fragment in the request-target"};
+    return common::fail(HeadRejection{400, "fragment in the request-target"});
   }
   if (head.target.front() == '/') {
     head.form = TargetForm::Origin;
-    return std::nullopt;
+    return {};
   }
   if (head.target == "*") {
-    if (head.method != "OPTIONS") return HeadRejection{400, "asterisk-form without OPTIONS"};
+    if (head.method != "OPTIONS")
+      return common::fail(HeadRejection{400, "asterisk-form without OPTIONS"});
     head.form = TargetForm::Asterisk;
-    return std::nullopt;
+    return {};
   }
   if (looks_absolute(head.target)) {
     head.form = TargetForm::Absolute;
     return check_absolute_form(head, host);
   }
-  return HeadRejection{400, "request-target is not origin-form, absolute-form or *"};
+  return common::fail(HeadRejection{400, "request-target is not origin-form, absolute-form or *"});
 }
 
 }  // namespace
 
-std::optional<HeadRejection> apply_request_head_rules(RequestHead& head) {
-  if (auto rejection = check_target_and_host(head)) return rejection;
+common::Result<void, HeadRejection> apply_request_head_rules(RequestHead& head) {
+  if (auto checked = check_target_and_host(head); !checked.ok()) return checked;
   return read_body_framing(head);
 }
 

@@ -3,12 +3,11 @@
 // target, a target form the method allows. Fills in the head's form and body.
 #pragma once
 
-#include <optional>
-
+#include "ancm/common/result.h"
 #include "request_head.h"
 
 namespace ancm::server {
 
-std::optional<HeadRejection> apply_request_head_rules(RequestHead& head);
+common::Result<void, HeadRejection> apply_request_head_rules(RequestHead& head);
 
 }  // namespace ancm::server

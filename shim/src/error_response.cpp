@@ -1,9 +1,11 @@
 #include "error_response.h"
 
+#include "ancm/abi_strings.h"
+
 namespace ancm::shim {
 namespace {
 
-ancm_str str(std::string_view s) { return {s.data(), s.size()}; }
+using abi::str;
 
 }  // namespace
 

@@ -16,17 +16,17 @@ HandlerLibrary::HandlerLibrary(Key, void* handle, const ancm_handler_api* api,
 // owns both and drops the applications first).
 HandlerLibrary::~HandlerLibrary() { ::dlclose(handle_); }
 
-std::variant<std::unique_ptr<HandlerLibrary>, HandlerLibrary::Failure> HandlerLibrary::load(
+common::Result<std::unique_ptr<HandlerLibrary>, HandlerLibrary::LoadError> HandlerLibrary::load(
     const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    return Failure{true, "handler library " + path.string() + " was not found"};
+    return common::fail(LoadError{true, "handler library " + path.string() + " was not found"});
   }
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char* why = ::dlerror();
-    return Failure{false, "could not load handler library " + path.string() + ": " +
-                              (why ? why : "unknown error")};
+    return common::fail(LoadError{false, "could not load handler library " + path.string() + ": " +
+                                             (why ? why : "unknown error")});
   }
   auto entry = reinterpret_cast<ancm_handler_entry_fn>(::dlsym(handle, ANCM_HANDLER_ENTRY_SYMBOL));
   const ancm_handler_api* api = entry ? entry() : nullptr;
@@ -43,7 +43,7 @@ std::variant<std::unique_ptr<HandlerLibrary>, HandlerLibrary::Failure> HandlerLi
   }
   if (!problem.empty()) {
     ::dlclose(handle);
-    return Failure{false, "handler library " + path.string() + " " + problem};
+    return common::fail(LoadError{false, "handler library " + path.string() + " " + problem});
   }
   return std::make_unique<HandlerLibrary>(Key{}, handle, api, path);
 }

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <variant>
 
+#include "ancm/common/result.h"
 #include "ancm/config/app_config.h"
 #include "ancm/handler_abi.h"
 
@@ -23,11 +23,11 @@ class HandlerLibrary {
   const ancm_handler_api& api() const { return *api_; }
   const std::filesystem::path& path() const { return path_; }
 
-  struct Failure {
+  struct LoadError {
     bool not_found = false;  // the file is missing (500.33 / 500.36), else 500.0
     std::string message;     // names the file and what went wrong
   };
-  static std::variant<std::unique_ptr<HandlerLibrary>, Failure> load(
+  static common::Result<std::unique_ptr<HandlerLibrary>, LoadError> load(
       const std::filesystem::path& path);
 
   class Key {

@@ -9,9 +9,12 @@
 #include <optional>
 #include <sstream>
 
+#include "ancm/abi_strings.h"
+#include "ancm/common/page_failure.h"
+#include "ancm/common/result.h"
 #include "ancm/config/load.h"
 #include "app_params.h"
-#include "application.h"
+#include "application_handle.h"
 #include "directory_watcher.h"
 #include "error_response.h"
 #include "handler_library.h"
@@ -44,20 +47,17 @@ void log_from_handler(void*, ancm_log_level level, ancm_str message) {
 }
 
 // A failure to show: the handler's, a library load failure, or a config error.
-struct Failure {
-  common::ErrorCode code;
-  std::string reason;
-  std::string detail;
-};
+using common::PageFailure;
 
 // The files whose change means a new build was deployed.
 bool is_deployed_code(const std::string& name) {
   return name.size() > 4 && name.compare(name.size() - 4, 4, ".dll") == 0;
 }
 
-Failure copy_failure(const ancm_failure& failure) {
-  auto text = [](ancm_str s) { return std::string(s.data ? s.data : "", s.len); };
-  return {{failure.status, failure.substatus}, text(failure.reason), text(failure.detail)};
+PageFailure copy_failure(const ancm_failure& failure) {
+  return {{failure.status, failure.substatus},
+          abi::to_string(failure.reason),
+          abi::to_string(failure.detail)};
 }
 
 }  // namespace
@@ -72,9 +72,10 @@ struct Shim::Impl {
   void stop();
 
  private:
-  std::variant<std::shared_ptr<Application>, Failure> application_for();
-  std::variant<const HandlerLibrary*, Failure> library_for(config::HostingModel model);
-  void send_failure(ancm_request* request, const Failure& failure, const config::AppConfig* config);
+  common::Result<std::shared_ptr<ApplicationHandle>, PageFailure> application_for();
+  common::Result<const HandlerLibrary*, PageFailure> library_for(config::HostingModel model);
+  void send_failure(ancm_request* request, const PageFailure& failure,
+                    const config::AppConfig* config);
 
   void on_file_changed(const std::string& name);
   void reload_config(const char* why);
@@ -96,8 +97,8 @@ struct Shim::Impl {
   std::string config_error_;  // non-empty while web.config is invalid
   std::optional<std::string> config_bytes_;
   std::optional<std::string> offline_html_;
-  std::optional<Failure> library_failure_;  // until the configuration changes
-  std::shared_ptr<Application> app_;
+  std::optional<PageFailure> library_failure_;  // until the configuration changes
+  std::shared_ptr<ApplicationHandle> app_;
   bool runtime_started_ = false;  // an in-process runtime lives in this process
   // What the front end enforces, fixed when this worker started.
   std::uint64_t max_request_body_bytes_ = config::AppConfig{}.max_allowed_content_length;
@@ -159,23 +160,22 @@ void Shim::Impl::preload() {
   }
   if (!options_.start_failure.empty()) return;
   auto created = application_for();
-  auto* app = std::get_if<std::shared_ptr<Application>>(&created);
-  if (!app) return;  // its page is ready for the first request
+  if (!created.ok()) return;  // its page is ready for the first request
   // startupTimeLimit 0 means no limit; the handler reports a limit it enforces.
   auto bound = limit.count() > 0 ? limit + std::chrono::seconds(5) : std::chrono::hours(1);
-  if (!(*app)->wait_settled(bound))
+  if (!created.value()->wait_settled(bound))
     spdlog::warn("the application is still starting; serving anyway");
 }
 
 void Shim::Impl::handle_request(ancm_request* request) {
   const ancm_request_api& api = *options_.request_api;
   std::shared_ptr<const config::AppConfig> config;
-  std::shared_ptr<Application> app;
+  std::shared_ptr<ApplicationHandle> app;
   {
     std::lock_guard lock(mutex_);
     if (offline_html_) return send_html(api, request, 503, *offline_html_);
     if (!config_error_.empty()) {
-      Failure failure{{500, 19}, config_error_, ""};
+      PageFailure failure{{500, 19}, config_error_, ""};
       return send_failure(request, failure, nullptr);
     }
     config = config_;
@@ -183,10 +183,8 @@ void Shim::Impl::handle_request(ancm_request* request) {
   }
   if (!app) {
     auto created = application_for();
-    if (auto* failure = std::get_if<Failure>(&created)) {
-      return send_failure(request, *failure, config.get());
-    }
-    app = std::get<std::shared_ptr<Application>>(created);
+    if (!created.ok()) return send_failure(request, created.error(), config.get());
+    app = created.value();
   }
   ancm_failure failure{};
   if (app->handle_request(request, &failure) == ANCM_FAILED) {
@@ -194,27 +192,29 @@ void Shim::Impl::handle_request(ancm_request* request) {
   }
 }
 
-std::variant<std::shared_ptr<Application>, Failure> Shim::Impl::application_for() {
+common::Result<std::shared_ptr<ApplicationHandle>, PageFailure> Shim::Impl::application_for() {
   std::lock_guard creating(create_mutex_);
   std::shared_ptr<const config::AppConfig> config;
   {
     std::lock_guard lock(mutex_);
     if (app_) return app_;
-    if (!config_) return Failure{{500, 19}, config_error_, ""};
+    if (!config_) return common::fail(PageFailure{{500, 19}, config_error_, ""});
     if (!options_.start_failure.empty()) {
       bool in_process = config_->hosting_model == config::HostingModel::InProcess;
-      return Failure{{in_process ? 500 : 502, in_process ? 30 : 5}, options_.start_failure, ""};
+      return common::fail(
+          PageFailure{{in_process ? 500 : 502, in_process ? 30 : 5}, options_.start_failure, ""});
     }
     if (runtime_started_) {
       // A .NET runtime cannot be unloaded: a fresh one needs a fresh worker.
       ask_for_new_worker("the in-process application restarts");
-      return Failure{{503, 0}, "the application is restarting in a new worker", ""};
+      return common::fail(
+          PageFailure{{503, 0}, "the application is restarting in a new worker", ""});
     }
     config = config_;
   }
   auto library = library_for(config->hosting_model);
-  if (auto* failure = std::get_if<Failure>(&library)) return *failure;
-  const ancm_handler_api& api = std::get<const HandlerLibrary*>(library)->api();
+  if (!library.ok()) return common::fail(library.error());
+  const ancm_handler_api& api = library.value()->api();
 
   AppParams params(*config, options_.listen_urls, &host_, options_.request_api);
   ancm_application* raw = nullptr;
@@ -223,9 +223,9 @@ std::variant<std::shared_ptr<Application>, Failure> Shim::Impl::application_for(
     auto copied = copy_failure(failure);
     spdlog::error("application {} failed to start ({}.{}): {}", config->app_path.string(),
                   copied.code.status, copied.code.substatus, copied.reason);
-    return copied;
+    return common::fail(std::move(copied));
   }
-  auto app = std::make_shared<Application>(api, raw);
+  auto app = std::make_shared<ApplicationHandle>(api, raw);
   spdlog::info("application {} started ({} handler)", config->app_path.string(), api.name);
   std::lock_guard lock(mutex_);
   if (config->hosting_model == config::HostingModel::InProcess) runtime_started_ = true;
@@ -233,30 +233,32 @@ std::variant<std::shared_ptr<Application>, Failure> Shim::Impl::application_for(
   return app;
 }
 
-std::variant<const HandlerLibrary*, Failure> Shim::Impl::library_for(config::HostingModel model) {
+common::Result<const HandlerLibrary*, PageFailure> Shim::Impl::library_for(
+    config::HostingModel model) {
   {
     std::lock_guard lock(mutex_);
-    if (library_failure_) return *library_failure_;
+    if (library_failure_) return common::fail(*library_failure_);
   }
   if (auto found = libraries_.find(model); found != libraries_.end()) return found->second.get();
   auto path = options_.handler_dir / handler_file_name(model);
   auto loaded = HandlerLibrary::load(path);
-  if (auto* problem = std::get_if<HandlerLibrary::Failure>(&loaded)) {
+  if (!loaded.ok()) {
+    const auto& problem = loaded.error();
     int substatus = 0;
-    if (problem->not_found) substatus = model == config::HostingModel::InProcess ? 33 : 36;
-    Failure failure{{500, substatus}, problem->message, ""};
-    spdlog::error("{}", problem->message);
+    if (problem.not_found) substatus = model == config::HostingModel::InProcess ? 33 : 36;
+    PageFailure failure{{500, substatus}, problem.message, ""};
+    spdlog::error("{}", problem.message);
     std::lock_guard lock(mutex_);
     library_failure_ = failure;
-    return failure;
+    return common::fail(std::move(failure));
   }
   auto& library = libraries_[model];
-  library = std::move(std::get<std::unique_ptr<HandlerLibrary>>(loaded));
+  library = std::move(loaded).value();
   spdlog::info("loaded handler library {}", library->path().string());
   return library.get();
 }
 
-void Shim::Impl::send_failure(ancm_request* request, const Failure& failure,
+void Shim::Impl::send_failure(ancm_request* request, const PageFailure& failure,
                               const config::AppConfig* config) {
   static const std::vector<std::pair<std::string, std::string>> kNoVariables;
   // A configuration error page names the error, as IIS's 500.19 does.
@@ -369,7 +371,7 @@ void Shim::Impl::ask_for_new_worker(const std::string& why) {
 }
 
 void Shim::Impl::retire_application(const char* why, bool server_initiated) {
-  std::shared_ptr<Application> app;
+  std::shared_ptr<ApplicationHandle> app;
   {
     std::lock_guard lock(mutex_);
     app = std::move(app_);

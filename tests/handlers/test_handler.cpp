@@ -38,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "ancm/abi_strings.h"
 #include "ancm/handler_abi.h"
 #include "ancm/handler_glue.h"
 
@@ -49,8 +50,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-ancm_str str(std::string_view s) { return {s.data(), s.size()}; }
-std::string text(ancm_str s) { return std::string(s.data ? s.data : "", s.len); }
+using ancm::abi::str;
+using ancm::abi::to_string;
 
 std::string query_value(std::string_view query, std::string_view key) {
   while (!query.empty()) {
@@ -230,17 +231,17 @@ struct StreamEcho {
 
 std::string describe_request(const ancm_request_api& api, ancm_request* request) {
   std::string out;
-  out += "method=" + text(api.method(request)) + "\n";
-  out += "target=" + text(api.target(request)) + "\n";
-  out += "path=" + text(api.path(request)) + "\n";
-  out += "query=" + text(api.query(request)) + "\n";
+  out += "method=" + to_string(api.method(request)) + "\n";
+  out += "target=" + to_string(api.target(request)) + "\n";
+  out += "path=" + to_string(api.path(request)) + "\n";
+  out += "query=" + to_string(api.query(request)) + "\n";
   out += "version=" + std::to_string(api.http_version(request)) + "\n";
-  out += "remote=" + text(api.remote_address(request)) + ":" +
+  out += "remote=" + to_string(api.remote_address(request)) + ":" +
          std::to_string(api.remote_port(request)) + "\n";
   out += "has_body=" + std::to_string(api.has_body(request)) + "\n";
   const ancm_kv* headers = api.headers(request);
   for (size_t i = 0; i < api.header_count(request); ++i) {
-    out += "header:" + text(headers[i].name) + "=" + text(headers[i].value) + "\n";
+    out += "header:" + to_string(headers[i].name) + "=" + to_string(headers[i].value) + "\n";
   }
   return out;
 }
@@ -291,7 +292,7 @@ void use_stale_handle(TestApp* app, ancm_request* current) {
   report->text += "set_status=" + std::to_string(api.set_status(stale, 500, str("STALE"))) + "\n";
   report->text +=
       "add_header=" + std::to_string(api.add_header(stale, str("X-Stale"), str("STALE"))) + "\n";
-  report->text += "path=" + text(api.path(stale)) + "\n";
+  report->text += "path=" + to_string(api.path(stale)) + "\n";
   api.complete(stale);
   api.abort(stale);
   static const std::string body = "STALE";
@@ -312,10 +313,11 @@ std::shared_ptr<ancm::abi::HandlerApplication> create(const ancm_app_params& par
   app->api = params.request_api;
   app->host = params.host;
   for (size_t i = 0; i < params.environment_count; ++i) {
-    app->environment[text(params.environment[i].name)] = text(params.environment[i].value);
+    app->environment[to_string(params.environment[i].name)] =
+        to_string(params.environment[i].value);
   }
   for (size_t i = 0; i < params.settings_count; ++i) {
-    app->settings[text(params.settings[i].name)] = text(params.settings[i].value);
+    app->settings[to_string(params.settings[i].name)] = to_string(params.settings[i].value);
   }
   if (auto fail = app->environment.find("TEST_HANDLER_FAIL_CREATE");
       fail != app->environment.end()) {
@@ -329,16 +331,16 @@ std::shared_ptr<ancm::abi::HandlerApplication> create(const ancm_app_params& par
     failure->detail = str(detail);
     return nullptr;
   }
-  app->log(ANCM_LOG_INFO,
-           std::string(TEST_HANDLER_NAME) + " application created for " + text(params.app_path));
+  app->log(ANCM_LOG_INFO, std::string(TEST_HANDLER_NAME) + " application created for " +
+                              to_string(params.app_path));
   return app;
 }
 
 ancm_result TestApp::handle_request(ancm_request* request, ancm_failure* failure) {
   auto app = shared_from_this();
   const ancm_request_api& api = *app->api;
-  std::string path = text(api.path(request));
-  std::string query = text(api.query(request));
+  std::string path = to_string(api.path(request));
+  std::string query = to_string(api.query(request));
   app->in_flight++;
   if (path == "/echo") {
     Echo::start(app, request);

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ancm/abi_strings.h"
 #include "ancm/connection_executor.h"
 #include "event_queue.h"
 #include "http_client.h"
@@ -27,8 +28,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-ancm_str str(std::string_view s) { return {s.data(), s.size()}; }
-std::string text(ancm_str s) { return std::string(s.data ? s.data : "", s.len); }
+using abi::str;
+using abi::to_string;
 
 struct IoResult {
   int status = 0;
@@ -124,7 +125,7 @@ class ConnectionTest : public ::testing::Test {
     return request ? *request : nullptr;
   }
 
-  std::string path(ancm_request* request) const { return text(api_.path(request)); }
+  std::string path(ancm_request* request) const { return to_string(api_.path(request)); }
 
   void watch_disconnect(ancm_request* request) {
     api_.on_disconnect(request, &DisconnectEvents::callback, &disconnects_);

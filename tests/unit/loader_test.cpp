@@ -81,20 +81,20 @@ SearchLocations locations_in(const TempDir& dir) {
   return locations;
 }
 
-LaunchPlan expect_plan(const std::variant<LaunchPlan, PlanFailure>& result) {
-  if (auto* failure = std::get_if<PlanFailure>(&result)) {
-    ADD_FAILURE() << "unexpected failure: " << failure->message;
+LaunchPlan expect_plan(const ancm::common::Result<LaunchPlan, PlanFailure>& result) {
+  if (!result.ok()) {
+    ADD_FAILURE() << "unexpected failure: " << result.error().message;
     return {};
   }
-  return std::get<LaunchPlan>(result);
+  return result.value();
 }
 
-PlanFailure expect_failure(const std::variant<LaunchPlan, PlanFailure>& result) {
-  if (auto* plan = std::get_if<LaunchPlan>(&result)) {
-    ADD_FAILURE() << "unexpected plan with hostfxr " << plan->hostfxr_path;
+PlanFailure expect_failure(const ancm::common::Result<LaunchPlan, PlanFailure>& result) {
+  if (result.ok()) {
+    ADD_FAILURE() << "unexpected plan with hostfxr " << result.value().hostfxr_path;
     return {PlanError::BadArguments, ""};
   }
-  return std::get<PlanFailure>(result);
+  return result.error();
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -103,11 +103,11 @@ bool contains(const std::string& text, const std::string& part) {
 
 std::unique_ptr<Hostfxr> expect_load(const fs::path& path) {
   auto loaded = Hostfxr::load(path);
-  if (auto* error = std::get_if<std::string>(&loaded)) {
-    ADD_FAILURE() << *error;
+  if (!loaded.ok()) {
+    ADD_FAILURE() << loaded.error();
     return nullptr;
   }
-  return std::get<std::unique_ptr<Hostfxr>>(std::move(loaded));
+  return std::move(loaded).value();
 }
 
 // An app folder holding app.dll, for framework-dependent plans.
@@ -173,28 +173,26 @@ TEST(LoaderSearch, PrereleasesOnly) {
   TempDir dir;
   fs::path root = make_root(dir / "dotnet", {"10.0.0-rc.2", "10.0.0-rc.10", "9.0.0"});
   auto found = detail::hostfxr_in_root(root);
-  ASSERT_TRUE(std::holds_alternative<fs::path>(found)) << std::get<std::string>(found);
-  EXPECT_EQ(std::get<fs::path>(found), root / "host/fxr/10.0.0-rc.10/libhostfxr.so");
+  ASSERT_TRUE(found.ok()) << found.error();
+  EXPECT_EQ(found.value(), root / "host/fxr/10.0.0-rc.10/libhostfxr.so");
 }
 
 TEST(LoaderSearch, SaysWhyARootHasNoHostfxr) {
   TempDir dir;
   auto missing = detail::hostfxr_in_root(dir / "nothing");
-  ASSERT_TRUE(std::holds_alternative<std::string>(missing));
-  EXPECT_EQ(std::get<std::string>(missing),
-            (dir / "nothing/host/fxr").string() + " does not exist");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error(), (dir / "nothing/host/fxr").string() + " does not exist");
 
   fs::create_directories(dir / "r1/host/fxr/preview");
   auto no_version = detail::hostfxr_in_root(dir / "r1");
-  ASSERT_TRUE(std::holds_alternative<std::string>(no_version));
-  EXPECT_TRUE(contains(std::get<std::string>(no_version), "has no version folder"));
+  ASSERT_FALSE(no_version.ok());
+  EXPECT_TRUE(contains(no_version.error(), "has no version folder"));
 
   fs::create_directories(dir / "r2/host/fxr/8.0.0");
   fs::create_directories(dir / "r2/host/fxr/9.0.0");
   auto empty = detail::hostfxr_in_root(dir / "r2");
-  ASSERT_TRUE(std::holds_alternative<std::string>(empty));
-  EXPECT_TRUE(contains(std::get<std::string>(empty), "(tried 9.0.0, 8.0.0)"))
-      << std::get<std::string>(empty);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_TRUE(contains(empty.error(), "(tried 9.0.0, 8.0.0)")) << empty.error();
 }
 
 // --------------------------------------------------- dotnet root precedence
@@ -395,8 +393,8 @@ TEST_F(LoaderFrameworkDependent, AnExplicitMuxerPathUsesItsOwnRoot) {
 
 class LoaderSelfContained : public ::testing::Test {
  protected:
-  std::variant<LaunchPlan, PlanFailure> make(const std::string& process_path,
-                                             const std::string& arguments = "") {
+  ancm::common::Result<LaunchPlan, PlanFailure> make(const std::string& process_path,
+                                                     const std::string& arguments = "") {
     // DOTNET_ROOT is set to prove a self-contained app ignores it.
     return make_launch_plan(process_path, arguments, app_,
                             fake_env({{"DOTNET_ROOT", root_.string()}}), locations_in(dir_));
@@ -536,21 +534,20 @@ TEST(LoaderHostfxr, NotALibraryFailsWithPathAndReason) {
   TempDir dir;
   fs::path fake = write_file(dir / "libhostfxr.so", "this is text, not an ELF file\n");
   auto loaded = Hostfxr::load(fake);
-  ASSERT_TRUE(std::holds_alternative<std::string>(loaded));
-  const std::string& error = std::get<std::string>(loaded);
+  ASSERT_FALSE(loaded.ok());
+  const std::string& error = loaded.error();
   EXPECT_TRUE(contains(error, "could not load hostfxr " + fake.string() + ": ")) << error;
   EXPECT_TRUE(contains(error, "ELF") || contains(error, "too short")) << error;
 
   auto missing = Hostfxr::load(dir / "absent.so");
-  ASSERT_TRUE(std::holds_alternative<std::string>(missing));
-  EXPECT_TRUE(contains(std::get<std::string>(missing), "No such file"))
-      << std::get<std::string>(missing);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(contains(missing.error(), "No such file")) << missing.error();
 }
 
 TEST(LoaderHostfxr, MissingEntryPointsAreNamed) {
   auto loaded = Hostfxr::load(ANCM_FAKE_HOSTFXR_PARTIAL);
-  ASSERT_TRUE(std::holds_alternative<std::string>(loaded));
-  const std::string& error = std::get<std::string>(loaded);
+  ASSERT_FALSE(loaded.ok());
+  const std::string& error = loaded.error();
   EXPECT_TRUE(contains(error, "lacks the entry point(s) hostfxr_run_app, hostfxr_set_error_writer"))
       << error;
   EXPECT_FALSE(contains(error, "hostfxr_close")) << error;
@@ -609,10 +606,10 @@ class LoaderRealHostfxr : public ::testing::Test {
   void SetUp() override {
     write_file(app_ / "app.dll");
     auto result = make_launch_plan("dotnet", "app.dll --some-arg", app_);
-    if (auto* failure = std::get_if<PlanFailure>(&result)) {
-      FAIL() << "dotnet is expected on this machine: " << failure->message;
+    if (!result.ok()) {
+      FAIL() << "dotnet is expected on this machine: " << result.error().message;
     }
-    plan_ = std::get<LaunchPlan>(result);
+    plan_ = result.value();
     hostfxr_ = expect_load(plan_.hostfxr_path);
     ASSERT_TRUE(hostfxr_);
   }

@@ -19,16 +19,17 @@
 #include <sstream>
 #include <thread>
 
+#include "ancm/abi_strings.h"
 #include "ancm/common/unique_fd.h"
 #include "environment_block.h"
 #include "executable_lookup.h"
 #include "listen_probe.h"
+#include "outofproc_settings.h"
 #include "port_picker.h"
 #include "process_group.h"
 #include "process_manager.h"
 #include "random_token.h"
 #include "rapid_fail_guard.h"
-#include "settings.h"
 #include "temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -87,14 +88,14 @@ std::string http_get(std::uint16_t port) {
 
 struct Acquired {
   std::shared_ptr<ChildProcess> child;
-  std::optional<StartFailure> failure;
+  std::optional<common::PageFailure> failure;
 };
 
 Acquired acquire(ProcessManager& manager) {
   auto promise = std::make_shared<std::promise<Acquired>>();
   auto future = promise->get_future();
   manager.acquire(
-      [promise](std::shared_ptr<ChildProcess> child, std::optional<StartFailure> failure) {
+      [promise](std::shared_ptr<ChildProcess> child, std::optional<common::PageFailure> failure) {
         promise->set_value(Acquired{std::move(child), std::move(failure)});
       });
   if (future.wait_for(60s) != std::future_status::ready) {
@@ -163,16 +164,14 @@ struct ParamsBuilder {
   std::string config = "/srv/app/web.config";
   std::string app = "/srv/app";
 
-  static ancm_str s(const std::string& text) { return {text.data(), text.size()}; }
-
   ancm_app_params build() {
     kv_settings.clear();
     kv_environment.clear();
-    for (auto& [n, v] : settings) kv_settings.push_back({s(n), s(v)});
-    for (auto& [n, v] : environment) kv_environment.push_back({s(n), s(v)});
+    for (auto& [n, v] : settings) kv_settings.push_back({abi::str(n), abi::str(v)});
+    for (auto& [n, v] : environment) kv_environment.push_back({abi::str(n), abi::str(v)});
     ancm_app_params params{};
-    params.config_path = s(config);
-    params.app_path = s(app);
+    params.config_path = abi::str(config);
+    params.app_path = abi::str(app);
     params.settings = kv_settings.data();
     params.settings_count = kv_settings.size();
     params.environment = kv_environment.data();
@@ -199,9 +198,9 @@ TEST(OutofprocSettings, ReadsWhatTheShimSends) {
                 {"handlerSetting:enableOutOfProcessConsoleRedirection", "false"},
                 {"handlerSetting:forwardResponseConnectionHeader", "true"}};
   b.environment = {{"A", "1"}, {"ASPNETCORE_PORT", "5000"}};
-  auto result = Settings::from_params(b.build());
-  ASSERT_TRUE(std::holds_alternative<Settings>(result)) << std::get<std::string>(result);
-  const Settings& s = std::get<Settings>(result);
+  auto result = read_settings(b.build());
+  ASSERT_TRUE(result.ok()) << result.error();
+  const Settings& s = result.value();
   EXPECT_EQ(s.config_path, "/srv/app/web.config");
   EXPECT_EQ(s.app_path, "/srv/app");
   EXPECT_EQ(s.process_path, "dotnet");
@@ -223,9 +222,9 @@ TEST(OutofprocSettings, ReadsWhatTheShimSends) {
 TEST(OutofprocSettings, DefaultsAndPlainSecondsTimeout) {
   ParamsBuilder b;
   b.settings = {{"processPath", "/srv/app/Hello"}, {"requestTimeout", "90"}};
-  auto result = Settings::from_params(b.build());
-  ASSERT_TRUE(std::holds_alternative<Settings>(result));
-  const Settings& s = std::get<Settings>(result);
+  auto result = read_settings(b.build());
+  ASSERT_TRUE(result.ok());
+  const Settings& s = result.value();
   EXPECT_EQ(s.request_timeout, 90s);
   EXPECT_EQ(s.startup_time_limit, 120s);
   EXPECT_EQ(s.processes_per_application, 1);
@@ -237,8 +236,8 @@ TEST(OutofprocSettings, BadValuesNameTheSetting) {
   auto error_for = [](std::string name, std::string value) {
     ParamsBuilder b;
     b.settings = {{"processPath", "dotnet"}, {name, value}};
-    auto result = Settings::from_params(b.build());
-    return std::holds_alternative<std::string>(result) ? std::get<std::string>(result) : "";
+    auto result = read_settings(b.build());
+    return !result.ok() ? result.error() : "";
   };
   EXPECT_NE(error_for("startupTimeLimit", "soon").find("startupTimeLimit"), std::string::npos);
   EXPECT_NE(error_for("requestTimeout", "00:60:00").find("requestTimeout"), std::string::npos);
@@ -252,9 +251,9 @@ TEST(OutofprocSettings, BadValuesNameTheSetting) {
 
   ParamsBuilder empty;
   empty.settings = {{"processPath", " "}};
-  auto result = Settings::from_params(empty.build());
-  ASSERT_TRUE(std::holds_alternative<std::string>(result));
-  EXPECT_NE(std::get<std::string>(result).find("processPath"), std::string::npos);
+  auto result = read_settings(empty.build());
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().find("processPath"), std::string::npos);
 }
 
 // -------------------------------------------------------------- environment
@@ -332,15 +331,15 @@ TEST(OutofprocEnvironment, TokenIs32HexAndFreshEachTime) {
 TEST(OutofprocPorts, UserPortRules) {
   auto port_of = [](std::string value) { return user_port({{"ASPNETCORE_PORT", value}}); };
   auto error = port_of("80");
-  ASSERT_TRUE(std::holds_alternative<std::string>(error));
-  EXPECT_EQ(std::get<std::string>(error), "ASPNETCORE_PORT '80' is outside 1025-48000");
-  EXPECT_TRUE(std::holds_alternative<std::string>(port_of("48001")));
-  EXPECT_TRUE(std::holds_alternative<std::string>(port_of("12ab")));
-  EXPECT_TRUE(std::holds_alternative<std::string>(port_of("-5000")));
-  EXPECT_EQ(std::get<std::optional<std::uint16_t>>(port_of("")), std::nullopt);
-  EXPECT_EQ(std::get<std::optional<std::uint16_t>>(user_port({})), std::nullopt);
-  EXPECT_EQ(std::get<std::optional<std::uint16_t>>(port_of("1025")), 1025);
-  EXPECT_EQ(std::get<std::optional<std::uint16_t>>(port_of("48000")), 48000);
+  ASSERT_FALSE(error.ok());
+  EXPECT_EQ(error.error(), "ASPNETCORE_PORT '80' is outside 1025-48000");
+  EXPECT_FALSE(port_of("48001").ok());
+  EXPECT_FALSE(port_of("12ab").ok());
+  EXPECT_FALSE(port_of("-5000").ok());
+  EXPECT_EQ(port_of("").value(), std::nullopt);
+  EXPECT_EQ(user_port({}).value(), std::nullopt);
+  EXPECT_EQ(port_of("1025").value(), 1025);
+  EXPECT_EQ(port_of("48000").value(), 48000);
 }
 
 TEST(OutofprocPorts, RandomPortIsFreeAndInRange) {
@@ -398,31 +397,31 @@ TEST(OutofprocLookup, DotnetOnPathThenDotnetRoot) {
     };
   };
   auto found = find_executable("dotnet", "/srv/app", env(true));
-  ASSERT_TRUE(std::holds_alternative<fs::path>(found));
-  EXPECT_EQ(std::get<fs::path>(found), on_path.path() / "dotnet");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found.value(), on_path.path() / "dotnet");
   // Not on PATH: DOTNET_ROOT comes before the fixed install folders.
   found = find_executable("dotnet", "/srv/app", env(false));
-  ASSERT_TRUE(std::holds_alternative<fs::path>(found));
-  EXPECT_EQ(std::get<fs::path>(found), root.path() / "dotnet");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found.value(), root.path() / "dotnet");
 }
 
 TEST(OutofprocLookup, BareNamesAbsoluteAndErrors) {
   auto sh = find_executable("sh", "/srv/app");
-  ASSERT_TRUE(std::holds_alternative<fs::path>(sh)) << std::get<std::string>(sh);
-  EXPECT_TRUE(std::get<fs::path>(sh).is_absolute());
+  ASSERT_TRUE(sh.ok()) << sh.error();
+  EXPECT_TRUE(sh.value().is_absolute());
 
   auto missing = find_executable("/nonexistent/MyApp", "/srv/app");
-  ASSERT_TRUE(std::holds_alternative<std::string>(missing));
-  EXPECT_NE(std::get<std::string>(missing).find("'/nonexistent/MyApp'"), std::string::npos);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().find("'/nonexistent/MyApp'"), std::string::npos);
 
   TempDir dir;
   auto folder = find_executable(dir.path().string(), "/srv/app");
-  ASSERT_TRUE(std::holds_alternative<std::string>(folder));
-  EXPECT_NE(std::get<std::string>(folder).find("directory"), std::string::npos);
+  ASSERT_FALSE(folder.ok());
+  EXPECT_NE(folder.error().find("directory"), std::string::npos);
 
   auto nowhere = find_executable("no-such-program-anywhere", "/srv/app");
-  ASSERT_TRUE(std::holds_alternative<std::string>(nowhere));
-  EXPECT_NE(std::get<std::string>(nowhere).find("no-such-program-anywhere"), std::string::npos);
+  ASSERT_FALSE(nowhere.ok());
+  EXPECT_NE(nowhere.error().find("no-such-program-anywhere"), std::string::npos);
 }
 
 // A file with no execute bit at all is refused even for root, whom
@@ -431,8 +430,8 @@ TEST(OutofprocLookup, AFileWithoutAnExecuteBitIsRefused) {
   TempDir dir;
   write_text(dir.path() / "NotExecutable", "data", fs::perms::owner_read | fs::perms::owner_write);
   auto plain = find_executable((dir.path() / "NotExecutable").string(), "/srv/app");
-  ASSERT_TRUE(std::holds_alternative<std::string>(plain));
-  EXPECT_NE(std::get<std::string>(plain).find("NotExecutable"), std::string::npos);
+  ASSERT_FALSE(plain.ok());
+  EXPECT_NE(plain.error().find("NotExecutable"), std::string::npos);
 }
 
 // ------------------------------------------------------------ listen probe
@@ -520,7 +519,7 @@ TEST_F(OutofprocManager, WorkingDirectoryIsTheAppFolder) {
   ProcessManager manager(settings, logs_.logger());
   Acquired got = acquire(manager);
   ASSERT_TRUE(got.failure);
-  EXPECT_EQ(got.failure->output, fs::canonical(dir_.path()).string() + "\n");
+  EXPECT_EQ(got.failure->detail, fs::canonical(dir_.path()).string() + "\n");
 }
 
 TEST_F(OutofprocManager, UserPortIsHonoured) {
@@ -578,8 +577,8 @@ TEST_F(OutofprocManager, ExitsEarlyIsAFailureWithItsOutput) {
   EXPECT_FALSE(got.child);
   EXPECT_EQ(got.failure->reason,
             std::string("process '") + ANCM_FAKE_BACKEND + "' exited early with code 3");
-  EXPECT_NE(got.failure->output.find("failing on purpose with 3"), std::string::npos);
-  EXPECT_NE(got.failure->output.find("and on stderr"), std::string::npos);
+  EXPECT_NE(got.failure->detail.find("failing on purpose with 3"), std::string::npos);
+  EXPECT_NE(got.failure->detail.find("and on stderr"), std::string::npos);
   EXPECT_TRUE(logs_.contains("exited early with code 3"));
 }
 
@@ -591,7 +590,7 @@ TEST_F(OutofprocManager, KilledBySignalDuringStart) {
   Acquired got = acquire(manager);
   ASSERT_TRUE(got.failure);
   EXPECT_EQ(got.failure->reason, "process '/bin/sh' was killed early by signal 11 (SIGSEGV)");
-  EXPECT_EQ(got.failure->output, "dying\n");
+  EXPECT_EQ(got.failure->detail, "dying\n");
 }
 
 TEST_F(OutofprocManager, WithoutConsoleRedirectionNoOutputIsKept) {
@@ -601,7 +600,7 @@ TEST_F(OutofprocManager, WithoutConsoleRedirectionNoOutputIsKept) {
   Acquired got = acquire(manager);
   ASSERT_TRUE(got.failure);
   EXPECT_NE(got.failure->reason.find("exited early with code 5"), std::string::npos);
-  EXPECT_EQ(got.failure->output, "");
+  EXPECT_EQ(got.failure->detail, "");
 }
 
 TEST_F(OutofprocManager, NeverListensFailsAfterStartupTimeLimit) {
@@ -616,7 +615,7 @@ TEST_F(OutofprocManager, NeverListensFailsAfterStartupTimeLimit) {
       got.failure->reason,
       std::regex("process '.*fake_backend' did not listen on port [0-9]+ within 1 seconds")))
       << got.failure->reason;
-  EXPECT_NE(got.failure->output.find("never listening"), std::string::npos);
+  EXPECT_NE(got.failure->detail.find("never listening"), std::string::npos);
   EXPECT_GE(took, 1s);  // not before the limit; the reason says the limit ended it
   EXPECT_EQ(manager.spawn_count(), 1u);
   // Killed and reaped: no process of that group is left.
@@ -687,7 +686,7 @@ TEST_F(OutofprocManager, RapidFailsStopStartsForTheMinute) {
         std::regex("failed more than 2 times in the last minute; not starting it again until "
                    "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC")))
         << got.failure->reason;
-    EXPECT_NE(got.failure->output.find("failing on purpose"), std::string::npos);
+    EXPECT_NE(got.failure->detail.find("failing on purpose"), std::string::npos);
   }
   EXPECT_EQ(manager.spawn_count(), 3u);
 }
@@ -786,7 +785,7 @@ TEST_F(OutofprocManager, DestroyedFromItsOwnCallback) {
   auto manager = std::make_unique<ProcessManager>(backend("--delay-ms 100"), logger);
   auto started = std::make_shared<std::promise<pid_t>>();
   manager->acquire(
-      [&manager, started](std::shared_ptr<ChildProcess> child, std::optional<StartFailure>) {
+      [&manager, started](std::shared_ptr<ChildProcess> child, std::optional<common::PageFailure>) {
         // On the manager thread: the last owner lets go here.
         pid_t pid = child ? child->pid() : 0;
         child.reset();
@@ -830,9 +829,10 @@ TEST_F(OutofprocManager, ShutdownDuringAStartFailsTheWaiters) {
   Settings settings = backend("--never-listen");
   ProcessManager manager(settings, logs_.logger());
   auto promise = std::make_shared<std::promise<Acquired>>();
-  manager.acquire([promise](std::shared_ptr<ChildProcess> child, std::optional<StartFailure> f) {
-    promise->set_value(Acquired{std::move(child), std::move(f)});
-  });
+  manager.acquire(
+      [promise](std::shared_ptr<ChildProcess> child, std::optional<common::PageFailure> f) {
+        promise->set_value(Acquired{std::move(child), std::move(f)});
+      });
   ASSERT_TRUE(eventually([&] { return manager.spawn_count() == 1; }));
   manager.shutdown();
   auto future = promise->get_future();
@@ -890,7 +890,7 @@ TEST_F(OutofprocManager, PythonHttpServerAsARealThirdPartyServer) {
   settings.arguments = "-c '/usr/bin/python3 -m http.server \"$ASPNETCORE_PORT\" --bind 127.0.0.1'";
   ProcessManager manager(settings, logs_.logger());
   Acquired got = acquire(manager);
-  ASSERT_TRUE(got.child) << (got.failure ? got.failure->reason + "\n" + got.failure->output : "");
+  ASSERT_TRUE(got.child) << (got.failure ? got.failure->reason + "\n" + got.failure->detail : "");
   EXPECT_NE(http_get(got.child->port()).find("200 OK"), std::string::npos);
   pid_t pid = got.child->pid();
   manager.shutdown();

@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "ancm/abi_strings.h"
 #include "connection_pool.h"
 #include "process_manager.h"
 #include "proxy_threads.h"
@@ -91,7 +92,7 @@ class FakeRequest {
         target_(std::move(target)),
         headers_(std::move(headers)),
         has_body_(has_body) {
-    for (const auto& [name, value] : headers_) kv_.push_back({str(name), str(value)});
+    for (const auto& [name, value] : headers_) kv_.push_back({abi::str(name), abi::str(value)});
   }
 
   ancm_request* handle() { return reinterpret_cast<ancm_request*>(this); }
@@ -165,8 +166,6 @@ class FakeRequest {
     void* ctx = nullptr;
   };
 
-  static ancm_str str(const std::string& text) { return {text.data(), text.size()}; }
-
   // Answers the outstanding body read if there is something to answer it
   // with; the callback runs without the lock, as the server's would.
   void deliver(std::unique_lock<std::mutex>& lock) {
@@ -204,8 +203,8 @@ class FakeRequest {
     if (disconnect) disconnect(disconnect_ctx, 0);
   }
 
-  static ancm_str method(ancm_request* r) { return str(of(r).method_); }
-  static ancm_str target(ancm_request* r) { return str(of(r).target_); }
+  static ancm_str method(ancm_request* r) { return abi::str(of(r).method_); }
+  static ancm_str target(ancm_request* r) { return abi::str(of(r).target_); }
   static ancm_str empty(ancm_request*) { return {"", 0}; }
   static int version(ancm_request*) { return 11; }
   static size_t header_count(ancm_request* r) { return of(r).kv_.size(); }

@@ -14,15 +14,14 @@ HeadLimits limits() { return {4096, 1024}; }
 // 0 when accepted, else the rejection's status.
 int verdict(const std::string& head) {
   auto parsed = parse_request_head(head, limits());
-  if (auto* rejection = std::get_if<HeadRejection>(&parsed)) return rejection->status;
+  if (!parsed.ok()) return parsed.error().status;
   return 0;
 }
 
 RequestHead accepted(const std::string& head) {
   auto parsed = parse_request_head(head, limits());
-  EXPECT_TRUE(std::holds_alternative<RequestHead>(parsed)) << head;
-  return std::holds_alternative<RequestHead>(parsed) ? std::get<RequestHead>(parsed)
-                                                     : RequestHead{};
+  EXPECT_TRUE(parsed.ok()) << head;
+  return parsed.ok() ? parsed.value() : RequestHead{};
 }
 
 std::string get(const std::string& fields, const std::string& line = "GET / HTTP/1.1") {

@@ -41,19 +41,19 @@ int main(int argc, char** argv) {
   if (command == "check") return ancm::tools::check_command(args);
   if (command == "run") {
     auto parsed = ancm::server::parse_run_arguments(args);
-    if (auto* error = std::get_if<std::string>(&parsed)) {
-      std::fprintf(stderr, "ancm-host run: %s\n", error->c_str());
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "ancm-host run: %s\n", parsed.error().c_str());
       return 2;
     }
-    return ancm::server::run_master(std::get<ancm::server::MasterOptions>(parsed));
+    return ancm::server::run_master(parsed.value());
   }
   if (command == "worker") {  // internal: started by the master
     auto parsed = ancm::server::parse_worker_arguments(args);
-    if (auto* error = std::get_if<std::string>(&parsed)) {
-      std::fprintf(stderr, "ancm-host worker: %s\n", error->c_str());
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "ancm-host worker: %s\n", parsed.error().c_str());
       return 2;
     }
-    return ancm::server::run_worker(std::get<ancm::server::WorkerOptions>(parsed));
+    return ancm::server::run_worker(parsed.value());
   }
   std::fprintf(stderr, "ancm-host: unknown command '%s'\n\n", command.c_str());
   print_usage(stderr);

@@ -4,8 +4,9 @@
 
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
+
+#include "ancm/common/result.h"
 
 namespace ancm::common {
 
@@ -14,6 +15,6 @@ namespace ancm::common {
 // quotes \ escapes any character. `./Hello.dll --urls "a b"` gives
 // {"./Hello.dll", "--urls", "a b"}; '' and "" give an empty word.
 // Returns an error message for an unterminated quote or a trailing \.
-std::variant<std::vector<std::string>, std::string> split_command_line(std::string_view text);
+Result<std::vector<std::string>> split_command_line(std::string_view text);
 
 }  // namespace ancm::common

@@ -9,9 +9,9 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
+#include "ancm/common/result.h"
 #include "ancm/loader/hostfxr_api.h"
 
 namespace ancm::loader {
@@ -56,7 +56,7 @@ struct PlanFailure {
 // of the first root that has one. Otherwise processPath is the app's
 // executable with libhostfxr.so and <name>.dll next to it (self-contained), or
 // an explicit path to a dotnet muxer.
-std::variant<LaunchPlan, PlanFailure> make_launch_plan(
+common::Result<LaunchPlan, PlanFailure> make_launch_plan(
     const std::string& process_path, const std::string& arguments,
     const std::filesystem::path& app_path, const EnvLookup& env = process_environment(),
     const SearchLocations& locations = SearchLocations());
@@ -73,8 +73,7 @@ class Hostfxr {
 
  public:
   // Fails with a message naming the path and dlerror(), or every missing entry point.
-  static std::variant<std::unique_ptr<Hostfxr>, std::string> load(
-      const std::filesystem::path& path);
+  static common::Result<std::unique_ptr<Hostfxr>> load(const std::filesystem::path& path);
 
   const HostfxrApi& api() const { return api_; }
   const std::filesystem::path& path() const { return path_; }

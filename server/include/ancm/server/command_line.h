@@ -3,18 +3,17 @@
 #pragma once
 
 #include <string>
-#include <variant>
 #include <vector>
 
+#include "ancm/common/result.h"
 #include "ancm/server/options.h"
 
 namespace ancm::server {
 
 // args exclude the program name and the sub-command. Returns the options or
 // an error message naming the offending flag.
-std::variant<MasterOptions, std::string> parse_run_arguments(const std::vector<std::string>& args);
-std::variant<WorkerOptions, std::string> parse_worker_arguments(
-    const std::vector<std::string>& args);
+common::Result<MasterOptions> parse_run_arguments(const std::vector<std::string>& args);
+common::Result<WorkerOptions> parse_worker_arguments(const std::vector<std::string>& args);
 
 // The arguments (after "worker") that start a worker for these options.
 std::vector<std::string> worker_arguments(const WorkerOptions& options);

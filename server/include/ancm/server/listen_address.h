@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <variant>
 
+#include "ancm/common/result.h"
 #include "ancm/common/unique_fd.h"
 
 namespace ancm::server {
@@ -18,7 +18,7 @@ struct ListenAddress {
 
 // "http://127.0.0.1:8080", "http://[::1]:8080", "http://localhost:0".
 // Returns an error message when the URL is not one of those forms.
-std::variant<ListenAddress, std::string> parse_listen_url(std::string_view url);
+common::Result<ListenAddress> parse_listen_url(std::string_view url);
 
 // A bound, listening, close-on-exec TCP socket; throws std::runtime_error
 // naming the address on failure.

@@ -11,7 +11,7 @@
 
 namespace ancm::outofproc {
 
-class OutputCapture {
+class ChildOutput {
  public:
   // Output also goes to `log` from now on; an invalid fd means memory only.
   void set_log(common::UniqueFd log) { log_ = std::move(log); }

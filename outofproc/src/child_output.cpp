@@ -1,4 +1,4 @@
-#include "output_capture.h"
+#include "child_output.h"
 
 #include <unistd.h>
 
@@ -26,7 +26,7 @@ void write_all(int fd, std::string_view bytes) {
 
 }  // namespace
 
-bool OutputCapture::drain(int pipe) {
+bool ChildOutput::drain(int pipe) {
   char buffer[16384];
   while (true) {
     ssize_t got = ::read(pipe, buffer, sizeof buffer);
@@ -40,7 +40,7 @@ bool OutputCapture::drain(int pipe) {
   }
 }
 
-void OutputCapture::append(std::string_view bytes) {
+void ChildOutput::append(std::string_view bytes) {
   if (log_) write_all(log_.get(), bytes);
   // One character past the limit is kept so that a sequence split across
   // reads is completed before text() cuts at a whole character.
@@ -54,7 +54,7 @@ void OutputCapture::append(std::string_view bytes) {
   }
 }
 
-std::string OutputCapture::text() const {
+std::string ChildOutput::text() const {
   return std::string(common::truncate_utf8(kept_, common::kMaxAppOutputChars));
 }
 

@@ -7,12 +7,12 @@
 
 namespace ancm::shim {
 
-class Application {
+class ApplicationHandle {
  public:
-  Application(const ancm_handler_api& api, ancm_application* app) : api_(api), app_(app) {}
-  ~Application() { api_.release(app_); }
-  Application(const Application&) = delete;
-  Application& operator=(const Application&) = delete;
+  ApplicationHandle(const ancm_handler_api& api, ancm_application* app) : api_(api), app_(app) {}
+  ~ApplicationHandle() { api_.release(app_); }
+  ApplicationHandle(const ApplicationHandle&) = delete;
+  ApplicationHandle& operator=(const ApplicationHandle&) = delete;
 
   ancm_result handle_request(ancm_request* request, ancm_failure* failure) {
     return api_.handle_request(app_, request, failure);

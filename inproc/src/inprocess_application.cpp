@@ -1,10 +1,11 @@
-#include "application.h"
+#include "inprocess_application.h"
 
 #include <strings.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
+#include "ancm/abi_strings.h"
 #include "clr_thread.h"
 #include "managed_assembly.h"
 
@@ -18,7 +19,7 @@ constexpr int32_t kHostAlreadyInitialized = 0x00000001;
 constexpr int32_t kDifferentRuntimeProperties = 0x00000002;
 constexpr int32_t kHostInvalidState = static_cast<int32_t>(0x800080a3);
 
-ancm_str str(const std::string& s) { return {s.data(), s.size()}; }
+using abi::str;
 
 std::optional<std::string> environment(const char* name) {
   const char* value = std::getenv(name);
@@ -30,47 +31,45 @@ std::string seconds(std::chrono::seconds s) { return std::to_string(s.count()) +
 
 }  // namespace
 
-Application::Application(Settings settings, const ancm_app_params& params)
+InProcessApplication::InProcessApplication(Settings settings, const ancm_app_params& params)
     : settings_(std::move(settings)), api_(params.request_api), host_(params.host) {
   managed_host_.abi_version = ANCM_MANAGED_ABI_VERSION;
   managed_host_.struct_size = sizeof(ancm_managed_host);
   managed_host_.host_ctx = this;
   managed_host_.request_api = api_;
   managed_host_.request_info = api_->request_info;
-  managed_host_.register_server = &Application::register_server;
-  managed_host_.drained = &Application::drained;
-  managed_host_.log = &Application::managed_log;
-  managed_host_.start_failed = &Application::start_failed;
+  managed_host_.register_server = &InProcessApplication::register_server;
+  managed_host_.drained = &InProcessApplication::drained;
+  managed_host_.log = &InProcessApplication::managed_log;
+  managed_host_.start_failed = &InProcessApplication::start_failed;
   managed_host_.max_request_body_size = settings_.max_request_body_size;
 }
 
-Application::~Application() {
+InProcessApplication::~InProcessApplication() {
   startup_watch_.request_stop();
   changed_.notify_all();
 }
 
-void Application::log(ancm_log_level level, const std::string& message) const {
+void InProcessApplication::log(ancm_log_level level, const std::string& message) const {
   if (host_ && host_->log) host_->log(host_->ctx, level, str(message));
 }
 
 // ------------------------------------------------------------------ start
 
-std::optional<StartFailure> Application::start() {
+common::Result<void, common::PageFailure> InProcessApplication::start() {
   auto plan = loader::make_launch_plan(settings_.process_path, settings_.arguments,
                                        settings_.app_path, loader::process_environment());
-  if (auto* failure = std::get_if<loader::PlanFailure>(&plan)) {
-    int substatus = failure->kind == loader::PlanError::HostfxrNotFound ? 32 : 38;
-    return StartFailure{500, substatus, failure->message, ""};
+  if (!plan.ok()) {
+    int substatus = plan.error().kind == loader::PlanError::HostfxrNotFound ? 32 : 38;
+    return common::fail(common::PageFailure{{500, substatus}, plan.error().message, ""});
   }
-  plan_ = std::get<loader::LaunchPlan>(std::move(plan));
+  plan_ = std::move(plan).value();
   auto hostfxr = loader::Hostfxr::load(plan_.hostfxr_path);
-  if (auto* error = std::get_if<std::string>(&hostfxr)) {
-    return StartFailure{500, 32, *error, ""};
-  }
-  hostfxr_ = std::move(std::get<std::unique_ptr<loader::Hostfxr>>(hostfxr));
+  if (!hostfxr.ok()) return common::fail(common::PageFailure{{500, 32}, hostfxr.error(), ""});
+  hostfxr_ = std::move(hostfxr).value();
 
-  output_ = std::make_unique<OutputCapture>(settings_.stdout_log_enabled ? settings_.stdout_log_file
-                                                                         : std::filesystem::path());
+  output_ = std::make_unique<WorkerStdoutCapture>(
+      settings_.stdout_log_enabled ? settings_.stdout_log_file : std::filesystem::path());
   if (!output_->warning().empty()) log(ANCM_LOG_WARNING, output_->warning());
 
   started_at_ = Clock::now();
@@ -79,16 +78,18 @@ std::optional<StartFailure> Application::start() {
                          ", hostfxr " + plan_.hostfxr_path.string() + ", stack " +
                          std::to_string(settings_.stack_size) + " bytes)");
   // The thread keeps the application alive until Main returns.
-  auto error =
+  auto started =
       start_clr_thread(settings_.stack_size, [self = shared_from_this()] { self->run_main(self); });
-  if (error) return StartFailure{500, 30, *error, ""};
+  if (!started.ok()) return common::fail(common::PageFailure{{500, 30}, started.error(), ""});
   startup_watch_ = std::jthread([this](std::stop_token stop) { watch_startup(stop); });
-  return std::nullopt;
+  return {};
 }
 
-void Application::run_main(std::shared_ptr<Application> self) {
+void InProcessApplication::run_main(std::shared_ptr<InProcessApplication> self) {
   loader::HostfxrHandle handle = nullptr;
-  if (auto failure = initialize_runtime(&handle)) return fail_start(std::move(*failure));
+  if (auto initialized = initialize_runtime(&handle); !initialized.ok()) {
+    return fail_start(std::move(initialized).error());
+  }
   int32_t exit_code = hostfxr_->api().run_app(handle);
   hostfxr_->api().close(handle);
 
@@ -100,7 +101,7 @@ void Application::run_main(std::shared_ptr<Application> self) {
   // published: stop() returns on it, and the host's services may go right
   // after (AddressSanitizer caught this thread using them once freed).
   if (state == State::Starting) {
-    fail_start({500, 30, returned + " before its server started", ""});
+    fail_start({{500, 30}, returned + " before its server started", ""});
   } else {
     log(state == State::Stopping ? ANCM_LOG_INFO : ANCM_LOG_WARNING, returned);
   }
@@ -117,7 +118,8 @@ void Application::run_main(std::shared_ptr<Application> self) {
   changed_.notify_all();
 }
 
-std::optional<StartFailure> Application::initialize_runtime(loader::HostfxrHandle* handle) {
+common::Result<void, common::PageFailure> InProcessApplication::initialize_runtime(
+    loader::HostfxrHandle* handle) {
   apply_environment();
   const auto& hostfxr = hostfxr_->api();
   std::string hostfxr_output;
@@ -130,15 +132,15 @@ std::optional<StartFailure> Application::initialize_runtime(loader::HostfxrHandl
   if (status == kHostAlreadyInitialized || status == kDifferentRuntimeProperties ||
       status == kHostInvalidState) {
     if (*handle) hostfxr.close(*handle);
-    return StartFailure{500, 35, "a .NET runtime already runs in this worker process",
-                        hostfxr_output};
+    return common::fail(common::PageFailure{
+        {500, 35}, "a .NET runtime already runs in this worker process", hostfxr_output});
   }
   if (!loader::is_hostfxr_success(status) || !*handle) {
     std::string reason = "hostfxr could not initialize " + plan_.app_dll.string() + ": " +
                          loader::describe_hostfxr_status(status);
     if (!hostfxr_output.empty()) reason += "\n" + hostfxr_output;
-    return StartFailure{500, loader::is_framework_missing(status) ? 31 : 30, reason,
-                        hostfxr_output};
+    return common::fail(common::PageFailure{
+        {500, loader::is_framework_missing(status) ? 31 : 30}, reason, hostfxr_output});
   }
   auto set = [&](const char* name, const std::string& value) {
     hostfxr.set_runtime_property_value(*handle, name, value.c_str());
@@ -154,13 +156,13 @@ std::optional<StartFailure> Application::initialize_runtime(loader::HostfxrHandl
     auto ours = managed_assembly_path().string();
     set("STARTUP_HOOKS", hooks && *hooks ? std::string(hooks) + ":" + ours : ours);
   }
-  return std::nullopt;
+  return {};
 }
 
 // web.config variables win over inherited ones, unless
 // ANCM_PREFER_ENVIRONMENT_VARIABLES says otherwise. The pairing variables stay
 // unset so the app's UseIISIntegration does not turn itself on.
-void Application::apply_environment() const {
+void InProcessApplication::apply_environment() const {
   auto prefer = environment("ANCM_PREFER_ENVIRONMENT_VARIABLES");
   bool inherited_wins = prefer && ::strcasecmp(prefer->c_str(), "true") == 0;
   for (const auto& [name, value] : settings_.environment) {
@@ -174,20 +176,20 @@ void Application::apply_environment() const {
   }
 }
 
-void Application::watch_startup(std::stop_token stop) {
+void InProcessApplication::watch_startup(std::stop_token stop) {
   std::unique_lock lock(mutex_);
   auto settled = [&] { return stop.stop_requested() || state_ != State::Starting; };
   if (settings_.startup_time_limit.count() == 0) return changed_.wait(lock, settled);
   changed_.wait_until(lock, started_at_ + settings_.startup_time_limit, settled);
   if (state_ != State::Starting || stop.stop_requested()) return;
   lock.unlock();
-  fail_start({500, 37,
+  fail_start({{500, 37},
               "the application did not start within startupTimeLimit (" +
                   seconds(settings_.startup_time_limit) + ")",
               ""});
 }
 
-void Application::fail_start(StartFailure failure) {
+void InProcessApplication::fail_start(common::PageFailure failure) {
   std::vector<ancm_request*> waiting;
   {
     std::lock_guard lock(mutex_);
@@ -198,20 +200,20 @@ void Application::fail_start(StartFailure failure) {
     waiting.swap(pending_);
   }
   changed_.notify_all();
-  log(ANCM_LOG_ERROR, "in-process start failed (" + std::to_string(failure.status) + "." +
-                          std::to_string(failure.substatus) + "): " + failure.reason);
-  ancm_failure page{failure.status, failure.substatus, str(failure.reason), str(failure.detail)};
+  log(ANCM_LOG_ERROR, "in-process start failed (" + std::to_string(failure.code.status) + "." +
+                          std::to_string(failure.code.substatus) + "): " + failure.reason);
+  ancm_failure page = common::abi_failure(failure);
   for (auto* request : waiting) host_->fail_request(host_->ctx, request, &page);
 }
 
-bool Application::wait_settled(std::chrono::milliseconds limit) {
+bool InProcessApplication::wait_settled(std::chrono::milliseconds limit) {
   std::unique_lock lock(mutex_);
   return changed_.wait_for(lock, limit, [this] { return state_ != State::Starting; });
 }
 
 // ------------------------------------------------------------------ requests
 
-ancm_result Application::handle_request(ancm_request* request, ancm_failure* failure) {
+ancm_result InProcessApplication::handle_request(ancm_request* request, ancm_failure* failure) {
   std::unique_lock lock(mutex_);
   switch (state_) {
     case State::Running: {
@@ -224,9 +226,7 @@ ancm_result Application::handle_request(ancm_request* request, ancm_failure* fai
       pending_.push_back(request);
       return ANCM_OK;
     case State::Failed: {
-      thread_local StartFailure shown;
-      shown = *failure_;
-      *failure = {shown.status, shown.substatus, str(shown.reason), str(shown.detail)};
+      common::report_failure(*failure_, failure);
       return ANCM_FAILED;
     }
     case State::Stopping:
@@ -238,8 +238,8 @@ ancm_result Application::handle_request(ancm_request* request, ancm_failure* fai
   return ANCM_FAILED;
 }
 
-int Application::register_server(void* ctx, const ancm_managed_server* server) {
-  auto* self = static_cast<Application*>(ctx);
+int InProcessApplication::register_server(void* ctx, const ancm_managed_server* server) {
+  auto* self = static_cast<InProcessApplication*>(ctx);
   std::vector<ancm_request*> waiting;
   {
     std::lock_guard lock(self->mutex_);
@@ -257,8 +257,8 @@ int Application::register_server(void* ctx, const ancm_managed_server* server) {
   return 0;
 }
 
-void Application::drained(void* ctx) {
-  auto* self = static_cast<Application*>(ctx);
+void InProcessApplication::drained(void* ctx) {
+  auto* self = static_cast<InProcessApplication*>(ctx);
   {
     std::lock_guard lock(self->mutex_);
     self->drained_ = true;
@@ -266,23 +266,25 @@ void Application::drained(void* ctx) {
   self->changed_.notify_all();
 }
 
-void Application::managed_log(void* ctx, int32_t level, const char* message, size_t length) {
-  auto* self = static_cast<Application*>(ctx);
+void InProcessApplication::managed_log(void* ctx, int32_t level, const char* message,
+                                       size_t length) {
+  auto* self = static_cast<InProcessApplication*>(ctx);
   self->log(static_cast<ancm_log_level>(level), std::string(message, length));
 }
 
-void Application::start_failed(void* ctx, const char* message, size_t length) {
-  auto* self = static_cast<Application*>(ctx);
+void InProcessApplication::start_failed(void* ctx, const char* message, size_t length) {
+  auto* self = static_cast<InProcessApplication*>(ctx);
   std::string text(message, length);
   std::string first_line = text.substr(0, text.find('\n'));
   std::string output = self->output_ ? self->output_->captured() : "";
-  self->fail_start({500, 30, "the application's Main threw: " + first_line,
+  self->fail_start({{500, 30},
+                    "the application's Main threw: " + first_line,
                     output.empty() ? text : text + "\n\n" + output});
 }
 
 // ------------------------------------------------------------------ stop
 
-void Application::stop(bool) {
+void InProcessApplication::stop(bool) {
   std::unique_lock lock(mutex_);
   if (state_ == State::Starting) {
     state_ = State::Stopped;

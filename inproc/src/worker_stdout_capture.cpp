@@ -1,4 +1,4 @@
-#include "output_capture.h"
+#include "worker_stdout_capture.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -27,7 +27,7 @@ void write_all(int fd, const char* data, std::size_t size) {
 
 }  // namespace
 
-OutputCapture::OutputCapture(const std::filesystem::path& log_base) {
+WorkerStdoutCapture::WorkerStdoutCapture(const std::filesystem::path& log_base) {
   if (!log_base.empty()) {
     auto opened = common::open_stdout_log(log_base, ::getpid());
     log_file_ = std::move(opened.fd);
@@ -51,7 +51,7 @@ OutputCapture::OutputCapture(const std::filesystem::path& log_base) {
   thread_ = std::jthread([this] { pump(); });
 }
 
-OutputCapture::~OutputCapture() {
+WorkerStdoutCapture::~WorkerStdoutCapture() {
   if (!thread_.joinable()) return;
   std::fflush(stdout);
   std::fflush(stderr);
@@ -62,12 +62,12 @@ OutputCapture::~OutputCapture() {
   thread_.join();
 }
 
-std::string OutputCapture::captured() const {
+std::string WorkerStdoutCapture::captured() const {
   std::lock_guard lock(mutex_);
   return captured_;
 }
 
-void OutputCapture::pump() {
+void WorkerStdoutCapture::pump() {
   char buffer[8192];
   for (;;) {
     pollfd fds[] = {{read_end_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};

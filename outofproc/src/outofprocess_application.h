@@ -11,20 +11,20 @@
 #include "ancm/handler_abi.h"
 #include "ancm/handler_glue.h"
 #include "connection_pool.h"
+#include "outofproc_settings.h"
 #include "process_manager.h"
 #include "proxy_exchange.h"
 #include "proxy_threads.h"
-#include "settings.h"
 
 namespace ancm::outofproc {
 
-class Application : public abi::HandlerApplication,
-                    public std::enable_shared_from_this<Application> {
+class OutOfProcessApplication : public abi::HandlerApplication,
+                                public std::enable_shared_from_this<OutOfProcessApplication> {
  public:
-  Application(Settings settings, const ancm_app_params& params);
-  ~Application();
-  Application(const Application&) = delete;
-  Application& operator=(const Application&) = delete;
+  OutOfProcessApplication(Settings settings, const ancm_app_params& params);
+  ~OutOfProcessApplication();
+  OutOfProcessApplication(const OutOfProcessApplication&) = delete;
+  OutOfProcessApplication& operator=(const OutOfProcessApplication&) = delete;
 
   // Takes the request (ANCM_OK) or says why not (503 while stopping).
   ancm_result handle_request(ancm_request* request, ancm_failure* failure) override;

@@ -1,4 +1,4 @@
-#include "application.h"
+#include "outofprocess_application.h"
 
 #include <chrono>
 
@@ -12,7 +12,7 @@ constexpr int kOwnProxyThreads = 2;
 
 }  // namespace
 
-Application::Application(Settings settings, const ancm_app_params& params)
+OutOfProcessApplication::OutOfProcessApplication(Settings settings, const ancm_app_params& params)
     : settings_(std::move(settings)), host_(params.host), own_threads_(kOwnProxyThreads) {
   Logger logger = [host = host_](ancm_log_level level, const std::string& message) {
     if (host && host->log) host->log(host->ctx, level, {message.data(), message.size()});
@@ -28,13 +28,13 @@ Application::Application(Settings settings, const ancm_app_params& params)
   context_.log = logger;
 }
 
-Application::~Application() { stop(); }
+OutOfProcessApplication::~OutOfProcessApplication() { stop(); }
 
-void Application::log(ancm_log_level level, const std::string& message) const {
+void OutOfProcessApplication::log(ancm_log_level level, const std::string& message) const {
   context_.log(level, message);
 }
 
-ancm_result Application::handle_request(ancm_request* request, ancm_failure* failure) {
+ancm_result OutOfProcessApplication::handle_request(ancm_request* request, ancm_failure* failure) {
   if (stopping_) {
     static constexpr std::string_view kStopping = "the application is shutting down";
     *failure = {503, 0, {kStopping.data(), kStopping.size()}, {nullptr, 0}};
@@ -46,7 +46,7 @@ ancm_result Application::handle_request(ancm_request* request, ancm_failure* fai
   return ANCM_OK;
 }
 
-void Application::stop(bool) {
+void OutOfProcessApplication::stop(bool) {
   if (stopping_.exchange(true)) return;
   log(ANCM_LOG_INFO, "stopping the application's processes for " + settings_.app_path.string());
   processes_->shutdown();

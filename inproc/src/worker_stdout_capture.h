@@ -13,16 +13,16 @@
 
 namespace ancm::inproc {
 
-class OutputCapture {
+class WorkerStdoutCapture {
  public:
   // log_base empty = no stdout log file. Warnings (a log file that cannot be
   // opened) are kept in warning().
-  explicit OutputCapture(const std::filesystem::path& log_base);
+  explicit WorkerStdoutCapture(const std::filesystem::path& log_base);
   // Restores fds 1 and 2 and stops the reader. It cannot wait for the pipe to
   // end: the runtime keeps its own duplicates of stdout and stderr.
-  ~OutputCapture();
-  OutputCapture(const OutputCapture&) = delete;
-  OutputCapture& operator=(const OutputCapture&) = delete;
+  ~WorkerStdoutCapture();
+  WorkerStdoutCapture(const WorkerStdoutCapture&) = delete;
+  WorkerStdoutCapture& operator=(const WorkerStdoutCapture&) = delete;
 
   bool active() const { return thread_.joinable(); }
   std::string captured() const;

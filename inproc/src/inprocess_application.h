@@ -12,34 +12,28 @@
 #include <thread>
 #include <vector>
 
+#include "ancm/common/page_failure.h"
+#include "ancm/common/result.h"
 #include "ancm/handler_abi.h"
 #include "ancm/handler_glue.h"
 #include "ancm/loader/loader.h"
 #include "ancm/managed_abi.h"
-#include "output_capture.h"
-#include "settings.h"
+#include "inproc_settings.h"
+#include "worker_stdout_capture.h"
 
 namespace ancm::inproc {
 
-// What the shim renders: 500.30-500.38.
-struct StartFailure {
-  int status = 500;
-  int substatus = 30;
-  std::string reason;
-  std::string detail;
-};
-
-class Application : public abi::HandlerApplication,
-                    public std::enable_shared_from_this<Application> {
+class InProcessApplication : public abi::HandlerApplication,
+                             public std::enable_shared_from_this<InProcessApplication> {
  public:
-  Application(Settings settings, const ancm_app_params& params);
-  ~Application();
-  Application(const Application&) = delete;
-  Application& operator=(const Application&) = delete;
+  InProcessApplication(Settings settings, const ancm_app_params& params);
+  ~InProcessApplication();
+  InProcessApplication(const InProcessApplication&) = delete;
+  InProcessApplication& operator=(const InProcessApplication&) = delete;
 
   // Finds hostfxr and the app, then starts Main on the CLR thread. A failure
   // here (500.32, 500.38) is reported at once; later ones reach the requests.
-  std::optional<StartFailure> start();
+  common::Result<void, common::PageFailure> start();
 
   ancm_result handle_request(ancm_request* request, ancm_failure* failure) override;
 
@@ -52,11 +46,11 @@ class Application : public abi::HandlerApplication,
  private:
   enum class State { Starting, Running, Failed, Stopping, Stopped };
 
-  void run_main(std::shared_ptr<Application> self);
-  std::optional<StartFailure> initialize_runtime(loader::HostfxrHandle* handle);
+  void run_main(std::shared_ptr<InProcessApplication> self);
+  common::Result<void, common::PageFailure> initialize_runtime(loader::HostfxrHandle* handle);
   void apply_environment() const;
   void watch_startup(std::stop_token stop);
-  void fail_start(StartFailure failure);
+  void fail_start(common::PageFailure failure);
   void log(ancm_log_level level, const std::string& message) const;
 
   // The managed host table's functions; host_ctx is this application.
@@ -71,13 +65,13 @@ class Application : public abi::HandlerApplication,
   ancm_managed_host managed_host_{};
   loader::LaunchPlan plan_;
   std::unique_ptr<loader::Hostfxr> hostfxr_;
-  std::unique_ptr<OutputCapture> output_;
+  std::unique_ptr<WorkerStdoutCapture> output_;
   std::chrono::steady_clock::time_point started_at_;
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   State state_ = State::Starting;
-  std::optional<StartFailure> failure_;
+  std::optional<common::PageFailure> failure_;  // once Failed: the 500.3x page
   ancm_managed_server server_{};
   std::vector<ancm_request*> pending_;
   bool drained_ = false;

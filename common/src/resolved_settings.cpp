@@ -1,0 +1,222 @@
+#include "ancm/common/resolved_settings.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "ancm/abi_strings.h"
+#include "ancm/common/ascii.h"
+
+namespace ancm::common {
+namespace {
+
+using S = ResolvedSettings;
+using abi::view;
+
+constexpr std::string_view kHandlerPrefix = "handlerSetting:";
+constexpr std::int64_t kMaxTimespanSeconds = 360 * 3600;
+constexpr std::int64_t kMaxStackSize = std::int64_t{1} << 40;
+
+std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+std::optional<std::int64_t> whole_number(std::string_view text) {
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// A whole number in [min, max].
+Result<std::int64_t> read_integer(std::string_view text, std::int64_t min, std::int64_t max) {
+  auto value = whole_number(text);
+  if (!value || *value < min || *value > max) {
+    return fail(quoted(text) + " is not a whole number from " + std::to_string(min) + " to " +
+                std::to_string(max));
+  }
+  return *value;
+}
+
+// Whole seconds, 0 to 360 hours.
+Result<std::chrono::seconds> read_seconds(std::string_view text) {
+  auto value = read_integer(text, 0, kMaxTimespanSeconds);
+  if (!value.ok()) return fail(std::move(value).error());
+  return std::chrono::seconds(value.value());
+}
+
+// "true" or "false", any case.
+Result<bool> read_bool(std::string_view text) {
+  if (iequals(text, "true")) return true;
+  if (iequals(text, "false")) return false;
+  return fail(quoted(text) + " is not true or false");
+}
+
+// "hh:mm:ss" as the configuration resolves it (hours may exceed 24), or seconds.
+Result<std::chrono::seconds> read_timespan(std::string_view text) {
+  if (text.find(':') == std::string_view::npos) return read_seconds(text);
+  std::int64_t parts[3] = {};
+  std::string_view rest = text;
+  for (int i = 0; i < 3; ++i) {
+    std::size_t colon = rest.find(':');
+    if ((i < 2) != (colon != std::string_view::npos)) {
+      return fail(quoted(text) + " is not a time span hh:mm:ss");
+    }
+    auto value = whole_number(rest.substr(0, colon));
+    if (!value || *value < 0 || (i > 0 && *value > 59)) {
+      return fail(quoted(text) + " is not a time span hh:mm:ss");
+    }
+    parts[i] = *value;
+    rest = i < 2 ? rest.substr(colon + 1) : std::string_view{};
+  }
+  if (parts[0] > 360) return fail(quoted(text) + " is longer than 360 hours");
+  return std::chrono::seconds(parts[0] * 3600 + parts[1] * 60 + parts[2]);
+}
+
+// Stores a read value through `set`, or passes its error on.
+template <typename T, typename Set>
+Result<void> store(Result<T> read, Set set) {
+  if (!read.ok()) return fail(std::move(read).error());
+  set(std::move(read).value());
+  return {};
+}
+
+using Apply = Result<void> (*)(std::string_view value, S& settings);
+
+// One setting the handlers read; `only` names the hosting model that uses it
+// (the other one skips it, as a setting that is not its own).
+struct Known {
+  std::string_view name;  // web.config's, or handlerSetting:<name> matched in any case
+  std::optional<ModuleHosting> only;
+  Apply apply;
+};
+
+constexpr auto kInProcess = ModuleHosting::InProcess;
+constexpr auto kOutOfProcess = ModuleHosting::OutOfProcess;
+
+const std::array<Known, 12> kAttributes = {{
+    {"processPath",
+     {},
+     [](auto v, S& s) {
+       s.process_path = std::string(v);
+       return Result<void>{};
+     }},
+    {"arguments",
+     {},
+     [](auto v, S& s) {
+       s.arguments = std::string(v);
+       return Result<void>{};
+     }},
+    {"startupTimeLimit",
+     {},
+     [](auto v, S& s) {
+       return store(read_seconds(v), [&](auto t) { s.startup_time_limit = t; });
+     }},
+    {"shutdownTimeLimit",
+     {},
+     [](auto v, S& s) {
+       return store(read_seconds(v), [&](auto t) { s.shutdown_time_limit = t; });
+     }},
+    {"stdoutLogEnabled",
+     {},
+     [](auto v, S& s) { return store(read_bool(v), [&](bool b) { s.stdout_log_enabled = b; }); }},
+    {"stdoutLogFile",
+     {},
+     [](auto v, S& s) {
+       s.stdout_log_file = std::string(v);
+       return Result<void>{};
+     }},
+    {"bindings", kInProcess,
+     [](auto v, S& s) {
+       s.bindings = std::string(v);
+       return Result<void>{};
+     }},
+    {"requestLimits:maxAllowedContentLength", kInProcess,
+     [](auto v, S& s) {
+       return store(read_integer(v, 0, UINT32_MAX), [&](std::int64_t n) {
+         s.max_request_body_size = static_cast<std::uint64_t>(n);
+       });
+     }},
+    {"requestTimeout", kOutOfProcess,
+     [](auto v, S& s) { return store(read_timespan(v), [&](auto t) { s.request_timeout = t; }); }},
+    {"rapidFailsPerMinute", kOutOfProcess,
+     [](auto v, S& s) {
+       return store(read_integer(v, 0, 100),
+                    [&](std::int64_t n) { s.rapid_fails_per_minute = static_cast<int>(n); });
+     }},
+    {"processesPerApplication", kOutOfProcess,
+     [](auto v, S& s) {
+       return store(read_integer(v, 1, 100),
+                    [&](std::int64_t n) { s.processes_per_application = static_cast<int>(n); });
+     }},
+    // Not part of web.config; a host that mounts the app under a path passes it.
+    {"pathBase", kOutOfProcess,
+     [](auto v, S& s) {
+       std::string base(v);
+       if (base.empty() || base.front() != '/') base.insert(base.begin(), '/');
+       s.path_base = std::move(base);
+       return Result<void>{};
+     }},
+}};
+
+const std::array<Known, 6> kHandlerSettings = {{
+    {"stackSize", kInProcess,
+     [](auto v, S& s) {
+       return store(read_integer(v, 1, kMaxStackSize),
+                    [&](std::int64_t n) { s.stack_size = static_cast<std::size_t>(n); });
+     }},
+    {"shutdownDelay", kInProcess,
+     [](auto v, S& s) {
+       return store(read_integer(v, 0, INT32_MAX),
+                    [&](std::int64_t n) { s.shutdown_delay = std::chrono::milliseconds(n); });
+     }},
+    {"callStartupHook", kInProcess,
+     [](auto v, S& s) { return store(read_bool(v), [&](bool b) { s.call_startup_hook = b; }); }},
+    {"setCurrentDirectory", kInProcess,
+     [](auto v, S& s) {
+       return store(read_bool(v), [&](bool b) { s.set_current_directory = b; });
+     }},
+    {"enableOutOfProcessConsoleRedirection", kOutOfProcess,
+     [](auto v, S& s) { return store(read_bool(v), [&](bool b) { s.console_redirection = b; }); }},
+    {"forwardResponseConnectionHeader", kOutOfProcess,
+     [](auto v, S& s) {
+       return store(read_bool(v), [&](bool b) { s.forward_response_connection_header = b; });
+     }},
+}};
+
+const Known* find_known(std::string_view name, ModuleHosting hosting) {
+  auto handler = name.starts_with(kHandlerPrefix);
+  const auto& table =
+      handler ? std::span<const Known>(kHandlerSettings) : std::span<const Known>(kAttributes);
+  if (handler) name.remove_prefix(kHandlerPrefix.size());
+  auto it = std::find_if(table.begin(), table.end(), [&](const Known& known) {
+    return handler ? iequals(known.name, name) : known.name == name;
+  });
+  if (it == table.end() || (it->only && *it->only != hosting)) return nullptr;
+  return &*it;
+}
+
+}  // namespace
+
+Result<ResolvedSettings> read_resolved_settings(const ancm_app_params& params,
+                                                ModuleHosting hosting) {
+  ResolvedSettings settings;
+  settings.config_path = std::filesystem::path(abi::to_string(params.config_path));
+  settings.app_path = std::filesystem::path(abi::to_string(params.app_path));
+  for (std::size_t i = 0; i < params.settings_count; ++i) {
+    std::string_view name = view(params.settings[i].name);
+    const Known* known = find_known(name, hosting);
+    if (!known) continue;  // hostingModel, disableStartUpErrorPage, ...: not read by a handler
+    if (auto applied = known->apply(view(params.settings[i].value), settings); !applied.ok()) {
+      return fail("setting " + std::string(name) + ": " + applied.error());
+    }
+  }
+  for (std::size_t i = 0; i < params.environment_count; ++i) {
+    settings.environment.emplace_back(abi::to_string(params.environment[i].name),
+                                      abi::to_string(params.environment[i].value));
+  }
+  return settings;
+}
+
+}  // namespace ancm::common
