@@ -131,6 +131,13 @@ class ConnectionTest : public ::testing::Test {
     api_.on_disconnect(request, &DisconnectEvents::callback, &disconnects_);
   }
 
+  // The 101 head of an upgrade to the test protocol "echo".
+  void set_upgrade_head(ancm_request* request) {
+    api_.set_status(request, 101, {nullptr, 0});
+    api_.add_header(request, str("Connection"), str("Upgrade"));
+    api_.add_header(request, str("Upgrade"), str("echo"));
+  }
+
   // A whole small response; the server frames it with a Content-Length.
   void answer(ancm_request* request, std::string_view body, int status = 200) {
     api_.set_status(request, status, {nullptr, 0});
@@ -302,9 +309,7 @@ TEST_F(ConnectionTest, UpgradeWithAReadPendingTurnsTheConnectionIntoAStream) {
   auto* request = next_request();
   ASSERT_NE(request, nullptr);
   watch_disconnect(request);
-  api_.set_status(request, 101, {nullptr, 0});
-  api_.add_header(request, str("Connection"), str("Upgrade"));
-  api_.add_header(request, str("Upgrade"), str("echo"));
+  set_upgrade_head(request);
   api_.upgrade(request, &StreamEvents::callback, &streams_);
   auto stream = streams_.next();
   ASSERT_TRUE(stream);
@@ -625,9 +630,7 @@ TEST_F(ConnectionTest, ASecondUpgradeIsRefused) {
   client.send("GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
   auto* request = next_request();
   ASSERT_NE(request, nullptr);
-  api_.set_status(request, 101, {nullptr, 0});
-  api_.add_header(request, str("Connection"), str("Upgrade"));
-  api_.add_header(request, str("Upgrade"), str("echo"));
+  set_upgrade_head(request);
   StreamEvents second;
   api_.upgrade(request, &StreamEvents::callback, &streams_);
   api_.upgrade(request, &StreamEvents::callback, &second);
@@ -689,9 +692,7 @@ TEST_F(ConnectionTest, CompleteBeforeTheUpgradeCallbackEndsTheRequestAfterThe101
   auto* request = next_request();
   ASSERT_NE(request, nullptr);
   watch_disconnect(request);
-  api_.set_status(request, 101, {nullptr, 0});
-  api_.add_header(request, str("Connection"), str("Upgrade"));
-  api_.add_header(request, str("Upgrade"), str("echo"));
+  set_upgrade_head(request);
   // Both in one strand turn: the 101 cannot have gone out in between.
   boost::asio::post(strand_of(request), [this, request] {
     api_.upgrade(request, &StreamEvents::callback, &streams_);
