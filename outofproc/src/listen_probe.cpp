@@ -1,7 +1,6 @@
 #include "listen_probe.h"
 
 #include <cstdlib>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -15,13 +14,6 @@ namespace ancm::outofproc {
 namespace {
 
 constexpr std::string_view kListenState = "0A";
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // "0100007F:1F90" -> 0x1F90
 std::optional<std::uint16_t> port_of(std::string_view address) {
@@ -73,8 +65,9 @@ std::set<ino_t> listening_inodes_in_table(std::string_view table, std::uint16_t 
 }
 
 std::set<ino_t> listening_inodes(std::uint16_t port) {
-  std::set<ino_t> inodes = listening_inodes_in_table(read_file("/proc/net/tcp"), port);
-  inodes.merge(listening_inodes_in_table(read_file("/proc/net/tcp6"), port));
+  std::set<ino_t> inodes =
+      listening_inodes_in_table(read_proc_file("/proc/net/tcp").value_or(""), port);
+  inodes.merge(listening_inodes_in_table(read_proc_file("/proc/net/tcp6").value_or(""), port));
   return inodes;
 }
 

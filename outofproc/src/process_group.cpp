@@ -1,12 +1,16 @@
 #include "process_group.h"
 
+#include <fcntl.h>
+
+#include <cerrno>
 #include <cstdlib>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <system_error>
 #include <thread>
+
+#include "ancm/common/unique_fd.h"
 
 namespace fs = std::filesystem;
 
@@ -21,8 +25,9 @@ struct StatFields {
 // /proc/<pid>/stat: state and process group come after the command name in
 // parentheses (which may itself hold spaces and ')').
 std::optional<StatFields> read_stat(const fs::path& stat_file) {
-  std::ifstream in(stat_file);
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::optional<std::string> text = read_proc_file(stat_file);
+  if (!text) return std::nullopt;
+  const std::string& stat = *text;
   std::size_t close = stat.rfind(')');
   if (close == std::string::npos) return std::nullopt;
   std::istringstream fields(stat.substr(close + 1));
@@ -34,6 +39,22 @@ std::optional<StatFields> read_stat(const fs::path& stat_file) {
 }
 
 }  // namespace
+
+// Not through a stream: a process that exits while its file is read makes
+// read() fail with ESRCH, which libstdc++'s filebuf turns into an exception.
+std::optional<std::string> read_proc_file(const fs::path& path) {
+  common::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  std::string text;
+  char chunk[4096];
+  while (true) {
+    ssize_t n = ::read(fd.get(), chunk, sizeof chunk);
+    if (n == 0) return text;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    text.append(chunk, static_cast<std::size_t>(n));
+  }
+}
 
 std::set<pid_t> processes_in_group(pid_t pgid, const fs::path& proc) {
   std::set<pid_t> members;

@@ -5,9 +5,15 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <set>
+#include <string>
 
 namespace ancm::outofproc {
+
+// The whole of a small file under /proc, or nothing when it cannot be read
+// (the process it describes may have exited meanwhile).
+std::optional<std::string> read_proc_file(const std::filesystem::path& path);
 
 // Live (not zombie) processes whose process group is `pgid`.
 std::set<pid_t> processes_in_group(pid_t pgid, const std::filesystem::path& proc = "/proc");

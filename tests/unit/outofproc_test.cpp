@@ -180,6 +180,21 @@ struct ParamsBuilder {
   }
 };
 
+TEST(ProcessGroup, ReadsAProcFileWhole) {
+  auto stat = read_proc_file("/proc/self/stat");
+  ASSERT_TRUE(stat);
+  EXPECT_EQ(stat->rfind(std::to_string(::getpid()) + " (", 0), 0u) << *stat;
+  EXPECT_EQ(stat->back(), '\n');
+}
+
+TEST(ProcessGroup, TheFileOfAProcessThatIsGoneIsNothing) {
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+  EXPECT_FALSE(read_proc_file("/proc/" + std::to_string(child) + "/stat"));
+}
+
 TEST(OutofprocSettings, ReadsWhatTheShimSends) {
   ParamsBuilder b;
   b.settings = {{"processPath", "dotnet"},
