@@ -77,9 +77,11 @@ ConnectionPool::Connection ConnectionPool::Client::take(uint16_t port) {
   Idle idle;
   {
     std::lock_guard lock(state_->mutex);
-    if (!idle_.connection || idle_.port != port) return nullptr;
     idle = std::exchange(idle_, Idle{});
   }
+  // One to another port leads to a child that was replaced: it closes here
+  // rather than idle until the client connection closes.
+  if (!idle.connection || idle.port != port) return nullptr;
   auto idle_for = std::chrono::steady_clock::now() - idle.since;
   if (idle_for < state_->max_idle_time &&
       (idle_for < kRecentlyUsed || still_open(idle.connection->socket))) {

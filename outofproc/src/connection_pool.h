@@ -91,7 +91,8 @@ class ConnectionPool::Client {
 
   // The connection this client's last request left idle, if it is to port
   // and the child has not closed it (connections idle for a moment are not
-  // checked: the exchange retries on a fresh one).
+  // checked: the exchange retries on a fresh one). An idle connection that
+  // is not returned is closed: none is kept past a take.
   Connection take(uint16_t port);
   // Keeps a connection whose last exchange ended at a boundary the proxy and
   // the child agree on (the rule is ProxyExchange::upstream_reusable's); it

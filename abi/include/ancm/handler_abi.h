@@ -248,8 +248,9 @@ typedef struct ancm_request_api {
    * connection_data returned stays valid until complete()/abort(), unless
    * the handler replaces it itself; setting the value it already holds
    * releases nothing. It fails, and the caller keeps data
-   * (release is not called), with -ESTALE for a stale handle or -ENOTCONN
-   * when the connection already closed.
+   * (release is not called), with -ESTALE for a stale handle. (While its
+   * request is current a connection's slot is open: one that closed during
+   * the request takes the value and releases it when that request ends.)
    *
    * Both may be called from any thread while the request is current; they
    * take a lock, never a hop to the strand. release must not block and must

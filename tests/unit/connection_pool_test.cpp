@@ -1,0 +1,118 @@
+// The out-of-process pool's keep/take/close rules, over real loopback sockets:
+// whether a connection is kept is seen from the child's side, which reads EOF
+// when the pool closes its end.
+#include "connection_pool.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+
+namespace ancm::outofproc {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+// A listening "child" and the pool's connections to it.
+class ConnectionPoolTest : public ::testing::Test {
+ protected:
+  ConnectionPoolTest() : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {}
+
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+  // A pool connection to the child, and the child's end of it.
+  std::pair<ConnectionPool::Connection, tcp::socket> connect() {
+    auto connection = std::make_unique<UpstreamConnection>(io_.get_executor());
+    connection->socket.connect(acceptor_.local_endpoint());
+    tcp::socket child_end = acceptor_.accept();
+    return {std::move(connection), std::move(child_end)};
+  }
+
+  // Whether the pool closed its end: the child reads EOF. The wait is a
+  // safety net; a connection that stays open is seen as soon as it expires.
+  static bool closed_by_pool(tcp::socket& child_end, std::chrono::milliseconds wait = 10s) {
+    pollfd fd{child_end.native_handle(), POLLIN, 0};
+    if (::poll(&fd, 1, static_cast<int>(wait.count())) != 1) return false;
+    char byte;
+    return ::recv(child_end.native_handle(), &byte, 1, MSG_DONTWAIT) == 0;
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  ConnectionPool pool_;
+};
+
+TEST_F(ConnectionPoolTest, TheSameClientTakesBackItsIdleConnectionForThatPort) {
+  auto client = pool_.new_client();
+  auto [connection, child_end] = connect();
+  UpstreamConnection* kept = connection.get();
+  client->give_back(port(), std::move(connection));
+
+  auto taken = client->take(port());
+  EXPECT_EQ(taken.get(), kept);
+  EXPECT_EQ(client->take(port()), nullptr);  // taken once
+  EXPECT_FALSE(closed_by_pool(child_end, 0ms));
+}
+
+TEST_F(ConnectionPoolTest, AnotherClientNeverGetsIt) {
+  auto first = pool_.new_client();
+  auto second = pool_.new_client();
+  auto [connection, child_end] = connect();
+  first->give_back(port(), std::move(connection));
+
+  EXPECT_EQ(second->take(port()), nullptr);
+  EXPECT_NE(first->take(port()), nullptr);
+}
+
+// The child was replaced (a new port): the connection to the old one is of
+// no use any more and must not stay open until the client connection closes.
+TEST_F(ConnectionPoolTest, AConnectionToAnotherPortIsClosedWhenTheClientAsksForANewOne) {
+  auto client = pool_.new_client();
+  auto [connection, child_end] = connect();
+  client->give_back(port(), std::move(connection));
+
+  EXPECT_EQ(client->take(static_cast<uint16_t>(port() + 1)), nullptr);
+  EXPECT_TRUE(closed_by_pool(child_end));
+  EXPECT_EQ(client->take(port()), nullptr);
+}
+
+TEST_F(ConnectionPoolTest, ClosingTheClientClosesItsIdleConnectionAndKeepsNoneAfter) {
+  auto client = pool_.new_client();
+  auto [connection, child_end] = connect();
+  client->give_back(port(), std::move(connection));
+
+  client->close();
+  EXPECT_TRUE(closed_by_pool(child_end));
+
+  auto [later, later_child_end] = connect();
+  client->give_back(port(), std::move(later));
+  EXPECT_TRUE(closed_by_pool(later_child_end));
+  EXPECT_EQ(client->take(port()), nullptr);
+}
+
+TEST_F(ConnectionPoolTest, ForgettingAPortAndClearingThePoolCloseIdleConnections) {
+  auto client = pool_.new_client();
+  auto [connection, child_end] = connect();
+  client->give_back(port(), std::move(connection));
+  pool_.forget(port());
+  EXPECT_TRUE(closed_by_pool(child_end));
+
+  auto [again, again_child_end] = connect();
+  client->give_back(port(), std::move(again));
+  pool_.clear();
+  EXPECT_TRUE(closed_by_pool(again_child_end));
+
+  // The application stopped: nothing is kept from now on.
+  auto [after, after_child_end] = connect();
+  client->give_back(port(), std::move(after));
+  EXPECT_TRUE(closed_by_pool(after_child_end));
+}
+
+}  // namespace
+}  // namespace ancm::outofproc
