@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <optional>
 #include <span>
 #include <string_view>
 
 #include "ancm/abi_strings.h"
 #include "ancm/common/ascii.h"
+#include "ancm/common/setting_text.h"
 
 namespace ancm::common {
 namespace {
@@ -20,58 +20,11 @@ constexpr std::string_view kHandlerPrefix = "handlerSetting:";
 constexpr std::int64_t kMaxTimespanSeconds = 360 * 3600;
 constexpr std::int64_t kMaxStackSize = std::int64_t{1} << 40;
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
-
-std::optional<std::int64_t> whole_number(std::string_view text) {
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-// A whole number in [min, max].
-Result<std::int64_t> read_integer(std::string_view text, std::int64_t min, std::int64_t max) {
-  auto value = whole_number(text);
-  if (!value || *value < min || *value > max) {
-    return fail(quoted(text) + " is not a whole number from " + std::to_string(min) + " to " +
-                std::to_string(max));
-  }
-  return *value;
-}
-
-// Whole seconds, 0 to 360 hours.
+// Whole seconds, 0 to 360 hours (startupTimeLimit, shutdownTimeLimit).
 Result<std::chrono::seconds> read_seconds(std::string_view text) {
-  auto value = read_integer(text, 0, kMaxTimespanSeconds);
+  auto value = parse_integer(text, 0, kMaxTimespanSeconds);
   if (!value.ok()) return fail(std::move(value).error());
   return std::chrono::seconds(value.value());
-}
-
-// "true" or "false", any case.
-Result<bool> read_bool(std::string_view text) {
-  if (iequals(text, "true")) return true;
-  if (iequals(text, "false")) return false;
-  return fail(quoted(text) + " is not true or false");
-}
-
-// "hh:mm:ss" as the configuration resolves it (hours may exceed 24), or seconds.
-Result<std::chrono::seconds> read_timespan(std::string_view text) {
-  if (text.find(':') == std::string_view::npos) return read_seconds(text);
-  std::int64_t parts[3] = {};
-  std::string_view rest = text;
-  for (int i = 0; i < 3; ++i) {
-    std::size_t colon = rest.find(':');
-    if ((i < 2) != (colon != std::string_view::npos)) {
-      return fail(quoted(text) + " is not a time span hh:mm:ss");
-    }
-    auto value = whole_number(rest.substr(0, colon));
-    if (!value || *value < 0 || (i > 0 && *value > 59)) {
-      return fail(quoted(text) + " is not a time span hh:mm:ss");
-    }
-    parts[i] = *value;
-    rest = i < 2 ? rest.substr(colon + 1) : std::string_view{};
-  }
-  if (parts[0] > 360) return fail(quoted(text) + " is longer than 360 hours");
-  return std::chrono::seconds(parts[0] * 3600 + parts[1] * 60 + parts[2]);
 }
 
 // Stores a read value through `set`, or passes its error on.
@@ -120,7 +73,7 @@ const std::array<Known, 12> kAttributes = {{
      }},
     {"stdoutLogEnabled",
      {},
-     [](auto v, S& s) { return store(read_bool(v), [&](bool b) { s.stdout_log_enabled = b; }); }},
+     [](auto v, S& s) { return store(parse_bool(v), [&](bool b) { s.stdout_log_enabled = b; }); }},
     {"stdoutLogFile",
      {},
      [](auto v, S& s) {
@@ -134,20 +87,20 @@ const std::array<Known, 12> kAttributes = {{
      }},
     {"requestLimits:maxAllowedContentLength", kInProcess,
      [](auto v, S& s) {
-       return store(read_integer(v, 0, UINT32_MAX), [&](std::int64_t n) {
+       return store(parse_integer(v, 0, UINT32_MAX), [&](std::int64_t n) {
          s.max_request_body_size = static_cast<std::uint64_t>(n);
        });
      }},
     {"requestTimeout", kOutOfProcess,
-     [](auto v, S& s) { return store(read_timespan(v), [&](auto t) { s.request_timeout = t; }); }},
+     [](auto v, S& s) { return store(parse_timespan(v), [&](auto t) { s.request_timeout = t; }); }},
     {"rapidFailsPerMinute", kOutOfProcess,
      [](auto v, S& s) {
-       return store(read_integer(v, 0, 100),
+       return store(parse_integer(v, 0, 100),
                     [&](std::int64_t n) { s.rapid_fails_per_minute = static_cast<int>(n); });
      }},
     {"processesPerApplication", kOutOfProcess,
      [](auto v, S& s) {
-       return store(read_integer(v, 1, 100),
+       return store(parse_integer(v, 1, 100),
                     [&](std::int64_t n) { s.processes_per_application = static_cast<int>(n); });
      }},
     // Not part of web.config; a host that mounts the app under a path passes it.
@@ -163,25 +116,25 @@ const std::array<Known, 12> kAttributes = {{
 const std::array<Known, 6> kHandlerSettings = {{
     {"stackSize", kInProcess,
      [](auto v, S& s) {
-       return store(read_integer(v, 1, kMaxStackSize),
+       return store(parse_integer(v, 1, kMaxStackSize),
                     [&](std::int64_t n) { s.stack_size = static_cast<std::size_t>(n); });
      }},
     {"shutdownDelay", kInProcess,
      [](auto v, S& s) {
-       return store(read_integer(v, 0, INT32_MAX),
+       return store(parse_integer(v, 0, INT32_MAX),
                     [&](std::int64_t n) { s.shutdown_delay = std::chrono::milliseconds(n); });
      }},
     {"callStartupHook", kInProcess,
-     [](auto v, S& s) { return store(read_bool(v), [&](bool b) { s.call_startup_hook = b; }); }},
+     [](auto v, S& s) { return store(parse_bool(v), [&](bool b) { s.call_startup_hook = b; }); }},
     {"setCurrentDirectory", kInProcess,
      [](auto v, S& s) {
-       return store(read_bool(v), [&](bool b) { s.set_current_directory = b; });
+       return store(parse_bool(v), [&](bool b) { s.set_current_directory = b; });
      }},
     {"enableOutOfProcessConsoleRedirection", kOutOfProcess,
-     [](auto v, S& s) { return store(read_bool(v), [&](bool b) { s.console_redirection = b; }); }},
+     [](auto v, S& s) { return store(parse_bool(v), [&](bool b) { s.console_redirection = b; }); }},
     {"forwardResponseConnectionHeader", kOutOfProcess,
      [](auto v, S& s) {
-       return store(read_bool(v), [&](bool b) { s.forward_response_connection_header = b; });
+       return store(parse_bool(v), [&](bool b) { s.forward_response_connection_header = b; });
      }},
 }};
 

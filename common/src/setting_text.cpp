@@ -1,11 +1,14 @@
-#include "values.h"
+#include "ancm/common/setting_text.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <limits>
+#include <optional>
 
-namespace ancm::config::detail {
+#include "ancm/common/ascii.h"
+
+namespace ancm::common {
 namespace {
 
 constexpr std::int64_t kMaxTimespanHours = 360;
@@ -33,17 +36,10 @@ std::optional<std::uint64_t> digits_value(std::string_view digits, unsigned base
 
 }  // namespace
 
-std::string to_lower(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower;
-}
-
 Result<bool> parse_bool(std::string_view text) {
   if (iequals(text, "true")) return true;
   if (iequals(text, "false")) return false;
-  return common::fail(quoted(text) + " is not a boolean; allowed: true or false");
+  return fail(quoted(text) + " is not a boolean; allowed: true or false");
 }
 
 Result<std::int64_t> parse_integer(std::string_view text, std::int64_t min, std::int64_t max) {
@@ -51,12 +47,10 @@ Result<std::int64_t> parse_integer(std::string_view text, std::int64_t min, std:
   bool negative = !text.empty() && text.front() == '-';
   std::string_view digits = negative ? text.substr(1) : text;
   if (!all_digits(digits)) {
-    return common::fail(quoted(text) + " is not a whole number; " + range);
+    return fail(quoted(text) + " is not a whole number; " + range);
   }
   std::optional<std::uint64_t> magnitude = digits_value(digits, 10);
-  auto out_of_range = [&] {
-    return common::fail(std::string(text) + " is out of range; " + range);
-  };
+  auto out_of_range = [&] { return fail(std::string(text) + " is out of range; " + range); };
   if (!magnitude ||
       *magnitude > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     return out_of_range();
@@ -74,7 +68,7 @@ Result<std::chrono::seconds> parse_timespan(std::string_view text) {
   for (int i = 0; i < 3; ++i) {
     std::size_t colon = rest.find(':');
     if ((i < 2) != (colon != std::string_view::npos)) {
-      return common::fail(quoted(text) + " is not a time span; " + allowed);
+      return fail(quoted(text) + " is not a time span; " + allowed);
     }
     parts[i] = rest.substr(0, colon);
     rest = i < 2 ? rest.substr(colon + 1) : std::string_view{};
@@ -82,18 +76,18 @@ Result<std::chrono::seconds> parse_timespan(std::string_view text) {
   // Six digits are plenty for 360 hours and keep digits_value far from overflow.
   for (std::string_view part : parts) {
     if (!all_digits(part) || part.size() > 6) {
-      return common::fail(quoted(text) + " is not a time span; " + allowed);
+      return fail(quoted(text) + " is not a time span; " + allowed);
     }
   }
   std::int64_t hours = static_cast<std::int64_t>(*digits_value(parts[0], 10));
   std::int64_t minutes = static_cast<std::int64_t>(*digits_value(parts[1], 10));
   std::int64_t seconds = static_cast<std::int64_t>(*digits_value(parts[2], 10));
   if (minutes > 59 || seconds > 59) {
-    return common::fail(quoted(text) + ": minutes and seconds must be 0 to 59; " + allowed);
+    return fail(quoted(text) + ": minutes and seconds must be 0 to 59; " + allowed);
   }
   std::int64_t total = hours * 3600 + minutes * 60 + seconds;
   if (total > kMaxTimespanHours * 3600) {
-    return common::fail(quoted(text) + " is longer than 360 hours; " + allowed);
+    return fail(quoted(text) + " is longer than 360 hours; " + allowed);
   }
   return std::chrono::seconds(total);
 }
@@ -113,11 +107,11 @@ Result<std::uint64_t> parse_byte_count(std::string_view text) {
   bool valid = !digits.empty() && std::all_of(digits.begin(), digits.end(), [&](unsigned char c) {
     return hex ? std::isxdigit(c) != 0 : std::isdigit(c) != 0;
   });
-  if (!valid) return common::fail(quoted(text) + " is not a number; " + allowed);
+  if (!valid) return fail(quoted(text) + " is not a number; " + allowed);
   std::optional<std::uint64_t> value = digits_value(digits, hex ? 16 : 10);
-  if (!value) return common::fail(quoted(text) + " is too large; " + allowed);
-  if (*value == 0) return common::fail(quoted(text) + " is too small; " + allowed);
+  if (!value) return fail(quoted(text) + " is too large; " + allowed);
+  if (*value == 0) return fail(quoted(text) + " is too small; " + allowed);
   return *value;
 }
 
-}  // namespace ancm::config::detail
+}  // namespace ancm::common
