@@ -27,6 +27,12 @@ Result<std::chrono::seconds> read_seconds(std::string_view text) {
   return std::chrono::seconds(value.value());
 }
 
+// "hh:mm:ss" as the configuration writes it, or whole seconds (a host that
+// hands a handler its settings directly may write those).
+Result<std::chrono::seconds> read_time_span(std::string_view text) {
+  return text.find(':') == std::string_view::npos ? read_seconds(text) : parse_timespan(text);
+}
+
 // Stores a read value through `set`, or passes its error on.
 template <typename T, typename Set>
 Result<void> store(Result<T> read, Set set) {
@@ -92,7 +98,7 @@ const std::array<Known, 12> kAttributes = {{
        });
      }},
     {"requestTimeout", kOutOfProcess,
-     [](auto v, S& s) { return store(parse_timespan(v), [&](auto t) { s.request_timeout = t; }); }},
+     [](auto v, S& s) { return store(read_time_span(v), [&](auto t) { s.request_timeout = t; }); }},
     {"rapidFailsPerMinute", kOutOfProcess,
      [](auto v, S& s) {
        return store(parse_integer(v, 0, 100),
