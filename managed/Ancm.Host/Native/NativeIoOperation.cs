@@ -33,12 +33,6 @@ internal abstract class NativeIoOperation : IValueTaskSource<int>, IDisposable
     /// <summary>The C completion function for every asynchronous native call.</summary>
     public static unsafe delegate* unmanaged<nint, int, nuint, void> Callback => &OnComplete;
 
-    /// <summary>True while a native call has not called back yet.</summary>
-    protected bool IsPending
-    {
-        get { lock (_gate) return _pending; }
-    }
-
     /// <summary>Arms the operation for one native call; returns the ctx to pass.</summary>
     protected nint Begin()
     {

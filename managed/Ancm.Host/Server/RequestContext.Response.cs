@@ -108,11 +108,6 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
 
     public Task CompleteAsync() => CompleteResponseAsync();
 
-    internal Task CompleteResponseBodyAsync() => CompleteResponseAsync();
-
-    /// <summary>BodyWriter.Complete(exception): the body cannot be finished, so cut it short.</summary>
-    internal void AbortFromWriter() => Abort();
-
     // ---------------------------------------------------------------- phases
 
     /// <summary>Every phase change goes through here: an illegal one is a server bug and throws.</summary>

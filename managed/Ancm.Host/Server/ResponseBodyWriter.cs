@@ -104,15 +104,15 @@ internal sealed class ResponseBodyWriter : PipeWriter
     {
         _completed = true;
         if (exception is not null)
-            _context.AbortFromWriter();
+            _context.Abort();
     }
 
     public override async ValueTask CompleteAsync(Exception? exception = null)
     {
         _completed = true;
         if (exception is not null)
-            _context.AbortFromWriter();
+            _context.Abort();
         else
-            await _context.CompleteResponseBodyAsync().ConfigureAwait(false);
+            await _context.CompleteAsync().ConfigureAwait(false);
     }
 }
