@@ -7,6 +7,8 @@
 
 #include <cerrno>
 
+#include "ancm/server/master.h"
+#include "ancm/server/worker.h"
 #include "host_process.h"
 #include "http_client.h"
 #include "payloads.h"
@@ -85,11 +87,11 @@ TEST_F(HttpTest, RefusesAStaleRequestHandleOnTheNextRequest) {
   ASSERT_TRUE(after);
   EXPECT_EQ(after->status, 201);
   // Logged before the first refused call returned, so before its response.
-  constexpr std::string_view kWarning = "request handle of an ended request";
-  ASSERT_TRUE(host->wait_for_output(std::string(kWarning), 10s)) << host->output();
+  const std::string warning(server::kStaleRequestHandle);
+  ASSERT_TRUE(host->wait_for_output(warning, 30s)) << host->output();
   auto output = host->output();
-  auto first = output.find(kWarning);
-  EXPECT_EQ(output.find(kWarning, first + 1), std::string::npos) << "logged more than once";
+  auto first = output.find(warning);
+  EXPECT_EQ(output.find(warning, first + 1), std::string::npos) << "logged more than once";
 }
 
 TEST_F(HttpTest, AnswersPipelinedRequestsInOrder) {
@@ -333,10 +335,11 @@ TEST_F(HttpTest, ListensOnSeveralAddresses) {
   options.extra_args = {"--listen", "http://127.0.0.2:0"};
   HostProcess host(options);
   ASSERT_TRUE(host.started());
-  ASSERT_TRUE(host.wait_for_output("127.0.0.2:", 5s));
+  const std::string second_listener = std::string(server::kListeningOn) + "http://127.0.0.2:";
+  ASSERT_TRUE(host.wait_for_output(second_listener, 30s)) << host.output();
   auto output = host.output();
-  auto at = output.find("listening on http://127.0.0.2:");
-  auto second_port = static_cast<uint16_t>(std::stoi(output.substr(at + 30)));
+  auto at = output.find(second_listener);
+  auto second_port = static_cast<uint16_t>(std::stoi(output.substr(at + second_listener.size())));
   HttpConnection connection(second_port, "127.0.0.2");
   connection.send(get_request("/"));
   auto response = connection.read_response();

@@ -9,6 +9,7 @@
 #include <future>
 #include <regex>
 
+#include "ancm/inproc/log_text.h"
 #include "app_fixture.h"
 #include "host_process.h"
 #include "http_client.h"
@@ -208,7 +209,8 @@ TEST_F(InProcessTest, MainReturningEarlyIs500_30WithTheExitCodeLogged) {
   auto page = get(*host, "/");
   EXPECT_EQ(page.status, 500);
   EXPECT_NE(page.body.find("HTTP Error 500.30"), std::string::npos) << page.body;
-  EXPECT_TRUE(host->wait_for_output("exit code 5", 5s)) << host->output();
+  EXPECT_TRUE(host->wait_for_output(std::string(inproc::kMainReturnedExitCode) + "5", 30s))
+      << host->output();
 }
 
 TEST_F(InProcessTest, AMainThatBlocksIs500_37AfterTheStartupTimeLimit) {

@@ -9,6 +9,10 @@
 #include <future>
 #include <set>
 
+#include "ancm/common/exit_text.h"
+#include "ancm/server/master.h"
+#include "ancm/server/worker.h"
+#include "ancm/shim/shim.h"
 #include "app_fixture.h"
 #include "host_process.h"
 #include "http_client.h"
@@ -89,7 +93,8 @@ TEST_F(LifecycleTest, SwitchingHostingModelUnderLoadFailsNoRequest) {
   load.stop();
   EXPECT_EQ(load.failed(), 0) << describe(load) << host->output();
   EXPECT_GT(load.succeeded(), 200);
-  EXPECT_TRUE(host->wait_for_output("recycled (web.config changed)", 1s));
+  EXPECT_TRUE(host->wait_for_output(server::recycled_because(shim::kWebConfigChanged), 30s))
+      << host->output();
 }
 
 TEST_F(LifecycleTest, AnEnvironmentChangeIsVisibleRightAfterTheSwitch) {
@@ -127,8 +132,8 @@ TEST_F(LifecycleTest, AChangeWhileANewWorkerStartsIsNotLost) {
   auto configs_read = [&] {
     auto output = host->output();
     std::size_t count = 0;
-    for (auto at = output.find("request bodies up to"); at != std::string::npos;
-         at = output.find("request bodies up to", at + 1)) {
+    for (auto at = output.find(server::kRequestBodiesUpTo); at != std::string::npos;
+         at = output.find(server::kRequestBodiesUpTo, at + 1)) {
       ++count;
     }
     return count;
@@ -178,7 +183,8 @@ TEST_F(LifecycleTest, AFailFastOnARequestIsRecoveredByANewWorker) {
       },
       60s))
       << host->output();
-  EXPECT_TRUE(host->wait_for_output("was killed by signal 6", 5s)) << host->output();
+  EXPECT_TRUE(host->wait_for_output(std::string(common::kKilledBySignal) + "6", 30s))
+      << host->output();
 }
 
 TEST_F(LifecycleTest, ADeployedBuildIsPickedUpWithoutFailures) {
@@ -255,7 +261,8 @@ TEST_F(LifecycleTest, ShutdownDelayKeepsServingBeforeTheDrain) {
   ASSERT_EQ(get(*host, "/", "", 60s).status, 200);
   auto signalled = std::chrono::steady_clock::now();
   host->signal(SIGTERM);
-  ASSERT_TRUE(host->wait_for_output("after shutdownDelay (1500 ms)", 30s)) << host->output();
+  ASSERT_TRUE(host->wait_for_output(std::string(server::kAfterShutdownDelay) + " (1500 ms)", 30s))
+      << host->output();
   // A new connection during the delay is still accepted and served.
   auto late = http_get(host->port(), "/", "", 10s);
   ASSERT_TRUE(late) << host->output();
@@ -291,9 +298,12 @@ TEST_F(LifecycleTest, AWorkerThatKeepsCrashingAtStartServesItsPageInstead) {
   ASSERT_TRUE(page);
   EXPECT_NE(page->body.find("HTTP Error 500.30"), std::string::npos) << page->body;
   EXPECT_NE(page->body.find("crashed 3 times in a row"), std::string::npos) << page->body;
-  // It stays: no more restarts while nothing changes. (Proving that nothing
-  // happens needs a window; a restart would come within the back-off's
+  // It stays: the master says so, and no more restarts follow while nothing
+  // changes. (Proving that nothing happens needs a window: no event marks a
+  // restart that does not come. A restart would come within the back-off's
   // first 100 ms, so one second is ample.)
+  EXPECT_TRUE(host->wait_for_output(std::string(server::kServingTheStartFailurePage), 30s))
+      << host->output();
   auto workers = host->children();
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(host->children(), workers);

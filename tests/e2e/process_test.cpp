@@ -6,6 +6,10 @@
 
 #include <future>
 
+#include "ancm/common/exit_text.h"
+#include "ancm/server/listen_address.h"
+#include "ancm/server/master.h"
+#include "ancm/shim/shim.h"
 #include "host_process.h"
 #include "http_client.h"
 #include "temp_dir.h"
@@ -85,8 +89,9 @@ TEST(ProcessTest, AKilledWorkerIsReplaced) {
     return second > 0 && second != first;
   }));
   EXPECT_NE(second, first);
-  EXPECT_TRUE(host.wait_for_output("was killed by signal 9", 2s)) << host.output();
-  EXPECT_TRUE(host.wait_for_output("starting a new worker", 2s)) << host.output();
+  EXPECT_TRUE(host.wait_for_output(std::string(common::kKilledBySignal) + "9", 30s))
+      << host.output();
+  EXPECT_TRUE(host.wait_for_output(std::string(server::kStartingANewWorker), 30s)) << host.output();
 }
 
 TEST(ProcessTest, AWorkerThatCrashesOnARequestIsReplaced) {
@@ -145,7 +150,8 @@ TEST(ProcessTest, SayWhichAddressIsTaken) {
   auto status = second.wait_exit(10s);
   ASSERT_TRUE(status);
   EXPECT_EQ(WEXITSTATUS(*status), 1);
-  EXPECT_NE(second.output().find("cannot bind " + options.listen), std::string::npos)
+  EXPECT_NE(second.output().find(std::string(server::kCannotBind) + " " + options.listen),
+            std::string::npos)
       << second.output();
 }
 
@@ -169,10 +175,10 @@ TEST(DebugLog, HandlerSettingsSendTheLogToTheDebugFile) {
   ASSERT_TRUE(http_get(host.port(), "/"));
   auto log_file = app / "logs" / "aspnetcore-debug.log";
   EXPECT_TRUE(eventually([&] {
-    return read_file(log_file).find("loaded handler library") != std::string::npos;
+    return read_file(log_file).find(shim::kLoadedHandlerLibrary) != std::string::npos;
   })) << read_file(log_file);
   // Only FILE was asked for: nothing on the console but the listening line.
-  EXPECT_EQ(host.output().find("loaded handler library"), std::string::npos) << host.output();
+  EXPECT_EQ(host.output().find(shim::kLoadedHandlerLibrary), std::string::npos) << host.output();
 }
 
 TEST(DebugLog, EnvironmentVariablesWinOverWebConfig) {
