@@ -307,7 +307,7 @@ TEST_F(LifecycleTest, AWorkerThatKeepsCrashingAtStartServesItsPageInstead) {
   auto workers = host->children();
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(host->children(), workers);
-  EXPECT_EQ(get(*host, "/", "", 5s).status, 500);
+  EXPECT_EQ(get(*host, "/", "", 30s).status, 500);
 
   // A web.config change tries the app again (here with the hook, whose
   // 500.30 page names the exception).

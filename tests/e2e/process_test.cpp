@@ -113,7 +113,7 @@ TEST(ProcessTest, KillingTheMasterTakesTheWorkerWithIt) {
   pid_t worker = worker_pid(host.port());
   ASSERT_GT(worker, 0);
   host.signal(SIGKILL);
-  ASSERT_TRUE(host.wait_exit(5s));
+  ASSERT_TRUE(host.wait_exit(30s));
   EXPECT_TRUE(eventually([&] { return !process_exists(worker); }, 10s));
 }
 
