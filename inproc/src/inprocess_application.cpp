@@ -52,7 +52,7 @@ InProcessApplication::~InProcessApplication() {
 }
 
 void InProcessApplication::log(ancm_log_level level, const std::string& message) const {
-  if (host_ && host_->log) host_->log(host_->ctx, level, str(message));
+  abi::host_log(host_, level, message);
 }
 
 // ------------------------------------------------------------------ start
