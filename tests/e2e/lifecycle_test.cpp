@@ -14,9 +14,11 @@
 #include "ancm/server/worker.h"
 #include "ancm/shim/shim.h"
 #include "app_fixture.h"
+#include "host_exit.h"
 #include "host_process.h"
 #include "http_client.h"
 #include "load_client.h"
+#include "pid_text.h"
 #include "published_app.h"
 #include "temp_dir.h"
 
@@ -24,14 +26,6 @@ namespace ancm::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-pid_t to_pid(const std::string& text) {
-  try {
-    return std::stoi(text);
-  } catch (...) {
-    return -1;
-  }
-}
 
 class LifecycleTest : public PublishedAppTest {
  protected:
@@ -224,9 +218,7 @@ TEST_F(LifecycleTest, SigtermLetsTwentyInFlightRequestsFinish) {
     ok += response && response->status == 200 && response->body == "slow done";
   }
   EXPECT_EQ(ok, 20) << host->output();
-  auto status = host->wait_exit(30s);
-  ASSERT_TRUE(status) << host->output();
-  EXPECT_EQ(WEXITSTATUS(*status), 0) << host->output();
+  expect_exit_code(*host, 0);
   EXPECT_FALSE(process_exists(worker));
 }
 
@@ -241,9 +233,7 @@ TEST_F(LifecycleTest, SigtermCutsRequestsLongerThanTheLimitAndStillExitsCleanly)
                          [&] { return http_get(host->port(), "/slow?ms=600000", "", 120s); });
   ASSERT_TRUE(wait_for_in_flight(host->port(), 1)) << host->output();
   host->signal(SIGTERM);
-  auto status = host->wait_exit(60s);
-  ASSERT_TRUE(status) << host->output();
-  EXPECT_EQ(WEXITSTATUS(*status), 0) << host->output();
+  expect_exit_code(*host, 0);
   EXPECT_FALSE(slow.get());
   EXPECT_FALSE(process_exists(worker));
 }
@@ -267,9 +257,7 @@ TEST_F(LifecycleTest, ShutdownDelayKeepsServingBeforeTheDrain) {
   auto late = http_get(host->port(), "/", "", 10s);
   ASSERT_TRUE(late) << host->output();
   EXPECT_EQ(late->status, 200);
-  auto status = host->wait_exit(30s);
-  ASSERT_TRUE(status) << host->output();
-  EXPECT_EQ(WEXITSTATUS(*status), 0);
+  expect_exit_code(*host, 0);
   // A lower bound only: the delay is the behaviour under test.
   EXPECT_GE(std::chrono::steady_clock::now() - signalled, 1400ms);
 }
