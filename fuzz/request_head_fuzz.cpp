@@ -25,8 +25,8 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
-#include <vector>
 
+#include "body_piece.h"
 #include "fuzz_check.h"
 #include "parser_agreement.h"
 #include "request_head.h"
@@ -133,10 +133,7 @@ Outcome read_request(const SplitInput& in, SizeSchedule reads, SizeSchedule piec
   const std::size_t limit = in.stream.size() * 2 + 16;
   for (std::size_t step = 0; !parser.is_done(); ++step) {
     require(step <= limit, "the body loop does not end");
-    std::vector<char> piece(pieces.next(in.stream.size() + 1));
-    auto& body = parser.get().body();
-    body.data = piece.data();
-    body.size = piece.size();
+    ancm::fuzz::BodyPiece piece(parser, pieces.next(in.stream.size() + 1), "request_head_fuzz");
     std::size_t read_before = stream.consumed();
     std::size_t buffered_before = buffer.size();
     http::read_some(stream, buffer, parser, ec);
@@ -145,10 +142,7 @@ Outcome read_request(const SplitInput& in, SizeSchedule reads, SizeSchedule piec
       out.end = End::BodyFailed;
       return out;
     }
-    require(body.size <= piece.size(), "the body buffer grew");
-    std::size_t got = piece.size() - body.size;
-    out.body.append(piece.data(), got);
-    require(out.body.size() <= in.stream.size(), "more body than bytes sent");
+    std::size_t got = piece.take(out.body, in.stream.size());
     require(out.body.size() <= body_limit, "more body than the limit");
     require(got > 0 || stream.consumed() != read_before || buffer.size() != buffered_before ||
                 parser.is_done(),

@@ -31,8 +31,8 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
-#include <vector>
 
+#include "body_piece.h"
 #include "fuzz_check.h"
 #include "split_input.h"
 
@@ -127,11 +127,8 @@ Outcome read_response(const SplitInput& in, SizeSchedule reads, SizeSchedule pie
   const std::size_t limit = in.stream.size() * 2 + 16;
   for (std::size_t step = 0;; ++step) {
     require(step <= limit, "the body loop does not end");
-    std::size_t piece_size = pieces.next(in.stream.size() + 1);
-    std::vector<char> piece(piece_size);  // exact size: an overrun is reported
-    auto& body = parser->get().body();
-    body.data = piece.data();
-    body.size = piece.size();
+    ancm::fuzz::BodyPiece piece(*parser, pieces.next(in.stream.size() + 1),
+                                "upstream_response_fuzz");
     std::size_t read_before = stream.consumed();
     std::size_t buffered_before = input.size();
 
@@ -140,10 +137,7 @@ Outcome read_response(const SplitInput& in, SizeSchedule reads, SizeSchedule pie
     if (!ec) ec = parse_buffered_body(*parser, input);
     if (ec) return out;
 
-    require(body.size <= piece.size(), "the body buffer grew");
-    std::size_t got = piece.size() - body.size;
-    out.body.append(piece.data(), got);
-    require(out.body.size() <= in.stream.size(), "more body than bytes sent");
+    std::size_t got = piece.take(out.body, in.stream.size());
     if (parser->is_done()) return finished(*parser, input, std::move(out));
     require(got > 0 || stream.consumed() != read_before || input.size() != buffered_before,
             "a step that neither read, parsed nor finished (the proxy would spin)");

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <variant>
 
+#include "collection.h"
 #include "paths.h"
 #include "values.h"
 
@@ -108,27 +109,30 @@ struct Written {
   int line = 0;
 };
 
-// The entries left after <remove> and <clear/>, in document order.
-std::vector<Written> surviving_entries(const std::vector<RawEntry>& entries, ErrorSink& errors) {
-  std::vector<Written> kept;
-  for (const RawEntry& entry : entries) {
-    if (entry.kind == RawEntry::Kind::Clear) {
-      kept.clear();
-      continue;
-    }
-    if (!entry.name || entry.name->empty()) {
-      errors.add(entry.line, "name",
-                 "handlerSetting needs a non-empty name, e.g. "
-                 "<handlerSetting name=\"stackSize\" value=\"2097152\" />");
-      continue;
-    }
-    if (entry.kind == RawEntry::Kind::Remove) {
-      std::erase_if(kept, [&](const Written& w) { return iequals(w.name, *entry.name); });
-      continue;
-    }
-    kept.push_back(Written{*entry.name, entry.value, entry.line});
+// The entries left after <remove> and <clear/>, in document order. Names
+// match case-insensitively; a later add is one more entry (the last one wins).
+class SurvivingEntries {
+ public:
+  void clear() { kept_.clear(); }
+  void remove(const std::string& name) {
+    std::erase_if(kept_, [&](const Written& w) { return iequals(w.name, name); });
   }
-  return kept;
+  void add(const RawEntry& entry) {
+    kept_.push_back(Written{*entry.name, entry.value, entry.line});
+  }
+  const std::vector<Written>& kept() const { return kept_; }
+
+ private:
+  std::vector<Written> kept_;
+};
+
+std::vector<Written> surviving_entries(const std::vector<RawEntry>& entries, ErrorSink& errors) {
+  SurvivingEntries surviving;
+  apply_collection(entries, surviving,
+                   "handlerSetting needs a non-empty name, e.g. "
+                   "<handlerSetting name=\"stackSize\" value=\"2097152\" />",
+                   errors);
+  return surviving.kept();
 }
 
 }  // namespace

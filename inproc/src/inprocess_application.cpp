@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "ancm/abi_strings.h"
+#include "ancm/inproc/log_text.h"
 #include "clr_thread.h"
 #include "managed_assembly.h"
 
@@ -51,7 +52,7 @@ InProcessApplication::~InProcessApplication() {
 }
 
 void InProcessApplication::log(ancm_log_level level, const std::string& message) const {
-  if (host_ && host_->log) host_->log(host_->ctx, level, str(message));
+  abi::host_log(host_, level, message);
 }
 
 // ------------------------------------------------------------------ start
@@ -93,7 +94,7 @@ void InProcessApplication::run_main(std::shared_ptr<InProcessApplication> self) 
   int32_t exit_code = hostfxr_->api().run_app(handle);
   hostfxr_->api().close(handle);
 
-  std::string returned = "the application's Main returned exit code " + std::to_string(exit_code);
+  std::string returned = std::string(kMainReturnedExitCode) + std::to_string(exit_code);
   std::unique_lock lock(mutex_);
   State state = state_;
   lock.unlock();

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <optional>
 
+#include "ancm/common/exit_text.h"
 #include "process_group.h"
 
 namespace ancm::outofproc {
@@ -161,8 +162,8 @@ std::optional<ExecError> read_exec_error(int error_read) {
 }  // namespace
 
 std::string describe_exit(int code, int status) {
-  if (code == CLD_EXITED) return "exited with code " + std::to_string(status);
-  std::string text = "was killed by signal " + std::to_string(status);
+  if (code == CLD_EXITED) return std::string(common::kExitedWithCode) + std::to_string(status);
+  std::string text = std::string(common::kKilledBySignal) + std::to_string(status);
   if (const char* name = ::sigabbrev_np(status)) text += std::string(" (SIG") + name + ")";
   return text;
 }

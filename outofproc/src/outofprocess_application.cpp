@@ -15,7 +15,7 @@ constexpr int kOwnProxyThreads = 2;
 OutOfProcessApplication::OutOfProcessApplication(Settings settings, const ancm_app_params& params)
     : settings_(std::move(settings)), host_(params.host), own_threads_(kOwnProxyThreads) {
   Logger logger = [host = host_](ancm_log_level level, const std::string& message) {
-    if (host && host->log) host->log(host->ctx, level, {message.data(), message.size()});
+    abi::host_log(host, level, message);
   };
   processes_ = std::make_unique<ProcessManager>(settings_, logger);
   context_.api = params.request_api;

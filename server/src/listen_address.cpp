@@ -76,17 +76,16 @@ common::UniqueFd bind_listener(const ListenAddress& address, int backlog) {
     ::inet_pton(AF_INET, address.host.c_str(), &sa->sin_addr);
     length = sizeof(sockaddr_in);
   }
-  auto fail = [&](const char* what) {
-    throw std::runtime_error(std::string("cannot ") + what + " " + address.url() + ": " +
-                             std::strerror(errno));
+  auto fail = [&](std::string_view what) {
+    throw std::runtime_error(std::string(what) + " " + address.url() + ": " + std::strerror(errno));
   };
   common::UniqueFd fd(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) fail("create a socket for");
+  if (!fd) fail("cannot create a socket for");
   int on = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   if (family == AF_INET6) ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) fail("bind");
-  if (::listen(fd.get(), backlog) != 0) fail("listen on");
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) fail(kCannotBind);
+  if (::listen(fd.get(), backlog) != 0) fail("cannot listen on");
   return fd;
 }
 

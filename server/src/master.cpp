@@ -16,6 +16,7 @@
 #include <string_view>
 #include <utility>
 
+#include "ancm/common/exit_text.h"
 #include "ancm/config/load.h"
 #include "ancm/server/listen_address.h"
 #include "control_channel.h"
@@ -37,9 +38,11 @@ constexpr auto kKillGrace = std::chrono::seconds(5);
 constexpr int kStartupCrashesBeforePage = 3;
 
 std::string describe_exit(int status) {
-  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFEXITED(status)) {
+    return std::string(common::kExitedWithCode) + std::to_string(WEXITSTATUS(status));
+  }
   if (WIFSIGNALED(status)) {
-    return std::string("was killed by signal ") + std::to_string(WTERMSIG(status)) + " (" +
+    return std::string(common::kKilledBySignal) + std::to_string(WTERMSIG(status)) + " (" +
            ::strsignal(WTERMSIG(status)) + ")";
   }
   return "ended with status " + std::to_string(status);
@@ -161,7 +164,7 @@ class Master {
     for (auto& [id, other] : workers_) {
       if (id == worker.id || other.phase == WorkerPhase::stopping) continue;
       auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - worker.started);
-      spdlog::info("recycled ({}): worker {} -> worker {}, switched in {} ms", worker.reason,
+      spdlog::info("{}: worker {} -> worker {}, switched in {} ms", recycled_because(worker.reason),
                    other.pid, worker.pid, took.count());
       stop_worker(other);
     }
@@ -213,16 +216,15 @@ class Master {
     start_failure_ = "the worker crashed " + std::to_string(startup_crashes_) +
                      " times in a row while starting the application (the last one " +
                      describe_exit(status) + ")";
-    spdlog::error("{}; serving the start-up error page until web.config or the app changes",
-                  start_failure_);
+    spdlog::error("{}; {}", start_failure_, kServingTheStartFailurePage);
   }
 
   void schedule_restart(const Worker& worker, int status) {
     auto uptime = Clock::now() - worker.started;
     failures_ = uptime >= kHealthyUptime ? 1 : failures_ + 1;
     auto delay = std::min(kMaxRestartDelay, kFirstRestartDelay * (1 << std::min(failures_ - 1, 6)));
-    spdlog::error("worker {} {} after {} ms; starting a new worker in {} ms", worker.pid,
-                  describe_exit(status), std::chrono::duration_cast<milliseconds>(uptime).count(),
+    spdlog::error("worker {} {} after {} ms; {} in {} ms", worker.pid, describe_exit(status),
+                  std::chrono::duration_cast<milliseconds>(uptime).count(), kStartingANewWorker,
                   delay.count());
     restart_at_ = Clock::now() + delay;
   }
@@ -334,7 +336,7 @@ std::optional<std::vector<common::UniqueFd>> open_listeners(std::vector<std::str
     }
   }
   for (const auto& fd : listeners) {
-    std::printf("ancm-host: listening on %s\n", local_address(fd.get()).url().c_str());
+    std::printf("ancm-host: %s%s\n", kListeningOn, local_address(fd.get()).url().c_str());
   }
   std::fflush(stdout);
   return listeners;

@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "ancm/abi_strings.h"
+#include "ancm/server/worker.h"
 #include "connection.h"
 #include "request_handle.h"
 
@@ -26,10 +27,9 @@ bool stale(ancm_request* r) {
   if (!untagged(r).stale_call_logged.exchange(true)) {
     auto address = conn(r).remote_address();
     spdlog::warn(
-        "a handler used the request handle of an ended request (after complete() or abort()) "
-        "on the connection from {}:{}; the call was refused (not logged again for this "
-        "connection)",
-        std::string_view(address.data, address.len), conn(r).remote_port());
+        "a handler used the {} (after complete() or abort()) on the connection from {}:{}; the "
+        "call was refused (not logged again for this connection)",
+        kStaleRequestHandle, std::string_view(address.data, address.len), conn(r).remote_port());
   }
   return true;
 }

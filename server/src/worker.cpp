@@ -55,7 +55,7 @@ HttpLimits effective_limits(const WorkerOptions& options, const shim::Shim& shim
   bool overridden = limits.max_body_bytes_override.has_value();
   limits.max_body_bytes =
       overridden ? *limits.max_body_bytes_override : shim.max_request_body_bytes();
-  spdlog::info("request bodies up to {} bytes ({})", limits.max_body_bytes,
+  spdlog::info("{} {} bytes ({})", kRequestBodiesUpTo, limits.max_body_bytes,
                overridden ? "--max-body-bytes" : "web.config maxAllowedContentLength");
   return limits;
 }
@@ -124,7 +124,7 @@ class Drainer {
     if (started_) return;
     started_ = true;
     if (delay_.count() == 0) return drain(why);
-    spdlog::info("worker {} stopping ({}) after shutdownDelay ({} ms)", ::getpid(), why,
+    spdlog::info("worker {} stopping ({}) {} ({} ms)", ::getpid(), why, kAfterShutdownDelay,
                  delay_.count());
     poll_.expires_after(delay_);
     poll_.async_wait([this, why](error_code ec) {

@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include "ancm/shim/shim.h"
+
 namespace ancm::shim {
 
 std::string handler_file_name(config::HostingModel model) {
@@ -20,7 +22,8 @@ common::Result<std::unique_ptr<HandlerLibrary>, HandlerLibrary::LoadError> Handl
     const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    return common::fail(LoadError{true, "handler library " + path.string() + " was not found"});
+    return common::fail(
+        LoadError{true, "handler library " + path.string() + std::string(kWasNotFound)});
   }
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {

@@ -254,7 +254,7 @@ common::Result<const HandlerLibrary*, PageFailure> Shim::Impl::library_for(
   }
   auto& library = libraries_[model];
   library = std::move(loaded).value();
-  spdlog::info("loaded handler library {}", library->path().string());
+  spdlog::info("{} {}", kLoadedHandlerLibrary, library->path().string());
   return library.get();
 }
 
@@ -286,7 +286,7 @@ void Shim::Impl::on_file_changed(const std::string& name) {
     }
     return;
   }
-  reload_config("web.config changed");
+  reload_config(kWebConfigChanged);
 }
 
 void Shim::Impl::reload_config(const char* why) {

@@ -342,33 +342,37 @@ std::vector<Case> response_cases() {
   };
 }
 
+// The client sends request, waits until the app logged `started` for id, and
+// goes: what the app saw, up to `last`.
+std::string client_gone(uint16_t port, const std::string& request, const std::string& id,
+                        const std::string& started, const std::string& last) {
+  HttpConnection client(port);
+  client.send(request);
+  events_until(port, id, started);
+  client.close();
+  return events_until(port, id, last);
+}
+
 std::vector<Case> abort_cases() {
   return {
       {"ClientGoneBeforeTheBody",
        [](uint16_t port) {
-         HttpConnection client(port);
-         client.send(
-             "POST /wait-body?id=gone-before HTTP/1.1\r\nHost: c\r\nContent-Length: 10\r\n\r\n");
-         events_until(port, "gone-before", "waiting");
-         client.close();
-         return events_until(port, "gone-before", "RequestAborted fired");
+         return client_gone(
+             port,
+             "POST /wait-body?id=gone-before HTTP/1.1\r\nHost: c\r\nContent-Length: 10\r\n\r\n",
+             "gone-before", "waiting", "RequestAborted fired");
        }},
       {"ClientGoneMidBody",
        [](uint16_t port) {
-         HttpConnection client(port);
-         client.send(
-             "POST /wait-body?id=gone-mid HTTP/1.1\r\nHost: c\r\nContent-Length: 10\r\n\r\nhalf");
-         events_until(port, "gone-mid", "waiting");
-         client.close();
-         return events_until(port, "gone-mid", "RequestAborted fired");
+         return client_gone(
+             port,
+             "POST /wait-body?id=gone-mid HTTP/1.1\r\nHost: c\r\nContent-Length: 10\r\n\r\nhalf",
+             "gone-mid", "waiting", "RequestAborted fired");
        }},
       {"ClientGoneDuringALongWrite",
        [](uint16_t port) {
-         HttpConnection client(port);
-         client.send(get_request("/long-write?id=long-write"));
-         events_until(port, "long-write", "writing");
-         client.close();
-         return events_until(port, "long-write", "RequestAborted:");
+         return client_gone(port, get_request("/long-write?id=long-write"), "long-write", "writing",
+                            "RequestAborted:");
        }},
   };
 }

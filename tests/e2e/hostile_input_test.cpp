@@ -115,7 +115,7 @@ class HostileInputTest : public PublishedAppTest,
     HttpConnection connection(host.port());
     connection.send(bytes);
     auto response = connection.read_response(10s);
-    bool closed = connection.closed_by_peer(5s);
+    bool closed = connection.closed_by_peer(30s);
     return {response ? response->status : 0, closed};
   }
 
@@ -251,7 +251,7 @@ TEST_P(HostileInputTest, AnEndlessChunkExtensionOrTrailerIsRefused) {
     sent.wait();
     ASSERT_TRUE(response) << start;
     EXPECT_EQ(response->status, 400) << start;
-    EXPECT_TRUE(connection.closed_by_peer(10s)) << start;
+    EXPECT_TRUE(connection.closed_by_peer(30s)) << start;
   }
   EXPECT_EQ(get(*host, "/after").status, 200);
 }

@@ -9,11 +9,13 @@
 #include <future>
 #include <regex>
 
+#include "ancm/inproc/log_text.h"
 #include "app_fixture.h"
 #include "host_process.h"
 #include "http_client.h"
 #include "kestrel_direct.h"
 #include "payloads.h"
+#include "pid_text.h"
 #include "published_app.h"
 #include "temp_dir.h"
 
@@ -34,14 +36,6 @@ class InProcessTest : public PublishedAppTest {
  protected:
   InProcessTest() : PublishedAppTest("ancm-inproc") {}
 };
-
-pid_t to_pid(const std::string& text) {
-  try {
-    return std::stoi(text);
-  } catch (...) {
-    return -1;
-  }
-}
 
 // ------------------------------------------------------------------ serving
 
@@ -208,7 +202,8 @@ TEST_F(InProcessTest, MainReturningEarlyIs500_30WithTheExitCodeLogged) {
   auto page = get(*host, "/");
   EXPECT_EQ(page.status, 500);
   EXPECT_NE(page.body.find("HTTP Error 500.30"), std::string::npos) << page.body;
-  EXPECT_TRUE(host->wait_for_output("exit code 5", 5s)) << host->output();
+  EXPECT_TRUE(host->wait_for_output(std::string(inproc::kMainReturnedExitCode) + "5", 30s))
+      << host->output();
 }
 
 TEST_F(InProcessTest, AMainThatBlocksIs500_37AfterTheStartupTimeLimit) {
@@ -283,6 +278,7 @@ TEST_F(InProcessTest, TheDefaultStackIsOneMebibyteAndDeepRecursionFailsSafely) {
   EXPECT_NE(stack.find("main=1048576"), std::string::npos) << stack;
   EXPECT_NE(stack.find("pool=1048576"), std::string::npos) << stack;
   pid_t worker = to_pid(get(*host, "/pid").body);
+  ASSERT_GT(worker, 0);
   // ~4 MiB of frames: a stack overflow, which takes the worker down...
   auto overflow = http_get(host->port(), "/recurse?depth=4000", "", 30s);
   EXPECT_TRUE(!overflow || overflow->status >= 500);
@@ -290,7 +286,9 @@ TEST_F(InProcessTest, TheDefaultStackIsOneMebibyteAndDeepRecursionFailsSafely) {
   EXPECT_TRUE(eventually(
       [&] {
         auto response = http_get(host->port(), "/pid", "", 30s);
-        return response && response->status == 200 && to_pid(response->body) != worker;
+        if (!response || response->status != 200) return false;
+        pid_t now = to_pid(response->body);
+        return now > 0 && now != worker;
       },
       60s))
       << host->output();

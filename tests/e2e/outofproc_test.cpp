@@ -13,6 +13,7 @@
 #include "host_process.h"
 #include "http_client.h"
 #include "payloads.h"
+#include "pid_text.h"
 #include "published_app.h"
 #include "temp_dir.h"
 
@@ -26,14 +27,6 @@ class OutOfProcessTest : public PublishedAppTest {
  protected:
   OutOfProcessTest() : PublishedAppTest("ancm-oop") {}
 };
-
-pid_t to_pid(const std::string& text) {
-  try {
-    return std::stoi(text);
-  } catch (...) {
-    return -1;
-  }
-}
 
 std::string json_field(const std::string& json, const std::string& name) {
   std::smatch match;
@@ -209,7 +202,10 @@ TEST_F(OutOfProcessTest, ProcessesPerApplicationServeRoundRobin) {
   edit.extra_attributes = R"(processesPerApplication="3")";
   auto host = serve("PrintsEnv", edit);
   std::set<pid_t> pids;
-  for (int i = 0; i < 12 && pids.size() < 3; ++i) pids.insert(to_pid(get(*host, "/pid").body));
+  for (int i = 0; i < 12 && pids.size() < 3; ++i) {
+    pid_t pid = to_pid(get(*host, "/pid").body);
+    if (pid > 0) pids.insert(pid);  // an unanswered request is no process
+  }
   EXPECT_EQ(pids.size(), 3u);
 }
 
@@ -279,7 +275,7 @@ TEST_F(OutOfProcessTest, NoChildOutlivesAKilledHost) {
   ASSERT_GT(child, 0);
   auto workers = host->children();
   host->signal(SIGKILL);
-  ASSERT_TRUE(host->wait_exit(5s));
+  ASSERT_TRUE(host->wait_exit(30s));
   EXPECT_TRUE(eventually([&] { return !process_exists(child); }, 20s));
   for (pid_t worker : workers) EXPECT_TRUE(eventually([&] { return !process_exists(worker); }));
 }

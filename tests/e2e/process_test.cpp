@@ -6,6 +6,11 @@
 
 #include <future>
 
+#include "ancm/common/exit_text.h"
+#include "ancm/server/listen_address.h"
+#include "ancm/server/master.h"
+#include "ancm/shim/shim.h"
+#include "host_exit.h"
 #include "host_process.h"
 #include "http_client.h"
 #include "temp_dir.h"
@@ -16,12 +21,18 @@ namespace {
 
 using namespace std::chrono_literals;
 
-HostOptions test_host(const TempDir& app) {
-  write_file(app / "web.config", WebConfig{}.text());
+HostOptions test_host(const TempDir& app, const WebConfig& config = {}) {
+  write_file(app / "web.config", config.text());
   HostOptions options;
   options.target = app.path();
   options.env["ANCM_HANDLER_DIR"] = handler_dir("test").string();
   return options;
+}
+
+// The host refused to start: it exited with 1, its output naming what.
+void expect_refused_naming(HostProcess& host, const std::string& named) {
+  expect_exit_code(host, 1);
+  EXPECT_NE(host.output().find(named), std::string::npos) << host.output();
 }
 
 pid_t worker_pid(uint16_t port) {
@@ -45,10 +56,7 @@ TEST(ProcessTest, SigtermFinishesAnInFlightRequestThenExitsZero) {
   ASSERT_TRUE(response) << host.output();
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->body, "slow done\n");
-  auto status = host.wait_exit(10s);
-  ASSERT_TRUE(status) << host.output();
-  EXPECT_TRUE(WIFEXITED(*status)) << host.output();
-  EXPECT_EQ(WEXITSTATUS(*status), 0) << host.output();
+  expect_exit_code(host, 0);
   EXPECT_FALSE(process_exists(worker));
   // Nothing listens any more.
   HttpConnection late(host.port());
@@ -66,9 +74,7 @@ TEST(ProcessTest, SigtermCutsRequestsLongerThanTheDrainTimeout) {
                          [&] { return http_get(host.port(), "/slow?ms=600000", "", 120s); });
   ASSERT_TRUE(wait_for_in_flight(host.port(), 1)) << host.output();
   host.signal(SIGTERM);
-  auto status = host.wait_exit(60s);
-  ASSERT_TRUE(status) << host.output();
-  EXPECT_EQ(WEXITSTATUS(*status), 0) << host.output();
+  expect_exit_code(host, 0);
   EXPECT_FALSE(slow.get());  // cut, not answered
 }
 
@@ -85,8 +91,9 @@ TEST(ProcessTest, AKilledWorkerIsReplaced) {
     return second > 0 && second != first;
   }));
   EXPECT_NE(second, first);
-  EXPECT_TRUE(host.wait_for_output("was killed by signal 9", 2s)) << host.output();
-  EXPECT_TRUE(host.wait_for_output("starting a new worker", 2s)) << host.output();
+  EXPECT_TRUE(host.wait_for_output(std::string(common::kKilledBySignal) + "9", 30s))
+      << host.output();
+  EXPECT_TRUE(host.wait_for_output(std::string(server::kStartingANewWorker), 30s)) << host.output();
 }
 
 TEST(ProcessTest, AWorkerThatCrashesOnARequestIsReplaced) {
@@ -94,6 +101,7 @@ TEST(ProcessTest, AWorkerThatCrashesOnARequestIsReplaced) {
   HostProcess host(test_host(app));
   ASSERT_TRUE(host.started()) << host.output();
   pid_t first = worker_pid(host.port());
+  ASSERT_GT(first, 0);
   EXPECT_FALSE(http_get(host.port(), "/crash"));  // the connection dies with the worker
   EXPECT_TRUE(eventually([&] {
     pid_t now = worker_pid(host.port());
@@ -108,7 +116,7 @@ TEST(ProcessTest, KillingTheMasterTakesTheWorkerWithIt) {
   pid_t worker = worker_pid(host.port());
   ASSERT_GT(worker, 0);
   host.signal(SIGKILL);
-  ASSERT_TRUE(host.wait_exit(5s));
+  ASSERT_TRUE(host.wait_exit(30s));
   EXPECT_TRUE(eventually([&] { return !process_exists(worker); }, 10s));
 }
 
@@ -118,10 +126,7 @@ TEST(ProcessTest, RefusesToStartWithAnInvalidWebConfig) {
   HostOptions options;
   options.target = app.path();
   HostProcess host(options);
-  auto status = host.wait_exit(10s);
-  ASSERT_TRUE(status);
-  EXPECT_EQ(WEXITSTATUS(*status), 1);
-  EXPECT_NE(host.output().find((app / "web.config").string()), std::string::npos) << host.output();
+  expect_refused_naming(host, (app / "web.config").string());
 }
 
 TEST(ProcessTest, RefusesABadListenUrl) {
@@ -129,10 +134,7 @@ TEST(ProcessTest, RefusesABadListenUrl) {
   auto options = test_host(app);
   options.listen = "ftp://127.0.0.1:21";
   HostProcess host(options);
-  auto status = host.wait_exit(10s);
-  ASSERT_TRUE(status);
-  EXPECT_EQ(WEXITSTATUS(*status), 1);
-  EXPECT_NE(host.output().find("ftp://127.0.0.1:21"), std::string::npos) << host.output();
+  expect_refused_naming(host, "ftp://127.0.0.1:21");
 }
 
 TEST(ProcessTest, SayWhichAddressIsTaken) {
@@ -142,11 +144,7 @@ TEST(ProcessTest, SayWhichAddressIsTaken) {
   auto options = test_host(app);
   options.listen = "http://127.0.0.1:" + std::to_string(first.port());
   HostProcess second(options);
-  auto status = second.wait_exit(10s);
-  ASSERT_TRUE(status);
-  EXPECT_EQ(WEXITSTATUS(*status), 1);
-  EXPECT_NE(second.output().find("cannot bind " + options.listen), std::string::npos)
-      << second.output();
+  expect_refused_naming(second, std::string(server::kCannotBind) + " " + options.listen);
 }
 
 }  // namespace
@@ -160,29 +158,22 @@ TEST(DebugLog, HandlerSettingsSendTheLogToTheDebugFile) {
   WebConfig config;
   config.handler_settings = {{"debugLevel", "FILE,TRACE"},
                              {"debugFile", ".\\logs\\aspnetcore-debug.log"}};
-  write_file(app / "web.config", config.text());
-  HostOptions options;
-  options.target = app.path();
-  options.env["ANCM_HANDLER_DIR"] = handler_dir("test").string();
-  HostProcess host(options);
+  HostProcess host(test_host(app, config));
   ASSERT_TRUE(host.started()) << host.output();
   ASSERT_TRUE(http_get(host.port(), "/"));
   auto log_file = app / "logs" / "aspnetcore-debug.log";
   EXPECT_TRUE(eventually([&] {
-    return read_file(log_file).find("loaded handler library") != std::string::npos;
+    return read_file(log_file).find(shim::kLoadedHandlerLibrary) != std::string::npos;
   })) << read_file(log_file);
   // Only FILE was asked for: nothing on the console but the listening line.
-  EXPECT_EQ(host.output().find("loaded handler library"), std::string::npos) << host.output();
+  EXPECT_EQ(host.output().find(shim::kLoadedHandlerLibrary), std::string::npos) << host.output();
 }
 
 TEST(DebugLog, EnvironmentVariablesWinOverWebConfig) {
   TempDir app("ancm-log");
   WebConfig config;
   config.handler_settings = {{"debugLevel", "CONSOLE,ERROR"}};
-  write_file(app / "web.config", config.text());
-  HostOptions options;
-  options.target = app.path();
-  options.env["ANCM_HANDLER_DIR"] = handler_dir("test").string();
+  auto options = test_host(app, config);
   options.env["ASPNETCORE_MODULE_DEBUG"] = "FILE,INFO";
   options.env["ASPNETCORE_MODULE_DEBUG_FILE"] = (app / "env-debug.log").string();
   HostProcess host(options);

@@ -1,8 +1,11 @@
 // The shim through a real ancm-host: handler loading and its error pages,
 // disableStartUpErrorPage, detailed errors, app_offline.htm and web.config
 // edits while running.
+#include "ancm/shim/shim.h"
+
 #include <gtest/gtest.h>
 
+#include "ancm/server/master.h"
 #include "host_process.h"
 #include "http_client.h"
 #include "temp_dir.h"
@@ -62,7 +65,8 @@ TEST_F(ShimTest, MissingOutOfProcessHandlerIs500_36) {
   auto response = get(*host, "/");
   EXPECT_EQ(response.status, 500);
   EXPECT_NE(response.body.find("HTTP Error 500.36"), std::string::npos) << response.body;
-  EXPECT_TRUE(host->wait_for_output("libancm_outofproc.so was not found", 2s)) << host->output();
+  EXPECT_TRUE(host->wait_for_output("libancm_outofproc.so" + std::string(shim::kWasNotFound), 30s))
+      << host->output();
 }
 
 TEST_F(ShimTest, UnloadableHandlerIs500_0) {
@@ -174,7 +178,9 @@ TEST_F(ShimTest, AnEditedWebConfigRestartsTheApplicationWithNewSettings) {
   EXPECT_TRUE(eventually([&] { return get(*host, "/env?name=COLOUR").body == "blue"; }))
       << host->output();
   // The running app moved to a new worker; the host itself kept running.
-  EXPECT_TRUE(host->wait_for_output("recycled (web.config changed): worker", 5s)) << host->output();
+  EXPECT_TRUE(
+      host->wait_for_output(server::recycled_because(shim::kWebConfigChanged) + ": worker", 30s))
+      << host->output();
   EXPECT_FALSE(host->wait_exit(0ms).has_value());
 }
 

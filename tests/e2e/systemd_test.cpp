@@ -53,10 +53,12 @@ TEST(Systemd, ServesOnASocketPassedBySocketActivation) {
   }
   ::close(listener);
   auto response = std::optional<HttpResponse>();
-  EXPECT_TRUE(eventually([&] {
-    response = http_get(port, "/", "", 2s);
-    return response.has_value();
-  }));
+  EXPECT_TRUE(eventually(
+      [&] {
+        response = http_get(port, "/", "", 30s);
+        return response.has_value();
+      },
+      60s));
   ::kill(-pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);
   ASSERT_TRUE(response) << read_file(out);

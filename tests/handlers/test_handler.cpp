@@ -136,7 +136,7 @@ struct TestApp : ancm::abi::HandlerApplication, std::enable_shared_from_this<Tes
   Scheduler scheduler;
 
   void log(ancm_log_level level, const std::string& message) const {
-    if (host && host->log) host->log(host->ctx, level, str(message));
+    ancm::abi::host_log(host, level, message);
   }
 };
 

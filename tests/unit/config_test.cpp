@@ -63,6 +63,13 @@ ConfigError parse_error(const std::string& element, const EnvLookup& env = env_o
   return result.errors.empty() ? ConfigError{} : result.errors.front();
 }
 
+// The single error of a whole web.config text that must fail.
+ConfigError document_error(const std::string& xml) {
+  LoadResult result = parse_config(xml, kWebConfig, env_of({}));
+  EXPECT_EQ(result.errors.size(), 1u);
+  return result.errors.empty() ? ConfigError{} : result.errors.front();
+}
+
 const ResolvedSetting* resolved(const AppConfig& config, const std::string& name) {
   auto it = std::find_if(config.resolved.begin(), config.resolved.end(),
                          [&](const ResolvedSetting& s) { return s.name == name; });
@@ -161,51 +168,41 @@ TEST(ConfigSection, LocationWithoutPathOrEmptyPathCounts) {
 }
 
 TEST(ConfigSection, LocationForAnotherPathIsNotThisApp) {
-  LoadResult result = parse_config(
+  ConfigError error = document_error(
       "<configuration>\n<location path=\"api\"><system.webServer>"
-      "<aspNetCore processPath=\"dotnet\" /></system.webServer></location>\n</configuration>",
-      kWebConfig, env_of({}));
-  ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_NE(result.errors[0].message.find("no <aspNetCore> element"), std::string::npos);
-  EXPECT_EQ(result.errors[0].line, 1);
+      "<aspNetCore processPath=\"dotnet\" /></system.webServer></location>\n</configuration>");
+  EXPECT_NE(error.message.find("no <aspNetCore> element"), std::string::npos);
+  EXPECT_EQ(error.line, 1);
 }
 
 TEST(ConfigSection, MissingElementIsAnError) {
-  LoadResult result = parse_config(
-      "<configuration><system.webServer><handlers/></system.webServer></configuration>", kWebConfig,
-      env_of({}));
-  ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_EQ(result.errors[0].file, kWebConfig);
-  EXPECT_NE(result.errors[0].message.find("aspNetCore"), std::string::npos);
+  ConfigError error = document_error(
+      "<configuration><system.webServer><handlers/></system.webServer></configuration>");
+  EXPECT_EQ(error.file, kWebConfig);
+  EXPECT_NE(error.message.find("aspNetCore"), std::string::npos);
 }
 
 TEST(ConfigSection, WrongRootElementIsAnError) {
-  LoadResult result = parse_config("<settings/>", kWebConfig, env_of({}));
-  ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_NE(result.errors[0].message.find("<configuration>"), std::string::npos);
+  ConfigError error = document_error("<settings/>");
+  EXPECT_NE(error.message.find("<configuration>"), std::string::npos);
 }
 
 TEST(ConfigSection, TwoSectionsAreAnErrorNamingBothLines) {
-  LoadResult result = parse_config(
+  ConfigError error = document_error(
       "<configuration>\n"
       "<system.webServer><aspNetCore processPath=\"a\" /></system.webServer>\n"
       "<location path=\".\"><system.webServer>\n"
       "<aspNetCore processPath=\"b\" /></system.webServer></location>\n"
-      "</configuration>",
-      kWebConfig, env_of({}));
-  ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_EQ(result.errors[0].line, 4);
-  EXPECT_NE(result.errors[0].message.find("line 2"), std::string::npos);
+      "</configuration>");
+  EXPECT_EQ(error.line, 4);
+  EXPECT_NE(error.message.find("line 2"), std::string::npos);
 }
 
 TEST(ConfigSection, MalformedXmlReportsTheLine) {
-  LoadResult result = parse_config(
+  ConfigError error = document_error(
       "<?xml version=\"1.0\"?>\n<configuration>\n  <system.webServer>\n"
       "    <aspNetCore processPath=\"dotnet\" arguments=\"a.dll />\n"
-      "  </system.webServer>\n</configuration>\n",
-      kWebConfig, env_of({}));
-  ASSERT_EQ(result.errors.size(), 1u);
-  const ConfigError& error = result.errors[0];
+      "  </system.webServer>\n</configuration>\n");
   EXPECT_NE(error.message.find("malformed XML"), std::string::npos);
   EXPECT_EQ(error.line, 4);
   EXPECT_EQ(error.to_string().rfind("/srv/app/web.config:" + std::to_string(error.line) + ": ", 0),
@@ -213,28 +210,23 @@ TEST(ConfigSection, MalformedXmlReportsTheLine) {
 }
 
 TEST(ConfigSection, ByteOrderMarkDoesNotShiftLines) {
-  LoadResult result = parse_config(
+  ConfigError error = document_error(
       "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n"
       "<system.webServer>\n<aspNetCore processPath=\"dotnet\"\n startupTimeLimit=\"x\" />\n"
-      "</system.webServer>\n</configuration>\n",
-      kWebConfig, env_of({}));
-  ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_EQ(result.errors[0].line, 5);
+      "</system.webServer>\n</configuration>\n");
+  EXPECT_EQ(error.line, 5);
 }
 
 TEST(ConfigSection, EmptyTextIsMalformed) {
-  LoadResult result = parse_config("", kWebConfig, env_of({}));
-  ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_NE(result.errors[0].message.find("malformed XML"), std::string::npos);
+  ConfigError error = document_error("");
+  EXPECT_NE(error.message.find("malformed XML"), std::string::npos);
 }
 
 TEST(ConfigSection, MismatchedTagReportsItsLine) {
-  LoadResult result = parse_config(
+  ConfigError error = document_error(
       "<configuration>\n<system.webServer>\n<aspNetCore processPath=\"dotnet\">\n"
-      "</aspNetcore>\n</system.webServer>\n</configuration>\n",
-      kWebConfig, env_of({}));
-  ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_EQ(result.errors[0].line, 4);
+      "</aspNetcore>\n</system.webServer>\n</configuration>\n");
+  EXPECT_EQ(error.line, 4);
 }
 
 // ---------------------------------------------------------------- defaults
@@ -317,14 +309,12 @@ TEST(ConfigDefaults, ToStringOfHostingModel) {
 // ---------------------------------------------------------------- bad values
 
 TEST(ConfigErrors, MissingProcessPathNamesTheAttributeAndLine) {
-  LoadResult result = parse_config(
+  ConfigError error = document_error(
       "<configuration>\n<system.webServer>\n<aspNetCore arguments=\"a.dll\" />\n"
-      "</system.webServer>\n</configuration>",
-      kWebConfig, env_of({}));
-  ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_EQ(result.errors[0].attribute, "processPath");
-  EXPECT_EQ(result.errors[0].line, 3);
-  EXPECT_NE(result.errors[0].message.find("required"), std::string::npos);
+      "</system.webServer>\n</configuration>");
+  EXPECT_EQ(error.attribute, "processPath");
+  EXPECT_EQ(error.line, 3);
+  EXPECT_NE(error.message.find("required"), std::string::npos);
 }
 
 TEST(ConfigErrors, EmptyProcessPath) {
@@ -483,15 +473,13 @@ TEST(ConfigErrors, AllErrorsAreCollectedInLineOrderWithTheirLines) {
 }
 
 TEST(ConfigErrors, AttributeLineIsFoundEvenWhenValuesContainTricks) {
-  LoadResult result = parse_config(
+  ConfigError error = document_error(
       "<configuration><system.webServer>\n"
       "<aspNetCore arguments='a > b startupTimeLimit=\"1\"'\n"
       "  processPath=\"dotnet\"\n"
       "  startupTimeLimit = \"x\" />\n"
-      "</system.webServer></configuration>",
-      kWebConfig, env_of({}));
-  ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_EQ(result.errors[0].line, 4);
+      "</system.webServer></configuration>");
+  EXPECT_EQ(error.line, 4);
 }
 
 TEST(ConfigErrors, ToStringNamesFileLineAttributeAndMessage) {
@@ -922,7 +910,7 @@ INSTANTIATE_TEST_SUITE_P(Values, ConfigRequestLimitsRejects,
                                          BadLength{" 1000", "not a whole number"}));
 
 TEST(ConfigRequestLimits, TwoElementsAreAnErrorNamingBothLines) {
-  LoadResult result = parse_config(
+  ConfigError error = document_error(
       "<configuration>\n"
       "<system.webServer><aspNetCore processPath=\"dotnet\" />\n"
       "<security><requestFiltering><requestLimits maxAllowedContentLength=\"1\" />"
@@ -930,12 +918,10 @@ TEST(ConfigRequestLimits, TwoElementsAreAnErrorNamingBothLines) {
       "<location path=\".\"><system.webServer><security><requestFiltering>\n"
       "<requestLimits maxAllowedContentLength=\"2\" />"
       "</requestFiltering></security></system.webServer></location>\n"
-      "</configuration>",
-      kWebConfig, env_of({}));
-  ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_EQ(result.errors[0].line, 5);
-  EXPECT_NE(result.errors[0].message.find("requestLimits"), std::string::npos);
-  EXPECT_NE(result.errors[0].message.find("line 3"), std::string::npos);
+      "</configuration>");
+  EXPECT_EQ(error.line, 5);
+  EXPECT_NE(error.message.find("requestLimits"), std::string::npos);
+  EXPECT_NE(error.message.find("line 3"), std::string::npos);
 }
 
 // ---------------------------------------------------------------- describe

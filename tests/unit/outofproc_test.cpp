@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "ancm/abi_strings.h"
+#include "ancm/common/exit_text.h"
 #include "ancm/common/unique_fd.h"
 #include "environment_block.h"
 #include "executable_lookup.h"
@@ -672,9 +673,9 @@ TEST_F(OutofprocManager, CrashedChildIsReplacedOnTheNextAcquire) {
   ASSERT_EQ(::kill(old_pid, SIGKILL), 0);
   ASSERT_TRUE(eventually([&] { return !first.child->running(); }));
   EXPECT_FALSE(process_exists(old_pid));  // reaped, no zombie
-  EXPECT_TRUE(logs_.contains("process " + std::to_string(old_pid) +
-                             " was killed by signal 9 (SIGKILL); it is restarted on the next "
-                             "request"));
+  EXPECT_TRUE(logs_.contains("process " + std::to_string(old_pid) + " " +
+                             std::string(common::kKilledBySignal) +
+                             "9 (SIGKILL); it is restarted on the next request"));
   Acquired second = acquire(manager);
   ASSERT_TRUE(second.child) << (second.failure ? second.failure->reason : "");
   EXPECT_NE(second.child->pid(), old_pid);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "ancm/handler_abi.h"
 
@@ -25,6 +26,13 @@ class HandlerApplication {
   // lazily (on their first request) are settled at once.
   virtual bool wait_settled(std::chrono::milliseconds /*limit*/) { return true; }
 };
+
+// Logs through the server's host services; nothing when the server offers no
+// log (a handler may be given a table without one).
+inline void host_log(const ancm_host_services* host, ancm_log_level level,
+                     std::string_view message) {
+  if (host && host->log) host->log(host->ctx, level, {message.data(), message.size()});
+}
 
 // Creates the application or fills *failure (strings valid until the next
 // call on this thread).

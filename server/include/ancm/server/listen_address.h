@@ -20,6 +20,10 @@ struct ListenAddress {
 // Returns an error message when the URL is not one of those forms.
 common::Result<ListenAddress> parse_listen_url(std::string_view url);
 
+// The start of the error for an address in use or not ours:
+// "cannot bind http://127.0.0.1:8080: Address already in use".
+inline constexpr std::string_view kCannotBind = "cannot bind";
+
 // A bound, listening, close-on-exec TCP socket; throws std::runtime_error
 // naming the address on failure.
 common::UniqueFd bind_listener(const ListenAddress& address, int backlog = 1024);

@@ -1,9 +1,27 @@
 // The master: owns the listening sockets and supervises one worker.
 #pragma once
 
+#include <string>
+#include <string_view>
+
 #include "ancm/server/options.h"
 
 namespace ancm::server {
+
+// The fixed parts of the master's log lines that people, scripts and the
+// tests look for.
+// "worker 12 was killed by signal 9 (Killed) after 80 ms; starting a new worker in 100 ms"
+inline constexpr std::string_view kStartingANewWorker = "starting a new worker";
+// "the worker crashed 3 times in a row ...; serving the start-up error page until ..."
+inline constexpr std::string_view kServingTheStartFailurePage =
+    "serving the start-up error page until web.config or the app changes";
+// What the master prints for each listening socket: "ancm-host: listening on
+// http://127.0.0.1:8080".
+inline constexpr char kListeningOn[] = "listening on ";
+// "recycled (web.config changed): worker 12 -> worker 13, switched in 420 ms"
+inline std::string recycled_because(std::string_view reason) {
+  return "recycled (" + std::string(reason) + ")";
+}
 
 // Binds, starts the worker, restarts it when it dies, and stops everything
 // on SIGTERM/SIGINT. Returns the process exit code.

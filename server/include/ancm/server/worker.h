@@ -1,9 +1,21 @@
 // The worker: accepts connections, parses HTTP and hands requests to the shim.
 #pragma once
 
+#include <string_view>
+
 #include "ancm/server/options.h"
 
 namespace ancm::server {
+
+// The fixed part of the line a stop with a shutdownDelay logs:
+// "worker 12 stopping (SIGTERM) after shutdownDelay (1500 ms)".
+inline constexpr std::string_view kAfterShutdownDelay = "after shutdownDelay";
+// Logged once per worker start, when it has read web.config:
+// "request bodies up to 30000000 bytes (web.config maxAllowedContentLength)".
+inline constexpr std::string_view kRequestBodiesUpTo = "request bodies up to";
+// The warning for a handler that calls with the handle of a request that ended
+// ("a handler used the request handle of an ended request (after complete() ...").
+inline constexpr std::string_view kStaleRequestHandle = "request handle of an ended request";
 
 // Serves until told to stop, then drains in-flight requests. Returns the
 // process exit code.

@@ -9,11 +9,21 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ancm/handler_abi.h"
 
 namespace ancm::shim {
+
+// The fixed parts of the shim's log lines that people, scripts and the tests
+// look for.
+// The reason an edited web.config gives for its recycle ("recycled (web.config changed): ...").
+inline constexpr char kWebConfigChanged[] = "web.config changed";
+// "loaded handler library /usr/lib/ancm/libancm_outofproc.so"
+inline constexpr std::string_view kLoadedHandlerLibrary = "loaded handler library";
+// "handler library /usr/lib/ancm/libancm_outofproc.so was not found"
+inline constexpr std::string_view kWasNotFound = " was not found";
 
 struct ShimOptions {
   std::filesystem::path target;       // web.config or the folder holding it
