@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "app_fixture.h"
 #include "host_process.h"
@@ -129,6 +130,31 @@ TEST_P(ProxyConformanceTest, BodiesArrivingInPiecesAreNeverCutShort) {
     ASSERT_EQ(response->status, 200) << "request " << i;
     ASSERT_EQ(response->body, body) << "request " << i;
   }
+}
+
+// A client that asked for 100-continue, heard it, and then sends its body
+// slowly, in pieces with pauses between them, gets the whole body echoed:
+// the read that waits for the next piece is never ended early, by the proxy
+// or by the front end (issue 11: "the request body could not be read").
+// The pauses shape the timing; nothing waits on them.
+TEST_P(ProxyConformanceTest, ASlowBodyAfter100ContinueIsReadToItsEnd) {
+  auto host = serve_app("EchoBody");
+  HttpConnection connection(host->port());
+  const std::string piece(700, 'p');
+  constexpr int kPieces = 6;
+  connection.send("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: " +
+                  std::to_string(piece.size() * kPieces) + "\r\n\r\n");
+  auto interim = connection.read_until("\r\n\r\n", kPatience);
+  ASSERT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n") << host->output();
+  for (int i = 0; i < kPieces; ++i) {
+    std::this_thread::sleep_for(100ms);
+    connection.send(piece);
+  }
+  auto response = connection.read_response(kPatience);
+  ASSERT_TRUE(response) << host->output();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body.size(), piece.size() * kPieces);
+  EXPECT_EQ(host->output().find("could not be read"), std::string::npos) << host->output();
 }
 
 // An app that answers while it reads (its head first, then each piece of the
