@@ -239,6 +239,7 @@ void Connection::begin_request() {
   body_written_ = 0;
   framing_ = Framing::None;
   continue_ = ContinueState::NotExpected;
+  continue_queued_ = false;
   disconnect_cb_ = nullptr;
   self_while_in_request_ = shared_from_this();
 }
@@ -295,17 +296,21 @@ void Connection::read_body(void* buf, std::size_t cap, ancm_io_callback cb, void
   });
 }
 
+// The 100 goes through the response's write queue, ahead of the head, so the
+// socket never has two writes at once; the read goes on once it is out
+// (on_continue_written).
 void Connection::send_continue_then_read() {
   continue_ = ContinueState::Sent;
-  arm_timer(context_.limits.io_timeout);
-  asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
-                    [self = shared_from_this()](error_code ec, std::size_t) {
-                      self->disarm_timer();
-                      // A request that ended meanwhile already failed the read.
-                      if (self->body_read_ != BodyRead::Reading) return;
-                      if (ec) return self->end_body_read(-ECONNRESET);
-                      self->read_body_some();
-                    });
+  continue_queued_ = true;
+  schedule_write();
+}
+
+void Connection::on_continue_written(error_code ec) {
+  // A request that ended meanwhile already failed the read; one that is
+  // ending fails it as it ends (finish_request).
+  if (body_read_ != BodyRead::Reading || completed()) return;
+  if (ec) return end_body_read(-ECONNRESET);
+  read_body_some();
 }
 
 void Connection::read_body_some() {
@@ -378,8 +383,8 @@ void Connection::keep_trailers() {
 // the response is cut short. The handler's read fails either way, and its
 // request stays valid until it calls complete() or abort().
 void Connection::refuse_body(int status, int read_status) {
-  bool response_untouched =
-      !head_sent() && !io_.write_scheduled && !io_.write_in_flight && body_.empty();
+  // A 100 queued or on its way is no part of the response: the answer follows it.
+  bool response_untouched = !head_sent() && body_.empty() && pending_callbacks_.empty();
   if (!response_untouched) return end_body_read(read_status);
   fail_body_read(read_status);
   answer_for_handler(status);
@@ -604,13 +609,13 @@ void Connection::schedule_write() {
 
 void Connection::start_write() {
   if (io_.write_in_flight || !in_request()) return;
-  if (dead()) {
-    fail_pending_writes();
-    if (completed()) finish_request();
-    return;
-  }
+  if (dead()) return drop_pending_writes();
   out_.clear();
-  if (!head_sent()) prepare_head();
+  bool carries_continue = std::exchange(continue_queued_, false);
+  if (carries_continue) out_ += kContinue;
+  // A write that only carries the 100 leaves the head open to the handler.
+  bool response_due = !pending_callbacks_.empty() || !body_.empty() || completed();
+  if (!head_sent() && response_due) prepare_head();
   // A response that ends short of its Content-Length leaves the client
   // waiting for bytes that will not come: only closing tells it.
   if (completed() && framing_ == Framing::ContentLength && body_written_ < announced_length_) {
@@ -623,21 +628,21 @@ void Connection::start_write() {
   auto callbacks = std::exchange(pending_callbacks_, {});
   if (buffers.empty()) {
     body_.end_write();
-    return on_write({}, std::move(callbacks));
+    return on_write({}, std::move(callbacks), carries_continue);
   }
   io_.write_in_flight = true;
   arm_timer(context_.limits.io_timeout);
-  auto written = [self = shared_from_this(), callbacks = std::move(callbacks)](
+  auto written = [self = shared_from_this(), callbacks = std::move(callbacks), carries_continue](
                      error_code ec, std::size_t) mutable {
     self->body_.end_write();
-    self->on_write(ec, std::move(callbacks));
+    self->on_write(ec, std::move(callbacks), carries_continue);
   };
   // A single buffer (the usual small response) spares the copy of the list.
   if (buffers.size() == 1) return asio::async_write(socket_, buffers.front(), std::move(written));
   asio::async_write(socket_, buffers, std::move(written));
 }
 
-void Connection::on_write(error_code ec, std::vector<Callback> callbacks) {
+void Connection::on_write(error_code ec, std::vector<Callback> callbacks, bool carried_continue) {
   io_.write_in_flight = false;
   disarm_timer();
   if (ec) {
@@ -649,9 +654,10 @@ void Connection::on_write(error_code ec, std::vector<Callback> callbacks) {
   for (auto& callback : callbacks) {
     if (callback.fn) callback.fn(callback.ctx, ec ? -ECONNRESET : 0, ec ? 0 : callback.bytes);
   }
+  if (carried_continue) on_continue_written(ec);
   if (!in_request() || io_.write_scheduled) return;
   bool more =
-      !body_.empty() || !pending_callbacks_.empty() ||
+      continue_queued_ || !body_.empty() || !pending_callbacks_.empty() ||
       (completed() && framing_ == Framing::Chunked && progress_ != ResponseProgress::LastChunkSent);
   if (more) return start_write();
   if (completed()) return finish_request();
@@ -875,9 +881,18 @@ void Connection::disarm_timer() {
   timer_.cancel();
 }
 
+// The socket is gone: whatever waits for a write hears of it now.
+void Connection::drop_pending_writes() {
+  bool continue_dropped = std::exchange(continue_queued_, false);
+  fail_pending_writes();
+  if (completed()) return finish_request();  // which ends a body read too
+  if (continue_dropped) on_continue_written(asio::error::not_connected);
+}
+
 // Every write gets its callback, even one that will never be sent: its
 // caller may be waiting for it to release the bytes.
 void Connection::fail_pending_writes() {
+  continue_queued_ = false;
   body_.clear();
   for (auto& callback : std::exchange(pending_callbacks_, {})) {
     if (callback.fn) callback.fn(callback.ctx, -ECONNRESET, 0);

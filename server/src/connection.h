@@ -125,13 +125,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void fail_body_read(int status);
   void refuse_body(int status, int read_status);
   void send_continue_then_read();
+  void on_continue_written(boost::beast::error_code ec);
 
   // writing responses
   void append_body(std::string owned, std::string_view borrowed, ancm_io_callback cb, void* ctx);
+  void drop_pending_writes();
   void fail_pending_writes();
   void schedule_write();
   void start_write();
-  void on_write(boost::beast::error_code ec, std::vector<Callback> callbacks);
+  void on_write(boost::beast::error_code ec, std::vector<Callback> callbacks,
+                bool carried_continue);
   void prepare_head();
   int response_status();
   std::optional<uint64_t> declared_length();
@@ -215,7 +218,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t body_written_ = 0;      // body bytes the handler wrote so far
   OutgoingBody body_;
   std::vector<Callback> pending_callbacks_;
-  std::string out_;  // the head (and small bodies) being written
+  std::string out_;               // the head (and small bodies) being written
+  bool continue_queued_ = false;  // the 100 waits for the next write, ahead of the head
   std::vector<char> discard_buffer_;
   std::vector<char> incoming_;  // what the watch reads, then appends to buffer_
   std::size_t discarded_ = 0;
