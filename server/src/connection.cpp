@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <cerrno>
@@ -26,7 +25,6 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxDiscardedBody = 1024 * 1024;
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr auto kDrainIdleGrace = std::chrono::seconds(1);
-constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // A body that breaks HTTP's rules, as opposed to a client that went away.
 bool is_framing_error(const error_code& ec) {
@@ -49,7 +47,11 @@ Connection::Connection(asio::io_context& io, asio::ip::tcp::socket accepted,
       socket_(strand_),
       timer_(strand_),
       context_(context),
-      buffer_(max_buffered(context.limits)) {
+      buffer_(max_buffered(context.limits)),
+      // Reported under the writer's head lock: close() takes no lock of it.
+      writer_([this](ResponseProgress from, ResponseProgress to) {
+        report_illegal("response progress", name(from), name(to));
+      }) {
   handle_.connection = this;
   // Beast reads at most the buffer's spare capacity: room for large reads.
   buffer_.reserve(kReadChunk);
@@ -71,15 +73,6 @@ Connection::Connection(asio::io_context& io, asio::ip::tcp::socket accepted,
 
 Connection::~Connection() {
   if (context_.registry) context_.registry->remove(this);
-}
-
-template <class F>
-void Connection::on_strand(F&& f) {
-  if (strand_.running_in_this_thread()) {
-    f();
-  } else {
-    asio::post(strand_, std::forward<F>(f));
-  }
 }
 
 void Connection::start() {
@@ -229,15 +222,9 @@ void Connection::on_head(const HeadScan& scan) {
 void Connection::begin_request() {
   enter(ConnectionPhase::InRequest);
   enter(RequestPhase::InHandler);
-  {
-    std::lock_guard lock(head_mutex_);
-    head_.clear();
-    advance_locked(ResponseProgress::HeadOpen);
-  }
+  writer_.open();
   body_read_ = BodyRead::Idle;
   trailer_spans_.clear();
-  body_written_ = 0;
-  framing_ = Framing::None;
   continue_ = ContinueState::NotExpected;
   disconnect_cb_ = nullptr;
   self_while_in_request_ = shared_from_this();
@@ -287,7 +274,7 @@ void Connection::read_body(void* buf, std::size_t cap, ancm_io_callback cb, void
     self->pending_read_ = {cb, ctx, 0};
     self->read_buf_ = buf;
     self->read_cap_ = cap;
-    if (self->continue_ == ContinueState::Expected && !self->head_sent()) {
+    if (self->continue_ == ContinueState::Expected && !self->writer_.head_sent()) {
       self->send_continue_then_read();
     } else {
       self->read_body_some();
@@ -295,17 +282,21 @@ void Connection::read_body(void* buf, std::size_t cap, ancm_io_callback cb, void
   });
 }
 
+// The 100 goes through the response's write queue, ahead of the head, so the
+// socket never has two writes at once; the read goes on once it is out
+// (on_continue_written).
 void Connection::send_continue_then_read() {
   continue_ = ContinueState::Sent;
-  arm_timer(context_.limits.io_timeout);
-  asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
-                    [self = shared_from_this()](error_code ec, std::size_t) {
-                      self->disarm_timer();
-                      // A request that ended meanwhile already failed the read.
-                      if (self->body_read_ != BodyRead::Reading) return;
-                      if (ec) return self->end_body_read(-ECONNRESET);
-                      self->read_body_some();
-                    });
+  writer_.queue_continue();
+  schedule_write();
+}
+
+void Connection::on_continue_written(error_code ec) {
+  // A request that ended meanwhile already failed the read; one that is
+  // ending fails it as it ends (finish_request).
+  if (body_read_ != BodyRead::Reading || completed()) return;
+  if (ec) return end_body_read(-ECONNRESET);
+  read_body_some();
 }
 
 void Connection::read_body_some() {
@@ -378,11 +369,12 @@ void Connection::keep_trailers() {
 // the response is cut short. The handler's read fails either way, and its
 // request stays valid until it calls complete() or abort().
 void Connection::refuse_body(int status, int read_status) {
-  bool response_untouched =
-      !head_sent() && !io_.write_scheduled && !io_.write_in_flight && body_.empty();
+  // A 100 queued or on its way is no part of the response: the answer follows it.
+  bool response_untouched = !writer_.head_sent() && !writer_.response_queued();
   if (!response_untouched) return end_body_read(read_status);
   fail_body_read(read_status);
-  answer_for_handler(status);
+  writer_.answer_for_handler(status);
+  reuse_.keep_alive = false;
   schedule_write();
   pending_read_.fn(pending_read_.ctx, read_status, 0);
 }
@@ -404,307 +396,16 @@ void Connection::end_body_read(int status) {
   pending_read_.fn(pending_read_.ctx, status, 0);
 }
 
-// ------------------------------------------------------------ response
-
-// The head is set from the handler's thread without a hop onto the strand:
-// a small lock, open from dispatch until the head is serialised.
-int Connection::set_status(int status, std::string_view reason) {
-  if (status < 100 || status > 999 || reason.find_first_of("\r\n") != std::string_view::npos) {
-    return -EINVAL;
-  }
-  std::lock_guard lock(head_mutex_);
-  if (progress_ != ResponseProgress::HeadOpen) return -EALREADY;
-  head_.status = status;
-  head_.reason.assign(reason);
-  return 0;
-}
-
-int Connection::add_header(std::string_view name, std::string_view value) {
-  std::lock_guard lock(head_mutex_);
-  if (progress_ != ResponseProgress::HeadOpen) return -EALREADY;
-  return head_.add(name, value) ? 0 : -EINVAL;
-}
-
-// The bytes are copied once, into the piece that is later written as it is.
-void Connection::write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) {
-  on_strand([self = shared_from_this(), piece = std::string(static_cast<const char*>(data), len),
-             cb, ctx]() mutable { self->append_body(std::move(piece), {}, cb, ctx); });
-}
-
-// The caller keeps the bytes until the callback, so nothing is copied.
-void Connection::write_body_borrowed(const void* data, std::size_t len, ancm_io_callback cb,
-                                     void* ctx) {
-  std::string_view bytes(static_cast<const char*>(data), len);
-  on_strand([self = shared_from_this(), bytes, cb, ctx] { self->append_body({}, bytes, cb, ctx); });
-}
-
-void Connection::append_body(std::string owned, std::string_view borrowed, ancm_io_callback cb,
-                             void* ctx) {
-  if (!in_request() || completed()) {
-    if (cb) cb(ctx, -EINVAL, 0);
-    return;
-  }
-  if (dead() || answered_by_server()) {
-    if (cb) cb(ctx, -ECONNRESET, 0);
-    return;
-  }
-  std::size_t len = owned.size() + borrowed.size();
-  // More than the Content-Length the response announces would be read as
-  // the start of the next response (Kestrel refuses the write as well).
-  if (auto declared = declared_length();
-      declared && !request_.is_head && body_written_ + len > *declared) {
-    if (cb) cb(ctx, -EMSGSIZE, 0);
-    return;
-  }
-  body_written_ += len;
-  if (borrowed.empty()) {
-    body_.append(std::move(owned));
-  } else {
-    body_.append_borrowed(borrowed.data(), borrowed.size());
-  }
-  pending_callbacks_.push_back({cb, ctx, len});
-  schedule_write();
-}
-
-void Connection::flush(ancm_io_callback cb, void* ctx) { write_body(nullptr, 0, cb, ctx); }
-
-// The end of the response goes out at once, with whatever was written
-// before it: nothing more can join it, so waiting a turn gains nothing.
-void Connection::complete() {
-  on_strand([self = shared_from_this()] { self->complete_response(); });
-}
-
-void Connection::complete_response() {
-  if (!in_request() || completed()) return;
-  enter(RequestPhase::Completing);
-  if (dead()) {
-    if (!io_.write_in_flight) finish_request();
-    return;
-  }
-  // The 101 goes out through the upgrade, which ends the request after it.
-  if (phase_ == ConnectionPhase::Upgrading) return;
-  start_write();
-}
-
-void Connection::on_disconnect(ancm_disconnect_callback cb, void* ctx) {
-  on_strand([self = shared_from_this(), cb, ctx] {
-    if (!self->in_request() || self->completed()) return cb(ctx, 0);
-    if (self->dead()) return cb(ctx, 1);
-    self->disconnect_cb_ = cb;
-    self->disconnect_ctx_ = ctx;
-  });
-}
-
-void Connection::abort() {
-  on_strand([self = shared_from_this()] {
-    if (!self->in_request() || self->completed()) return;
-    // The server's own answer is not the handler's to cut short.
-    if (self->answered_by_server()) return self->complete_response();
-    self->enter(RequestPhase::Completing);
-    spdlog::debug("response to {}:{} aborted by the handler", self->remote_address_,
-                  self->remote_port_);
-    self->close();
-    if (!self->io_.write_in_flight) self->finish_request();
-  });
-}
-
-void Connection::upgrade(UpgradeCallback cb, void* ctx) {
-  on_strand([self = shared_from_this(), cb, ctx] {
-    // A request with a body is never upgraded (as Kestrel): its body and the
-    // new protocol would both claim the bytes that follow its head.
-    // Upgrade is HTTP/1.1's (RFC 9110 §7.8): an HTTP/1.0 request is never upgraded.
-    if (!self->in_request() || self->completed() || self->head_sent() || self->dead() ||
-        self->request_.version < 11 || self->request_.has_body || self->response_status() != 101 ||
-        self->upgrade_cb_) {
-      return cb(ctx, nullptr);
-    }
-    self->enter(ConnectionPhase::Upgrading);
-    self->upgrade_cb_ = cb;
-    self->upgrade_ctx_ = ctx;
-    if (!self->io_.watching) return self->send_upgrade_head();
-    // The pending read ends cancelled and continues the upgrade.
-    error_code ignored;
-    self->socket_.cancel(ignored);
-  });
-}
-
-void Connection::send_upgrade_head() {
-  // Closed (or aborted) while the watch's read was ending: nothing to send.
-  if (dead()) return on_upgrade_head_sent(asio::error::operation_aborted);
-  out_.clear();
-  {
-    std::lock_guard lock(head_mutex_);
-    advance_locked(ResponseProgress::HeadSent);
-    serialize_head(head_, Framing::None, 0, true, out_);
-  }
-  io_.write_in_flight = true;
-  arm_timer(context_.limits.io_timeout);
-  asio::async_write(
-      socket_, asio::buffer(out_),
-      [self = shared_from_this()](error_code ec, std::size_t) { self->on_upgrade_head_sent(ec); });
-}
-
-void Connection::on_upgrade_head_sent(error_code ec) {
-  io_.write_in_flight = false;
-  disarm_timer();
-  auto cb = std::exchange(upgrade_cb_, nullptr);
-  if (ec || dead()) {
-    close();
-    cb(upgrade_ctx_, nullptr);
-  } else {
-    enter(ConnectionPhase::Upgraded);
-    cb(upgrade_ctx_, std::make_unique<ancm_stream>(ancm_stream{shared_from_this()}).release());
-  }
-  // complete() or abort() came while the 101 was on its way: the request
-  // ends now (a complete() inside the callback already ended it).
-  if (completed()) finish_request();
-}
-
-void Connection::stream_read(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) {
-  on_strand([self = shared_from_this(), buf, cap, cb, ctx] {
-    if (self->dead()) return cb(ctx, -ECONNRESET, 0);
-    if (self->buffer_.size() > 0) {
-      // Bytes the client sent right after the request come first.
-      std::size_t n = asio::buffer_copy(asio::buffer(buf, cap), self->buffer_.data());
-      self->buffer_.consume(n);
-      return cb(ctx, 0, n);
-    }
-    self->socket_.async_read_some(asio::buffer(buf, cap),
-                                  [self, cb, ctx](error_code ec, std::size_t n) {
-                                    if (ec == asio::error::eof) return cb(ctx, 0, 0);
-                                    cb(ctx, ec ? -ECONNRESET : 0, ec ? 0 : n);
-                                  });
-  });
-}
-
-void Connection::stream_write(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) {
-  auto copy = std::make_shared<std::string>(static_cast<const char*>(data), len);
-  on_strand([self = shared_from_this(), copy, cb, ctx] {
-    if (self->dead()) return cb(ctx, -ECONNRESET, 0);
-    asio::async_write(self->socket_, asio::buffer(*copy),
-                      [copy, cb, ctx](error_code ec, std::size_t n) {
-                        cb(ctx, ec ? -ECONNRESET : 0, ec ? 0 : n);
-                      });
-  });
-}
-
-void Connection::stream_close() {
-  on_strand([self = shared_from_this()] { self->close(); });
-}
-
-// Writes started in one strand turn are coalesced into one socket write.
-void Connection::schedule_write() {
-  if (io_.write_scheduled || io_.write_in_flight) return;
-  io_.write_scheduled = true;
-  asio::post(strand_, [self = shared_from_this()] {
-    self->io_.write_scheduled = false;
-    self->start_write();
-  });
-}
-
-void Connection::start_write() {
-  if (io_.write_in_flight || !in_request()) return;
-  if (dead()) {
-    fail_pending_writes();
-    if (completed()) finish_request();
-    return;
-  }
-  out_.clear();
-  if (!head_sent()) prepare_head();
-  // A response that ends short of its Content-Length leaves the client
-  // waiting for bytes that will not come: only closing tells it.
-  if (completed() && framing_ == Framing::ContentLength && body_written_ < announced_length_) {
-    reuse_.keep_alive = false;
-  }
-  bool last_chunk =
-      completed() && framing_ == Framing::Chunked && progress_ != ResponseProgress::LastChunkSent;
-  if (last_chunk) advance(ResponseProgress::LastChunkSent);
-  const auto& buffers = body_.begin_write(out_, framing_, last_chunk);
-  auto callbacks = std::exchange(pending_callbacks_, {});
-  if (buffers.empty()) {
-    body_.end_write();
-    return on_write({}, std::move(callbacks));
-  }
-  io_.write_in_flight = true;
-  arm_timer(context_.limits.io_timeout);
-  auto written = [self = shared_from_this(), callbacks = std::move(callbacks)](
-                     error_code ec, std::size_t) mutable {
-    self->body_.end_write();
-    self->on_write(ec, std::move(callbacks));
-  };
-  // A single buffer (the usual small response) spares the copy of the list.
-  if (buffers.size() == 1) return asio::async_write(socket_, buffers.front(), std::move(written));
-  asio::async_write(socket_, buffers, std::move(written));
-}
-
-void Connection::on_write(error_code ec, std::vector<Callback> callbacks) {
-  io_.write_in_flight = false;
-  disarm_timer();
-  if (ec) {
-    spdlog::debug("response write to {}:{} failed: {}", remote_address_, remote_port_,
-                  ec.message());
-    notify_disconnect();
-    close();
-  }
-  for (auto& callback : callbacks) {
-    if (callback.fn) callback.fn(callback.ctx, ec ? -ECONNRESET : 0, ec ? 0 : callback.bytes);
-  }
-  if (!in_request() || io_.write_scheduled) return;
-  bool more =
-      !body_.empty() || !pending_callbacks_.empty() ||
-      (completed() && framing_ == Framing::Chunked && progress_ != ResponseProgress::LastChunkSent);
-  if (more) return start_write();
-  if (completed()) return finish_request();
-  // The server's answer to a refused body is out: nothing else will be
-  // read or sent, though the handler still has to end its request.
-  if (answered_by_server() && !dead()) graceful_close();
-}
-
-void Connection::prepare_head() {
-  std::lock_guard lock(head_mutex_);
-  int status = head_.status;
-  bool bodiless_status = status_has_no_body(status) && status != 304;
-  uint64_t length = 0;
-  if (status == 101 || bodiless_status) {
-    framing_ = Framing::None;
-  } else if (head_.content_length) {
-    framing_ = Framing::ContentLength;
-    length = *head_.content_length;
-  } else if (request_.is_head || status == 304) {
-    // The app's Content-Length, or none: the length of a body never sent
-    // cannot be known here (RFC 9110 §8.6).
-    framing_ = Framing::None;
-  } else if (completed()) {
-    framing_ = Framing::ContentLength;
-    length = body_.pending_bytes();
-  } else if (request_.version >= 11) {
-    framing_ = Framing::Chunked;
-  } else {
-    framing_ = Framing::UntilClose;
-  }
-  // A body the client was told to hold back (100-continue) will not be read.
-  bool body_held_back = request_.has_body && continue_ == ContinueState::Expected;
-  reuse_.keep_alive = reuse_.keep_alive && !head_.wants_close && !reuse_.draining &&
-                      !body_held_back && framing_ != Framing::UntilClose;
-  // A 101 the handler did not turn into an upgrade leaves the connection in
-  // no protocol at all: it ends with this response.
-  if (status == 101) reuse_.keep_alive = false;
-  serialize_head(head_, framing_, length, reuse_.keep_alive, out_);
-  announced_length_ = length;
-  // HEAD and 304 announce a length but send no body.
-  if (request_.is_head || status == 304) framing_ = Framing::None;
-  advance_locked(progress_ == ResponseProgress::ServerAnswer ? ResponseProgress::ServerAnswerSent
-                                                             : ResponseProgress::HeadSent);
-}
+// ------------------------------------------------------------ end of the request
 
 void Connection::finish_request() {
   if (!in_request()) return;
   enter(RequestPhase::None);
-  advance(ResponseProgress::NotStarted);
+  writer_.advance(ResponseProgress::NotStarted);
   // A connection that closed during the request releases the handler's data
   // only now: what connection_data returned stays valid until the request ends.
   if (dead()) handler_data_.close();
-  fail_pending_writes();  // an aborted response leaves writes that never went out
+  writer_.fail_pending();  // an aborted response leaves writes that never went out
   if (auto cb = std::exchange(disconnect_cb_, nullptr)) cb(disconnect_ctx_, 0);
   auto self = std::move(self_while_in_request_);    // lives to the end of this call
   if (phase_ == ConnectionPhase::Upgraded) return;  // the stream owns the connection now
@@ -771,28 +472,10 @@ void Connection::reject(HeadRejection rejection) {
                 rejection.status, rejection.rule);
   begin_request();
   request_ = RequestFacts{};  // HTTP/1.1, no body, not HEAD: the answer's own framing
-  answer_for_handler(rejection.status);
+  writer_.answer_for_handler(rejection.status);
+  reuse_.keep_alive = false;
   enter(RequestPhase::Completing);
   schedule_write();
-}
-
-// Replaces whatever head the handler had begun with the server's own short
-// answer, sent with Connection: close.
-void Connection::answer_for_handler(int status) {
-  auto reason = std::string(http::obsolete_reason(static_cast<http::status>(status))) + '\n';
-  {
-    std::lock_guard lock(head_mutex_);
-    head_.clear();
-    advance_locked(ResponseProgress::ServerAnswer);
-    head_.status = status;
-    head_.add("Content-Type", "text/plain; charset=utf-8");
-    // 405: no method is allowed on a CONNECT target here (RFC 9110 §15.5.6).
-    if (status == 405) head_.add("Allow", "");
-    head_.content_length = reason.size();
-  }
-  reuse_.keep_alive = false;
-  body_written_ = reason.size();
-  body_.append(std::move(reason));
 }
 
 // While draining, an idle connection gets a short grace, not the keep-alive time.
@@ -801,28 +484,7 @@ std::chrono::seconds Connection::idle_timeout() const {
                          : context_.limits.keepalive_timeout;
 }
 
-std::optional<uint64_t> Connection::declared_length() {
-  std::lock_guard lock(head_mutex_);
-  return head_.content_length;
-}
-
-int Connection::response_status() {
-  std::lock_guard lock(head_mutex_);
-  return head_.status;
-}
-
 // ------------------------------------------------------------ connection state
-
-// The progress is written only on the strand, so the strand reads it unlocked.
-bool Connection::head_sent() const {
-  return progress_ == ResponseProgress::HeadSent || progress_ == ResponseProgress::LastChunkSent ||
-         progress_ == ResponseProgress::ServerAnswerSent;
-}
-
-bool Connection::answered_by_server() const {
-  return progress_ == ResponseProgress::ServerAnswer ||
-         progress_ == ResponseProgress::ServerAnswerSent;
-}
 
 // A move the table lacks is a bug: it is not made, the connection closes
 // (whatever waits on it then ends the way a closed socket ends it).
@@ -836,19 +498,6 @@ void Connection::enter(RequestPhase to) {
     return report_illegal("request phase", name(request_phase_), name(to));
   }
   request_phase_ = to;
-}
-
-void Connection::advance(ResponseProgress to) {
-  std::lock_guard lock(head_mutex_);
-  advance_locked(to);
-}
-
-void Connection::advance_locked(ResponseProgress to) {
-  // close() takes no lock: reporting under head_mutex_ is safe.
-  if (!is_legal(progress_, to)) {
-    return report_illegal("response progress", name(progress_), name(to));
-  }
-  progress_ = to;
 }
 
 void Connection::report_illegal(std::string_view what, std::string_view from, std::string_view to) {
@@ -875,13 +524,13 @@ void Connection::disarm_timer() {
   timer_.cancel();
 }
 
-// Every write gets its callback, even one that will never be sent: its
-// caller may be waiting for it to release the bytes.
-void Connection::fail_pending_writes() {
-  body_.clear();
-  for (auto& callback : std::exchange(pending_callbacks_, {})) {
-    if (callback.fn) callback.fn(callback.ctx, -ECONNRESET, 0);
-  }
+void Connection::on_disconnect(ancm_disconnect_callback cb, void* ctx) {
+  on_strand([self = shared_from_this(), cb, ctx] {
+    if (!self->in_request() || self->completed()) return cb(ctx, 0);
+    if (self->dead()) return cb(ctx, 1);
+    self->disconnect_cb_ = cb;
+    self->disconnect_ctx_ = ctx;
+  });
 }
 
 void Connection::notify_disconnect() {

@@ -1,11 +1,15 @@
 // One client connection: reads requests with Beast's parser, hands each to
 // the request sink as a native request, and writes the responses in order.
+// It owns the socket, the strand and the phases, and decides when bytes are
+// read and written; what a response's bytes are (head, framing, the queued
+// body, the 100) is its ResponseWriter's (response_writer.h).
 // Its state is explicit (connection_state.h): the phase of the socket, who
 // owns the request, how far the response went, each moved through one
 // checked function; docs/architecture.md ("Connection state") has the map.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -13,7 +17,6 @@
 #include <boost/beast/http/parser.hpp>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,10 +27,9 @@
 #include "connection_data.h"
 #include "connection_registry.h"
 #include "connection_state.h"
-#include "outgoing_body.h"
 #include "request_handle.h"
 #include "request_head.h"
-#include "response_head.h"
+#include "response_writer.h"
 
 namespace ancm::server {
 class Connection;
@@ -78,7 +80,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The handler's per-connection slot; any thread (it has its own lock).
   ConnectionData& handler_data() { return handler_data_; }
 
-  // These may be called from any thread; they run on the connection's strand.
+  // These may be called from any thread; they run on the connection's strand
+  // (set_status and add_header on the caller's, under the writer's head lock).
   void read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx);
   int set_status(int status, std::string_view reason);
   int add_header(std::string_view name, std::string_view value);
@@ -97,14 +100,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void stream_close();
 
  private:
-  struct Callback {
-    ancm_io_callback fn = nullptr;
-    void* ctx = nullptr;
-    std::size_t bytes = 0;
-  };
   using Parser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
 
-  // reading requests
+  // reading requests (connection.cpp)
   void read_next_request();
   void wait_for_bytes(std::chrono::seconds timeout);
   void read_header();
@@ -125,27 +123,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void fail_body_read(int status);
   void refuse_body(int status, int read_status);
   void send_continue_then_read();
+  void on_continue_written(boost::beast::error_code ec);
 
-  // writing responses
+  // writing responses, when (connection_response.cpp; the bytes are writer_'s)
   void append_body(std::string owned, std::string_view borrowed, ancm_io_callback cb, void* ctx);
-  void fail_pending_writes();
+  void complete_response();
   void schedule_write();
   void start_write();
-  void on_write(boost::beast::error_code ec, std::vector<Callback> callbacks);
-  void prepare_head();
-  int response_status();
-  std::optional<uint64_t> declared_length();
+  ResponseTerms response_terms() const;
+  void on_write(boost::beast::error_code ec, std::vector<IoCallback> callbacks,
+                bool carried_continue);
+  void drop_pending_writes();
+
+  // the upgrade (connection_upgrade.cpp)
+  void send_upgrade_head();
+  void on_upgrade_head_sent(boost::beast::error_code ec);
+
+  // the end of a request (connection.cpp)
   std::chrono::seconds idle_timeout() const;
-  void complete_response();
   void finish_request();
   void continue_after_request();
   void discard_body();
-  void send_upgrade_head();
-  void on_upgrade_head_sent(boost::beast::error_code ec);
   void reject(HeadRejection rejection);
-  void answer_for_handler(int status);
 
-  // state
+  // state (connection.cpp)
   template <class F>
   void on_strand(F&& f);
   void arm_timer(std::chrono::seconds timeout);
@@ -164,13 +165,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool dead() const {
     return phase_ == ConnectionPhase::Closing || phase_ == ConnectionPhase::Closed;
   }
-  bool head_sent() const;           // strand only
-  bool answered_by_server() const;  // strand only
-  // The only ways the state enums change: checked against is_legal().
+  // The only ways the phases change: checked against is_legal() (the
+  // response's progress moves in writer_, which reports here).
   void enter(ConnectionPhase to);
   void enter(RequestPhase to);
-  void advance(ResponseProgress to);
-  void advance_locked(ResponseProgress to);  // head_mutex_ held
   void report_illegal(std::string_view what, std::string_view from, std::string_view to);
 
   Strand strand_;
@@ -201,33 +199,37 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ancm_str method_{}, target_{}, path_{}, query_{};
   std::vector<ancm_kv> header_spans_;
   std::vector<ancm_kv> trailer_spans_;  // written on the strand before the read's callback
-  Callback pending_read_;
+  IoCallback pending_read_;
   void* read_buf_ = nullptr;
   std::size_t read_cap_ = 0;
   ancm_disconnect_callback disconnect_cb_ = nullptr;
   void* disconnect_ctx_ = nullptr;
 
-  // current response
-  std::mutex head_mutex_;  // head_ and progress_: written from handler threads / the strand
-  ResponseHead head_;
-  Framing framing_ = Framing::None;
-  uint64_t announced_length_ = 0;  // the Content-Length the head announced
-  uint64_t body_written_ = 0;      // body bytes the handler wrote so far
-  OutgoingBody body_;
-  std::vector<Callback> pending_callbacks_;
-  std::string out_;  // the head (and small bodies) being written
+  // current response: its head (set from handler threads under the writer's
+  // lock), its framing, the queued body and callbacks, the 100
+  ResponseWriter writer_;
   std::vector<char> discard_buffer_;
   std::vector<char> incoming_;  // what the watch reads, then appends to buffer_
   std::size_t discarded_ = 0;
   unsigned timer_generation_ = 0;
 
-  // state (connection_state.h); each enum moves only through its enter()/advance()
+  // state (connection_state.h); each phase moves only through its enter(),
+  // the response's progress through writer_.advance()
   ConnectionPhase phase_ = ConnectionPhase::Idle;
   RequestPhase request_phase_ = RequestPhase::None;
-  ResponseProgress progress_ = ResponseProgress::NotStarted;  // written under head_mutex_
   ConnectionReuse reuse_;
   PendingIo io_;
 };
+
+// Runs f now when called on the strand, else posts it there.
+template <class F>
+void Connection::on_strand(F&& f) {
+  if (strand_.running_in_this_thread()) {
+    f();
+  } else {
+    boost::asio::post(strand_, std::forward<F>(f));
+  }
+}
 
 // The table handed to handlers.
 const ancm_request_api* native_request_api();

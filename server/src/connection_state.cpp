@@ -44,11 +44,12 @@ constexpr std::array kRequestMoves = {
 
 using RS = ResponseProgress;
 constexpr std::array kResponseMoves = {
-    std::pair{RS::NotStarted, RS::HeadOpen},            // begin_request
-    std::pair{RS::HeadOpen, RS::HeadSent},              // prepare_head, send_upgrade_head
+    // ResponseWriter's moves (response_writer.cpp):
+    std::pair{RS::NotStarted, RS::HeadOpen},            // open
+    std::pair{RS::HeadOpen, RS::HeadSent},              // prepare_head, upgrade_head
     std::pair{RS::HeadOpen, RS::ServerAnswer},          // answer_for_handler
     std::pair{RS::ServerAnswer, RS::ServerAnswerSent},  // prepare_head
-    std::pair{RS::HeadSent, RS::LastChunkSent},         // start_write
+    std::pair{RS::HeadSent, RS::LastChunkSent},         // next_write
     // finish_request: the request ended, however far its response went
     std::pair{RS::HeadOpen, RS::NotStarted},
     std::pair{RS::ServerAnswer, RS::NotStarted},

@@ -51,7 +51,8 @@ enum class ResponseProgress : std::uint8_t {
 enum class ContinueState : std::uint8_t {
   NotExpected,  // no body, HTTP/1.0, or no "Expect: 100-continue"
   Expected,     // the client holds its body back until it hears 100
-  Sent,         // the 100 went out (sent when the handler first reads the body)
+  Sent,         // the 100 is queued or out: it goes through the response's write
+                // queue, ahead of the head, when the handler first reads the body
 };
 
 // What the request's head says: set at dispatch, fixed until the next request.
@@ -75,7 +76,7 @@ struct ConnectionReuse {
 struct PendingIo {
   bool watching = false;         // the watch's (or the final discard's) read is pending
   bool write_scheduled = false;  // a strand turn will start the next response write
-  bool write_in_flight = false;  // a response (or 101) write is pending on the socket
+  bool write_in_flight = false;  // a response (or 100, or 101) write is pending on the socket
 };
 
 bool is_legal(ConnectionPhase from, ConnectionPhase to);

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "ancm/abi_strings.h"
@@ -567,6 +568,59 @@ TEST_F(ConnectionTest, ContinueIsSentOnceAndTheNextRequestFollows) {
   EXPECT_EQ(first->status, 200) << "the 100 is not read as the response";
   EXPECT_EQ(first->body, "stored");
   EXPECT_TRUE(first->keep_alive);
+  EXPECT_EQ(second->body, "next");
+}
+
+// The body read that sends the 100 and the response's first write, from
+// another thread at once: the 100 goes through the response's write queue,
+// so the client gets exactly the 100, then one well-formed response (never
+// two writes at once on the socket), and the body read completes.
+TEST_F(ConnectionTest, ContinueAndAResponseWrittenMeanwhileGoOutInOrder) {
+  HttpConnection client(server_.port());
+  client.send(
+      "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+
+  char buffer[16];
+  // Posted to the strand before the writer thread starts: the read comes first.
+  api_.read_body(request, buffer, sizeof buffer, &IoEvents::callback, &reads_);
+  std::thread writer([this, request] {
+    api_.set_status(request, 200, {nullptr, 0});
+    api_.add_header(request, str("Content-Length"), str("6"));
+    api_.write_body(request, "stored", 6, &IoEvents::callback, &writes_);
+  });
+  writer.join();
+  std::string received = client.read_until("stored", 10s);
+  constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  ASSERT_EQ(received.substr(0, kContinue.size()), kContinue) << received;
+  std::string response = received.substr(kContinue.size());
+  EXPECT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << received;
+  EXPECT_EQ(response.find("HTTP/1.1", 1), std::string::npos) << "one response: " << received;
+  EXPECT_NE(response.find("\r\nContent-Length: 6\r\n"), std::string::npos) << received;
+  EXPECT_EQ(response.substr(response.find("\r\n\r\n")), "\r\n\r\nstored") << received;
+  auto written = writes_.next();
+  ASSERT_TRUE(written);
+  EXPECT_EQ(written->status, 0);
+
+  client.send("hello");
+  auto read = reads_.next();
+  ASSERT_TRUE(read);
+  ASSERT_EQ(read->status, 0);
+  std::string body(buffer, read->bytes);
+  body += read_whole_body(request);
+  EXPECT_EQ(body, "hello");
+  api_.complete(request);
+
+  // The response kept the connection: its framing was whole.
+  client.send(get_request("/next"));
+  auto* next = next_request();
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(path(next), "/next");
+  answer(next, "next");
+  auto second = client.read_response();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 200);
   EXPECT_EQ(second->body, "next");
 }
 
