@@ -104,7 +104,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // reading requests (connection.cpp)
   void read_next_request();
-  void wait_for_bytes(std::chrono::seconds timeout);
   void read_header();
   void on_head_bytes();
   void on_head(const HeadScan& scan);
@@ -151,13 +150,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_strand(F&& f);
   void arm_timer(std::chrono::seconds timeout);
   void disarm_timer();
-  void fail(const char* what, boost::beast::error_code ec);
   void close();
   void graceful_close();
   void discard_until_eof();
   void notify_disconnect();
-  // No request: a drain may close the connection after a short grace.
-  bool is_idle() const { return request_phase_ == RequestPhase::None; }
+  // Between requests, waiting for the next: a drain may close the connection
+  // after a short grace. (Not an upgraded stream whose request ended: its
+  // handler still uses it.)
+  bool is_idle() const { return phase_ == ConnectionPhase::Idle; }
   bool in_request() const { return request_phase_ != RequestPhase::None; }
   // complete() or abort() came: the handler's calls are refused from now on.
   bool completed() const { return request_phase_ == RequestPhase::Completing; }

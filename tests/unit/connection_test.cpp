@@ -771,6 +771,36 @@ TEST_F(ConnectionTest, CompleteBeforeTheUpgradeCallbackEndsTheRequestAfterThe101
   EXPECT_EQ(disconnects_.size(), 0u);
 }
 
+// An upgraded connection whose request already ended (the proxy's tunnel
+// completes its request right after the 101) is not an idle keep-alive
+// connection: a drain leaves it to its handler, as it leaves an in-process
+// WebSocket whose request is still current, rather than closing it after the
+// idle grace. (Proving that nothing happens needs a window: 2 s is twice the
+// grace, which is what used to close it.)
+TEST_F(ConnectionTest, DrainLeavesAnUpgradedStreamWhoseRequestEndedToItsHandler) {
+  HttpConnection client(server_.port());
+  client.send("GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  set_upgrade_head(request);
+  api_.upgrade(request, &StreamEvents::callback, &streams_);
+  auto stream = streams_.next();
+  ASSERT_TRUE(stream);
+  ASSERT_NE(*stream, nullptr);
+  api_.complete(request);
+  EXPECT_EQ(client.read_until("\r\n\r\n", 10s).rfind("HTTP/1.1 101 ", 0), 0u);
+
+  server_.drain_all();
+  EXPECT_FALSE(client.closed_by_peer(2s));
+  api_.stream_write(*stream, "pong", 4, &IoEvents::callback, &writes_);
+  auto written = writes_.next();
+  ASSERT_TRUE(written);
+  EXPECT_EQ(written->status, 0);
+  EXPECT_EQ(client.read_until("pong", 10s), "pong");
+  api_.stream_close(*stream);
+  EXPECT_TRUE(client.closed_by_peer(10s));
+}
+
 // abort() right after upgrade(): no stream, the connection closes, and the
 // request's disconnect callback runs once.
 TEST_F(ConnectionTest, AbortBeforeTheUpgradeCallbackRefusesTheStream) {
