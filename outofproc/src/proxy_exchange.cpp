@@ -131,25 +131,19 @@ void ProxyExchange::start() {
 // saves a turn of the event loop per request. A child that had to start calls
 // back from the manager's thread, and that is posted.
 void ProxyExchange::acquire_process() {
-  context_->processes->acquire(
-      [self = shared_from_this()](std::shared_ptr<ChildProcess> child,
-                                  std::optional<common::PageFailure> failure) {
-        asio::dispatch(self->strand_,
-                       [self, child = std::move(child), failure = std::move(failure)]() mutable {
-                         self->on_process(std::move(child), std::move(failure));
-                       });
-      });
+  context_->processes->acquire([self = shared_from_this()](ProcessManager::Acquired acquired) {
+    asio::dispatch(self->strand_, [self, acquired = std::move(acquired)]() mutable {
+      self->on_process(std::move(acquired));
+    });
+  });
 }
 
 // ------------------------------------------------------------------ connect
 
-void ProxyExchange::on_process(std::shared_ptr<ChildProcess> child,
-                               std::optional<common::PageFailure> failure) {
+void ProxyExchange::on_process(ProcessManager::Acquired acquired) {
   if (!owns_request()) return;
-  if (!child) {
-    return fail_request(failure.value_or(process_start_failure("no process could be started")));
-  }
-  child_ = std::move(child);
+  if (!acquired.ok()) return fail_request(acquired.error());
+  child_ = std::move(acquired).value();
   forwarded_ =
       build_forwarded_request(read_client_request(*context_->api, request_), child_->token());
   arm_timeout();

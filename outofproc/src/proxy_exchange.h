@@ -69,7 +69,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   static void on_upgraded(void* ctx, ancm_stream* stream);
 
   void acquire_process();
-  void on_process(std::shared_ptr<ChildProcess> child, std::optional<common::PageFailure> failure);
+  void on_process(ProcessManager::Acquired acquired);
   void connect();
   void on_connected(error_code ec);
   void send_head();
