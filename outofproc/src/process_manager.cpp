@@ -58,11 +58,16 @@ common::PageFailure ProcessManager::Impl::rapid_fail_failure_locked(Clock::time_
   return process_start_failure(reason, last_failure_.detail);
 }
 
+ProcessManager::Acquired ProcessManager::Impl::refuse_start_locked(Clock::time_point until) const {
+  if (std::shared_ptr<ChildProcess> other = any_ready_child_locked()) return other;
+  return common::fail(rapid_fail_failure_locked(until));
+}
+
 void ProcessManager::Impl::acquire(Ready ready) {
   std::unique_lock lock(mutex_);
   if (stopping_) {
     lock.unlock();
-    ready(nullptr, shutting_down());
+    ready(common::fail(shutting_down()));
     return;
   }
   std::size_t index = next_slot_;
@@ -71,9 +76,9 @@ void ProcessManager::Impl::acquire(Ready ready) {
   switch (slot.state) {
     case Slot::State::Ready:
       if (slot.child && slot.child->running()) {
-        std::shared_ptr<ChildProcess> child = slot.child;
+        Acquired child(slot.child);
         lock.unlock();
-        ready(std::move(child), std::nullopt);
+        ready(std::move(child));
         return;
       }
       break;  // it died and the manager thread has not seen it yet: start anew
@@ -86,11 +91,9 @@ void ProcessManager::Impl::acquire(Ready ready) {
       break;
   }
   if (auto until = rapid_fails_.blocked_until()) {
-    std::shared_ptr<ChildProcess> other = any_ready_child_locked();
-    std::optional<common::PageFailure> failure;
-    if (!other) failure = rapid_fail_failure_locked(*until);
+    Acquired refused = refuse_start_locked(*until);
     lock.unlock();
-    ready(std::move(other), std::move(failure));
+    ready(std::move(refused));
     return;
   }
   slot.state = Slot::State::StartRequested;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "ancm/common/page_failure.h"
+#include "ancm/common/result.h"
 #include "ancm/handler_abi.h"
 #include "outofproc_settings.h"
 
@@ -37,8 +38,9 @@ class ChildProcess {
 
 class ProcessManager {
  public:
-  using Ready =
-      std::function<void(std::shared_ptr<ChildProcess>, std::optional<common::PageFailure>)>;
+  // A running child, or why none could be had (502.5).
+  using Acquired = common::Result<std::shared_ptr<ChildProcess>, common::PageFailure>;
+  using Ready = std::function<void(Acquired)>;
 
   ProcessManager(Settings settings, Logger log);
   ~ProcessManager();  // shutdown(), then joins its threads
@@ -46,9 +48,9 @@ class ProcessManager {
   ProcessManager& operator=(const ProcessManager&) = delete;
 
   // Hands a ready child to `ready` (round-robin over processesPerApplication
-  // children), starting one first if needed. Exactly one of the arguments is
-  // set. May call back inline or from the manager's own thread; never blocks
-  // the caller for a start-up.
+  // children), starting one first if needed, or why there is none. May call
+  // back inline or from the manager's own thread; never blocks the caller
+  // for a start-up.
   void acquire(Ready ready);
 
   // Tells the manager a child did not answer (connection refused/reset), so

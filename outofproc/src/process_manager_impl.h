@@ -53,13 +53,22 @@ struct ProcessManager::Impl {
   // A ready child from any slot, for when the chosen one cannot start.
   std::shared_ptr<SpawnedChild> any_ready_child_locked() const;
   common::PageFailure rapid_fail_failure_locked(Clock::time_point until) const;
+  // While rapid-fail protection holds until `until`: another slot's ready
+  // child, else the rapid-fail page.
+  Acquired refuse_start_locked(Clock::time_point until) const;
 
   // ---- manager thread, supervisor_loop.cpp
   void run();
+  void act_on_requests();    // shutdown, starts and checks callers asked for
+  void wait_for_children();  // poll: a wake-up, a child's output or exit, a timer
+  void check_deadlines();    // start-up limits and the shutdown's kill deadline
+  void kill_overdue_children();
+  void announce_stopped();
   void start_requested_children();
   void start_child(std::size_t slot);
-  void finish_start(std::size_t slot, std::shared_ptr<SpawnedChild> child,
-                    std::optional<common::PageFailure> failure);
+  // Hands the start's outcome to the acquires waiting on the slot.
+  void finish_start(std::size_t slot,
+                    common::Result<std::shared_ptr<SpawnedChild>, common::PageFailure> started);
   std::string reap(SpawnedChild& child) const;  // child.reap(), logging leftovers
   void on_exit(Watched& watched);
   // After the slot's running child died: empty, or a new start for the
@@ -70,8 +79,7 @@ struct ProcessManager::Impl {
   void begin_shutdown();
   int poll_timeout(Clock::time_point now) const;
   void log(ancm_log_level level, const std::string& message) const;
-  void call_back(const Ready& ready, std::shared_ptr<ChildProcess> child,
-                 std::optional<common::PageFailure> failure) const;
+  void call_back(const Ready& ready, Acquired acquired) const;
 
   const Settings settings_;
   const Logger logger_;

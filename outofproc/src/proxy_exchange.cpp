@@ -9,6 +9,8 @@
 #include <boost/beast/http/read.hpp>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
+#include <utility>
 
 #include "ancm/abi_strings.h"
 #include "ancm/common/chunked_framing.h"
@@ -23,10 +25,9 @@ namespace {
 // Body pieces start small and double, up to the limit, while they come full:
 // most bodies are small, and many connections must not hold 64 KiB each.
 constexpr std::size_t kFirstPiece = UpstreamConnection::kIdleBuffer;
-constexpr std::size_t kBodyBuffer = 64 * 1024;
 
-std::size_t next_piece(std::size_t piece, std::size_t used) {
-  return used == piece ? std::min(piece * 2, kBodyBuffer) : piece;
+std::size_t next_piece(std::size_t piece, std::size_t used, std::size_t limit) {
+  return used == piece ? std::min(piece * 2, limit) : piece;
 }
 
 using abi::str;
@@ -80,11 +81,6 @@ std::shared_ptr<ConnectionPool::Client> pool_client(const ProxyContext& context,
 
 }  // namespace
 
-struct ServerOp {
-  std::shared_ptr<ProxyExchange> exchange;
-  ProxyExchange::ServerStep step;
-};
-
 ProxyExchange::ProxyExchange(std::shared_ptr<const ProxyContext> context, ancm_request* request)
     : context_(std::move(context)),
       request_(request),
@@ -95,7 +91,7 @@ ProxyExchange::ProxyExchange(std::shared_ptr<const ProxyContext> context, ancm_r
 
 // Whatever happens, the server's request is ended exactly once.
 ProxyExchange::~ProxyExchange() {
-  if (!completed_) context_->api->abort(request_);
+  if (owns_request()) abort_request();
   context_->active_exchanges--;
 }
 
@@ -116,7 +112,7 @@ void ProxyExchange::on_disconnect(void* ctx, int client_gone) {
   if (!client_gone) return;
   auto exchange = std::move(op->exchange);
   asio::post(exchange->strand_, [exchange] {
-    exchange->client_gone_ = true;
+    exchange->client_facts_.gone = true;
     exchange->close_upstream();
     exchange->abort_response("the client went away");
   });
@@ -135,63 +131,53 @@ void ProxyExchange::start() {
 // saves a turn of the event loop per request. A child that had to start calls
 // back from the manager's thread, and that is posted.
 void ProxyExchange::acquire_process() {
-  context_->processes->acquire(
-      [self = shared_from_this()](std::shared_ptr<ChildProcess> child,
-                                  std::optional<common::PageFailure> failure) {
-        asio::dispatch(self->strand_,
-                       [self, child = std::move(child), failure = std::move(failure)]() mutable {
-                         self->on_process(std::move(child), std::move(failure));
-                       });
-      });
+  context_->processes->acquire([self = shared_from_this()](ProcessManager::Acquired acquired) {
+    asio::dispatch(self->strand_, [self, acquired = std::move(acquired)]() mutable {
+      self->on_process(std::move(acquired));
+    });
+  });
 }
 
 // ------------------------------------------------------------------ connect
 
-void ProxyExchange::on_process(std::shared_ptr<ChildProcess> child,
-                               std::optional<common::PageFailure> failure) {
-  if (completed_) return;
-  if (!child) {
-    auto start_failure = failure.value_or(process_start_failure("no process could be started"));
-    ancm_failure page = common::abi_failure(start_failure);
-    completed_ = true;
-    context_->host->fail_request(context_->host->ctx, request_, &page);
-    return;
-  }
-  child_ = std::move(child);
+void ProxyExchange::on_process(ProcessManager::Acquired acquired) {
+  if (!owns_request()) return;
+  if (!acquired.ok()) return fail_request(acquired.error());
+  child_ = std::move(acquired).value();
   forwarded_ =
       build_forwarded_request(read_client_request(*context_->api, request_), child_->token());
   arm_timeout();
   connect();
 }
 
+// A first attempt, or a retry (its request phase is Connecting again).
 void ProxyExchange::connect() {
-  ++attempt_;
-  reused_connection_ = false;
-  request_phase_ = forwarded_.has_body ? RequestPhase::Head : RequestPhase::Finishing;
-  if (!retried_ && client_) {
+  ++attempt_.number;
+  attempt_.reused = false;
+  if (!attempt_.retried && client_) {
     if (auto pooled = client_->take(child_->port())) {
       upstream_ = std::move(pooled);
-      reused_connection_ = true;
+      attempt_.reused = true;
       return send_head();
     }
   }
   upstream_ = std::make_unique<UpstreamConnection>(strand_.get_inner_executor());
   asio::ip::tcp::endpoint endpoint(asio::ip::address_v4::loopback(), child_->port());
   upstream_->socket.async_connect(
-      endpoint,
-      asio::bind_executor(strand_, [self = shared_from_this(), attempt = attempt_](error_code ec) {
-        if (attempt == self->attempt_) self->on_connected(ec);
-      }));
+      endpoint, asio::bind_executor(
+                    strand_, [self = shared_from_this(), attempt = attempt_.number](error_code ec) {
+                      if (attempt == self->attempt_.number) self->on_connected(ec);
+                    }));
 }
 
 void ProxyExchange::on_connected(error_code ec) {
-  if (completed_) return close_upstream();
+  if (!owns_request()) return close_upstream();
   if (ec) {
     // The child may have just died: let the manager look, and try once more.
     context_->processes->report_unreachable(child_);
     context_->pool->forget(child_->port());
-    if (!retried_) {
-      retried_ = true;
+    if (!attempt_.retried) {
+      attempt_.retried = true;
       return acquire_process();
     }
     return upstream_failed("connect to", ec);
@@ -201,24 +187,26 @@ void ProxyExchange::on_connected(error_code ec) {
 }
 
 void ProxyExchange::send_head() {
+  if (!enter(forwarded_.has_body ? RequestPhase::Head : RequestPhase::Finishing)) return;
   new_response_parser();
   upstream_->input.clear();
   // Beast reads at most the buffer's spare capacity (at least 512 bytes):
   // a large body grows it (read_response_body), else 1 MiB takes 2,048 reads.
   upstream_->input.reserve(kFirstPiece);
-  asio::async_write(upstream_->socket, asio::buffer(forwarded_.head),
-                    asio::bind_executor(strand_, [self = shared_from_this(), attempt = attempt_](
-                                                     error_code ec, std::size_t) {
-                      if (attempt == self->attempt_) self->on_head_sent(ec);
-                    }));
+  asio::async_write(
+      upstream_->socket, asio::buffer(forwarded_.head),
+      asio::bind_executor(strand_, [self = shared_from_this(), attempt = attempt_.number](
+                                       error_code ec, std::size_t) {
+        if (attempt == self->attempt_.number) self->on_head_sent(ec);
+      }));
   read_response_head();
 }
 
 void ProxyExchange::on_head_sent(error_code ec) {
   if (request_phase_ == RequestPhase::Finishing) return on_last_bytes_sent(ec);
-  if (completed_) return;
+  if (!owns_request()) return;
   if (ec) return upstream_failed("send the request to", ec);
-  request_phase_ = RequestPhase::Body;
+  if (!enter(RequestPhase::Body)) return;
   read_client_body();
 }
 
@@ -226,7 +214,7 @@ void ProxyExchange::on_head_sent(error_code ec) {
 // meanwhile (this completion and the response's race to the strand): the
 // connection waited for this to be decided on.
 void ProxyExchange::on_last_bytes_sent(error_code ec) {
-  if (!ec) request_phase_ = RequestPhase::Sent;
+  if (!ec && !enter(RequestPhase::Sent)) return;
   if (response_phase_ == ResponsePhase::Done) return release_upstream();
   if (ec) upstream_failed("send the request to", ec);
 }
@@ -234,6 +222,7 @@ void ProxyExchange::on_last_bytes_sent(error_code ec) {
 // ------------------------------------------------------------------ request body
 
 void ProxyExchange::read_client_body() {
+  if (!may_use_request("read_body")) return;
   char* piece = upstream_->request_body.reserve(request_piece_);
   context_->api->read_body(request_, piece, request_piece_, &ProxyExchange::on_server_io,
                            server_op(&ProxyExchange::on_client_body));
@@ -242,7 +231,7 @@ void ProxyExchange::read_client_body() {
 void ProxyExchange::on_client_body(int status, std::size_t bytes) {
   // The response ended first: the rest of the body is not needed, and the
   // connection it was going to is not reused (end_response).
-  if (completed_) return;
+  if (!owns_request()) return;
   if (status < 0) {
     return request_broken("the request body could not be read: " +
                           std::string(strerrordesc_np(-status)));
@@ -263,18 +252,22 @@ void ProxyExchange::on_client_body(int status, std::size_t bytes) {
     } else {
       upstream_out_.assign(piece, bytes);
     }
-    request_piece_ = next_piece(request_piece_, bytes);
+    request_piece_ = next_piece(request_piece_, bytes, kBodyBuffer);
   } else if (forwarded_.chunked_body) {
     append_last_chunk_with_trailers();
   }
-  if (last) request_phase_ = RequestPhase::Finishing;
+  if (last && !enter(RequestPhase::Finishing)) return;
   // The end of a body framed by its length: nothing more to send.
   if (upstream_out_.empty()) return on_last_bytes_sent({});
+  // An empty body's last chunk may still be on its way when its kept
+  // connection fails and the request goes again: that write is then ignored.
   asio::async_write(
       upstream_->socket, asio::buffer(upstream_out_),
-      asio::bind_executor(strand_, [self = shared_from_this(), last](error_code ec, std::size_t) {
+      asio::bind_executor(strand_, [self = shared_from_this(), last, attempt = attempt_.number](
+                                       error_code ec, std::size_t) {
+        if (attempt != self->attempt_.number) return;
         if (last) return self->on_last_bytes_sent(ec);
-        if (self->completed_) return;
+        if (!self->owns_request()) return;
         if (ec) return self->upstream_failed("send the request body to", ec);
         self->read_client_body();
       }));
@@ -302,7 +295,7 @@ bool ProxyExchange::body_overruns(std::size_t bytes) const {
 }
 
 void ProxyExchange::request_broken(const std::string& why) {
-  request_phase_ = RequestPhase::Broken;
+  if (!enter(RequestPhase::Broken)) return;
   close_upstream();
   abort_response(why);
 }
@@ -318,45 +311,28 @@ void ProxyExchange::new_response_parser() {
 void ProxyExchange::read_response_head() {
   http::async_read_header(
       upstream_->socket, upstream_->input, *parser_,
-      asio::bind_executor(
-          strand_, [self = shared_from_this(), attempt = attempt_](error_code ec, std::size_t) {
-            if (attempt == self->attempt_) self->on_response_head(ec);
-          }));
+      asio::bind_executor(strand_, [self = shared_from_this(), attempt = attempt_.number](
+                                       error_code ec, std::size_t) {
+        if (attempt == self->attempt_.number) self->on_response_head(ec);
+      }));
 }
 
 void ProxyExchange::on_response_head(error_code ec) {
-  if (completed_) return;
+  if (!owns_request()) return;
   if (ec) {
-    if (may_retry_on_fresh_connection()) {
-      retried_ = true;
-      close_upstream();
-      return connect();
-    }
+    if (may_retry_on_fresh_connection()) return retry_on_fresh_connection();
     return upstream_failed("read the response from", ec);
   }
   int status = static_cast<int>(parser_->get().result_int());
-  if (status == 101) {
-    if (!forwarded_.is_upgrade) {
-      return upstream_failed(child_name() +
-                             " switched protocols on a request that asked for no "
-                             "upgrade");
-    }
-    relay_response_head();
-    response_phase_ = ResponsePhase::Tunnel;
-    stop_timer();
-    auto op = std::make_unique<ServerOp>(ServerOp{shared_from_this(), nullptr});
-    context_->api->upgrade(request_, &ProxyExchange::on_upgraded, op.release());
-    return;
-  }
+  if (status == 101) return accept_upgrade();
   if (status >= 100 && status < 200) {
     // An interim response: the final one follows. 100 is routine; after
     // another (102, 103) the connection is not kept, few servers send them.
-    if (status != 100) odd_interim_response_ = true;
+    if (status != 100) response_facts_.odd_interim = true;
     new_response_parser();
     return read_response_head();
   }
-  relay_response_head();
-  response_phase_ = ResponsePhase::Body;
+  if (!relay_response_head() || !enter(ResponsePhase::Body)) return;
   if (parser_->is_done()) return end_response();
   // The head goes to the client now unless body bytes came with it (they go
   // together): an app that flushed its head before any body (server-sent
@@ -365,17 +341,27 @@ void ProxyExchange::on_response_head(error_code ec) {
   read_response_body();
 }
 
-void ProxyExchange::flush_to_client() { context_->api->flush(request_, nullptr, nullptr); }
+void ProxyExchange::flush_to_client() {
+  if (may_use_request("flush")) context_->api->flush(request_, nullptr, nullptr);
+}
 
 // A pooled connection the child closed meanwhile fails at once: the request
 // goes again, once, on a fresh connection, if none of it is lost by that (no
 // body byte taken from the client, no body read outstanding, nothing heard).
 bool ProxyExchange::may_retry_on_fresh_connection() const {
-  return reused_connection_ && !retried_ && request_phase_ != RequestPhase::Body &&
+  return attempt_.reused && !attempt_.retried && request_phase_ != RequestPhase::Body &&
          body_bytes_read_ == 0 && upstream_->input.size() == 0;
 }
 
-void ProxyExchange::relay_response_head() {
+void ProxyExchange::retry_on_fresh_connection() {
+  attempt_.retried = true;
+  close_upstream();
+  if (!enter(RequestPhase::Connecting)) return;
+  connect();
+}
+
+bool ProxyExchange::relay_response_head() {
+  if (!may_use_request("set_status")) return false;
   const auto& response = parser_->get();
   int status = static_cast<int>(response.result_int());
   // The child's reason phrase as it is, even empty: the app chose it. Beast
@@ -398,6 +384,7 @@ void ProxyExchange::relay_response_head() {
   if (status != 101 && !parser_->keep_alive()) {
     context_->api->add_header(request_, str("Connection"), str("close"));
   }
+  return true;
 }
 
 void ProxyExchange::read_response_body() {
@@ -414,13 +401,13 @@ void ProxyExchange::read_response_body() {
 }
 
 void ProxyExchange::on_response_body(error_code ec) {
-  if (completed_) return;
+  if (!owns_request()) return;
   if (ec == http::error::need_buffer) ec = {};
   if (!ec) ec = parse_buffered_body();
   if (ec) return upstream_failed("read the response body from", ec);
   std::size_t got = response_piece_ - parser_->get().body().size;
   const char* piece = upstream_->response_body.bytes.get();
-  response_piece_ = next_piece(response_piece_, got);
+  response_piece_ = next_piece(response_piece_, got, kBodyBuffer);
   if (got == 0) {
     if (parser_->is_done()) return end_response();
     // Nothing to send with the head after all (a chunk's size line alone);
@@ -428,17 +415,22 @@ void ProxyExchange::on_response_body(error_code ec) {
     flush_to_client();
     return read_response_body();
   }
+  write_to_client(piece, got);
+}
+
+void ProxyExchange::write_to_client(const char* piece, std::size_t size) {
+  if (!may_use_request("write_body")) return;
   if (parser_->is_done()) {
     // The last piece: nothing more to pace, so end the response right away
     // (a small response then costs one hop to the server, not two).
-    context_->api->write_body(request_, piece, got, nullptr, nullptr);
+    context_->api->write_body(request_, piece, size, nullptr, nullptr);
     return end_response();
   }
   // Backpressure: the next read waits until the client took these bytes,
   // so the piece stays as it is until then and the server need not copy it.
   auto write = context_->api->write_body_borrowed ? context_->api->write_body_borrowed
                                                   : context_->api->write_body;
-  write(request_, piece, got, &ProxyExchange::on_server_io,
+  write(request_, piece, size, &ProxyExchange::on_server_io,
         server_op(&ProxyExchange::on_client_written));
 }
 
@@ -460,7 +452,7 @@ ProxyExchange::error_code ProxyExchange::parse_buffered_body() {
 }
 
 void ProxyExchange::on_client_written(int status, std::size_t) {
-  if (completed_) return;
+  if (!owns_request()) return;
   if (status < 0) {
     close_upstream();
     return abort_response("the client stopped reading");
@@ -478,11 +470,10 @@ void ProxyExchange::on_client_written(int status, std::size_t) {
 // chunk) are dropped here: the request API has no call to send response
 // trailers yet (issue 13 adds one); the Trailer header announcing them went on.
 void ProxyExchange::end_response() {
-  response_phase_ = ResponsePhase::Done;
+  if (!enter(ResponsePhase::Done)) return;
   stop_timer();
   if (request_phase_ != RequestPhase::Finishing) release_upstream();
-  completed_ = true;
-  context_->api->complete(request_);
+  complete_request();
 }
 
 // Kept for this client connection's next request only: another client's
@@ -505,80 +496,8 @@ void ProxyExchange::release_upstream() {
 bool ProxyExchange::upstream_reusable() const {
   return upstream_ && upstream_->socket.is_open() && request_phase_ == RequestPhase::Sent &&
          response_phase_ == ResponsePhase::Done && !forwarded_.is_upgrade &&
-         !odd_interim_response_ && parser_ && parser_->is_done() && !parser_->need_eof() &&
+         !response_facts_.odd_interim && parser_ && parser_->is_done() && !parser_->need_eof() &&
          parser_->keep_alive() && upstream_->input.size() == 0;
-}
-
-// ------------------------------------------------------------------ WebSocket tunnel
-
-void ProxyExchange::on_upgraded(void* ctx, ancm_stream* stream) {
-  std::unique_ptr<ServerOp> op(static_cast<ServerOp*>(ctx));
-  auto exchange = std::move(op->exchange);
-  asio::post(exchange->strand_, [exchange, stream] { exchange->start_tunnel(stream); });
-}
-
-void ProxyExchange::start_tunnel(ancm_stream* stream) {
-  completed_ = true;
-  context_->api->complete(request_);
-  if (!stream) return close_upstream();
-  stream_ = stream;
-  tunnel_client_to_child();
-  tunnel_child_to_client();
-}
-
-void ProxyExchange::tunnel_client_to_child() {
-  tunnel_in_.resize(kBodyBuffer);
-  context_->api->stream_read(stream_, tunnel_in_.data(), tunnel_in_.size(),
-                             &ProxyExchange::on_server_io,
-                             server_op(&ProxyExchange::on_tunnel_client_read));
-}
-
-void ProxyExchange::on_tunnel_client_read(int status, std::size_t bytes) {
-  if (status < 0 || bytes == 0 || tunnel_closed_) return close_tunnel();
-  asio::async_write(
-      upstream_->socket, asio::buffer(tunnel_in_.data(), bytes),
-      asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t) {
-        if (ec) return self->close_tunnel();
-        self->tunnel_client_to_child();
-      }));
-}
-
-void ProxyExchange::tunnel_child_to_client() {
-  if (tunnel_closed_) return;
-  if (upstream_->input.size() > 0) {
-    // Bytes the child sent right after its 101 come first.
-    auto data = upstream_->input.data();
-    tunnel_out_.assign(static_cast<const char*>(data.data()),
-                       static_cast<const char*>(data.data()) + data.size());
-    upstream_->input.clear();
-    return on_tunnel_child_read({}, tunnel_out_.size());
-  }
-  tunnel_out_.resize(kBodyBuffer);
-  upstream_->socket.async_read_some(
-      asio::buffer(tunnel_out_),
-      asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t n) {
-        self->on_tunnel_child_read(ec, n);
-      }));
-}
-
-void ProxyExchange::on_tunnel_child_read(error_code ec, std::size_t bytes) {
-  if (ec || bytes == 0 || tunnel_closed_) return close_tunnel();
-  context_->api->stream_write(stream_, tunnel_out_.data(), bytes, &ProxyExchange::on_server_io,
-                              server_op(&ProxyExchange::on_tunnel_client_written));
-}
-
-void ProxyExchange::on_tunnel_client_written(int status, std::size_t) {
-  if (status < 0) return close_tunnel();
-  tunnel_child_to_client();
-}
-
-// Either side ending ends both: closing one makes the other pump's pending
-// read fail, and it stops there.
-void ProxyExchange::close_tunnel() {
-  if (tunnel_closed_) return;
-  tunnel_closed_ = true;
-  close_upstream();
-  if (stream_) context_->api->stream_close(std::exchange(stream_, nullptr));
 }
 
 // ------------------------------------------------------------------ failures
@@ -595,7 +514,7 @@ void ProxyExchange::arm_timeout() {
   unsigned generation = ++timer_generation_;
   timer_.expires_after(context_->request_timeout);
   timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
-    if (ec || generation != self->timer_generation_ || self->completed_) return;
+    if (ec || generation != self->timer_generation_ || !self->owns_request()) return;
     self->on_request_timeout();
   });
 }
@@ -615,13 +534,13 @@ std::string ProxyExchange::child_name() const {
 }
 
 void ProxyExchange::upstream_failed(const char* what, error_code ec) {
-  if (completed_) return;
+  if (!owns_request()) return;
   if (child_) context_->processes->report_unreachable(child_);
   upstream_failed(std::string("could not ") + what + " " + child_name() + ": " + ec.message());
 }
 
 void ProxyExchange::upstream_failed(const std::string& why) {
-  if (completed_) return;
+  if (!owns_request()) return;
   context_->log(ANCM_LOG_WARNING, why);
   close_upstream();
   if (response_phase_ != ResponsePhase::Head) return abort_response(why);
@@ -634,19 +553,16 @@ void ProxyExchange::stop_timer() {
 }
 
 void ProxyExchange::fail(int status, int substatus, std::string reason) {
-  if (completed_) return;
+  if (!owns_request()) return;
   stop_timer();
-  completed_ = true;
-  ancm_failure page{status, substatus, str(reason), {nullptr, 0}};
-  context_->host->fail_request(context_->host->ctx, request_, &page);
+  fail_request({{status, substatus}, std::move(reason), {}});
 }
 
 void ProxyExchange::abort_response(const std::string& why) {
-  if (completed_) return;
+  if (!owns_request()) return;
   stop_timer();
-  completed_ = true;
-  if (!client_gone_) context_->log(ANCM_LOG_INFO, "response cut short: " + why);
-  context_->api->abort(request_);
+  if (!client_facts_.gone) context_->log(ANCM_LOG_INFO, "response cut short: " + why);
+  abort_request();
 }
 
 void ProxyExchange::close_upstream() {
@@ -654,6 +570,80 @@ void ProxyExchange::close_upstream() {
   error_code ignored;
   upstream_->socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   upstream_->socket.close(ignored);
+}
+
+// ------------------------------------------------------------------ state
+
+void ProxyExchange::complete_request() {
+  if (enter(RequestOwnership::Completed)) context_->api->complete(request_);
+}
+
+void ProxyExchange::abort_request() {
+  if (enter(RequestOwnership::Aborted)) context_->api->abort(request_);
+}
+
+void ProxyExchange::fail_request(const common::PageFailure& failure) {
+  if (!enter(RequestOwnership::Failed)) return;
+  ancm_failure page = common::abi_failure(failure);
+  context_->host->fail_request(context_->host->ctx, request_, &page);
+}
+
+bool ProxyExchange::may_use_request(std::string_view call) {
+  if (owns_request()) return true;
+  context_->log(ANCM_LOG_ERROR, "proxy exchange with " + child_name() + ": " + std::string(call) +
+                                    " on a request already handed back (" +
+                                    std::string(name(ownership_)) + "); not made");
+  close_upstream();
+  return false;
+}
+
+bool ProxyExchange::enter(RequestPhase to) {
+  if (!is_legal(request_phase_, to)) {
+    report_illegal("request phase", name(request_phase_), name(to));
+    return false;
+  }
+  request_phase_ = to;
+  return true;
+}
+
+bool ProxyExchange::enter(ResponsePhase to) {
+  if (!is_legal(response_phase_, to)) {
+    report_illegal("response phase", name(response_phase_), name(to));
+    return false;
+  }
+  response_phase_ = to;
+  return true;
+}
+
+bool ProxyExchange::enter(RequestOwnership to) {
+  if (!is_legal(ownership_, to)) {
+    report_illegal("request ownership", name(ownership_), name(to));
+    return false;
+  }
+  ownership_ = to;
+  return true;
+}
+
+void ProxyExchange::report_illegal(std::string_view what, std::string_view from,
+                                   std::string_view to) {
+  context_->log(ANCM_LOG_ERROR, "proxy exchange with " + child_name() + ": illegal " +
+                                    std::string(what) + " transition " + std::string(from) +
+                                    " -> " + std::string(to) + " (request phase " +
+                                    std::string(name(request_phase_)) + ", response phase " +
+                                    std::string(name(response_phase_)) + ", request ownership " +
+                                    std::string(name(ownership_)) +
+                                    "); the request is aborted and its connections closed");
+  answer_illegal();
+}
+
+// What a bug leaves is unknown: nothing of this exchange goes on. The upstream
+// connection is closed (never kept), a tunnel's stream too, and the request,
+// if still ours, is aborted (the client sees the response cut short).
+void ProxyExchange::answer_illegal() {
+  stop_timer();
+  close_upstream();
+  if (stream_) context_->api->stream_close(std::exchange(stream_, nullptr));
+  if (owns_request()) abort_request();
 }
 
 }  // namespace ancm::outofproc

@@ -16,12 +16,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ancm/handler_abi.h"
 #include "connection_pool.h"
 #include "forwarded_headers.h"
 #include "process_manager.h"
+#include "proxy_exchange_state.h"
 #include "proxy_threads.h"
 
 namespace ancm::outofproc {
@@ -56,6 +58,9 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   using ServerStep = void (ProxyExchange::*)(int status, std::size_t bytes);
   friend struct ServerOp;
 
+  // The largest piece of a body (or of the tunnel) read at once.
+  static constexpr std::size_t kBodyBuffer = 64 * 1024;
+
   // Server (request API) callbacks arrive on server threads; each carries a
   // reference to the exchange and hops onto its strand.
   void* server_op(ServerStep step);
@@ -63,25 +68,8 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   static void on_disconnect(void* ctx, int client_gone);
   static void on_upgraded(void* ctx, ancm_stream* stream);
 
-  // Where the request stands on its way to the child.
-  enum class RequestPhase {
-    Head,       // the head is being written; the body follows
-    Body,       // the body is being relayed (a read or a write is outstanding)
-    Finishing,  // the last bytes (head or body) are being written; a response
-                // that ends meanwhile leaves the connection's fate to that write
-    Sent,       // all of it is with the child: it ended where both sides agree
-    Broken,     // stopped partway (client gone, body unlike its Content-Length)
-  };
-  // Where the response stands on its way back.
-  enum class ResponsePhase {
-    Head,    // waiting for the child's final response head
-    Body,    // the head went to the client; its body is being relayed
-    Done,    // all of it was read from the child
-    Tunnel,  // 101: the connection is a raw stream now
-  };
-
   void acquire_process();
-  void on_process(std::shared_ptr<ChildProcess> child, std::optional<common::PageFailure> failure);
+  void on_process(ProcessManager::Acquired acquired);
   void connect();
   void on_connected(error_code ec);
   void send_head();
@@ -96,17 +84,20 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void read_response_head();
   void on_response_head(error_code ec);
   bool may_retry_on_fresh_connection() const;
-  void relay_response_head();
+  void retry_on_fresh_connection();
+  [[nodiscard]] bool relay_response_head();
   void flush_to_client();
   void read_response_body();
   void on_response_body(error_code ec);
   error_code parse_buffered_body();
+  void write_to_client(const char* piece, std::size_t size);
   void on_client_written(int status, std::size_t bytes);
   void end_response();
   void release_upstream();
   bool upstream_reusable() const;
 
-  // WebSocket tunnel after a 101.
+  // WebSocket tunnel after a 101 (proxy_tunnel.cpp).
+  void accept_upgrade();
   void start_tunnel(ancm_stream* stream);
   void tunnel_client_to_child();
   void on_tunnel_client_read(int status, std::size_t bytes);
@@ -125,6 +116,27 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void abort_response(const std::string& why);
   void close_upstream();
 
+  // The one way each phase changes: the move is checked against its table
+  // (proxy_exchange_state.cpp). One the table lacks is a bug: it is not made,
+  // it is logged, and the exchange ends safely (answer_illegal); false tells
+  // the caller to stop there.
+  [[nodiscard]] bool enter(RequestPhase to);
+  [[nodiscard]] bool enter(ResponsePhase to);
+  [[nodiscard]] bool enter(RequestOwnership to);
+  void report_illegal(std::string_view what, std::string_view from, std::string_view to);
+  void answer_illegal();
+
+  // The server's request is the exchange's until one of these hands it back;
+  // each moves RequestOwnership, so a second one is refused, not made.
+  bool owns_request() const { return ownership_ == RequestOwnership::Owned; }
+  void complete_request();
+  void abort_request();
+  void fail_request(const common::PageFailure& failure);
+  // Checked before each call on the request API: after the hand-back the
+  // request is the server's again (maybe reused), so a call then is a bug,
+  // logged and not made.
+  [[nodiscard]] bool may_use_request(std::string_view call);
+
   std::shared_ptr<const ProxyContext> context_;
   ancm_request* request_;
   Strand strand_;
@@ -135,24 +147,30 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   std::shared_ptr<ChildProcess> child_;
   std::shared_ptr<ConnectionPool::Client> client_;  // null: nothing is kept
   ConnectionPool::Connection upstream_;
-  bool reused_connection_ = false;
-  unsigned attempt_ = 0;  // completions of an abandoned connection are ignored
-  bool retried_ = false;
+  UpstreamAttempt attempt_;
   std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
 
-  RequestPhase request_phase_ = RequestPhase::Head;
+  // The explicit state (proxy_exchange_state.h), moved only through enter().
+  RequestPhase request_phase_ = RequestPhase::Connecting;
   ResponsePhase response_phase_ = ResponsePhase::Head;
+  RequestOwnership ownership_ = RequestOwnership::Owned;
+  ResponseFacts response_facts_;
+  ClientFacts client_facts_;
+
   std::string upstream_out_;      // one framed piece of the request body
   uint64_t body_bytes_read_ = 0;  // of the client's body, all sent on or being sent
   std::size_t request_piece_ = UpstreamConnection::kIdleBuffer;
   std::size_t response_piece_ = UpstreamConnection::kIdleBuffer;
-  bool odd_interim_response_ = false;  // a 1xx other than 100 came before the response
-  bool completed_ = false;             // complete/abort/fail was called on the request
-  bool client_gone_ = false;
 
-  ancm_stream* stream_ = nullptr;  // after an upgrade
+  ancm_stream* stream_ = nullptr;  // after an upgrade, until the tunnel closes
   std::vector<char> tunnel_in_, tunnel_out_;
-  bool tunnel_closed_ = false;
+};
+
+// What a server callback's context points to: the exchange (kept alive until
+// the server calls back, which it always does) and the step to run on its strand.
+struct ServerOp {
+  std::shared_ptr<ProxyExchange> exchange;
+  ProxyExchange::ServerStep step;
 };
 
 }  // namespace ancm::outofproc

@@ -54,57 +54,80 @@ long long millis(std::chrono::steady_clock::duration d) {
 
 }  // namespace
 
+// One turn: do what callers asked, wait for something to happen, then look
+// at the clocks. It ends once a shutdown saw every child gone.
 void ProcessManager::Impl::run() {
   while (true) {
-    bool stopping;
-    {
-      std::lock_guard lock(mutex_);
-      stopping = stopping_;
-    }
-    if (stopping && !shutdown_begun_) begin_shutdown();
-    if (!shutdown_begun_) {
-      start_requested_children();
-      check_suspects();
-    }
-    std::erase_if(watched_, [](const Watched& w) { return w.gone; });
+    act_on_requests();
     if (shutdown_begun_ && watched_.empty()) break;
-
-    std::vector<pollfd> fds;
-    fds.push_back({wake_fd_.get(), POLLIN, 0});
-    for (const Watched& w : watched_) {
-      fds.push_back({w.child->pidfd(), POLLIN, 0});
-      fds.push_back({w.child->output_fd(), POLLIN, 0});  // -1 is skipped by poll
-    }
-    if (::poll(fds.data(), fds.size(), poll_timeout(Clock::now())) < 0 && errno != EINTR) {
-      log(ANCM_LOG_ERROR, std::string("process manager: poll failed: ") + std::strerror(errno));
-      std::this_thread::sleep_for(kReadinessInterval);
-    }
-    if (fds[0].revents != 0) {
-      std::uint64_t count;
-      (void)!::read(wake_fd_.get(), &count, sizeof count);
-    }
-    for (std::size_t i = 0; i < watched_.size(); ++i) {
-      Watched& w = watched_[i];
-      if (fds[2 + 2 * i].revents != 0) w.child->drain_output();
-      if (fds[1 + 2 * i].revents != 0) on_exit(w);
-    }
-    Clock::time_point now = Clock::now();
-    for (Watched& w : watched_) {
-      if (w.starting && !w.gone && !shutdown_begun_) check_starting(w, now);
-    }
-    if (kill_deadline_ && now >= *kill_deadline_) {
-      kill_deadline_.reset();
-      for (Watched& w : watched_) {
-        if (w.gone) continue;
-        log(ANCM_LOG_WARNING, "process " + std::to_string(w.child->pid()) + " ('" +
-                                  settings_.process_path + "') did not stop within " +
-                                  std::to_string(settings_.shutdown_time_limit.count()) +
-                                  " seconds; killing its process group");
-        w.child->signal_group(SIGKILL);
-      }
-    }
+    wait_for_children();
+    check_deadlines();
   }
+  announce_stopped();
+}
 
+void ProcessManager::Impl::act_on_requests() {
+  bool stopping;
+  {
+    std::lock_guard lock(mutex_);
+    stopping = stopping_;
+  }
+  if (stopping && !shutdown_begun_) begin_shutdown();
+  if (!shutdown_begun_) {
+    start_requested_children();
+    check_suspects();
+  }
+  std::erase_if(watched_, [](const Watched& w) { return w.gone; });
+}
+
+// Blocks in poll() until a caller wakes the thread, a child prints or exits,
+// or the next deadline (poll_timeout) comes; then reads what came.
+void ProcessManager::Impl::wait_for_children() {
+  std::vector<pollfd> fds;
+  fds.push_back({wake_fd_.get(), POLLIN, 0});
+  for (const Watched& w : watched_) {
+    fds.push_back({w.child->pidfd(), POLLIN, 0});
+    fds.push_back({w.child->output_fd(), POLLIN, 0});  // -1 is skipped by poll
+  }
+  if (::poll(fds.data(), fds.size(), poll_timeout(Clock::now())) < 0 && errno != EINTR) {
+    log(ANCM_LOG_ERROR, std::string("process manager: poll failed: ") + std::strerror(errno));
+    std::this_thread::sleep_for(kReadinessInterval);
+  }
+  if (fds[0].revents != 0) {
+    std::uint64_t count;
+    (void)!::read(wake_fd_.get(), &count, sizeof count);
+  }
+  for (std::size_t i = 0; i < watched_.size(); ++i) {
+    Watched& w = watched_[i];
+    if (fds[2 + 2 * i].revents != 0) w.child->drain_output();
+    if (fds[1 + 2 * i].revents != 0) on_exit(w);
+  }
+}
+
+void ProcessManager::Impl::check_deadlines() {
+  Clock::time_point now = Clock::now();
+  for (Watched& w : watched_) {
+    if (w.starting && !w.gone && !shutdown_begun_) check_starting(w, now);
+  }
+  if (kill_deadline_ && now >= *kill_deadline_) {
+    kill_deadline_.reset();
+    kill_overdue_children();
+  }
+}
+
+// The shutdown's time limit passed: what still runs is killed.
+void ProcessManager::Impl::kill_overdue_children() {
+  for (Watched& w : watched_) {
+    if (w.gone) continue;
+    log(ANCM_LOG_WARNING, "process " + std::to_string(w.child->pid()) + " ('" +
+                              settings_.process_path + "') did not stop within " +
+                              std::to_string(settings_.shutdown_time_limit.count()) +
+                              " seconds; killing its process group");
+    w.child->signal_group(SIGKILL);
+  }
+}
+
+void ProcessManager::Impl::announce_stopped() {
   {
     std::lock_guard lock(mutex_);
     stopped_ = true;
@@ -117,10 +140,9 @@ void ProcessManager::Impl::run() {
 }
 
 // A callback that throws must not take the manager thread down.
-void ProcessManager::Impl::call_back(const Ready& ready, std::shared_ptr<ChildProcess> child,
-                                     std::optional<common::PageFailure> failure) const {
+void ProcessManager::Impl::call_back(const Ready& ready, Acquired acquired) const {
   try {
-    ready(std::move(child), std::move(failure));
+    ready(std::move(acquired));
   } catch (const std::exception& e) {
     log(ANCM_LOG_ERROR, std::string("process manager: a caller's callback threw: ") + e.what());
   } catch (...) {
@@ -166,7 +188,7 @@ void ProcessManager::Impl::start_child(std::size_t slot) {
   }();
   if (!plan.ok()) {
     log(ANCM_LOG_ERROR, plan.error().reason);
-    return finish_start(slot, nullptr, std::move(plan).error());
+    return finish_start(slot, common::fail(std::move(plan).error()));
   }
   SpawnSpec& spec = plan.value();
   std::uint16_t port = spec.port;
@@ -175,7 +197,7 @@ void ProcessManager::Impl::start_child(std::size_t slot) {
   auto spawned = SpawnedChild::spawn(std::move(spec));
   if (!spawned.ok()) {
     log(ANCM_LOG_ERROR, spawned.error().reason);
-    return finish_start(slot, nullptr, std::move(spawned).error());
+    return finish_start(slot, std::move(spawned));
   }
   std::shared_ptr<SpawnedChild> child = spawned.value();
   spawn_count_.fetch_add(1);
@@ -207,24 +229,25 @@ void ProcessManager::Impl::start_child(std::size_t slot) {
   watched_.push_back(std::move(watched));
 }
 
-void ProcessManager::Impl::finish_start(std::size_t slot, std::shared_ptr<SpawnedChild> child,
-                                        std::optional<common::PageFailure> failure) {
+void ProcessManager::Impl::finish_start(
+    std::size_t slot, common::Result<std::shared_ptr<SpawnedChild>, common::PageFailure> started) {
   std::vector<Ready> waiters;
   {
     std::lock_guard lock(mutex_);
     Slot& s = slots_[slot];
     waiters.swap(s.waiters);
-    if (failure) {
+    if (!started.ok()) {
       s.state = Slot::State::Empty;
       s.child.reset();
       rapid_fails_.record_failure();
-      last_failure_ = *failure;
+      last_failure_ = started.error();
     } else {
       s.state = Slot::State::Ready;
-      s.child = child;
+      s.child = started.value();
     }
   }
-  for (const Ready& ready : waiters) call_back(ready, child, failure);
+  Acquired acquired = started.ok() ? Acquired(started.value()) : common::fail(started.error());
+  for (const Ready& ready : waiters) call_back(ready, acquired);
 }
 
 std::string ProcessManager::Impl::reap(SpawnedChild& child) const {
@@ -252,7 +275,7 @@ void ProcessManager::Impl::on_exit(Watched& watched) {
     log(ANCM_LOG_ERROR, with_output(failure.reason + " (pid " + pid + ", port " +
                                         std::to_string(child.port()) + ")",
                                     failure.detail));
-    return finish_start(watched.slot, nullptr, std::move(failure));
+    return finish_start(watched.slot, common::fail(std::move(failure)));
   }
   std::string output = child.output();
   log(ANCM_LOG_ERROR,
@@ -271,8 +294,7 @@ void ProcessManager::Impl::on_exit(Watched& watched) {
 
 void ProcessManager::Impl::vacate(std::size_t slot, const std::shared_ptr<SpawnedChild>& dead) {
   std::vector<Ready> refused;
-  std::shared_ptr<ChildProcess> other;
-  std::optional<common::PageFailure> failure;
+  std::optional<Acquired> refusal;  // set while rapid-fail protection holds
   {
     std::lock_guard lock(mutex_);
     Slot& s = slots_[slot];
@@ -283,15 +305,14 @@ void ProcessManager::Impl::vacate(std::size_t slot, const std::shared_ptr<Spawne
       return;
     }
     if (auto until = rapid_fails_.blocked_until()) {
-      other = any_ready_child_locked();
-      if (!other) failure = rapid_fail_failure_locked(*until);
+      refusal = refuse_start_locked(*until);
       refused.swap(s.waiters);
       s.state = Slot::State::Empty;
     } else {
       s.state = Slot::State::StartRequested;  // started at the top of the next turn
     }
   }
-  for (const Ready& ready : refused) call_back(ready, other, failure);
+  for (const Ready& ready : refused) call_back(ready, *refusal);
 }
 
 void ProcessManager::Impl::check_starting(Watched& watched, Clock::time_point now) {
@@ -301,7 +322,7 @@ void ProcessManager::Impl::check_starting(Watched& watched, Clock::time_point no
     log(ANCM_LOG_INFO, "process " + std::to_string(child.pid()) + " ('" + settings_.process_path +
                            "') listens on port " + std::to_string(child.port()) + " after " +
                            std::to_string(millis(now - watched.started)) + " ms");
-    return finish_start(watched.slot, watched.child, std::nullopt);
+    return finish_start(watched.slot, watched.child);
   }
   if (!watched.deadline || now < *watched.deadline) return;
   child.signal_group(SIGKILL);
@@ -315,7 +336,7 @@ void ProcessManager::Impl::check_starting(Watched& watched, Clock::time_point no
   log(ANCM_LOG_ERROR,
       with_output(failure.reason + "; killed process group " + std::to_string(child.pid()),
                   failure.detail));
-  finish_start(watched.slot, nullptr, std::move(failure));
+  finish_start(watched.slot, common::fail(std::move(failure)));
 }
 
 void ProcessManager::Impl::check_suspects() {
@@ -346,7 +367,7 @@ void ProcessManager::Impl::check_suspects() {
       slot.state = Slot::State::Ready;
       waiters.swap(slot.waiters);
     }
-    for (const Ready& ready : waiters) call_back(ready, it->child, std::nullopt);
+    for (const Ready& ready : waiters) call_back(ready, Acquired(it->child));
   }
 }
 
@@ -364,7 +385,7 @@ void ProcessManager::Impl::begin_shutdown() {
     suspects_.clear();
   }
   for (const Ready& ready : waiters) {
-    call_back(ready, nullptr, process_start_failure("the application is shutting down"));
+    call_back(ready, common::fail(process_start_failure("the application is shutting down")));
   }
   if (watched_.empty()) return;
 

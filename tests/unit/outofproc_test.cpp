@@ -87,18 +87,23 @@ std::string http_get(std::uint16_t port) {
   return response;
 }
 
+// What acquire handed over, laid out for assertions: the child, or the failure.
 struct Acquired {
   std::shared_ptr<ChildProcess> child;
   std::optional<common::PageFailure> failure;
+
+  static Acquired of(ProcessManager::Acquired acquired) {
+    if (!acquired.ok()) return {nullptr, std::move(acquired).error()};
+    return {std::move(acquired).value(), std::nullopt};
+  }
 };
 
 Acquired acquire(ProcessManager& manager) {
   auto promise = std::make_shared<std::promise<Acquired>>();
   auto future = promise->get_future();
-  manager.acquire(
-      [promise](std::shared_ptr<ChildProcess> child, std::optional<common::PageFailure> failure) {
-        promise->set_value(Acquired{std::move(child), std::move(failure)});
-      });
+  manager.acquire([promise](ProcessManager::Acquired acquired) {
+    promise->set_value(Acquired::of(std::move(acquired)));
+  });
   if (future.wait_for(60s) != std::future_status::ready) {
     ADD_FAILURE() << "acquire did not call back within 60 s";
     return {};
@@ -800,14 +805,14 @@ TEST_F(OutofprocManager, DestroyedFromItsOwnCallback) {
   };
   auto manager = std::make_unique<ProcessManager>(backend("--delay-ms 100"), logger);
   auto started = std::make_shared<std::promise<pid_t>>();
-  manager->acquire(
-      [&manager, started](std::shared_ptr<ChildProcess> child, std::optional<common::PageFailure>) {
-        // On the manager thread: the last owner lets go here.
-        pid_t pid = child ? child->pid() : 0;
-        child.reset();
-        manager.reset();
-        started->set_value(pid);
-      });
+  manager->acquire([&manager, started](ProcessManager::Acquired acquired) {
+    // On the manager thread: the last owner lets go here.
+    std::shared_ptr<ChildProcess> child = acquired.ok() ? std::move(acquired).value() : nullptr;
+    pid_t pid = child ? child->pid() : 0;
+    child.reset();
+    manager.reset();
+    started->set_value(pid);
+  });
   auto future = started->get_future();
   ASSERT_EQ(future.wait_for(20s), std::future_status::ready);
   pid_t pid = future.get();
@@ -845,10 +850,9 @@ TEST_F(OutofprocManager, ShutdownDuringAStartFailsTheWaiters) {
   Settings settings = backend("--never-listen");
   ProcessManager manager(settings, logs_.logger());
   auto promise = std::make_shared<std::promise<Acquired>>();
-  manager.acquire(
-      [promise](std::shared_ptr<ChildProcess> child, std::optional<common::PageFailure> f) {
-        promise->set_value(Acquired{std::move(child), std::move(f)});
-      });
+  manager.acquire([promise](ProcessManager::Acquired acquired) {
+    promise->set_value(Acquired::of(std::move(acquired)));
+  });
   ASSERT_TRUE(eventually([&] { return manager.spawn_count() == 1; }));
   manager.shutdown();
   auto future = promise->get_future();

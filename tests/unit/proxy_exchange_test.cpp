@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <strings.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -121,6 +122,29 @@ class FakeRequest {
     return changed_.wait_for(lock, limit, [&] { return outcome_ != Outcome::Pending; });
   }
 
+  // Until the handler waits for body bytes the test has not given yet.
+  bool wait_reading(std::chrono::milliseconds limit = 10s) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, limit, [&] { return read_.cb && body_.empty(); });
+  }
+
+  // The client goes away: the server's disconnect callback says so, and the
+  // body read outstanding fails, as the server's would. The handler still
+  // ends the request.
+  void client_goes_away() {
+    PendingRead read;
+    ancm_disconnect_callback disconnect = nullptr;
+    void* disconnect_ctx = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      read = std::exchange(read_, {});
+      disconnect = std::exchange(disconnect_, nullptr);
+      disconnect_ctx = disconnect_ctx_;
+    }
+    if (disconnect) disconnect(disconnect_ctx, 1);
+    if (read.cb) read.cb(read.ctx, -ECONNRESET, 0);
+  }
+
   // Until the handler flushed the response (its head) to the client.
   bool wait_flushed(std::chrono::milliseconds limit = 10s) {
     std::unique_lock lock(mutex_);
@@ -139,6 +163,16 @@ class FakeRequest {
   Outcome outcome() const {
     std::lock_guard lock(mutex_);
     return outcome_;
+  }
+  // How many times complete, abort or a failure page came (once is right).
+  int ends() const {
+    std::lock_guard lock(mutex_);
+    return ends_;
+  }
+  // Calls on the request after it ended (none is right).
+  int calls_after_end() const {
+    std::lock_guard lock(mutex_);
+    return calls_after_end_;
   }
   int status() const {
     std::lock_guard lock(mutex_);
@@ -192,6 +226,7 @@ class FakeRequest {
     void* disconnect_ctx = nullptr;
     {
       std::lock_guard lock(mutex_);
+      ++ends_;
       if (outcome_ != Outcome::Pending) return;
       outcome_ = outcome;
       read = std::exchange(read_, {});
@@ -201,6 +236,11 @@ class FakeRequest {
     }
     if (read.cb) read.cb(read.ctx, -ECONNRESET, 0);
     if (disconnect) disconnect(disconnect_ctx, 0);
+  }
+
+  // Under mutex_.
+  void note_call() {
+    if (outcome_ != Outcome::Pending) ++calls_after_end_;
   }
 
   static ancm_str method(ancm_request* r) { return abi::str(of(r).method_); }
@@ -218,6 +258,7 @@ class FakeRequest {
     auto& request = of(r);
     std::unique_lock lock(request.mutex_);
     if (request.outcome_ != Outcome::Pending) {
+      ++request.calls_after_end_;
       lock.unlock();
       return cb(ctx, -ECONNRESET, 0);
     }
@@ -227,11 +268,13 @@ class FakeRequest {
   }
   static int set_status(ancm_request* r, int status, ancm_str) {
     std::lock_guard lock(of(r).mutex_);
+    of(r).note_call();
     of(r).status_ = status;
     return 0;
   }
   static int add_header(ancm_request* r, ancm_str name, ancm_str value) {
     std::lock_guard lock(of(r).mutex_);
+    of(r).note_call();
     of(r).response_headers_.emplace_back(std::string(name.data, name.len),
                                          std::string(value.data, value.len));
     return 0;
@@ -240,6 +283,7 @@ class FakeRequest {
                          void* ctx) {
     {
       std::lock_guard lock(of(r).mutex_);
+      of(r).note_call();
       of(r).response_body_.append(static_cast<const char*>(data), len);
     }
     if (cb) cb(ctx, 0, len);
@@ -247,6 +291,7 @@ class FakeRequest {
   static void flush(ancm_request* r, ancm_io_callback cb, void* ctx) {
     {
       std::lock_guard lock(of(r).mutex_);
+      of(r).note_call();
       ++of(r).flushes_;
       of(r).changed_.notify_all();
     }
@@ -289,6 +334,8 @@ class FakeRequest {
   Headers response_headers_;
   std::string response_body_;
   int flushes_ = 0;
+  int ends_ = 0;
+  int calls_after_end_ = 0;
 };
 
 const ancm_request_api FakeRequest::api = {
@@ -354,7 +401,9 @@ class ProxyExchangeTest : public ::testing::Test {
     context->own_threads = &threads_;
     // A request the proxy forgot to finish fails the test after this, not never.
     context->request_timeout = 10s;
-    context->log = [](ancm_log_level, const std::string&) {};
+    context->log = [errors = errors_logged_](ancm_log_level level, const std::string&) {
+      if (level == ANCM_LOG_ERROR) ++*errors;
+    };
     context_ = std::move(context);
   }
 
@@ -419,6 +468,9 @@ class ProxyExchangeTest : public ::testing::Test {
   FakeConnection client_;  // the client connection requests come on by default
   ProxyThreads threads_{2};
   std::unique_ptr<ProcessManager> processes_;
+  // The proxy logs an error only for a bug (an illegal state transition, a
+  // call on a request it had handed back).
+  std::shared_ptr<std::atomic<int>> errors_logged_ = std::make_shared<std::atomic<int>>(0);
   std::shared_ptr<const ProxyContext> context_;
 };
 
@@ -672,6 +724,26 @@ TEST_F(ProxyExchangeTest, AClientConnectionClosingClosesItsUpstreamConnection) {
       << all_requests_run();
   client.close();
   EXPECT_TRUE(child_logs("closed " + upstream + "\n")) << all_requests_run();
+}
+
+// The client going away mid-body ends the request once (abort), however its
+// disconnect and its failed body read reach the exchange, and nothing more is
+// asked of the request after it ended; the upstream connection is closed.
+TEST_F(ProxyExchangeTest, AClientThatGoesAwayMidBodyEndsItsRequestOnce) {
+  FakeRequest request("POST", "/echo", {{"Host", "h"}, {"Content-Length", "10"}},
+                      /*has_body=*/true);
+  start(request);
+  request.send_body("hello");
+  ASSERT_TRUE(request.wait_reading()) << "the proxy did not read on";
+  request.client_goes_away();
+  ASSERT_TRUE(request.wait_ended()) << "the proxy did not end the request";
+  EXPECT_EQ(request.outcome(), FakeRequest::Outcome::Aborted);
+  ASSERT_TRUE(child_logs(" POST /echo\n")) << all_requests_run();
+  std::string upstream = connection_of("POST /echo");
+  EXPECT_TRUE(child_logs("closed " + upstream + "\n")) << all_requests_run();
+  EXPECT_EQ(request.ends(), 1);
+  EXPECT_EQ(request.calls_after_end(), 0);
+  EXPECT_EQ(*errors_logged_, 0);
 }
 
 }  // namespace
