@@ -15,6 +15,7 @@
 #include "ancm/abi_strings.h"
 #include "ancm/common/chunked_framing.h"
 #include "ancm/connection_executor.h"
+#include "ancm/outofproc/log_text.h"
 
 namespace ancm::outofproc {
 namespace asio = boost::asio;
@@ -232,10 +233,7 @@ void ProxyExchange::on_client_body(int status, std::size_t bytes) {
   // The response ended first: the rest of the body is not needed, and the
   // connection it was going to is not reused (end_response).
   if (!owns_request()) return;
-  if (status < 0) {
-    return request_broken("the request body could not be read: " +
-                          std::string(strerrordesc_np(-status)));
-  }
+  if (status < 0) return client_body_failed(status);
   bool last = bytes == 0;
   // The child frames the body by the Content-Length it was sent: a byte more
   // would be read as the next request, a byte less leaves it waiting.
@@ -292,6 +290,22 @@ void ProxyExchange::append_last_chunk_with_trailers() {
 
 bool ProxyExchange::body_overruns(std::size_t bytes) const {
   return forwarded_.content_length && bytes > *forwarded_.content_length - body_bytes_read_;
+}
+
+// -EBADMSG (the body broke its framing) and -EMSGSIZE (past the size limit)
+// mean the server refused the body: while none of the child's response went
+// out, the server answers 400/413 itself, and nothing is cut short. The child
+// loses its connection mid-body either way, so the app sees the request
+// aborted, as a Kestrel app sees its body read fail.
+void ProxyExchange::client_body_failed(int status) {
+  std::string why = "the request body could not be read: " + std::string(strerrordesc_np(-status));
+  bool refused = status == -EBADMSG || status == -EMSGSIZE;
+  if (!refused || response_phase_ != ResponsePhase::Head) return request_broken(why);
+  if (!enter(RequestPhase::Broken)) return;
+  close_upstream();
+  stop_timer();
+  context_->log(ANCM_LOG_INFO, std::string(kRequestBodyRefused) + why);
+  abort_request();
 }
 
 void ProxyExchange::request_broken(const std::string& why) {
@@ -561,7 +575,7 @@ void ProxyExchange::fail(int status, int substatus, std::string reason) {
 void ProxyExchange::abort_response(const std::string& why) {
   if (!owns_request()) return;
   stop_timer();
-  if (!client_facts_.gone) context_->log(ANCM_LOG_INFO, "response cut short: " + why);
+  if (!client_facts_.gone) context_->log(ANCM_LOG_INFO, std::string(kResponseCutShort) + why);
   abort_request();
 }
 

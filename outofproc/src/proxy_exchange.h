@@ -79,6 +79,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void on_client_body(int status, std::size_t bytes);
   void append_last_chunk_with_trailers();
   bool body_overruns(std::size_t bytes) const;
+  void client_body_failed(int status);
   void request_broken(const std::string& why);
   void new_response_parser();
   void read_response_head();

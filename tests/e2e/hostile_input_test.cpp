@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ancm/outofproc/log_text.h"
 #include "app_fixture.h"
 
 namespace ancm::test {
@@ -119,6 +120,16 @@ class HostileInputTest : public PublishedAppTest,
     return {response ? response->status : 0, closed};
   }
 
+  // A body the server refused (400, 413) before the response began is the
+  // server's answer, not a response cut short; the proxy says so.
+  void expect_refused_not_cut_short(const HostProcess& host) {
+    if (std::string_view(GetParam()) == "outofprocess") {
+      EXPECT_TRUE(host.wait_for_output(std::string(outofproc::kRequestBodyRefused), 30s))
+          << host.output();
+    }
+    EXPECT_EQ(host.output().find(outofproc::kResponseCutShort), std::string::npos) << host.output();
+  }
+
   // The requests the app ran, one "METHOD raw-target" per line.
   std::string seen_by_app(const HostProcess& host) { return get(host, "/seen").body; }
 };
@@ -143,6 +154,7 @@ TEST_P(HostileInputTest, MalformedChunkedBodiesGetA400WhileTheAppReads) {
     EXPECT_TRUE(closed) << hostile.what;
   }
   EXPECT_EQ(seen_by_app(*host).find("smuggled"), std::string::npos);
+  expect_refused_not_cut_short(*host);
   // The host still serves.
   EXPECT_EQ(get(*host, "/after").status, 200);
 }
@@ -155,6 +167,7 @@ TEST_P(HostileInputTest, AChunkedBodyOverTheLimitGetsA413WhileTheAppReads) {
   auto [status, closed] = send_raw(*host, request);
   EXPECT_EQ(status, 413);
   EXPECT_TRUE(closed);
+  expect_refused_not_cut_short(*host);
   // Under the limit, the same framing is served.
   auto small = exchange(host->port(), chunked_post("/mirror", std::string(900, 'c'), 300));
   ASSERT_TRUE(small);

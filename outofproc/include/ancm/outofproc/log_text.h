@@ -1,0 +1,18 @@
+// The fixed parts of the out-of-process handler's log lines that people,
+// scripts and the tests look for.
+#pragma once
+
+#include <string_view>
+
+namespace ancm::outofproc {
+
+// A proxied response that could not be finished: the client's connection is
+// closed so it sees the response end early ("response cut short: <why>").
+inline constexpr std::string_view kResponseCutShort = "response cut short: ";
+
+// A request body the server refused (malformed, or over the size limit)
+// before any of the response went out: the server answers 400 or 413 itself,
+// nothing was cut short ("request body refused by the server: <why>").
+inline constexpr std::string_view kRequestBodyRefused = "request body refused by the server: ";
+
+}  // namespace ancm::outofproc
