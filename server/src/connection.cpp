@@ -48,9 +48,12 @@ Connection::Connection(asio::io_context& io, asio::ip::tcp::socket accepted,
       timer_(strand_),
       context_(context),
       buffer_(max_buffered(context.limits)),
-      // Reported under the writer's head lock: close() takes no lock of it.
+      // Reported under the writer's head lock, so the close waits for the
+      // next strand turn: it may run the handler's release function, which
+      // must not run under a lock of ours.
       writer_([this](ResponseProgress from, ResponseProgress to) {
-        report_illegal("response progress", name(from), name(to));
+        log_illegal("response progress", name(from), name(to));
+        asio::post(strand_, [self = shared_from_this()] { self->close(); });
       }) {
   handle_.connection = this;
   // Beast reads at most the buffer's spare capacity: room for large reads.
@@ -501,11 +504,16 @@ void Connection::enter(RequestPhase to) {
 }
 
 void Connection::report_illegal(std::string_view what, std::string_view from, std::string_view to) {
+  log_illegal(what, from, to);
+  close();
+}
+
+void Connection::log_illegal(std::string_view what, std::string_view from,
+                             std::string_view to) const {
   spdlog::error(
       "connection from {}:{}: illegal {} transition {} -> {} (connection phase {}, request phase "
       "{}); closing the connection",
       remote_address_, remote_port_, what, from, to, name(phase_), name(request_phase_));
-  close();
 }
 
 void Connection::arm_timer(std::chrono::seconds timeout) {

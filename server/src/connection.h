@@ -170,6 +170,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void enter(ConnectionPhase to);
   void enter(RequestPhase to);
   void report_illegal(std::string_view what, std::string_view from, std::string_view to);
+  void log_illegal(std::string_view what, std::string_view from, std::string_view to) const;
 
   Strand strand_;
   boost::asio::ip::tcp::socket socket_;
