@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "ancm/abi_strings.h"
+#include "ancm/common/checked_move.h"
 #include "ancm/common/chunked_framing.h"
 #include "ancm/connection_executor.h"
 #include "ancm/outofproc/log_text.h"
@@ -612,30 +613,21 @@ bool ProxyExchange::may_use_request(std::string_view call) {
 }
 
 bool ProxyExchange::enter(RequestPhase to) {
-  if (!is_legal(request_phase_, to)) {
-    report_illegal("request phase", name(request_phase_), name(to));
-    return false;
-  }
-  request_phase_ = to;
-  return true;
+  return common::checked_move(request_phase_, to, [&](auto from, auto next) {
+    report_illegal("request phase", from, next);
+  });
 }
 
 bool ProxyExchange::enter(ResponsePhase to) {
-  if (!is_legal(response_phase_, to)) {
-    report_illegal("response phase", name(response_phase_), name(to));
-    return false;
-  }
-  response_phase_ = to;
-  return true;
+  return common::checked_move(response_phase_, to, [&](auto from, auto next) {
+    report_illegal("response phase", from, next);
+  });
 }
 
 bool ProxyExchange::enter(RequestOwnership to) {
-  if (!is_legal(ownership_, to)) {
-    report_illegal("request ownership", name(ownership_), name(to));
-    return false;
-  }
-  ownership_ = to;
-  return true;
+  return common::checked_move(ownership_, to, [&](auto from, auto next) {
+    report_illegal("request ownership", from, next);
+  });
 }
 
 void ProxyExchange::report_illegal(std::string_view what, std::string_view from,

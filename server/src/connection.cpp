@@ -11,6 +11,7 @@
 
 #include "ancm/abi_strings.h"
 #include "ancm/common/ascii.h"
+#include "ancm/common/checked_move.h"
 #include "parser_agreement.h"
 
 namespace ancm::server {
@@ -51,8 +52,8 @@ Connection::Connection(asio::io_context& io, asio::ip::tcp::socket accepted,
       // Reported under the writer's head lock, so the close waits for the
       // next strand turn: it may run the handler's release function, which
       // must not run under a lock of ours.
-      writer_([this](ResponseProgress from, ResponseProgress to) {
-        log_illegal("response progress", name(from), name(to));
+      writer_([this](std::string_view from, std::string_view to) {
+        log_illegal("response progress", from, to);
         asio::post(strand_, [self = shared_from_this()] { self->close(); });
       }) {
   handle_.connection = this;
@@ -492,15 +493,13 @@ std::chrono::seconds Connection::idle_timeout() const {
 // A move the table lacks is a bug: it is not made, the connection closes
 // (whatever waits on it then ends the way a closed socket ends it).
 void Connection::enter(ConnectionPhase to) {
-  if (!is_legal(phase_, to)) return report_illegal("connection phase", name(phase_), name(to));
-  phase_ = to;
+  common::checked_move(
+      phase_, to, [&](auto from, auto next) { report_illegal("connection phase", from, next); });
 }
 
 void Connection::enter(RequestPhase to) {
-  if (!is_legal(request_phase_, to)) {
-    return report_illegal("request phase", name(request_phase_), name(to));
-  }
-  request_phase_ = to;
+  common::checked_move(request_phase_, to,
+                       [&](auto from, auto next) { report_illegal("request phase", from, next); });
 }
 
 void Connection::report_illegal(std::string_view what, std::string_view from, std::string_view to) {

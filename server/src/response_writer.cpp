@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <utility>
 
+#include "ancm/common/checked_move.h"
+
 namespace ancm::server {
 namespace {
 
@@ -66,8 +68,7 @@ void ResponseWriter::advance(ResponseProgress to) {
 }
 
 void ResponseWriter::advance_locked(ResponseProgress to) {
-  if (!is_legal(progress_, to)) return report_illegal_(progress_, to);
-  progress_ = to;
+  common::checked_move(progress_, to, report_illegal_);
 }
 
 // ------------------------------------------------------------ the queue (strand)

@@ -62,8 +62,9 @@ struct ResponseWrite {
 
 class ResponseWriter {
  public:
-  // Told of a move of the progress its table lacks (is_legal); the move is not made.
-  using IllegalMoveReport = std::function<void(ResponseProgress from, ResponseProgress to)>;
+  // Told of a move of the progress its table lacks (is_legal), by the names
+  // of both; the move is not made.
+  using IllegalMoveReport = std::function<void(std::string_view from, std::string_view to)>;
   explicit ResponseWriter(IllegalMoveReport report_illegal);
 
   // ---- any thread (under the head lock) ----

@@ -64,7 +64,7 @@ class ResponseWriterTest : public ::testing::Test {
   }
 
   int illegal_moves_ = 0;
-  ResponseWriter writer_{[this](ResponseProgress, ResponseProgress) { ++illegal_moves_; }};
+  ResponseWriter writer_{[this](std::string_view, std::string_view) { ++illegal_moves_; }};
   ConnectionReuse reuse_{.keep_alive = true, .draining = false};
   Completions completions_;
   std::vector<IoCallback> callbacks_;
