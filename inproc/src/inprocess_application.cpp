@@ -234,8 +234,7 @@ ancm_result InProcessApplication::handle_request(ancm_request* request, ancm_fai
     case State::Stopped:
       break;
   }
-  static const std::string kStopping = "the application is shutting down";
-  *failure = {503, 0, str(kStopping), {nullptr, 0}};
+  *failure = common::shutting_down_failure();
   return ANCM_FAILED;
 }
 
@@ -291,8 +290,7 @@ void InProcessApplication::stop(bool) {
     state_ = State::Stopped;
     auto waiting = std::move(pending_);
     lock.unlock();
-    static const std::string kStopping = "the application is shutting down";
-    ancm_failure page{503, 0, str(kStopping), {nullptr, 0}};
+    ancm_failure page = common::shutting_down_failure();
     for (auto* request : waiting) host_->fail_request(host_->ctx, request, &page);
     return;
   }

@@ -92,7 +92,7 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 }
 
 common::PageFailure failure(const SpawnSpec& spec, const std::string& why) {
-  return process_start_failure("could not start process '" + spec.shown_path + "': " + why);
+  return process_not_started(spec.shown_path, why);
 }
 
 // Everything the child needs after fork, built before it: a forked child of a

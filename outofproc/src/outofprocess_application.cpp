@@ -36,8 +36,7 @@ void OutOfProcessApplication::log(ancm_log_level level, const std::string& messa
 
 ancm_result OutOfProcessApplication::handle_request(ancm_request* request, ancm_failure* failure) {
   if (stopping_) {
-    static constexpr std::string_view kStopping = "the application is shutting down";
-    *failure = {503, 0, {kStopping.data(), kStopping.size()}, {nullptr, 0}};
+    *failure = common::shutting_down_failure();
     return ANCM_FAILED;
   }
   // Exchanges share ownership of the application through its context.

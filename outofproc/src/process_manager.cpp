@@ -12,14 +12,6 @@
 
 namespace ancm::outofproc {
 
-namespace {
-
-common::PageFailure shutting_down() {
-  return process_start_failure("the application is shutting down");
-}
-
-}  // namespace
-
 ProcessManager::Impl::Impl(Settings settings, Logger log)
     : settings_(std::move(settings)),
       logger_(std::move(log)),
@@ -67,7 +59,7 @@ void ProcessManager::Impl::acquire(Ready ready) {
   std::unique_lock lock(mutex_);
   if (stopping_) {
     lock.unlock();
-    ready(common::fail(shutting_down()));
+    ready(common::fail(process_manager_stopping()));
     return;
   }
   std::size_t index = next_slot_;

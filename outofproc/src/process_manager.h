@@ -26,6 +26,18 @@ inline common::PageFailure process_start_failure(std::string reason, std::string
   return {{502, 5}, std::move(reason), std::move(output)};
 }
 
+// The manager is stopping: no child starts or is handed out any more.
+inline common::PageFailure process_manager_stopping() {
+  return process_start_failure(std::string(common::kShuttingDown));
+}
+
+// The process could not even be started (a bad processPath or arguments,
+// fork or exec failing): "could not start process '<path>': <why>".
+inline common::PageFailure process_not_started(const std::string& shown_path,
+                                               const std::string& why) {
+  return process_start_failure("could not start process '" + shown_path + "': " + why);
+}
+
 // One running child that listens on its port.
 class ChildProcess {
  public:

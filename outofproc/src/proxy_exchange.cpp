@@ -384,15 +384,14 @@ bool ProxyExchange::relay_response_head() {
   // that default means empty, and the front end adds the standard phrase.
   auto reason = response.reason();
   if (reason == http::obsolete_reason(response.result())) reason = {};
-  context_->api->set_status(request_, status, {reason.data(), reason.size()});
+  context_->api->set_status(request_, status, str(reason));
   for (const auto& field : response) {
     auto name = field.name_string();
-    if (!forward_response_header({name.data(), name.size()}, status,
-                                 context_->forward_connection_header)) {
+    if (!forward_response_header(name, status, context_->forward_connection_header)) {
       continue;
     }
     auto value = field.value();
-    context_->api->add_header(request_, {name.data(), name.size()}, {value.data(), value.size()});
+    context_->api->add_header(request_, str(name), str(value));
   }
   // The app ending the connection (Connection: close) ends the client's as
   // well, as Kestrel and in-process do; the server closes after the response.

@@ -9,8 +9,7 @@ namespace ancm::outofproc {
 namespace {
 
 common::Failed<common::PageFailure> failure(const Settings& settings, const std::string& why) {
-  return common::fail(
-      process_start_failure("could not start process '" + settings.process_path + "': " + why));
+  return common::fail(process_not_started(settings.process_path, why));
 }
 
 }  // namespace

@@ -182,8 +182,7 @@ void ProcessManager::Impl::start_child(std::size_t slot) {
     try {
       return plan_spawn(settings_, slot, ports_in_use);
     } catch (const std::exception& e) {
-      return common::fail(process_start_failure("could not start process '" +
-                                                settings_.process_path + "': " + e.what()));
+      return common::fail(process_not_started(settings_.process_path, e.what()));
     }
   }();
   if (!plan.ok()) {
@@ -385,7 +384,7 @@ void ProcessManager::Impl::begin_shutdown() {
     suspects_.clear();
   }
   for (const Ready& ready : waiters) {
-    call_back(ready, common::fail(process_start_failure("the application is shutting down")));
+    call_back(ready, common::fail(process_manager_stopping()));
   }
   if (watched_.empty()) return;
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "ancm/abi_strings.h"
 #include "ancm/common/error_page.h"
@@ -22,6 +23,15 @@ struct PageFailure {
 inline ancm_failure abi_failure(const PageFailure& failure) {
   return {failure.code.status, failure.code.substatus, abi::str(failure.reason),
           abi::str(failure.detail)};
+}
+
+// Why a stopping application (its configuration changed, the worker
+// drains) no longer serves a request that still reaches it.
+inline constexpr std::string_view kShuttingDown = "the application is shutting down";
+
+// The 503 such a request gets; static text, valid for ever.
+inline ancm_failure shutting_down_failure() {
+  return {503, 0, abi::str(kShuttingDown), {nullptr, 0}};
 }
 
 // Reports `failure` through `out` as create_application and handle_request
