@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "state_table_checks.h"
+
 namespace ancm::server {
 namespace {
 
@@ -24,17 +26,7 @@ const std::vector<RP> kRequestPhases = {RP::None, RP::InHandler, RP::Completing}
 const std::vector<RS> kProgress = {RS::NotStarted,       RS::HeadOpen, RS::ServerAnswer,
                                    RS::ServerAnswerSent, RS::HeadSent, RS::LastChunkSent};
 
-// Every step of a path is a legal move.
-template <class State>
-void expect_path(std::initializer_list<State> path) {
-  const State* previous = nullptr;
-  for (const auto& state : path) {
-    if (previous) {
-      EXPECT_TRUE(is_legal(*previous, state)) << name(*previous) << " -> " << name(state);
-    }
-    previous = &state;
-  }
-}
+using ancm::test::expect_path;
 
 TEST(ConnectionStateTest, EveryPhaseMayEndWithTheSocketClosed) {
   for (auto phase : kPhases) EXPECT_TRUE(is_legal(phase, CP::Closed)) << name(phase);

@@ -139,6 +139,17 @@ class ConnectionTest : public ::testing::Test {
     api_.add_header(request, str("Upgrade"), str("echo"));
   }
 
+  // Upgrades the request to an "echo" stream and completes the request, as
+  // a handler that keeps only the stream does: the stream, or null if none
+  // came.
+  ancm_stream* upgrade_and_complete(ancm_request* request) {
+    set_upgrade_head(request);
+    api_.upgrade(request, &StreamEvents::callback, &streams_);
+    auto stream = streams_.next();
+    api_.complete(request);
+    return stream ? *stream : nullptr;
+  }
+
   // A whole small response; the server frames it with a Content-Length.
   void answer(ancm_request* request, std::string_view body, int status = 200) {
     api_.set_status(request, status, {nullptr, 0});
@@ -310,40 +321,36 @@ TEST_F(ConnectionTest, UpgradeWithAReadPendingTurnsTheConnectionIntoAStream) {
   auto* request = next_request();
   ASSERT_NE(request, nullptr);
   watch_disconnect(request);
-  set_upgrade_head(request);
-  api_.upgrade(request, &StreamEvents::callback, &streams_);
-  auto stream = streams_.next();
-  ASSERT_TRUE(stream);
-  ASSERT_NE(*stream, nullptr);
-  api_.complete(request);
+  ancm_stream* stream = upgrade_and_complete(request);
+  ASSERT_NE(stream, nullptr);
   EXPECT_EQ(client.read_until("\r\n\r\n", 10s).rfind("HTTP/1.1 101 ", 0), 0u);
 
   char buffer[64];
-  api_.stream_read(*stream, buffer, sizeof buffer, &IoEvents::callback, &reads_);
+  api_.stream_read(stream, buffer, sizeof buffer, &IoEvents::callback, &reads_);
   auto read = reads_.next();
   ASSERT_TRUE(read);
   EXPECT_EQ(std::string(buffer, read->bytes), "early");
 
-  api_.stream_read(*stream, buffer, sizeof buffer, &IoEvents::callback, &reads_);
+  api_.stream_read(stream, buffer, sizeof buffer, &IoEvents::callback, &reads_);
   client.send("ping");
   read = reads_.next();
   ASSERT_TRUE(read);
   EXPECT_EQ(read->status, 0);
   EXPECT_EQ(std::string(buffer, read->bytes), "ping");
 
-  api_.stream_write(*stream, "pong", 4, &IoEvents::callback, &writes_);
+  api_.stream_write(stream, "pong", 4, &IoEvents::callback, &writes_);
   auto written = writes_.next();
   ASSERT_TRUE(written);
   EXPECT_EQ(written->status, 0);
   EXPECT_EQ(client.read_until("pong", 10s), "pong");
 
-  api_.stream_read(*stream, buffer, sizeof buffer, &IoEvents::callback, &reads_);
+  api_.stream_read(stream, buffer, sizeof buffer, &IoEvents::callback, &reads_);
   client.close();
   read = reads_.next();
   ASSERT_TRUE(read);
   EXPECT_EQ(read->status, 0);
   EXPECT_EQ(read->bytes, 0u) << "the client's end of stream";
-  api_.stream_close(*stream);
+  api_.stream_close(stream);
 
   EXPECT_EQ(disconnects_.next(), 0);
   EXPECT_EQ(disconnects_.size(), 0u);
@@ -782,22 +789,18 @@ TEST_F(ConnectionTest, DrainLeavesAnUpgradedStreamWhoseRequestEndedToItsHandler)
   client.send("GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
   auto* request = next_request();
   ASSERT_NE(request, nullptr);
-  set_upgrade_head(request);
-  api_.upgrade(request, &StreamEvents::callback, &streams_);
-  auto stream = streams_.next();
-  ASSERT_TRUE(stream);
-  ASSERT_NE(*stream, nullptr);
-  api_.complete(request);
+  ancm_stream* stream = upgrade_and_complete(request);
+  ASSERT_NE(stream, nullptr);
   EXPECT_EQ(client.read_until("\r\n\r\n", 10s).rfind("HTTP/1.1 101 ", 0), 0u);
 
   server_.drain_all();
   EXPECT_FALSE(client.closed_by_peer(2s));
-  api_.stream_write(*stream, "pong", 4, &IoEvents::callback, &writes_);
+  api_.stream_write(stream, "pong", 4, &IoEvents::callback, &writes_);
   auto written = writes_.next();
   ASSERT_TRUE(written);
   EXPECT_EQ(written->status, 0);
   EXPECT_EQ(client.read_until("pong", 10s), "pong");
-  api_.stream_close(*stream);
+  api_.stream_close(stream);
   EXPECT_TRUE(client.closed_by_peer(10s));
 }
 

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "state_table_checks.h"
+
 namespace ancm::outofproc {
 namespace {
 
@@ -23,17 +25,7 @@ const std::vector<RS> kResponsePhases = {RS::Head,      RS::Body,   RS::Done,
                                          RS::Upgrading, RS::Tunnel, RS::TunnelClosed};
 const std::vector<RO> kOwnerships = {RO::Owned, RO::Completed, RO::Aborted, RO::Failed};
 
-// Every step of a path is a legal move.
-template <class State>
-void expect_path(std::initializer_list<State> path) {
-  const State* previous = nullptr;
-  for (const auto& state : path) {
-    if (previous) {
-      EXPECT_TRUE(is_legal(*previous, state)) << name(*previous) << " -> " << name(state);
-    }
-    previous = &state;
-  }
-}
+using ancm::test::expect_path;
 
 TEST(ProxyExchangeStateTest, ANormalExchangeIsLegal) {
   // A request with a body, then its response.
