@@ -16,7 +16,6 @@
 #include "ancm/common/checked_move.h"
 #include "ancm/common/chunked_framing.h"
 #include "ancm/connection_executor.h"
-#include "ancm/outofproc/log_text.h"
 
 namespace ancm::outofproc {
 namespace asio = boost::asio;
@@ -301,18 +300,14 @@ bool ProxyExchange::body_overruns(std::size_t bytes) const {
 void ProxyExchange::client_body_failed(int status) {
   std::string why = "the request body could not be read: " + std::string(strerrordesc_np(-status));
   bool refused = status == -EBADMSG || status == -EMSGSIZE;
-  if (!refused || response_phase_ != ResponsePhase::Head) return request_broken(why);
-  if (!enter(RequestPhase::Broken)) return;
-  close_upstream();
-  stop_timer();
-  context_->log(ANCM_LOG_INFO, std::string(kRequestBodyRefused) + why);
-  abort_request();
+  bool answered_by_server = refused && response_phase_ == ResponsePhase::Head;
+  request_broken(why, answered_by_server ? kRequestBodyRefused : kResponseCutShort);
 }
 
-void ProxyExchange::request_broken(const std::string& why) {
+void ProxyExchange::request_broken(const std::string& why, std::string_view logged_as) {
   if (!enter(RequestPhase::Broken)) return;
   close_upstream();
-  abort_response(why);
+  abort_response(why, logged_as);
 }
 
 // ------------------------------------------------------------------ response
@@ -572,10 +567,10 @@ void ProxyExchange::fail(int status, int substatus, std::string reason) {
   fail_request({{status, substatus}, std::move(reason), {}});
 }
 
-void ProxyExchange::abort_response(const std::string& why) {
+void ProxyExchange::abort_response(const std::string& why, std::string_view logged_as) {
   if (!owns_request()) return;
   stop_timer();
-  if (!client_facts_.gone) context_->log(ANCM_LOG_INFO, std::string(kResponseCutShort) + why);
+  if (!client_facts_.gone) context_->log(ANCM_LOG_INFO, std::string(logged_as) + why);
   abort_request();
 }
 

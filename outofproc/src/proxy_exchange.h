@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ancm/handler_abi.h"
+#include "ancm/outofproc/log_text.h"
 #include "connection_pool.h"
 #include "forwarded_headers.h"
 #include "process_manager.h"
@@ -80,7 +81,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void append_last_chunk_with_trailers();
   bool body_overruns(std::size_t bytes) const;
   void client_body_failed(int status);
-  void request_broken(const std::string& why);
+  void request_broken(const std::string& why, std::string_view logged_as = kResponseCutShort);
   void new_response_parser();
   void read_response_head();
   void on_response_head(error_code ec);
@@ -114,7 +115,8 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void upstream_failed(const std::string& why);
   std::string child_name() const;
   void fail(int status, int substatus, std::string reason);
-  void abort_response(const std::string& why);
+  // Logged as `logged_as` + why, unless the client went away first.
+  void abort_response(const std::string& why, std::string_view logged_as = kResponseCutShort);
   void close_upstream();
 
   // The one way each phase changes: the move is checked against its table
