@@ -120,9 +120,12 @@ int ResponseWriter::append(std::string owned, std::string_view borrowed, bool is
 }
 
 bool ResponseWriter::has_pending(bool completed) const {
-  return continue_queued_ || response_queued() ||
-         (completed && framing_ == Framing::Chunked &&
-          progress_ != ResponseProgress::LastChunkSent);
+  return continue_queued_ || response_queued() || last_chunk_due(completed);
+}
+
+// A chunked body's end goes out once, after complete().
+bool ResponseWriter::last_chunk_due(bool completed) const {
+  return completed && framing_ == Framing::Chunked && progress_ != ResponseProgress::LastChunkSent;
 }
 
 // Every write gets its callback, even one that will never be sent: its
@@ -149,8 +152,7 @@ ResponseWrite ResponseWriter::next_write(const ResponseTerms& terms, ConnectionR
   if (terms.completed && framing_ == Framing::ContentLength && body_written_ < announced_length_) {
     reuse.keep_alive = false;
   }
-  bool last_chunk = terms.completed && framing_ == Framing::Chunked &&
-                    progress_ != ResponseProgress::LastChunkSent;
+  bool last_chunk = last_chunk_due(terms.completed);
   if (last_chunk) advance(ResponseProgress::LastChunkSent);
   const auto& buffers = body_.begin_write(out_, framing_, last_chunk);
   return {buffers, std::exchange(pending_callbacks_, {}), carries_continue};

@@ -114,6 +114,7 @@ class ResponseWriter {
   void prepare_head(const ResponseTerms& terms, ConnectionReuse& reuse);  // takes the lock
   void advance_locked(ResponseProgress to);                               // head_mutex_ held
   std::optional<uint64_t> declared_length();
+  bool last_chunk_due(bool completed) const;
 
   IllegalMoveReport report_illegal_;
   std::mutex head_mutex_;  // head_ and progress_: written from handler threads / the strand
