@@ -112,6 +112,10 @@ struct ReleaseEvents : EventQueue<std::string> {
 
 void other_release(void*) {}
 
+// A 5-byte POST whose client waits for 100 (Continue) before its body.
+constexpr char kPostAskingContinue[] =
+    "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n";
+
 class ConnectionTest : public ::testing::Test {
  protected:
   void SetUp() override { illegal_before_ = IllegalTransitionSink::installed().count(); }
@@ -228,8 +232,7 @@ TEST_F(ConnectionTest, PipelinedRequestsAreAnsweredInOrder) {
 
 TEST_F(ConnectionTest, ContinueIsSentWhenTheHandlerReadsTheBody) {
   HttpConnection client(server_.port());
-  client.send(
-      "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  client.send(kPostAskingContinue);
   auto* request = next_request();
   ASSERT_NE(request, nullptr);
 
@@ -257,8 +260,7 @@ TEST_F(ConnectionTest, ContinueIsSentWhenTheHandlerReadsTheBody) {
 // response (the body never came, so the next request cannot be found).
 TEST_F(ConnectionTest, NoContinueWhenTheHandlerAnswersWithoutReading) {
   HttpConnection client(server_.port());
-  client.send(
-      "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  client.send(kPostAskingContinue);
   auto* request = next_request();
   ASSERT_NE(request, nullptr);
   watch_disconnect(request);
@@ -584,8 +586,7 @@ TEST_F(ConnectionTest, ContinueIsSentOnceAndTheNextRequestFollows) {
 // two writes at once on the socket), and the body read completes.
 TEST_F(ConnectionTest, ContinueAndAResponseWrittenMeanwhileGoOutInOrder) {
   HttpConnection client(server_.port());
-  client.send(
-      "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  client.send(kPostAskingContinue);
   auto* request = next_request();
   ASSERT_NE(request, nullptr);
 
