@@ -42,10 +42,9 @@ std::size_t max_buffered(const HttpLimits& limits) {
 
 }  // namespace
 
-Connection::Connection(asio::io_context& io, asio::ip::tcp::socket accepted,
-                       const ConnectionContext& context)
-    : strand_(asio::make_strand(io)),
-      socket_(strand_),
+Connection::Connection(Strand strand, ClientStream stream, const ConnectionContext& context)
+    : strand_(std::move(strand)),
+      stream_(std::move(stream)),
       timer_(strand_),
       context_(context),
       buffer_(max_buffered(context.limits)),
@@ -56,23 +55,15 @@ Connection::Connection(asio::io_context& io, asio::ip::tcp::socket accepted,
         log_illegal("response progress", from, to);
         asio::post(strand_, [self = shared_from_this()] { self->close(); });
       }) {
-  handle_.connection = this;
+  handle_.owner = this;
+  endpoints_ = stream_.endpoints();
   // Beast reads at most the buffer's spare capacity: room for large reads.
   buffer_.reserve(kReadChunk);
-  error_code ec;
-  auto protocol = accepted.local_endpoint(ec).protocol();
-  socket_.assign(protocol, accepted.release(), ec);
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  auto remote = socket_.remote_endpoint(ec);
-  if (!ec) {
-    remote_address_ = remote.address().to_string();
-    remote_port_ = remote.port();
-  }
-  auto local = socket_.local_endpoint(ec);
-  if (!ec) {
-    local_address_ = local.address().to_string();
-    local_port_ = local.port();
-  }
+}
+
+int Connection::tls_info(ancm_tls_info* out) const {
+  *out = {};
+  return -ENOENT;
 }
 
 Connection::~Connection() {
@@ -127,7 +118,7 @@ void Connection::watch_connection() {
   // Not into buffer_ itself: a body read may consume from it meanwhile, and a
   // flat_buffer emptied by consume() starts over, away from what was prepared.
   incoming_.resize(std::min(room, kReadChunk));
-  socket_.async_read_some(
+  stream_.async_read_some(
       asio::buffer(incoming_),
       [self = shared_from_this()](error_code ec, std::size_t n) { self->on_watch_read(ec, n); });
 }
@@ -193,7 +184,7 @@ void Connection::on_head_bytes() {
   }
   buffer_.consume(scan.blank_lines);
   head_scanned_ = scan.searched - scan.blank_lines;
-  socket_.async_read_some(buffer_.prepare(kReadChunk),
+  stream_.async_read_some(buffer_.prepare(kReadChunk),
                           [self = shared_from_this()](error_code ec, std::size_t n) {
                             self->buffer_.commit(n);
                             // A head cut short by the client has nobody to answer.
@@ -344,8 +335,8 @@ void Connection::parse_body() {
 void Connection::on_body_parsed(error_code ec, std::size_t got) {
   disarm_timer();
   if (ec) {
-    spdlog::debug("request body read from {}:{} failed: {}", remote_address_, remote_port_,
-                  ec.message());
+    spdlog::debug("request body read from {}:{} failed: {}", endpoints_.remote_address,
+                  endpoints_.remote_port, ec.message());
     if (ec == http::error::body_limit) return refuse_body(413, -EMSGSIZE);
     if (is_framing_error(ec)) return refuse_body(400, -EBADMSG);
     return end_body_read(-ECONNRESET);
@@ -425,8 +416,7 @@ void Connection::finish_request() {
   // watch's read ends first (cancelled) and carries on from there.
   if (io_.watching && !dead() && reuse_.keep_alive && (!body_consumed || buffer_.size() > 0)) {
     enter(ConnectionPhase::Resuming);
-    error_code ignored;
-    socket_.cancel(ignored);
+    stream_.cancel();
     return;
   }
   continue_after_request();
@@ -458,7 +448,7 @@ void Connection::discard_body() {
   auto& body = parser_->get().body();
   body.data = discard_buffer_.data();
   body.size = discard_buffer_.size();
-  http::async_read_some(socket_, buffer_, *parser_,
+  http::async_read_some(stream_, buffer_, *parser_,
                         [self = shared_from_this()](error_code ec, std::size_t) {
                           self->disarm_timer();
                           if (ec && ec != http::error::need_buffer) return self->close();
@@ -472,8 +462,8 @@ void Connection::discard_body() {
 // A request the server answers itself (400, 405, 413, 414, 431, 501, 505),
 // then closes: after a broken head, nothing that follows can be trusted.
 void Connection::reject(HeadRejection rejection) {
-  spdlog::debug("rejecting a request from {}:{} with {}: {}", remote_address_, remote_port_,
-                rejection.status, rejection.rule);
+  spdlog::debug("rejecting a request from {}:{} with {}: {}", endpoints_.remote_address,
+                endpoints_.remote_port, rejection.status, rejection.rule);
   begin_request();
   request_ = RequestFacts{};  // HTTP/1.1, no body, not HEAD: the answer's own framing
   writer_.answer_for_handler(rejection.status);
@@ -512,7 +502,8 @@ void Connection::log_illegal(std::string_view what, std::string_view from,
   spdlog::error(
       "connection from {}:{}: illegal {} transition {} -> {} (connection phase {}, request phase "
       "{}); closing the connection",
-      remote_address_, remote_port_, what, from, to, name(phase_), name(request_phase_));
+      endpoints_.remote_address, endpoints_.remote_port, what, from, to, name(phase_),
+      name(request_phase_));
 }
 
 void Connection::arm_timer(std::chrono::seconds timeout) {
@@ -520,7 +511,8 @@ void Connection::arm_timer(std::chrono::seconds timeout) {
   timer_.expires_after(timeout);
   timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
     if (ec || generation != self->timer_generation_) return;
-    spdlog::debug("connection from {}:{} timed out", self->remote_address_, self->remote_port_);
+    spdlog::debug("connection from {}:{} timed out", self->endpoints_.remote_address,
+                  self->endpoints_.remote_port);
     self->notify_disconnect();
     self->close();
   });
@@ -549,16 +541,14 @@ void Connection::notify_disconnect() {
 void Connection::close() {
   if (phase_ != ConnectionPhase::Closed) enter(ConnectionPhase::Closed);
   disarm_timer();
-  error_code ignored;
-  socket_.close(ignored);
+  stream_.close();
   if (!in_request()) handler_data_.close();  // else once the request ends (finish_request)
 }
 
 // Closing with unread bytes would reset the connection and could destroy the
 // response before the client reads it: send FIN, then discard what comes.
 void Connection::graceful_close() {
-  error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  stream_.shutdown_send();
   enter(ConnectionPhase::Closing);
   // No request follows: what the handler kept for one goes now, or once the
   // current request ends (finish_request).
@@ -571,7 +561,7 @@ void Connection::discard_until_eof() {
   if (io_.watching) return;  // the pending read ends with EOF and closes
   buffer_.clear();
   io_.watching = true;
-  socket_.async_read_some(buffer_.prepare(kReadChunk),
+  stream_.async_read_some(buffer_.prepare(kReadChunk),
                           [self = shared_from_this()](error_code ec, std::size_t) {
                             self->io_.watching = false;
                             if (ec) return self->close();

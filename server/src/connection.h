@@ -8,7 +8,6 @@
 // checked function; docs/architecture.md ("Connection state") has the map.
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -24,12 +23,15 @@
 
 #include "ancm/handler_abi.h"
 #include "ancm/server/options.h"
+#include "client_stream.h"
 #include "connection_data.h"
 #include "connection_registry.h"
 #include "connection_state.h"
 #include "request_handle.h"
 #include "request_head.h"
 #include "response_writer.h"
+#include "server_request.h"
+#include "strand.h"
 
 namespace ancm::server {
 class Connection;
@@ -42,7 +44,6 @@ struct ancm_stream {
 
 namespace ancm::server {
 
-using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
 using RequestSink = std::function<void(ancm_request*)>;
 
 // Shared by all connections of a worker.
@@ -52,10 +53,10 @@ struct ConnectionContext {
   ConnectionRegistry* registry = nullptr;
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection final : public ServerRequest, public std::enable_shared_from_this<Connection> {
  public:
-  Connection(boost::asio::io_context& io, boost::asio::ip::tcp::socket accepted,
-             const ConnectionContext& context);
+  // The stream's completions run on strand (ClientStream::adopt).
+  Connection(Strand strand, ClientStream stream, const ConnectionContext& context);
   ~Connection();
 
   void start();
@@ -63,38 +64,46 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void drain();
 
   // ---- the native request, as seen through ancm_request_api ----
-  ancm_str method() const { return method_; }
-  ancm_str target() const { return target_; }
-  ancm_str path() const { return path_; }
-  ancm_str query() const { return query_; }
-  int http_version() const { return request_.version; }
-  const std::vector<ancm_kv>& headers() const { return header_spans_; }
+  ancm_str method() const override { return method_; }
+  ancm_str target() const override { return target_; }
+  ancm_str path() const override { return path_; }
+  ancm_str query() const override { return query_; }
+  int http_version() const override { return request_.version; }
+  const std::vector<ancm_kv>& headers() const override { return header_spans_; }
   // A chunked body's trailers, once a body read reported the end of the body.
-  const std::vector<ancm_kv>& trailers() const { return trailer_spans_; }
-  ancm_str remote_address() const { return {remote_address_.data(), remote_address_.size()}; }
-  uint16_t remote_port() const { return remote_port_; }
-  ancm_str local_address() const { return {local_address_.data(), local_address_.size()}; }
-  uint16_t local_port() const { return local_port_; }
-  bool has_body() const { return request_.has_body; }
-  const Strand& strand() const { return strand_; }
+  const std::vector<ancm_kv>& trailers() const override { return trailer_spans_; }
+  ancm_str remote_address() const override {
+    return {endpoints_.remote_address.data(), endpoints_.remote_address.size()};
+  }
+  uint16_t remote_port() const override { return endpoints_.remote_port; }
+  ancm_str local_address() const override {
+    return {endpoints_.local_address.data(), endpoints_.local_address.size()};
+  }
+  uint16_t local_port() const override { return endpoints_.local_port; }
+  bool has_body() const override { return request_.has_body; }
+  bool is_tls() const override { return stream_.is_tls(); }
+  int tls_info(ancm_tls_info* out) const override;
+  const Strand& strand() const override { return strand_; }
   // The handler's per-connection slot; any thread (it has its own lock).
-  ConnectionData& handler_data() { return handler_data_; }
+  ConnectionData& handler_data() override { return handler_data_; }
 
   // These may be called from any thread; they run on the connection's strand
   // (set_status and add_header on the caller's, under the writer's head lock).
-  void read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx);
-  int set_status(int status, std::string_view reason);
-  int add_header(std::string_view name, std::string_view value);
-  void write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx);
-  void write_body_borrowed(const void* data, std::size_t len, ancm_io_callback cb, void* ctx);
-  void flush(ancm_io_callback cb, void* ctx);
-  void complete();
-  void abort();
-  void on_disconnect(ancm_disconnect_callback cb, void* ctx);
+  void read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) override;
+  int set_status(int status, std::string_view reason) override;
+  int add_header(std::string_view name, std::string_view value) override;
+  int add_trailer(std::string_view name, std::string_view value) override;
+  void write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) override;
+  void write_body_borrowed(const void* data, std::size_t len, ancm_io_callback cb,
+                           void* ctx) override;
+  void flush(ancm_io_callback cb, void* ctx) override;
+  void complete() override;
+  void abort() override;
+  void reset(uint32_t error_code) override;
+  void on_disconnect(ancm_disconnect_callback cb, void* ctx) override;
 
   // Upgrade to a raw stream (WebSockets), after a 101 status.
-  using UpgradeCallback = void (*)(void* ctx, ancm_stream* stream);
-  void upgrade(UpgradeCallback cb, void* ctx);
+  void upgrade(UpgradeCallback cb, void* ctx) override;
   void stream_read(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx);
   void stream_write(const void* data, std::size_t len, ancm_io_callback cb, void* ctx);
   void stream_close();
@@ -173,15 +182,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void log_illegal(std::string_view what, std::string_view from, std::string_view to) const;
 
   Strand strand_;
-  boost::asio::ip::tcp::socket socket_;
+  ClientStream stream_;
   boost::asio::steady_timer timer_;
   const ConnectionContext& context_;
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   std::size_t head_scanned_ = 0;  // how far the head being read was searched
 
-  std::string remote_address_, local_address_;
-  uint16_t remote_port_ = 0, local_port_ = 0;
+  ClientStream::Endpoints endpoints_;
   // Released when the connection closes (close, graceful_close), or with it.
   ConnectionData handler_data_;
 

@@ -22,6 +22,9 @@ int Connection::add_header(std::string_view name, std::string_view value) {
   return writer_.add_header(name, value);
 }
 
+// Not yet: HTTP/1.1 trailers go in a chunked body's last chunk (handler_abi.h).
+int Connection::add_trailer(std::string_view, std::string_view) { return -ENOTSUP; }
+
 // The bytes are copied once, into the piece that is later written as it is.
 void Connection::write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) {
   on_strand([self = shared_from_this(), piece = std::string(static_cast<const char*>(data), len),
@@ -72,14 +75,17 @@ void Connection::complete_response() {
   start_write();
 }
 
+// HTTP/1.x has no stream to reset: the connection closes as for abort().
+void Connection::reset(uint32_t) { abort(); }
+
 void Connection::abort() {
   on_strand([self = shared_from_this()] {
     if (!self->in_request() || self->completed()) return;
     // The server's own answer is not the handler's to cut short.
     if (self->writer_.answered_by_server()) return self->complete_response();
     self->enter(RequestPhase::Completing);
-    spdlog::debug("response to {}:{} aborted by the handler", self->remote_address_,
-                  self->remote_port_);
+    spdlog::debug("response to {}:{} aborted by the handler", self->endpoints_.remote_address,
+                  self->endpoints_.remote_port);
     self->close();
     if (!self->io_.write_in_flight) self->finish_request();
   });
@@ -112,9 +118,9 @@ void Connection::start_write() {
   };
   // A single buffer (the usual small response) spares the copy of the list.
   if (write.buffers.size() == 1) {
-    return asio::async_write(socket_, write.buffers.front(), std::move(written));
+    return asio::async_write(stream_, write.buffers.front(), std::move(written));
   }
-  asio::async_write(socket_, write.buffers, std::move(written));
+  asio::async_write(stream_, write.buffers, std::move(written));
 }
 
 // What the head's framing depends on, as the request stands now.
@@ -129,8 +135,8 @@ void Connection::on_write(error_code ec, std::vector<IoCallback> callbacks, bool
   io_.write_in_flight = false;
   disarm_timer();
   if (ec) {
-    spdlog::debug("response write to {}:{} failed: {}", remote_address_, remote_port_,
-                  ec.message());
+    spdlog::debug("response write to {}:{} failed: {}", endpoints_.remote_address,
+                  endpoints_.remote_port, ec.message());
     notify_disconnect();
     close();
   }

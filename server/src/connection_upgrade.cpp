@@ -26,8 +26,7 @@ void Connection::upgrade(UpgradeCallback cb, void* ctx) {
     self->upgrade_ctx_ = ctx;
     if (!self->io_.watching) return self->send_upgrade_head();
     // The pending read ends cancelled and continues the upgrade.
-    error_code ignored;
-    self->socket_.cancel(ignored);
+    self->stream_.cancel();
   });
 }
 
@@ -38,7 +37,7 @@ void Connection::send_upgrade_head() {
   io_.write_in_flight = true;
   arm_timer(context_.limits.io_timeout);
   asio::async_write(
-      socket_, asio::buffer(head),
+      stream_, asio::buffer(head),
       [self = shared_from_this()](error_code ec, std::size_t) { self->on_upgrade_head_sent(ec); });
 }
 
@@ -67,7 +66,7 @@ void Connection::stream_read(void* buf, std::size_t cap, ancm_io_callback cb, vo
       self->buffer_.consume(n);
       return cb(ctx, 0, n);
     }
-    self->socket_.async_read_some(asio::buffer(buf, cap),
+    self->stream_.async_read_some(asio::buffer(buf, cap),
                                   [self, cb, ctx](error_code ec, std::size_t n) {
                                     if (ec == asio::error::eof) return cb(ctx, 0, 0);
                                     cb(ctx, ec ? -ECONNRESET : 0, ec ? 0 : n);
@@ -79,7 +78,7 @@ void Connection::stream_write(const void* data, std::size_t len, ancm_io_callbac
   auto copy = std::make_shared<std::string>(static_cast<const char*>(data), len);
   on_strand([self = shared_from_this(), copy, cb, ctx] {
     if (self->dead()) return cb(ctx, -ECONNRESET, 0);
-    asio::async_write(self->socket_, asio::buffer(*copy),
+    asio::async_write(self->stream_, asio::buffer(*copy),
                       [copy, cb, ctx](error_code ec, std::size_t n) {
                         cb(ctx, ec ? -ECONNRESET : 0, ec ? 0 : n);
                       });

@@ -1,4 +1,5 @@
-// The ancm_request_api table: thin C entry points onto Connection. Every
+// The ancm_request_api table: thin C entry points onto the ServerRequest
+// (an HTTP/1.x Connection or an HTTP/2 stream) behind the handle. Every
 // call first checks that its handle is the current request's (one compare,
 // request_handle.h) and refuses a stale one the way handler_abi.h says.
 #include <dlfcn.h>
@@ -12,11 +13,12 @@
 #include "ancm/server/worker.h"
 #include "connection.h"
 #include "request_handle.h"
+#include "server_request.h"
 
 namespace ancm::server {
 namespace {
 
-Connection& conn(ancm_request* request) { return *untagged(request).connection; }
+ServerRequest& conn(ancm_request* request) { return *untagged(request).owner; }
 
 using abi::view;
 
@@ -53,10 +55,7 @@ ancm_str remote_address(ancm_request* r) {
 uint16_t remote_port(ancm_request* r) { return stale(r) ? 0 : conn(r).remote_port(); }
 ancm_str local_address(ancm_request* r) { return stale(r) ? ancm_str{} : conn(r).local_address(); }
 uint16_t local_port(ancm_request* r) { return stale(r) ? 0 : conn(r).local_port(); }
-int is_tls(ancm_request* r) {
-  stale(r);
-  return 0;
-}
+int is_tls(ancm_request* r) { return !stale(r) && conn(r).is_tls() ? 1 : 0; }
 int has_body(ancm_request* r) { return !stale(r) && conn(r).has_body() ? 1 : 0; }
 
 void read_body(ancm_request* r, void* buf, size_t cap, ancm_io_callback cb, void* ctx) {
@@ -127,7 +126,7 @@ void request_info(ancm_request* r, ancm_request_info* out) {
     *out = {};
     return;
   }
-  const Connection& c = conn(r);
+  const ServerRequest& c = conn(r);
   out->method = c.method();
   out->target = c.target();
   out->path = c.path();
@@ -140,7 +139,7 @@ void request_info(ancm_request* r, ancm_request_info* out) {
   out->local_port = c.local_port();
   out->http_version = c.http_version();
   out->has_body = c.has_body() ? 1 : 0;
-  out->is_tls = 0;
+  out->is_tls = c.is_tls() ? 1 : 0;
 }
 
 // A handler's Asio code on our threads must share Asio's per-thread state
@@ -178,6 +177,24 @@ int set_connection_data(ancm_request* r, void* data, void (*release)(void*)) {
   return conn(r).handler_data().set(data, release);
 }
 
+int add_trailer(ancm_request* r, ancm_str name, ancm_str value) {
+  if (stale(r)) return -ESTALE;
+  return conn(r).add_trailer(view(name), view(value));
+}
+// Like complete() and abort(): the handle goes stale first.
+void reset(ancm_request* r, uint32_t error_code) {
+  if (stale(r)) return;
+  end_handle(r);
+  conn(r).reset(error_code);
+}
+int tls_info(ancm_request* r, ancm_tls_info* out) {
+  if (stale(r)) {
+    *out = {};
+    return -ESTALE;
+  }
+  return conn(r).tls_info(out);
+}
+
 constexpr ancm_request_api kApi = {
     ANCM_HANDLER_ABI_VERSION,
     sizeof(ancm_request_api),
@@ -212,6 +229,9 @@ constexpr ancm_request_api kApi = {
     request_trailers,
     connection_data,
     set_connection_data,
+    add_trailer,
+    reset,
+    tls_info,
 };
 
 }  // namespace

@@ -1,7 +1,7 @@
 // The server's side of the opaque ancm_request handle, and how a handle of an
 // ended request ("stale") is told apart from the connection's current one.
 //
-// A connection owns one ancm_request for all its requests. The pointer a
+// A connection (an HTTP/2 stream) owns one ancm_request for all its requests. The pointer a
 // handler gets carries the request's generation in its top 16 bits, which
 // user-space addresses leave zero on x86-64 and arm64 (47/48-bit address
 // spaces); the handler never dereferences it, it only passes it back. Each
@@ -18,12 +18,12 @@
 #include "ancm/handler_abi.h"
 
 namespace ancm::server {
-class Connection;
+class ServerRequest;
 }
 
 struct ancm_request {
-  ancm::server::Connection* connection = nullptr;
-  std::atomic<std::uint16_t> generation{0};  // of the request being served
+  ancm::server::ServerRequest* owner = nullptr;  // the connection or HTTP/2 stream serving it
+  std::atomic<std::uint16_t> generation{0};      // of the request being served
   std::atomic<bool> stale_call_logged{false};
 };
 

@@ -17,8 +17,8 @@
 
 #include "ancm/server/listen_address.h"
 #include "ancm/shim/shim.h"
-#include "connection.h"
 #include "connection_registry.h"
+#include "connection_starter.h"
 #include "control_channel.h"
 #include "log_setup.h"
 #include "runtime_preparation.h"
@@ -63,13 +63,8 @@ HttpLimits effective_limits(const WorkerOptions& options, const shim::Shim& shim
 // Accepts connections on one inherited listening socket.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(asio::io_context& io, int fd, const ConnectionContext& context,
-           ConnectionRegistry& registry)
-      : io_(io),
-        acceptor_(io, protocol_of(fd), fd),
-        retry_(io),
-        context_(context),
-        registry_(registry) {}
+  Listener(asio::io_context& io, int fd, const ConnectionContext& context)
+      : io_(io), acceptor_(io, protocol_of(fd), fd), retry_(io), context_(context) {}
 
   void start() { accept(); }
   void stop() {
@@ -91,9 +86,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
         });
         return;
       }
-      auto connection = std::make_shared<Connection>(self->io_, std::move(s), self->context_);
-      self->registry_.add(connection);
-      connection->start();
+      start_connection(self->io_, std::move(s), self->context_);
       self->accept();
     });
   }
@@ -102,7 +95,6 @@ class Listener : public std::enable_shared_from_this<Listener> {
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer retry_;
   const ConnectionContext& context_;
-  ConnectionRegistry& registry_;
 };
 
 // Stops accepting, lets in-flight requests finish, then stops the loop.
@@ -223,7 +215,7 @@ int run_worker(const WorkerOptions& options) {
 
   std::vector<std::shared_ptr<Listener>> listeners;
   for (int fd : options.listen_fds) {
-    listeners.push_back(std::make_shared<Listener>(io, fd, context, registry));
+    listeners.push_back(std::make_shared<Listener>(io, fd, context));
     listeners.back()->start();
   }
   Drainer drainer(io, listeners, registry, options.drain_timeout, shim.shutdown_delay());

@@ -7,8 +7,8 @@
 #include <optional>
 #include <thread>
 
-#include "connection.h"  // server/src
 #include "connection_registry.h"
+#include "connection_starter.h"  // server/src
 
 namespace ancm::test {
 namespace asio = boost::asio;
@@ -24,9 +24,7 @@ struct LoopbackServer::Impl {
   void accept() {
     acceptor.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
       if (ec) return;  // closed: the server is going
-      auto connection = std::make_shared<server::Connection>(io, std::move(socket), context);
-      registry.add(connection);
-      connection->start();
+      server::start_connection(io, std::move(socket), context);
       {
         std::lock_guard lock(mutex);
         ++accepted;

@@ -372,6 +372,9 @@ const ancm_request_api FakeRequest::api = {
     .request_trailers = nullptr,
     .connection_data = &FakeRequest::connection_data,
     .set_connection_data = &FakeRequest::set_connection_data,
+    .add_trailer = nullptr,
+    .reset = nullptr,
+    .tls_info = nullptr,
 };
 
 void log_nothing(void*, ancm_log_level, ancm_str) {}

@@ -107,10 +107,21 @@ typedef struct ancm_request_info {
   ancm_str local_address;
   uint16_t remote_port;
   uint16_t local_port;
-  int32_t http_version; /* 10 or 11 */
+  int32_t http_version; /* 10, 11 or 20 (HTTP/2) */
   int32_t has_body;
   int32_t is_tls;
 } ancm_request_info;
+
+/* What a TLS handshake agreed (tls_info). */
+typedef struct ancm_tls_info {
+  ancm_str protocol;    /* "TLSv1.2" or "TLSv1.3" */
+  ancm_str cipher;      /* the cipher suite, OpenSSL's name for it */
+  ancm_str alpn;        /* the protocol ALPN chose ("h2", "http/1.1"), empty when none */
+  ancm_str server_name; /* the name the client asked for (SNI), empty when none */
+  /* The client's certificate, DER; NULL and 0 when none was sent. */
+  const uint8_t* client_certificate;
+  size_t client_certificate_len;
+} ancm_tls_info;
 
 typedef struct ancm_request_api {
   uint32_t abi_version; /* ANCM_HANDLER_ABI_VERSION */
@@ -121,7 +132,7 @@ typedef struct ancm_request_api {
   ancm_str (*target)(ancm_request*);  /* raw request-target */
   ancm_str (*path)(ancm_request*);    /* target up to '?' */
   ancm_str (*query)(ancm_request*);   /* after '?', without it; may be empty */
-  int (*http_version)(ancm_request*); /* 10 or 11 */
+  int (*http_version)(ancm_request*); /* 10, 11 or 20 (HTTP/2) */
   size_t (*header_count)(ancm_request*);
   const ancm_kv* (*headers)(ancm_request*); /* header_count entries, in order */
   ancm_str (*remote_address)(ancm_request*);
@@ -258,6 +269,36 @@ typedef struct ancm_request_api {
    */
   void* (*connection_data)(ancm_request*, void (*release)(void* data));
   int (*set_connection_data)(ancm_request*, void* data, void (*release)(void* data));
+
+  /*
+   * A response trailer field, sent after the body: in the HEADERS frame that
+   * ends an HTTP/2 stream, or in the last chunk of a chunked HTTP/1.1
+   * response. With any other framing (Content-Length, HTTP/1.0, no body for
+   * HEAD or 304) trailers are dropped, as HTTP allows. Any thread, until
+   * complete(), under the same lock as add_header. Returns 0; -EINVAL for a
+   * name or value that is not a valid field (or a field HTTP forbids as a
+   * trailer, such as Content-Length); -EALREADY once the last chunk or frame
+   * went out; -ESTALE.
+   */
+  int (*add_trailer)(ancm_request*, ancm_str name, ancm_str value);
+
+  /*
+   * Ends the request instead of complete(): under HTTP/2 the stream is reset
+   * with error_code (RFC 9113 section 7, e.g. 0x8 CANCEL) and the connection
+   * and its other streams go on; under HTTP/1.x it does what abort() does.
+   * The request must not be used afterwards. A reset the client sends reaches
+   * the handler as on_disconnect's client_gone = 1 and body reads and writes
+   * failing with -ECONNRESET.
+   */
+  void (*reset)(ancm_request*, uint32_t error_code);
+
+  /*
+   * What the TLS handshake of the request's connection agreed. Returns 0 and
+   * fills *out for a request that came over TLS; -ENOENT over cleartext (out
+   * is zeroed); -ESTALE. The spans stay valid until complete()/abort(). Any
+   * thread (it reads what the handshake fixed).
+   */
+  int (*tls_info)(ancm_request*, struct ancm_tls_info* out);
 } ancm_request_api;
 
 /* -------------------------------------------------------------- application */

@@ -68,7 +68,18 @@
   X(ancm_request_api, write_body_borrowed) \
   X(ancm_request_api, request_trailers)    \
   X(ancm_request_api, connection_data)     \
-  X(ancm_request_api, set_connection_data)
+  X(ancm_request_api, set_connection_data) \
+  X(ancm_request_api, add_trailer)         \
+  X(ancm_request_api, reset)               \
+  X(ancm_request_api, tls_info)
+
+#define ANCM_TLS_INFO_MEMBERS(X)              \
+  X(ancm_tls_info, protocol)                  \
+  X(ancm_tls_info, cipher)                    \
+  X(ancm_tls_info, alpn)                      \
+  X(ancm_tls_info, server_name)               \
+  X(ancm_tls_info, client_certificate)        \
+  X(ancm_tls_info, client_certificate_len)
 
 #define ANCM_MANAGED_SERVER_MEMBERS(X) \
   X(ancm_managed_server, on_request)   \
@@ -91,6 +102,7 @@
   X(ancm_str, ANCM_STR_MEMBERS)                       \
   X(ancm_kv, ANCM_KV_MEMBERS)                         \
   X(ancm_request_info, ANCM_REQUEST_INFO_MEMBERS)     \
+  X(ancm_tls_info, ANCM_TLS_INFO_MEMBERS)             \
   X(ancm_request_api, ANCM_REQUEST_API_MEMBERS)       \
   X(ancm_managed_server, ANCM_MANAGED_SERVER_MEMBERS) \
   X(ancm_managed_host, ANCM_MANAGED_HOST_MEMBERS)

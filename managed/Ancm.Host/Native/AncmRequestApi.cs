@@ -64,4 +64,13 @@ internal unsafe struct AncmRequestApi
     // the handler's per-connection slot. Not used by the managed server.
     public delegate* unmanaged<nint, delegate* unmanaged<nint, void>, nint> ConnectionData;
     public delegate* unmanaged<nint, nint, delegate* unmanaged<nint, void>, int> SetConnectionData;
+
+    // add_trailer(request, name, value): a response trailer (HTTP/2, or a chunked HTTP/1.1 body).
+    public delegate* unmanaged<nint, AncmStr, AncmStr, int> AddTrailer;
+
+    // reset(request, error_code): ends the request with an HTTP/2 RST_STREAM (abort under HTTP/1.x).
+    public delegate* unmanaged<nint, uint, void> Reset;
+
+    // tls_info(request, out): 0 and the handshake's results over TLS; -ENOENT over cleartext.
+    public delegate* unmanaged<nint, AncmTlsInfo*, int> TlsInfo;
 }

@@ -50,7 +50,7 @@ internal unsafe struct AncmRequestInfo
     public AncmStr LocalAddress;
     public ushort RemotePort;
     public ushort LocalPort;
-    public int HttpVersion; // 10 or 11
+    public int HttpVersion; // 10, 11 or 20 (HTTP/2)
     public int HasBody;
     public int IsTls;
 
@@ -65,4 +65,15 @@ internal enum AncmLogLevel
     Info = 1,
     Warning = 2,
     Error = 3,
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct AncmTlsInfo
+{
+    public AncmStr Protocol;
+    public AncmStr Cipher;
+    public AncmStr Alpn;
+    public AncmStr ServerName;
+    public byte* ClientCertificate;
+    public nuint ClientCertificateLen;
 }

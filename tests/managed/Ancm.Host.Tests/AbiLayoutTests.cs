@@ -15,6 +15,7 @@ static class AbiLayoutTests
         ("ancm_str", typeof(AncmStr)),
         ("ancm_kv", typeof(AncmKv)),
         ("ancm_request_info", typeof(AncmRequestInfo)),
+        ("ancm_tls_info", typeof(AncmTlsInfo)),
         ("ancm_request_api", typeof(AncmRequestApi)),
         ("ancm_managed_server", typeof(AncmManagedServer)),
         ("ancm_managed_host", typeof(AncmManagedHost)),
