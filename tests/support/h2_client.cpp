@@ -22,6 +22,22 @@ nghttp2_nv nv(const std::string& name, const std::string& value) {
 
 }  // namespace
 
+H2Request h2_get(std::string path) {
+  H2Request request;
+  request.path = std::move(path);
+  return request;
+}
+
+H2Request h2_post(std::string path, std::string body,
+                  std::vector<std::pair<std::string, std::string>> trailers) {
+  H2Request request;
+  request.method = "POST";
+  request.path = std::move(path);
+  request.body = std::move(body);
+  request.trailers = std::move(trailers);
+  return request;
+}
+
 std::string H2Response::header(const std::string& name) const {
   auto it = headers.find(name);
   return it == headers.end() ? std::string() : it->second;

@@ -26,6 +26,11 @@ struct H2Request {
   std::vector<std::pair<std::string, std::string>> trailers;
 };
 
+// A GET of path; a POST of body to path (with trailers after it).
+H2Request h2_get(std::string path);
+H2Request h2_post(std::string path, std::string body,
+                  std::vector<std::pair<std::string, std::string>> trailers = {});
+
 struct H2Response {
   int status = 0;
   std::multimap<std::string, std::string> headers;
