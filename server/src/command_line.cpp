@@ -64,6 +64,12 @@ void add_limit_flags(std::map<std::string, Setter>& flags, HttpLimits& limits,
   flags["--keepalive-timeout"] =
       seconds_flag("--keepalive-timeout", limits.keepalive_timeout, 86400);
   flags["--io-timeout"] = seconds_flag("--io-timeout", limits.io_timeout, 86400);
+  flags["--http2-max-streams"] =
+      size_flag("--http2-max-streams", limits.http2_max_concurrent_streams, 1, 10000);
+  flags["--http2-stream-window"] =
+      size_flag("--http2-stream-window", limits.http2_stream_window, 1024, (1LL << 31) - 1);
+  flags["--http2-connection-window"] = size_flag(
+      "--http2-connection-window", limits.http2_connection_window, 65535, (1LL << 31) - 1);
   flags["--drain-timeout"] = seconds_flag("--drain-timeout", drain, 3600);
   flags["--threads"] = int_flag("--threads", threads, 0, 256);
 }
@@ -144,6 +150,9 @@ std::vector<std::string> worker_arguments(const WorkerOptions& options) {
       "--header-timeout=" + std::to_string(limits.header_timeout.count()),
       "--keepalive-timeout=" + std::to_string(limits.keepalive_timeout.count()),
       "--io-timeout=" + std::to_string(limits.io_timeout.count()),
+      "--http2-max-streams=" + std::to_string(limits.http2_max_concurrent_streams),
+      "--http2-stream-window=" + std::to_string(limits.http2_stream_window),
+      "--http2-connection-window=" + std::to_string(limits.http2_connection_window),
       "--drain-timeout=" + std::to_string(options.drain_timeout.count()),
       "--threads=" + std::to_string(options.threads),
       "--control-fd=" + std::to_string(options.control_fd),
@@ -181,6 +190,15 @@ std::string run_flags_help() {
          ")\n"
          "  --io-timeout S            one stalled body read or write (default " +
          std::to_string(d.io_timeout.count()) +
+         ")\n"
+         "  --http2-max-streams N     concurrent HTTP/2 streams per connection (default " +
+         std::to_string(d.http2_max_concurrent_streams) +
+         ")\n"
+         "  --http2-stream-window N   HTTP/2 receive window per stream, bytes (default " +
+         std::to_string(d.http2_stream_window) +
+         ")\n"
+         "  --http2-connection-window N  HTTP/2 receive window per connection (default " +
+         std::to_string(d.http2_connection_window) +
          ")\n"
          "  --drain-timeout S         in-flight requests on stop (default: the app's\n"
          "                            shutdownTimeLimit)\n"

@@ -42,7 +42,8 @@ std::size_t max_buffered(const HttpLimits& limits) {
 
 }  // namespace
 
-Connection::Connection(Strand strand, ClientStream stream, const ConnectionContext& context)
+Connection::Connection(Strand strand, ClientStream stream, const ConnectionContext& context,
+                       std::string_view initial_bytes)
     : strand_(std::move(strand)),
       stream_(std::move(stream)),
       timer_(strand_),
@@ -59,6 +60,8 @@ Connection::Connection(Strand strand, ClientStream stream, const ConnectionConte
   endpoints_ = stream_.endpoints();
   // Beast reads at most the buffer's spare capacity: room for large reads.
   buffer_.reserve(kReadChunk);
+  buffer_.commit(asio::buffer_copy(buffer_.prepare(initial_bytes.size()),
+                                   asio::buffer(initial_bytes.data(), initial_bytes.size())));
 }
 
 int Connection::tls_info(ancm_tls_info* out) const {

@@ -51,17 +51,25 @@ struct ConnectionContext {
   HttpLimits limits;
   RequestSink sink;
   ConnectionRegistry* registry = nullptr;
+  // Cleartext listeners serve HTTP/2 to a client that starts with its
+  // preface (h2c prior knowledge); TLS serves it when ALPN chose "h2".
+  bool http2 = true;
 };
 
-class Connection final : public ServerRequest, public std::enable_shared_from_this<Connection> {
+class Connection final : public ServerRequest,
+                         public Drainable,
+                         public std::enable_shared_from_this<Connection> {
  public:
   // The stream's completions run on strand (ClientStream::adopt).
-  Connection(Strand strand, ClientStream stream, const ConnectionContext& context);
+  // initial_bytes: what was read from the stream before (the first bytes,
+  // read to tell HTTP/1.x from HTTP/2); they are the first request's.
+  Connection(Strand strand, ClientStream stream, const ConnectionContext& context,
+             std::string_view initial_bytes = {});
   ~Connection();
 
   void start();
   // Stop after the current response (close now when idle).
-  void drain();
+  void drain() override;
 
   // ---- the native request, as seen through ancm_request_api ----
   ancm_str method() const override { return method_; }

@@ -2,16 +2,14 @@
 
 #include <vector>
 
-#include "connection.h"
-
 namespace ancm::server {
 
-void ConnectionRegistry::add(const std::shared_ptr<Connection>& connection) {
+void ConnectionRegistry::add(const std::shared_ptr<Drainable>& connection) {
   std::lock_guard lock(mutex_);
   connections_.emplace(connection.get(), connection);
 }
 
-void ConnectionRegistry::remove(const Connection* connection) {
+void ConnectionRegistry::remove(const Drainable* connection) {
   std::lock_guard lock(mutex_);
   connections_.erase(connection);
 }
@@ -19,7 +17,7 @@ void ConnectionRegistry::remove(const Connection* connection) {
 void ConnectionRegistry::drain_all() {
   // Locked copies first: dropping the last reference under the mutex would
   // re-enter remove() from the destructor.
-  std::vector<std::shared_ptr<Connection>> live;
+  std::vector<std::shared_ptr<Drainable>> live;
   {
     std::lock_guard lock(mutex_);
     for (auto& [key, weak] : connections_) {

@@ -1,4 +1,5 @@
-// The worker's live connections, so a stop can drain them all.
+// The worker's live connections, so a stop can drain them all, whatever
+// protocol serves them (an HTTP/1.x Connection, an HTTP/2 session).
 #pragma once
 
 #include <cstddef>
@@ -8,19 +9,27 @@
 
 namespace ancm::server {
 
-class Connection;
+// A served client connection, as a drain sees it.
+class Drainable {
+ public:
+  // Finish what is in flight, take nothing new, close; any thread.
+  virtual void drain() = 0;
+
+ protected:
+  ~Drainable() = default;  // owned through its own type, never deleted through this
+};
 
 class ConnectionRegistry {
  public:
-  void add(const std::shared_ptr<Connection>& connection);
-  void remove(const Connection* connection);
-  // Asks every connection to finish its current response and close.
+  void add(const std::shared_ptr<Drainable>& connection);
+  void remove(const Drainable* connection);
+  // Asks every connection to finish its current response(s) and close.
   void drain_all();
   std::size_t size() const;
 
  private:
   mutable std::mutex mutex_;
-  std::unordered_map<const Connection*, std::weak_ptr<Connection>> connections_;
+  std::unordered_map<const Drainable*, std::weak_ptr<Drainable>> connections_;
 };
 
 }  // namespace ancm::server

@@ -1,14 +1,83 @@
 #include "connection_starter.h"
 
+#include <array>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <utility>
 
+#include "first_bytes.h"
+#include "http2_session.h"
+
 namespace ancm::server {
+namespace {
+
+// Reads a cleartext connection's first bytes until they tell HTTP/2's
+// preface from anything else (under the header timeout), then hands the
+// stream and those bytes to the protocol's object.
+class FirstBytesReader : public std::enable_shared_from_this<FirstBytesReader> {
+ public:
+  FirstBytesReader(Strand strand, ClientStream stream, const ConnectionContext& context)
+      : strand_(std::move(strand)),
+        stream_(std::move(stream)),
+        context_(context),
+        timer_(strand_) {}
+
+  void start() {
+    timer_.expires_after(context_.limits.header_timeout);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec && !self->handed_on_) self->stream_.close();  // the read ends, failed
+    });
+    boost::asio::dispatch(strand_, [self = shared_from_this()] { self->read(); });
+  }
+
+ private:
+  void read() {
+    stream_.async_read_some(boost::asio::buffer(chunk_),
+                            [self = shared_from_this()](const boost::system::error_code& ec,
+                                                        std::size_t n) { self->on_read(ec, n); });
+  }
+
+  void on_read(const boost::system::error_code& ec, std::size_t n) {
+    if (ec) return;  // gone (or timed out) before it said anything: nobody to answer
+    bytes_.append(chunk_.data(), n);
+    switch (classify_first_bytes(bytes_)) {
+      case FirstBytesVerdict::NeedMore:
+        return read();
+      case FirstBytesVerdict::Http1:
+        return hand_on(false);
+      case FirstBytesVerdict::Http2:
+        return hand_on(true);
+    }
+  }
+
+  void hand_on(bool http2) {
+    handed_on_ = true;
+    timer_.cancel();
+    if (http2) return start_http2(strand_, std::move(stream_), context_, std::move(bytes_));
+    auto connection = std::make_shared<Connection>(strand_, std::move(stream_), context_, bytes_);
+    if (context_.registry) context_.registry->add(connection);
+    connection->start();
+  }
+
+  Strand strand_;
+  ClientStream stream_;
+  const ConnectionContext& context_;
+  boost::asio::steady_timer timer_;
+  std::array<char, 1024> chunk_{};
+  std::string bytes_;
+  bool handed_on_ = false;
+};
+
+}  // namespace
 
 void start_connection(boost::asio::io_context& io, boost::asio::ip::tcp::socket accepted,
                       const ConnectionContext& context) {
   auto strand = boost::asio::make_strand(io);
   auto stream = ClientStream::adopt(strand, std::move(accepted));
+  if (context.http2) {
+    std::make_shared<FirstBytesReader>(std::move(strand), std::move(stream), context)->start();
+    return;
+  }
   auto connection = std::make_shared<Connection>(std::move(strand), std::move(stream), context);
   if (context.registry) context.registry->add(connection);
   connection->start();

@@ -21,6 +21,11 @@ struct HttpLimits {
   // to web.config's requestLimits maxAllowedContentLength (keeping the
   // default above when web.config cannot be read).
   std::optional<std::size_t> max_body_bytes_override;
+  // HTTP/2 (h2c prior knowledge, and "h2" over TLS). Header lists are bounded
+  // by max_header_bytes, as HTTP/1's heads are.
+  std::size_t http2_max_concurrent_streams = 100;
+  std::size_t http2_stream_window = 256 * 1024;       // per stream: bounds a body's buffering
+  std::size_t http2_connection_window = 1024 * 1024;  // all streams of one connection
 };
 
 struct MasterOptions {

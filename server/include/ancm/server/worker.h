@@ -16,6 +16,10 @@ inline constexpr std::string_view kRequestBodiesUpTo = "request bodies up to";
 // The warning for a handler that calls with the handle of a request that ended
 // ("a handler used the request handle of an ended request (after complete() ...").
 inline constexpr std::string_view kStaleRequestHandle = "request handle of an ended request";
+// The warning for an HTTP/2 connection the server ends because of what the
+// client sent (a flood, a malformed frame, a header list past the limit):
+// "HTTP/2 connection from 127.0.0.1:5555 refused: Flooding was detected ...".
+inline constexpr std::string_view kHttp2ConnectionRefused = "refused:";
 
 // Serves until told to stop, then drains in-flight requests. Returns the
 // process exit code.

@@ -1,0 +1,23 @@
+// Which protocol a cleartext client speaks, from its first bytes: HTTP/2
+// with prior knowledge starts with the client preface (RFC 9113 section
+// 3.4), anything else is HTTP/1.x. The bytes read to tell are handed on to
+// the protocol chosen, which starts from them.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace ancm::server {
+
+inline constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+enum class FirstBytesVerdict { NeedMore, Http1, Http2 };
+
+// Http2 once the whole preface came, Http1 at the first byte that differs.
+inline FirstBytesVerdict classify_first_bytes(std::string_view bytes) {
+  auto n = std::min(bytes.size(), kHttp2Preface.size());
+  if (bytes.substr(0, n) != kHttp2Preface.substr(0, n)) return FirstBytesVerdict::Http1;
+  return n == kHttp2Preface.size() ? FirstBytesVerdict::Http2 : FirstBytesVerdict::NeedMore;
+}
+
+}  // namespace ancm::server

@@ -1,0 +1,348 @@
+#include "http2_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <cerrno>
+
+#include "ancm/server/worker.h"
+#include "http2_callbacks.h"
+#include "http2_stream.h"
+
+namespace ancm::server {
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+// What one socket write carries at most: nghttp2's frames of a strand turn.
+constexpr std::size_t kMaxWrite = 64 * 1024;
+// After a timeout's GOAWAY, how long the client has to read it.
+constexpr auto kGoawayLinger = std::chrono::seconds(2);
+
+uint32_t setting(std::size_t value) { return static_cast<uint32_t>(value); }
+
+}  // namespace
+
+Http2Session::Http2Session(Strand strand, ClientStream stream, const ConnectionContext& context)
+    : strand_(std::move(strand)),
+      stream_(std::move(stream)),
+      context_(context),
+      endpoints_(stream_.endpoints()),
+      session_(new_http2_server_session(*this)),
+      timer_(strand_) {}
+
+Http2Session::~Http2Session() {
+  if (context_.registry) context_.registry->remove(this);
+}
+
+void Http2Session::start(std::string initial_bytes) {
+  asio::dispatch(strand_, [self = shared_from_this(), bytes = std::move(initial_bytes)] {
+    self->submit_settings();
+    self->arm_timer(self->context_.limits.header_timeout);
+    auto data = reinterpret_cast<const uint8_t*>(bytes.data());
+    if (self->feed(data, bytes.size())) self->read_more();
+    self->send();
+  });
+}
+
+// Our limits, in the SETTINGS frame that follows the server's preface.
+void Http2Session::submit_settings() {
+  const auto& limits = context_.limits;
+  nghttp2_settings_entry entries[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, setting(limits.http2_max_concurrent_streams)},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, setting(limits.http2_stream_window)},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, setting(limits.max_header_bytes)},
+  };
+  nghttp2_submit_settings(ng(), NGHTTP2_FLAG_NONE, entries, std::size(entries));
+  nghttp2_session_set_local_window_size(ng(), NGHTTP2_FLAG_NONE, 0,
+                                        static_cast<int32_t>(limits.http2_connection_window));
+}
+
+// A drain lets the open streams finish: GOAWAY names the last one taken, and
+// nghttp2 stops wanting to read or write once they ended (send() closes then).
+void Http2Session::drain() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (self->closed_) return;
+    nghttp2_submit_goaway(self->ng(), NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(self->ng()), NGHTTP2_NO_ERROR,
+                          nullptr, 0);
+    self->want_send();
+  });
+}
+
+// ------------------------------------------------------------ reading
+
+void Http2Session::read_more() {
+  if (reading_ || closed_) return;
+  if (!nghttp2_session_want_read(ng())) return;
+  reading_ = true;
+  stream_.async_read_some(
+      asio::buffer(read_buffer_),
+      [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
+}
+
+void Http2Session::on_read(const error_code& ec, std::size_t n) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec) return close();  // EOF or a broken socket: no one to answer
+  if (feed(read_buffer_.data(), n)) read_more();
+  send();
+}
+
+// false when the client broke the protocol: nghttp2 queued a GOAWAY (sent,
+// then the connection closes) or, for a flood, the connection closes now.
+bool Http2Session::feed(const uint8_t* data, std::size_t len) {
+  if (len == 0) return true;
+  auto used = nghttp2_session_mem_recv(ng(), data, len);
+  if (used >= 0) return true;
+  auto code = static_cast<int>(used);
+  bool calm = code == NGHTTP2_ERR_FLOODED || code == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS ||
+              code == NGHTTP2_ERR_TOO_MANY_SETTINGS;
+  refuse_connection(nghttp2_strerror(code),
+                    calm ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR);
+  // A flood is the client not reading what was queued: nothing more is sent.
+  if (code == NGHTTP2_ERR_FLOODED) close();
+  return false;
+}
+
+void Http2Session::refuse_connection(std::string_view why, uint32_t goaway_code) {
+  spdlog::warn("HTTP/2 connection from {}:{} {} {}", endpoints_.remote_address,
+               endpoints_.remote_port, kHttp2ConnectionRefused, why);
+  nghttp2_session_terminate_session(ng(), goaway_code);
+  want_send();
+}
+
+// ------------------------------------------------------------ writing
+
+void Http2Session::want_send() {
+  if (send_posted_ || closed_) return;
+  send_posted_ = true;
+  asio::post(strand_, [self = shared_from_this()] {
+    self->send_posted_ = false;
+    self->send();
+  });
+}
+
+// One write at a time: what nghttp2 has ready, up to kMaxWrite, in one
+// buffer. Frames queued meanwhile stay in nghttp2, where its flood limits
+// count them.
+void Http2Session::send() {
+  if (writing_ || closed_) return;
+  out_.clear();
+  while (out_.size() < kMaxWrite) {
+    const uint8_t* data = nullptr;
+    auto n = nghttp2_session_mem_send(ng(), &data);
+    if (n < 0) {
+      spdlog::warn("HTTP/2 connection from {}:{}: {}", endpoints_.remote_address,
+                   endpoints_.remote_port, nghttp2_strerror(static_cast<int>(n)));
+      return close();
+    }
+    if (n == 0) break;
+    out_.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+  }
+  auto callbacks = std::exchange(produced_callbacks_, {});
+  if (out_.empty()) {
+    for (const auto& cb : callbacks) {
+      if (cb.fn) cb.fn(cb.ctx, 0, cb.bytes);
+    }
+    if (!nghttp2_session_want_read(ng()) && !nghttp2_session_want_write(ng())) close();
+    return;
+  }
+  writing_ = true;
+  asio::async_write(stream_, asio::buffer(out_),
+                    [self = shared_from_this(), callbacks = std::move(callbacks)](
+                        const error_code& ec, std::size_t) mutable {
+                      self->on_written(ec, std::move(callbacks));
+                    });
+}
+
+void Http2Session::on_written(const error_code& ec, std::vector<IoCallback> callbacks) {
+  writing_ = false;
+  int status = ec ? -ECONNRESET : 0;
+  for (const auto& cb : callbacks) {
+    if (cb.fn) cb.fn(cb.ctx, status, status == 0 ? cb.bytes : 0);
+  }
+  if (ec) return close();
+  read_more();  // a write may have been what nghttp2 waited for (a window)
+  send();
+}
+
+// ------------------------------------------------------------ streams
+
+Http2Stream* Http2Session::stream_of(int32_t stream_id) const {
+  return static_cast<Http2Stream*>(nghttp2_session_get_stream_user_data(ng(), stream_id));
+}
+
+Http2Stream& Http2Session::take_stream() {
+  if (free_streams_.empty()) {
+    streams_.push_back(std::make_unique<Http2Stream>(*this));
+    return *streams_.back();
+  }
+  auto* stream = free_streams_.back();
+  free_streams_.pop_back();
+  return *stream;
+}
+
+void Http2Session::recycle_if_done(Http2Stream& stream) {
+  if (!stream.recyclable()) return;
+  stream.recycle();
+  free_streams_.push_back(&stream);
+}
+
+void Http2Session::request_dispatched() {
+  if (in_handler_++ == 0) self_while_in_handler_ = shared_from_this();
+}
+
+void Http2Session::request_ended(Http2Stream& stream) {
+  --in_handler_;
+  recycle_if_done(stream);
+  arm_idle_timer_if_idle();
+  if (in_handler_ > 0) return;
+  // A connection that closed during requests releases the handler's data
+  // only now: what connection_data returned stays valid until they end.
+  if (closed_) handler_data_.close();
+  auto self = std::move(self_while_in_handler_);  // may be the last reference
+}
+
+// ------------------------------------------------------------ nghttp2's callbacks
+
+// A client may open streams as fast as it resets them; requests a handler
+// still owns count too, so resets cannot pile up work (REFUSED_STREAM past
+// twice the limit).
+int Http2Session::on_begin_headers(const nghttp2_frame& frame) {
+  if (frame.hd.type != NGHTTP2_HEADERS || frame.headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+  std::size_t in_use = streams_.size() - free_streams_.size();
+  if (in_use >= 2 * context_.limits.http2_max_concurrent_streams) {
+    nghttp2_submit_rst_stream(ng(), NGHTTP2_FLAG_NONE, frame.hd.stream_id, NGHTTP2_REFUSED_STREAM);
+    return 0;
+  }
+  auto& stream = take_stream();
+  stream.begin(frame.hd.stream_id);
+  nghttp2_session_set_stream_user_data(ng(), frame.hd.stream_id, &stream);
+  ++open_streams_;
+  ++timer_generation_;  // no idle or header timeout while a stream is open
+  timer_.cancel();
+  return 0;
+}
+
+// A header list past max_header_bytes (decoded: an HPACK bomb is caught
+// here) ends the connection, as a head past the limit ends an HTTP/1 one.
+int Http2Session::on_header(const nghttp2_frame& frame, std::string_view name,
+                            std::string_view value) {
+  if (frame.hd.type != NGHTTP2_HEADERS) return 0;
+  auto* stream = stream_of(frame.hd.stream_id);
+  if (!stream) return 0;
+  if (stream->add_field(name, value)) return 0;
+  refuse_connection(
+      "header list over the limit (" + std::to_string(context_.limits.max_header_bytes) + " bytes)",
+      NGHTTP2_ENHANCE_YOUR_CALM);
+  return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+}
+
+int Http2Session::on_frame_recv(const nghttp2_frame& frame) {
+  if (frame.hd.type != NGHTTP2_HEADERS && frame.hd.type != NGHTTP2_DATA) return 0;
+  auto* stream = stream_of(frame.hd.stream_id);
+  if (!stream) return 0;
+  bool end_stream = (frame.hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+  if (frame.hd.type == NGHTTP2_HEADERS && stream->receiving_head()) {
+    stream->dispatch(end_stream);
+  } else if (end_stream) {
+    stream->on_remote_end();  // the last DATA, or the trailers
+  }
+  return 0;
+}
+
+int Http2Session::on_data_chunk(int32_t stream_id, const uint8_t* data, std::size_t len) {
+  auto* stream = stream_of(stream_id);
+  if (!stream) {
+    nghttp2_session_consume_connection(ng(), len);
+    want_send();
+    return 0;
+  }
+  stream->on_data(data, len);
+  return 0;
+}
+
+int Http2Session::on_frame_sent(const nghttp2_frame& frame) {
+  bool ends = (frame.hd.type == NGHTTP2_HEADERS || frame.hd.type == NGHTTP2_DATA) &&
+              (frame.hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+  if (!ends) return 0;
+  if (auto* stream = stream_of(frame.hd.stream_id)) stream->on_last_frame_sent();
+  return 0;
+}
+
+int Http2Session::on_stream_close(int32_t stream_id, uint32_t error_code) {
+  auto* stream = stream_of(stream_id);
+  if (!stream) return 0;
+  nghttp2_session_set_stream_user_data(ng(), stream_id, nullptr);
+  --open_streams_;
+  stream->on_close(error_code);
+  recycle_if_done(*stream);
+  arm_idle_timer_if_idle();
+  return 0;
+}
+
+// ------------------------------------------------------------ timers and the end
+
+void Http2Session::arm_idle_timer_if_idle() {
+  if (closed_ || open_streams_ > 0 || in_handler_ > 0) return;
+  arm_timer(context_.limits.keepalive_timeout);
+}
+
+void Http2Session::arm_timer(std::chrono::seconds timeout) {
+  unsigned generation = ++timer_generation_;
+  timer_.expires_after(timeout);
+  timer_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
+    if (ec || generation != self->timer_generation_) return;
+    self->on_timeout();
+  });
+}
+
+// Idle (or the preface and first request too slow): GOAWAY, and the
+// connection closes once it is out, or when the client does not take it.
+void Http2Session::on_timeout() {
+  if (timed_out_ || closed_) return close();
+  spdlog::debug("HTTP/2 connection from {}:{} timed out", endpoints_.remote_address,
+                endpoints_.remote_port);
+  timed_out_ = true;
+  nghttp2_session_terminate_session(ng(), NGHTTP2_NO_ERROR);
+  send();
+  unsigned generation = ++timer_generation_;
+  timer_.expires_after(kGoawayLinger);
+  timer_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
+    if (!ec && generation == self->timer_generation_) self->close();
+  });
+}
+
+// Every stream still open ends as reset: handlers hear client_gone = 1, their
+// pending reads and writes fail with -ECONNRESET.
+void Http2Session::close() {
+  if (closed_) return;
+  closed_ = true;
+  ++timer_generation_;
+  timer_.cancel();
+  stream_.close();
+  for (auto& stream : streams_) {
+    if (stream->id() == 0 || !stream_of(stream->id())) continue;
+    nghttp2_session_set_stream_user_data(ng(), stream->id(), nullptr);
+    stream->on_close(NGHTTP2_INTERNAL_ERROR);
+    recycle_if_done(*stream);
+  }
+  open_streams_ = 0;
+  for (const auto& cb : std::exchange(produced_callbacks_, {})) {
+    if (cb.fn) asio::post(strand_, [cb] { cb.fn(cb.ctx, -ECONNRESET, 0); });
+  }
+  if (in_handler_ == 0) handler_data_.close();
+}
+
+void start_http2(Strand strand, ClientStream stream, const ConnectionContext& context,
+                 std::string initial_bytes) {
+  auto session = std::make_shared<Http2Session>(std::move(strand), std::move(stream), context);
+  if (context.registry) context.registry->add(session);
+  session->start(std::move(initial_bytes));
+}
+
+}  // namespace ancm::server

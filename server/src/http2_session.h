@@ -1,0 +1,127 @@
+// One HTTP/2 connection (RFC 9113), server side: nghttp2 does the framing,
+// HPACK and flow control; this class feeds it the bytes the ClientStream
+// brings, writes what it wants sent (one write at a time, the frames of a
+// strand turn coalesced into one), and maps its streams to Http2Streams,
+// each one request through the handler ABI (http2_stream.h). Everything
+// runs on the connection's strand.
+//
+// Lifetime: shared. The read loop, the write and the timer hold it; so does
+// every stream a handler still owns (a handler's request outlives the
+// socket, as under HTTP/1), so ancm_request handles stay valid until the
+// handler ends them. Stream objects are pooled and reused: a stale handle
+// reaches an object of this session whose generation moved on.
+#pragma once
+
+#include <nghttp2/nghttp2.h>
+
+#include <array>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client_stream.h"
+#include "connection.h"  // ConnectionContext
+#include "connection_data.h"
+#include "connection_registry.h"
+#include "response_writer.h"  // IoCallback
+#include "strand.h"
+
+namespace ancm::server {
+
+class Http2Stream;
+
+struct Nghttp2SessionDeleter {
+  void operator()(nghttp2_session* session) const { nghttp2_session_del(session); }
+};
+using Nghttp2SessionPtr = std::unique_ptr<nghttp2_session, Nghttp2SessionDeleter>;
+
+class Http2Session final : public Drainable, public std::enable_shared_from_this<Http2Session> {
+ public:
+  Http2Session(Strand strand, ClientStream stream, const ConnectionContext& context);
+  ~Http2Session();
+  Http2Session(const Http2Session&) = delete;
+  Http2Session& operator=(const Http2Session&) = delete;
+
+  // Starts serving; initial_bytes were read from the stream already (the
+  // client's preface, or part of it) and are fed to nghttp2 first.
+  void start(std::string initial_bytes);
+  // GOAWAY: no new streams; close once the open ones ended.
+  void drain() override;
+
+  // ---- for its streams (strand) ----
+  nghttp2_session* ng() const { return session_.get(); }
+  const Strand& strand() const { return strand_; }
+  const ConnectionContext& context() const { return context_; }
+  const ClientStream::Endpoints& endpoints() const { return endpoints_; }
+  bool is_tls() const { return stream_.is_tls(); }
+  ConnectionData& handler_data() { return handler_data_; }
+  bool dead() const { return closed_; }
+  // nghttp2 has frames to send: a write starts on a later strand turn.
+  void want_send();
+  // Runs cb once the write carrying what nghttp2 produced last is done.
+  void after_write(IoCallback cb) { produced_callbacks_.push_back(cb); }
+  void request_dispatched();
+  // The handler ended its request (complete, abort, reset).
+  void request_ended(Http2Stream& stream);
+
+  // ---- nghttp2's callbacks (http2_session_callbacks.cpp) ----
+  int on_begin_headers(const nghttp2_frame& frame);
+  int on_header(const nghttp2_frame& frame, std::string_view name, std::string_view value);
+  int on_frame_recv(const nghttp2_frame& frame);
+  int on_data_chunk(int32_t stream_id, const uint8_t* data, std::size_t len);
+  int on_frame_sent(const nghttp2_frame& frame);
+  int on_stream_close(int32_t stream_id, uint32_t error_code);
+
+ private:
+  Nghttp2SessionPtr make_session();
+  void submit_settings();
+  void read_more();
+  void on_read(const boost::system::error_code& ec, std::size_t n);
+  bool feed(const uint8_t* data, std::size_t len);
+  void send();
+  void on_written(const boost::system::error_code& ec, std::vector<IoCallback> callbacks);
+  void refuse_connection(std::string_view why, uint32_t goaway_code);
+  void on_timeout();
+  Http2Stream* stream_of(int32_t stream_id) const;
+  Http2Stream& take_stream();
+  void recycle_if_done(Http2Stream& stream);
+  void arm_idle_timer_if_idle();
+  void arm_timer(std::chrono::seconds timeout);
+  void close_when_done();
+  void close();
+
+  Strand strand_;
+  ClientStream stream_;
+  const ConnectionContext& context_;
+  ClientStream::Endpoints endpoints_;
+  Nghttp2SessionPtr session_;
+  boost::asio::steady_timer timer_;
+  unsigned timer_generation_ = 0;
+  ConnectionData handler_data_;  // shared by its streams (see handler_abi.h)
+
+  // Every stream object this session made, and the free ones among them.
+  std::vector<std::unique_ptr<Http2Stream>> streams_;
+  std::vector<Http2Stream*> free_streams_;
+  std::size_t open_streams_ = 0;  // nghttp2 streams with a stream object
+  std::size_t in_handler_ = 0;    // requests a handler owns
+  std::shared_ptr<Http2Session> self_while_in_handler_;
+
+  std::array<uint8_t, 16 * 1024> read_buffer_{};
+  bool reading_ = false;
+  bool send_posted_ = false;
+  bool writing_ = false;
+  bool closed_ = false;
+  bool timed_out_ = false;                      // GOAWAY went for a timeout: the next one closes
+  std::string out_;                             // the write in flight
+  std::vector<IoCallback> produced_callbacks_;  // for the bytes nghttp2 produced last
+};
+
+// Serves an HTTP/2 connection on strand; initial_bytes were read from the
+// stream already. The TLS path calls this when ALPN chose "h2".
+void start_http2(Strand strand, ClientStream stream, const ConnectionContext& context,
+                 std::string initial_bytes = {});
+
+}  // namespace ancm::server

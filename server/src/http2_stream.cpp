@@ -1,0 +1,560 @@
+#include "http2_stream.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
+
+#include "ancm/common/ascii.h"
+#include "ancm/common/checked_move.h"
+#include "http2_session.h"
+
+namespace ancm::server {
+namespace asio = boost::asio;
+
+namespace {
+
+// Fields that mean something only to one HTTP/1 connection: HTTP/2 forbids
+// them (RFC 9113 section 8.2.2), so a handler's are dropped, not sent.
+bool is_connection_specific(std::string_view lower_name) {
+  return lower_name == "connection" || lower_name == "keep-alive" ||
+         lower_name == "proxy-connection" || lower_name == "transfer-encoding" ||
+         lower_name == "upgrade";
+}
+
+// Fields that must not be trailers (RFC 9110 section 6.5.1), besides the above.
+bool is_forbidden_trailer(std::string_view lower_name) {
+  return is_connection_specific(lower_name) || lower_name == "content-length" ||
+         lower_name == "content-type" || lower_name == "host" || lower_name == "te" ||
+         lower_name == "trailer" || lower_name.starts_with(':');
+}
+
+std::string lowercase(std::string_view text) {
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](char c) { return common::ascii_lower(c); });
+  return lower;
+}
+
+bool valid_field(std::string_view lower_name, std::string_view value) {
+  return !lower_name.empty() &&
+         nghttp2_check_header_name(reinterpret_cast<const uint8_t*>(lower_name.data()),
+                                   lower_name.size()) &&
+         nghttp2_check_header_value(reinterpret_cast<const uint8_t*>(value.data()), value.size());
+}
+
+nghttp2_nv nv(std::string_view name, std::string_view value) {
+  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
+          NGHTTP2_NV_FLAG_NONE};
+}
+
+ssize_t read_response_cb(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
+                         nghttp2_data_source* source, void*) {
+  return static_cast<Http2Stream*>(source->ptr)->read_response(buf, length, flags);
+}
+
+// Each HTTP/2 request header costs its bytes plus 32, as SETTINGS_MAX_HEADER_LIST_SIZE counts.
+constexpr std::size_t kFieldOverhead = 32;
+
+}  // namespace
+
+Http2Stream::Http2Stream(Http2Session& session) : session_(session) { handle_.owner = this; }
+
+template <class F>
+void Http2Stream::on_strand(F&& f) {
+  if (session_.strand().running_in_this_thread()) return f();
+  asio::post(session_.strand(),
+             [self = session_.shared_from_this(), f = std::forward<F>(f)]() mutable { f(); });
+}
+
+// ------------------------------------------------------------ the request head
+
+void Http2Stream::begin(int32_t stream_id) {
+  enter(Http2RequestPhase::ReceivingHead);
+  id_ = stream_id;
+  facts_ = {};
+  head_bytes_ = 0;
+  has_body_ = false;
+  body_received_ = 0;
+  body_failure_ = 0;
+  reading_ = false;
+  body_done_ = false;
+  deferred_ = false;
+  no_body_ = false;
+  piece_offset_ = 0;
+  disconnect_cb_ = nullptr;
+  std::lock_guard lock(head_mutex_);
+  status_ = 200;
+}
+
+bool Http2Stream::add_field(std::string_view name, std::string_view value) {
+  head_bytes_ += name.size() + value.size() + kFieldOverhead;
+  if (head_bytes_ > session_.context().limits.max_header_bytes) return false;
+  if (!receiving_head()) {
+    trailer_fields_.emplace_back(name, value);
+  } else if (name == ":method") {
+    method_.assign(value);
+  } else if (name == ":path") {
+    target_.assign(value);
+  } else if (name == ":authority") {
+    authority_.assign(value);
+  } else if (!name.starts_with(':')) {  // :scheme is the connection's, known anyway
+    fields_.emplace_back(name, value);
+  }
+  return true;
+}
+
+// ASP.NET Core and the proxy expect a Host field; HTTP/2 splits cookies into
+// several fields, which HTTP/1 readers expect as one (RFC 9113 section 8.2.3).
+void Http2Stream::build_request_spans() {
+  path_len_ = std::min(target_.find('?'), target_.size());
+  std::string cookies;
+  Fields kept;
+  kept.reserve(fields_.size() + 2);
+  bool has_host = false;
+  for (auto& field : fields_) {
+    if (field.first == "cookie") {
+      cookies += (cookies.empty() ? "" : "; ") + field.second;
+      continue;
+    }
+    has_host = has_host || field.first == "host";
+    kept.push_back(std::move(field));
+  }
+  if (!has_host && !authority_.empty()) kept.insert(kept.begin(), {"host", authority_});
+  if (!cookies.empty()) kept.emplace_back("cookie", std::move(cookies));
+  fields_ = std::move(kept);
+  header_spans_.clear();
+  for (const auto& [name, value] : fields_)
+    header_spans_.push_back({abi_str(name), abi_str(value)});
+}
+
+void Http2Stream::dispatch(bool end_stream) {
+  has_body_ = !end_stream;
+  facts_.remote_ended = end_stream;
+  build_request_spans();
+  enter(Http2RequestPhase::InHandler);
+  {
+    std::lock_guard lock(head_mutex_);
+    enter(Http2ResponsePhase::HeadOpen);
+  }
+  session_.request_dispatched();
+  asio::post(session_.strand(),
+             [self = session_.shared_from_this(), request = current_handle(handle_)] {
+               self->context().sink(request);
+             });
+}
+
+ancm_str Http2Stream::query() const {
+  if (path_len_ >= target_.size()) return {target_.data() + target_.size(), 0};
+  return abi_str(std::string_view(target_).substr(path_len_ + 1));
+}
+
+ancm_str Http2Stream::remote_address() const {
+  return abi_str(session_.endpoints().remote_address);
+}
+uint16_t Http2Stream::remote_port() const { return session_.endpoints().remote_port; }
+ancm_str Http2Stream::local_address() const { return abi_str(session_.endpoints().local_address); }
+uint16_t Http2Stream::local_port() const { return session_.endpoints().local_port; }
+bool Http2Stream::is_tls() const { return session_.is_tls(); }
+int Http2Stream::tls_info(ancm_tls_info* out) const {
+  *out = {};
+  return -ENOENT;
+}
+const Strand& Http2Stream::strand() const { return session_.strand(); }
+ConnectionData& Http2Stream::handler_data() { return session_.handler_data(); }
+
+// ------------------------------------------------------------ the request body
+
+// DATA the handler will not read is consumed at once: the connection's window
+// must not shrink for it.
+void Http2Stream::on_data(const uint8_t* data, std::size_t len) {
+  body_received_ += len;
+  bool wanted = in_handler() && body_failure_ == 0;
+  if (wanted && body_received_ > session_.context().limits.max_body_bytes) {
+    wanted = false;
+    refuse_body();
+  }
+  if (!wanted) {
+    nghttp2_session_consume(session_.ng(), id_, len);
+    return session_.want_send();
+  }
+  body_.append(reinterpret_cast<const char*>(data), len);
+  fill_pending_read();
+}
+
+void Http2Stream::on_remote_end() {
+  facts_.remote_ended = true;
+  trailer_spans_.clear();
+  for (const auto& [name, value] : trailer_fields_) {
+    trailer_spans_.push_back({abi_str(name), abi_str(value)});
+  }
+  fill_pending_read();
+}
+
+// Past the body limit: the server answers 413 when nothing of the response
+// was handed over yet (then resets the rest of the upload once the answer
+// is out, on_last_frame_sent), else the response is cut short.
+void Http2Stream::refuse_body() {
+  spdlog::debug("HTTP/2 stream {} from {}:{}: request body over the limit", id_,
+                session_.endpoints().remote_address, session_.endpoints().remote_port);
+  body_failure_ = -EMSGSIZE;
+  nghttp2_session_consume(session_.ng(), id_, body_.size() - body_offset_);
+  body_.clear();
+  body_offset_ = 0;
+  bool untouched = false;
+  {
+    std::lock_guard lock(head_mutex_);
+    untouched = response_ == Http2ResponsePhase::HeadOpen;
+    if (untouched) enter(Http2ResponsePhase::ServerAnswer);
+  }
+  if (untouched) {
+    auto head = nv(":status", "413");
+    nghttp2_submit_response(session_.ng(), id_, &head, 1, nullptr);
+    std::lock_guard lock(head_mutex_);
+    enter(Http2ResponsePhase::BodyEnded);
+  } else {
+    send_reset(NGHTTP2_INTERNAL_ERROR);
+  }
+  session_.want_send();
+  fill_pending_read();
+}
+
+void Http2Stream::read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) {
+  on_strand([this, buf, cap, cb, ctx] {
+    if (!in_handler() || reading_ || cap == 0) return post_callback({cb, ctx}, -EINVAL, 0);
+    reading_ = true;
+    pending_read_ = {cb, ctx, 0};
+    read_buf_ = buf;
+    read_cap_ = cap;
+    fill_pending_read();
+  });
+}
+
+// Answers the pending read from what is buffered; what it takes is consumed,
+// so nghttp2 opens the window (WINDOW_UPDATE) for as much again.
+void Http2Stream::fill_pending_read() {
+  if (!reading_) return;
+  std::size_t available = body_.size() - body_offset_;
+  int status = 0;
+  std::size_t got = 0;
+  if (body_failure_ != 0) {
+    status = body_failure_;
+  } else if (available > 0) {
+    got = std::min(read_cap_, available);
+    std::memcpy(read_buf_, body_.data() + body_offset_, got);
+    body_offset_ += got;
+    if (body_offset_ == body_.size()) {
+      body_.clear();
+      body_offset_ = 0;
+    }
+    if (!facts_.closed) nghttp2_session_consume(session_.ng(), id_, got);
+    session_.want_send();
+  } else if (!facts_.remote_ended) {
+    if (!facts_.closed && !session_.dead()) return;  // waits for DATA
+    status = -ECONNRESET;
+  }
+  reading_ = false;
+  post_callback(pending_read_, status, got);
+}
+
+// ------------------------------------------------------------ the response head
+
+int Http2Stream::set_status(int status, std::string_view) {
+  if (status < 100 || status > 999) return -EINVAL;
+  std::lock_guard lock(head_mutex_);
+  if (response_ != Http2ResponsePhase::HeadOpen) return -EALREADY;
+  status_ = status;
+  return 0;
+}
+
+int Http2Stream::add_header(std::string_view name, std::string_view value) {
+  auto lower = lowercase(name);
+  if (!valid_field(lower, value)) return -EINVAL;
+  std::lock_guard lock(head_mutex_);
+  if (response_ != Http2ResponsePhase::HeadOpen) return -EALREADY;
+  if (is_connection_specific(lower)) return 0;
+  response_fields_.emplace_back(std::move(lower), value);
+  return 0;
+}
+
+int Http2Stream::add_trailer(std::string_view name, std::string_view value) {
+  auto lower = lowercase(name);
+  if (!valid_field(lower, value) || is_forbidden_trailer(lower)) return -EINVAL;
+  std::lock_guard lock(head_mutex_);
+  if (response_ != Http2ResponsePhase::HeadOpen && response_ != Http2ResponsePhase::HeadSubmitted) {
+    return -EALREADY;
+  }
+  response_trailers_.emplace_back(std::move(lower), value);
+  return 0;
+}
+
+// HEADERS goes to nghttp2 with a data source that defers until the handler
+// writes (or, with nothing queued at complete(), with END_STREAM on it).
+void Http2Stream::submit_head() {
+  std::vector<nghttp2_nv> head;
+  std::string status;
+  bool ends_stream = false;
+  {
+    std::lock_guard lock(head_mutex_);
+    status = std::to_string(status_);
+    no_body_ = method_ == "HEAD" || status_ == 204 || status_ == 304 || status_ < 200;
+    ends_stream = body_done_ && pieces_.empty() && response_trailers_.empty();
+    head.push_back(nv(":status", status));
+    for (const auto& [name, value] : response_fields_) head.push_back(nv(name, value));
+    enter(ends_stream ? Http2ResponsePhase::BodyEnded : Http2ResponsePhase::HeadSubmitted);
+  }
+  nghttp2_data_provider provider{};
+  provider.source.ptr = this;
+  provider.read_callback = read_response_cb;
+  int rv = nghttp2_submit_response(session_.ng(), id_, head.data(), head.size(),
+                                   ends_stream ? nullptr : &provider);
+  if (rv != 0) {
+    spdlog::warn("HTTP/2 stream {} from {}:{}: the response head was refused: {}", id_,
+                 session_.endpoints().remote_address, session_.endpoints().remote_port,
+                 nghttp2_strerror(rv));
+    send_reset(NGHTTP2_INTERNAL_ERROR);
+  }
+  session_.want_send();
+}
+
+// ------------------------------------------------------------ the response body
+
+void Http2Stream::write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) {
+  on_strand(
+      [this, owned = std::string(static_cast<const char*>(data), len), cb, ctx, len]() mutable {
+        append(std::move(owned), {}, {cb, ctx, len});
+      });
+}
+
+void Http2Stream::write_body_borrowed(const void* data, std::size_t len, ancm_io_callback cb,
+                                      void* ctx) {
+  on_strand([this, data, len, cb, ctx] {
+    append({}, std::string_view(static_cast<const char*>(data), len), {cb, ctx, len});
+  });
+}
+
+bool Http2Stream::writable() const {
+  return in_handler() && !facts_.closed && !session_.dead() &&
+         (response_ == Http2ResponsePhase::HeadOpen ||
+          response_ == Http2ResponsePhase::HeadSubmitted);
+}
+
+void Http2Stream::append(std::string owned, std::string_view borrowed, IoCallback done) {
+  if (!writable()) {
+    return post_callback(done, facts_.closed || session_.dead() ? -ECONNRESET : -EINVAL, 0);
+  }
+  pieces_.push_back(Piece{std::move(owned), borrowed, done});
+  if (borrowed.empty()) pieces_.back().bytes = pieces_.back().owned;
+  if (response_ == Http2ResponsePhase::HeadOpen) return submit_head();
+  resume_response();
+}
+
+void Http2Stream::flush(ancm_io_callback cb, void* ctx) {
+  on_strand([this, cb, ctx] {
+    if (!in_handler()) return post_callback({cb, ctx}, -EINVAL, 0);
+    if (facts_.closed || session_.dead()) return post_callback({cb, ctx}, -ECONNRESET, 0);
+    if (response_ == Http2ResponsePhase::HeadOpen) submit_head();
+    session_.after_write({cb, ctx, 0});
+    session_.want_send();
+  });
+}
+
+void Http2Stream::resume_response() {
+  if (deferred_) {
+    deferred_ = false;
+    nghttp2_session_resume_data(session_.ng(), id_);
+  }
+  session_.want_send();
+}
+
+// Copies queued pieces into the DATA frame nghttp2 builds. A piece's
+// callback runs once the write that carries its last byte is done.
+ssize_t Http2Stream::read_response(uint8_t* buf, std::size_t len, uint32_t* flags) {
+  std::size_t n = 0;
+  while (n < len && !pieces_.empty()) {
+    auto& piece = pieces_.front();
+    std::size_t take = std::min(len - n, piece.bytes.size() - piece_offset_);
+    if (no_body_) {
+      take = piece.bytes.size() - piece_offset_;  // HEAD, 204, 304: no body goes out
+    } else {
+      std::memcpy(buf + n, piece.bytes.data() + piece_offset_, take);
+      n += take;
+    }
+    piece_offset_ += take;
+    if (piece_offset_ < piece.bytes.size()) break;
+    session_.after_write(piece.done);
+    pieces_.pop_front();
+    piece_offset_ = 0;
+  }
+  if (pieces_.empty() && body_done_) {
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+    std::lock_guard lock(head_mutex_);
+    if (!response_trailers_.empty()) {
+      *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+      std::vector<nghttp2_nv> trailers;
+      for (const auto& [name, value] : response_trailers_) trailers.push_back(nv(name, value));
+      nghttp2_submit_trailer(session_.ng(), id_, trailers.data(), trailers.size());
+    }
+    enter(Http2ResponsePhase::BodyEnded);
+    return static_cast<ssize_t>(n);
+  }
+  if (n == 0) {
+    deferred_ = true;
+    return NGHTTP2_ERR_DEFERRED;
+  }
+  return static_cast<ssize_t>(n);
+}
+
+// ------------------------------------------------------------ the end of the request
+
+void Http2Stream::complete() {
+  on_strand([this] {
+    if (!in_handler()) return;
+    body_done_ = true;
+    if (writable()) {
+      if (response_ == Http2ResponsePhase::HeadOpen) {
+        submit_head();
+      } else {
+        resume_response();
+      }
+    }
+    end_request();
+  });
+}
+
+void Http2Stream::abort() { reset(NGHTTP2_INTERNAL_ERROR); }
+
+void Http2Stream::reset(uint32_t error_code) {
+  on_strand([this, error_code] {
+    if (!in_handler()) return;
+    send_reset(error_code);
+    end_request();
+  });
+}
+
+void Http2Stream::send_reset(uint32_t error_code) {
+  if (!facts_.closed && !session_.dead()) {
+    nghttp2_submit_rst_stream(session_.ng(), NGHTTP2_FLAG_NONE, id_, error_code);
+    session_.want_send();
+  }
+  std::lock_guard lock(head_mutex_);
+  if (response_ != Http2ResponsePhase::Reset) enter(Http2ResponsePhase::Reset);
+}
+
+// The handler is done: a read still pending ends cancelled, what it did not
+// read goes back to the connection's window, on_disconnect hears 0.
+void Http2Stream::end_request() {
+  enter(Http2RequestPhase::Ended);
+  if (reading_) {
+    reading_ = false;
+    post_callback(pending_read_, -ECANCELED, 0);
+  }
+  if (!facts_.closed) nghttp2_session_consume(session_.ng(), id_, body_.size() - body_offset_);
+  body_.clear();
+  body_offset_ = 0;
+  notify(0);
+  session_.request_ended(*this);
+}
+
+// The response's END_STREAM went out while the client still sends a body
+// nobody will read: RST_STREAM NO_ERROR tells it to stop (RFC 9113 8.1).
+void Http2Stream::on_last_frame_sent() {
+  bool body_unwanted = phase_ == Http2RequestPhase::Ended || body_failure_ != 0;
+  if (!facts_.remote_ended && !facts_.closed && body_unwanted) {
+    nghttp2_submit_rst_stream(session_.ng(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_NO_ERROR);
+    session_.want_send();
+  }
+}
+
+// nghttp2 closed the stream: after both END_STREAMs, a reset either way, or
+// the connection's end. A handler still serving it hears client_gone = 1.
+void Http2Stream::on_close(uint32_t error_code) {
+  facts_.closed = true;
+  if (error_code != NGHTTP2_NO_ERROR || session_.dead()) facts_.client_reset = true;
+  std::size_t unread = body_.size() - body_offset_;
+  if (unread > 0 && !session_.dead()) nghttp2_session_consume_connection(session_.ng(), unread);
+  fail_writes(-ECONNRESET);
+  if (facts_.client_reset && body_failure_ == 0 && in_handler()) body_failure_ = -ECONNRESET;
+  fill_pending_read();
+  if (in_handler() && facts_.client_reset) notify(1);
+}
+
+void Http2Stream::fail_writes(int status) {
+  for (auto& piece : pieces_) post_callback(piece.done, status, 0);
+  pieces_.clear();
+  piece_offset_ = 0;
+}
+
+bool Http2Stream::recyclable() const {
+  return facts_.closed &&
+         (phase_ == Http2RequestPhase::Ended || phase_ == Http2RequestPhase::ReceivingHead);
+}
+
+void Http2Stream::recycle() {
+  enter(Http2RequestPhase::Free);
+  {
+    std::lock_guard lock(head_mutex_);
+    if (response_ != Http2ResponsePhase::NotStarted) enter(Http2ResponsePhase::NotStarted);
+    response_fields_.clear();
+    response_trailers_.clear();
+  }
+  method_.clear();
+  target_.clear();
+  authority_.clear();
+  fields_.clear();
+  header_spans_.clear();
+  trailer_fields_.clear();
+  trailer_spans_.clear();
+  body_.clear();
+  body_offset_ = 0;
+  id_ = 0;
+}
+
+// ------------------------------------------------------------ callbacks and state
+
+void Http2Stream::on_disconnect(ancm_disconnect_callback cb, void* ctx) {
+  on_strand([this, cb, ctx] {
+    if (!in_handler()) return asio::post(session_.strand(), [cb, ctx] { cb(ctx, 0); });
+    if (facts_.client_reset) return asio::post(session_.strand(), [cb, ctx] { cb(ctx, 1); });
+    disconnect_cb_ = cb;
+    disconnect_ctx_ = ctx;
+  });
+}
+
+void Http2Stream::notify(int client_gone) {
+  auto cb = std::exchange(disconnect_cb_, nullptr);
+  if (!cb) return;
+  asio::post(session_.strand(), [cb, ctx = disconnect_ctx_, client_gone] { cb(ctx, client_gone); });
+}
+
+// HTTP/2 has no 101: Extended CONNECT (RFC 8441) would be the way, not served yet.
+void Http2Stream::upgrade(UpgradeCallback cb, void* ctx) {
+  asio::post(session_.strand(), [cb, ctx] { cb(ctx, nullptr); });
+}
+
+void Http2Stream::post_callback(IoCallback cb, int status, std::size_t bytes) {
+  if (!cb.fn) return;
+  asio::post(session_.strand(), [cb, status, bytes] { cb.fn(cb.ctx, status, bytes); });
+}
+
+// A move the table lacks is a bug: logged, not made, and the stream is reset.
+void Http2Stream::enter(Http2RequestPhase to) {
+  common::checked_move(phase_, to, [&](auto from, auto next) {
+    spdlog::error("HTTP/2 stream {} from {}:{}: illegal request phase transition {} -> {}", id_,
+                  session_.endpoints().remote_address, session_.endpoints().remote_port, from,
+                  next);
+  });
+}
+
+void Http2Stream::enter(Http2ResponsePhase to) {
+  common::checked_move(response_, to, [&](auto from, auto next) {
+    spdlog::error("HTTP/2 stream {} from {}:{}: illegal response phase transition {} -> {}", id_,
+                  session_.endpoints().remote_address, session_.endpoints().remote_port, from,
+                  next);
+  });
+}
+
+}  // namespace ancm::server

@@ -1,0 +1,297 @@
+// The front end's HTTP/2 session (server/src/http2_*) on its own: the real
+// session over loopback TCP in this process (tests/support's LoopbackServer),
+// an nghttp2 client (h2_client.h) or frames written by hand, and the test as
+// the handler through the request API. Scripted handlers answer on the
+// server's thread; "/manual" requests are handed to the test, which acts
+// step by step. Every wait is for an event, bounded only so a broken build fails.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ancm/abi_strings.h"
+#include "event_queue.h"
+#include "h2_client.h"
+#include "h2_frames.h"
+#include "http_client.h"
+#include "loopback_server.h"
+
+namespace ancm::test {
+namespace {
+
+using abi::str;
+using abi::to_string;
+
+const ancm_request_api& api() { return LoopbackServer::api(); }
+
+std::string header_of(ancm_request* request, std::string_view name) {
+  std::size_t count = api().header_count(request);
+  const ancm_kv* fields = api().headers(request);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (abi::view(fields[i].name) == name) return to_string(fields[i].value);
+  }
+  return "<none>";
+}
+
+// Reads the whole body, then answers it back with the request trailers as
+// x-trailer-<name> fields; a failed read answers nothing and completes.
+struct Echo {
+  ancm_request* request;
+  std::string body;
+  char buffer[4096];
+
+  static void start(ancm_request* request) {
+    auto echo = std::make_unique<Echo>();
+    echo->request = request;
+    echo->read(std::move(echo));
+  }
+  void read(std::unique_ptr<Echo> self) {
+    api().read_body(request, buffer, sizeof buffer, &Echo::on_read, self.release());
+  }
+  static void on_read(void* ctx, int status, size_t bytes) {
+    std::unique_ptr<Echo> self(static_cast<Echo*>(ctx));
+    if (status < 0) return api().complete(self->request);
+    if (bytes > 0) {
+      self->body.append(self->buffer, bytes);
+      auto* echo = self.get();
+      return echo->read(std::move(self));
+    }
+    std::size_t count = 0;
+    const ancm_kv* trailers = api().request_trailers(self->request, &count);
+    for (std::size_t i = 0; i < count; ++i) {
+      api().add_header(self->request, str("x-trailer-" + to_string(trailers[i].name)),
+                       trailers[i].value);
+    }
+    api().write_body(self->request, self->body.data(), self->body.size(), nullptr, nullptr);
+    api().complete(self->request);
+  }
+};
+
+// Writes `left` bytes in pieces, each after the last one's callback.
+struct Big {
+  ancm_request* request;
+  std::size_t left;
+  std::string piece = std::string(16 * 1024, 'x');
+
+  static void on_written(void* ctx, int status, size_t) {
+    std::unique_ptr<Big> self(static_cast<Big*>(ctx));
+    if (status < 0 || self->left == 0) return api().complete(self->request);
+    auto n = std::min(self->left, self->piece.size());
+    self->left -= n;
+    auto* big = self.get();
+    api().write_body(big->request, big->piece.data(), n, &Big::on_written, self.release());
+  }
+};
+
+class Http2SessionTest : public ::testing::Test {
+ protected:
+  Http2SessionTest() { limits_.max_body_bytes = 1024 * 1024; }
+
+  void serve(server::HttpLimits limits) {
+    server_ = std::make_unique<LoopbackServer>([this](ancm_request* r) { handle(r); }, limits);
+  }
+  void SetUp() override { serve(limits_); }
+
+  void handle(ancm_request* request) {
+    auto path = to_string(api().path(request));
+    if (path == "/hello") {
+      api().set_status(request, 201, str(""));
+      api().add_header(request, str("X-Host"), str(header_of(request, "host")));
+      api().add_header(request, str("X-Version"), str(std::to_string(api().http_version(request))));
+      api().add_header(request, str("Connection"), str("close"));  // HTTP/1 only: dropped
+      api().write_body(request, "hello", 5, nullptr, nullptr);
+      return api().complete(request);
+    }
+    if (path == "/echo") return Echo::start(request);
+    if (path == "/big") {
+      auto big = std::make_unique<Big>(Big{request, std::stoul(to_string(api().query(request)))});
+      return Big::on_written(big.release(), 0, 0);
+    }
+    if (path == "/trailers") {
+      api().write_body(request, "body", 4, nullptr, nullptr);
+      api().add_trailer(request, str("grpc-status"), str("0"));
+      return api().complete(request);
+    }
+    requests_.push(request);  // "/manual": the test is the handler
+  }
+
+  ancm_request* next_request(H2Client& client) {
+    client.run_until([&] { return requests_.size() > 0; });
+    auto request = requests_.next(std::chrono::milliseconds(1));
+    return request ? *request : nullptr;
+  }
+
+  server::HttpLimits limits_;
+  EventQueue<ancm_request*> requests_;
+  EventQueue<int> disconnects_;
+  struct IoResult {
+    int status;
+    std::size_t bytes;
+  };
+  EventQueue<IoResult> io_;
+  static void on_io(void* ctx, int status, size_t bytes) {
+    static_cast<EventQueue<IoResult>*>(ctx)->push({status, bytes});
+  }
+  static void on_disconnect(void* ctx, int client_gone) {
+    static_cast<EventQueue<int>*>(ctx)->push(client_gone);
+  }
+  std::unique_ptr<LoopbackServer> server_;
+};
+
+TEST_F(Http2SessionTest, AnswersAGetWithHostFromAuthorityAndVersion20) {
+  H2Client client(server_->port());
+  auto response = client.fetch(h2_get("/hello"));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 201);
+  EXPECT_EQ(response->body, "hello");
+  EXPECT_EQ(response->header("x-host"), "test");
+  EXPECT_EQ(response->header("x-version"), "20");
+  EXPECT_EQ(response->headers.count("connection"), 0u);
+}
+
+TEST_F(Http2SessionTest, EchoesAPostBodyLargerThanTheStreamWindow) {
+  auto limits = limits_;
+  limits.http2_stream_window = 16 * 1024;  // the upload needs many WINDOW_UPDATEs
+  serve(limits);
+  H2Client client(server_->port());
+  std::string body(300 * 1024, 'b');
+  for (std::size_t i = 0; i < body.size(); i += 997) body[i] = static_cast<char>('a' + i % 26);
+  auto response = client.fetch(h2_post("/echo", body));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, body);
+}
+
+TEST_F(Http2SessionTest, SendsALargeResponseThroughASmallClientWindow) {
+  H2Client client(server_->port(), /*initial_window=*/1024);
+  auto response = client.fetch(h2_get("/big?1000000"), std::chrono::seconds(30));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body.size(), 1000000u);
+}
+
+TEST_F(Http2SessionTest, HandsRequestTrailersToTheHandler) {
+  H2Client client(server_->port());
+  auto response = client.fetch(h2_post("/echo", "data", {{"x-checksum", "42"}}));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "data");
+  EXPECT_EQ(response->header("x-trailer-x-checksum"), "42");
+}
+
+TEST_F(Http2SessionTest, SendsResponseTrailersInTheLastHeadersFrame) {
+  H2Client client(server_->port());
+  auto response = client.fetch(h2_get("/trailers"));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "body");
+  ASSERT_EQ(response->trailers.count("grpc-status"), 1u);
+  EXPECT_EQ(response->trailers.find("grpc-status")->second, "0");
+  EXPECT_EQ(response->close_code, 0u);
+}
+
+TEST_F(Http2SessionTest, BodyPastTheLimitIsAnswered413) {
+  auto limits = limits_;
+  limits.max_body_bytes = 1000;
+  serve(limits);
+  H2Client client(server_->port());
+  auto response = client.fetch(h2_post("/echo", std::string(5000, 'x')));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 413);
+  // The connection goes on.
+  auto next = client.fetch(h2_get("/hello"));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 201);
+}
+
+TEST_F(Http2SessionTest, AClientResetReachesTheHandlerAsClientGone) {
+  H2Client client(server_->port());
+  auto id = client.submit(h2_get("/manual"));
+  auto* request = next_request(client);
+  ASSERT_NE(request, nullptr);
+  api().on_disconnect(request, &on_disconnect, &disconnects_);
+  client.reset(id, 0x8);  // CANCEL
+  client.run_until([&] { return disconnects_.size() > 0; });
+  auto gone = disconnects_.next();
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(*gone, 1);
+  api().write_body(request, "late", 4, &on_io, &io_);
+  client.run_until([&] { return io_.size() > 0; });
+  auto write = io_.next();
+  ASSERT_TRUE(write);
+  EXPECT_EQ(write->status, -ECONNRESET);
+  api().complete(request);
+  // The connection and its other streams go on.
+  auto next = client.fetch(h2_get("/hello"));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 201);
+}
+
+TEST_F(Http2SessionTest, ResetSendsRstStreamWithTheCode) {
+  H2Client client(server_->port());
+  auto id = client.submit(h2_get("/manual"));
+  auto* request = next_request(client);
+  ASSERT_NE(request, nullptr);
+  api().reset(request, 0x8);
+  ASSERT_TRUE(client.run_until_closed({id}));
+  EXPECT_EQ(client.response(id).close_code, 0x8u);
+  auto aborted = client.submit(h2_get("/manual"));
+  request = next_request(client);
+  ASSERT_NE(request, nullptr);
+  api().abort(request);
+  ASSERT_TRUE(client.run_until_closed({aborted}));
+  EXPECT_EQ(client.response(aborted).close_code, 0x2u);  // INTERNAL_ERROR
+}
+
+TEST_F(Http2SessionTest, ServesManyConcurrentStreamsPastTheStreamLimit) {
+  H2Client client(server_->port());
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 250; ++i) ids.push_back(client.submit(h2_get("/hello")));
+  ASSERT_TRUE(client.run_until_closed(ids, std::chrono::seconds(30)));
+  for (auto id : ids) {
+    EXPECT_EQ(client.response(id).status, 201);
+    EXPECT_EQ(client.response(id).body, "hello");
+  }
+}
+
+TEST_F(Http2SessionTest, DrainSendsGoawayAndClosesOnceTheStreamEnded) {
+  H2Client client(server_->port());
+  auto id = client.submit(h2_get("/manual"));
+  auto* request = next_request(client);
+  ASSERT_NE(request, nullptr);
+  server_->drain_all();
+  ASSERT_TRUE(client.run_until([&] { return client.goaway_received(); }));
+  EXPECT_EQ(*client.goaway_code(), 0u);
+  api().write_body(request, "last", 4, nullptr, nullptr);
+  api().complete(request);
+  ASSERT_TRUE(client.run_until_closed({id}));
+  EXPECT_EQ(client.response(id).body, "last");
+  EXPECT_TRUE(client.run_until([&] { return client.connection_closed(); }));
+}
+
+TEST_F(Http2SessionTest, Http1ClientsOnTheSamePortStillWork) {
+  auto response = http_get(server_->port(), "/hello");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 201);
+  EXPECT_EQ(response->body, "hello");
+}
+
+TEST_F(Http2SessionTest, AHeaderListOverTheLimitEndsTheConnection) {
+  HttpConnection raw(server_->port());
+  // One field in the dynamic table, referenced until the decoded list is huge.
+  std::string block =
+      h2::get_block("/hello") + h2::literal_indexed("x-big", std::string(4000, 'a'));
+  for (int i = 0; i < 100; ++i) block += h2::indexed(62);
+  raw.send(h2::client_start() +
+           h2::frame(h2::kHeaders, h2::kEndHeaders | h2::kEndStream, 1, block));
+  auto bytes = raw.read_raw(std::chrono::seconds(5));
+  EXPECT_EQ(h2::goaway_code(bytes), 0xbu);  // ENHANCE_YOUR_CALM
+  H2Client client(server_->port());
+  auto response = client.fetch(h2_get("/hello"));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 201);
+}
+
+}  // namespace
+}  // namespace ancm::test
