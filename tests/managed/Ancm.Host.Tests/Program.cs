@@ -5,4 +5,5 @@ ResponsePhaseTests.Register();
 HostingTests.Register();
 BodySizeTests.Register();
 AbiLayoutTests.Register();
+Http2AndTlsTests.Register();
 return await TestRunner.RunAsync();
