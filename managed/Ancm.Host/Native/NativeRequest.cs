@@ -55,6 +55,8 @@ internal sealed unsafe class NativeRequest : NativeHandle, INativeIoTarget
         {
             if (Ended)
                 return -NativeErrors.ESTALE;
+            if (Api->AddTrailer == null)
+                return -NativeErrors.EINVAL;
             fixed (byte* n = name)
             fixed (byte* v = value)
                 return Api->AddTrailer(Handle, new AncmStr(n, (nuint)name.Length), new AncmStr(v, (nuint)value.Length));
@@ -69,7 +71,7 @@ internal sealed unsafe class NativeRequest : NativeHandle, INativeIoTarget
     {
         lock (Gate)
         {
-            if (Ended)
+            if (Ended || Api->TlsInfo == null)
                 return null;
             AncmTlsInfo info;
             return Api->TlsInfo(Handle, &info) == 0 ? NativeTlsInfo.CopyOf(in info) : null;
@@ -148,7 +150,10 @@ internal sealed unsafe class NativeRequest : NativeHandle, INativeIoTarget
             if (Ended)
                 return false;
             MarkEnded();
-            Api->Reset(Handle, errorCode);
+            if (Api->Reset != null)
+                Api->Reset(Handle, errorCode);
+            else
+                Api->Abort(Handle);
             return true;
         }
     }
