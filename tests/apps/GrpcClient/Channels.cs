@@ -14,7 +14,11 @@ internal static class Channels
         var sockets = new SocketsHttpHandler { EnableMultipleHttp2Connections = false };
         if (caFile is not null)
         {
-            var ca = X509Certificate2.CreateFromPemFile(caFile);
+            var certificates = new X509Certificate2Collection();
+            certificates.ImportFromPemFile(caFile);
+            if (certificates.Count == 0)
+                throw new ArgumentException($"no certificate in '{caFile}'");
+            var ca = certificates[0];
             sockets.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
                 certificate is not null && IsIssuedBy(new X509Certificate2(certificate), ca, errors);
         }

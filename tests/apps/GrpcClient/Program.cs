@@ -25,10 +25,10 @@ for (var k = 2; k < args.Length; k++)
     }
 }
 
-using var channel = Channels.Create(address, caFile);
-var scenarios = new Scenarios(new GrpcGreeter.Greeter.GreeterClient(channel));
 try
 {
+    using var channel = Channels.Create(address, caFile);
+    var scenarios = new Scenarios(new GrpcGreeter.Greeter.GreeterClient(channel));
     var ok = await scenarios.RunAsync(scenario);
     Console.WriteLine(ok ? "PASS " + scenario : "FAIL " + scenario);
     return ok ? 0 : 1;
