@@ -6,4 +6,5 @@ HostingTests.Register();
 BodySizeTests.Register();
 AbiLayoutTests.Register();
 Http2AndTlsTests.Register();
+Http2RequestTests.Register();
 return await TestRunner.RunAsync();
