@@ -23,14 +23,23 @@ static unsafe class FakeRequestApi
     private static readonly byte* s_address = Utf8("127.0.0.1");
 
     private static int s_version = 11;
+    // Over TLS when set: what tls_info reports (protocol, cipher, SNI, the client's DER).
+    private static (AncmStr Protocol, AncmStr Cipher, AncmStr ServerName, nint Certificate, int CertificateLength)? s_tls;
     private static ConcurrentQueue<string> s_calls = new();
     private static TaskCompletionSource s_ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private static nint s_disconnect;
     private static nint s_disconnectCtx;
 
     /// <summary>Starts a request of this HTTP version (10, 11, 20); the calls recorded are its.</summary>
-    public static void NewRequest(int httpVersion)
+    public static void NewRequest(int httpVersion) => NewRequest(httpVersion, tls: null);
+
+    /// <summary>A request over TLS: tls_info answers these (the client certificate may be null).</summary>
+    public static void NewRequest(int httpVersion, (string Protocol, string Cipher, string ServerName, byte[]? Certificate)? tls)
     {
+        s_tls = tls is { } t
+            ? (Str(t.Protocol), Str(t.Cipher), Str(t.ServerName),
+               t.Certificate is null ? 0 : (nint)Bytes(t.Certificate), t.Certificate?.Length ?? 0)
+            : null;
         s_version = httpVersion;
         s_calls = new ConcurrentQueue<string>();
         s_ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -75,13 +84,17 @@ static unsafe class FakeRequestApi
         return host;
     }
 
-    private static byte* Utf8(string text)
+    // Kept for the process's life, as the native spans are for the request's.
+    private static byte* Utf8(string text) => Bytes(Encoding.UTF8.GetBytes(text));
+
+    private static byte* Bytes(byte[] bytes)
     {
-        var bytes = Encoding.UTF8.GetBytes(text);
-        var memory = (byte*)NativeMemory.Alloc((nuint)bytes.Length);
+        var memory = (byte*)NativeMemory.Alloc((nuint)Math.Max(bytes.Length, 1));
         bytes.CopyTo(new Span<byte>(memory, bytes.Length));
         return memory;
     }
+
+    private static AncmStr Str(string text) => new(Utf8(text), (nuint)Encoding.UTF8.GetByteCount(text));
 
 
     private static string Text(AncmStr text) => Encoding.UTF8.GetString(text.Span);
@@ -110,6 +123,7 @@ static unsafe class FakeRequestApi
         info->RemoteAddress = new AncmStr(s_address, 9);
         info->LocalAddress = new AncmStr(s_address, 9);
         info->HttpVersion = s_version;
+        info->IsTls = s_tls is null ? 0 : 1;
     }
 
     [UnmanagedCallersOnly]
@@ -180,6 +194,13 @@ static unsafe class FakeRequestApi
     private static int TlsInfo(nint request, AncmTlsInfo* info)
     {
         *info = default;
-        return -2; // -ENOENT: cleartext
+        if (s_tls is not { } tls)
+            return -2; // -ENOENT: cleartext
+        info->Protocol = tls.Protocol;
+        info->Cipher = tls.Cipher;
+        info->ServerName = tls.ServerName;
+        info->ClientCertificate = (byte*)tls.Certificate;
+        info->ClientCertificateLen = (nuint)tls.CertificateLength;
+        return 0;
     }
 }

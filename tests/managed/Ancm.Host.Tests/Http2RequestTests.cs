@@ -17,9 +17,14 @@ static class Http2RequestTests
     }
 
     // Runs one request of this version through the server to its native end.
-    private static async Task<IReadOnlyList<string>> RunAsync(int httpVersion, Func<HttpContext, Task> app)
+    private static Task<IReadOnlyList<string>> RunAsync(int httpVersion, Func<HttpContext, Task> app)
     {
         FakeRequestApi.NewRequest(httpVersion);
+        return RunCurrentAsync(app);
+    }
+
+    private static async Task<IReadOnlyList<string>> RunCurrentAsync(Func<HttpContext, Task> app)
+    {
         var server = FakeRequestApi.CreateServer(new App(app));
         server.Enqueue(1);
         var ended = await Task.WhenAny(FakeRequestApi.Ended, Task.Delay(TimeSpan.FromSeconds(30)));
@@ -29,6 +34,36 @@ static class Http2RequestTests
 
     public static void Register()
     {
+        TestRunner.Add("TLS request: the handshake and the client certificate as tls_info reports them", async () =>
+        {
+            using var key = System.Security.Cryptography.ECDsa.Create();
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+                "CN=client", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
+            FakeRequestApi.NewRequest(20, ("TLSv1.3", "TLS_AES_128_GCM_SHA256", "grpc.test", certificate.RawData));
+            string seen = "";
+            await RunCurrentAsync(async context =>
+            {
+                var handshake = context.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>()!;
+                var client = await context.Connection.GetClientCertificateAsync();
+                seen = $"{context.Request.Scheme} {context.Request.IsHttps} {handshake.Protocol} " +
+                       $"{handshake.NegotiatedCipherSuite} {handshake.HostName} {client?.Subject} " +
+                       $"{client?.Thumbprint == certificate.Thumbprint}";
+            });
+            Expect.Equal("https True Tls13 TLS_AES_128_GCM_SHA256 grpc.test CN=client True", seen);
+        });
+        TestRunner.Add("Cleartext request: no TLS features", async () =>
+        {
+            string seen = "";
+            await RunAsync(11, context =>
+            {
+                seen = $"{context.Request.Scheme} " +
+                       $"{context.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>() is null} " +
+                       $"{context.Features.Get<ITlsConnectionFeature>() is null} {context.Connection.ClientCertificate is null}";
+                return Task.CompletedTask;
+            });
+            Expect.Equal("http True True True", seen);
+        });
         TestRunner.Add("HTTP/2 request: Protocol HTTP/2, trailers supported, reset offered, no upgrade", async () =>
         {
             string seen = "";
