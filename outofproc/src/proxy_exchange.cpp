@@ -9,6 +9,8 @@
 #include <boost/beast/http/read.hpp>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -342,6 +344,8 @@ void ProxyExchange::on_response_head(error_code ec) {
     new_response_parser();
     return read_response_head();
   }
+  const auto& head = parser_->get();
+  response_facts_.head_fields = static_cast<std::size_t>(std::distance(head.begin(), head.end()));
   if (!relay_response_head() || !enter(ResponsePhase::Body)) return;
   if (parser_->is_done()) return end_response();
   // The head goes to the client now unless body bytes came with it (they go
@@ -475,14 +479,33 @@ void ProxyExchange::on_client_written(int status, std::size_t) {
 // may come at once, finds the connection). While the request's last bytes
 // are still being written, that write's completion decides instead.
 //
-// The child's response trailer fields (Beast parsed them after the last
-// chunk) are dropped here: the request API has no call to send response
-// trailers yet (issue 13 adds one); the Trailer header announcing them went on.
+// The child's response trailer fields go to the client before complete().
 void ProxyExchange::end_response() {
   if (!enter(ResponsePhase::Done)) return;
   stop_timer();
+  relay_response_trailers();
   if (request_phase_ != RequestPhase::Finishing) release_upstream();
   complete_request();
+}
+
+// Beast parsed them after the last chunk, behind the head's fields. The
+// server puts them in its own last chunk (a chunked response), or drops them
+// with other framings; one HTTP forbids as a trailer (-EINVAL) is left out,
+// as a recipient may drop trailers anyway.
+void ProxyExchange::relay_response_trailers() {
+  const auto& api = *context_->api;
+  if (!ANCM_ABI_HAS(ancm_request_api, &api, add_trailer) || !api.add_trailer) return;
+  if (!may_use_request("add_trailer")) return;
+  std::size_t index = 0;
+  for (const auto& field : parser_->get()) {
+    if (index++ < response_facts_.head_fields) continue;
+    int status = api.add_trailer(request_, str(field.name_string()), str(field.value()));
+    if (status < 0) {
+      context_->log(ANCM_LOG_TRACE, "the application's response trailer " +
+                                        std::string(field.name_string()) +
+                                        " was left out: " + std::to_string(status));
+    }
+  }
 }
 
 // Kept for this client connection's next request only: another client's

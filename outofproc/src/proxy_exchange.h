@@ -95,6 +95,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void write_to_client(const char* piece, std::size_t size);
   void on_client_written(int status, std::size_t bytes);
   void end_response();
+  void relay_response_trailers();
   void release_upstream();
   bool upstream_reusable() const;
 

@@ -8,6 +8,7 @@
 // the upstream connection. No I/O here: pure and testable.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -58,6 +59,9 @@ struct ResponseFacts {
   // A 1xx other than 100 came before the final response: few servers send
   // them, and the connection is not kept after one.
   bool odd_interim = false;
+  // The final response head's field count: Beast adds a chunked body's
+  // trailer fields after them, so those past it are the trailers.
+  std::size_t head_fields = 0;
 };
 
 // The client's side of the exchange.

@@ -22,8 +22,10 @@ int Connection::add_header(std::string_view name, std::string_view value) {
   return writer_.add_header(name, value);
 }
 
-// Not yet: HTTP/1.1 trailers go in a chunked body's last chunk (handler_abi.h).
-int Connection::add_trailer(std::string_view, std::string_view) { return -ENOTSUP; }
+// Under the head's lock, like add_header: the writer puts them in the last chunk.
+int Connection::add_trailer(std::string_view name, std::string_view value) {
+  return writer_.add_trailer(name, value);
+}
 
 // The bytes are copied once, into the piece that is later written as it is.
 void Connection::write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) {

@@ -20,9 +20,8 @@ void OutgoingBody::append_borrowed(const char* data, std::size_t size) {
   pending_.push_back(Piece{{}, {data, size}});
 }
 
-const std::vector<boost::asio::const_buffer>& OutgoingBody::begin_write(std::string& head,
-                                                                        Framing framing,
-                                                                        bool last_chunk) {
+const std::vector<boost::asio::const_buffer>& OutgoingBody::begin_write(
+    std::string& head, Framing framing, bool last_chunk, const TrailerFields& trailers) {
   gather_.clear();
   tail_.clear();
   writing_.clear();
@@ -40,7 +39,7 @@ const std::vector<boost::asio::const_buffer>& OutgoingBody::begin_write(std::str
     for (const auto& piece : writing_) gather_.push_back(boost::asio::buffer(piece.bytes()));
   }
   if (chunked) tail_ = "\r\n";
-  if (last_chunk) tail_ += kLastChunk;
+  if (last_chunk) append_last_chunk(trailers, tail_);
   if (!tail_.empty()) gather_.push_back(boost::asio::buffer(tail_));
   return gather_;
 }

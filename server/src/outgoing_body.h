@@ -22,11 +22,13 @@ class OutgoingBody {
   bool empty() const { return pending_.empty(); }
 
   // Takes every pending piece into a write after `head` (which gets the chunk
-  // header when framing is chunked), and the last chunk when asked. The
+  // header when framing is chunked), and the last chunk, with its trailer
+  // fields, when asked. The
   // buffers stay valid until end_write(); none is empty, so an empty list
   // means nothing to send. Without framing the pieces are dropped.
   const std::vector<boost::asio::const_buffer>& begin_write(std::string& head, Framing framing,
-                                                            bool last_chunk);
+                                                            bool last_chunk,
+                                                            const TrailerFields& trailers = {});
   // The written pieces are freed.
   void end_write();
   // Drops what was not written (the response ended early).

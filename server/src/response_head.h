@@ -29,6 +29,9 @@ struct ResponseHead {
 
 enum class Framing { None, ContentLength, Chunked, UntilClose };
 
+// A response's trailer fields, (name, value), in the order they were added.
+using TrailerFields = std::vector<std::pair<std::string, std::string>>;
+
 // The registered reason phrase for status, or "" for a status without one.
 std::string_view standard_reason(int status);
 
@@ -40,6 +43,7 @@ void serialize_head(const ResponseHead& head, Framing framing, uint64_t content_
                     bool keep_alive, std::string& out);
 
 using common::append_chunk_header;
+using common::append_last_chunk;
 using common::kLastChunk;
 
 // The current time as an IMF-fixdate, cached per second and per thread.

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "ancm/common/checked_move.h"
+#include "ancm/common/trailer_fields.h"
 
 namespace ancm::server {
 namespace {
@@ -37,6 +38,17 @@ int ResponseWriter::add_header(std::string_view name, std::string_view value) {
   std::lock_guard lock(head_mutex_);
   if (progress_ != ResponseProgress::HeadOpen) return -EALREADY;
   return head_.add(name, value) ? 0 : -EINVAL;
+}
+
+// Kept until the last chunk: a handler may add them while the body goes out.
+int ResponseWriter::add_trailer(std::string_view name, std::string_view value) {
+  if (!common::is_allowed_trailer(name, value)) return -EINVAL;
+  std::lock_guard lock(head_mutex_);
+  if (progress_ != ResponseProgress::HeadOpen && progress_ != ResponseProgress::HeadSent) {
+    return -EALREADY;
+  }
+  trailers_.emplace_back(name, value);
+  return 0;
 }
 
 int ResponseWriter::status() {
@@ -77,6 +89,7 @@ void ResponseWriter::open() {
   {
     std::lock_guard lock(head_mutex_);
     head_.clear();
+    trailers_.clear();
     advance_locked(ResponseProgress::HeadOpen);
   }
   body_written_ = 0;
@@ -153,9 +166,17 @@ ResponseWrite ResponseWriter::next_write(const ResponseTerms& terms, ConnectionR
     reuse.keep_alive = false;
   }
   bool last_chunk = last_chunk_due(terms.completed);
-  if (last_chunk) advance(ResponseProgress::LastChunkSent);
-  const auto& buffers = body_.begin_write(out_, framing_, last_chunk);
+  TrailerFields trailers;
+  if (last_chunk) trailers = take_trailers_for_last_chunk();
+  const auto& buffers = body_.begin_write(out_, framing_, last_chunk, trailers);
   return {buffers, std::exchange(pending_callbacks_, {}), carries_continue};
+}
+
+// From here on add_trailer answers -EALREADY: the fields go out now or never.
+TrailerFields ResponseWriter::take_trailers_for_last_chunk() {
+  std::lock_guard lock(head_mutex_);
+  advance_locked(ResponseProgress::LastChunkSent);
+  return std::exchange(trailers_, {});
 }
 
 void ResponseWriter::prepare_head(const ResponseTerms& terms, ConnectionReuse& reuse) {

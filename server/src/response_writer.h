@@ -7,8 +7,9 @@
 // No I/O here, so it is tested without a socket (response_writer_test).
 //
 // Threads and the head lock:
-// - set_status, add_header and status may be called from any thread (a
-//   handler's): they take head_mutex_, which guards head_ and progress_.
+// - set_status, add_header, add_trailer and status may be called from any
+//   thread (a handler's): they take head_mutex_, which guards head_,
+//   trailers_ and progress_.
 // - Everything else runs on the connection's strand only.
 // - progress_ is written only on the strand, always under head_mutex_: the
 //   strand reads it without the lock (progress, head_sent), handler threads
@@ -70,6 +71,11 @@ class ResponseWriter {
   // ---- any thread (under the head lock) ----
   int set_status(int status, std::string_view reason);
   int add_header(std::string_view name, std::string_view value);
+  // A trailer field for the last chunk of a chunked body; with any other
+  // framing it is dropped. -EINVAL for a field not allowed as a trailer
+  // (common/trailer_fields.h), -EALREADY once the last chunk is out (or the
+  // server's own answer replaced the response).
+  int add_trailer(std::string_view name, std::string_view value);
   int status();
 
   // ---- the connection's strand ----
@@ -115,10 +121,12 @@ class ResponseWriter {
   void advance_locked(ResponseProgress to);                               // head_mutex_ held
   std::optional<uint64_t> declared_length();
   bool last_chunk_due(bool completed) const;
+  TrailerFields take_trailers_for_last_chunk();  // takes the lock
 
   IllegalMoveReport report_illegal_;
   std::mutex head_mutex_;  // head_ and progress_: written from handler threads / the strand
   ResponseHead head_;
+  TrailerFields trailers_;  // under head_mutex_: added from handler threads
   ResponseProgress progress_ = ResponseProgress::NotStarted;  // written under head_mutex_
   Framing framing_ = Framing::None;
   uint64_t announced_length_ = 0;  // the Content-Length the head announced

@@ -10,7 +10,9 @@
 #include "app_fixture.h"
 #include "host_process.h"
 #include "http_client.h"
+#include "kestrel_direct.h"
 #include "published_app.h"
+#include "temp_dir.h"
 
 namespace ancm::test {
 namespace {
@@ -121,6 +123,28 @@ TEST_F(ServerFeaturesTest, ServerAddressesAreTheListeningUrlsInProcess) {
   auto response = get(*host, "/addresses");
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "http://127.0.0.1:" + std::to_string(host->port())) << response.body;
+}
+
+// ------------------------------------------------------------ protocol features
+
+// Over HTTP/1.1 cleartext the app sees what Kestrel gives it: no response
+// trailers, no reset, no TLS features, and request trailers available for a
+// request without a body.
+TEST_F(ServerFeaturesTest, Http11FeaturesAreKestrelsInProcess) {
+  TempDir direct_dir("ancm-features-direct");
+  install_app("ServerFeatures", direct_dir.path(), {});
+  KestrelDirect kestrel(direct_dir.path(), "ServerFeatures");
+  ASSERT_TRUE(kestrel.wait_until_serving());
+  auto expected = http_get(kestrel.port(), "/protocol");
+  ASSERT_TRUE(expected);
+  EXPECT_EQ(expected->body,
+            "protocol=HTTP/1.1 supports-trailers=False reset=False upgradable=False "
+            "tls-handshake=False tls-connection=False request-trailers=True");
+
+  auto host = serve("ServerFeatures", in_process());
+  auto got = get(*host, "/protocol");
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(got.body, expected->body);
 }
 
 // ------------------------------------------------------------ ANCM's environment

@@ -13,7 +13,8 @@
 
 namespace ancm::test {
 
-KestrelDirect::KestrelDirect(const std::filesystem::path& folder, const std::string& app)
+KestrelDirect::KestrelDirect(const std::filesystem::path& folder, const std::string& app,
+                             const std::map<std::string, std::string>& env)
     : port_(free_tcp_port()) {
   const std::string url = "http://127.0.0.1:" + std::to_string(port_);
   const std::string dll = app + ".dll";
@@ -23,6 +24,7 @@ KestrelDirect::KestrelDirect(const std::filesystem::path& folder, const std::str
     ::setpgid(0, 0);
     if (::chdir(folder.c_str()) != 0) ::_exit(126);
     ::setenv("ASPNETCORE_URLS", url.c_str(), 1);
+    for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
     int null = ::open("/dev/null", O_WRONLY);
     ::dup2(null, 1);
     ::dup2(null, 2);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 
 namespace ancm::test {
@@ -15,8 +16,10 @@ class KestrelDirect {
  public:
   // Starts `dotnet <app>.dll` in `folder` (an installed app, see
   // install_app) with ASPNETCORE_URLS on a free loopback port, in its own
-  // process group; its output goes to /dev/null.
-  KestrelDirect(const std::filesystem::path& folder, const std::string& app);
+  // process group; its output goes to /dev/null. env: more variables for it
+  // (e.g. Kestrel__EndpointDefaults__Protocols).
+  KestrelDirect(const std::filesystem::path& folder, const std::string& app,
+                const std::map<std::string, std::string>& env = {});
   ~KestrelDirect();  // kills the whole process group
   KestrelDirect(const KestrelDirect&) = delete;
   KestrelDirect& operator=(const KestrelDirect&) = delete;

@@ -547,6 +547,29 @@ TEST_F(ConnectionTest, AChunkedResponseEndsAndTheConnectionCarriesOn) {
   EXPECT_EQ(second->body, "next");
 }
 
+// Trailer fields a handler adds while the chunked body goes out are sent in
+// its last chunk; once that is out, add_trailer says so. A field HTTP
+// forbids as a trailer is refused.
+TEST_F(ConnectionTest, TrailersGoInTheLastChunkOfAChunkedResponse) {
+  HttpConnection client(server_.port());
+  client.send(get_request("/trailers", "Connection: close\r\n"));
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  api_.write_body(request, "body", 4, nullptr, nullptr);
+  api_.flush(request, &IoEvents::callback, &writes_);
+  auto flushed = writes_.next();
+  ASSERT_TRUE(flushed);
+  EXPECT_EQ(api_.add_trailer(request, str("grpc-status"), str("0")), 0);
+  EXPECT_EQ(api_.add_trailer(request, str("Content-Length"), str("4")), -EINVAL);
+  EXPECT_EQ(api_.add_trailer(request, str("x-checksum"), str("a\r\nb")), -EINVAL);
+  api_.complete(request);
+
+  auto bytes = client.read_raw(10s);
+  EXPECT_NE(bytes.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << bytes;
+  auto body = bytes.substr(bytes.find("\r\n\r\n") + 4);
+  EXPECT_EQ(body, "4\r\nbody\r\n0\r\ngrpc-status: 0\r\n\r\n");
+}
+
 // 100-continue on a keep-alive connection: the 100 goes out once, the body
 // is read, and a second request on the connection asks for nothing.
 TEST_F(ConnectionTest, ContinueIsSentOnceAndTheNextRequestFollows) {

@@ -148,6 +148,16 @@ class Connection {
     }
     auto body = read_body(framing);
     if (!body) return false;
+    if (request.target == "/trailers") {
+      // A chunked body with trailer fields, one of them (Cache-Control) a
+      // field HTTP forbids as a trailer, which the server refuses.
+      return send(
+                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                 "Trailer: grpc-status, x-checksum\r\n\r\n"
+                 "5\r\nhello\r\n0\r\ngrpc-status: 0\r\nCache-Control: no-store\r\n"
+                 "x-checksum: 5d41402a\r\n\r\n") &&
+             keep_alive;
+    }
     if (request.target == "/not-modified") {
       return respond("304 Not Modified", std::string(kAlphabet), true, keep_alive) && keep_alive;
     }

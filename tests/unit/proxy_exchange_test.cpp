@@ -190,6 +190,12 @@ class FakeRequest {
     return std::nullopt;
   }
 
+  // The trailer fields the proxy added, in order.
+  Headers trailers() const {
+    std::lock_guard lock(mutex_);
+    return response_trailers_;
+  }
+
   static const ancm_request_api api;
 
  private:
@@ -279,6 +285,16 @@ class FakeRequest {
                                          std::string(value.data, value.len));
     return 0;
   }
+  // As the server's: refuses Cache-Control (a field HTTP forbids as a trailer).
+  static int add_trailer(ancm_request* r, ancm_str name, ancm_str value) {
+    std::lock_guard lock(of(r).mutex_);
+    of(r).note_call();
+    if (of(r).outcome_ != Outcome::Pending) return -ESTALE;
+    std::string field(name.data, name.len);
+    if (::strcasecmp(field.c_str(), "Cache-Control") == 0) return -EINVAL;
+    of(r).response_trailers_.emplace_back(std::move(field), std::string(value.data, value.len));
+    return 0;
+  }
   static void write_body(ancm_request* r, const void* data, size_t len, ancm_io_callback cb,
                          void* ctx) {
     {
@@ -332,6 +348,7 @@ class FakeRequest {
   Outcome outcome_ = Outcome::Pending;
   int status_ = 0;
   Headers response_headers_;
+  Headers response_trailers_;
   std::string response_body_;
   int flushes_ = 0;
   int ends_ = 0;
@@ -372,7 +389,7 @@ const ancm_request_api FakeRequest::api = {
     .request_trailers = nullptr,
     .connection_data = &FakeRequest::connection_data,
     .set_connection_data = &FakeRequest::set_connection_data,
-    .add_trailer = nullptr,
+    .add_trailer = &FakeRequest::add_trailer,
     .reset = nullptr,
     .tls_info = nullptr,
 };
@@ -676,6 +693,25 @@ TEST_F(ProxyExchangeTest, AResponseFramedByTheConnectionsEndIsReadToItAndNotReus
   run(next);
   EXPECT_EQ(next.status(), 200);
   EXPECT_NE(connection_of("GET /after"), connection_of("GET /until-close")) << all_requests_run();
+}
+
+// The child's chunked response ends with trailer fields: each goes to the
+// server's add_trailer before complete(), in order; one the server refuses
+// is left out and the response still completes. The connection is kept.
+TEST_F(ProxyExchangeTest, TheChildsResponseTrailersReachTheServer) {
+  FakeRequest request("GET", "/trailers", {{"Host", "h"}});
+  run(request);
+  EXPECT_EQ(request.outcome(), FakeRequest::Outcome::Completed);
+  EXPECT_EQ(request.body(), "hello");
+  EXPECT_EQ(request.header("Trailer"), "grpc-status, x-checksum");
+  Headers expected = {{"grpc-status", "0"}, {"x-checksum", "5d41402a"}};
+  EXPECT_EQ(request.trailers(), expected);
+  EXPECT_EQ(request.calls_after_end(), 0);
+
+  FakeRequest next("GET", "/after", {{"Host", "h"}});
+  run(next);
+  EXPECT_TRUE(next.trailers().empty());
+  EXPECT_EQ(connection_of("GET /after"), connection_of("GET /trailers")) << all_requests_run();
 }
 
 // The child sends its head before any body (and before it has the request's

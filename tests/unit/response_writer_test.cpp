@@ -233,5 +233,59 @@ TEST_F(ResponseWriterTest, AnIllegalProgressMoveIsReportedAndNotMade) {
   illegal_moves_ = 0;  // expected here
 }
 
+// ------------------------------------------------------------ trailers
+
+TEST_F(ResponseWriterTest, TrailersGoInTheLastChunkInTheOrderAdded) {
+  ASSERT_EQ(append("abc"), 0);
+  EXPECT_EQ(body_of(write(http11(), false)), "3\r\nabc\r\n");
+  EXPECT_EQ(writer_.add_trailer("grpc-status", "0"), 0);
+  EXPECT_EQ(writer_.add_trailer("grpc-message", "all\tgood"), 0);
+  EXPECT_EQ(write(http11(), true), "0\r\ngrpc-status: 0\r\ngrpc-message: all\tgood\r\n\r\n");
+  EXPECT_EQ(writer_.add_trailer("x-late", "1"), -EALREADY) << "the last chunk is out";
+}
+
+TEST_F(ResponseWriterTest, TrailersAddedBeforeTheHeadFollowTheWholeChunkedBody) {
+  EXPECT_EQ(writer_.add_trailer("x-checksum", "900150983cd24fb0"), 0);
+  ASSERT_EQ(append("abc"), 0);
+  EXPECT_EQ(body_of(write(http11(), false)), "3\r\nabc\r\n");
+  EXPECT_EQ(write(http11(), true), "0\r\nx-checksum: 900150983cd24fb0\r\n\r\n");
+}
+
+TEST_F(ResponseWriterTest, TrailersAreDroppedWithAnyOtherFraming) {
+  ASSERT_EQ(writer_.add_header("Content-Length", "3"), 0);
+  EXPECT_EQ(writer_.add_trailer("grpc-status", "0"), 0);
+  ASSERT_EQ(append("abc"), 0);
+  std::string bytes = write(http11(), true);
+  EXPECT_EQ(body_of(bytes), "abc");
+  EXPECT_EQ(bytes.find("grpc-status"), std::string::npos) << bytes;
+}
+
+TEST_F(ResponseWriterTest, TrailersOfTheLastResponseDoNotReachTheNext) {
+  EXPECT_EQ(writer_.add_trailer("x-first", "1"), 0);
+  write(http11(), true);  // a whole body: Content-Length framing, the trailer dropped
+  writer_.advance(ResponseProgress::NotStarted);
+  writer_.open();
+  ASSERT_EQ(append("x"), 0);
+  write(http11(), false);
+  EXPECT_EQ(write(http11(), true), "0\r\n\r\n");
+}
+
+TEST_F(ResponseWriterTest, FieldsThatMayNotBeTrailersAreRefused) {
+  for (auto name :
+       {"Content-Length", "transfer-encoding", "Trailer", "Host", "Content-Type",
+        "Content-Encoding", "Set-Cookie", "Authorization", "Cache-Control", "Connection"}) {
+    EXPECT_EQ(writer_.add_trailer(name, "x"), -EINVAL) << name;
+  }
+  EXPECT_EQ(writer_.add_trailer("", "x"), -EINVAL) << "empty name";
+  EXPECT_EQ(writer_.add_trailer("bad name", "x"), -EINVAL) << "not a token";
+  EXPECT_EQ(writer_.add_trailer("x-value", "a\r\nInjected: 1"), -EINVAL) << "CRLF";
+  EXPECT_EQ(writer_.add_trailer("x-value", std::string_view("a\0b", 3)), -EINVAL) << "NUL";
+}
+
+TEST_F(ResponseWriterTest, NoTrailersOnTheServersOwnAnswer) {
+  writer_.answer_for_handler(400);
+  EXPECT_EQ(writer_.add_trailer("grpc-status", "0"), -EALREADY);
+}
+
 }  // namespace
 }  // namespace ancm::server

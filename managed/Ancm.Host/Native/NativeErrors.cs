@@ -17,6 +17,10 @@ internal static class NativeErrors
     private const int ESHUTDOWN = 108;
     private const int ECANCELED = 125;
 
+    // add_trailer's: a field the server refuses as a trailer; the request has ended.
+    public const int EINVAL = 22;
+    public const int ESTALE = 116;
+
     // read_body's own: the body broke HTTP's framing, or passed the front end's
     // limit. The server answers 400 or 413 itself, as Kestrel and IIS do.
     private const int EBADMSG = 74;

@@ -46,6 +46,9 @@ internal abstract unsafe class NativeHandle
         }
     }
 
+    /// <summary>For an end call with arguments of its own (reset): under Gate, before the call.</summary>
+    protected void MarkEnded() => _ended = true;
+
     /// <summary>complete(), abort() or stream_close(), once; false if it had ended already.</summary>
     protected bool End(delegate* unmanaged<nint, void> end)
     {

@@ -48,6 +48,36 @@ internal sealed unsafe class NativeRequest : NativeHandle, INativeIoTarget
         }
     }
 
+    /// <summary>add_trailer: 0, or a negative errno (-EINVAL: a field the server refuses as a trailer).</summary>
+    public int AddTrailer(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        lock (Gate)
+        {
+            if (Ended)
+                return -NativeErrors.ESTALE;
+            if (Api->AddTrailer == null)
+                return -NativeErrors.EINVAL;
+            fixed (byte* n = name)
+            fixed (byte* v = value)
+                return Api->AddTrailer(Handle, new AncmStr(n, (nuint)name.Length), new AncmStr(v, (nuint)value.Length));
+        }
+    }
+
+    /// <summary>
+    /// tls_info: what the connection's TLS handshake agreed, copied out (the
+    /// spans are only valid until the request ends); null over cleartext.
+    /// </summary>
+    public NativeTlsInfo? TlsInfo()
+    {
+        lock (Gate)
+        {
+            if (Ended || Api->TlsInfo == null)
+                return null;
+            AncmTlsInfo info;
+            return Api->TlsInfo(Handle, &info) == 0 ? NativeTlsInfo.CopyOf(in info) : null;
+        }
+    }
+
     /// <summary>
     /// request_trailers: the trailer fields of a chunked body, once a read
     /// reported its end; valid until the request ends (empty if it has).
@@ -111,4 +141,20 @@ internal sealed unsafe class NativeRequest : NativeHandle, INativeIoTarget
 
     /// <summary>Ends the request by closing the connection; false if it had already ended.</summary>
     public bool Abort() => End(Api->Abort);
+
+    /// <summary>Ends the request with an HTTP/2 RST_STREAM (abort under HTTP/1.x); false if it had already ended.</summary>
+    public bool Reset(uint errorCode)
+    {
+        lock (Gate)
+        {
+            if (Ended)
+                return false;
+            MarkEnded();
+            if (Api->Reset != null)
+                Api->Reset(Handle, errorCode);
+            else
+                Api->Abort(Handle);
+            return true;
+        }
+    }
 }

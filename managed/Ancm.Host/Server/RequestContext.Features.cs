@@ -4,6 +4,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Ancm.Host.Server;
@@ -23,6 +24,11 @@ internal abstract partial class RequestContext : IFeatureCollection
     private object? _bodyPipeFeature;
     private object? _requestTrailersFeature;
     private object? _requestIdentifierFeature;
+    // Offered per request: HTTP/2 only (RequestContext.Http2Features.cs), TLS only (RequestContext.Tls.cs).
+    private object? _responseTrailersFeature;
+    private object? _resetFeature;
+    private object? _tlsHandshakeFeature;
+    private object? _tlsConnectionFeature;
     private Dictionary<Type, object>? _otherFeatures;
     private int _featureRevision;
 
@@ -64,6 +70,10 @@ internal abstract partial class RequestContext : IFeatureCollection
             if (key == typeof(IRequestBodyPipeFeature)) return _bodyPipeFeature;
             if (key == typeof(IHttpRequestTrailersFeature)) return _requestTrailersFeature;
             if (key == typeof(IHttpRequestIdentifierFeature)) return _requestIdentifierFeature;
+            if (key == typeof(IHttpResponseTrailersFeature)) return _responseTrailersFeature;
+            if (key == typeof(IHttpResetFeature)) return _resetFeature;
+            if (key == typeof(ITlsHandshakeFeature)) return _tlsHandshakeFeature;
+            if (key == typeof(ITlsConnectionFeature)) return _tlsConnectionFeature;
             return _otherFeatures is not null && _otherFeatures.TryGetValue(key, out var feature) ? feature : null;
         }
         set
@@ -82,6 +92,10 @@ internal abstract partial class RequestContext : IFeatureCollection
             else if (key == typeof(IRequestBodyPipeFeature)) _bodyPipeFeature = value;
             else if (key == typeof(IHttpRequestTrailersFeature)) _requestTrailersFeature = value;
             else if (key == typeof(IHttpRequestIdentifierFeature)) _requestIdentifierFeature = value;
+            else if (key == typeof(IHttpResponseTrailersFeature)) _responseTrailersFeature = value;
+            else if (key == typeof(IHttpResetFeature)) _resetFeature = value;
+            else if (key == typeof(ITlsHandshakeFeature)) _tlsHandshakeFeature = value;
+            else if (key == typeof(ITlsConnectionFeature)) _tlsConnectionFeature = value;
             else if (value is null) _otherFeatures?.Remove(key);
             else (_otherFeatures ??= new Dictionary<Type, object>())[key] = value;
         }
@@ -108,6 +122,10 @@ internal abstract partial class RequestContext : IFeatureCollection
         if (_bodyPipeFeature is not null) yield return new(typeof(IRequestBodyPipeFeature), _bodyPipeFeature);
         if (_requestTrailersFeature is not null) yield return new(typeof(IHttpRequestTrailersFeature), _requestTrailersFeature);
         if (_requestIdentifierFeature is not null) yield return new(typeof(IHttpRequestIdentifierFeature), _requestIdentifierFeature);
+        if (_responseTrailersFeature is not null) yield return new(typeof(IHttpResponseTrailersFeature), _responseTrailersFeature);
+        if (_resetFeature is not null) yield return new(typeof(IHttpResetFeature), _resetFeature);
+        if (_tlsHandshakeFeature is not null) yield return new(typeof(ITlsHandshakeFeature), _tlsHandshakeFeature);
+        if (_tlsConnectionFeature is not null) yield return new(typeof(ITlsConnectionFeature), _tlsConnectionFeature);
         if (_otherFeatures is not null)
         {
             foreach (var feature in _otherFeatures)

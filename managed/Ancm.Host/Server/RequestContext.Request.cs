@@ -36,7 +36,7 @@ internal abstract partial class RequestContext :
 
     private void ReadRequest(in AncmRequestInfo info)
     {
-        Protocol = info.HttpVersion == 10 ? HttpProtocol.Http10 : HttpProtocol.Http11;
+        Protocol = HttpVersions.Protocol(info.HttpVersion);
         Scheme = info.IsTls != 0 ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
         Method = KnownNames.Method(info.Method.Span);
         Path = RequestPath.Decode(info.Path.Span);
@@ -54,7 +54,11 @@ internal abstract partial class RequestContext :
 
         // A request with a body is served as it is, never upgraded, as Kestrel
         // does: its body and a new protocol would both claim the bytes after it.
-        _isUpgradable = info.HttpVersion == 11 && !_hasBody && IsUpgradeRequest(Headers);
+        // HTTP/2 has no Upgrade (RFC 9113 section 8.6), as in Kestrel.
+        _isUpgradable = info.HttpVersion == HttpVersions.Http11 && !_hasBody && IsUpgradeRequest(Headers);
+        OfferVersionFeatures(info.HttpVersion);
+        if (info.IsTls != 0)
+            ReadTlsInfo();
     }
 
     private static HeaderDictionary ReadHeaders(ReadOnlySpan<AncmKv> lines, bool latin1)

@@ -149,6 +149,8 @@ internal abstract partial class RequestContext
             await CutShortAsync().ConfigureAwait(false);
             return;
         }
+        // Trailers follow the body; complete() queues behind the last write.
+        SendTrailers();
         CompleteNative();
     }
 

@@ -9,6 +9,7 @@ using System;
 using System.Buffers;
 using Ancm.Host.Native;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 
 namespace Ancm.Host.Server;
 
@@ -19,7 +20,7 @@ internal static class ResponseHeadEncoder
         ValidateReasonPhrase(reason);
         foreach (var (name, values) in headers)
         {
-            if (name.Length == 0 || name.AsSpan().IndexOfAny(InvalidNameChars) >= 0)
+            if (!IsValidName(name))
                 throw new InvalidOperationException($"Invalid response header name '{name}'.");
             foreach (var value in values)
             {
@@ -59,26 +60,90 @@ internal static class ResponseHeadEncoder
         {
             Span<byte> scratch = stackalloc byte[512];
             native.SetStatus(status, Encode(reason, scratch, ref rented, out var reasonLength)[..reasonLength]);
-            foreach (var (name, values) in headers)
+            SendFields(native, headers, scratch, ref rented, static (native, name, value) => native.AddHeader(name, value));
+        }
+        finally
+        {
+            if (rented is not null)
+                ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>
+    /// The response's trailer fields (add_trailer), with the rules of header
+    /// lines. A field that is not valid, or that the server refuses (it
+    /// answers -EINVAL for fields HTTP forbids in trailers), is reported to
+    /// refused with its name and status and left out.
+    /// </summary>
+    public static void SendTrailers(NativeRequest native, IHeaderDictionary trailers, Action<string, int> refused)
+    {
+        byte[]? rented = null;
+        try
+        {
+            Span<byte> scratch = stackalloc byte[512];
+            foreach (var (name, values) in trailers)
             {
-                foreach (var value in values)
+                if (!IsValidField(name, values))
                 {
-                    if (value is null)
-                        continue;
-                    // One buffer for name then value: headers rarely exceed 512 bytes.
-                    var nameBytes = HttpText.GetByteCount(name);
-                    var valueBytes = HttpText.GetByteCount(value);
-                    var buffer = Rent(scratch, nameBytes + valueBytes, ref rented);
-                    HttpText.Encode(name, buffer[..nameBytes]);
-                    HttpText.Encode(value, buffer.Slice(nameBytes, valueBytes));
-                    native.AddHeader(buffer[..nameBytes], buffer.Slice(nameBytes, valueBytes));
+                    refused(name, -NativeErrors.EINVAL);
+                    continue;
                 }
+                var status = 0;
+                SendField(native, name, values, scratch, ref rented, static (native, n, v) => native.AddTrailer(n, v),
+                    ref status);
+                if (status < 0)
+                    refused(name, status);
             }
         }
         finally
         {
             if (rented is not null)
                 ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private delegate int FieldSink(NativeRequest native, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value);
+
+    private static bool IsValidName(string name) => name.Length > 0 && name.AsSpan().IndexOfAny(InvalidNameChars) < 0;
+
+    /// <summary>A field the native side may be given: a token name, no control character but HTAB in values.</summary>
+    internal static bool IsValidField(string name, StringValues values)
+    {
+        if (!IsValidName(name))
+            return false;
+        foreach (var value in values)
+        {
+            if (value is not null && value.AsSpan().IndexOfAny(ControlChars) >= 0)
+                return false;
+        }
+        return true;
+    }
+
+    private static void SendFields(NativeRequest native, IHeaderDictionary fields, Span<byte> scratch,
+        ref byte[]? rented, FieldSink sink)
+    {
+        var ignored = 0;
+        foreach (var (name, values) in fields)
+            SendField(native, name, values, scratch, ref rented, sink, ref ignored);
+    }
+
+    // Every value its own line; status keeps the first failure.
+    private static void SendField(NativeRequest native, string name, StringValues values, Span<byte> scratch,
+        ref byte[]? rented, FieldSink sink, ref int status)
+    {
+        foreach (var value in values)
+        {
+            if (value is null)
+                continue;
+            // One buffer for name then value: fields rarely exceed 512 bytes.
+            var nameBytes = HttpText.GetByteCount(name);
+            var valueBytes = HttpText.GetByteCount(value);
+            var buffer = Rent(scratch, nameBytes + valueBytes, ref rented);
+            HttpText.Encode(name, buffer[..nameBytes]);
+            HttpText.Encode(value, buffer.Slice(nameBytes, valueBytes));
+            var sent = sink(native, buffer[..nameBytes], buffer.Slice(nameBytes, valueBytes));
+            if (sent < 0 && status == 0)
+                status = sent;
         }
     }
 

@@ -82,7 +82,7 @@ internal static class ServerVariables
                 return ServerName(in info, latin1);
             case "SERVER_PROTOCOL":
             case "HTTP_VERSION":
-                return info.HttpVersion == 10 ? "HTTP/1.0" : "HTTP/1.1";
+                return HttpVersions.Protocol(info.HttpVersion);
             case "SERVER_SOFTWARE":
                 return "ancm-host";
             case "HTTPS":

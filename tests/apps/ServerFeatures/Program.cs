@@ -3,6 +3,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -60,6 +61,20 @@ app.MapGet("/bad-header", (HttpContext context) =>
     var code = int.Parse(context.Request.Query["code"].ToString());
     context.Response.Headers["X-Bad"] = "a" + (char)code + "b";
     return Task.CompletedTask;
+});
+
+// GET /protocol: what the app sees of the protocol and the connection: the
+// version, whether trailers and resets are offered (HTTP/2 only), whether
+// it can upgrade, whether the TLS features are there, and the request's trailers.
+app.MapGet("/protocol", (HttpContext context) =>
+{
+    var features = context.Features;
+    return $"protocol={context.Request.Protocol} supports-trailers={context.Response.SupportsTrailers()} " +
+           $"reset={features.Get<IHttpResetFeature>() is not null} " +
+           $"upgradable={features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest} " +
+           $"tls-handshake={features.Get<ITlsHandshakeFeature>() is not null} " +
+           $"tls-connection={features.Get<ITlsConnectionFeature>() is not null} " +
+           $"request-trailers={features.Get<IHttpRequestTrailersFeature>()?.Available}";
 });
 
 app.Run();

@@ -5,4 +5,6 @@ ResponsePhaseTests.Register();
 HostingTests.Register();
 BodySizeTests.Register();
 AbiLayoutTests.Register();
+Http2AndTlsTests.Register();
+Http2RequestTests.Register();
 return await TestRunner.RunAsync();
