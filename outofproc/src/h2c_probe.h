@@ -12,7 +12,8 @@
 namespace ancm::outofproc {
 
 // What the first bytes of the answer to the HTTP/2 preface mean: a SETTINGS
-// frame is HTTP/2; anything else (an HTTP/1.1 400, nothing) is HTTP/1.1.
+// frame is HTTP/2; anything else is HTTP/1.1 (Kestrel's HTTP/1.1 endpoint
+// answers with GOAWAY HTTP_1_1_REQUIRED, other servers with a 400, or nothing).
 ChildProtocol protocol_of_answer(std::string_view first_bytes);
 
 // Connects to 127.0.0.1:port, sends the client preface and an empty SETTINGS

@@ -11,6 +11,7 @@
 #include "event_queue.h"
 #include "h2_request_head.h"
 #include "h2_test_server.h"
+#include "h2c_probe.h"
 #include "host_process.h"
 #include "upstream_h2_session.h"
 
@@ -270,6 +271,28 @@ TEST_F(UpstreamH2Test, ANoListenerEndsStreamsAsUnprocessed) {
   EXPECT_TRUE(end->end.unprocessed);
   EXPECT_TRUE(end->end.connection_lost);
   EXPECT_FALSE(s->accepting());
+}
+
+// ------------------------------------------------------------------ the probe
+
+TEST_F(UpstreamH2Test, TheProbeFindsAnHttp2Server) {
+  EXPECT_EQ(outofproc::probe_child_protocol(server_.port(), 10s), outofproc::ChildProtocol::H2c);
+}
+
+TEST(H2cProbeTest, AnHttp1AnswerOrNoneIsHttp1) {
+  using outofproc::ChildProtocol;
+  using outofproc::protocol_of_answer;
+  EXPECT_EQ(protocol_of_answer("HTTP/1.1 400 Bad Request\r\n"), ChildProtocol::Http1);
+  EXPECT_EQ(protocol_of_answer(""), ChildProtocol::Http1);
+  EXPECT_EQ(protocol_of_answer(std::string("\0\0\0\x04\0\0\0\0\0", 9)), ChildProtocol::H2c);
+  // Kestrel's HTTP/1.1 endpoint answers the preface with GOAWAY
+  // (HTTP_1_1_REQUIRED), measured on .NET 8; no SETTINGS: HTTP/1.1.
+  EXPECT_EQ(protocol_of_answer(std::string("\0\0\x08\x07\0\0\0\0\0", 9)),
+            ChildProtocol::Http1);
+  // A SETTINGS acknowledgement is not what a server sends first.
+  EXPECT_EQ(protocol_of_answer(std::string("\0\0\0\x04\x01\0\0\0\0", 9)), ChildProtocol::Http1);
+  // Port 1: nothing listens there.
+  EXPECT_EQ(outofproc::probe_child_protocol(1, 10s), ChildProtocol::Http1);
 }
 
 // ------------------------------------------------------------------ request mapping
