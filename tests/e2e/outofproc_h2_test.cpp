@@ -161,5 +161,18 @@ TEST_F(OutOfProcessH2Test, AChildKilledWhileStreamingCutsTheResponseShort) {
   EXPECT_TRUE(eventually([&] { return get(*host, "/").status == 200; }, 60s)) << host->output();
 }
 
+TEST_F(OutOfProcessH2Test, RequestTimeoutBeforeTheHeadIs502_3) {
+  AspNetCoreEdit edit = http2_only();
+  edit.extra_attributes = R"(requestTimeout="00:00:02")";
+  auto host = serve("SlowResponse", edit);
+  ASSERT_EQ(get(*host, "/").status, 200) << host->output();
+  // The app would answer after a minute: a 502.3 at all means the timeout cut it.
+  auto response = get(*host, "/slow?ms=60000");
+  EXPECT_EQ(response.status, 502);
+  EXPECT_NE(response.body.find("HTTP Error 502.3"), std::string::npos) << response.body;
+  // The child is fine: the next request is served.
+  EXPECT_EQ(get(*host, "/slow?ms=0").body, "slow done");
+}
+
 }  // namespace
 }  // namespace ancm::test
