@@ -174,5 +174,18 @@ TEST_F(OutOfProcessH2Test, RequestTimeoutBeforeTheHeadIs502_3) {
   EXPECT_EQ(get(*host, "/slow?ms=0").body, "slow done");
 }
 
+// The client leaving resets the child's stream (CANCEL): Kestrel aborts the
+// request, and the app's wait ends.
+TEST_F(OutOfProcessH2Test, AClientThatLeavesCancelsTheChildsStream) {
+  auto host = serve("SlowResponse", http2_only());
+  ASSERT_EQ(get(*host, "/in-flight").body, "0") << host->output();
+  {
+    HttpConnection leaving(host->port());
+    leaving.send(get_request("/slow-abortable?ms=60000"));
+    ASSERT_TRUE(eventually([&] { return get(*host, "/in-flight").body == "1"; }, 30s));
+  }
+  EXPECT_TRUE(eventually([&] { return get(*host, "/in-flight").body == "0"; }, 30s));
+}
+
 }  // namespace
 }  // namespace ancm::test
