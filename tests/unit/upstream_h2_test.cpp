@@ -287,8 +287,7 @@ TEST(H2cProbeTest, AnHttp1AnswerOrNoneIsHttp1) {
   EXPECT_EQ(protocol_of_answer(std::string("\0\0\0\x04\0\0\0\0\0", 9)), ChildProtocol::H2c);
   // Kestrel's HTTP/1.1 endpoint answers the preface with GOAWAY
   // (HTTP_1_1_REQUIRED), as .NET 10 does; no SETTINGS: HTTP/1.1.
-  EXPECT_EQ(protocol_of_answer(std::string("\0\0\x08\x07\0\0\0\0\0", 9)),
-            ChildProtocol::Http1);
+  EXPECT_EQ(protocol_of_answer(std::string("\0\0\x08\x07\0\0\0\0\0", 9)), ChildProtocol::Http1);
   // A SETTINGS acknowledgement is not what a server sends first.
   EXPECT_EQ(protocol_of_answer(std::string("\0\0\0\x04\x01\0\0\0\0", 9)), ChildProtocol::Http1);
   // Port 1: nothing listens there.
