@@ -187,5 +187,16 @@ TEST_F(OutOfProcessH2Test, AClientThatLeavesCancelsTheChildsStream) {
   EXPECT_TRUE(eventually([&] { return get(*host, "/in-flight").body == "0"; }, 30s));
 }
 
+// HTTP/2 has no 101: an upgrade goes to the child as a plain request, and
+// the app answers it as one (its WebSocket endpoint refuses it with 400).
+TEST_F(OutOfProcessH2Test, AnUpgradeReachesTheChildAsAPlainRequest) {
+  auto host = serve("WebSocketEcho", http2_only());
+  HttpConnection connection(host->port());
+  connection.send(websocket_upgrade("/ws"));
+  auto response = connection.read_response(60s);
+  ASSERT_TRUE(response) << host->output();
+  EXPECT_EQ(response->status, 400) << response->body;
+}
+
 }  // namespace
 }  // namespace ancm::test
