@@ -65,8 +65,8 @@ void H2ProxyExchange::on_strand(Step step) {
 
 void H2ProxyExchange::start() {
   ClientRequest client = read_client_request(*context_->api, request_);
+  // The HTTP/1.1 path's reading of the body's length, so both agree on it.
   ForwardedRequest framing = build_forwarded_request(client, child_->token());
-  is_head_ = framing.is_head;
   head_ = build_h2_request(client, child_->token(), framing.content_length);
   arm_timeout();
   open_stream();

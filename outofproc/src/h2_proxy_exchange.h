@@ -86,7 +86,6 @@ class H2ProxyExchange : public UpstreamH2Sink,
   std::shared_ptr<ChildProcess> child_;
 
   H2RequestHead head_;  // kept until the stream surely reached the child (a retry sends it again)
-  bool is_head_ = false;
   std::shared_ptr<UpstreamH2Session> session_;
   std::optional<UpstreamH2Session::StreamKey> stream_;
   bool retried_ = false;
