@@ -30,8 +30,9 @@ namespace {
 
 constexpr auto kReadinessInterval = 50ms;
 constexpr auto kShutdownEventTimeout = 1000ms;
-// Kestrel answers the HTTP/2 preface at once either way (a SETTINGS frame, or
-// HTTP/1.1's 400): only a child that is not Kestrel could make this wait.
+// Kestrel answers the HTTP/2 preface at once either way (SETTINGS on an
+// HTTP/2 endpoint, GOAWAY on an HTTP/1.1 one): only a child that is not
+// Kestrel could make this wait.
 constexpr auto kProtocolProbeTimeout = 1000ms;
 
 std::string with_output(const std::string& message, const std::string& output) {
