@@ -49,6 +49,9 @@ class SpawnedChild final : public ChildProcess {
   uint16_t port() const override { return port_; }
   const std::string& token() const override { return token_; }
   bool running() const override { return running_.load(); }
+  ChildProtocol protocol() const override { return protocol_.load(); }
+  // Set by the manager thread before the child is handed out.
+  void set_protocol(ChildProtocol protocol) { protocol_ = protocol; }
 
   const std::string& shown_path() const { return shown_path_; }
   int pidfd() const { return pidfd_.get(); }
@@ -83,6 +86,7 @@ class SpawnedChild final : public ChildProcess {
   std::string shown_path_;
   ChildOutput capture_;
   std::atomic<bool> running_{true};
+  std::atomic<ChildProtocol> protocol_{ChildProtocol::Http1};
   bool reaped_ = false;
   bool group_left_behind_ = false;
 };

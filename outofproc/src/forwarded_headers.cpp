@@ -160,24 +160,10 @@ ClientRequest read_client_request(const ancm_request_api& api, ancm_request* req
   return client;
 }
 
-ForwardedRequest build_forwarded_request(const ClientRequest& request, std::string_view token) {
-  ForwardedRequest out;
-  out.has_body = request.has_body;
-  // Methods are case-sensitive: "head" is not HEAD to the front end or to
-  // Kestrel, so its response has a body that must be read.
-  out.is_head = request.method == "HEAD";
-
+void for_each_forwarded_field(const ClientRequest& request, std::string_view token,
+                              const FieldVisitor& visit) {
   HeaderFacts facts = scan_headers(request);
-  std::string protocols = facts.upgrade_token ? upgrade_protocols(facts.upgrade) : std::string();
-  out.is_upgrade = !protocols.empty() && !out.has_body;
-
   std::string forwarded_for, forwarded_proto;
-  out.head.reserve(512);
-  out.head.append(request.method);
-  out.head += ' ';
-  out.head.append(request.target);
-  bool http10 = request.http_version == 10;
-  out.head += http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n";
   for (const auto& [name, value] : request.headers) {
     if (is_hop_by_hop(name) || istarts_with(name, "MS-ASPNETCORE-") || iequals(name, "Expect") ||
         iequals(name, "Content-Length")) {
@@ -198,18 +184,39 @@ ForwardedRequest build_forwarded_request(const ClientRequest& request, std::stri
       forwarded_proto.append(forwarded_proto.empty() ? "" : ", ").append(value);
       continue;
     }
-    add_header(out.head, name, value);
+    visit(name, value);
   }
   bool v6 = request.remote_address.find(':') != std::string_view::npos;
   std::string client = (v6 ? "[" : "") + std::string(request.remote_address) + (v6 ? "]" : "") +
                        ":" + std::to_string(request.remote_port);
-  add_header(out.head, "X-Forwarded-For",
-             forwarded_for.empty() ? client : forwarded_for + ", " + client);
+  visit("X-Forwarded-For", forwarded_for.empty() ? client : forwarded_for + ", " + client);
   std::string_view scheme = request.is_tls ? "https" : "http";
-  add_header(
-      out.head, "X-Forwarded-Proto",
-      forwarded_proto.empty() ? std::string(scheme) : forwarded_proto + ", " + std::string(scheme));
-  add_header(out.head, "MS-ASPNETCORE-TOKEN", token);
+  visit("X-Forwarded-Proto", forwarded_proto.empty()
+                                 ? std::string(scheme)
+                                 : forwarded_proto + ", " + std::string(scheme));
+  visit("MS-ASPNETCORE-TOKEN", token);
+}
+
+ForwardedRequest build_forwarded_request(const ClientRequest& request, std::string_view token) {
+  ForwardedRequest out;
+  out.has_body = request.has_body;
+  // Methods are case-sensitive: "head" is not HEAD to the front end or to
+  // Kestrel, so its response has a body that must be read.
+  out.is_head = request.method == "HEAD";
+
+  HeaderFacts facts = scan_headers(request);
+  std::string protocols = facts.upgrade_token ? upgrade_protocols(facts.upgrade) : std::string();
+  out.is_upgrade = !protocols.empty() && !out.has_body;
+
+  out.head.reserve(512);
+  out.head.append(request.method);
+  out.head += ' ';
+  out.head.append(request.target);
+  bool http10 = request.http_version == 10;
+  out.head += http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n";
+  for_each_forwarded_field(request, token, [&](std::string_view name, std::string_view value) {
+    add_header(out.head, name, value);
+  });
   add_body_framing(facts, out);
   // HTTP/1.0 closes after each response unless asked not to.
   if (http10) add_header(out.head, "Connection", "keep-alive");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,15 @@ struct ClientRequest {
 
 // Reads the request through the request API.
 ClientRequest read_client_request(const ancm_request_api& api, ancm_request* request);
+
+// The header fields the child gets, whatever the protocol: the client's,
+// less the hop-by-hop ones (and those its Connection field names, Host
+// excepted), client MS-ASPNETCORE-*, Expect and Content-Length (framing is
+// the protocol's); then X-Forwarded-For ("ip:port", appended), X-Forwarded-Proto
+// (appended) and MS-ASPNETCORE-TOKEN. Host stays (HTTP/2 makes it :authority).
+using FieldVisitor = std::function<void(std::string_view name, std::string_view value)>;
+void for_each_forwarded_field(const ClientRequest& request, std::string_view token,
+                              const FieldVisitor& visit);
 
 // Sent in the client's HTTP version, as ANCM does (WinHTTP sends the
 // request's HTTP_VERSION): the app sees HTTP/1.0 and, when an HTTP/1.0

@@ -13,7 +13,12 @@ constexpr int kOwnProxyThreads = 2;
 }  // namespace
 
 OutOfProcessApplication::OutOfProcessApplication(Settings settings, const ancm_app_params& params)
-    : settings_(std::move(settings)), host_(params.host), own_threads_(kOwnProxyThreads) {
+    : settings_(std::move(settings)),
+      host_(params.host),
+      h2_([host = params.host](ancm_log_level level, const std::string& message) {
+        abi::host_log(host, level, message);
+      }),
+      own_threads_(kOwnProxyThreads) {
   Logger logger = [host = host_](ancm_log_level level, const std::string& message) {
     abi::host_log(host, level, message);
   };
@@ -22,6 +27,7 @@ OutOfProcessApplication::OutOfProcessApplication(Settings settings, const ancm_a
   context_.host = params.host;
   context_.processes = processes_.get();
   context_.pool = &pool_;
+  context_.h2 = &h2_;
   context_.own_threads = &own_threads_;
   context_.request_timeout = settings_.request_timeout;
   context_.forward_connection_header = settings_.forward_response_connection_header;
@@ -50,6 +56,7 @@ void OutOfProcessApplication::stop(bool) {
   log(ANCM_LOG_INFO, "stopping the application's processes for " + settings_.app_path.string());
   processes_->shutdown();
   pool_.clear();
+  h2_.close_all();
   // Requests still in flight fail now that their process is gone; give them
   // a moment to answer before the I/O threads stop.
   auto deadline = std::chrono::steady_clock::now() + kExchangeDrain;

@@ -11,6 +11,7 @@
 #include "ancm/handler_abi.h"
 #include "ancm/handler_glue.h"
 #include "connection_pool.h"
+#include "h2_upstreams.h"
 #include "outofproc_settings.h"
 #include "process_manager.h"
 #include "proxy_exchange.h"
@@ -40,6 +41,7 @@ class OutOfProcessApplication : public abi::HandlerApplication,
   Settings settings_;
   const ancm_host_services* host_;
   ConnectionPool pool_;
+  H2Upstreams h2_;
   std::unique_ptr<ProcessManager> processes_;
   ProxyContext context_;
   std::atomic<bool> stopping_{false};

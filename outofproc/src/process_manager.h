@@ -38,6 +38,12 @@ inline common::PageFailure process_not_started(const std::string& shown_path,
   return process_start_failure("could not start process '" + shown_path + "': " + why);
 }
 
+// What a child's port speaks (h2c_probe.h): fixed for the child's life.
+enum class ChildProtocol : std::uint8_t {
+  Http1,  // HTTP/1.1: requests go over the pooled connections
+  H2c,    // HTTP/2 with prior knowledge only (Kestrel's Protocols=Http2)
+};
+
 // One running child that listens on its port.
 class ChildProcess {
  public:
@@ -46,6 +52,8 @@ class ChildProcess {
   virtual uint16_t port() const = 0;
   virtual const std::string& token() const = 0;  // MS-ASPNETCORE-TOKEN value
   virtual bool running() const = 0;
+  // Known once the child is handed out (probed when it began to listen).
+  virtual ChildProtocol protocol() const { return ChildProtocol::Http1; }
 };
 
 class ProcessManager {

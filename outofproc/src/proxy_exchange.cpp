@@ -18,6 +18,7 @@
 #include "ancm/common/checked_move.h"
 #include "ancm/common/chunked_framing.h"
 #include "ancm/connection_executor.h"
+#include "h2_proxy_exchange.h"
 
 namespace ancm::outofproc {
 namespace asio = boost::asio;
@@ -115,6 +116,7 @@ void ProxyExchange::on_disconnect(void* ctx, int client_gone) {
   if (!client_gone) return;
   auto exchange = std::move(op->exchange);
   asio::post(exchange->strand_, [exchange] {
+    if (exchange->h2_) return exchange->h2_->client_gone();
     exchange->client_facts_.gone = true;
     exchange->close_upstream();
     exchange->abort_response("the client went away");
@@ -147,10 +149,19 @@ void ProxyExchange::on_process(ProcessManager::Acquired acquired) {
   if (!owns_request()) return;
   if (!acquired.ok()) return fail_request(acquired.error());
   child_ = std::move(acquired).value();
+  if (child_->protocol() == ChildProtocol::H2c) return hand_to_h2();
   forwarded_ =
       build_forwarded_request(read_client_request(*context_->api, request_), child_->token());
   arm_timeout();
   connect();
+}
+
+// The child speaks only HTTP/2: its own exchange takes the request, on this
+// strand; this one stays to pass on the client's disconnect (on_disconnect).
+void ProxyExchange::hand_to_h2() {
+  if (!enter(RequestOwnership::HandedOver)) return;
+  h2_ = std::make_shared<H2ProxyExchange>(context_, request_, strand_, child_);
+  h2_->start();
 }
 
 // A first attempt, or a retry (its request phase is Connecting again).

@@ -29,6 +29,9 @@
 
 namespace ancm::outofproc {
 
+class H2Upstreams;
+class H2ProxyExchange;
+
 // What every exchange of one application shares.
 struct ProxyContext {
   const ancm_request_api* api = nullptr;
@@ -36,6 +39,7 @@ struct ProxyContext {
   ProcessManager* processes = nullptr;
   ConnectionPool* pool = nullptr;
   ProxyThreads* own_threads = nullptr;        // when the server offers no strand
+  H2Upstreams* h2 = nullptr;                  // sessions to children that speak HTTP/2
   std::chrono::seconds request_timeout{120};  // 0 = no limit
   bool forward_connection_header = false;
   Logger log;
@@ -71,6 +75,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
 
   void acquire_process();
   void on_process(ProcessManager::Acquired acquired);
+  void hand_to_h2();
   void connect();
   void on_connected(error_code ec);
   void send_head();
@@ -166,7 +171,8 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   std::size_t request_piece_ = UpstreamConnection::kIdleBuffer;
   std::size_t response_piece_ = UpstreamConnection::kIdleBuffer;
 
-  ancm_stream* stream_ = nullptr;  // after an upgrade, until the tunnel closes
+  ancm_stream* stream_ = nullptr;        // after an upgrade, until the tunnel closes
+  std::shared_ptr<H2ProxyExchange> h2_;  // the request's owner once HandedOver
   std::vector<char> tunnel_in_, tunnel_out_;
 };
 

@@ -13,7 +13,10 @@ constexpr bool listed(const std::array<std::pair<State, State>, N>& table, State
 }
 
 // Who moves each: proxy_exchange.cpp (proxy_tunnel.cpp for the tunnel), in
-// the function named.
+// the function named; h2_proxy_exchange.cpp moves the request phase
+// Connecting -> Head -> Body -> Finishing -> Sent (or Connecting -> Finishing
+// without a body; back to Connecting for a retry) and the response phase
+// Head -> Body -> Done, through the same tables.
 using RQ = RequestPhase;
 constexpr std::array kRequestMoves = {
     std::pair{RQ::Connecting, RQ::Head},       // send_head: a body follows
@@ -41,9 +44,10 @@ constexpr std::array kResponseMoves = {
 
 using RO = RequestOwnership;
 constexpr std::array kOwnershipMoves = {
-    std::pair{RO::Owned, RO::Completed},  // complete_request
-    std::pair{RO::Owned, RO::Aborted},    // abort_request
-    std::pair{RO::Owned, RO::Failed},     // fail_request
+    std::pair{RO::Owned, RO::Completed},   // complete_request
+    std::pair{RO::Owned, RO::Aborted},     // abort_request
+    std::pair{RO::Owned, RO::Failed},      // fail_request
+    std::pair{RO::Owned, RO::HandedOver},  // hand_to_h2
 };
 
 }  // namespace
@@ -102,6 +106,8 @@ std::string_view name(RequestOwnership ownership) {
       return "Aborted";
     case RequestOwnership::Failed:
       return "Failed";
+    case RequestOwnership::HandedOver:
+      return "HandedOver";
   }
   return "?";
 }

@@ -1,7 +1,8 @@
 // The explicit state of one proxied request (ProxyExchange, proxy_exchange.h),
 // in the same shape as the front end's Connection (server/src/connection_state.h):
 // how far the request went to the child, how far the response came back, and
-// whether the server's request is still the exchange's. Each is one value at
+// whether the server's request is still the exchange's. H2ProxyExchange
+// (a child that speaks HTTP/2) moves the same enums through the same tables. Each is one value at
 // a time, and every change is checked against the table of legal ones
 // (is_legal, proxy_exchange_state.cpp); a change the table lacks is a bug,
 // which the exchange logs and answers by aborting the request and closing
@@ -40,10 +41,11 @@ enum class ResponsePhase : std::uint8_t {
 // request API only while it is Owned; complete(), abort() and the shim's
 // failure page each hand it back, exactly once.
 enum class RequestOwnership : std::uint8_t {
-  Owned,      // from handle_request until one of the three below
-  Completed,  // complete(): the response ended (or the 101 went out)
-  Aborted,    // abort(): the response was cut short (or never came)
-  Failed,     // fail_request(): the server answers with an ANCM error page
+  Owned,       // from handle_request until one of the three below
+  Completed,   // complete(): the response ended (or the 101 went out)
+  Aborted,     // abort(): the response was cut short (or never came)
+  Failed,      // fail_request(): the server answers with an ANCM error page
+  HandedOver,  // hand_to_h2(): the child speaks HTTP/2; an H2ProxyExchange owns it now
 };
 
 // The upstream connection the request is sent on. A failed connect, or a

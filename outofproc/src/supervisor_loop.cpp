@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "ancm/common/stdout_log.h"
+#include "ancm/outofproc/log_text.h"
+#include "h2c_probe.h"
 #include "listen_probe.h"
 #include "process_manager_impl.h"
 #include "shutdown_event.h"
@@ -28,6 +30,10 @@ namespace {
 
 constexpr auto kReadinessInterval = 50ms;
 constexpr auto kShutdownEventTimeout = 1000ms;
+// Kestrel answers the HTTP/2 preface at once either way (SETTINGS on an
+// HTTP/2 endpoint, GOAWAY on an HTTP/1.1 one): only a child that is not
+// Kestrel could make this wait.
+constexpr auto kProtocolProbeTimeout = 1000ms;
 
 std::string with_output(const std::string& message, const std::string& output) {
   if (output.empty()) return message + " (it printed nothing)";
@@ -318,9 +324,12 @@ void ProcessManager::Impl::check_starting(Watched& watched, Clock::time_point no
   SpawnedChild& child = *watched.child;
   if (group_listens_on(child.pid(), child.port())) {
     watched.starting = false;
+    child.set_protocol(probe_child_protocol(child.port(), kProtocolProbeTimeout));
+    bool h2c = child.protocol() == ChildProtocol::H2c;
     log(ANCM_LOG_INFO, "process " + std::to_string(child.pid()) + " ('" + settings_.process_path +
                            "') listens on port " + std::to_string(child.port()) + " after " +
-                           std::to_string(millis(now - watched.started)) + " ms");
+                           std::to_string(millis(now - watched.started)) + " ms; " +
+                           std::string(h2c ? kChildSpeaksH2c : kChildSpeaksHttp1));
     return finish_start(watched.slot, watched.child);
   }
   if (!watched.deadline || now < *watched.deadline) return;

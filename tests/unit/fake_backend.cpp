@@ -98,7 +98,7 @@ int serve(const Options& options) {
   if (options.keep_alive) return ancm::test::serve_keep_alive(listener, options.request_log);
   while (true) {
     int client = ::accept(listener, nullptr, nullptr);
-    if (client < 0) continue;
+    if (client < 0 || ancm::test::answered_h2_probe(client)) continue;
     std::string head;
     char buffer[4096];
     while (head.find("\r\n\r\n") == std::string::npos) {

@@ -1,5 +1,6 @@
 #include "fake_backend_keep_alive.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -271,12 +273,27 @@ class Connection {
 
 }  // namespace
 
+bool answered_h2_probe(int fd) {
+  constexpr std::string_view kPreface = "PRI * HTTP/2.0";
+  char start[kPreface.size()];
+  pollfd p{fd, POLLIN, 0};
+  // The proxy sends its first bytes as it connects; a silent client is no probe.
+  if (::poll(&p, 1, 1000) <= 0) return false;
+  ssize_t got = ::recv(fd, start, sizeof start, MSG_PEEK);
+  if (got <= 0 || std::string_view(start, static_cast<std::size_t>(got)) != kPreface) return false;
+  constexpr std::string_view kAnswer =
+      "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+  (void)!::send(fd, kAnswer.data(), kAnswer.size(), MSG_NOSIGNAL);
+  ::close(fd);
+  return true;
+}
+
 int serve_keep_alive(int listener, const std::string& request_log) {
   RequestLog log(request_log);
   std::atomic<int> connections{0};
   while (true) {
     int fd = ::accept(listener, nullptr, nullptr);
-    if (fd < 0) continue;
+    if (fd < 0 || answered_h2_probe(fd)) continue;
     int number = ++connections;
     std::thread([fd, number, &log] { Connection(fd, number, log).serve(); }).detach();
   }

@@ -12,4 +12,10 @@ namespace ancm::test {
 // upstream connection carried what.
 int serve_keep_alive(int listener, const std::string& request_log);
 
+// The proxy asks each child, once it listens, whether it speaks HTTP/2 (the
+// HTTP/2 preface, h2c_probe.h). Like Kestrel's HTTP/1.1 endpoint the backend
+// answers 400 and closes; true when fd was that probe (then closed). The
+// probe is neither a request nor a counted connection.
+bool answered_h2_probe(int fd);
+
 }  // namespace ancm::test

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include <atomic>
+#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -27,6 +28,10 @@
 
 #include "ancm/abi_strings.h"
 #include "connection_pool.h"
+#include "h2_proxy_exchange.h"
+#include "h2_test_server.h"
+#include "h2_upstreams.h"
+#include "host_process.h"
 #include "process_manager.h"
 #include "proxy_threads.h"
 #include "temp_dir.h"
@@ -195,6 +200,18 @@ class FakeRequest {
     std::lock_guard lock(mutex_);
     return response_trailers_;
   }
+  std::optional<uint32_t> reset_code() const {
+    std::lock_guard lock(mutex_);
+    return reset_code_;
+  }
+  // The client's trailer fields, known once the body ended.
+  void set_request_trailers(Headers trailers) {
+    std::lock_guard lock(mutex_);
+    request_trailers_ = std::move(trailers);
+    for (const auto& [name, value] : request_trailers_) {
+      request_trailer_kv_.push_back({abi::str(name), abi::str(value)});
+    }
+  }
 
   static const ancm_request_api api;
 
@@ -314,6 +331,18 @@ class FakeRequest {
     if (cb) cb(ctx, 0, 0);
   }
   static void complete(ancm_request* r) { of(r).end(Outcome::Completed); }
+  static void reset(ancm_request* r, uint32_t code) {
+    {
+      std::lock_guard lock(of(r).mutex_);
+      of(r).reset_code_ = code;
+    }
+    of(r).end(Outcome::Aborted);
+  }
+  static const ancm_kv* request_trailers(ancm_request* r, size_t* count) {
+    std::lock_guard lock(of(r).mutex_);
+    *count = of(r).request_trailer_kv_.size();
+    return of(r).request_trailer_kv_.data();
+  }
   static void abort(ancm_request* r) { of(r).end(Outcome::Aborted); }
   static void on_disconnect(ancm_request* r, ancm_disconnect_callback cb, void* ctx) {
     std::lock_guard lock(of(r).mutex_);
@@ -351,6 +380,9 @@ class FakeRequest {
   Headers response_trailers_;
   std::string response_body_;
   int flushes_ = 0;
+  std::optional<uint32_t> reset_code_;
+  Headers request_trailers_;
+  std::vector<ancm_kv> request_trailer_kv_;
   int ends_ = 0;
   int calls_after_end_ = 0;
 };
@@ -386,11 +418,11 @@ const ancm_request_api FakeRequest::api = {
     .request_info = nullptr,
     .connection_executor = nullptr,  // the proxy runs on its own threads
     .write_body_borrowed = nullptr,
-    .request_trailers = nullptr,
+    .request_trailers = &FakeRequest::request_trailers,
     .connection_data = &FakeRequest::connection_data,
     .set_connection_data = &FakeRequest::set_connection_data,
     .add_trailer = &FakeRequest::add_trailer,
-    .reset = nullptr,
+    .reset = &FakeRequest::reset,
     .tls_info = nullptr,
 };
 
@@ -418,6 +450,7 @@ class ProxyExchangeTest : public ::testing::Test {
     context->host = &kHost;
     context->processes = processes_.get();
     context->pool = &pool_;
+    context->h2 = &h2_;
     context->own_threads = &threads_;
     // A request the proxy forgot to finish fails the test after this, not never.
     context->request_timeout = 10s;
@@ -434,6 +467,7 @@ class ProxyExchangeTest : public ::testing::Test {
     }
     client_.close();
     pool_.clear();  // its sockets belong to the threads' io_context
+    h2_.close_all();
     threads_.stop();
     processes_->shutdown();
   }
@@ -485,6 +519,7 @@ class ProxyExchangeTest : public ::testing::Test {
 
   test::TempDir dir_{"ancm-proxy"};
   ConnectionPool pool_;
+  H2Upstreams h2_{[](ancm_log_level, const std::string&) {}};
   FakeConnection client_;  // the client connection requests come on by default
   ProxyThreads threads_{2};
   std::unique_ptr<ProcessManager> processes_;
@@ -783,6 +818,111 @@ TEST_F(ProxyExchangeTest, AClientThatGoesAwayMidBodyEndsItsRequestOnce) {
   EXPECT_EQ(request.ends(), 1);
   EXPECT_EQ(request.calls_after_end(), 0);
   EXPECT_EQ(*errors_logged_, 0);
+}
+
+// ------------------------------------------------------------------ HTTP/2 children
+
+// A child that speaks HTTP/2: the nghttp2 server of upstream_h2_test.
+class H2Child final : public ChildProcess {
+ public:
+  explicit H2Child(uint16_t port) : port_(port) {}
+  pid_t pid() const override { return 4242; }
+  uint16_t port() const override { return port_; }
+  const std::string& token() const override { return token_; }
+  bool running() const override { return true; }
+  ChildProtocol protocol() const override { return ChildProtocol::H2c; }
+
+ private:
+  uint16_t port_;
+  std::string token_ = "h2-token";
+};
+
+class H2ProxyExchangeTest : public ProxyExchangeTest {
+ protected:
+  // What ProxyExchange does once it knows the child speaks HTTP/2: the
+  // exchange runs on the same strand, and hears of the client leaving there.
+  void start_h2(FakeRequest& request) {
+    if (!request.has_connection()) request.arrive_on(client_);
+    auto strand = boost::asio::make_strand(threads_.io());
+    auto exchange = std::make_shared<H2ProxyExchange>(context_, request.handle(), strand,
+                                                      std::make_shared<H2Child>(server_.port()));
+    struct Gone {
+      std::shared_ptr<H2ProxyExchange> exchange;
+      ProxyExchange::Strand strand;
+    };
+    FakeRequest::api.on_disconnect(
+        request.handle(),
+        [](void* ctx, int client_gone) {
+          std::unique_ptr<Gone> gone(static_cast<Gone*>(ctx));
+          if (!client_gone) return;
+          boost::asio::post(gone->strand, [exchange = gone->exchange] { exchange->client_gone(); });
+        },
+        std::make_unique<Gone>(Gone{exchange, strand}).release());
+    boost::asio::post(strand, [exchange] { exchange->start(); });
+  }
+
+  test::H2TestServer server_;
+};
+
+TEST_F(H2ProxyExchangeTest, TheChildsTrailersGoToAddTrailer) {
+  FakeRequest request("GET", "/trailers", {{"Host", "test"}});
+  start_h2(request);
+  ASSERT_TRUE(request.wait_ended());
+  EXPECT_EQ(request.outcome(), FakeRequest::Outcome::Completed);
+  EXPECT_EQ(request.status(), 200);
+  EXPECT_EQ(request.body(), "with trailers");
+  EXPECT_EQ(request.trailers(), (Headers{{"grpc-status", "0"}, {"grpc-message", "fine"}}));
+  auto seen = server_.requests();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].headers["ms-aspnetcore-token"], "h2-token");
+  EXPECT_EQ(seen[0].headers["x-forwarded-for"], "127.0.0.1:40000");
+  EXPECT_EQ(*errors_logged_, 0);
+}
+
+TEST_F(H2ProxyExchangeTest, TheBodyAndItsTrailersReachTheChild) {
+  FakeRequest request("POST", "/echo", {{"Host", "test"}, {"Transfer-Encoding", "chunked"}},
+                      /*has_body=*/true);
+  request.set_request_trailers({{"X-Checksum", "abc"}});
+  start_h2(request);
+  request.send_body("first ");
+  request.send_body("second");
+  request.end_body();
+  ASSERT_TRUE(request.wait_ended());
+  EXPECT_EQ(request.outcome(), FakeRequest::Outcome::Completed);
+  EXPECT_EQ(request.body(), "first second");
+  auto seen = server_.requests();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].trailers["x-checksum"], "abc");
+  EXPECT_EQ(seen[0].headers.count("transfer-encoding"), 0u);
+}
+
+TEST_F(H2ProxyExchangeTest, AResetAfterTheHeadResetsTheClientsRequest) {
+  FakeRequest request("GET", "/reset-after-head", {{"Host", "test"}});
+  start_h2(request);
+  ASSERT_TRUE(request.wait_ended());
+  EXPECT_EQ(request.outcome(), FakeRequest::Outcome::Aborted);
+  EXPECT_EQ(request.reset_code(), std::optional<uint32_t>(2));  // INTERNAL_ERROR
+  EXPECT_EQ(request.ends(), 1);
+}
+
+TEST_F(H2ProxyExchangeTest, AResetBeforeTheHeadIs502) {
+  FakeRequest request("GET", "/reset-before-head", {{"Host", "test"}});
+  start_h2(request);
+  ASSERT_TRUE(request.wait_ended());
+  EXPECT_EQ(request.outcome(), FakeRequest::Outcome::Failed);
+  EXPECT_EQ(request.status(), 502);
+}
+
+TEST_F(H2ProxyExchangeTest, AClientThatGoesAwayCancelsTheStream) {
+  FakeRequest request("GET", "/never", {{"Host", "test"}});
+  start_h2(request);
+  ASSERT_TRUE(test::eventually([&] { return server_.requests().size() == 1; }));
+  request.client_goes_away();
+  ASSERT_TRUE(request.wait_ended());
+  EXPECT_EQ(request.outcome(), FakeRequest::Outcome::Aborted);
+  EXPECT_TRUE(test::eventually([&] { return server_.cancels() == 1; }));
+  EXPECT_EQ(request.ends(), 1);
+  EXPECT_EQ(request.calls_after_end(), 0);
 }
 
 }  // namespace

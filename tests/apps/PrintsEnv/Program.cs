@@ -10,6 +10,7 @@ app.MapGet("/", (HttpContext context) => Results.Json(new
     remoteIp = context.Connection.RemoteIpAddress?.ToString(),
     remotePort = context.Connection.RemotePort,
     scheme = context.Request.Scheme,
+    protocol = context.Request.Protocol,
     host = context.Request.Host.Value,
     pathBase = context.Request.PathBase.Value,
     headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString()),

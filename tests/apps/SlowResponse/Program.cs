@@ -22,6 +22,26 @@ app.MapGet("/slow", async (int? ms) =>
     }
 });
 
+// GET /slow-abortable?ms=N: as /slow, but the wait ends when the request is
+// aborted (the client, or the proxy for it, went away).
+app.MapGet("/slow-abortable", async (int? ms, HttpContext context) =>
+{
+    Interlocked.Increment(ref inSlow);
+    try
+    {
+        await Task.Delay(ms ?? 0, context.RequestAborted);
+        return "slow done";
+    }
+    catch (OperationCanceledException)
+    {
+        return "aborted";
+    }
+    finally
+    {
+        Interlocked.Decrement(ref inSlow);
+    }
+});
+
 // GET /in-flight: how many /slow requests are waiting now.
 app.MapGet("/in-flight", () => Volatile.Read(ref inSlow).ToString());
 

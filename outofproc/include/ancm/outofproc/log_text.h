@@ -15,4 +15,10 @@ inline constexpr std::string_view kResponseCutShort = "response cut short: ";
 // nothing was cut short ("request body refused by the server: <why>").
 inline constexpr std::string_view kRequestBodyRefused = "request body refused by the server: ";
 
+// What a child's port speaks, found when it began to listen (h2c_probe.h),
+// at the end of the "listens on port" line.
+inline constexpr std::string_view kChildSpeaksH2c =
+    "it speaks HTTP/2 (h2c): requests go over HTTP/2";
+inline constexpr std::string_view kChildSpeaksHttp1 = "it speaks HTTP/1.1";
+
 }  // namespace ancm::outofproc

@@ -1,0 +1,131 @@
+// One HTTP/2 connection (h2c, prior knowledge) to a child whose port speaks
+// only HTTP/2 (Kestrel's Protocols=Http2), carrying many requests at once.
+// nghttp2 frames and parses; this class moves its bytes over an Asio socket
+// and hands each stream's events to its owner (upstream_h2_sink.h).
+//
+// Everything runs on the session's own strand: the public calls post onto
+// it, nghttp2 is only touched there. Concurrency beyond the child's
+// SETTINGS_MAX_CONCURRENT_STREAMS waits in nghttp2 (its HEADERS go out as
+// streams end). Flow control both ways: the request body is pulled one piece
+// at a time (the owner gives the next after on_body_taken), and the response
+// body's window opens only as the owner consumes what it relayed.
+#pragma once
+
+#include <nghttp2/nghttp2.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "process_manager.h"
+#include "upstream_h2_session_state.h"
+#include "upstream_h2_sink.h"
+
+namespace ancm::outofproc {
+
+struct NgHttp2SessionDeleter {
+  void operator()(nghttp2_session* session) const { nghttp2_session_del(session); }
+};
+using NgHttp2SessionPtr = std::unique_ptr<nghttp2_session, NgHttp2SessionDeleter>;
+
+// What one session may hold of the child's responses: a stream's window
+// bounds what one slow client leaves unread, the connection's all of them.
+struct H2Windows {
+  std::int32_t stream = 256 * 1024;
+  std::int32_t connection = 16 * 1024 * 1024;
+};
+
+class UpstreamH2Session : public std::enable_shared_from_this<UpstreamH2Session> {
+ public:
+  using Executor = boost::asio::io_context::executor_type;
+  using Strand = boost::asio::strand<Executor>;
+  using StreamKey = std::uint64_t;
+
+  struct Target {
+    std::uint16_t port = 0;
+    pid_t pid = 0;  // for messages
+  };
+
+  // Connects and starts; streams may be opened at once.
+  static std::shared_ptr<UpstreamH2Session> start(const Executor& executor, Target target,
+                                                  Logger log, H2Windows windows = {});
+  ~UpstreamH2Session();
+  UpstreamH2Session(const UpstreamH2Session&) = delete;
+  UpstreamH2Session& operator=(const UpstreamH2Session&) = delete;
+
+  // False once the child sent GOAWAY or the connection is gone: new requests
+  // need a new session. Any thread.
+  bool accepting() const { return accepting_.load(); }
+  const Target& target() const { return target_; }
+
+  // A new stream for `head`; events go to `sink` until on_stream_end. Any thread.
+  StreamKey open_stream(H2RequestHead head, std::shared_ptr<UpstreamH2Sink> sink);
+  // The next piece of the request body (one at a time: after on_body_taken);
+  // `last` ends the body, with the request's trailer fields if any.
+  void send_body(StreamKey key, std::string piece, bool last, H2Fields trailers = {});
+  // The owner relayed `bytes` of the response body: the window reopens by as much.
+  void consume(StreamKey key, std::size_t bytes);
+  // Resets the stream (RST_STREAM with error_code, e.g. NGHTTP2_CANCEL).
+  void cancel(StreamKey key, std::uint32_t error_code);
+  // Closes the connection; every open stream ends as failed.
+  void close();
+
+  struct Stream;  // one request's stream (upstream_h2_session.cpp)
+
+ private:
+  struct Key {};
+
+ public:
+  UpstreamH2Session(Key, const Executor& executor, Target target, Logger log, H2Windows windows);
+
+  // For nghttp2's callbacks only (upstream_h2_callbacks.cpp), on the strand,
+  // from inside nghttp2_session_mem_recv/mem_send.
+  void on_stream_header(Stream& stream, std::string_view name, std::string_view value);
+  void on_stream_headers_done(Stream& stream, bool end_stream);
+  void on_stream_data(Stream& stream, const std::uint8_t* data, std::size_t size);
+  void on_stream_data_end(Stream& stream);
+  void on_stream_closed(Stream& stream, std::uint32_t error_code);
+  void on_goaway(std::uint32_t error_code);
+  ssize_t read_body(Stream& stream, std::uint8_t* buffer, std::size_t size, std::uint32_t* flags);
+
+ private:
+  void connect();
+  void on_connected(const boost::system::error_code& ec);
+  void submit(Stream& stream);
+  void read();
+  void on_read(const boost::system::error_code& ec, std::size_t bytes);
+  void flush();
+  void on_written(const boost::system::error_code& ec);
+  void fail(const std::string& why);
+  void end_all_streams(const std::string& why);
+  void close_if_done();
+  [[nodiscard]] bool enter(H2SessionPhase to);
+  std::string describe() const;
+
+  Strand strand_;
+  boost::asio::ip::tcp::socket socket_;
+  const Target target_;
+  const Logger log_;
+  const H2Windows windows_;
+  NgHttp2SessionPtr session_;
+  H2SessionPhase phase_ = H2SessionPhase::Connecting;
+  std::atomic<bool> accepting_{true};
+  std::atomic<StreamKey> next_key_{1};
+  std::unordered_map<StreamKey, std::unique_ptr<Stream>> streams_;
+  std::vector<std::uint8_t> input_;
+  std::string output_;  // being written
+  bool writing_ = false;
+  // Response bytes of streams that closed before their owner relayed them:
+  // the connection's window is given back for them (flush).
+  std::size_t orphaned_bytes_ = 0;
+};
+
+}  // namespace ancm::outofproc
