@@ -109,6 +109,7 @@ bool Http2Session::feed(const uint8_t* data, std::size_t len) {
 }
 
 void Http2Session::refuse_connection(std::string_view why, uint32_t goaway_code) {
+  refused_ = true;
   spdlog::warn("HTTP/2 connection from {}:{} {} {}", endpoints_.remote_address,
                endpoints_.remote_port, kHttp2ConnectionRefused, why);
   nghttp2_session_terminate_session(ng(), goaway_code);
@@ -267,6 +268,13 @@ int Http2Session::on_data_chunk(int32_t stream_id, const uint8_t* data, std::siz
 }
 
 int Http2Session::on_frame_sent(const nghttp2_frame& frame) {
+  // nghttp2 ends some connections itself (the stream reset rate): logged as ours are.
+  if (frame.hd.type == NGHTTP2_GOAWAY && frame.goaway.error_code != NGHTTP2_NO_ERROR && !refused_) {
+    refused_ = true;
+    spdlog::warn("HTTP/2 connection from {}:{} {} {}", endpoints_.remote_address,
+                 endpoints_.remote_port, kHttp2ConnectionRefused,
+                 nghttp2_http2_strerror(frame.goaway.error_code));
+  }
   bool ends = (frame.hd.type == NGHTTP2_HEADERS || frame.hd.type == NGHTTP2_DATA) &&
               (frame.hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
   if (!ends) return 0;

@@ -114,7 +114,9 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   bool send_posted_ = false;
   bool writing_ = false;
   bool closed_ = false;
-  bool timed_out_ = false;                      // GOAWAY went for a timeout: the next one closes
+  bool timed_out_ = false;
+  bool refused_ = false;  // the client was told why it is refused (and it was logged) // GOAWAY
+                          // went for a timeout: the next one closes
   std::string out_;                             // the write in flight
   std::vector<IoCallback> produced_callbacks_;  // for the bytes nghttp2 produced last
 };
