@@ -224,8 +224,9 @@ int Http2Session::on_begin_headers(const nghttp2_frame& frame) {
   stream.begin(frame.hd.stream_id);
   nghttp2_session_set_stream_user_data(ng(), frame.hd.stream_id, &stream);
   ++open_streams_;
-  ++timer_generation_;  // no idle or header timeout while a stream is open
-  timer_.cancel();
+  // HEADERS and its CONTINUATIONs come back to back: one head at a time
+  // is being received, under the header timeout (disarmed at dispatch).
+  arm_timer(context_.limits.header_timeout);
   return 0;
 }
 
@@ -249,6 +250,7 @@ int Http2Session::on_frame_recv(const nghttp2_frame& frame) {
   if (!stream) return 0;
   bool end_stream = (frame.hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
   if (frame.hd.type == NGHTTP2_HEADERS && stream->receiving_head()) {
+    disarm_timer();  // no idle timeout while a stream is open
     stream->dispatch(end_stream);
   } else if (end_stream) {
     stream->on_remote_end();  // the last DATA, or the trailers
@@ -300,6 +302,11 @@ void Http2Session::arm_idle_timer_if_idle() {
   arm_timer(context_.limits.keepalive_timeout);
 }
 
+void Http2Session::disarm_timer() {
+  ++timer_generation_;
+  timer_.cancel();
+}
+
 void Http2Session::arm_timer(std::chrono::seconds timeout) {
   unsigned generation = ++timer_generation_;
   timer_.expires_after(timeout);
@@ -330,8 +337,7 @@ void Http2Session::on_timeout() {
 void Http2Session::close() {
   if (closed_) return;
   closed_ = true;
-  ++timer_generation_;
-  timer_.cancel();
+  disarm_timer();
   stream_.close();
   for (auto& stream : streams_) {
     if (stream->id() == 0 || !stream_of(stream->id())) continue;

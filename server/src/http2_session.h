@@ -90,6 +90,7 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   void recycle_if_done(Http2Stream& stream);
   void arm_idle_timer_if_idle();
   void arm_timer(std::chrono::seconds timeout);
+  void disarm_timer();
   void close_when_done();
   void close();
 
@@ -117,7 +118,7 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   bool timed_out_ = false;
   bool refused_ = false;  // the client was told why it is refused (and it was logged) // GOAWAY
                           // went for a timeout: the next one closes
-  std::string out_;                             // the write in flight
+  std::string out_;       // the write in flight
   std::vector<IoCallback> produced_callbacks_;  // for the bytes nghttp2 produced last
 };
 

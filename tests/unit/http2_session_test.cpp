@@ -293,5 +293,16 @@ TEST_F(Http2SessionTest, AHeaderListOverTheLimitEndsTheConnection) {
   EXPECT_EQ(response->status, 201);
 }
 
+TEST_F(Http2SessionTest, AHeaderBlockThatNeverEndsTimesOut) {
+  auto limits = limits_;
+  limits.header_timeout = std::chrono::seconds(1);
+  serve(limits);
+  HttpConnection raw(server_->port());
+  raw.send(h2::client_start() + h2::frame(h2::kHeaders, 0, 1, h2::get_block("/hello")));
+  auto bytes = raw.read_raw(std::chrono::seconds(10));  // until the server closes
+  EXPECT_EQ(h2::goaway_code(bytes), 0u);
+  EXPECT_TRUE(raw.closed_by_peer(std::chrono::seconds(5)));
+}
+
 }  // namespace
 }  // namespace ancm::test
