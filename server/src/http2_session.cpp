@@ -352,11 +352,13 @@ void Http2Session::close() {
   if (in_handler_ == 0) handler_data_.close();
 }
 
-void start_http2(Strand strand, ClientStream stream, const ConnectionContext& context,
-                 std::string initial_bytes) {
+std::shared_ptr<Http2Session> start_http2(Strand strand, ClientStream stream,
+                                          const ConnectionContext& context,
+                                          std::string initial_bytes) {
   auto session = std::make_shared<Http2Session>(std::move(strand), std::move(stream), context);
   if (context.registry) context.registry->add(session);
   session->start(std::move(initial_bytes));
+  return session;
 }
 
 }  // namespace ancm::server

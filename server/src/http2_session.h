@@ -124,7 +124,8 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
 
 // Serves an HTTP/2 connection on strand; initial_bytes were read from the
 // stream already. The TLS path calls this when ALPN chose "h2".
-void start_http2(Strand strand, ClientStream stream, const ConnectionContext& context,
-                 std::string initial_bytes = {});
+std::shared_ptr<Http2Session> start_http2(Strand strand, ClientStream stream,
+                                          const ConnectionContext& context,
+                                          std::string initial_bytes = {});
 
 }  // namespace ancm::server
