@@ -32,7 +32,8 @@ Http2Session::Http2Session(Strand strand, ClientStream stream, const ConnectionC
       context_(context),
       endpoints_(stream_.endpoints()),
       session_(new_http2_server_session(*this)),
-      timer_(strand_) {}
+      timer_(strand_),
+      write_timer_(strand_) {}
 
 Http2Session::~Http2Session() {
   if (context_.registry) context_.registry->remove(this);
@@ -153,6 +154,15 @@ void Http2Session::send() {
     return;
   }
   writing_ = true;
+  // A client that stops reading (its TCP window shut) must not hold the
+  // connection and its handlers forever.
+  write_timer_.expires_after(context_.limits.io_timeout);
+  write_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (ec || !self->writing_) return;
+    spdlog::debug("HTTP/2 connection from {}:{}: a write stalled", self->endpoints_.remote_address,
+                  self->endpoints_.remote_port);
+    self->close();
+  });
   asio::async_write(stream_, asio::buffer(out_),
                     [self = shared_from_this(), callbacks = std::move(callbacks)](
                         const error_code& ec, std::size_t) mutable {
@@ -162,6 +172,7 @@ void Http2Session::send() {
 
 void Http2Session::on_written(const error_code& ec, std::vector<IoCallback> callbacks) {
   writing_ = false;
+  write_timer_.cancel();
   int status = ec ? -ECONNRESET : 0;
   for (const auto& cb : callbacks) {
     if (cb.fn) cb.fn(cb.ctx, status, status == 0 ? cb.bytes : 0);
@@ -338,6 +349,7 @@ void Http2Session::close() {
   if (closed_) return;
   closed_ = true;
   disarm_timer();
+  write_timer_.cancel();
   stream_.close();
   for (auto& stream : streams_) {
     if (stream->id() == 0 || !stream_of(stream->id())) continue;

@@ -100,6 +100,7 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   ClientStream::Endpoints endpoints_;
   Nghttp2SessionPtr session_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer write_timer_;  // a write stalled past io_timeout closes the connection
   unsigned timer_generation_ = 0;
   ConnectionData handler_data_;  // shared by its streams (see handler_abi.h)
 
