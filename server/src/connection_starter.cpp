@@ -11,26 +11,50 @@
 namespace ancm::server {
 namespace {
 
+// A connection that said nothing yet when the drain came gets what an idle
+// HTTP/1 connection gets: a short grace for a request on its way.
+constexpr auto kDrainGrace = std::chrono::seconds(1);
+
 // Reads a cleartext connection's first bytes until they tell HTTP/2's
 // preface from anything else (under the header timeout), then hands the
-// stream and those bytes to the protocol's object.
-class FirstBytesReader : public std::enable_shared_from_this<FirstBytesReader> {
+// stream and those bytes to the protocol's object. Registered meanwhile, so
+// a drain reaches a connection that has not spoken yet.
+class FirstBytesReader final : public Drainable,
+                               public std::enable_shared_from_this<FirstBytesReader> {
  public:
   FirstBytesReader(Strand strand, ClientStream stream, const ConnectionContext& context)
       : strand_(std::move(strand)),
         stream_(std::move(stream)),
         context_(context),
         timer_(strand_) {}
+  ~FirstBytesReader() {
+    if (context_.registry) context_.registry->remove(this);
+  }
 
   void start() {
-    timer_.expires_after(context_.limits.header_timeout);
-    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec && !self->handed_on_) self->stream_.close();  // the read ends, failed
+    if (context_.registry) context_.registry->add(shared_from_this());
+    boost::asio::dispatch(strand_, [self = shared_from_this()] {
+      self->arm_timer(self->context_.limits.header_timeout);
+      self->read();
     });
-    boost::asio::dispatch(strand_, [self = shared_from_this()] { self->read(); });
+  }
+
+  void drain() override {
+    boost::asio::post(strand_, [self = shared_from_this()] {
+      self->draining_ = true;
+      if (!self->handed_on_) self->arm_timer(kDrainGrace);
+    });
   }
 
  private:
+  // At the deadline the stream closes: the pending read ends, failed.
+  void arm_timer(std::chrono::seconds timeout) {
+    timer_.expires_after(timeout);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec && !self->handed_on_) self->stream_.close();
+    });
+  }
+
   void read() {
     stream_.async_read_some(boost::asio::buffer(chunk_),
                             [self = shared_from_this()](const boost::system::error_code& ec,
@@ -50,13 +74,19 @@ class FirstBytesReader : public std::enable_shared_from_this<FirstBytesReader> {
     }
   }
 
+  // A drain that came meanwhile is passed on.
   void hand_on(bool http2) {
     handed_on_ = true;
     timer_.cancel();
-    if (http2) return start_http2(strand_, std::move(stream_), context_, std::move(bytes_));
+    if (http2) {
+      auto session = start_http2(strand_, std::move(stream_), context_, std::move(bytes_));
+      if (draining_) session->drain();
+      return;
+    }
     auto connection = std::make_shared<Connection>(strand_, std::move(stream_), context_, bytes_);
     if (context_.registry) context_.registry->add(connection);
     connection->start();
+    if (draining_) connection->drain();
   }
 
   Strand strand_;
@@ -66,6 +96,7 @@ class FirstBytesReader : public std::enable_shared_from_this<FirstBytesReader> {
   std::array<char, 1024> chunk_{};
   std::string bytes_;
   bool handed_on_ = false;
+  bool draining_ = false;
 };
 
 }  // namespace

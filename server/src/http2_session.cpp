@@ -32,7 +32,8 @@ Http2Session::Http2Session(Strand strand, ClientStream stream, const ConnectionC
       context_(context),
       endpoints_(stream_.endpoints()),
       session_(new_http2_server_session(*this)),
-      timer_(strand_) {}
+      timer_(strand_),
+      write_timer_(strand_) {}
 
 Http2Session::~Http2Session() {
   if (context_.registry) context_.registry->remove(this);
@@ -109,6 +110,7 @@ bool Http2Session::feed(const uint8_t* data, std::size_t len) {
 }
 
 void Http2Session::refuse_connection(std::string_view why, uint32_t goaway_code) {
+  refused_ = true;
   spdlog::warn("HTTP/2 connection from {}:{} {} {}", endpoints_.remote_address,
                endpoints_.remote_port, kHttp2ConnectionRefused, why);
   nghttp2_session_terminate_session(ng(), goaway_code);
@@ -152,6 +154,15 @@ void Http2Session::send() {
     return;
   }
   writing_ = true;
+  // A client that stops reading (its TCP window shut) must not hold the
+  // connection and its handlers forever.
+  write_timer_.expires_after(context_.limits.io_timeout);
+  write_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (ec || !self->writing_) return;
+    spdlog::debug("HTTP/2 connection from {}:{}: a write stalled", self->endpoints_.remote_address,
+                  self->endpoints_.remote_port);
+    self->close();
+  });
   asio::async_write(stream_, asio::buffer(out_),
                     [self = shared_from_this(), callbacks = std::move(callbacks)](
                         const error_code& ec, std::size_t) mutable {
@@ -161,6 +172,7 @@ void Http2Session::send() {
 
 void Http2Session::on_written(const error_code& ec, std::vector<IoCallback> callbacks) {
   writing_ = false;
+  write_timer_.cancel();
   int status = ec ? -ECONNRESET : 0;
   for (const auto& cb : callbacks) {
     if (cb.fn) cb.fn(cb.ctx, status, status == 0 ? cb.bytes : 0);
@@ -223,8 +235,9 @@ int Http2Session::on_begin_headers(const nghttp2_frame& frame) {
   stream.begin(frame.hd.stream_id);
   nghttp2_session_set_stream_user_data(ng(), frame.hd.stream_id, &stream);
   ++open_streams_;
-  ++timer_generation_;  // no idle or header timeout while a stream is open
-  timer_.cancel();
+  // HEADERS and its CONTINUATIONs come back to back: one head at a time
+  // is being received, under the header timeout (disarmed at dispatch).
+  arm_timer(context_.limits.header_timeout);
   return 0;
 }
 
@@ -248,6 +261,7 @@ int Http2Session::on_frame_recv(const nghttp2_frame& frame) {
   if (!stream) return 0;
   bool end_stream = (frame.hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
   if (frame.hd.type == NGHTTP2_HEADERS && stream->receiving_head()) {
+    disarm_timer();  // no idle timeout while a stream is open
     stream->dispatch(end_stream);
   } else if (end_stream) {
     stream->on_remote_end();  // the last DATA, or the trailers
@@ -267,6 +281,13 @@ int Http2Session::on_data_chunk(int32_t stream_id, const uint8_t* data, std::siz
 }
 
 int Http2Session::on_frame_sent(const nghttp2_frame& frame) {
+  // nghttp2 ends some connections itself (the stream reset rate): logged as ours are.
+  if (frame.hd.type == NGHTTP2_GOAWAY && frame.goaway.error_code != NGHTTP2_NO_ERROR && !refused_) {
+    refused_ = true;
+    spdlog::warn("HTTP/2 connection from {}:{} {} {}", endpoints_.remote_address,
+                 endpoints_.remote_port, kHttp2ConnectionRefused,
+                 nghttp2_http2_strerror(frame.goaway.error_code));
+  }
   bool ends = (frame.hd.type == NGHTTP2_HEADERS || frame.hd.type == NGHTTP2_DATA) &&
               (frame.hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
   if (!ends) return 0;
@@ -290,6 +311,11 @@ int Http2Session::on_stream_close(int32_t stream_id, uint32_t error_code) {
 void Http2Session::arm_idle_timer_if_idle() {
   if (closed_ || open_streams_ > 0 || in_handler_ > 0) return;
   arm_timer(context_.limits.keepalive_timeout);
+}
+
+void Http2Session::disarm_timer() {
+  ++timer_generation_;
+  timer_.cancel();
 }
 
 void Http2Session::arm_timer(std::chrono::seconds timeout) {
@@ -322,8 +348,8 @@ void Http2Session::on_timeout() {
 void Http2Session::close() {
   if (closed_) return;
   closed_ = true;
-  ++timer_generation_;
-  timer_.cancel();
+  disarm_timer();
+  write_timer_.cancel();
   stream_.close();
   for (auto& stream : streams_) {
     if (stream->id() == 0 || !stream_of(stream->id())) continue;
@@ -338,11 +364,13 @@ void Http2Session::close() {
   if (in_handler_ == 0) handler_data_.close();
 }
 
-void start_http2(Strand strand, ClientStream stream, const ConnectionContext& context,
-                 std::string initial_bytes) {
+std::shared_ptr<Http2Session> start_http2(Strand strand, ClientStream stream,
+                                          const ConnectionContext& context,
+                                          std::string initial_bytes) {
   auto session = std::make_shared<Http2Session>(std::move(strand), std::move(stream), context);
   if (context.registry) context.registry->add(session);
   session->start(std::move(initial_bytes));
+  return session;
 }
 
 }  // namespace ancm::server

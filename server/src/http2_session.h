@@ -90,6 +90,7 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   void recycle_if_done(Http2Stream& stream);
   void arm_idle_timer_if_idle();
   void arm_timer(std::chrono::seconds timeout);
+  void disarm_timer();
   void close_when_done();
   void close();
 
@@ -99,6 +100,7 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   ClientStream::Endpoints endpoints_;
   Nghttp2SessionPtr session_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer write_timer_;  // a write stalled past io_timeout closes the connection
   unsigned timer_generation_ = 0;
   ConnectionData handler_data_;  // shared by its streams (see handler_abi.h)
 
@@ -114,14 +116,17 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   bool send_posted_ = false;
   bool writing_ = false;
   bool closed_ = false;
-  bool timed_out_ = false;                      // GOAWAY went for a timeout: the next one closes
-  std::string out_;                             // the write in flight
+  bool timed_out_ = false;
+  bool refused_ = false;  // the client was told why it is refused (and it was logged) // GOAWAY
+                          // went for a timeout: the next one closes
+  std::string out_;       // the write in flight
   std::vector<IoCallback> produced_callbacks_;  // for the bytes nghttp2 produced last
 };
 
 // Serves an HTTP/2 connection on strand; initial_bytes were read from the
 // stream already. The TLS path calls this when ALPN chose "h2".
-void start_http2(Strand strand, ClientStream stream, const ConnectionContext& context,
-                 std::string initial_bytes = {});
+std::shared_ptr<Http2Session> start_http2(Strand strand, ClientStream stream,
+                                          const ConnectionContext& context,
+                                          std::string initial_bytes = {});
 
 }  // namespace ancm::server

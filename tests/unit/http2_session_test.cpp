@@ -70,14 +70,17 @@ struct Echo {
   }
 };
 
-// Writes `left` bytes in pieces, each after the last one's callback.
+// Writes `left` bytes in pieces, each after the last one's callback; a
+// failed write is reported to `failures`.
 struct Big {
   ancm_request* request;
   std::size_t left;
+  EventQueue<int>* failures;
   std::string piece = std::string(16 * 1024, 'x');
 
   static void on_written(void* ctx, int status, size_t) {
     std::unique_ptr<Big> self(static_cast<Big*>(ctx));
+    if (status < 0) self->failures->push(status);
     if (status < 0 || self->left == 0) return api().complete(self->request);
     auto n = std::min(self->left, self->piece.size());
     self->left -= n;
@@ -107,7 +110,8 @@ class Http2SessionTest : public ::testing::Test {
     }
     if (path == "/echo") return Echo::start(request);
     if (path == "/big") {
-      auto big = std::make_unique<Big>(Big{request, std::stoul(to_string(api().query(request)))});
+      auto big = std::make_unique<Big>(
+          Big{request, std::stoul(to_string(api().query(request))), &write_failures_});
       return Big::on_written(big.release(), 0, 0);
     }
     if (path == "/trailers") {
@@ -127,6 +131,7 @@ class Http2SessionTest : public ::testing::Test {
   server::HttpLimits limits_;
   EventQueue<ancm_request*> requests_;
   EventQueue<int> disconnects_;
+  EventQueue<int> write_failures_;
   struct IoResult {
     int status;
     std::size_t bytes;
@@ -291,6 +296,34 @@ TEST_F(Http2SessionTest, AHeaderListOverTheLimitEndsTheConnection) {
   auto response = client.fetch(h2_get("/hello"));
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 201);
+}
+
+TEST_F(Http2SessionTest, AHeaderBlockThatNeverEndsTimesOut) {
+  auto limits = limits_;
+  limits.header_timeout = std::chrono::seconds(1);
+  serve(limits);
+  HttpConnection raw(server_->port());
+  raw.send(h2::client_start() + h2::frame(h2::kHeaders, 0, 1, h2::get_block("/hello")));
+  auto bytes = raw.read_raw(std::chrono::seconds(10));  // until the server closes
+  EXPECT_EQ(h2::goaway_code(bytes), 0u);
+  EXPECT_TRUE(raw.closed_by_peer(std::chrono::seconds(5)));
+}
+
+// A client that opens every window and then reads nothing: the socket write
+// stalls, and after io_timeout the connection closes and the handler's write fails.
+TEST_F(Http2SessionTest, AWriteStalledPastTheIoTimeoutClosesTheConnection) {
+  auto limits = limits_;
+  limits.io_timeout = std::chrono::seconds(1);
+  serve(limits);
+  HttpConnection raw(server_->port());
+  constexpr uint32_t kMaxWindow = 0x7fffffff;
+  raw.send(std::string(h2::kPreface) + h2::settings({{0x4, kMaxWindow}}) +
+           h2::window_update(0, kMaxWindow - 65535) +
+           h2::frame(h2::kHeaders, h2::kEndHeaders | h2::kEndStream, 1,
+                     h2::get_block("/big?1000000000")));
+  auto failure = write_failures_.next(std::chrono::seconds(30));
+  ASSERT_TRUE(failure);
+  EXPECT_EQ(*failure, -ECONNRESET);
 }
 
 }  // namespace

@@ -1,0 +1,57 @@
+// The HTTP/2 stream's state tables (server/src/http2_stream_state.*): which
+// moves of a stream's request and response phases are legal.
+#include "http2_stream_state.h"
+
+#include <gtest/gtest.h>
+
+#include "first_bytes.h"
+#include "state_table_checks.h"
+
+namespace ancm::test {
+namespace {
+
+using server::Http2RequestPhase;
+using server::Http2ResponsePhase;
+using RP = Http2RequestPhase;
+using SP = Http2ResponsePhase;
+
+TEST(Http2StreamStateTest, RequestPhaseIsACycleThroughThePool) {
+  expect_path({RP::Free, RP::ReceivingHead, RP::InHandler, RP::Ended, RP::Free});
+  expect_path({RP::Free, RP::ReceivingHead, RP::Free});  // closed before its head ended
+}
+
+TEST(Http2StreamStateTest, AStreamIsNotReusedWhileItsHandlerOwnsIt) {
+  EXPECT_FALSE(is_legal(RP::InHandler, RP::Free));
+  EXPECT_FALSE(is_legal(RP::Free, RP::InHandler));
+  EXPECT_FALSE(is_legal(RP::Ended, RP::InHandler));
+}
+
+TEST(Http2StreamStateTest, ResponsePathsAreLegal) {
+  expect_path({SP::NotStarted, SP::HeadOpen, SP::HeadSubmitted, SP::BodyEnded, SP::NotStarted});
+  expect_path({SP::NotStarted, SP::HeadOpen, SP::BodyEnded});  // complete() with no body
+  expect_path({SP::NotStarted, SP::HeadOpen, SP::ServerAnswer, SP::BodyEnded});  // 413
+  expect_path({SP::NotStarted, SP::HeadOpen, SP::HeadSubmitted, SP::Reset, SP::NotStarted});
+}
+
+TEST(Http2StreamStateTest, AHeadIsSubmittedOnceAndResetIsFinal) {
+  EXPECT_FALSE(is_legal(SP::HeadSubmitted, SP::HeadOpen));
+  EXPECT_FALSE(is_legal(SP::BodyEnded, SP::HeadSubmitted));
+  EXPECT_FALSE(is_legal(SP::Reset, SP::Reset));
+  EXPECT_FALSE(is_legal(SP::Reset, SP::BodyEnded));
+  EXPECT_FALSE(is_legal(SP::NotStarted, SP::Reset));
+}
+
+TEST(FirstBytesTest, TellsTheHttp2PrefaceFromAnythingElse) {
+  using server::classify_first_bytes;
+  using V = server::FirstBytesVerdict;
+  EXPECT_EQ(classify_first_bytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), V::Http2);
+  EXPECT_EQ(classify_first_bytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00"), V::Http2);
+  EXPECT_EQ(classify_first_bytes("PRI * HTTP"), V::NeedMore);
+  EXPECT_EQ(classify_first_bytes("P"), V::NeedMore);
+  EXPECT_EQ(classify_first_bytes("GET / HTTP/1.1\r\n"), V::Http1);
+  EXPECT_EQ(classify_first_bytes("PRI * HTTP/1.1\r\n"), V::Http1);
+  EXPECT_EQ(classify_first_bytes("POST"), V::Http1);
+}
+
+}  // namespace
+}  // namespace ancm::test
