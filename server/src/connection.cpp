@@ -63,7 +63,17 @@ Connection::Connection(Strand strand, ClientStream stream, const ConnectionConte
 
 int Connection::tls_info(ancm_tls_info* out) const {
   *out = {};
-  return -ENOENT;
+  const auto& tls = stream_.tls();
+  if (!tls) return -ENOENT;
+  out->protocol = abi::str(tls->protocol);
+  out->cipher = abi::str(tls->cipher);
+  out->alpn = abi::str(tls->alpn);
+  out->server_name = abi::str(tls->server_name);
+  if (!tls->client_certificate.empty()) {
+    out->client_certificate = tls->client_certificate.data();
+    out->client_certificate_len = tls->client_certificate.size();
+  }
+  return 0;
 }
 
 Connection::~Connection() {

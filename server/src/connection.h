@@ -46,11 +46,17 @@ namespace ancm::server {
 
 using RequestSink = std::function<void(ancm_request*)>;
 
-// Shared by all connections of a worker.
+class TlsContexts;
+
+// Shared by all connections of a listener.
 struct ConnectionContext {
   HttpLimits limits;
   RequestSink sink;
   ConnectionRegistry* registry = nullptr;
+  // Set on a TLS listener: the handshake comes first (start_connection).
+  TlsContexts* tls = nullptr;
+  // The worker serves HTTP/2: TLS's ALPN offers "h2" (tls_context.h).
+  bool http2 = false;
 };
 
 class Connection final : public ServerRequest, public std::enable_shared_from_this<Connection> {

@@ -13,20 +13,27 @@ namespace ancm::server {
 
 std::string ListenAddress::url() const {
   bool v6 = host.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  return (tls ? "https://" : "http://") + (v6 ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
 }
 
 common::Result<ListenAddress> parse_listen_url(std::string_view url) {
-  constexpr std::string_view scheme = "http://";
   auto bad = [&](std::string_view why) {
     return common::fail(
         std::string("invalid --listen URL '") + std::string(url) + "': " + std::string(why) +
-        " (expected http://IPv4:port, http://[IPv6]:port or http://localhost:port)");
+        " (expected http://IPv4:port, http://[IPv6]:port or http://localhost:port, or https://)");
   };
-  if (url.substr(0, scheme.size()) != scheme) return bad("only http:// is supported");
-  auto rest = url.substr(scheme.size());
-  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   ListenAddress address;
+  std::string_view rest;
+  if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else if (url.starts_with("https://")) {
+    rest = url.substr(8);
+    address.tls = true;
+  } else {
+    return bad("only http:// and https:// are supported");
+  }
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   std::string_view port_text;
   if (rest.substr(0, 1) == "[") {
     auto close = rest.find(']');
@@ -89,10 +96,11 @@ common::UniqueFd bind_listener(const ListenAddress& address, int backlog) {
   return fd;
 }
 
-ListenAddress local_address(int fd) {
+ListenAddress local_address(int fd, bool tls) {
   sockaddr_storage storage{};
   socklen_t length = sizeof storage;
   ListenAddress address;
+  address.tls = tls;
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return address;
   char text[INET6_ADDRSTRLEN] = {};
   if (storage.ss_family == AF_INET6) {

@@ -55,7 +55,7 @@ HostProcess::HostProcess(HostOptions options) {
   }
   ::setpgid(pid_, pid_);
   if (options.command != "run") return;
-  std::regex listening("listening on http://[^ ]*:([0-9]+)");
+  std::regex listening("listening on https?://[^ ]*:([0-9]+)");
   eventually(
       [&] {
         std::smatch match;
