@@ -27,7 +27,7 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
   void start(std::chrono::seconds timeout) {
     timer_.expires_after(timeout);
     timer_.async_wait([self = shared_from_this()](error_code ec) {
-      if (ec) return;  // the handshake ended first
+      if (ec || self->finished_) return;  // the handshake ended first
       self->timed_out_ = true;
       error_code ignored;
       self->stream_.next_layer().close(ignored);
@@ -38,6 +38,7 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
 
  private:
   void finish(error_code ec) {
+    finished_ = true;
     timer_.cancel();
     if (ec || timed_out_) return fail(ec);
     done_(ClientStream(std::move(stream_)));
@@ -56,6 +57,7 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
   asio::steady_timer timer_;
   HandshakeDone done_;
   bool timed_out_ = false;
+  bool finished_ = false;  // the timer may have fired before the handshake's end ran
 };
 
 }  // namespace

@@ -47,6 +47,7 @@ TEST(TlsOptions, RefusesWhatCannotWork) {
 TEST(TlsOptions, TheWorkerGetsWhatTheMasterWasGiven) {
   WorkerOptions options;
   options.target = "app";
+  options.control_fd = 9;
   options.listen_fds = {3};
   options.tls_listen_fds = {4, 5};
   options.tls.certificate = "/c.pem";
