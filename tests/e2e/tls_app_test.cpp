@@ -54,6 +54,12 @@ TEST_P(TlsAppTest, TheAppSeesHttps) {
   EXPECT_NE(request->body.find("scheme: https\n"), std::string::npos) << request->body;
   EXPECT_NE(request->body.find("header Host: app.example.test\n"), std::string::npos)
       << request->body;
+  // Out of process the app's IIS integration took the scheme from the
+  // proxy's X-Forwarded-Proto: https, and keeps what Kestrel itself saw.
+  if (GetParam() == "outofprocess") {
+    EXPECT_NE(request->body.find("header X-Original-Proto: http\n"), std::string::npos)
+        << request->body;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(BothModels, TlsAppTest, ::testing::Values("inprocess", "outofprocess"));

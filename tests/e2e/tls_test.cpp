@@ -14,6 +14,7 @@
 #include "host_process.h"
 #include "http_client.h"
 #include "load_client.h"
+#include "payloads.h"
 #include "temp_dir.h"
 #include "test_certificates.h"
 #include "tls_client.h"
@@ -104,6 +105,23 @@ TEST_F(TlsTest, ServesHttpsAndTellsTheHandlerWhatTheHandshakeAgreed) {
               std::string::npos)
         << response->body;
   }
+}
+
+// Bodies larger than a TLS record, both ways, fixed-length and chunked.
+TEST_F(TlsTest, EchoesLargeBodies) {
+  auto host = start_default();
+  TlsConnection connection(host->port(), client());
+  ASSERT_TRUE(connection.connected()) << connection.error();
+  auto body = random_bytes(3 * 1024 * 1024 + 17);
+  connection.send(fixed_length_post("/echo", body));
+  auto fixed = connection.read_response(30s);
+  ASSERT_TRUE(fixed) << host->output();
+  EXPECT_EQ(fixed->status, 200);
+  EXPECT_TRUE(fixed->body == body) << fixed->body.size();
+  connection.send(chunked_post("/echo", body, 5000));
+  auto chunked = connection.read_response(30s);
+  ASSERT_TRUE(chunked) << host->output();
+  EXPECT_TRUE(chunked->body == body) << chunked->body.size();
 }
 
 TEST_F(TlsTest, SniChoosesTheCertificateForEachName) {
