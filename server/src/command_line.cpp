@@ -5,6 +5,8 @@
 #include <functional>
 #include <map>
 
+#include "ancm/server/listen_address.h"
+
 namespace ancm::server {
 namespace {
 
@@ -180,6 +182,11 @@ common::Result<MasterOptions> parse_run_arguments(const std::vector<std::string>
     options.listen.push_back(value);
     return common::Result<void>{};
   };
+  // Kestrel's and ASPNETCORE_URLS's form: several URLs, ';'-separated.
+  flags["--urls"] = [&options](const std::string& value) {
+    for (auto& url : split_urls(value)) options.listen.push_back(std::move(url));
+    return common::Result<void>{};
+  };
   if (auto parsed = parse(args, flags, options.target); !parsed.ok()) {
     return common::fail(std::move(parsed).error());
   }
@@ -252,7 +259,10 @@ std::string run_flags_help() {
   return "  --listen URL              http://IPv4:port or http://[IPv6]:port, https://\n"
          "                            the same over TLS; repeatable (default: sockets\n"
          "                            passed by systemd (LISTEN_FDS), else\n"
-         "                            http://127.0.0.1:8080)\n"
+         "                            http://127.0.0.1:8080). As Kestrel: localhost is\n"
+         "                            127.0.0.1 and ::1; *, + or a host name is every\n"
+         "                            address, as [::] is (IPv6 and IPv4)\n"
+         "  --urls \"URL;URL\"          the same, ';'-separated (ASPNETCORE_URLS's form)\n"
          "  --tls-cert FILE           https:// certificate, PEM (the chain after it)\n"
          "  --tls-key FILE            its private key, PEM\n"
          "  --tls-key-passphrase-file FILE  the key's passphrase (first line), for an\n"

@@ -355,7 +355,9 @@ std::optional<std::vector<Listening>> open_listeners(std::vector<std::string> ur
       return std::nullopt;
     }
     try {
-      listeners.push_back({bind_listener(parsed.value()), parsed.value().tls});
+      for (auto& fd : bind_listeners(parsed.value())) {
+        listeners.push_back({std::move(fd), parsed.value().tls});
+      }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "ancm-host: %s\n", e.what());
       return std::nullopt;

@@ -31,7 +31,7 @@ HostProcess::HostProcess(HostOptions options) {
 
   std::vector<std::string> args = {ancm_host_binary().string(), options.command,
                                    options.target.string()};
-  if (options.command == "run") {
+  if (options.command == "run" && !options.listen.empty()) {
     args.push_back("--listen");
     args.push_back(options.listen);
   }
