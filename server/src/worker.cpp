@@ -30,6 +30,10 @@ using boost::system::error_code;
 
 namespace {
 
+// Whether connections may speak HTTP/2: TLS's ALPN offers "h2" only then, and
+// start_connection hands an "h2" stream to the HTTP/2 server.
+constexpr bool kServesHttp2 = false;
+
 // The CPUs this process may run on (taskset, cgroup cpusets), not all the
 // machine has: more I/O threads than that only contend.
 int usable_cpus() {
@@ -198,7 +202,7 @@ int run_worker(const WorkerOptions& options) {
   // Loaded afresh by every worker: a recycle serves renewed certificates.
   std::unique_ptr<TlsContexts> tls;
   if (!options.tls_listen_fds.empty()) {
-    auto loaded = TlsContexts::load(options.tls, false);
+    auto loaded = TlsContexts::load(options.tls, kServesHttp2);
     if (!loaded.ok()) {
       spdlog::error("worker {} cannot serve https: {}", ::getpid(), loaded.error());
       return 1;
@@ -220,6 +224,7 @@ int run_worker(const WorkerOptions& options) {
   ConnectionContext context{effective_limits(options, shim),
                             [&shim](ancm_request* request) { shim.handle_request(request); },
                             &registry};
+  context.http2 = kServesHttp2;
   ConnectionContext tls_context = context;
   tls_context.tls = tls.get();
   asio::io_context io(threads);
