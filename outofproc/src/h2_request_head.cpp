@@ -46,7 +46,10 @@ H2RequestHead build_h2_request(const ClientRequest& request, std::string_view to
   H2Fields& fields = head.fields;
   fields.reserve(request.headers.size() + 8);
   fields.emplace_back(":method", std::string(request.method));
-  fields.emplace_back(":scheme", request.is_tls ? "https" : "http");
+  // The scheme of the hop to the child, which is cleartext: Kestrel resets a
+  // stream whose :scheme is not its transport's. The client's scheme goes as
+  // X-Forwarded-Proto, as on the HTTP/1.1 path.
+  fields.emplace_back(":scheme", "http");
   std::string_view authority = host_of(request);
   if (!authority.empty()) fields.emplace_back(":authority", std::string(authority));
   fields.emplace_back(":path", std::string(request.target));

@@ -1,56 +1,89 @@
-// The byte stream a client connection speaks over, whatever carries it. The
+// The byte stream a client connection speaks over, whatever carries it: a
+// TCP socket, or TLS over one (after its handshake, tls_handshake.h). The
 // protocol code (Connection for HTTP/1.x) reads and writes through this and
-// never touches the transport itself, so a transport (TLS, a Unix socket) is
-// added here without touching the protocols.
+// never touches the transport itself.
 //
 // An Asio AsyncReadStream and AsyncWriteStream: one read and one write may be
 // in flight at once, both started on the connection's strand.
 #pragma once
 
+#include <algorithm>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/system/error_code.hpp>
+#include <cstdint>
+#include <iterator>
+#include <optional>
 #include <string>
 #include <utility>
+#include <variant>
+#include <vector>
 
+#include "ancm/handler_abi.h"
 #include "strand.h"
 
 namespace ancm::server {
 
+// What a TLS handshake agreed, read once when it ended (tls_info).
+struct TlsFacts {
+  std::string protocol;  // "TLSv1.3"
+  std::string cipher;    // OpenSSL's name
+  std::string alpn;      // "http/1.1", "h2", or empty
+  std::string server_name;
+  std::vector<std::uint8_t> client_certificate;  // DER, empty when none
+};
+
 class ClientStream {
  public:
   using Socket = boost::asio::ip::tcp::socket;
+  using TlsStream = boost::asio::ssl::stream<Socket>;
   using executor_type = Socket::executor_type;
 
   // An accepted socket, moved onto the connection's strand (its completions
   // run there) with Nagle off.
-  static ClientStream adopt(const Strand& strand, Socket accepted);
+  static Socket adopt_socket(const Strand& strand, Socket accepted);
+  static ClientStream adopt(const Strand& strand, Socket accepted) {
+    return ClientStream(adopt_socket(strand, std::move(accepted)));
+  }
 
-  explicit ClientStream(Socket socket) : socket_(std::move(socket)) {}
+  explicit ClientStream(Socket socket) : transport_(std::move(socket)) {}
+  // A stream whose handshake ended.
+  explicit ClientStream(TlsStream tls);
 
-  executor_type get_executor() { return socket_.get_executor(); }
+  executor_type get_executor() { return lowest_layer().get_executor(); }
 
   template <class MutableBuffers, class Handler>
-  auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
-    return socket_.async_read_some(buffers, std::forward<Handler>(handler));
+  void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+    if (auto* tls = std::get_if<TlsStream>(&transport_)) {
+      return tls->async_read_some(buffers, std::forward<Handler>(handler));
+    }
+    std::get<Socket>(transport_).async_read_some(buffers, std::forward<Handler>(handler));
   }
   template <class ConstBuffers, class Handler>
-  auto async_write_some(const ConstBuffers& buffers, Handler&& handler) {
-    return socket_.async_write_some(buffers, std::forward<Handler>(handler));
+  void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+    if (auto* tls = std::get_if<TlsStream>(&transport_)) {
+      return tls->async_write_some(one_record(buffers), std::forward<Handler>(handler));
+    }
+    std::get<Socket>(transport_).async_write_some(buffers, std::forward<Handler>(handler));
   }
 
   // Ends a pending read or write with operation_aborted.
   void cancel() {
     boost::system::error_code ignored;
-    socket_.cancel(ignored);
+    lowest_layer().cancel(ignored);
   }
-  // Our end of the stream: the peer reads EOF (a FIN).
+  // Our end of the stream: the peer reads EOF (a FIN). Over TLS no
+  // close_notify goes first: Asio sends one only in a shutdown that also
+  // reads, which would race the read a closing connection keeps going; HTTP
+  // framing, not the TLS close, tells a client where a response ends.
   void shutdown_send() {
     boost::system::error_code ignored;
-    socket_.shutdown(Socket::shutdown_send, ignored);
+    lowest_layer().shutdown(Socket::shutdown_send, ignored);
   }
   void close() {
     boost::system::error_code ignored;
-    socket_.close(ignored);
+    lowest_layer().close(ignored);
   }
 
   // The peer's and our address, numeric, and ports (empty and 0 when unknown).
@@ -60,35 +93,63 @@ class ClientStream {
   };
   Endpoints endpoints() const;
 
-  bool is_tls() const { return false; }
+  bool is_tls() const { return tls_.has_value(); }
+  // Set over TLS only.
+  const std::optional<TlsFacts>& tls() const { return tls_; }
+  // The handler ABI's view of tls(): 0 and *out filled, or -ENOENT (and *out
+  // zeroed) over cleartext. The spans point into this stream.
+  int tls_info(ancm_tls_info* out) const;
+  // The protocol ALPN chose; empty over cleartext or without ALPN.
+  std::string_view alpn() const { return tls_ ? std::string_view(tls_->alpn) : std::string_view(); }
 
  private:
-  Socket socket_;
+  // Up to one TLS record's worth of plaintext.
+  static constexpr std::size_t kRecordBytes = 16 * 1024;
+
+  Socket& lowest_layer() {
+    auto* tls = std::get_if<TlsStream>(&transport_);
+    return tls ? tls->next_layer() : std::get<Socket>(transport_);
+  }
+  const Socket& lowest_layer() const {
+    auto* tls = std::get_if<TlsStream>(&transport_);
+    return tls ? tls->next_layer() : std::get<Socket>(transport_);
+  }
+
+  // Asio's TLS stream writes one record per buffer of a gather list: small
+  // buffers (a head, a chunk's size line) are copied into one, up to a record.
+  template <class ConstBuffers>
+  boost::asio::const_buffer one_record(const ConstBuffers& buffers);
+
+  std::variant<Socket, TlsStream> transport_;
+  std::optional<TlsFacts> tls_;
+  std::vector<char> record_;  // one_record's copy; one write is in flight at a time
 };
 
-inline ClientStream ClientStream::adopt(const Strand& strand, Socket accepted) {
+inline ClientStream::Socket ClientStream::adopt_socket(const Strand& strand, Socket accepted) {
   boost::system::error_code ec;
   Socket socket(strand);
   auto protocol = accepted.local_endpoint(ec).protocol();
   socket.assign(protocol, accepted.release(), ec);
   socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
-  return ClientStream(std::move(socket));
+  return socket;
 }
 
-inline ClientStream::Endpoints ClientStream::endpoints() const {
-  Endpoints result;
-  boost::system::error_code ec;
-  auto remote = socket_.remote_endpoint(ec);
-  if (!ec) {
-    result.remote_address = remote.address().to_string();
-    result.remote_port = remote.port();
+template <class ConstBuffers>
+boost::asio::const_buffer ClientStream::one_record(const ConstBuffers& buffers) {
+  auto it = boost::asio::buffer_sequence_begin(buffers);
+  auto end = boost::asio::buffer_sequence_end(buffers);
+  while (it != end && boost::asio::const_buffer(*it).size() == 0) ++it;
+  if (it == end) return {};
+  boost::asio::const_buffer first(*it);
+  if (first.size() >= kRecordBytes || std::next(it) == end) return first;
+  record_.clear();
+  for (; it != end && record_.size() < kRecordBytes; ++it) {
+    boost::asio::const_buffer piece(*it);
+    auto take = std::min(piece.size(), kRecordBytes - record_.size());
+    auto* bytes = static_cast<const char*>(piece.data());
+    record_.insert(record_.end(), bytes, bytes + take);
   }
-  auto local = socket_.local_endpoint(ec);
-  if (!ec) {
-    result.local_address = local.address().to_string();
-    result.local_port = local.port();
-  }
-  return result;
+  return boost::asio::buffer(record_);
 }
 
 }  // namespace ancm::server

@@ -1,8 +1,11 @@
 #include "ancm/server/command_line.h"
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <map>
+
+#include "ancm/server/listen_address.h"
 
 namespace ancm::server {
 namespace {
@@ -74,6 +77,76 @@ void add_limit_flags(std::map<std::string, Setter>& flags, HttpLimits& limits,
   flags["--threads"] = int_flag("--threads", threads, 0, 256);
 }
 
+Setter path_flag(std::filesystem::path& field) {
+  return [&field](const std::string& value) -> common::Result<void> {
+    field = value;
+    return {};
+  };
+}
+
+common::Result<ClientCertificateMode> client_certificate_mode(const std::string& text) {
+  if (text == "none") return ClientCertificateMode::none;
+  if (text == "allow") return ClientCertificateMode::allow;
+  if (text == "require") return ClientCertificateMode::require;
+  return common::fail("--client-cert needs none, allow or require, got '" + text + "'");
+}
+
+void add_tls_flags(std::map<std::string, Setter>& flags, TlsOptions& tls) {
+  flags["--tls-cert"] = path_flag(tls.certificate);
+  flags["--tls-key"] = path_flag(tls.key);
+  flags["--tls-key-passphrase-file"] = path_flag(tls.key_passphrase_file);
+  flags["--tls-cert-dir"] = path_flag(tls.certificate_dir);
+  flags["--tls-client-ca"] = path_flag(tls.client_ca);
+  flags["--client-cert"] = [&tls](const std::string& value) -> common::Result<void> {
+    auto mode = client_certificate_mode(value);
+    if (!mode.ok()) return common::fail(std::move(mode).error());
+    tls.client_certificate = mode.value();
+    return {};
+  };
+}
+
+// The TLS flags make sense together, and an https:// listener needs them.
+common::Result<void> check_tls_flags(const TlsOptions& tls, bool https_listener) {
+  if (tls.certificate.empty() != tls.key.empty()) {
+    return common::fail("--tls-cert and --tls-key go together");
+  }
+  if (https_listener && !tls.configured()) {
+    return common::fail("an https:// listener needs --tls-cert FILE and --tls-key FILE");
+  }
+  bool other_tls_flags = !tls.key_passphrase_file.empty() || !tls.certificate_dir.empty() ||
+                         !tls.client_ca.empty() ||
+                         tls.client_certificate != ClientCertificateMode::none;
+  if (other_tls_flags && !tls.configured()) {
+    return common::fail("the TLS options need --tls-cert FILE and --tls-key FILE");
+  }
+  return {};
+}
+
+const char* to_flag_text(ClientCertificateMode mode) {
+  switch (mode) {
+    case ClientCertificateMode::allow:
+      return "allow";
+    case ClientCertificateMode::require:
+      return "require";
+    case ClientCertificateMode::none:
+      break;
+  }
+  return "none";
+}
+
+void append_tls_arguments(const TlsOptions& tls, std::vector<std::string>& args) {
+  if (!tls.configured()) return;
+  auto add = [&args](const char* flag, const std::filesystem::path& path) {
+    if (!path.empty()) args.push_back(std::string(flag) + "=" + path.string());
+  };
+  add("--tls-cert", tls.certificate);
+  add("--tls-key", tls.key);
+  add("--tls-key-passphrase-file", tls.key_passphrase_file);
+  add("--tls-cert-dir", tls.certificate_dir);
+  add("--tls-client-ca", tls.client_ca);
+  args.push_back(std::string("--client-cert=") + to_flag_text(tls.client_certificate));
+}
+
 // Walks "--flag value" / "--flag=value" pairs and one positional target.
 common::Result<void> parse(const std::vector<std::string>& args,
                            std::map<std::string, Setter>& flags, std::filesystem::path& target) {
@@ -110,12 +183,23 @@ common::Result<MasterOptions> parse_run_arguments(const std::vector<std::string>
   MasterOptions options;
   std::map<std::string, Setter> flags;
   add_limit_flags(flags, options.limits, options.drain_timeout, options.threads);
+  add_tls_flags(flags, options.tls);
   flags["--listen"] = [&options](const std::string& value) {
     options.listen.push_back(value);
     return common::Result<void>{};
   };
+  // Kestrel's and ASPNETCORE_URLS's form: several URLs, ';'-separated.
+  flags["--urls"] = [&options](const std::string& value) {
+    for (auto& url : split_urls(value)) options.listen.push_back(std::move(url));
+    return common::Result<void>{};
+  };
   if (auto parsed = parse(args, flags, options.target); !parsed.ok()) {
     return common::fail(std::move(parsed).error());
+  }
+  bool https = std::any_of(options.listen.begin(), options.listen.end(),
+                           [](const std::string& url) { return url.starts_with("https://"); });
+  if (auto checked = check_tls_flags(options.tls, https); !checked.ok()) {
+    return common::fail(std::move(checked).error());
   }
   return options;
 }
@@ -130,6 +214,13 @@ common::Result<WorkerOptions> parse_worker_arguments(const std::vector<std::stri
     options.listen_fds.push_back(static_cast<int>(parsed.value()));
     return common::Result<void>{};
   };
+  flags["--tls-listen-fd"] = [&options](const std::string& value) -> common::Result<void> {
+    auto parsed = number("--tls-listen-fd", value, 0, 1 << 20);
+    if (!parsed.ok()) return common::fail(std::move(parsed).error());
+    options.tls_listen_fds.push_back(static_cast<int>(parsed.value()));
+    return common::Result<void>{};
+  };
+  add_tls_flags(flags, options.tls);
   flags["--control-fd"] = int_flag("--control-fd", options.control_fd, 0, 1 << 20);
   flags["--start-failure"] = [&options](const std::string& value) {
     options.start_failure = value;
@@ -137,6 +228,9 @@ common::Result<WorkerOptions> parse_worker_arguments(const std::vector<std::stri
   };
   if (auto parsed = parse(args, flags, options.target); !parsed.ok()) {
     return common::fail(std::move(parsed).error());
+  }
+  if (auto checked = check_tls_flags(options.tls, !options.tls_listen_fds.empty()); !checked.ok()) {
+    return common::fail(std::move(checked).error());
   }
   return options;
 }
@@ -163,15 +257,32 @@ std::vector<std::string> worker_arguments(const WorkerOptions& options) {
     args.push_back("--max-body-bytes=" + std::to_string(*limits.max_body_bytes_override));
   }
   for (int fd : options.listen_fds) args.push_back("--listen-fd=" + std::to_string(fd));
+  for (int fd : options.tls_listen_fds) args.push_back("--tls-listen-fd=" + std::to_string(fd));
+  append_tls_arguments(options.tls, args);
   if (!options.start_failure.empty()) args.push_back("--start-failure=" + options.start_failure);
   return args;
 }
 
 std::string run_flags_help() {
   HttpLimits d;
-  return "  --listen URL              http://IPv4:port or http://[IPv6]:port; repeatable\n"
-         "                            (default: sockets passed by systemd (LISTEN_FDS),\n"
-         "                            else http://127.0.0.1:8080)\n"
+  return "  --listen URL              http://IPv4:port or http://[IPv6]:port, https://\n"
+         "                            the same over TLS; repeatable (default: sockets\n"
+         "                            passed by systemd (LISTEN_FDS), else\n"
+         "                            http://127.0.0.1:8080). As Kestrel: localhost is\n"
+         "                            127.0.0.1 and ::1; *, + or a host name is every\n"
+         "                            address, as [::] is (IPv6 and IPv4)\n"
+         "  --urls \"URL;URL\"          the same, ';'-separated (ASPNETCORE_URLS's form)\n"
+         "  --tls-cert FILE           https:// certificate, PEM (the chain after it)\n"
+         "  --tls-key FILE            its private key, PEM\n"
+         "  --tls-key-passphrase-file FILE  the key's passphrase (first line), for an\n"
+         "                            encrypted key\n"
+         "  --tls-cert-dir DIR        more certificates, chosen by SNI: NAME.pem +\n"
+         "                            NAME.key, matched by NAME and the certificate's\n"
+         "                            names (*.example.com too); others get --tls-cert\n"
+         "  --client-cert MODE        none, allow or require a client certificate\n"
+         "                            (default none)\n"
+         "  --tls-client-ca FILE      CAs a client certificate must chain to (default:\n"
+         "                            any is taken, the application judges it)\n"
          "  --max-header-bytes N      request line + headers, else 431 (default " +
          std::to_string(d.max_header_bytes) +
          ")\n"

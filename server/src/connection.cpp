@@ -64,10 +64,7 @@ Connection::Connection(Strand strand, ClientStream stream, const ConnectionConte
                                    asio::buffer(initial_bytes.data(), initial_bytes.size())));
 }
 
-int Connection::tls_info(ancm_tls_info* out) const {
-  *out = {};
-  return -ENOENT;
-}
+int Connection::tls_info(ancm_tls_info* out) const { return stream_.tls_info(out); }
 
 Connection::~Connection() {
   if (context_.registry) context_.registry->remove(this);

@@ -46,13 +46,17 @@ namespace ancm::server {
 
 using RequestSink = std::function<void(ancm_request*)>;
 
-// Shared by all connections of a worker.
+class TlsContexts;
+
+// Shared by all connections of a listener.
 struct ConnectionContext {
   HttpLimits limits;
   RequestSink sink;
   ConnectionRegistry* registry = nullptr;
-  // Cleartext listeners serve HTTP/2 to a client that starts with its
-  // preface (h2c prior knowledge); TLS serves it when ALPN chose "h2".
+  // Set on a TLS listener: the handshake comes first (start_connection).
+  TlsContexts* tls = nullptr;
+  // HTTP/2 is served: on cleartext to a client that starts with its preface
+  // (h2c prior knowledge), on TLS when ALPN chose "h2" (offered only then).
   bool http2 = true;
 };
 

@@ -1,5 +1,7 @@
 #include "connection_starter.h"
 
+#include <spdlog/spdlog.h>
+
 #include <array>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
@@ -7,9 +9,20 @@
 
 #include "first_bytes.h"
 #include "http2_session.h"
+#include "tls_handshake.h"
 
 namespace ancm::server {
 namespace {
+
+// An HTTP/1.x connection from the bytes already read.
+std::shared_ptr<Connection> serve_http1(const Strand& strand, ClientStream stream,
+                                        const ConnectionContext& context,
+                                        std::string initial_bytes) {
+  auto connection = std::make_shared<Connection>(strand, std::move(stream), context, initial_bytes);
+  if (context.registry) context.registry->add(connection);
+  connection->start();
+  return connection;
+}
 
 // A connection that said nothing yet when the drain came gets what an idle
 // HTTP/1 connection gets: a short grace for a request on its way.
@@ -83,9 +96,7 @@ class FirstBytesReader final : public Drainable,
       if (draining_) session->drain();
       return;
     }
-    auto connection = std::make_shared<Connection>(strand_, std::move(stream_), context_, bytes_);
-    if (context_.registry) context_.registry->add(connection);
-    connection->start();
+    auto connection = serve_http1(strand_, std::move(stream_), context_, std::move(bytes_));
     if (draining_) connection->drain();
   }
 
@@ -99,19 +110,34 @@ class FirstBytesReader final : public Drainable,
   bool draining_ = false;
 };
 
+// A TLS stream after its handshake: the protocol ALPN chose (h2 is offered
+// only when context.http2 is set).
+void serve_tls(const Strand& strand, ClientStream stream, const ConnectionContext& context) {
+  if (stream.alpn() == kAlpnHttp2) {
+    start_http2(strand, std::move(stream), context, {});
+    return;
+  }
+  serve_http1(strand, std::move(stream), context, {});
+}
+
 }  // namespace
 
 void start_connection(boost::asio::io_context& io, boost::asio::ip::tcp::socket accepted,
                       const ConnectionContext& context) {
   auto strand = boost::asio::make_strand(io);
+  if (context.tls) {
+    // The handshake counts against the time a client has to send its head.
+    handshake_then(
+        strand, std::move(accepted), *context.tls, context.limits.header_timeout,
+        [strand, &context](ClientStream stream) { serve_tls(strand, std::move(stream), context); });
+    return;
+  }
   auto stream = ClientStream::adopt(strand, std::move(accepted));
   if (context.http2) {
     std::make_shared<FirstBytesReader>(std::move(strand), std::move(stream), context)->start();
     return;
   }
-  auto connection = std::make_shared<Connection>(std::move(strand), std::move(stream), context);
-  if (context.registry) context.registry->add(connection);
-  connection->start();
+  serve_http1(strand, std::move(stream), context, {});
 }
 
 }  // namespace ancm::server

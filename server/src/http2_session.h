@@ -57,6 +57,7 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   const ConnectionContext& context() const { return context_; }
   const ClientStream::Endpoints& endpoints() const { return endpoints_; }
   bool is_tls() const { return stream_.is_tls(); }
+  int tls_info(ancm_tls_info* out) const { return stream_.tls_info(out); }
   ConnectionData& handler_data() { return handler_data_; }
   bool dead() const { return closed_; }
   // nghttp2 has frames to send: a write starts on a later strand turn.

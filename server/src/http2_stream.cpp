@@ -159,10 +159,7 @@ uint16_t Http2Stream::remote_port() const { return session_.endpoints().remote_p
 ancm_str Http2Stream::local_address() const { return abi_str(session_.endpoints().local_address); }
 uint16_t Http2Stream::local_port() const { return session_.endpoints().local_port; }
 bool Http2Stream::is_tls() const { return session_.is_tls(); }
-int Http2Stream::tls_info(ancm_tls_info* out) const {
-  *out = {};
-  return -ENOENT;
-}
+int Http2Stream::tls_info(ancm_tls_info* out) const { return session_.tls_info(out); }
 const Strand& Http2Stream::strand() const { return session_.strand(); }
 ConnectionData& Http2Stream::handler_data() { return session_.handler_data(); }
 

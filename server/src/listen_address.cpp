@@ -4,29 +4,53 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <stdexcept>
 
+#include "ancm/common/ascii.h"
+#include "ancm/common/http_syntax.h"
+
 namespace ancm::server {
+namespace {
+
+// Letters, digits, '-' and '.', or Kestrel's "*" and "+".
+bool is_host_name(std::string_view host) {
+  if (host == "*" || host == "+") return true;
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return common::is_digit(c) ||
+           (common::ascii_lower(c) >= 'a' && common::ascii_lower(c) <= 'z') || c == '-' || c == '.';
+  });
+}
+
+}  // namespace
 
 std::string ListenAddress::url() const {
   bool v6 = host.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  return (tls ? "https://" : "http://") + (v6 ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
 }
 
 common::Result<ListenAddress> parse_listen_url(std::string_view url) {
-  constexpr std::string_view scheme = "http://";
   auto bad = [&](std::string_view why) {
     return common::fail(
         std::string("invalid --listen URL '") + std::string(url) + "': " + std::string(why) +
-        " (expected http://IPv4:port, http://[IPv6]:port or http://localhost:port)");
+        " (expected http://IPv4:port, http://[IPv6]:port, http://localhost:port, http://*:port or "
+        "http://+:port, or the same with https://)");
   };
-  if (url.substr(0, scheme.size()) != scheme) return bad("only http:// is supported");
-  auto rest = url.substr(scheme.size());
-  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   ListenAddress address;
+  std::string_view rest;
+  if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else if (url.starts_with("https://")) {
+    rest = url.substr(8);
+    address.tls = true;
+  } else {
+    return bad("only http:// and https:// are supported");
+  }
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   std::string_view port_text;
   if (rest.substr(0, 1) == "[") {
     auto close = rest.find(']');
@@ -48,14 +72,61 @@ common::Result<ListenAddress> parse_listen_url(std::string_view url) {
     return bad("the port must be a number from 0 to 65535");
   }
   address.port = static_cast<uint16_t>(port);
-  if (address.host == "localhost") address.host = "127.0.0.1";
+  // As Kestrel: *, + and a host name that is not localhost mean every
+  // address, IPv6 and IPv4 alike.
   in6_addr probe6{};
   in_addr probe4{};
-  if (::inet_pton(AF_INET, address.host.c_str(), &probe4) != 1 &&
-      ::inet_pton(AF_INET6, address.host.c_str(), &probe6) != 1) {
-    return bad("the host must be a numeric IP address or localhost");
-  }
+  bool numeric = ::inet_pton(AF_INET, address.host.c_str(), &probe4) == 1 ||
+                 ::inet_pton(AF_INET6, address.host.c_str(), &probe6) == 1;
+  if (address.host.empty()) return bad("missing host");
+  if (numeric) return address;
+  if (!is_host_name(address.host)) return bad("the host is not a host name or IP address");
+  address.host = common::iequals(address.host, kLocalhost) ? kLocalhost : kAnyAddress;
   return address;
+}
+
+std::vector<std::string> split_urls(std::string_view list) {
+  std::vector<std::string> urls;
+  while (!list.empty()) {
+    auto end = list.find(';');
+    auto url = list.substr(0, end);
+    while (!url.empty() && url.front() == ' ') url.remove_prefix(1);
+    while (!url.empty() && url.back() == ' ') url.remove_suffix(1);
+    if (!url.empty()) urls.emplace_back(url);
+    if (end == std::string_view::npos) break;
+    list.remove_prefix(end + 1);
+  }
+  return urls;
+}
+
+std::vector<common::UniqueFd> bind_listeners(const ListenAddress& address, int backlog) {
+  std::vector<common::UniqueFd> bound;
+  if (address.host == kLocalhost) {
+    ListenAddress v4 = address, v6 = address;
+    v4.host = "127.0.0.1";
+    bound.push_back(bind_listener(v4, backlog));
+    v6.host = "::1";
+    v6.port = local_address(bound.front().get()).port;  // port 0: the same port for both
+    try {
+      bound.push_back(bind_listener(v6, backlog));
+    } catch (const std::exception&) {
+      if (ipv6_available()) throw;  // else localhost is 127.0.0.1 alone
+    }
+    return bound;
+  }
+  if (address.host == kAnyAddress && !ipv6_available()) {
+    ListenAddress v4 = address;
+    v4.host = "0.0.0.0";
+    bound.push_back(bind_listener(v4, backlog));
+    return bound;
+  }
+  bound.push_back(bind_listener(address, backlog));
+  return bound;
+}
+
+bool ipv6_available() {
+  common::UniqueFd probe(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  return static_cast<bool>(probe);
 }
 
 common::UniqueFd bind_listener(const ListenAddress& address, int backlog) {
@@ -83,16 +154,22 @@ common::UniqueFd bind_listener(const ListenAddress& address, int backlog) {
   if (!fd) fail("cannot create a socket for");
   int on = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  if (family == AF_INET6) ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+  // [::] takes IPv4 too (dual stack, as Kestrel binds it); other IPv6
+  // addresses only IPv6.
+  int v6_only = address.host == kAnyAddress ? 0 : 1;
+  if (family == AF_INET6) {
+    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &v6_only, sizeof v6_only);
+  }
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) fail(kCannotBind);
   if (::listen(fd.get(), backlog) != 0) fail("cannot listen on");
   return fd;
 }
 
-ListenAddress local_address(int fd) {
+ListenAddress local_address(int fd, bool tls) {
   sockaddr_storage storage{};
   socklen_t length = sizeof storage;
   ListenAddress address;
+  address.tls = tls;
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return address;
   char text[INET6_ADDRSTRLEN] = {};
   if (storage.ss_family == AF_INET6) {

@@ -19,6 +19,7 @@
 #include "ancm/common/exit_text.h"
 #include "ancm/config/load.h"
 #include "ancm/server/listen_address.h"
+#include "ancm/server/tls_certificates.h"
 #include "control_channel.h"
 #include "log_setup.h"
 #include "systemd.h"
@@ -48,6 +49,12 @@ std::string describe_exit(int status) {
   return "ended with status " + std::to_string(status);
 }
 
+// A listening socket and whether it serves TLS.
+struct Listening {
+  common::UniqueFd fd;
+  bool tls = false;
+};
+
 std::string monotonic_usec() {
   timespec now{};
   ::clock_gettime(CLOCK_MONOTONIC, &now);
@@ -58,7 +65,7 @@ std::string monotonic_usec() {
 // they die, stops them. Waits only in poll(); never blocks on a worker.
 class Master {
  public:
-  Master(const MasterOptions& options, std::vector<common::UniqueFd> listeners)
+  Master(const MasterOptions& options, std::vector<Listening> listeners)
       : options_(options), listeners_(std::move(listeners)), self_exe_(current_executable()) {}
 
   int run(int signal_fd) {
@@ -255,12 +262,25 @@ class Master {
       pending_recycle_ = reason;
       return;
     }
+    // A new worker that cannot load its certificates would fail while the
+    // old one serves on: say why here, and keep the old one.
+    if (auto checked = check_tls(); !checked.ok()) {
+      spdlog::error("{} ({}): {}", kCertificatesRefused, reason, checked.error());
+      return;
+    }
     spdlog::info("recycling the worker: {}", reason);
     start_failure_.clear();  // something changed: try the app again
     startup_crashes_ = 0;
     restart_at_.reset();  // the new worker is the restart
     notify_systemd("RELOADING=1\nMONOTONIC_USEC=" + monotonic_usec());
     start_worker(reason);
+  }
+
+  common::Result<void> check_tls() const {
+    if (!options_.tls.configured()) return {};
+    auto checked = check_certificates(options_.tls);
+    if (!checked.ok()) return common::fail(std::move(checked).error());
+    return {};
   }
 
   // Drain, then exit; killed if still there after the drain and a grace.
@@ -289,7 +309,11 @@ class Master {
     worker_options.drain_timeout = options_.drain_timeout;
     worker_options.threads = options_.threads;
     worker_options.start_failure = start_failure_;
-    for (auto& fd : listeners_) worker_options.listen_fds.push_back(fd.get());
+    worker_options.tls = options_.tls;
+    for (auto& listening : listeners_) {
+      auto& fds = listening.tls ? worker_options.tls_listen_fds : worker_options.listen_fds;
+      fds.push_back(listening.fd.get());
+    }
     try {
       auto spawned = spawn_worker(self_exe_, std::move(worker_options));
       spdlog::info("started worker {} ({})", spawned.pid, why);
@@ -302,7 +326,7 @@ class Master {
   }
 
   const MasterOptions& options_;
-  std::vector<common::UniqueFd> listeners_;
+  std::vector<Listening> listeners_;
   std::string self_exe_;
   int signal_fd_ = -1;
   WorkerTable workers_;
@@ -318,9 +342,11 @@ class Master {
 
 // --listen URLs, else the sockets systemd passed, else the default address.
 // Prints one parseable line per socket: scripts and tests read the port.
-std::optional<std::vector<common::UniqueFd>> open_listeners(std::vector<std::string> urls) {
-  std::vector<common::UniqueFd> listeners;
-  if (urls.empty()) listeners = inherited_listeners();
+std::optional<std::vector<Listening>> open_listeners(std::vector<std::string> urls) {
+  std::vector<Listening> listeners;
+  if (urls.empty()) {
+    for (auto& fd : inherited_listeners()) listeners.push_back({std::move(fd), false});
+  }
   if (urls.empty() && listeners.empty()) urls.push_back("http://127.0.0.1:8080");
   for (const auto& url : urls) {
     auto parsed = parse_listen_url(url);
@@ -329,14 +355,17 @@ std::optional<std::vector<common::UniqueFd>> open_listeners(std::vector<std::str
       return std::nullopt;
     }
     try {
-      listeners.push_back(bind_listener(parsed.value()));
+      for (auto& fd : bind_listeners(parsed.value())) {
+        listeners.push_back({std::move(fd), parsed.value().tls});
+      }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "ancm-host: %s\n", e.what());
       return std::nullopt;
     }
   }
-  for (const auto& fd : listeners) {
-    std::printf("ancm-host: %s%s\n", kListeningOn, local_address(fd.get()).url().c_str());
+  for (const auto& listening : listeners) {
+    auto address = local_address(listening.fd.get(), listening.tls);
+    std::printf("ancm-host: %s%s\n", kListeningOn, address.url().c_str());
   }
   std::fflush(stdout);
   return listeners;
@@ -350,6 +379,13 @@ int run_master(const MasterOptions& options) {
     return 1;
   }
   set_up_logging(options.target, "master");
+  if (options.tls.configured()) {
+    auto checked = check_certificates(options.tls);
+    if (!checked.ok()) {
+      std::fprintf(stderr, "ancm-host: %s\n", checked.error().c_str());
+      return 1;
+    }
+  }
 
   auto listeners = open_listeners(options.listen);
   if (!listeners) return 1;

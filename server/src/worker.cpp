@@ -22,12 +22,17 @@
 #include "control_channel.h"
 #include "log_setup.h"
 #include "runtime_preparation.h"
+#include "tls_context.h"
 
 namespace ancm::server {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
 namespace {
+
+// Whether connections may speak HTTP/2: TLS's ALPN offers "h2" only then, and
+// start_connection hands an "h2" stream to the HTTP/2 server.
+constexpr bool kServesHttp2 = true;
 
 // The CPUs this process may run on (taskset, cgroup cpusets), not all the
 // machine has: more I/O threads than that only contend.
@@ -194,8 +199,20 @@ int run_worker(const WorkerOptions& options) {
   // with it and reach back to the registry and the context.
   ConnectionRegistry registry;
 
+  // Loaded afresh by every worker: a recycle serves renewed certificates.
+  std::unique_ptr<TlsContexts> tls;
+  if (!options.tls_listen_fds.empty()) {
+    auto loaded = TlsContexts::load(options.tls, kServesHttp2);
+    if (!loaded.ok()) {
+      spdlog::error("worker {} cannot serve https: {}", ::getpid(), loaded.error());
+      return 1;
+    }
+    tls = std::move(loaded).value();
+  }
+
   std::vector<std::string> listen_urls;
   for (int fd : options.listen_fds) listen_urls.push_back(local_address(fd).url());
+  for (int fd : options.tls_listen_fds) listen_urls.push_back(local_address(fd, true).url());
   shim::Shim shim({.target = options.target,
                    .handler_dir = shim::default_handler_dir(),
                    .request_api = native_request_api(),
@@ -207,6 +224,9 @@ int run_worker(const WorkerOptions& options) {
   ConnectionContext context{effective_limits(options, shim),
                             [&shim](ancm_request* request) { shim.handle_request(request); },
                             &registry};
+  context.http2 = kServesHttp2;
+  ConnectionContext tls_context = context;
+  tls_context.tls = tls.get();
   asio::io_context io(threads);
 
   // The app starts before this worker takes connections, so a recycle
@@ -216,6 +236,10 @@ int run_worker(const WorkerOptions& options) {
   std::vector<std::shared_ptr<Listener>> listeners;
   for (int fd : options.listen_fds) {
     listeners.push_back(std::make_shared<Listener>(io, fd, context));
+    listeners.back()->start();
+  }
+  for (int fd : options.tls_listen_fds) {
+    listeners.push_back(std::make_shared<Listener>(io, fd, tls_context));
     listeners.back()->start();
   }
   Drainer drainer(io, listeners, registry, options.drain_timeout, shim.shutdown_delay());

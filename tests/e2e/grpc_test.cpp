@@ -14,6 +14,7 @@
 #include "kestrel_direct.h"
 #include "published_app.h"
 #include "temp_dir.h"
+#include "test_certificates.h"
 
 namespace ancm::test {
 namespace {
@@ -97,9 +98,31 @@ TEST_P(GrpcTest, EveryScenarioPassesOverH2c) {
   auto host = serve("GrpcGreeter", edit());
   ASSERT_TRUE(host->started());
   auto answer = answer_to_h2c_preface(host->port());
-  ASSERT_FALSE(speaks_only_http1(answer))
-      << "ancm-host answered the h2c preface with HTTP/1.1: " << answer.substr(0, answer.find('\r'));
+  ASSERT_FALSE(speaks_only_http1(answer)) << "ancm-host answered the h2c preface with HTTP/1.1: "
+                                          << answer.substr(0, answer.find('\r'));
   expect_all_scenarios_pass(h2c_address(host->port()), "through ancm-host " + GetParam());
+}
+
+// The same over TLS, HTTP/2 chosen by ALPN: GrpcClient trusts only the test
+// CA and asks for the certificate's name.
+TEST_P(GrpcTest, EveryScenarioPassesOverTlsWithAlpnH2) {
+  TestCertificates certificates;
+  auto certificate = certificates.issue("localhost", {"localhost"});
+  install_app("GrpcGreeter", dir_.path(), edit());
+  HostOptions options;
+  options.target = dir_.path();
+  options.listen = "https://127.0.0.1:0";
+  options.extra_args = {"--tls-cert", certificate.certificate.string(), "--tls-key",
+                        certificate.key.string()};
+  HostProcess host(options);
+  ASSERT_TRUE(host.started()) << host.output();
+  std::string address = "https://localhost:" + std::to_string(host.port());
+  for (const auto& scenario : grpc_scenarios()) {
+    auto run = run_grpc_client(address, scenario, certificates.ca_file().string());
+    EXPECT_EQ(run.exit_code, 0) << scenario << " over TLS through ancm-host " << GetParam() << ":\n"
+                                << run.output << "\n"
+                                << host.output();
+  }
 }
 
 // A gRPC call made over HTTP/1.1. In-process the app's Kestrel settings do

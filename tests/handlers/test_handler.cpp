@@ -246,6 +246,22 @@ std::string describe_request(const ancm_request_api& api, ancm_request* request)
   return out;
 }
 
+// What tls_info says (GET /tls): "tls=-2" (-ENOENT) over cleartext.
+std::string describe_tls(const ancm_request_api& api, ancm_request* request) {
+  std::string out = "is_tls=" + std::to_string(api.is_tls(request)) + "\n";
+  if (!ANCM_ABI_HAS(ancm_request_api, &api, tls_info)) return out + "tls=unsupported\n";
+  ancm_tls_info info{};
+  int status = api.tls_info(request, &info);
+  out += "tls=" + std::to_string(status) + "\n";
+  if (status != 0) return out;
+  out += "protocol=" + to_string(info.protocol) + "\n";
+  out += "cipher=" + to_string(info.cipher) + "\n";
+  out += "alpn=" + to_string(info.alpn) + "\n";
+  out += "server_name=" + to_string(info.server_name) + "\n";
+  out += "client_certificate_bytes=" + std::to_string(info.client_certificate_len) + "\n";
+  return out;
+}
+
 // Scheduler jobs hold a plain pointer: release() waits for in_flight to reach
 // zero before the app (and the scheduler thread) go, and a job must never
 // drop the last reference on the scheduler's own thread.
@@ -423,6 +439,8 @@ ancm_result TestApp::handle_request(ancm_request* request, ancm_failure* failure
     body = "status " + std::to_string(status) + "\n";
   } else if (path == "/request") {
     body = describe_request(api, request);
+  } else if (path == "/tls") {
+    body = describe_tls(api, request);
   } else if (path == "/env") {
     auto found = app->environment.find(query_value(query, "name"));
     body = found == app->environment.end() ? "(unset)" : found->second;

@@ -31,7 +31,7 @@ HostProcess::HostProcess(HostOptions options) {
 
   std::vector<std::string> args = {ancm_host_binary().string(), options.command,
                                    options.target.string()};
-  if (options.command == "run") {
+  if (options.command == "run" && !options.listen.empty()) {
     args.push_back("--listen");
     args.push_back(options.listen);
   }
@@ -55,7 +55,7 @@ HostProcess::HostProcess(HostOptions options) {
   }
   ::setpgid(pid_, pid_);
   if (options.command != "run") return;
-  std::regex listening("listening on http://[^ ]*:([0-9]+)");
+  std::regex listening("listening on https?://[^ ]*:([0-9]+)");
   eventually(
       [&] {
         std::smatch match;

@@ -21,10 +21,10 @@ std::filesystem::path ancm_host_binary();
 std::filesystem::path handler_dir(const std::string& name);
 
 struct HostOptions {
-  std::filesystem::path target;            // web.config or app folder
-  std::vector<std::string> extra_args;     // after `run <target> --listen ...`
-  std::map<std::string, std::string> env;  // set for the host
-  std::string listen = "http://127.0.0.1:0";
+  std::filesystem::path target;               // web.config or app folder
+  std::vector<std::string> extra_args;        // after `run <target> --listen ...`
+  std::map<std::string, std::string> env;     // set for the host
+  std::string listen = "http://127.0.0.1:0";  // empty: no --listen (extra_args say where)
   std::string command = "run";
 };
 

@@ -15,6 +15,8 @@
 #include <cctype>
 #include <cerrno>
 
+#include "beast_response.h"
+
 namespace ancm::test {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -27,6 +29,21 @@ std::string HttpResponse::header(const std::string& lower_name) const {
 
 bool HttpResponse::has_header(const std::string& lower_name) const {
   return headers.count(lower_name) > 0;
+}
+
+HttpResponse to_test_response(http::response<http::string_body> message) {
+  HttpResponse response;
+  response.status = static_cast<int>(message.result_int());
+  response.reason = std::string(message.reason());
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    response.headers.emplace(name, std::string(field.value()));
+  }
+  response.keep_alive = message.keep_alive();
+  response.body = std::move(message.body());
+  return response;
 }
 
 struct HttpConnection::Impl {
@@ -103,19 +120,7 @@ std::optional<HttpResponse> HttpConnection::read_response(std::chrono::milliseco
     done = true;
   });
   if (!impl_->run_for(timeout, done) || result) return std::nullopt;
-  auto message = parser.release();
-  HttpResponse response;
-  response.status = static_cast<int>(message.result_int());
-  response.reason = std::string(message.reason());
-  for (const auto& field : message) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    response.headers.emplace(name, std::string(field.value()));
-  }
-  response.keep_alive = message.keep_alive();
-  response.body = std::move(message.body());
-  return response;
+  return to_test_response(parser.release());
 }
 
 bool HttpConnection::closed_by_peer(std::chrono::milliseconds timeout) {

@@ -8,15 +8,21 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "tls_client.h"
 
 namespace ancm::test {
 
 class LoadClient {
  public:
   LoadClient(uint16_t port, std::string target, int connections,
+             std::chrono::milliseconds pace = std::chrono::milliseconds(20));
+  // The same over TLS: each connection (and each reconnection) a handshake.
+  LoadClient(uint16_t port, std::string target, int connections, TlsClientOptions tls,
              std::chrono::milliseconds pace = std::chrono::milliseconds(20));
   ~LoadClient();  // stops and joins
 
@@ -36,11 +42,15 @@ class LoadClient {
   bool serve_more(long count, std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
 
  private:
-  void run(std::stop_token stop, std::size_t client);
+  void start(int connections);
+  template <class Connection, class Connect>
+  void run(std::stop_token stop, std::size_t client, Connect connect);
+  void count(std::size_t client, const std::optional<HttpResponse>& response, bool connected);
 
   uint16_t port_;
   std::string target_;
   std::chrono::milliseconds pace_;
+  std::optional<TlsClientOptions> tls_;
   std::atomic<long> succeeded_{0}, failed_{0};
   mutable std::mutex mutex_;
   std::map<std::string, long> bodies_;

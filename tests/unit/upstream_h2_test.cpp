@@ -316,8 +316,9 @@ TEST(H2RequestHeadTest, MapsTheRequestLineAndDropsConnectionSpecificFields) {
   client.has_body = true;
   auto head = outofproc::build_h2_request(client, "the-token", 12);
   EXPECT_TRUE(head.has_body);
+  // :scheme is the cleartext hop's; the client's TLS is in X-Forwarded-Proto.
   H2Fields expected = {{":method", "POST"},
-                       {":scheme", "https"},
+                       {":scheme", "http"},
                        {":authority", "example.test"},
                        {":path", "/a?b=c"},
                        {"content-type", "text/plain"},

@@ -17,8 +17,9 @@ void print_usage(std::FILE* out) {
   std::fprintf(out,
                "usage:\n"
                "  ancm-host run <web.config | app folder> [options]   serve the application\n"
-               "  ancm-host check <web.config | app folder>           show the resolved "
+               "  ancm-host check <web.config | app folder> [options] show the resolved "
                "configuration\n"
+               "                                                      and the TLS certificates\n"
                "  ancm-host version\n\n"
                "run options:\n%s",
                ancm::server::run_flags_help().c_str());

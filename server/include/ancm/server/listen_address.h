@@ -4,19 +4,28 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ancm/common/result.h"
 #include "ancm/common/unique_fd.h"
 
 namespace ancm::server {
 
+// "::" as a host: every address, IPv6 and IPv4 (one dual-stack socket).
+inline constexpr std::string_view kAnyAddress = "::";
+// "localhost" as a host: 127.0.0.1 and ::1, two sockets on one port.
+inline constexpr std::string_view kLocalhost = "localhost";
+
 struct ListenAddress {
-  std::string host;  // numeric IPv4 or IPv6 (without brackets), or "localhost"
+  std::string host;  // numeric IPv4 or IPv6 (without brackets), or kLocalhost
   uint16_t port = 0;
+  bool tls = false;  // https://
   std::string url() const;
 };
 
-// "http://127.0.0.1:8080", "http://[::1]:8080", "http://localhost:0".
+// "http://127.0.0.1:8080", "http://[::1]:8080", "http://localhost:0", and
+// the same with https://. Kestrel's wildcards too: "http://*:80", "http://+:80"
+// and any other host name mean every address (kAnyAddress), as does [::].
 // Returns an error message when the URL is not one of those forms.
 common::Result<ListenAddress> parse_listen_url(std::string_view url);
 
@@ -24,11 +33,20 @@ common::Result<ListenAddress> parse_listen_url(std::string_view url);
 // "cannot bind http://127.0.0.1:8080: Address already in use".
 inline constexpr std::string_view kCannotBind = "cannot bind";
 
-// A bound, listening, close-on-exec TCP socket; throws std::runtime_error
-// naming the address on failure.
-common::UniqueFd bind_listener(const ListenAddress& address, int backlog = 1024);
+// ASPNETCORE_URLS's form (--urls): "http://a:1;https://b:2" → its URLs.
+std::vector<std::string> split_urls(std::string_view list);
 
-// The address a listening socket is bound to (its real port with port 0).
-ListenAddress local_address(int fd);
+// A bound, listening, close-on-exec TCP socket for a numeric host; throws
+// std::runtime_error naming the address on failure.
+common::UniqueFd bind_listener(const ListenAddress& address, int backlog = 1024);
+// Every socket an address stands for: localhost is two (127.0.0.1, and ::1
+// on the same port when the machine has IPv6); kAnyAddress is one dual-stack
+// socket, or 0.0.0.0 without IPv6. Throws as bind_listener.
+std::vector<common::UniqueFd> bind_listeners(const ListenAddress& address, int backlog = 1024);
+bool ipv6_available();
+
+// The address a listening socket is bound to (its real port with port 0);
+// tls is the caller's to say.
+ListenAddress local_address(int fd, bool tls = false);
 
 }  // namespace ancm::server

@@ -1,4 +1,4 @@
-// What `ancm-host run` can be told: where to listen and the HTTP limits.
+// What `ancm-host run` can be told: where to listen, the HTTP limits, TLS.
 #pragma once
 
 #include <chrono>
@@ -28,10 +28,30 @@ struct HttpLimits {
   std::size_t http2_connection_window = 1024 * 1024;  // all streams of one connection
 };
 
+// --client-cert: whether the TLS handshake asks the client for a certificate.
+enum class ClientCertificateMode { none, allow, require };
+
+// The certificates an https:// listener serves (tls_context.h loads them).
+struct TlsOptions {
+  std::filesystem::path certificate;          // --tls-cert: PEM, leaf first, then the chain
+  std::filesystem::path key;                  // --tls-key: PEM
+  std::filesystem::path key_passphrase_file;  // --tls-key-passphrase-file: for an encrypted key
+  // --tls-cert-dir: name.pem + name.key pairs, chosen by SNI; the default
+  // (--tls-cert) answers every other name.
+  std::filesystem::path certificate_dir;
+  ClientCertificateMode client_certificate = ClientCertificateMode::none;
+  // --tls-client-ca: the CAs a client certificate must chain to; without it
+  // any client certificate is taken and left to the application to judge.
+  std::filesystem::path client_ca;
+
+  bool configured() const { return !certificate.empty(); }
+};
+
 struct MasterOptions {
   std::filesystem::path target;     // web.config or its folder
   std::vector<std::string> listen;  // URLs; default http://127.0.0.1:8080
   HttpLimits limits;
+  TlsOptions tls;
   // How long a stopping worker lets requests finish; 0 = the app's
   // shutdownTimeLimit (what ANCM bounds a shutdown by).
   std::chrono::seconds drain_timeout{0};
@@ -41,12 +61,14 @@ struct MasterOptions {
 
 struct WorkerOptions {
   std::filesystem::path target;
-  std::vector<int> listen_fds;  // inherited from the master
-  int control_fd = -1;          // socketpair end to the master
+  std::vector<int> listen_fds;      // inherited from the master
+  std::vector<int> tls_listen_fds;  // inherited too, served over TLS (tls set)
+  int control_fd = -1;              // socketpair end to the master
   // Set when workers kept crashing while starting the app: this one serves
   // the start-up error page with this reason instead of starting it again.
   std::string start_failure;
   HttpLimits limits;
+  TlsOptions tls;
   std::chrono::seconds drain_timeout{10};
   int threads = 0;
 };

@@ -1,0 +1,70 @@
+#include "client_stream.h"
+
+#include <openssl/ssl.h>
+
+#include <cerrno>
+
+#include "ancm/abi_strings.h"
+
+namespace ancm::server {
+namespace {
+
+TlsFacts read_facts(SSL* ssl) {
+  TlsFacts facts;
+  facts.protocol = SSL_get_version(ssl);
+  facts.cipher = SSL_get_cipher_name(ssl);
+  const unsigned char* alpn = nullptr;
+  unsigned int alpn_length = 0;
+  SSL_get0_alpn_selected(ssl, &alpn, &alpn_length);
+  if (alpn) facts.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_length);
+  if (const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) {
+    facts.server_name = name;
+  }
+  if (X509* certificate = SSL_get0_peer_certificate(ssl)) {
+    int length = i2d_X509(certificate, nullptr);
+    if (length > 0) {
+      facts.client_certificate.resize(static_cast<std::size_t>(length));
+      unsigned char* out = facts.client_certificate.data();
+      i2d_X509(certificate, &out);
+    }
+  }
+  return facts;
+}
+
+}  // namespace
+
+ClientStream::ClientStream(TlsStream tls)
+    : transport_(std::in_place_type<TlsStream>, std::move(tls)),
+      tls_(read_facts(std::get<TlsStream>(transport_).native_handle())) {}
+
+ClientStream::Endpoints ClientStream::endpoints() const {
+  Endpoints result;
+  boost::system::error_code ec;
+  auto remote = lowest_layer().remote_endpoint(ec);
+  if (!ec) {
+    result.remote_address = remote.address().to_string();
+    result.remote_port = remote.port();
+  }
+  auto local = lowest_layer().local_endpoint(ec);
+  if (!ec) {
+    result.local_address = local.address().to_string();
+    result.local_port = local.port();
+  }
+  return result;
+}
+
+int ClientStream::tls_info(ancm_tls_info* out) const {
+  *out = {};
+  if (!tls_) return -ENOENT;
+  out->protocol = abi::str(tls_->protocol);
+  out->cipher = abi::str(tls_->cipher);
+  out->alpn = abi::str(tls_->alpn);
+  out->server_name = abi::str(tls_->server_name);
+  if (!tls_->client_certificate.empty()) {
+    out->client_certificate = tls_->client_certificate.data();
+    out->client_certificate_len = tls_->client_certificate.size();
+  }
+  return 0;
+}
+
+}  // namespace ancm::server

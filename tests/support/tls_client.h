@@ -1,0 +1,61 @@
+// A small blocking HTTPS client for the end-to-end tests (Boost.Asio ssl over
+// OpenSSL): one TLS connection, what its handshake agreed, HTTP/1.1 requests
+// on it; every wait bounded.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http_client.h"
+
+namespace ancm::test {
+
+struct TlsClientOptions {
+  std::filesystem::path ca_file;  // the server's certificate must chain to it
+  std::string server_name;        // sent as SNI and verified; empty: neither
+  std::vector<std::string> alpn = {"http/1.1"};
+  std::filesystem::path certificate, key;  // a client certificate, when set
+};
+
+// What the handshake agreed, as the client saw it.
+struct TlsSession {
+  std::string protocol;      // "TLSv1.3"
+  std::string alpn;          // empty when the server chose none
+  std::string peer_subject;  // the server certificate's, "CN=a.example.test"
+  std::string peer_serial;   // hex
+};
+
+class TlsConnection {
+ public:
+  TlsConnection(uint16_t port, const TlsClientOptions& options,
+                std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  ~TlsConnection();
+  TlsConnection(const TlsConnection&) = delete;
+  TlsConnection& operator=(const TlsConnection&) = delete;
+
+  // The handshake succeeded (and the connection was not closed since).
+  bool connected() const;
+  // Why the connect or the handshake failed.
+  const std::string& error() const;
+  const TlsSession& session() const;
+
+  void send(const std::string& bytes);
+  std::optional<HttpResponse> read_response(
+      std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// One GET on a new TLS connection (Host: options.server_name or "test",
+// Connection: close).
+std::optional<HttpResponse> https_get(uint16_t port, const std::string& target,
+                                      const TlsClientOptions& options);
+
+}  // namespace ancm::test
