@@ -78,6 +78,18 @@ class Http2Test : public PublishedAppTest, public ::testing::WithParamInterface<
     EXPECT_LT(resident_kib(workers[0]), rss_before + 256 * 1024) << "the worker grew past 256 MiB";
   }
 
+  // A flood sent while its answer is read: the host ends the connection
+  // with GOAWAY and logs it.
+  void expect_flood_refused(const HostProcess& host, const std::string& flood) {
+    HttpConnection raw(host.port());
+    auto sent = raw.send_in_background(flood);
+    auto bytes = raw.read_raw(30s);
+    sent.wait();
+    EXPECT_TRUE(h2::goaway_code(bytes).has_value());
+    EXPECT_TRUE(host.wait_for_output(std::string(server::kHttp2ConnectionRefused), 10s))
+        << host.output();
+  }
+
   long worker_rss(const HostProcess& host) {
     auto workers = host.children();
     return workers.empty() ? 0 : resident_kib(workers[0]);
@@ -124,18 +136,12 @@ TEST_P(Http2Test, H2loadSmokeHasNoFailedRequests) {
 TEST_P(Http2Test, RapidResetGetsGoawayAndTheHostServesOn) {
   auto host = serve_echo();
   long rss = worker_rss(*host);
-  HttpConnection raw(host->port());
   std::string flood = h2::client_start();
   for (uint32_t id = 1; id < 2 * 20000; id += 2) {
     flood += h2::frame(h2::kHeaders, h2::kEndHeaders | h2::kEndStream, id, h2::get_block("/"));
     flood += h2::rst_stream(id, 0x8);
   }
-  auto sent = raw.send_in_background(flood);
-  auto bytes = raw.read_raw(30s);
-  sent.wait();
-  EXPECT_TRUE(h2::goaway_code(bytes).has_value());
-  EXPECT_TRUE(host->wait_for_output(std::string(server::kHttp2ConnectionRefused), 10s))
-      << host->output();
+  expect_flood_refused(*host, flood);
   expect_still_serving(*host, rss);
 }
 
@@ -143,16 +149,10 @@ TEST_P(Http2Test, RapidResetGetsGoawayAndTheHostServesOn) {
 TEST_P(Http2Test, ContinuationFloodGetsGoawayAndTheHostServesOn) {
   auto host = serve_echo();
   long rss = worker_rss(*host);
-  HttpConnection raw(host->port());
   std::string flood = h2::client_start() + h2::frame(h2::kHeaders, 0, 1, h2::get_block("/"));
   for (int i = 0; i < 1000; ++i)
     flood += h2::frame(h2::kContinuation, 0, 1, h2::literal("x-a", "b"));
-  auto sent = raw.send_in_background(flood);
-  auto bytes = raw.read_raw(30s);
-  sent.wait();
-  EXPECT_TRUE(h2::goaway_code(bytes).has_value());
-  EXPECT_TRUE(host->wait_for_output(std::string(server::kHttp2ConnectionRefused), 10s))
-      << host->output();
+  expect_flood_refused(*host, flood);
   expect_still_serving(*host, rss);
 }
 

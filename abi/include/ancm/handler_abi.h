@@ -241,8 +241,8 @@ typedef struct ancm_request_api {
    * One slot per client connection for the handler's own data, e.g. the
    * upstream connection a proxy keeps for that client's next request. It is
    * per connection, not per request: every request of the connection sees
-   * the same value (under HTTP/2, not served yet, several streams of one
-   * connection would share it, concurrently).
+   * the same value (under HTTP/2 the streams of one
+   * connection share it, and their requests may be in flight at once).
    *
    * connection_data returns the data last set with this same release
    * function, or NULL when the slot is empty, was set with another release
