@@ -176,6 +176,22 @@ TEST_F(TlsTest, CurlGetsTheResponseOverHttps) {
   EXPECT_EQ(read_file(out / "body"), "Hello from test-outofproc\n");
 }
 
+// curl --http2 negotiates h2 by ALPN and gets the same response over HTTP/2.
+TEST_F(TlsTest, CurlWithHttp2GetsTheResponseOverH2) {
+  auto host = start_default();
+  TempDir out("ancm-tls-curl-h2");
+  std::string port = std::to_string(host->port());
+  std::string command = "curl -sS --http2 --cacert " + certificates_.ca_file().string() +
+                        " --resolve b.example.test:" + port +
+                        ":127.0.0.1 -w '%{http_version}' -o " + (out / "body").string() +
+                        " https://b.example.test:" + port + "/ >" + (out / "version").string() +
+                        " 2>" + (out / "err").string();
+  int status = std::system(command.c_str());
+  ASSERT_EQ(WEXITSTATUS(status), 0) << read_file(out / "err");
+  EXPECT_EQ(read_file(out / "version"), "2");
+  EXPECT_EQ(read_file(out / "body"), "Hello from test-outofproc\n");
+}
+
 TEST_F(TlsTest, GarbageAndPlainHttpOnTheTlsPortDoNotHurtTheNextClient) {
   auto host = start_default();
   {
