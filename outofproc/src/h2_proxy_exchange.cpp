@@ -200,7 +200,7 @@ void H2ProxyExchange::end_response(const H2Fields& trailers) {
   stop_timer();
   const ancm_request_api& api = *context_->api;
   if (ANCM_ABI_HAS(ancm_request_api, &api, add_trailer) && api.add_trailer) {
-    // -ENOTSUP: this front end sends no trailers (yet); the response goes on.
+    // A field the front end refuses (-EINVAL, or a framing with no trailers) is left out.
     for (const auto& [name, value] : trailers) api.add_trailer(request_, str(name), str(value));
   }
   complete_request();

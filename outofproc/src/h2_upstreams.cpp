@@ -6,10 +6,13 @@ std::shared_ptr<UpstreamH2Session> H2Upstreams::session_for(
     const ChildProcess& child, const UpstreamH2Session::Executor& executor) {
   std::lock_guard lock(mutex_);
   auto& session = sessions_[child.port()];
-  // A session of an earlier child on the same port is not accepting: its
-  // connection failed when that child died.
-  if (!session || !session->accepting() || session->target().pid != child.pid()) {
-    if (session) session->close();
+  // A new session when there is none, when this one takes no more streams
+  // (the child's GOAWAY, a failed connection), or when it was an earlier
+  // child's. Only an earlier child's is closed here: a draining one still
+  // carries streams and closes itself once they ended.
+  bool earlier_child = session && session->target().pid != child.pid();
+  if (earlier_child) session->close();
+  if (!session || earlier_child || !session->accepting()) {
     session = UpstreamH2Session::start(executor, {child.port(), child.pid()}, log_);
   }
   return session;

@@ -4,9 +4,16 @@
 
 namespace ancm::server {
 
+// A connection that reaches a protocol after the drain began (its TLS
+// handshake or first bytes took longer) is drained at once.
 void ConnectionRegistry::add(const std::shared_ptr<Drainable>& connection) {
-  std::lock_guard lock(mutex_);
-  connections_.emplace(connection.get(), connection);
+  bool draining = false;
+  {
+    std::lock_guard lock(mutex_);
+    connections_.emplace(connection.get(), connection);
+    draining = draining_;
+  }
+  if (draining) connection->drain();
 }
 
 void ConnectionRegistry::remove(const Drainable* connection) {
@@ -20,6 +27,7 @@ void ConnectionRegistry::drain_all() {
   std::vector<std::shared_ptr<Drainable>> live;
   {
     std::lock_guard lock(mutex_);
+    draining_ = true;
     for (auto& [key, weak] : connections_) {
       if (auto connection = weak.lock()) live.push_back(std::move(connection));
     }

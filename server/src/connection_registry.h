@@ -23,13 +23,15 @@ class ConnectionRegistry {
  public:
   void add(const std::shared_ptr<Drainable>& connection);
   void remove(const Drainable* connection);
-  // Asks every connection to finish its current response(s) and close.
+  // Asks every connection to finish its current response(s) and close; one
+  // added afterwards is asked as it is added.
   void drain_all();
   std::size_t size() const;
 
  private:
   mutable std::mutex mutex_;
   std::unordered_map<const Drainable*, std::weak_ptr<Drainable>> connections_;
+  bool draining_ = false;
 };
 
 }  // namespace ancm::server

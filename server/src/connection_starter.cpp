@@ -126,7 +126,7 @@ void start_connection(boost::asio::io_context& io, boost::asio::ip::tcp::socket 
                       const ConnectionContext& context) {
   auto strand = boost::asio::make_strand(io);
   if (context.tls) {
-    // The handshake counts against the time a client has to send its head.
+    // The handshake gets the header timeout too (the head then gets its own).
     handshake_then(
         strand, std::move(accepted), *context.tls, context.limits.header_timeout,
         [strand, &context](ClientStream stream) { serve_tls(strand, std::move(stream), context); });

@@ -68,7 +68,7 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   // The handler ended its request (complete, abort, reset).
   void request_ended(Http2Stream& stream);
 
-  // ---- nghttp2's callbacks (http2_session_callbacks.cpp) ----
+  // ---- nghttp2's callbacks (http2_callbacks.cpp) ----
   int on_begin_headers(const nghttp2_frame& frame);
   int on_header(const nghttp2_frame& frame, std::string_view name, std::string_view value);
   int on_frame_recv(const nghttp2_frame& frame);
