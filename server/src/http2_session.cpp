@@ -155,10 +155,12 @@ void Http2Session::send() {
   }
   writing_ = true;
   // A client that stops reading (its TCP window shut) must not hold the
-  // connection and its handlers forever.
+  // connection and its handlers forever. The generation tells this write's
+  // expiry from one already queued for the write before.
+  unsigned generation = ++write_generation_;
   write_timer_.expires_after(context_.limits.io_timeout);
-  write_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-    if (ec || !self->writing_) return;
+  write_timer_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
+    if (ec || !self->writing_ || generation != self->write_generation_) return;
     spdlog::debug("HTTP/2 connection from {}:{}: a write stalled", self->endpoints_.remote_address,
                   self->endpoints_.remote_port);
     self->close();
@@ -300,6 +302,9 @@ int Http2Session::on_stream_close(int32_t stream_id, uint32_t error_code) {
   if (!stream) return 0;
   nghttp2_session_set_stream_user_data(ng(), stream_id, nullptr);
   --open_streams_;
+  // A head nghttp2 refused (malformed) never dispatches: its header timer
+  // must not outlive it and end the other streams' connection.
+  if (stream->receiving_head()) disarm_timer();
   stream->on_close(error_code);
   recycle_if_done(*stream);
   arm_idle_timer_if_idle();

@@ -103,7 +103,8 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer write_timer_;  // a write stalled past io_timeout closes the connection
   unsigned timer_generation_ = 0;
-  ConnectionData handler_data_;  // shared by its streams (see handler_abi.h)
+  unsigned write_generation_ = 0;  // of the write the write timer watches
+  ConnectionData handler_data_;    // shared by its streams (see handler_abi.h)
 
   // Every stream object this session made, and the free ones among them.
   std::vector<std::unique_ptr<Http2Stream>> streams_;

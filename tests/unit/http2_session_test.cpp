@@ -309,6 +309,31 @@ TEST_F(Http2SessionTest, AHeaderBlockThatNeverEndsTimesOut) {
   EXPECT_TRUE(raw.closed_by_peer(std::chrono::seconds(5)));
 }
 
+// A head nghttp2 refuses (a connection-specific field) resets only its stream:
+// its header timer goes with it, so the connection and a request in a
+// handler outlive the header timeout.
+TEST_F(Http2SessionTest, AMalformedHeadResetsItsStreamOnlyAndItsTimerGoesWithIt) {
+  auto limits = limits_;
+  limits.header_timeout = std::chrono::seconds(1);
+  serve(limits);
+  H2Client client(server_->port());
+  auto held = client.submit(h2_get("/manual"));
+  auto* request = next_request(client);
+  ASSERT_NE(request, nullptr);
+  auto bad_request = h2_get("/hello");
+  bad_request.headers = {{"connection", "keep-alive"}};
+  auto bad = client.submit(bad_request);
+  ASSERT_TRUE(client.run_until_closed({bad}));
+  EXPECT_NE(client.response(bad).close_code, 0u) << "status " << client.response(bad).status;
+  // Past the header timeout: the connection is still there.
+  client.run_until([] { return false; }, std::chrono::seconds(3));
+  EXPECT_FALSE(client.goaway_received());
+  api().write_body(request, "held", 4, nullptr, nullptr);
+  api().complete(request);
+  ASSERT_TRUE(client.run_until_closed({held}));
+  EXPECT_EQ(client.response(held).body, "held");
+}
+
 // A client that opens every window and then reads nothing: the socket write
 // stalls, and after io_timeout the connection closes and the handler's write fails.
 TEST_F(Http2SessionTest, AWriteStalledPastTheIoTimeoutClosesTheConnection) {
