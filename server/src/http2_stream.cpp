@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include "ancm/common/ascii.h"
@@ -85,6 +86,7 @@ void Http2Stream::begin(int32_t stream_id) {
   deferred_ = false;
   no_body_ = false;
   piece_offset_ = 0;
+  body_written_ = 0;
   disconnect_cb_ = nullptr;
   std::lock_guard lock(head_mutex_);
   status_ = 200;
@@ -343,10 +345,36 @@ void Http2Stream::append(std::string owned, std::string_view borrowed, IoCallbac
   if (!writable()) {
     return post_callback(done, facts_.closed || session_.dead() ? -ECONNRESET : -EINVAL, 0);
   }
+  // More than the declared Content-Length is refused, as HTTP/1 does (and
+  // Kestrel): nghttp2 would send it and the client reset the stream.
+  std::size_t len = owned.size() + borrowed.size();
+  if (auto declared = enforced_length(); declared && body_written_ + len > *declared) {
+    return post_callback(done, -EMSGSIZE, 0);
+  }
+  body_written_ += len;
   pieces_.push_back(Piece{std::move(owned), borrowed, done});
   if (borrowed.empty()) pieces_.back().bytes = pieces_.back().owned;
   if (response_ == Http2ResponsePhase::HeadOpen) return submit_head();
   resume_response();
+}
+
+// The Content-Length the response declared, when its body is sent at all
+// (not for HEAD, 1xx, 204, 304: those carry no body whatever is written).
+std::optional<uint64_t> Http2Stream::enforced_length() {
+  std::lock_guard lock(head_mutex_);
+  if (method_ == "HEAD" || status_ == 204 || status_ == 304 || status_ < 200) return std::nullopt;
+  for (const auto& [name, value] : response_fields_) {
+    if (name != "content-length") continue;
+    uint64_t length = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
+    if (ec == std::errc{} && end == value.data() + value.size()) return length;
+  }
+  return std::nullopt;
+}
+
+bool Http2Stream::ends_short() {
+  auto declared = enforced_length();
+  return declared && body_written_ < *declared;
 }
 
 void Http2Stream::flush(ancm_io_callback cb, void* ctx) {
@@ -412,7 +440,11 @@ void Http2Stream::complete() {
     if (!in_handler()) return;
     body_done_ = true;
     if (writable()) {
-      if (response_ == Http2ResponsePhase::HeadOpen) {
+      // Ending cleanly short of the declared Content-Length would let the
+      // client take a truncated body as whole: a reset tells it the truth.
+      if (ends_short()) {
+        send_reset(NGHTTP2_INTERNAL_ERROR);
+      } else if (response_ == Http2ResponsePhase::HeadOpen) {
         submit_head();
       } else {
         resume_response();

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -95,6 +96,8 @@ class Http2Stream final : public ServerRequest {
   void fill_pending_read();
   void refuse_body();
   void append(std::string owned, std::string_view borrowed, IoCallback done);
+  std::optional<uint64_t> enforced_length();
+  bool ends_short();
   void submit_head();
   void resume_response();
   void end_request();
@@ -137,9 +140,10 @@ class Http2Stream final : public ServerRequest {
   Fields response_trailers_;
   std::deque<Piece> pieces_;
   std::size_t piece_offset_ = 0;
-  bool body_done_ = false;  // complete(): no more pieces come
-  bool deferred_ = false;   // the data source said DEFERRED: resume it on the next piece
-  bool no_body_ = false;    // HEAD, 1xx, 204, 304: written bytes are dropped
+  uint64_t body_written_ = 0;  // bytes the handler's accepted writes carry
+  bool body_done_ = false;     // complete(): no more pieces come
+  bool deferred_ = false;      // the data source said DEFERRED: resume it on the next piece
+  bool no_body_ = false;       // HEAD, 1xx, 204, 304: written bytes are dropped
 
   ancm_disconnect_callback disconnect_cb_ = nullptr;
   void* disconnect_ctx_ = nullptr;

@@ -210,6 +210,66 @@ TEST_F(Http2SessionTest, BodyPastTheLimitIsAnswered413) {
   EXPECT_EQ(next->status, 201);
 }
 
+TEST_F(Http2SessionTest, AWritePastTheContentLengthFailsAndSendsNothing) {
+  H2Client client(server_->port());
+  auto id = client.submit(h2_get("/manual"));
+  auto* request = next_request(client);
+  ASSERT_NE(request, nullptr);
+  api().add_header(request, str("Content-Length"), str("5"));
+  api().write_body(request, "hello", 5, nullptr, nullptr);
+  api().write_body(request, "!", 1, &on_io, &io_);
+  client.run_until([&] { return io_.size() > 0; });
+  auto write = io_.next();
+  ASSERT_TRUE(write);
+  EXPECT_EQ(write->status, -EMSGSIZE);
+  api().complete(request);
+  ASSERT_TRUE(client.run_until_closed({id}));
+  EXPECT_EQ(client.response(id).body, "hello");
+  EXPECT_EQ(client.response(id).close_code, 0u);
+}
+
+TEST_F(Http2SessionTest, CompletingShortOfTheContentLengthResetsTheStream) {
+  H2Client client(server_->port());
+  auto id = client.submit(h2_get("/manual"));
+  auto* request = next_request(client);
+  ASSERT_NE(request, nullptr);
+  api().add_header(request, str("Content-Length"), str("10"));
+  api().write_body(request, "hello", 5, nullptr, nullptr);
+  api().complete(request);
+  ASSERT_TRUE(client.run_until_closed({id}));
+  EXPECT_EQ(client.response(id).close_code, 0x2u);  // INTERNAL_ERROR
+}
+
+// HEAD and 304 carry no body: what is written is dropped, and the declared
+// length (the resource's) is neither a limit nor owed.
+TEST_F(Http2SessionTest, HeadAnd304SendNoBodyWhateverIsWritten) {
+  H2Client client(server_->port());
+  auto head = h2_get("/manual");
+  head.method = "HEAD";
+  auto head_id = client.submit(head);
+  auto* request = next_request(client);
+  ASSERT_NE(request, nullptr);
+  api().add_header(request, str("Content-Length"), str("3"));
+  api().write_body(request, "too long", 8, &on_io, &io_);
+  api().complete(request);
+  ASSERT_TRUE(client.run_until_closed({head_id}));
+  EXPECT_EQ(client.response(head_id).status, 200);
+  EXPECT_EQ(client.response(head_id).body, "");
+  EXPECT_EQ(client.response(head_id).close_code, 0u);
+
+  auto id = client.submit(h2_get("/manual"));
+  request = next_request(client);
+  ASSERT_NE(request, nullptr);
+  api().set_status(request, 304, str(""));
+  api().add_header(request, str("Content-Length"), str("100"));
+  api().write_body(request, "abc", 3, nullptr, nullptr);
+  api().complete(request);
+  ASSERT_TRUE(client.run_until_closed({id}));
+  EXPECT_EQ(client.response(id).status, 304);
+  EXPECT_EQ(client.response(id).body, "");
+  EXPECT_EQ(client.response(id).close_code, 0u);
+}
+
 TEST_F(Http2SessionTest, AClientResetReachesTheHandlerAsClientGone) {
   H2Client client(server_->port());
   auto id = client.submit(h2_get("/manual"));
