@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -268,6 +269,30 @@ TEST_F(Http2SessionTest, HeadAnd304SendNoBodyWhateverIsWritten) {
   EXPECT_EQ(client.response(id).status, 304);
   EXPECT_EQ(client.response(id).body, "");
   EXPECT_EQ(client.response(id).close_code, 0u);
+}
+
+// RFC 9113 section 8.1: a response that ends while the client still sends
+// its body is followed by RST_STREAM NO_ERROR, so the client stops sending.
+TEST_F(Http2SessionTest, CompletingWithTheBodyUnreadResetsTheUploadWithNoError) {
+  HttpConnection raw(server_->port());
+  raw.send(h2::client_start() +
+           h2::frame(h2::kHeaders, h2::kEndHeaders, 1, h2::get_block("/manual")) +
+           h2::frame(h2::kData, 0, 1, "part of a body that does not end"));
+  auto request = requests_.next(std::chrono::seconds(10));
+  ASSERT_TRUE(request);
+  api().write_body(*request, "done", 4, nullptr, nullptr);
+  api().complete(*request);
+  auto bytes = raw.read_until(h2::rst_stream(1, 0), std::chrono::seconds(10));
+  bool ended = false;
+  std::optional<std::string> reset;
+  for (const auto& frame : h2::parse_frames(bytes)) {
+    if (frame.stream_id != 1) continue;
+    if (frame.type == h2::kRstStream) reset = frame.payload;
+    if (frame.type == h2::kData && (frame.flags & h2::kEndStream) != 0) ended = !reset;
+  }
+  EXPECT_TRUE(ended);  // the response ended cleanly first
+  ASSERT_TRUE(reset);
+  EXPECT_EQ(*reset, std::string(4, '\0'));  // NO_ERROR
 }
 
 TEST_F(Http2SessionTest, AClientResetReachesTheHandlerAsClientGone) {
