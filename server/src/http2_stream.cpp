@@ -228,8 +228,23 @@ void Http2Stream::read_body(void* buf, std::size_t cap, ancm_io_callback cb, voi
     pending_read_ = {cb, ctx, 0};
     read_buf_ = buf;
     read_cap_ = cap;
+    // A declared length past the limit is refused before any of it is read,
+    // as HTTP/1 refuses such a head, rather than once DATA passed the limit.
+    if (body_failure_ == 0 && declared_body_over_limit()) return refuse_body();
     fill_pending_read();
   });
+}
+
+bool Http2Stream::declared_body_over_limit() const {
+  for (const auto& [name, value] : fields_) {
+    if (name != "content-length") continue;
+    uint64_t length = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
+    // nghttp2 already reset a stream whose Content-Length is not a number.
+    return ec == std::errc::result_out_of_range ||
+           (ec == std::errc{} && length > session_.context().limits.max_body_bytes);
+  }
+  return false;
 }
 
 // Answers the pending read from what is buffered; what it takes is consumed,

@@ -95,6 +95,7 @@ class Http2Stream final : public ServerRequest {
   void build_request_spans();
   void fill_pending_read();
   void refuse_body();
+  bool declared_body_over_limit() const;
   void append(std::string owned, std::string_view borrowed, IoCallback done);
   std::optional<uint64_t> enforced_length();
   bool ends_short();

@@ -5,6 +5,7 @@
 // server's thread; "/manual" requests are handed to the test, which acts
 // step by step. Every wait is for an event, bounded only so a broken build fails.
 #include <gtest/gtest.h>
+#include <nghttp2/nghttp2.h>
 
 #include <cerrno>
 #include <memory>
@@ -89,6 +90,31 @@ struct Big {
     api().write_body(big->request, big->piece.data(), n, &Big::on_written, self.release());
   }
 };
+
+// The :status of a HEADERS frame (no padding or priority), decoded with nghttp2's HPACK.
+std::string status_of(const h2::Frame& frame) {
+  nghttp2_hd_inflater* raw = nullptr;
+  if (nghttp2_hd_inflate_new(&raw) != 0) return {};
+  std::unique_ptr<nghttp2_hd_inflater, decltype(&nghttp2_hd_inflate_del)> inflater(
+      raw, &nghttp2_hd_inflate_del);
+  const auto* in = reinterpret_cast<const uint8_t*>(frame.payload.data());
+  std::size_t left = frame.payload.size();
+  std::string status;
+  while (left > 0) {
+    nghttp2_nv field{};
+    int flags = 0;
+    auto used = nghttp2_hd_inflate_hd2(inflater.get(), &field, &flags, in, left, 1);
+    if (used < 0) return {};
+    in += used;
+    left -= static_cast<std::size_t>(used);
+    if ((flags & NGHTTP2_HD_INFLATE_EMIT) != 0 &&
+        std::string_view(reinterpret_cast<const char*>(field.name), field.namelen) == ":status") {
+      status.assign(reinterpret_cast<const char*>(field.value), field.valuelen);
+    }
+    if ((flags & NGHTTP2_HD_INFLATE_FINAL) != 0) break;
+  }
+  return status;
+}
 
 class Http2SessionTest : public ::testing::Test {
  protected:
@@ -293,6 +319,32 @@ TEST_F(Http2SessionTest, CompletingWithTheBodyUnreadResetsTheUploadWithNoError) 
   EXPECT_TRUE(ended);  // the response ended cleanly first
   ASSERT_TRUE(reset);
   EXPECT_EQ(*reset, std::string(4, '\0'));  // NO_ERROR
+}
+
+// The Content-Length says the body is too large: 413 at the first read,
+// before a byte of DATA arrived (the client waits for the answer).
+TEST_F(Http2SessionTest, ADeclaredBodyOverTheLimitIsAnswered413AtTheFirstRead) {
+  auto limits = limits_;
+  limits.max_body_bytes = 1000;
+  serve(limits);
+  HttpConnection raw(server_->port());
+  raw.send(h2::client_start() +
+           h2::frame(h2::kHeaders, h2::kEndHeaders, 1,
+                     h2::get_block("/manual") + h2::literal("content-length", "5000")));
+  auto request = requests_.next(std::chrono::seconds(10));
+  ASSERT_TRUE(request);
+  char buffer[100];
+  api().read_body(*request, buffer, sizeof buffer, &on_io, &io_);
+  auto read = io_.next(std::chrono::seconds(10));
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->status, -EMSGSIZE);
+  api().complete(*request);
+  auto bytes = raw.read_until(h2::rst_stream(1, 0), std::chrono::seconds(10));
+  bool answered = false;
+  for (const auto& frame : h2::parse_frames(bytes)) {
+    if (frame.stream_id == 1 && frame.type == h2::kHeaders) answered = status_of(frame) == "413";
+  }
+  EXPECT_TRUE(answered);
 }
 
 TEST_F(Http2SessionTest, AClientResetReachesTheHandlerAsClientGone) {
