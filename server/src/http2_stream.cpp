@@ -87,6 +87,7 @@ void Http2Stream::begin(int32_t stream_id) {
   no_body_ = false;
   piece_offset_ = 0;
   body_written_ = 0;
+  stall_noticed_ = false;
   disconnect_cb_ = nullptr;
   std::lock_guard lock(head_mutex_);
   status_ = 200;
@@ -367,6 +368,7 @@ void Http2Stream::append(std::string owned, std::string_view borrowed, IoCallbac
     return post_callback(done, -EMSGSIZE, 0);
   }
   body_written_ += len;
+  session_.watch_flow();
   pieces_.push_back(Piece{std::move(owned), borrowed, done});
   if (borrowed.empty()) pieces_.back().bytes = pieces_.back().owned;
   if (response_ == Http2ResponsePhase::HeadOpen) return submit_head();
@@ -414,6 +416,7 @@ void Http2Stream::resume_response() {
 // callback runs once the write that carries its last byte is done.
 ssize_t Http2Stream::read_response(uint8_t* buf, std::size_t len, uint32_t* flags) {
   std::size_t n = 0;
+  stall_noticed_ = false;  // nghttp2 asks for bytes: the window is open
   while (n < len && !pieces_.empty()) {
     auto& piece = pieces_.front();
     std::size_t take = std::min(len - n, piece.bytes.size() - piece_offset_);
@@ -530,6 +533,24 @@ void Http2Stream::fail_writes(int status) {
   for (auto& piece : pieces_) post_callback(piece.done, status, 0);
   pieces_.clear();
   piece_offset_ = 0;
+}
+
+// A client that never opens its window would hold the handler's writes (and
+// the handler) forever. CANCEL, not FLOW_CONTROL_ERROR: the client broke no
+// rule of the protocol, the server just no longer wants the stream.
+bool Http2Stream::check_window_stall() {
+  if (pieces_.empty() || facts_.closed || session_.dead()) return stall_noticed_ = false;
+  auto window = std::min(nghttp2_session_get_stream_remote_window_size(session_.ng(), id_),
+                         nghttp2_session_get_remote_window_size(session_.ng()));
+  if (window > 0) {
+    stall_noticed_ = false;
+    return true;  // bytes still queued: watched on
+  }
+  if (!std::exchange(stall_noticed_, true)) return true;
+  spdlog::debug("HTTP/2 stream {} from {}:{}: the client kept its window shut past io_timeout", id_,
+                session_.endpoints().remote_address, session_.endpoints().remote_port);
+  send_reset(NGHTTP2_CANCEL);
+  return false;
 }
 
 bool Http2Stream::recyclable() const {

@@ -463,5 +463,31 @@ TEST_F(Http2SessionTest, AWriteStalledPastTheIoTimeoutClosesTheConnection) {
   EXPECT_EQ(*failure, -ECONNRESET);
 }
 
+// A client that never opens a stream's window: after io_timeout (two checks
+// of the session's flow timer) the stream is reset with CANCEL and the
+// handler's write fails; the connection serves other streams.
+TEST_F(Http2SessionTest, AStreamWhoseWindowStaysShutIsResetAfterTheIoTimeout) {
+  auto limits = limits_;
+  limits.io_timeout = std::chrono::seconds(1);
+  serve(limits);
+  HttpConnection raw(server_->port());
+  raw.send(
+      std::string(h2::kPreface) + h2::settings({{0x4, 0}}) +
+      h2::frame(h2::kHeaders, h2::kEndHeaders | h2::kEndStream, 1, h2::get_block("/big?100000")));
+  auto failure = write_failures_.next(std::chrono::seconds(30));
+  ASSERT_TRUE(failure);
+  EXPECT_EQ(*failure, -ECONNRESET);
+  auto bytes = raw.read_until(h2::rst_stream(1, 0x8), std::chrono::seconds(10));
+  EXPECT_NE(bytes.find(h2::rst_stream(1, 0x8)), std::string::npos);  // CANCEL
+  raw.send(h2::frame(h2::kHeaders, h2::kEndHeaders | h2::kEndStream, 3, h2::get_block("/hello")) +
+           h2::window_update(3, 1000));
+  bytes = raw.read_until("hello", std::chrono::seconds(10));
+  bool answered = false;
+  for (const auto& frame : h2::parse_frames(bytes)) {
+    if (frame.stream_id == 3 && frame.type == h2::kData) answered = frame.payload == "hello";
+  }
+  EXPECT_TRUE(answered);
+}
+
 }  // namespace
 }  // namespace ancm::test
