@@ -33,7 +33,8 @@ Http2Session::Http2Session(Strand strand, ClientStream stream, const ConnectionC
       endpoints_(stream_.endpoints()),
       session_(new_http2_server_session(*this)),
       timer_(strand_),
-      write_timer_(strand_) {}
+      write_timer_(strand_),
+      flow_timer_(strand_) {}
 
 Http2Session::~Http2Session() {
   if (context_.registry) context_.registry->remove(this);
@@ -313,6 +314,28 @@ int Http2Session::on_stream_close(int32_t stream_id, uint32_t error_code) {
 
 // ------------------------------------------------------------ timers and the end
 
+// One timer for every stream's flow control, armed only while some stream has
+// response bytes queued (so it does not keep a quiet session alive): a stream
+// found waiting on a shut window at two checks in a row is reset.
+void Http2Session::watch_flow() {
+  if (flow_timer_armed_ || closed_) return;
+  flow_timer_armed_ = true;
+  flow_timer_.expires_after(context_.limits.io_timeout);
+  flow_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    self->flow_timer_armed_ = false;
+    if (!ec && !self->closed_) self->on_flow_timer();
+  });
+}
+
+void Http2Session::on_flow_timer() {
+  bool waiting = false;
+  for (auto& stream : streams_) {
+    if (stream->id() != 0 && stream_of(stream->id())) waiting |= stream->check_window_stall();
+  }
+  if (waiting) watch_flow();
+  want_send();
+}
+
 void Http2Session::arm_idle_timer_if_idle() {
   if (closed_ || open_streams_ > 0 || in_handler_ > 0) return;
   arm_timer(context_.limits.keepalive_timeout);
@@ -355,6 +378,7 @@ void Http2Session::close() {
   closed_ = true;
   disarm_timer();
   write_timer_.cancel();
+  flow_timer_.cancel();
   stream_.close();
   for (auto& stream : streams_) {
     if (stream->id() == 0 || !stream_of(stream->id())) continue;

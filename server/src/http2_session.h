@@ -62,6 +62,8 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   bool dead() const { return closed_; }
   // nghttp2 has frames to send: a write starts on a later strand turn.
   void want_send();
+  // A stream queued response bytes: the flow timer watches for a shut window.
+  void watch_flow();
   // Runs cb once the write carrying what nghttp2 produced last is done.
   void after_write(IoCallback cb) { produced_callbacks_.push_back(cb); }
   void request_dispatched();
@@ -86,6 +88,7 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   void on_written(const boost::system::error_code& ec, std::vector<IoCallback> callbacks);
   void refuse_connection(std::string_view why, uint32_t goaway_code);
   void on_timeout();
+  void on_flow_timer();
   Http2Stream* stream_of(int32_t stream_id) const;
   Http2Stream& take_stream();
   void recycle_if_done(Http2Stream& stream);
@@ -104,7 +107,10 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   boost::asio::steady_timer write_timer_;  // a write stalled past io_timeout closes the connection
   unsigned timer_generation_ = 0;
   unsigned write_generation_ = 0;  // of the write the write timer watches
-  ConnectionData handler_data_;    // shared by its streams (see handler_abi.h)
+  // Armed while response bytes are queued: checks for windows shut past io_timeout.
+  boost::asio::steady_timer flow_timer_;
+  bool flow_timer_armed_ = false;
+  ConnectionData handler_data_;  // shared by its streams (see handler_abi.h)
 
   // Every stream object this session made, and the free ones among them.
   std::vector<std::unique_ptr<Http2Stream>> streams_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include "ancm/common/ascii.h"
@@ -85,6 +86,8 @@ void Http2Stream::begin(int32_t stream_id) {
   deferred_ = false;
   no_body_ = false;
   piece_offset_ = 0;
+  body_written_ = 0;
+  stall_noticed_ = false;
   disconnect_cb_ = nullptr;
   std::lock_guard lock(head_mutex_);
   status_ = 200;
@@ -226,8 +229,23 @@ void Http2Stream::read_body(void* buf, std::size_t cap, ancm_io_callback cb, voi
     pending_read_ = {cb, ctx, 0};
     read_buf_ = buf;
     read_cap_ = cap;
+    // A declared length past the limit is refused before any of it is read,
+    // as HTTP/1 refuses such a head, rather than once DATA passed the limit.
+    if (body_failure_ == 0 && declared_body_over_limit()) return refuse_body();
     fill_pending_read();
   });
+}
+
+bool Http2Stream::declared_body_over_limit() const {
+  for (const auto& [name, value] : fields_) {
+    if (name != "content-length") continue;
+    uint64_t length = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
+    // nghttp2 already reset a stream whose Content-Length is not a number.
+    return ec == std::errc::result_out_of_range ||
+           (ec == std::errc{} && length > session_.context().limits.max_body_bytes);
+  }
+  return false;
 }
 
 // Answers the pending read from what is buffered; what it takes is consumed,
@@ -343,10 +361,37 @@ void Http2Stream::append(std::string owned, std::string_view borrowed, IoCallbac
   if (!writable()) {
     return post_callback(done, facts_.closed || session_.dead() ? -ECONNRESET : -EINVAL, 0);
   }
+  // More than the declared Content-Length is refused, as HTTP/1 does (and
+  // Kestrel): nghttp2 would send it and the client reset the stream.
+  std::size_t len = owned.size() + borrowed.size();
+  if (auto declared = enforced_length(); declared && body_written_ + len > *declared) {
+    return post_callback(done, -EMSGSIZE, 0);
+  }
+  body_written_ += len;
+  session_.watch_flow();
   pieces_.push_back(Piece{std::move(owned), borrowed, done});
   if (borrowed.empty()) pieces_.back().bytes = pieces_.back().owned;
   if (response_ == Http2ResponsePhase::HeadOpen) return submit_head();
   resume_response();
+}
+
+// The Content-Length the response declared, when its body is sent at all
+// (not for HEAD, 1xx, 204, 304: those carry no body whatever is written).
+std::optional<uint64_t> Http2Stream::enforced_length() {
+  std::lock_guard lock(head_mutex_);
+  if (method_ == "HEAD" || status_ == 204 || status_ == 304 || status_ < 200) return std::nullopt;
+  for (const auto& [name, value] : response_fields_) {
+    if (name != "content-length") continue;
+    uint64_t length = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
+    if (ec == std::errc{} && end == value.data() + value.size()) return length;
+  }
+  return std::nullopt;
+}
+
+bool Http2Stream::ends_short() {
+  auto declared = enforced_length();
+  return declared && body_written_ < *declared;
 }
 
 void Http2Stream::flush(ancm_io_callback cb, void* ctx) {
@@ -371,6 +416,7 @@ void Http2Stream::resume_response() {
 // callback runs once the write that carries its last byte is done.
 ssize_t Http2Stream::read_response(uint8_t* buf, std::size_t len, uint32_t* flags) {
   std::size_t n = 0;
+  stall_noticed_ = false;  // nghttp2 asks for bytes: the window is open
   while (n < len && !pieces_.empty()) {
     auto& piece = pieces_.front();
     std::size_t take = std::min(len - n, piece.bytes.size() - piece_offset_);
@@ -412,7 +458,11 @@ void Http2Stream::complete() {
     if (!in_handler()) return;
     body_done_ = true;
     if (writable()) {
-      if (response_ == Http2ResponsePhase::HeadOpen) {
+      // Ending cleanly short of the declared Content-Length would let the
+      // client take a truncated body as whole: a reset tells it the truth.
+      if (ends_short()) {
+        send_reset(NGHTTP2_INTERNAL_ERROR);
+      } else if (response_ == Http2ResponsePhase::HeadOpen) {
         submit_head();
       } else {
         resume_response();
@@ -483,6 +533,24 @@ void Http2Stream::fail_writes(int status) {
   for (auto& piece : pieces_) post_callback(piece.done, status, 0);
   pieces_.clear();
   piece_offset_ = 0;
+}
+
+// A client that never opens its window would hold the handler's writes (and
+// the handler) forever. CANCEL, not FLOW_CONTROL_ERROR: the client broke no
+// rule of the protocol, the server just no longer wants the stream.
+bool Http2Stream::check_window_stall() {
+  if (pieces_.empty() || facts_.closed || session_.dead()) return stall_noticed_ = false;
+  auto window = std::min(nghttp2_session_get_stream_remote_window_size(session_.ng(), id_),
+                         nghttp2_session_get_remote_window_size(session_.ng()));
+  if (window > 0) {
+    stall_noticed_ = false;
+    return true;  // bytes still queued: watched on
+  }
+  if (!std::exchange(stall_noticed_, true)) return true;
+  spdlog::debug("HTTP/2 stream {} from {}:{}: the client kept its window shut past io_timeout", id_,
+                session_.endpoints().remote_address, session_.endpoints().remote_port);
+  send_reset(NGHTTP2_CANCEL);
+  return false;
 }
 
 bool Http2Stream::recyclable() const {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,6 +46,9 @@ class Http2Stream final : public ServerRequest {
   ssize_t read_response(uint8_t* buf, std::size_t len, uint32_t* flags);
   bool in_handler() const { return phase_ == Http2RequestPhase::InHandler; }
   bool receiving_head() const { return phase_ == Http2RequestPhase::ReceivingHead; }
+  // On the session's flow timer: resets a stream whose response waited on a
+  // shut window since the last check; true while it waits (not yet reset).
+  bool check_window_stall();
   bool recyclable() const;
   void recycle();
 
@@ -94,7 +98,10 @@ class Http2Stream final : public ServerRequest {
   void build_request_spans();
   void fill_pending_read();
   void refuse_body();
+  bool declared_body_over_limit() const;
   void append(std::string owned, std::string_view borrowed, IoCallback done);
+  std::optional<uint64_t> enforced_length();
+  bool ends_short();
   void submit_head();
   void resume_response();
   void end_request();
@@ -137,9 +144,11 @@ class Http2Stream final : public ServerRequest {
   Fields response_trailers_;
   std::deque<Piece> pieces_;
   std::size_t piece_offset_ = 0;
-  bool body_done_ = false;  // complete(): no more pieces come
-  bool deferred_ = false;   // the data source said DEFERRED: resume it on the next piece
-  bool no_body_ = false;    // HEAD, 1xx, 204, 304: written bytes are dropped
+  uint64_t body_written_ = 0;   // bytes the handler's accepted writes carry
+  bool body_done_ = false;      // complete(): no more pieces come
+  bool deferred_ = false;       // the data source said DEFERRED: resume it on the next piece
+  bool stall_noticed_ = false;  // the last flow check found the window shut
+  bool no_body_ = false;        // HEAD, 1xx, 204, 304: written bytes are dropped
 
   ancm_disconnect_callback disconnect_cb_ = nullptr;
   void* disconnect_ctx_ = nullptr;

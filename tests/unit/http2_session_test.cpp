@@ -5,9 +5,11 @@
 // server's thread; "/manual" requests are handed to the test, which acts
 // step by step. Every wait is for an event, bounded only so a broken build fails.
 #include <gtest/gtest.h>
+#include <nghttp2/nghttp2.h>
 
 #include <cerrno>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,6 +90,31 @@ struct Big {
     api().write_body(big->request, big->piece.data(), n, &Big::on_written, self.release());
   }
 };
+
+// The :status of a HEADERS frame (no padding or priority), decoded with nghttp2's HPACK.
+std::string status_of(const h2::Frame& frame) {
+  nghttp2_hd_inflater* raw = nullptr;
+  if (nghttp2_hd_inflate_new(&raw) != 0) return {};
+  std::unique_ptr<nghttp2_hd_inflater, decltype(&nghttp2_hd_inflate_del)> inflater(
+      raw, &nghttp2_hd_inflate_del);
+  const auto* in = reinterpret_cast<const uint8_t*>(frame.payload.data());
+  std::size_t left = frame.payload.size();
+  std::string status;
+  while (left > 0) {
+    nghttp2_nv field{};
+    int flags = 0;
+    auto used = nghttp2_hd_inflate_hd2(inflater.get(), &field, &flags, in, left, 1);
+    if (used < 0) return {};
+    in += used;
+    left -= static_cast<std::size_t>(used);
+    if ((flags & NGHTTP2_HD_INFLATE_EMIT) != 0 &&
+        std::string_view(reinterpret_cast<const char*>(field.name), field.namelen) == ":status") {
+      status.assign(reinterpret_cast<const char*>(field.value), field.valuelen);
+    }
+    if ((flags & NGHTTP2_HD_INFLATE_FINAL) != 0) break;
+  }
+  return status;
+}
 
 class Http2SessionTest : public ::testing::Test {
  protected:
@@ -208,6 +235,116 @@ TEST_F(Http2SessionTest, BodyPastTheLimitIsAnswered413) {
   auto next = client.fetch(h2_get("/hello"));
   ASSERT_TRUE(next);
   EXPECT_EQ(next->status, 201);
+}
+
+TEST_F(Http2SessionTest, AWritePastTheContentLengthFailsAndSendsNothing) {
+  H2Client client(server_->port());
+  auto id = client.submit(h2_get("/manual"));
+  auto* request = next_request(client);
+  ASSERT_NE(request, nullptr);
+  api().add_header(request, str("Content-Length"), str("5"));
+  api().write_body(request, "hello", 5, nullptr, nullptr);
+  api().write_body(request, "!", 1, &on_io, &io_);
+  client.run_until([&] { return io_.size() > 0; });
+  auto write = io_.next();
+  ASSERT_TRUE(write);
+  EXPECT_EQ(write->status, -EMSGSIZE);
+  api().complete(request);
+  ASSERT_TRUE(client.run_until_closed({id}));
+  EXPECT_EQ(client.response(id).body, "hello");
+  EXPECT_EQ(client.response(id).close_code, 0u);
+}
+
+TEST_F(Http2SessionTest, CompletingShortOfTheContentLengthResetsTheStream) {
+  H2Client client(server_->port());
+  auto id = client.submit(h2_get("/manual"));
+  auto* request = next_request(client);
+  ASSERT_NE(request, nullptr);
+  api().add_header(request, str("Content-Length"), str("10"));
+  api().write_body(request, "hello", 5, nullptr, nullptr);
+  api().complete(request);
+  ASSERT_TRUE(client.run_until_closed({id}));
+  EXPECT_EQ(client.response(id).close_code, 0x2u);  // INTERNAL_ERROR
+}
+
+// HEAD and 304 carry no body: what is written is dropped, and the declared
+// length (the resource's) is neither a limit nor owed.
+TEST_F(Http2SessionTest, HeadAnd304SendNoBodyWhateverIsWritten) {
+  H2Client client(server_->port());
+  auto head = h2_get("/manual");
+  head.method = "HEAD";
+  auto head_id = client.submit(head);
+  auto* request = next_request(client);
+  ASSERT_NE(request, nullptr);
+  api().add_header(request, str("Content-Length"), str("3"));
+  api().write_body(request, "too long", 8, &on_io, &io_);
+  api().complete(request);
+  ASSERT_TRUE(client.run_until_closed({head_id}));
+  EXPECT_EQ(client.response(head_id).status, 200);
+  EXPECT_EQ(client.response(head_id).body, "");
+  EXPECT_EQ(client.response(head_id).close_code, 0u);
+
+  auto id = client.submit(h2_get("/manual"));
+  request = next_request(client);
+  ASSERT_NE(request, nullptr);
+  api().set_status(request, 304, str(""));
+  api().add_header(request, str("Content-Length"), str("100"));
+  api().write_body(request, "abc", 3, nullptr, nullptr);
+  api().complete(request);
+  ASSERT_TRUE(client.run_until_closed({id}));
+  EXPECT_EQ(client.response(id).status, 304);
+  EXPECT_EQ(client.response(id).body, "");
+  EXPECT_EQ(client.response(id).close_code, 0u);
+}
+
+// RFC 9113 section 8.1: a response that ends while the client still sends
+// its body is followed by RST_STREAM NO_ERROR, so the client stops sending.
+TEST_F(Http2SessionTest, CompletingWithTheBodyUnreadResetsTheUploadWithNoError) {
+  HttpConnection raw(server_->port());
+  raw.send(h2::client_start() +
+           h2::frame(h2::kHeaders, h2::kEndHeaders, 1, h2::get_block("/manual")) +
+           h2::frame(h2::kData, 0, 1, "part of a body that does not end"));
+  auto request = requests_.next(std::chrono::seconds(10));
+  ASSERT_TRUE(request);
+  api().write_body(*request, "done", 4, nullptr, nullptr);
+  api().complete(*request);
+  auto bytes = raw.read_until(h2::rst_stream(1, 0), std::chrono::seconds(10));
+  bool ended = false;
+  std::optional<std::string> reset;
+  for (const auto& frame : h2::parse_frames(bytes)) {
+    if (frame.stream_id != 1) continue;
+    if (frame.type == h2::kRstStream) reset = frame.payload;
+    if (frame.type == h2::kData && (frame.flags & h2::kEndStream) != 0) ended = !reset;
+  }
+  EXPECT_TRUE(ended);  // the response ended cleanly first
+  ASSERT_TRUE(reset);
+  EXPECT_EQ(*reset, std::string(4, '\0'));  // NO_ERROR
+}
+
+// The Content-Length says the body is too large: 413 at the first read,
+// before a byte of DATA arrived (the client waits for the answer).
+TEST_F(Http2SessionTest, ADeclaredBodyOverTheLimitIsAnswered413AtTheFirstRead) {
+  auto limits = limits_;
+  limits.max_body_bytes = 1000;
+  serve(limits);
+  HttpConnection raw(server_->port());
+  raw.send(h2::client_start() +
+           h2::frame(h2::kHeaders, h2::kEndHeaders, 1,
+                     h2::get_block("/manual") + h2::literal("content-length", "5000")));
+  auto request = requests_.next(std::chrono::seconds(10));
+  ASSERT_TRUE(request);
+  char buffer[100];
+  api().read_body(*request, buffer, sizeof buffer, &on_io, &io_);
+  auto read = io_.next(std::chrono::seconds(10));
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->status, -EMSGSIZE);
+  api().complete(*request);
+  auto bytes = raw.read_until(h2::rst_stream(1, 0), std::chrono::seconds(10));
+  bool answered = false;
+  for (const auto& frame : h2::parse_frames(bytes)) {
+    if (frame.stream_id == 1 && frame.type == h2::kHeaders) answered = status_of(frame) == "413";
+  }
+  EXPECT_TRUE(answered);
 }
 
 TEST_F(Http2SessionTest, AClientResetReachesTheHandlerAsClientGone) {
@@ -349,6 +486,32 @@ TEST_F(Http2SessionTest, AWriteStalledPastTheIoTimeoutClosesTheConnection) {
   auto failure = write_failures_.next(std::chrono::seconds(30));
   ASSERT_TRUE(failure);
   EXPECT_EQ(*failure, -ECONNRESET);
+}
+
+// A client that never opens a stream's window: after io_timeout (two checks
+// of the session's flow timer) the stream is reset with CANCEL and the
+// handler's write fails; the connection serves other streams.
+TEST_F(Http2SessionTest, AStreamWhoseWindowStaysShutIsResetAfterTheIoTimeout) {
+  auto limits = limits_;
+  limits.io_timeout = std::chrono::seconds(1);
+  serve(limits);
+  HttpConnection raw(server_->port());
+  raw.send(
+      std::string(h2::kPreface) + h2::settings({{0x4, 0}}) +
+      h2::frame(h2::kHeaders, h2::kEndHeaders | h2::kEndStream, 1, h2::get_block("/big?100000")));
+  auto failure = write_failures_.next(std::chrono::seconds(30));
+  ASSERT_TRUE(failure);
+  EXPECT_EQ(*failure, -ECONNRESET);
+  auto bytes = raw.read_until(h2::rst_stream(1, 0x8), std::chrono::seconds(10));
+  EXPECT_NE(bytes.find(h2::rst_stream(1, 0x8)), std::string::npos);  // CANCEL
+  raw.send(h2::frame(h2::kHeaders, h2::kEndHeaders | h2::kEndStream, 3, h2::get_block("/hello")) +
+           h2::window_update(3, 1000));
+  bytes = raw.read_until("hello", std::chrono::seconds(10));
+  bool answered = false;
+  for (const auto& frame : h2::parse_frames(bytes)) {
+    if (frame.stream_id == 3 && frame.type == h2::kData) answered = frame.payload == "hello";
+  }
+  EXPECT_TRUE(answered);
 }
 
 }  // namespace
