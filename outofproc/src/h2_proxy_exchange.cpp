@@ -114,9 +114,8 @@ void H2ProxyExchange::send_last_piece() {
     std::size_t count = 0;
     const ancm_kv* fields = api.request_trailers(request_, &count);
     for (std::size_t i = 0; i < count; ++i) {
-      std::string name = abi::to_string(fields[i].name);
-      for (char& c : name) c = common::ascii_lower(c);
-      trailers.emplace_back(std::move(name), abi::to_string(fields[i].value));
+      trailers.emplace_back(common::ascii_lowered(abi::view(fields[i].name)),
+                            abi::to_string(fields[i].value));
     }
   }
   session_->send_body(*stream_, {}, true, std::move(trailers));

@@ -10,12 +10,6 @@ namespace {
 
 using common::iequals;
 
-std::string lower(std::string_view name) {
-  std::string out(name);
-  for (char& c : out) c = common::ascii_lower(c);
-  return out;
-}
-
 std::string_view host_of(const ClientRequest& request) {
   for (const auto& [name, value] : request.headers) {
     if (iequals(name, "Host")) return value;
@@ -54,7 +48,8 @@ H2RequestHead build_h2_request(const ClientRequest& request, std::string_view to
   if (!authority.empty()) fields.emplace_back(":authority", std::string(authority));
   fields.emplace_back(":path", std::string(request.target));
   for_each_forwarded_field(request, token, [&](std::string_view name, std::string_view value) {
-    if (!iequals(name, "Host")) fields.emplace_back(lower(name), std::string(value));
+    if (!iequals(name, "Host"))
+      fields.emplace_back(common::ascii_lowered(name), std::string(value));
   });
   if (offers_trailers(request)) fields.emplace_back("te", "trailers");
   if (request.has_body && content_length) {

@@ -10,6 +10,7 @@
 
 #include "ancm/common/ascii.h"
 #include "ancm/common/checked_move.h"
+#include "ancm/common/trailer_fields.h"
 #include "http2_session.h"
 
 namespace ancm::server {
@@ -23,20 +24,6 @@ bool is_connection_specific(std::string_view lower_name) {
   return lower_name == "connection" || lower_name == "keep-alive" ||
          lower_name == "proxy-connection" || lower_name == "transfer-encoding" ||
          lower_name == "upgrade";
-}
-
-// Fields that must not be trailers (RFC 9110 section 6.5.1), besides the above.
-bool is_forbidden_trailer(std::string_view lower_name) {
-  return is_connection_specific(lower_name) || lower_name == "content-length" ||
-         lower_name == "content-type" || lower_name == "host" || lower_name == "te" ||
-         lower_name == "trailer" || lower_name.starts_with(':');
-}
-
-std::string lowercase(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](char c) { return common::ascii_lower(c); });
-  return lower;
 }
 
 bool valid_field(std::string_view lower_name, std::string_view value) {
@@ -131,7 +118,7 @@ void Http2Stream::build_request_spans() {
   fields_ = std::move(kept);
   header_spans_.clear();
   for (const auto& [name, value] : fields_)
-    header_spans_.push_back({abi_str(name), abi_str(value)});
+    header_spans_.push_back({abi::str(name), abi::str(value)});
 }
 
 void Http2Stream::dispatch(bool end_stream) {
@@ -152,14 +139,14 @@ void Http2Stream::dispatch(bool end_stream) {
 
 ancm_str Http2Stream::query() const {
   if (path_len_ >= target_.size()) return {target_.data() + target_.size(), 0};
-  return abi_str(std::string_view(target_).substr(path_len_ + 1));
+  return abi::str(std::string_view(target_).substr(path_len_ + 1));
 }
 
 ancm_str Http2Stream::remote_address() const {
-  return abi_str(session_.endpoints().remote_address);
+  return abi::str(session_.endpoints().remote_address);
 }
 uint16_t Http2Stream::remote_port() const { return session_.endpoints().remote_port; }
-ancm_str Http2Stream::local_address() const { return abi_str(session_.endpoints().local_address); }
+ancm_str Http2Stream::local_address() const { return abi::str(session_.endpoints().local_address); }
 uint16_t Http2Stream::local_port() const { return session_.endpoints().local_port; }
 bool Http2Stream::is_tls() const { return session_.is_tls(); }
 int Http2Stream::tls_info(ancm_tls_info* out) const { return session_.tls_info(out); }
@@ -189,7 +176,7 @@ void Http2Stream::on_remote_end() {
   facts_.remote_ended = true;
   trailer_spans_.clear();
   for (const auto& [name, value] : trailer_fields_) {
-    trailer_spans_.push_back({abi_str(name), abi_str(value)});
+    trailer_spans_.push_back({abi::str(name), abi::str(value)});
   }
   fill_pending_read();
 }
@@ -286,7 +273,7 @@ int Http2Stream::set_status(int status, std::string_view) {
 }
 
 int Http2Stream::add_header(std::string_view name, std::string_view value) {
-  auto lower = lowercase(name);
+  auto lower = common::ascii_lowered(name);
   if (!valid_field(lower, value)) return -EINVAL;
   std::lock_guard lock(head_mutex_);
   if (response_ != Http2ResponsePhase::HeadOpen) return -EALREADY;
@@ -296,8 +283,9 @@ int Http2Stream::add_header(std::string_view name, std::string_view value) {
 }
 
 int Http2Stream::add_trailer(std::string_view name, std::string_view value) {
-  auto lower = lowercase(name);
-  if (!valid_field(lower, value) || is_forbidden_trailer(lower)) return -EINVAL;
+  auto lower = common::ascii_lowered(name);
+  // The same rules as HTTP/1.1's last chunk (common/trailer_fields.h).
+  if (!valid_field(lower, value) || !common::is_allowed_trailer(name, value)) return -EINVAL;
   std::lock_guard lock(head_mutex_);
   if (response_ != Http2ResponsePhase::HeadOpen && response_ != Http2ResponsePhase::HeadSubmitted) {
     return -EALREADY;

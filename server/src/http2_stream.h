@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "ancm/abi_strings.h"
 #include "http2_stream_state.h"
 #include "request_handle.h"
 #include "response_writer.h"  // IoCallback
@@ -53,9 +54,11 @@ class Http2Stream final : public ServerRequest {
   void recycle();
 
   // ---- ServerRequest ----
-  ancm_str method() const override { return abi_str(method_); }
-  ancm_str target() const override { return abi_str(target_); }
-  ancm_str path() const override { return abi_str(std::string_view(target_).substr(0, path_len_)); }
+  ancm_str method() const override { return abi::str(method_); }
+  ancm_str target() const override { return abi::str(target_); }
+  ancm_str path() const override {
+    return abi::str(std::string_view(target_).substr(0, path_len_));
+  }
   ancm_str query() const override;
   int http_version() const override { return 20; }
   const std::vector<ancm_kv>& headers() const override { return header_spans_; }
@@ -92,7 +95,6 @@ class Http2Stream final : public ServerRequest {
     IoCallback done;
   };
 
-  static ancm_str abi_str(std::string_view s) { return {s.data(), s.size()}; }
   template <class F>
   void on_strand(F&& f);
   void build_request_spans();

@@ -14,7 +14,9 @@
 namespace ancm::test {
 namespace {
 
-nghttp2_nv nv(const std::string& name, const std::string& value) {
+// Views, not strings: a literal name stays valid for as long as nghttp2
+// reads it (a temporary std::string made from it would not).
+nghttp2_nv nv(std::string_view name, std::string_view value) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
           reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
           NGHTTP2_NV_FLAG_NONE};

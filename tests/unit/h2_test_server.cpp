@@ -24,7 +24,9 @@ struct Stream {
   std::vector<std::pair<std::string, std::string>> response_trailers;
 };
 
-nghttp2_nv nv(const std::string& name, const std::string& value) {
+// Views: a literal name stays valid while nghttp2 reads it (a temporary
+// std::string made from it would not).
+nghttp2_nv nv(std::string_view name, std::string_view value) {
   return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
           reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(),
           value.size(), NGHTTP2_NV_FLAG_NONE};

@@ -2,11 +2,19 @@
 // only, whatever the locale (HTTP field names, tokens, web.config keywords).
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace ancm::common {
 
 constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+// A lower-cased copy (HTTP/2 field names are lower case on the wire).
+inline std::string ascii_lowered(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) c = ascii_lower(c);
+  return lower;
+}
 
 constexpr bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
