@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <nghttp2/nghttp2.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -16,7 +17,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // RFC 9113 §3.4: the preface, then a SETTINGS frame (here empty).
-constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+constexpr std::string_view kPreface{NGHTTP2_CLIENT_MAGIC, NGHTTP2_CLIENT_MAGIC_LEN};
 constexpr char kEmptySettings[] = {0, 0, 0, 0x04, 0, 0, 0, 0, 0};
 constexpr std::size_t kFrameHeader = 9;
 constexpr unsigned char kSettingsType = 0x04;

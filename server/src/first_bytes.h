@@ -4,12 +4,14 @@
 // the protocol chosen, which starts from them.
 #pragma once
 
+#include <nghttp2/nghttp2.h>
+
 #include <string>
 #include <string_view>
 
 namespace ancm::server {
 
-inline constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+inline constexpr std::string_view kHttp2Preface{NGHTTP2_CLIENT_MAGIC, NGHTTP2_CLIENT_MAGIC_LEN};
 
 enum class FirstBytesVerdict { NeedMore, Http1, Http2 };
 

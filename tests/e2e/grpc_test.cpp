@@ -9,6 +9,7 @@
 
 #include "app_fixture.h"
 #include "grpc_client.h"
+#include "h2_frames.h"
 #include "host_process.h"
 #include "http_client.h"
 #include "kestrel_direct.h"
@@ -23,19 +24,11 @@ using namespace std::chrono_literals;
 
 std::string h2c_address(uint16_t port) { return "http://127.0.0.1:" + std::to_string(port); }
 
-// The client connection preface of HTTP/2 with prior knowledge (RFC 9113
-// section 3.4): the magic, then an empty SETTINGS frame.
-std::string h2c_preface() {
-  std::string preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-  preface += std::string("\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9);
-  return preface;
-}
-
 // What a server answers the h2c preface: an HTTP/1.1 status line from a
 // server without HTTP/2, else (an HTTP/2 server) its SETTINGS frame.
 std::string answer_to_h2c_preface(uint16_t port) {
   HttpConnection connection(port);
-  connection.send(h2c_preface());
+  connection.send(h2::client_start());  // the preface and an empty SETTINGS
   return connection.read_raw(5s);
 }
 
