@@ -47,19 +47,10 @@ int on_error(nghttp2_session*, int, const char* message, size_t len, void* user_
   return 0;
 }
 
-struct CallbacksDeleter {
-  void operator()(nghttp2_session_callbacks* callbacks) const {
-    nghttp2_session_callbacks_del(callbacks);
-  }
-};
-struct OptionDeleter {
-  void operator()(nghttp2_option* option) const { nghttp2_option_del(option); }
-};
-
-std::unique_ptr<nghttp2_session_callbacks, CallbacksDeleter> callbacks() {
+common::Nghttp2CallbacksPtr callbacks() {
   nghttp2_session_callbacks* raw = nullptr;
   if (nghttp2_session_callbacks_new(&raw) != 0) throw std::bad_alloc();
-  std::unique_ptr<nghttp2_session_callbacks, CallbacksDeleter> owned(raw);
+  common::Nghttp2CallbacksPtr owned(raw);
   nghttp2_session_callbacks_set_on_begin_headers_callback(raw, on_begin_headers);
   nghttp2_session_callbacks_set_on_header_callback(raw, on_header);
   nghttp2_session_callbacks_set_on_frame_recv_callback(raw, on_frame_recv);
@@ -70,28 +61,26 @@ std::unique_ptr<nghttp2_session_callbacks, CallbacksDeleter> callbacks() {
   return owned;
 }
 
-std::unique_ptr<nghttp2_option, OptionDeleter> options() {
+common::Nghttp2OptionPtr options() {
   nghttp2_option* raw = nullptr;
   if (nghttp2_option_new(&raw) != 0) throw std::bad_alloc();
-  std::unique_ptr<nghttp2_option, OptionDeleter> owned(raw);
+  common::Nghttp2OptionPtr owned(raw);
   // The window reopens as the handler reads (nghttp2_session_consume), so an
   // unread body is bounded by the stream's window.
   nghttp2_option_set_no_auto_window_update(raw, 1);
   nghttp2_option_set_stream_reset_rate_limit(raw, kHttp2ResetBurst, kHttp2ResetRate);
-  nghttp2_option_set_max_continuations(raw, kHttp2MaxContinuations);
-  nghttp2_option_set_max_settings(raw, kHttp2MaxSettings);
-  nghttp2_option_set_max_outbound_ack(raw, kHttp2MaxOutboundAck);
+  common::limit_http2_floods(raw);
   return owned;
 }
 
 }  // namespace
 
-Nghttp2SessionPtr new_http2_server_session(Http2Session& session) {
+common::Nghttp2SessionPtr new_http2_server_session(Http2Session& session) {
   nghttp2_session* raw = nullptr;
   if (nghttp2_session_server_new2(&raw, callbacks().get(), &session, options().get()) != 0) {
     throw std::bad_alloc();
   }
-  return Nghttp2SessionPtr(raw);
+  return common::Nghttp2SessionPtr(raw);
 }
 
 }  // namespace ancm::server

@@ -12,14 +12,8 @@ namespace ancm::server {
 // (nghttp2's own defaults, stated here so they are ours).
 inline constexpr std::uint64_t kHttp2ResetBurst = 1000;
 inline constexpr std::uint64_t kHttp2ResetRate = 33;
-// CONTINUATION frames after one HEADERS frame.
-inline constexpr std::size_t kHttp2MaxContinuations = 8;
-// Entries in one SETTINGS frame.
-inline constexpr std::size_t kHttp2MaxSettings = 32;
-// Control frames (SETTINGS and PING acks, RST_STREAM) queued for a client
-// that does not read them: past this the connection is dropped.
-inline constexpr std::size_t kHttp2MaxOutboundAck = 1000;
+// CONTINUATION, SETTINGS and outbound-ack limits: common/nghttp2_handles.h.
 
-Nghttp2SessionPtr new_http2_server_session(Http2Session& owner);
+common::Nghttp2SessionPtr new_http2_server_session(Http2Session& owner);
 
 }  // namespace ancm::server

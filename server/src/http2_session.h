@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ancm/common/nghttp2_handles.h"
 #include "client_stream.h"
 #include "connection.h"  // ConnectionContext
 #include "connection_data.h"
@@ -32,11 +33,6 @@
 namespace ancm::server {
 
 class Http2Stream;
-
-struct Nghttp2SessionDeleter {
-  void operator()(nghttp2_session* session) const { nghttp2_session_del(session); }
-};
-using Nghttp2SessionPtr = std::unique_ptr<nghttp2_session, Nghttp2SessionDeleter>;
 
 class Http2Session final : public Drainable, public std::enable_shared_from_this<Http2Session> {
  public:
@@ -79,7 +75,6 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   int on_stream_close(int32_t stream_id, uint32_t error_code);
 
  private:
-  Nghttp2SessionPtr make_session();
   void submit_settings();
   void read_more();
   void on_read(const boost::system::error_code& ec, std::size_t n);
@@ -102,7 +97,7 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   ClientStream stream_;
   const ConnectionContext& context_;
   ClientStream::Endpoints endpoints_;
-  Nghttp2SessionPtr session_;
+  common::Nghttp2SessionPtr session_;
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer write_timer_;  // a write stalled past io_timeout closes the connection
   unsigned timer_generation_ = 0;

@@ -12,6 +12,7 @@
 #include "ancm/common/checked_move.h"
 #include "ancm/common/trailer_fields.h"
 #include "http2_session.h"
+#include "request_head_rules.h"
 
 namespace ancm::server {
 namespace asio = boost::asio;
@@ -89,9 +90,13 @@ bool Http2Stream::add_field(std::string_view name, std::string_view value) {
     method_.assign(value);
   } else if (name == ":path") {
     target_.assign(value);
+  } else if (name == ":scheme") {
+    scheme_.assign(value);
   } else if (name == ":authority") {
     authority_.assign(value);
-  } else if (!name.starts_with(':')) {  // :scheme is the connection's, known anyway
+  } else if (name == ":protocol") {
+    protocol_.assign(value);
+  } else if (!name.starts_with(':')) {
     fields_.emplace_back(name, value);
   }
   return true;
@@ -121,9 +126,42 @@ void Http2Stream::build_request_spans() {
     header_spans_.push_back({abi::str(name), abi::str(value)});
 }
 
+// The same rules as an HTTP/1.1 head (request_head_rules.h), on the decoded
+// pseudo-header and header fields; nghttp2 checked their syntax and framing.
+common::Result<void, HeadRejection> Http2Stream::check_head() const {
+  RequestHead head;
+  head.method = method_;
+  head.target = target_;
+  head.version = 20;
+  head.scheme = scheme_;
+  head.authority = authority_;
+  head.protocol = protocol_;
+  head.fields.reserve(fields_.size());
+  for (const auto& [name, value] : fields_) head.fields.push_back({name, value});
+  const auto& limits = session_.context().limits;
+  return apply_request_head_rules(
+      head, {limits.max_header_bytes, limits.max_uri_bytes, limits.max_body_bytes});
+}
+
+// A head that broke a rule is answered by the server, as HTTP/1.1 answers
+// one, and no handler sees it. Only this stream ends: the connection's
+// framing is intact, unlike after a broken HTTP/1.1 head.
+void Http2Stream::refuse_head(const HeadRejection& rejection) {
+  spdlog::debug("HTTP/2 stream {} from {}:{}: answering {}: {}", id_,
+                session_.endpoints().remote_address, session_.endpoints().remote_port,
+                rejection.status, rejection.rule);
+  enter(Http2RequestPhase::Refused);
+  {
+    std::lock_guard lock(head_mutex_);
+    enter(Http2ResponsePhase::ServerAnswer);
+  }
+  send_server_answer(rejection.status);
+}
+
 void Http2Stream::dispatch(bool end_stream) {
   has_body_ = !end_stream;
   facts_.remote_ended = end_stream;
+  if (auto ruled = check_head(); !ruled.ok()) return refuse_head(ruled.error());
   build_request_spans();
   enter(Http2RequestPhase::InHandler);
   {
@@ -198,15 +236,25 @@ void Http2Stream::refuse_body() {
     if (untouched) enter(Http2ResponsePhase::ServerAnswer);
   }
   if (untouched) {
-    auto head = nv(":status", "413");
-    nghttp2_submit_response(session_.ng(), id_, &head, 1, nullptr);
-    std::lock_guard lock(head_mutex_);
-    enter(Http2ResponsePhase::BodyEnded);
+    send_server_answer(413);
   } else {
     send_reset(NGHTTP2_INTERNAL_ERROR);
+    session_.want_send();
+  }
+  fill_pending_read();
+}
+
+// The server's own answer (the response phase is ServerAnswer): the status
+// alone, in a HEADERS frame that ends the stream.
+void Http2Stream::send_server_answer(int status) {
+  auto text = std::to_string(status);
+  auto head = nv(":status", text);
+  nghttp2_submit_response(session_.ng(), id_, &head, 1, nullptr);
+  {
+    std::lock_guard lock(head_mutex_);
+    enter(Http2ResponsePhase::BodyEnded);
   }
   session_.want_send();
-  fill_pending_read();
 }
 
 void Http2Stream::read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) {
@@ -216,23 +264,8 @@ void Http2Stream::read_body(void* buf, std::size_t cap, ancm_io_callback cb, voi
     pending_read_ = {cb, ctx, 0};
     read_buf_ = buf;
     read_cap_ = cap;
-    // A declared length past the limit is refused before any of it is read,
-    // as HTTP/1 refuses such a head, rather than once DATA passed the limit.
-    if (body_failure_ == 0 && declared_body_over_limit()) return refuse_body();
     fill_pending_read();
   });
-}
-
-bool Http2Stream::declared_body_over_limit() const {
-  for (const auto& [name, value] : fields_) {
-    if (name != "content-length") continue;
-    uint64_t length = 0;
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
-    // nghttp2 already reset a stream whose Content-Length is not a number.
-    return ec == std::errc::result_out_of_range ||
-           (ec == std::errc{} && length > session_.context().limits.max_body_bytes);
-  }
-  return false;
 }
 
 // Answers the pending read from what is buffered; what it takes is consumed,
@@ -497,7 +530,8 @@ void Http2Stream::end_request() {
 // The response's END_STREAM went out while the client still sends a body
 // nobody will read: RST_STREAM NO_ERROR tells it to stop (RFC 9113 8.1).
 void Http2Stream::on_last_frame_sent() {
-  bool body_unwanted = phase_ == Http2RequestPhase::Ended || body_failure_ != 0;
+  bool body_unwanted = phase_ == Http2RequestPhase::Ended || phase_ == Http2RequestPhase::Refused ||
+                       body_failure_ != 0;
   if (!facts_.remote_ended && !facts_.closed && body_unwanted) {
     nghttp2_submit_rst_stream(session_.ng(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_NO_ERROR);
     session_.want_send();
@@ -543,7 +577,8 @@ bool Http2Stream::check_window_stall() {
 
 bool Http2Stream::recyclable() const {
   return facts_.closed &&
-         (phase_ == Http2RequestPhase::Ended || phase_ == Http2RequestPhase::ReceivingHead);
+         (phase_ == Http2RequestPhase::Ended || phase_ == Http2RequestPhase::ReceivingHead ||
+          phase_ == Http2RequestPhase::Refused);
 }
 
 void Http2Stream::recycle() {
@@ -556,7 +591,9 @@ void Http2Stream::recycle() {
   }
   method_.clear();
   target_.clear();
+  scheme_.clear();
   authority_.clear();
+  protocol_.clear();
   fields_.clear();
   header_spans_.clear();
   trailer_fields_.clear();

@@ -19,8 +19,10 @@
 #include <vector>
 
 #include "ancm/abi_strings.h"
+#include "ancm/common/result.h"
 #include "http2_stream_state.h"
 #include "request_handle.h"
+#include "request_head.h"
 #include "response_writer.h"  // IoCallback
 #include "server_request.h"
 
@@ -97,10 +99,12 @@ class Http2Stream final : public ServerRequest {
 
   template <class F>
   void on_strand(F&& f);
+  common::Result<void, HeadRejection> check_head() const;
+  void refuse_head(const HeadRejection& rejection);
   void build_request_spans();
   void fill_pending_read();
   void refuse_body();
-  bool declared_body_over_limit() const;
+  void send_server_answer(int status);
   void append(std::string owned, std::string_view borrowed, IoCallback done);
   std::optional<uint64_t> enforced_length();
   bool ends_short();
@@ -120,7 +124,8 @@ class Http2Stream final : public ServerRequest {
   int32_t id_ = 0;
 
   // request head (fixed at dispatch)
-  std::string method_, target_, authority_;
+  std::string method_, target_, scheme_, authority_;
+  std::string protocol_;  // :protocol, on an extended CONNECT (RFC 8441)
   std::size_t path_len_ = 0;
   Fields fields_;
   std::size_t head_bytes_ = 0;

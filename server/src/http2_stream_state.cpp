@@ -17,15 +17,18 @@ using RP = Http2RequestPhase;
 constexpr std::array kRequestMoves = {
     std::pair{RP::Free, RP::ReceivingHead},       // begin
     std::pair{RP::ReceivingHead, RP::InHandler},  // dispatch
+    std::pair{RP::ReceivingHead, RP::Refused},    // dispatch: the head broke a rule
     std::pair{RP::ReceivingHead, RP::Free},       // recycle: closed before its head ended
     std::pair{RP::InHandler, RP::Ended},          // end_request (complete, abort, reset)
     std::pair{RP::Ended, RP::Free},               // recycle: ended and closed
+    std::pair{RP::Refused, RP::Free},             // recycle: answered and closed
 };
 
 using SP = Http2ResponsePhase;
 constexpr std::array kResponseMoves = {
     std::pair{SP::NotStarted, SP::HeadOpen},      // dispatch
     std::pair{SP::HeadOpen, SP::ServerAnswer},    // refuse_body
+    std::pair{SP::NotStarted, SP::ServerAnswer},  // dispatch: a refused head
     std::pair{SP::HeadOpen, SP::HeadSubmitted},   // submit_head
     std::pair{SP::ServerAnswer, SP::BodyEnded},   // the answer went with END_STREAM
     std::pair{SP::HeadSubmitted, SP::BodyEnded},  // the data source's EOF
@@ -62,6 +65,8 @@ std::string_view name(Http2RequestPhase phase) {
       return "InHandler";
     case Http2RequestPhase::Ended:
       return "Ended";
+    case Http2RequestPhase::Refused:
+      return "Refused";
   }
   return "?";
 }

@@ -13,12 +13,15 @@
 namespace ancm::server {
 
 // Who owns the request. A stream object is reused (the session's pool), so
-// the phases go round: Free → ReceivingHead → InHandler → Ended → Free.
+// the phases go round: Free → ReceivingHead → InHandler → Ended → Free, or
+// Free → ReceivingHead → Refused → Free for a head the server answers itself.
 enum class Http2RequestPhase : std::uint8_t {
   Free,           // in the session's pool, serving no stream
   ReceivingHead,  // HEADERS (and CONTINUATION) are being decoded
   InHandler,      // dispatched: the handler owns it until complete/abort/reset
   Ended,          // the handler ended it; the stream's last frames may still go out
+  Refused,        // the head broke a rule (request_head_rules.h): the server
+                  // answered it (400, 405, 413, 414) and no handler saw it
 };
 
 // How far the response went. Written on the strand under the stream's head
@@ -26,7 +29,7 @@ enum class Http2RequestPhase : std::uint8_t {
 enum class Http2ResponsePhase : std::uint8_t {
   NotStarted,     // no request
   HeadOpen,       // the handler may set the status, headers and trailers
-  ServerAnswer,   // the server answers instead (a body past the limit: 413)
+  ServerAnswer,   // the server answers instead (a refused head, a body past the limit: 413)
   HeadSubmitted,  // the HEADERS frame is handed to nghttp2: the body follows
   BodyEnded,      // the last DATA (or the trailers) are handed to nghttp2
   Reset,          // RST_STREAM: nothing more goes out

@@ -41,8 +41,6 @@ common::Result<int, HeadRejection> parse_version(std::string_view text) {
   return version;
 }
 
-bool is_target_char(unsigned char c) { return c > 0x20 && c != 0x7f; }
-
 // request-line = method SP request-target SP HTTP-version (§3), one space each.
 common::Result<void, HeadRejection> parse_request_line(std::string_view line,
                                                        const HeadLimits& limits,
@@ -59,15 +57,7 @@ common::Result<void, HeadRejection> parse_request_line(std::string_view line,
   if (last_space == std::string_view::npos)
     return common::fail(HeadRejection{400, "malformed request line"});
   head.target = rest.substr(0, last_space);
-  if (head.target.size() > limits.max_uri_bytes)
-    return common::fail(HeadRejection{414, "request-target too long"});
-  if (head.target.empty()) return common::fail(HeadRejection{400, "empty request-target"});
-  for (char c : head.target) {
-    if (!is_target_char(static_cast<unsigned char>(c))) {
-      return common::fail(
-          HeadRejection{400, "whitespace or control character in the request-target"});
-    }
-  }
+  if (auto checked = check_request_target(head.target, limits); !checked.ok()) return checked;
   auto version = parse_version(rest.substr(last_space + 1));
   if (!version.ok()) return common::fail(version.error());
   head.version = version.value();
@@ -146,7 +136,7 @@ common::Result<RequestHead, HeadRejection> parse_request_head(std::string_view h
     }
     rest.remove_prefix(line_end + kCrlf.size());
   }
-  if (auto ruled = apply_request_head_rules(parsed); !ruled.ok())
+  if (auto ruled = apply_request_head_rules(parsed, limits); !ruled.ok())
     return common::fail(ruled.error());
   return parsed;
 }

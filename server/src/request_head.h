@@ -17,6 +17,7 @@ namespace ancm::server {
 struct HeadLimits {
   std::size_t max_header_bytes = 32 * 1024;  // request line + fields → 431
   std::size_t max_uri_bytes = 8 * 1024;      // request-target → 414
+  uint64_t max_body_bytes = UINT64_MAX;      // a declared Content-Length → 413
 };
 
 // Why a request is refused: the status to answer, the rule it broke (logged).
@@ -48,11 +49,16 @@ struct HeadField {
   std::string_view value;  // without surrounding whitespace
 };
 
-// A head that keeps every rule: views into the bytes it was parsed from.
+// A head that keeps every rule: views into the bytes it was parsed from (or,
+// for HTTP/2, into the stream's decoded fields).
 struct RequestHead {
   std::string_view method;
   std::string_view target;
-  int version = 11;  // 10 or 11
+  int version = 11;  // 10 or 11; 20 for an HTTP/2 stream
+  // HTTP/2's pseudo-header fields that HTTP/1 carries elsewhere or not at all.
+  std::string_view scheme;     // :scheme
+  std::string_view authority;  // :authority (HTTP/1: the Host field)
+  std::string_view protocol;   // :protocol, only on an extended CONNECT (RFC 8441)
   std::vector<HeadField> fields;
   TargetForm form = TargetForm::Origin;
   BodyFraming body = BodyFraming::None;

@@ -160,17 +160,46 @@ bool looks_absolute(std::string_view target) {
          is_token(target.substr(0, scheme_end));
 }
 
-// Host (§3.2) and the request-target's form (§3.2.1–3.2.4).
-common::Result<void, HeadRejection> check_target_and_host(RequestHead& head) {
+// Host (§3.2). An HTTP/2 request names its authority in :authority; a Host
+// field beside it must name the same one (RFC 9113 §8.3.1), compared as
+// RFC 3986 §6.2 normalizes: host without case, the scheme's default port.
+common::Result<std::string_view, HeadRejection> check_host(const RequestHead& head) {
   auto hosts = values_of(head, "Host");
   if (hosts.size() > 1) return common::fail(HeadRejection{400, "more than one Host"});
   if (hosts.empty() && head.version == 11)
     return common::fail(HeadRejection{400, "HTTP/1.1 request without Host"});
   std::string_view host = hosts.empty() ? std::string_view{} : hosts.front();
   if (!is_valid_authority(host)) return common::fail(HeadRejection{400, "malformed Host"});
+  if (head.version != 20 || head.authority.empty()) return host;
+  if (!is_valid_authority(head.authority))
+    return common::fail(HeadRejection{400, "malformed :authority"});
+  if (!hosts.empty()) {
+    auto default_port = iequals(head.scheme, "https") ? "443" : "80";
+    auto [authority_host, authority_port] = split_authority(head.authority, default_port);
+    auto [host_name, host_port] = split_authority(host, default_port);
+    if (!iequals(authority_host, host_name) || authority_port != host_port)
+      return common::fail(HeadRejection{400, "Host does not match :authority"});
+  }
+  return head.authority;
+}
 
-  if (iequals(head.method, "CONNECT"))
-    return common::fail(HeadRejection{405, "CONNECT is not supported"});
+// CONNECT asks for a tunnel to another host (RFC 9110 §9.3.6): we are not a
+// forward proxy. Extended CONNECT (RFC 8441: HTTP/2 with :protocol, e.g.
+// WebSockets) is a request for one of our own resources, with a :path: this
+// is the one place it is let through, on to the target rules like any request.
+bool is_tunnel_request(const RequestHead& head) {
+  bool extended = head.version == 20 && !head.protocol.empty();
+  return iequals(head.method, "CONNECT") && !extended;
+}
+
+// The method and the request-target's form (§3.2.1–3.2.4).
+common::Result<void, HeadRejection> check_target(RequestHead& head, std::string_view host,
+                                                 const HeadLimits& limits) {
+  if (is_tunnel_request(head)) return common::fail(HeadRejection{405, "CONNECT is not supported"});
+  // An HTTP/1 request line was checked as it was parsed; HTTP/2's :path is here.
+  if (head.version == 20) {
+    if (auto checked = check_request_target(head.target, limits); !checked.ok()) return checked;
+  }
   if (head.target.find('#') != std::string_view::npos) {
     return common::fail(HeadRejection{400, "fragment in the request-target"});
   }
@@ -191,11 +220,39 @@ common::Result<void, HeadRejection> check_target_and_host(RequestHead& head) {
   return common::fail(HeadRejection{400, "request-target is not origin-form, absolute-form or *"});
 }
 
+// A declared body past the limit is refused before anyone reads it.
+common::Result<void, HeadRejection> check_declared_body(const RequestHead& head,
+                                                        const HeadLimits& limits) {
+  if (head.body == BodyFraming::ContentLength && head.content_length > limits.max_body_bytes)
+    return common::fail(HeadRejection{413, "Content-Length over the body limit"});
+  return {};
+}
+
+bool is_target_char(unsigned char c) { return c > 0x20 && c != 0x7f; }
+
 }  // namespace
 
-common::Result<void, HeadRejection> apply_request_head_rules(RequestHead& head) {
-  if (auto checked = check_target_and_host(head); !checked.ok()) return checked;
-  return read_body_framing(head);
+common::Result<void, HeadRejection> check_request_target(std::string_view target,
+                                                         const HeadLimits& limits) {
+  if (target.size() > limits.max_uri_bytes)
+    return common::fail(HeadRejection{414, "request-target too long"});
+  if (target.empty()) return common::fail(HeadRejection{400, "empty request-target"});
+  for (char c : target) {
+    if (!is_target_char(static_cast<unsigned char>(c))) {
+      return common::fail(
+          HeadRejection{400, "whitespace or control character in the request-target"});
+    }
+  }
+  return {};
+}
+
+common::Result<void, HeadRejection> apply_request_head_rules(RequestHead& head,
+                                                             const HeadLimits& limits) {
+  auto host = check_host(head);
+  if (!host.ok()) return common::fail(host.error());
+  if (auto checked = check_target(head, host.value(), limits); !checked.ok()) return checked;
+  if (auto framed = read_body_framing(head); !framed.ok()) return framed;
+  return check_declared_body(head, limits);
 }
 
 }  // namespace ancm::server

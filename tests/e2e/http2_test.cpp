@@ -198,6 +198,44 @@ TEST_P(Http2Test, HpackBombGetsGoaway) {
   expect_still_serving(*host, rss);
 }
 
+// The rules an HTTP/1.1 head keeps hold for HTTP/2 streams: the host answers
+// them itself (no app sees them), and the connection serves on.
+TEST_P(Http2Test, HeadRulesAreAnsweredByTheHostAsForHttp11) {
+  auto host = serve_echo();
+  H2Client client(host->port());
+  auto long_path = client.fetch(h2_get("/?" + std::string(9000, 'q')), 30s);
+  ASSERT_TRUE(long_path) << host->output();
+  EXPECT_EQ(long_path->status, 414);
+
+  auto mismatch = h2_get("/");
+  mismatch.headers = {{"host", "elsewhere.example"}};
+  auto refused = client.fetch(mismatch, 30s);
+  ASSERT_TRUE(refused) << host->output();
+  EXPECT_EQ(refused->status, 400);
+
+  auto served = client.fetch(h2_get("/"), 30s);
+  ASSERT_TRUE(served) << host->output();
+  EXPECT_EQ(served->status, 200);
+  EXPECT_EQ(served->body, "echo app");
+}
+
+// CONNECT without :protocol (a tunnel: we are no forward proxy) gets 405; a
+// declared body over the limit gets 413 before any of it is sent.
+TEST_P(Http2Test, ConnectAndADeclaredBodyOverTheLimitAreRefused) {
+  auto host = serve_echo();
+  HttpConnection raw(host->port());
+  raw.send(
+      h2::client_start() +
+      h2::frame(h2::kHeaders, h2::kEndHeaders | h2::kEndStream, 1,
+                h2::literal(":method", "CONNECT") + h2::literal(":authority", "example.com:443")) +
+      h2::frame(h2::kHeaders, h2::kEndHeaders, 3,
+                h2::get_block("/echo") + h2::literal("content-length", "40000000")));
+  auto bytes = raw.read_until(h2::rst_stream(3, 0), 30s);
+  EXPECT_EQ(h2::answered_status(bytes, 1), "405") << host->output();
+  EXPECT_EQ(h2::answered_status(bytes, 3), "413") << host->output();
+  EXPECT_EQ(get(*host, "/").status, 200);
+}
+
 INSTANTIATE_TEST_SUITE_P(HostingModels, Http2Test, ::testing::Values("inprocess", "outofprocess"));
 
 }  // namespace

@@ -1,5 +1,9 @@
 #include "h2_frames.h"
 
+#include <nghttp2/nghttp2.h>
+
+#include <memory>
+
 namespace ancm::test::h2 {
 namespace {
 
@@ -122,6 +126,36 @@ std::optional<uint32_t> goaway_code(std::string_view bytes) {
       return get32(std::string_view(f.payload).substr(4));
   }
   return std::nullopt;
+}
+
+std::string status_of(const Frame& frame) {
+  nghttp2_hd_inflater* raw = nullptr;
+  if (nghttp2_hd_inflate_new(&raw) != 0) return {};
+  std::unique_ptr<nghttp2_hd_inflater, decltype(&nghttp2_hd_inflate_del)> inflater(
+      raw, &nghttp2_hd_inflate_del);
+  const auto* in = reinterpret_cast<const uint8_t*>(frame.payload.data());
+  std::size_t left = frame.payload.size();
+  while (left > 0) {
+    nghttp2_nv field{};
+    int flags = 0;
+    auto used = nghttp2_hd_inflate_hd2(inflater.get(), &field, &flags, in, left, 1);
+    if (used < 0) return {};
+    in += used;
+    left -= static_cast<std::size_t>(used);
+    if ((flags & NGHTTP2_HD_INFLATE_EMIT) != 0 &&
+        std::string_view(reinterpret_cast<const char*>(field.name), field.namelen) == ":status") {
+      return {reinterpret_cast<const char*>(field.value), field.valuelen};
+    }
+    if ((flags & NGHTTP2_HD_INFLATE_FINAL) != 0) break;
+  }
+  return {};
+}
+
+std::string answered_status(std::string_view bytes, uint32_t stream_id) {
+  for (const auto& frame : parse_frames(bytes)) {
+    if (frame.stream_id == stream_id && frame.type == kHeaders) return status_of(frame);
+  }
+  return {};
 }
 
 }  // namespace ancm::test::h2

@@ -57,5 +57,10 @@ struct Frame {
 std::vector<Frame> parse_frames(std::string_view bytes);
 // The error code of the first GOAWAY in bytes.
 std::optional<uint32_t> goaway_code(std::string_view bytes);
+// The :status of a HEADERS frame (no padding or priority), decoded with
+// nghttp2's HPACK from an empty table ("" when it refers to earlier entries).
+std::string status_of(const Frame& frame);
+// The :status of the first HEADERS frame on stream_id in bytes ("" if none).
+std::string answered_status(std::string_view bytes, uint32_t stream_id);
 
 }  // namespace ancm::test::h2

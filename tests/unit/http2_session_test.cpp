@@ -91,31 +91,6 @@ struct Big {
   }
 };
 
-// The :status of a HEADERS frame (no padding or priority), decoded with nghttp2's HPACK.
-std::string status_of(const h2::Frame& frame) {
-  nghttp2_hd_inflater* raw = nullptr;
-  if (nghttp2_hd_inflate_new(&raw) != 0) return {};
-  std::unique_ptr<nghttp2_hd_inflater, decltype(&nghttp2_hd_inflate_del)> inflater(
-      raw, &nghttp2_hd_inflate_del);
-  const auto* in = reinterpret_cast<const uint8_t*>(frame.payload.data());
-  std::size_t left = frame.payload.size();
-  std::string status;
-  while (left > 0) {
-    nghttp2_nv field{};
-    int flags = 0;
-    auto used = nghttp2_hd_inflate_hd2(inflater.get(), &field, &flags, in, left, 1);
-    if (used < 0) return {};
-    in += used;
-    left -= static_cast<std::size_t>(used);
-    if ((flags & NGHTTP2_HD_INFLATE_EMIT) != 0 &&
-        std::string_view(reinterpret_cast<const char*>(field.name), field.namelen) == ":status") {
-      status.assign(reinterpret_cast<const char*>(field.value), field.valuelen);
-    }
-    if ((flags & NGHTTP2_HD_INFLATE_FINAL) != 0) break;
-  }
-  return status;
-}
-
 class Http2SessionTest : public ::testing::Test {
  protected:
   Http2SessionTest() { limits_.max_body_bytes = 1024 * 1024; }
@@ -321,9 +296,10 @@ TEST_F(Http2SessionTest, CompletingWithTheBodyUnreadResetsTheUploadWithNoError) 
   EXPECT_EQ(*reset, std::string(4, '\0'));  // NO_ERROR
 }
 
-// The Content-Length says the body is too large: 413 at the first read,
-// before a byte of DATA arrived (the client waits for the answer).
-TEST_F(Http2SessionTest, ADeclaredBodyOverTheLimitIsAnswered413AtTheFirstRead) {
+// The Content-Length says the body is too large: 413 from the server before
+// a byte of DATA arrived (the client waits for the answer), as an HTTP/1.1
+// head declaring it gets; no handler sees the request.
+TEST_F(Http2SessionTest, ADeclaredBodyOverTheLimitIsAnswered413BeforeTheHandler) {
   auto limits = limits_;
   limits.max_body_bytes = 1000;
   serve(limits);
@@ -331,20 +307,77 @@ TEST_F(Http2SessionTest, ADeclaredBodyOverTheLimitIsAnswered413AtTheFirstRead) {
   raw.send(h2::client_start() +
            h2::frame(h2::kHeaders, h2::kEndHeaders, 1,
                      h2::get_block("/manual") + h2::literal("content-length", "5000")));
-  auto request = requests_.next(std::chrono::seconds(10));
-  ASSERT_TRUE(request);
-  char buffer[100];
-  api().read_body(*request, buffer, sizeof buffer, &on_io, &io_);
-  auto read = io_.next(std::chrono::seconds(10));
-  ASSERT_TRUE(read);
-  EXPECT_EQ(read->status, -EMSGSIZE);
-  api().complete(*request);
   auto bytes = raw.read_until(h2::rst_stream(1, 0), std::chrono::seconds(10));
-  bool answered = false;
-  for (const auto& frame : h2::parse_frames(bytes)) {
-    if (frame.stream_id == 1 && frame.type == h2::kHeaders) answered = status_of(frame) == "413";
-  }
-  EXPECT_TRUE(answered);
+  EXPECT_EQ(h2::answered_status(bytes, 1), "413");
+  EXPECT_EQ(requests_.size(), 0u);
+}
+
+// No Content-Length, and a handler that never reads: once the DATA received
+// passes the limit, the server answers 413 (nothing of the response went
+// out), and the rest of the upload is reset.
+TEST_F(Http2SessionTest, ABodyPastTheLimitIsAnswered413EvenIfTheHandlerNeverReads) {
+  auto limits = limits_;
+  limits.max_body_bytes = 1000;
+  serve(limits);
+  H2Client client(server_->port());
+  auto post = h2_post("/manual", std::string(5000, 'x'));
+  auto id = client.submit(post);
+  auto* request = next_request(client);
+  ASSERT_NE(request, nullptr);
+  ASSERT_TRUE(client.run_until_closed({id}));
+  EXPECT_EQ(client.response(id).status, 413);
+  // The handler's late answer goes nowhere, and the request ends normally.
+  EXPECT_EQ(api().set_status(request, 200, str("")), -EALREADY);
+  api().complete(request);
+  auto next = client.fetch(h2_get("/hello"));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 201);
+}
+
+// The rules an HTTP/1.1 head keeps (request_head_rules.h), for HTTP/2
+// streams: the server answers, only that stream ends, no handler sees it.
+TEST_F(Http2SessionTest, APathOverMaxUriBytesIsAnswered414) {
+  auto limits = limits_;
+  limits.max_uri_bytes = 100;
+  serve(limits);
+  H2Client client(server_->port());
+  auto response = client.fetch(h2_get("/hello?" + std::string(100, 'q')));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 414);
+  auto fits = client.fetch(h2_get("/hello?" + std::string(80, 'q')));
+  ASSERT_TRUE(fits);
+  EXPECT_EQ(fits->status, 201);
+}
+
+TEST_F(Http2SessionTest, AHostThatDiffersFromTheAuthorityIsAnswered400) {
+  H2Client client(server_->port());
+  auto other = h2_get("/hello");
+  other.headers = {{"host", "elsewhere"}};
+  auto refused = client.fetch(other);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  // The same authority, as RFC 3986 normalizes it: case, the default port.
+  auto same = h2_get("/hello");
+  same.headers = {{"host", "TEST:80"}};
+  auto served = client.fetch(same);
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->status, 201);
+  EXPECT_EQ(served->header("x-host"), "TEST:80");
+  EXPECT_EQ(requests_.size(), 0u);
+}
+
+// CONNECT without :protocol asks for a tunnel: we are no forward proxy (405,
+// as for HTTP/1.1), and the connection serves on.
+TEST_F(Http2SessionTest, AConnectWithoutProtocolIsAnswered405) {
+  HttpConnection raw(server_->port());
+  raw.send(
+      h2::client_start() +
+      h2::frame(h2::kHeaders, h2::kEndHeaders | h2::kEndStream, 1,
+                h2::literal(":method", "CONNECT") + h2::literal(":authority", "example.com:443")) +
+      h2::frame(h2::kHeaders, h2::kEndHeaders | h2::kEndStream, 3, h2::get_block("/hello")));
+  auto bytes = raw.read_until("hello", std::chrono::seconds(10));
+  EXPECT_EQ(h2::answered_status(bytes, 1), "405");
+  EXPECT_EQ(h2::answered_status(bytes, 3), "201");
 }
 
 TEST_F(Http2SessionTest, AClientResetReachesTheHandlerAsClientGone) {

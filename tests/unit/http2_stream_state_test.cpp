@@ -18,6 +18,15 @@ using SP = Http2ResponsePhase;
 TEST(Http2StreamStateTest, RequestPhaseIsACycleThroughThePool) {
   expect_path({RP::Free, RP::ReceivingHead, RP::InHandler, RP::Ended, RP::Free});
   expect_path({RP::Free, RP::ReceivingHead, RP::Free});  // closed before its head ended
+  expect_path({RP::Free, RP::ReceivingHead, RP::Refused, RP::Free});  // the server answered
+}
+
+TEST(Http2StreamStateTest, ARefusedHeadNeverReachesAHandler) {
+  EXPECT_FALSE(is_legal(RP::Refused, RP::InHandler));
+  EXPECT_FALSE(is_legal(RP::Refused, RP::Ended));
+  EXPECT_FALSE(is_legal(RP::InHandler, RP::Refused));
+  expect_path({SP::NotStarted, SP::ServerAnswer, SP::BodyEnded, SP::NotStarted});
+  expect_path({SP::NotStarted, SP::ServerAnswer, SP::Reset, SP::NotStarted});  // the client reset
 }
 
 TEST(Http2StreamStateTest, AStreamIsNotReusedWhileItsHandlerOwnsIt) {

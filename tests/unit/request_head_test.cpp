@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "request_head_rules.h"
 
 namespace ancm::server {
 namespace {
@@ -222,6 +226,97 @@ TEST(RequestHeadScan, TellsALongRequestLineFromALargeHead) {
   EXPECT_EQ(large.rejection.status, 431);
   auto complete_but_large = scan(many_fields + "\r\n");
   EXPECT_EQ(complete_but_large.rejection.status, 431);
+}
+
+// ---- the same rules for an HTTP/2 stream's head (version 20)
+
+struct Http2Head {
+  std::string method = "GET";
+  std::string path = "/";
+  std::string authority = "example.com";
+  std::string protocol;
+  std::vector<std::pair<std::string, std::string>> fields;
+};
+
+// 0 when accepted, else the rejection's status, for the default head as `edit` leaves it.
+template <class Edit>
+int http2_verdict(Edit&& edit) {
+  Http2Head h2;
+  edit(h2);
+  RequestHead head;
+  head.method = h2.method;
+  head.target = h2.path;
+  head.version = 20;
+  head.scheme = "https";
+  head.authority = h2.authority;
+  head.protocol = h2.protocol;
+  for (const auto& [name, value] : h2.fields) head.fields.push_back({name, value});
+  auto ruled = apply_request_head_rules(head, {4096, 1024, 1000});
+  return ruled.ok() ? 0 : ruled.error().status;
+}
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+int with_path(const std::string& path) {
+  return http2_verdict([&](Http2Head& h) { h.path = path; });
+}
+
+int with_fields(const Fields& fields, const std::string& authority = "example.com") {
+  return http2_verdict([&](Http2Head& h) {
+    h.fields = fields;
+    h.authority = authority;
+  });
+}
+
+TEST(Http2HeadRules, APathOverMaxUriBytesIs414) {
+  EXPECT_EQ(with_path("/" + std::string(1023, 'p')), 0);
+  EXPECT_EQ(with_path("/" + std::string(1024, 'p')), 414);
+  EXPECT_EQ(with_path("/a#fragment"), 400);
+  EXPECT_EQ(with_path("/a b"), 400);
+}
+
+// RFC 9113 §8.3.1, with RFC 3986 §6.2's normalization (case, default port).
+TEST(Http2HeadRules, AHostMustNameTheAuthority) {
+  EXPECT_EQ(with_fields({{"host", "example.com"}}), 0);
+  EXPECT_EQ(with_fields({{"host", "EXAMPLE.com:443"}}), 0);
+  EXPECT_EQ(with_fields({{"host", "other.example"}}), 400);
+  EXPECT_EQ(with_fields({{"host", "example.com:8443"}}), 400);
+  EXPECT_EQ(with_fields({{"host", "example.com"}, {"host", "example.com"}}), 400);
+  EXPECT_EQ(with_fields({}, "user@example.com"), 400);
+  // Without :authority, a Host alone names it (and none at all is no HTTP/1.1 rule).
+  EXPECT_EQ(with_fields({{"host", "example.com"}}, ""), 0);
+  EXPECT_EQ(with_fields({}, ""), 0);
+}
+
+TEST(Http2HeadRules, ConnectIsRefusedUnlessExtended) {
+  EXPECT_EQ(http2_verdict([](Http2Head& h) {
+              h.method = "CONNECT";
+              h.path = "";
+            }),
+            405);
+  // RFC 8441: with :protocol it is a request for our own resource.
+  EXPECT_EQ(http2_verdict([](Http2Head& h) {
+              h.method = "CONNECT";
+              h.path = "/chat";
+              h.protocol = "websocket";
+            }),
+            0);
+}
+
+TEST(Http2HeadRules, ADeclaredBodyOverTheLimitIs413) {
+  EXPECT_EQ(with_fields({{"content-length", "1000"}}), 0);
+  EXPECT_EQ(with_fields({{"content-length", "1001"}}), 413);
+}
+
+// The limit is the front end's for HTTP/1.1 too: answered at the head.
+TEST(RequestHeadRules, ADeclaredBodyOverTheLimitIs413ForHttp11) {
+  HeadLimits limits{4096, 1024, 10};
+  auto head = get("Host: a\r\nContent-Length: 11\r\n", "POST / HTTP/1.1");
+  auto parsed = parse_request_head(head, limits);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().status, 413);
+  EXPECT_TRUE(
+      parse_request_head(get("Host: a\r\nContent-Length: 10\r\n", "POST / HTTP/1.1"), limits).ok());
 }
 
 }  // namespace
