@@ -25,10 +25,12 @@ int on_header(nghttp2_session* session, const nghttp2_frame* frame, const std::u
               std::size_t name_size, const std::uint8_t* value, std::size_t value_size,
               std::uint8_t, void* user_data) {
   if (frame->hd.type != NGHTTP2_HEADERS) return 0;
-  if (Stream* stream = stream_of(session, frame->hd.stream_id)) {
-    session_of(user_data).on_stream_header(*stream, text(name, name_size), text(value, value_size));
-  }
-  return 0;
+  Stream* stream = stream_of(session, frame->hd.stream_id);
+  if (!stream) return 0;
+  // Refused: nghttp2 resets the stream and decodes the rest of the block unseen.
+  bool kept = session_of(user_data).on_stream_header(*stream, text(name, name_size),
+                                                     text(value, value_size));
+  return kept ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 }
 
 int on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {

@@ -5,16 +5,11 @@
 
 #include <nghttp2/nghttp2.h>
 
-#include <memory>
+#include "ancm/common/nghttp2_handles.h"
 
 namespace ancm::outofproc {
 
-struct CallbacksDeleter {
-  void operator()(nghttp2_session_callbacks* callbacks) const {
-    nghttp2_session_callbacks_del(callbacks);
-  }
-};
-using CallbacksPtr = std::unique_ptr<nghttp2_session_callbacks, CallbacksDeleter>;
+using CallbacksPtr = common::Nghttp2CallbacksPtr;
 
 struct H2Callbacks {
   static CallbacksPtr make();

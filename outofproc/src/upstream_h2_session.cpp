@@ -20,14 +20,16 @@ constexpr std::size_t kReadBuffer = 32 * 1024;
 // One socket write gathers at most this much of nghttp2's output.
 constexpr std::size_t kWriteBatch = 64 * 1024;
 
-NgHttp2SessionPtr new_client_session(void* user_data) {
+common::Nghttp2SessionPtr new_client_session(void* user_data) {
   CallbacksPtr callbacks = H2Callbacks::make();
   nghttp2_option* raw_option = nullptr;
   if (!callbacks || nghttp2_option_new(&raw_option) != 0) return nullptr;
-  std::unique_ptr<nghttp2_option, decltype(&nghttp2_option_del)> option(raw_option,
-                                                                        &nghttp2_option_del);
+  common::Nghttp2OptionPtr option(raw_option);
   // The window reopens only as the owner relays the bytes (consume).
   nghttp2_option_set_no_auto_window_update(option.get(), 1);
+  // A child is trusted more than a client, not blindly: a broken one must
+  // not flood us with SETTINGS or CONTINUATION, nor queue acks we cannot send.
+  common::limit_http2_floods(option.get());
   // Until the child's SETTINGS say how many streams it takes, one: more could
   // be refused (Kestrel's limit is 100, a child's may be lower), and its
   // SETTINGS come first thing on the connection.
@@ -36,7 +38,7 @@ NgHttp2SessionPtr new_client_session(void* user_data) {
   if (nghttp2_session_client_new2(&session, callbacks.get(), user_data, option.get()) != 0) {
     return nullptr;
   }
-  return NgHttp2SessionPtr(session);
+  return common::Nghttp2SessionPtr(session);
 }
 
 std::vector<nghttp2_nv> name_values(const H2Fields& fields) {
@@ -53,21 +55,22 @@ std::vector<nghttp2_nv> name_values(const H2Fields& fields) {
 }  // namespace
 
 std::shared_ptr<UpstreamH2Session> UpstreamH2Session::start(const Executor& executor, Target target,
-                                                            Logger log, H2Windows windows) {
+                                                            Logger log, H2Limits limits) {
   auto session =
-      std::make_shared<UpstreamH2Session>(Key{}, executor, target, std::move(log), windows);
+      std::make_shared<UpstreamH2Session>(Key{}, executor, target, std::move(log), limits);
   asio::post(session->strand_, [session] { session->connect(); });
   return session;
 }
 
 UpstreamH2Session::UpstreamH2Session(Key, const Executor& executor, Target target, Logger log,
-                                     H2Windows windows)
+                                     H2Limits limits)
     : strand_(asio::make_strand(executor)),
       socket_(strand_),
       target_(target),
       log_(std::move(log)),
-      windows_(windows),
+      limits_(limits),
       session_(new_client_session(this)),
+      write_timer_(strand_),
       input_(kReadBuffer) {}
 
 UpstreamH2Session::~UpstreamH2Session() = default;
@@ -142,10 +145,13 @@ void UpstreamH2Session::connect() {
   if (!session_) return fail("nghttp2 could not create a client session");
   nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<std::uint32_t>(windows_.stream)},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<std::uint32_t>(limits_.stream_window)},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
+       static_cast<std::uint32_t>(limits_.max_response_header_bytes)},
   };
   nghttp2_submit_settings(session_.get(), NGHTTP2_FLAG_NONE, settings, std::size(settings));
-  nghttp2_session_set_local_window_size(session_.get(), NGHTTP2_FLAG_NONE, 0, windows_.connection);
+  nghttp2_session_set_local_window_size(session_.get(), NGHTTP2_FLAG_NONE, 0,
+                                        limits_.connection_window);
   asio::ip::tcp::endpoint endpoint(asio::ip::address_v4::loopback(), target_.port);
   socket_.async_connect(endpoint,
                         asio::bind_executor(strand_, [self = shared_from_this()](error_code ec) {
@@ -223,6 +229,11 @@ void UpstreamH2Session::flush() {
   }
   if (output_.empty()) return close_if_done();
   writing_ = true;
+  // A child that stops reading (its TCP window shut) would hold every stream
+  // of the connection: past the write timeout the connection fails instead.
+  write_timer_.expires_after(limits_.write_timeout);
+  write_timer_.async_wait(asio::bind_executor(
+      strand_, [self = shared_from_this()](error_code ec) { self->on_write_timeout(ec); }));
   asio::async_write(
       socket_, asio::buffer(output_),
       asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t) {
@@ -232,9 +243,19 @@ void UpstreamH2Session::flush() {
 
 void UpstreamH2Session::on_written(const error_code& ec) {
   writing_ = false;
+  write_timer_.cancel();
   if (phase_ == H2SessionPhase::Closed) return;
   if (ec) return fail("could not write: " + ec.message());
   flush();
+}
+
+// Cancelled (the write ended) or stale (a later write re-armed it and this
+// wait was already queued): only an expiry during a write counts.
+void UpstreamH2Session::on_write_timeout(const error_code& ec) {
+  if (ec || !writing_ || write_timer_.expiry() > std::chrono::steady_clock::now()) return;
+  if (phase_ == H2SessionPhase::Closed) return;
+  fail("a write stalled for " + std::to_string(limits_.write_timeout.count()) +
+       " ms: the application is not reading");
 }
 
 // After GOAWAY, nghttp2 wants neither to read nor to write once the last
@@ -250,6 +271,7 @@ void UpstreamH2Session::fail(const std::string& why) {
   accepting_ = false;
   if (phase_ == H2SessionPhase::Closed || !enter(H2SessionPhase::Closed)) return;
   log_(ANCM_LOG_INFO, describe() + " closed: " + why);
+  write_timer_.cancel();
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
@@ -275,13 +297,25 @@ bool UpstreamH2Session::enter(H2SessionPhase to) {
 
 // ------------------------------------------------------------------ nghttp2 events
 
-void UpstreamH2Session::on_stream_header(Stream& stream, std::string_view name,
+// Each field costs its bytes plus 32, as SETTINGS_MAX_HEADER_LIST_SIZE counts
+// (RFC 9113 §6.5.2); the head and trailers of a response count together.
+bool UpstreamH2Session::on_stream_header(Stream& stream, std::string_view name,
                                          std::string_view value) {
+  constexpr std::size_t kFieldOverhead = 32;
+  stream.header_bytes += name.size() + value.size() + kFieldOverhead;
+  if (stream.header_bytes > limits_.max_response_header_bytes) {
+    stream.failure = describe() + ": stream " + std::to_string(stream.id) +
+                     ": the response's header fields passed the limit of " +
+                     std::to_string(limits_.max_response_header_bytes) + " bytes";
+    log_(ANCM_LOG_WARNING, stream.failure);
+    return false;
+  }
   if (name == ":status") {
     std::from_chars(value.data(), value.data() + value.size(), stream.status);
-    return;
+    return true;
   }
   stream.fields.emplace_back(std::string(name), std::string(value));
+  return true;
 }
 
 // A HEADERS block ended: an interim head (skipped), the final head, or the
@@ -309,8 +343,8 @@ void UpstreamH2Session::on_stream_data_end(Stream& stream) { stream.sink->on_res
 void UpstreamH2Session::on_stream_closed(Stream& stream, std::uint32_t error_code) {
   orphaned_bytes_ += stream.unconsumed;
   bool unprocessed = error_code == NGHTTP2_REFUSED_STREAM || !stream.headers_sent;
-  std::string why;
-  if (error_code != NGHTTP2_NO_ERROR) {
+  std::string why = std::move(stream.failure);
+  if (why.empty() && error_code != NGHTTP2_NO_ERROR) {
     why = describe() + ": stream " + std::to_string(stream.id) + " reset (" +
           nghttp2_http2_strerror(error_code) + ")";
   }

@@ -17,7 +17,9 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,22 +27,24 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ancm/common/nghttp2_handles.h"
 #include "process_manager.h"
 #include "upstream_h2_session_state.h"
 #include "upstream_h2_sink.h"
 
 namespace ancm::outofproc {
 
-struct NgHttp2SessionDeleter {
-  void operator()(nghttp2_session* session) const { nghttp2_session_del(session); }
-};
-using NgHttp2SessionPtr = std::unique_ptr<nghttp2_session, NgHttp2SessionDeleter>;
-
-// What one session may hold of the child's responses: a stream's window
-// bounds what one slow client leaves unread, the connection's all of them.
-struct H2Windows {
-  std::int32_t stream = 256 * 1024;
-  std::int32_t connection = 16 * 1024 * 1024;
+// What one session takes from the child, as the front end's HttpLimits bound
+// what it takes from a client: a stream's window bounds what one slow client
+// leaves unread, the connection's all of them; a response's header list is
+// bounded (SETTINGS_MAX_HEADER_LIST_SIZE, enforced: past it the stream fails,
+// 502); and a child that stops reading fails the connection after the write
+// timeout rather than holding its requests forever.
+struct H2Limits {
+  std::int32_t stream_window = 256 * 1024;
+  std::int32_t connection_window = 16 * 1024 * 1024;
+  std::size_t max_response_header_bytes = 64 * 1024;
+  std::chrono::milliseconds write_timeout{std::chrono::seconds(60)};
 };
 
 class UpstreamH2Session : public std::enable_shared_from_this<UpstreamH2Session> {
@@ -56,7 +60,7 @@ class UpstreamH2Session : public std::enable_shared_from_this<UpstreamH2Session>
 
   // Connects and starts; streams may be opened at once.
   static std::shared_ptr<UpstreamH2Session> start(const Executor& executor, Target target,
-                                                  Logger log, H2Windows windows = {});
+                                                  Logger log, H2Limits limits = {});
   ~UpstreamH2Session();
   UpstreamH2Session(const UpstreamH2Session&) = delete;
   UpstreamH2Session& operator=(const UpstreamH2Session&) = delete;
@@ -84,11 +88,12 @@ class UpstreamH2Session : public std::enable_shared_from_this<UpstreamH2Session>
   struct Key {};
 
  public:
-  UpstreamH2Session(Key, const Executor& executor, Target target, Logger log, H2Windows windows);
+  UpstreamH2Session(Key, const Executor& executor, Target target, Logger log, H2Limits limits);
 
   // For nghttp2's callbacks only (upstream_h2_callbacks.cpp), on the strand,
   // from inside nghttp2_session_mem_recv/mem_send.
-  void on_stream_header(Stream& stream, std::string_view name, std::string_view value);
+  // false: the response's header list passed the limit, the stream is reset.
+  bool on_stream_header(Stream& stream, std::string_view name, std::string_view value);
   void on_stream_headers_done(Stream& stream, bool end_stream);
   void on_stream_data(Stream& stream, const std::uint8_t* data, std::size_t size);
   void on_stream_data_end(Stream& stream);
@@ -104,6 +109,7 @@ class UpstreamH2Session : public std::enable_shared_from_this<UpstreamH2Session>
   void on_read(const boost::system::error_code& ec, std::size_t bytes);
   void flush();
   void on_written(const boost::system::error_code& ec);
+  void on_write_timeout(const boost::system::error_code& ec);
   void fail(const std::string& why);
   void end_all_streams(const std::string& why);
   void close_if_done();
@@ -114,8 +120,9 @@ class UpstreamH2Session : public std::enable_shared_from_this<UpstreamH2Session>
   boost::asio::ip::tcp::socket socket_;
   const Target target_;
   const Logger log_;
-  const H2Windows windows_;
-  NgHttp2SessionPtr session_;
+  const H2Limits limits_;
+  common::Nghttp2SessionPtr session_;
+  boost::asio::steady_timer write_timer_;  // armed while a write is under way
   H2SessionPhase phase_ = H2SessionPhase::Connecting;
   std::atomic<bool> accepting_{true};
   std::atomic<StreamKey> next_key_{1};

@@ -28,6 +28,9 @@ struct UpstreamH2Session::Stream {
   bool head_relayed = false;  // the final head went to the sink; later HEADERS are trailers
   int status = 0;
   H2Fields fields;
+  std::size_t header_bytes =
+      0;                // of the HEADERS blocks so far, as SETTINGS_MAX_HEADER_LIST_SIZE counts
+  std::string failure;  // why the session reset it (a head over the limit); empty if not
   std::size_t unconsumed = 0;  // response bytes handed to the sink, not consumed yet
 };
 

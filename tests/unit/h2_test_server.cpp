@@ -39,7 +39,8 @@ class Connection {
   void run() {
     if (!start_session()) return;
     while (!server_.stopping()) {
-      pollfd p{fd_.get(), POLLIN, 0};
+      // A child that stopped reading: what the client sends piles up in TCP.
+      pollfd p{fd_.get(), static_cast<short>(stop_reading_ ? 0 : POLLIN), 0};
       if (::poll(&p, 1, kPollMs) > 0) {
         char buffer[16384];
         ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer, 0);
@@ -89,9 +90,14 @@ class Connection {
     nghttp2_session_server_new(&raw, callbacks, this);
     nghttp2_session_callbacks_del(callbacks);
     session_.reset(raw);
+    constexpr std::uint32_t kLargestWindow = (1u << 31) - 1;
     nghttp2_settings_entry settings[] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, server_.max_streams()}};
-    nghttp2_submit_settings(raw, NGHTTP2_FLAG_NONE, settings, 1);
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, server_.max_streams()},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kLargestWindow}};
+    nghttp2_submit_settings(raw, NGHTTP2_FLAG_NONE, settings, server_.open_windows() ? 2 : 1);
+    if (server_.open_windows()) {
+      nghttp2_session_set_local_window_size(raw, NGHTTP2_FLAG_NONE, 0, kLargestWindow);
+    }
     return send_pending();
   }
 
@@ -145,7 +151,10 @@ class Connection {
     Connection& c = self(user_data);
     auto it = c.streams_.find(frame->hd.stream_id);
     if (it == c.streams_.end()) return 0;
-    if (frame->hd.type == NGHTTP2_HEADERS) it->second->head_done = true;
+    if (frame->hd.type == NGHTTP2_HEADERS) {
+      it->second->head_done = true;
+      if (it->second->seen.headers[":path"] == "/stop-reading") c.stop_reading_ = true;
+    }
     bool end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
     if (end && (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA)) {
       c.request_done(*it->second);
@@ -233,6 +242,15 @@ class Connection {
       nghttp2_submit_goaway(session_.get(), NGHTTP2_FLAG_NONE,
                             nghttp2_session_get_last_proc_stream_id(session_.get()),
                             NGHTTP2_NO_ERROR, nullptr, 0);
+    } else if (path.starts_with("/big-head/")) {
+      // A head past any sane limit: one field of the size asked for.
+      stream.response = "big";
+      const std::string status_name = ":status", ok = "200", big_name = "x-big";
+      const std::string big(std::stoul(path.substr(10)), 'h');
+      nghttp2_nv head[] = {nv(status_name, ok), nv(big_name, big)};
+      nghttp2_data_provider provider{};
+      provider.read_callback = &read_response;
+      nghttp2_submit_response(session_.get(), stream.id, head, 2, &provider);
     } else if (path == "/never") {
       // No answer: the test cancels it.
     } else {
@@ -246,11 +264,13 @@ class Connection {
   std::map<std::int32_t, std::unique_ptr<Stream>> streams_;
   std::vector<std::int32_t> pairs_;
   std::vector<std::int32_t> resets_;  // streams reset once their head is out
+  bool stop_reading_ = false;         // "/stop-reading" came: nothing is read from now on
 };
 
 }  // namespace
 
-H2TestServer::H2TestServer(std::uint32_t max_streams) : max_streams_(max_streams) {
+H2TestServer::H2TestServer(std::uint32_t max_streams, bool open_windows)
+    : max_streams_(max_streams), open_windows_(open_windows) {
   listener_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in address{};
   address.sin_family = AF_INET;

@@ -24,8 +24,10 @@ struct H2SeenRequest {
 
 class H2TestServer {
  public:
-  // max_streams: its SETTINGS_MAX_CONCURRENT_STREAMS.
-  explicit H2TestServer(std::uint32_t max_streams = 100);
+  // max_streams: its SETTINGS_MAX_CONCURRENT_STREAMS. open_windows: its
+  // windows as large as HTTP/2 allows, so a client's writes are bounded by
+  // TCP alone (for a child that stops reading).
+  explicit H2TestServer(std::uint32_t max_streams = 100, bool open_windows = false);
   ~H2TestServer();
   H2TestServer(const H2TestServer&) = delete;
   H2TestServer& operator=(const H2TestServer&) = delete;
@@ -43,12 +45,14 @@ class H2TestServer {
   void note_cancel() { ++cancels_; }
   void note_window_exhausted() { window_exhausted_ = true; }
   std::uint32_t max_streams() const { return max_streams_; }
+  bool open_windows() const { return open_windows_; }
   bool stopping() const { return stopping_.load(); }
 
  private:
   void accept_loop();
 
   std::uint32_t max_streams_;
+  bool open_windows_;
   common::UniqueFd listener_;
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};

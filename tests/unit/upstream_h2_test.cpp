@@ -100,8 +100,8 @@ class UpstreamH2Test : public ::testing::Test {
     thread_.join();
   }
 
-  std::shared_ptr<UpstreamH2Session> session(outofproc::H2Windows windows = {}) {
-    session_ = UpstreamH2Session::start(io_.get_executor(), {server_.port(), 4242}, log_, windows);
+  std::shared_ptr<UpstreamH2Session> session(outofproc::H2Limits limits = {}) {
+    session_ = UpstreamH2Session::start(io_.get_executor(), {server_.port(), 4242}, log_, limits);
     return session_;
   }
 
@@ -192,6 +192,59 @@ TEST_F(UpstreamH2Test, ALargeResponseWaitsForTheOwnerWithASmallWindow) {
     if (event->kind == Heard::End) break;
   }
   EXPECT_EQ(total, 1048576u);
+}
+
+// A child whose response head passes the limit: that stream fails before a
+// head reached its owner (who answers 502), with the reason; the connection
+// and its other streams go on.
+TEST_F(UpstreamH2Test, AResponseHeadOverTheLimitFailsItsStreamOnly) {
+  outofproc::H2Limits limits;
+  limits.max_response_header_bytes = 4096;
+  auto s = session(limits);
+  auto sink = open(s, request("GET", "/big-head/8000"));
+  auto event = sink->heard.next();
+  ASSERT_TRUE(event);
+  ASSERT_EQ(event->kind, Heard::StreamEnd) << "a head came: " << event->status;
+  EXPECT_NE(event->end.error_code, 0u);
+  EXPECT_FALSE(event->end.unprocessed);
+  EXPECT_FALSE(event->end.connection_lost);
+  EXPECT_NE(event->end.why.find("passed the limit of 4096 bytes"), std::string::npos)
+      << event->end.why;
+
+  auto fine = open(s, request("GET", "/big-head/1000"));
+  auto head = fine->next_of(Heard::Head);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(server_.connections(), 1);
+}
+
+// A child that stops reading while the request body goes up: the write
+// stalls in TCP, and after the write timeout the connection fails and the
+// stream ends as failed; nothing hangs.
+TEST_F(UpstreamH2Test, AChildThatStopsReadingFailsAfterTheWriteTimeout) {
+  H2TestServer greedy(100, /*open_windows=*/true);
+  outofproc::H2Limits limits;
+  limits.write_timeout = 300ms;
+  session_ = UpstreamH2Session::start(io_.get_executor(), {greedy.port(), 4242}, log_, limits);
+  auto sink = open(session_, request("POST", "/stop-reading", /*body=*/true));
+  const std::string piece(1 << 20, 'u');
+  session_->send_body(sink->key, piece, false);
+  std::optional<outofproc::H2StreamEnd> end;
+  std::size_t sent = 1;
+  while (auto event = sink->heard.next(30s)) {
+    if (event->kind == Heard::BodyTaken) {
+      ASSERT_LT(++sent, 1024u) << "a GiB went up: the child reads after all";
+      session_->send_body(sink->key, piece, false);
+    }
+    if (event->kind == Heard::StreamEnd) {
+      end = event->end;
+      break;
+    }
+  }
+  ASSERT_TRUE(end) << "the stream never ended";
+  EXPECT_TRUE(end->connection_lost);
+  EXPECT_NE(end->why.find("a write stalled"), std::string::npos) << end->why;
+  EXPECT_FALSE(session_->accepting());
 }
 
 TEST_F(UpstreamH2Test, AResetBeforeTheHeadIsAStreamEndWithItsCode) {
