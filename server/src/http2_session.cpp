@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 #include <cerrno>
 
+#include "ancm/common/checked_move.h"
 #include "ancm/server/worker.h"
 #include "http2_callbacks.h"
 #include "http2_stream.h"
@@ -67,7 +68,7 @@ void Http2Session::submit_settings() {
 // nghttp2 stops wanting to read or write once they ended (send() closes then).
 void Http2Session::drain() {
   asio::post(strand_, [self = shared_from_this()] {
-    if (self->closed_) return;
+    if (self->dead()) return;
     nghttp2_submit_goaway(self->ng(), NGHTTP2_FLAG_NONE,
                           nghttp2_session_get_last_proc_stream_id(self->ng()), NGHTTP2_NO_ERROR,
                           nullptr, 0);
@@ -78,7 +79,7 @@ void Http2Session::drain() {
 // ------------------------------------------------------------ reading
 
 void Http2Session::read_more() {
-  if (reading_ || closed_) return;
+  if (reading_ || dead()) return;
   if (!nghttp2_session_want_read(ng())) return;
   reading_ = true;
   stream_.async_read_some(
@@ -88,7 +89,7 @@ void Http2Session::read_more() {
 
 void Http2Session::on_read(const error_code& ec, std::size_t n) {
   reading_ = false;
-  if (closed_) return;
+  if (dead()) return;
   if (ec) return close();  // EOF or a broken socket: no one to answer
   if (feed(read_buffer_.data(), n)) read_more();
   send();
@@ -111,9 +112,11 @@ bool Http2Session::feed(const uint8_t* data, std::size_t len) {
 }
 
 void Http2Session::refuse_connection(std::string_view why, uint32_t goaway_code) {
-  refused_ = true;
-  spdlog::warn("HTTP/2 connection from {}:{} {} {}", endpoints_.remote_address,
-               endpoints_.remote_port, kHttp2ConnectionRefused, why);
+  if (phase_ != Http2SessionPhase::Refused) {
+    enter(Http2SessionPhase::Refused);
+    spdlog::warn("HTTP/2 connection from {}:{} {} {}", endpoints_.remote_address,
+                 endpoints_.remote_port, kHttp2ConnectionRefused, why);
+  }
   nghttp2_session_terminate_session(ng(), goaway_code);
   want_send();
 }
@@ -121,7 +124,7 @@ void Http2Session::refuse_connection(std::string_view why, uint32_t goaway_code)
 // ------------------------------------------------------------ writing
 
 void Http2Session::want_send() {
-  if (send_posted_ || closed_) return;
+  if (send_posted_ || dead()) return;
   send_posted_ = true;
   asio::post(strand_, [self = shared_from_this()] {
     self->send_posted_ = false;
@@ -133,7 +136,7 @@ void Http2Session::want_send() {
 // buffer. Frames queued meanwhile stay in nghttp2, where its flood limits
 // count them.
 void Http2Session::send() {
-  if (writing_ || closed_) return;
+  if (writing_ || dead()) return;
   out_.clear();
   while (out_.size() < kMaxWrite) {
     const uint8_t* data = nullptr;
@@ -218,7 +221,7 @@ void Http2Session::request_ended(Http2Stream& stream) {
   if (in_handler_ > 0) return;
   // A connection that closed during requests releases the handler's data
   // only now: what connection_data returned stays valid until they end.
-  if (closed_) handler_data_.close();
+  if (dead()) handler_data_.close();
   auto self = std::move(self_while_in_handler_);  // may be the last reference
 }
 
@@ -285,8 +288,9 @@ int Http2Session::on_data_chunk(int32_t stream_id, const uint8_t* data, std::siz
 
 int Http2Session::on_frame_sent(const nghttp2_frame& frame) {
   // nghttp2 ends some connections itself (the stream reset rate): logged as ours are.
-  if (frame.hd.type == NGHTTP2_GOAWAY && frame.goaway.error_code != NGHTTP2_NO_ERROR && !refused_) {
-    refused_ = true;
+  bool refusal = frame.hd.type == NGHTTP2_GOAWAY && frame.goaway.error_code != NGHTTP2_NO_ERROR;
+  if (refusal && phase_ != Http2SessionPhase::Refused && !dead()) {
+    enter(Http2SessionPhase::Refused);
     spdlog::warn("HTTP/2 connection from {}:{} {} {}", endpoints_.remote_address,
                  endpoints_.remote_port, kHttp2ConnectionRefused,
                  nghttp2_http2_strerror(frame.goaway.error_code));
@@ -318,12 +322,12 @@ int Http2Session::on_stream_close(int32_t stream_id, uint32_t error_code) {
 // response bytes queued (so it does not keep a quiet session alive): a stream
 // found waiting on a shut window at two checks in a row is reset.
 void Http2Session::watch_flow() {
-  if (flow_timer_armed_ || closed_) return;
+  if (flow_timer_armed_ || dead()) return;
   flow_timer_armed_ = true;
   flow_timer_.expires_after(context_.limits.io_timeout);
   flow_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
     self->flow_timer_armed_ = false;
-    if (!ec && !self->closed_) self->on_flow_timer();
+    if (!ec && !self->dead()) self->on_flow_timer();
   });
 }
 
@@ -337,7 +341,7 @@ void Http2Session::on_flow_timer() {
 }
 
 void Http2Session::arm_idle_timer_if_idle() {
-  if (closed_ || open_streams_ > 0 || in_handler_ > 0) return;
+  if (dead() || open_streams_ > 0 || in_handler_ > 0) return;
   arm_timer(context_.limits.keepalive_timeout);
 }
 
@@ -358,10 +362,10 @@ void Http2Session::arm_timer(std::chrono::seconds timeout) {
 // Idle (or the preface and first request too slow): GOAWAY, and the
 // connection closes once it is out, or when the client does not take it.
 void Http2Session::on_timeout() {
-  if (timed_out_ || closed_) return close();
+  if (phase_ == Http2SessionPhase::TimedOut || dead()) return close();
   spdlog::debug("HTTP/2 connection from {}:{} timed out", endpoints_.remote_address,
                 endpoints_.remote_port);
-  timed_out_ = true;
+  enter(Http2SessionPhase::TimedOut);
   nghttp2_session_terminate_session(ng(), NGHTTP2_NO_ERROR);
   send();
   unsigned generation = ++timer_generation_;
@@ -374,8 +378,8 @@ void Http2Session::on_timeout() {
 // Every stream still open ends as reset: handlers hear client_gone = 1, their
 // pending reads and writes fail with -ECONNRESET.
 void Http2Session::close() {
-  if (closed_) return;
-  closed_ = true;
+  if (dead()) return;
+  enter(Http2SessionPhase::Closed);
   disarm_timer();
   write_timer_.cancel();
   flow_timer_.cancel();
@@ -391,6 +395,14 @@ void Http2Session::close() {
     if (cb.fn) asio::post(strand_, [cb] { cb.fn(cb.ctx, -ECONNRESET, 0); });
   }
   if (in_handler_ == 0) handler_data_.close();
+}
+
+// A move the table lacks is a bug: logged, not made.
+void Http2Session::enter(Http2SessionPhase to) {
+  common::checked_move(phase_, to, [&](auto from, auto next) {
+    spdlog::error("HTTP/2 connection from {}:{}: illegal session phase transition {} -> {}",
+                  endpoints_.remote_address, endpoints_.remote_port, from, next);
+  });
 }
 
 std::shared_ptr<Http2Session> start_http2(Strand strand, ClientStream stream,

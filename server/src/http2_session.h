@@ -27,6 +27,7 @@
 #include "connection.h"  // ConnectionContext
 #include "connection_data.h"
 #include "connection_registry.h"
+#include "http2_session_state.h"
 #include "response_writer.h"  // IoCallback
 #include "strand.h"
 
@@ -55,7 +56,7 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   bool is_tls() const { return stream_.is_tls(); }
   int tls_info(ancm_tls_info* out) const { return stream_.tls_info(out); }
   ConnectionData& handler_data() { return handler_data_; }
-  bool dead() const { return closed_; }
+  bool dead() const { return phase_ == Http2SessionPhase::Closed; }
   // nghttp2 has frames to send: a write starts on a later strand turn.
   void want_send();
   // A stream queued response bytes: the flow timer watches for a shut window.
@@ -92,6 +93,7 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   void disarm_timer();
   void close_when_done();
   void close();
+  void enter(Http2SessionPhase to);
 
   Strand strand_;
   ClientStream stream_;
@@ -118,11 +120,8 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   bool reading_ = false;
   bool send_posted_ = false;
   bool writing_ = false;
-  bool closed_ = false;
-  bool timed_out_ = false;
-  bool refused_ = false;  // the client was told why it is refused (and it was logged) // GOAWAY
-                          // went for a timeout: the next one closes
-  std::string out_;       // the write in flight
+  Http2SessionPhase phase_ = Http2SessionPhase::Serving;
+  std::string out_;                             // the write in flight
   std::vector<IoCallback> produced_callbacks_;  // for the bytes nghttp2 produced last
 };
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "first_bytes.h"
+#include "http2_session_state.h"
 #include "state_table_checks.h"
 
 namespace ancm::test {
@@ -48,6 +49,18 @@ TEST(Http2StreamStateTest, AHeadIsSubmittedOnceAndResetIsFinal) {
   EXPECT_FALSE(is_legal(SP::Reset, SP::Reset));
   EXPECT_FALSE(is_legal(SP::Reset, SP::BodyEnded));
   EXPECT_FALSE(is_legal(SP::NotStarted, SP::Reset));
+}
+
+TEST(Http2SessionStateTest, EveryPathEndsClosedAndClosedIsFinal) {
+  using P = server::Http2SessionPhase;
+  expect_path({P::Serving, P::Closed});
+  expect_path({P::Serving, P::Refused, P::Closed});
+  expect_path({P::Serving, P::TimedOut, P::Closed});
+  expect_path({P::Serving, P::Refused, P::TimedOut, P::Refused, P::Closed});
+  EXPECT_FALSE(is_legal(P::Closed, P::Serving));
+  EXPECT_FALSE(is_legal(P::Closed, P::Refused));
+  EXPECT_FALSE(is_legal(P::Refused, P::Serving));
+  EXPECT_FALSE(is_legal(P::TimedOut, P::Serving));
 }
 
 TEST(FirstBytesTest, TellsTheHttp2PrefaceFromAnythingElse) {
