@@ -44,8 +44,8 @@ using ancm::server::RequestHead;
 using boost::system::error_code;
 using Parser = http::request_parser<http::buffer_body>;
 
-// Small limits, so the fuzzer reaches them.
-constexpr HeadLimits kLimits{2048, 512};
+// Small limits, so the fuzzer reaches them; the body's is Beast's (body_limit below).
+constexpr HeadLimits kLimits{2048, 512, UINT64_MAX};
 
 enum class End { Incomplete, Refused, BodyFailed, Done };
 

@@ -13,7 +13,7 @@
 namespace ancm::server {
 namespace {
 
-HeadLimits limits() { return {4096, 1024}; }
+HeadLimits limits() { return {4096, 1024, UINT64_MAX}; }
 
 // 0 when accepted, else the rejection's status.
 int verdict(const std::string& head) {
