@@ -112,8 +112,7 @@ bool Http2Session::feed(const uint8_t* data, std::size_t len) {
 
 void Http2Session::refuse_connection(std::string_view why, uint32_t goaway_code) {
   refused_ = true;
-  spdlog::warn("HTTP/2 connection from {}:{} {} {}", endpoints_.remote_address,
-               endpoints_.remote_port, kHttp2ConnectionRefused, why);
+  spdlog::warn("HTTP/2 connection from {} {} {}", endpoints_.peer, kHttp2ConnectionRefused, why);
   nghttp2_session_terminate_session(ng(), goaway_code);
   want_send();
 }
@@ -139,8 +138,8 @@ void Http2Session::send() {
     const uint8_t* data = nullptr;
     auto n = nghttp2_session_mem_send(ng(), &data);
     if (n < 0) {
-      spdlog::warn("HTTP/2 connection from {}:{}: {}", endpoints_.remote_address,
-                   endpoints_.remote_port, nghttp2_strerror(static_cast<int>(n)));
+      spdlog::warn("HTTP/2 connection from {}: {}", endpoints_.peer,
+                   nghttp2_strerror(static_cast<int>(n)));
       return close();
     }
     if (n == 0) break;
@@ -162,8 +161,7 @@ void Http2Session::send() {
   write_timer_.expires_after(context_.limits.io_timeout);
   write_timer_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
     if (ec || !self->writing_ || generation != self->write_generation_) return;
-    spdlog::debug("HTTP/2 connection from {}:{}: a write stalled", self->endpoints_.remote_address,
-                  self->endpoints_.remote_port);
+    spdlog::debug("HTTP/2 connection from {}: a write stalled", self->endpoints_.peer);
     self->close();
   });
   asio::async_write(stream_, asio::buffer(out_),
@@ -287,8 +285,7 @@ int Http2Session::on_frame_sent(const nghttp2_frame& frame) {
   // nghttp2 ends some connections itself (the stream reset rate): logged as ours are.
   if (frame.hd.type == NGHTTP2_GOAWAY && frame.goaway.error_code != NGHTTP2_NO_ERROR && !refused_) {
     refused_ = true;
-    spdlog::warn("HTTP/2 connection from {}:{} {} {}", endpoints_.remote_address,
-                 endpoints_.remote_port, kHttp2ConnectionRefused,
+    spdlog::warn("HTTP/2 connection from {} {} {}", endpoints_.peer, kHttp2ConnectionRefused,
                  nghttp2_http2_strerror(frame.goaway.error_code));
   }
   bool ends = (frame.hd.type == NGHTTP2_HEADERS || frame.hd.type == NGHTTP2_DATA) &&
@@ -359,8 +356,7 @@ void Http2Session::arm_timer(std::chrono::seconds timeout) {
 // connection closes once it is out, or when the client does not take it.
 void Http2Session::on_timeout() {
   if (timed_out_ || closed_) return close();
-  spdlog::debug("HTTP/2 connection from {}:{} timed out", endpoints_.remote_address,
-                endpoints_.remote_port);
+  spdlog::debug("HTTP/2 connection from {} timed out", endpoints_.peer);
   timed_out_ = true;
   nghttp2_session_terminate_session(ng(), NGHTTP2_NO_ERROR);
   send();
