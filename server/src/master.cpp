@@ -56,6 +56,8 @@ std::string describe_exit(int status) {
 struct Listening {
   common::UniqueFd fd;
   bool tls = false;
+  // Declared after fd, so dropped first: the socket still open pins the
+  // file's inode, and no other file can pass for ours.
   std::optional<UnixSocketFile> file;
 };
 
@@ -352,6 +354,11 @@ common::Result<std::vector<Listening>> bind_url(const std::string& url,
   if (address.is_unix) {
     auto socket = bind_unix_listener(address.unix_path, unix_socket);
     if (!socket.ok()) return common::fail(std::move(socket).error());
+    if (socket.value().replaced_stale_file) {
+      std::printf("ancm-host: %s %s (nobody listened on it)\n", kRemovedStaleSocket.data(),
+                  address.unix_path.c_str());
+      spdlog::info("{} {}", kRemovedStaleSocket, address.unix_path);
+    }
     bound.push_back({std::move(socket.value().fd), address.tls, std::move(socket.value().file)});
     return bound;
   }

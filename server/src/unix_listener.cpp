@@ -1,7 +1,6 @@
 #include "ancm/server/unix_listener.h"
 
 #include <grp.h>
-#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -39,11 +38,12 @@ common::Result<bool> someone_listens(const sockaddr_un& address) {
                       std::strerror(errno));
 }
 
-// Leaves path free for bind: nothing there, or a stale socket file removed.
-common::Result<void> clear_stale_socket(const std::string& path, const sockaddr_un& address) {
+// Leaves path free for bind: nothing there, or a stale socket file removed
+// (then true).
+common::Result<bool> clear_stale_socket(const std::string& path, const sockaddr_un& address) {
   struct stat status {};
   if (::lstat(path.c_str(), &status) != 0) {
-    if (errno == ENOENT) return {};
+    if (errno == ENOENT) return false;
     return common::fail(std::string("cannot look at the path: ") + std::strerror(errno));
   }
   if (!S_ISSOCK(status.st_mode)) return common::fail(std::string(kNotASocket) + " (left as it is)");
@@ -54,8 +54,7 @@ common::Result<void> clear_stale_socket(const std::string& path, const sockaddr_
     return common::fail(std::string("cannot remove the stale socket file: ") +
                         std::strerror(errno));
   }
-  spdlog::info("{} {} (nobody listened on it)", kRemovedStaleSocket, path);
-  return {};
+  return true;
 }
 
 // A group name, or a number as systemd's SocketGroup= takes it.
@@ -122,9 +121,8 @@ common::Result<BoundUnixSocket> bind_unix_listener(const std::string& path,
     return common::fail(std::string(kCannotBind) + " unix:" + path + ": " + std::string(why));
   };
   auto address = socket_address(path);
-  if (auto cleared = clear_stale_socket(path, address); !cleared.ok()) {
-    return failed(cleared.error());
-  }
+  auto cleared = clear_stale_socket(path, address);
+  if (!cleared.ok()) return failed(cleared.error());
   common::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return failed(std::string("cannot create a socket: ") + std::strerror(errno));
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
@@ -140,7 +138,7 @@ common::Result<BoundUnixSocket> bind_unix_listener(const std::string& path,
   if (::listen(fd.get(), backlog) != 0) {
     return failed(std::string("cannot listen: ") + std::strerror(errno));
   }
-  return BoundUnixSocket{std::move(fd), std::move(file)};
+  return BoundUnixSocket{std::move(fd), std::move(file), cleared.value()};
 }
 
 }  // namespace ancm::server

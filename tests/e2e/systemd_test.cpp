@@ -55,7 +55,9 @@ int unix_socket(const std::filesystem::path& path, int type = SOCK_STREAM) {
   address.sun_family = AF_UNIX;
   std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
   EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  if (type == SOCK_STREAM) EXPECT_EQ(::listen(fd, 64), 0);
+  if (type == SOCK_STREAM) {
+    EXPECT_EQ(::listen(fd, 64), 0);
+  }
   return fd;
 }
 

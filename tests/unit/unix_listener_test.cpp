@@ -90,6 +90,7 @@ TEST(UnixListener, ReplacesAStaleSocketFile) {
   ASSERT_TRUE(std::filesystem::is_socket(path));
   auto bound = bind_unix_listener(path, UnixSocketOptions{});
   ASSERT_TRUE(bound.ok()) << bound.error();
+  EXPECT_TRUE(bound.value().replaced_stale_file);
   EXPECT_TRUE(accepts_connections(path));
 }
 

@@ -18,8 +18,8 @@ namespace ancm::server {
 // The reasons bind_unix_listener gives after "cannot bind unix:/path: ".
 inline constexpr std::string_view kAnotherServerListens = "another server is listening on it";
 inline constexpr std::string_view kNotASocket = "the path exists and is not a socket";
-// Logged when a socket file nobody listens on is replaced:
-// "removed the stale socket file /run/app.sock (nobody listened on it)".
+// Printed by the master when a socket file nobody listened on was replaced:
+// "ancm-host: removed the stale socket file /run/app.sock (nobody listened on it)".
 inline constexpr std::string_view kRemovedStaleSocket = "removed the stale socket file";
 
 // A socket file this process bound. Dropping it removes the file, unless the
@@ -47,6 +47,7 @@ class UnixSocketFile {
 struct BoundUnixSocket {
   common::UniqueFd fd;  // listening, close-on-exec
   UnixSocketFile file;
+  bool replaced_stale_file = false;  // a dead server's socket file was there
 };
 
 // Binds and listens on path (absolute, as parse_listen_url checked). The mode
