@@ -186,10 +186,20 @@ void for_each_forwarded_field(const ClientRequest& request, std::string_view tok
     }
     visit(name, value);
   }
-  bool v6 = request.remote_address.find(':') != std::string_view::npos;
-  std::string client = (v6 ? "[" : "") + std::string(request.remote_address) + (v6 ? "]" : "") +
-                       ":" + std::to_string(request.remote_port);
-  visit("X-Forwarded-For", forwarded_for.empty() ? client : forwarded_for + ", " + client);
+  // A client over a Unix domain socket has no IP to add (nginx would write
+  // "unix:", which the app's ForwardedHeadersMiddleware cannot parse and stops
+  // at): what the client sent goes on as it is, so a front proxy on the same
+  // machine is believed, as only processes the socket file's mode admits can
+  // connect. Without it the field is left out and the app sees the proxy's
+  // own address, as Kestrel shows no address for such a client.
+  if (request.remote_address.empty()) {
+    if (!forwarded_for.empty()) visit("X-Forwarded-For", forwarded_for);
+  } else {
+    bool v6 = request.remote_address.find(':') != std::string_view::npos;
+    std::string client = (v6 ? "[" : "") + std::string(request.remote_address) + (v6 ? "]" : "") +
+                         ":" + std::to_string(request.remote_port);
+    visit("X-Forwarded-For", forwarded_for.empty() ? client : forwarded_for + ", " + client);
+  }
   std::string_view scheme = request.is_tls ? "https" : "http";
   visit("X-Forwarded-Proto", forwarded_proto.empty()
                                  ? std::string(scheme)

@@ -48,8 +48,10 @@ ClientRequest read_client_request(const ancm_request_api& api, ancm_request* req
 // The header fields the child gets, whatever the protocol: the client's,
 // less the hop-by-hop ones (and those its Connection field names, Host
 // excepted), client MS-ASPNETCORE-*, Expect and Content-Length (framing is
-// the protocol's); then X-Forwarded-For ("ip:port", appended), X-Forwarded-Proto
-// (appended) and MS-ASPNETCORE-TOKEN. Host stays (HTTP/2 makes it :authority).
+// the protocol's); then X-Forwarded-For ("ip:port", appended; a client over a
+// Unix domain socket has no IP: the client's own field goes on unchanged, or
+// none), X-Forwarded-Proto (appended) and MS-ASPNETCORE-TOKEN. Host stays (HTTP/2 makes it
+// :authority).
 using FieldVisitor = std::function<void(std::string_view name, std::string_view value)>;
 void for_each_forwarded_field(const ClientRequest& request, std::string_view token,
                               const FieldVisitor& visit);

@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "ancm/abi_strings.h"
+#include "socket_address.h"
 
 namespace ancm::server {
 namespace {
@@ -37,19 +38,24 @@ ClientStream::ClientStream(TlsStream tls)
     : transport_(std::in_place_type<TlsStream>, std::move(tls)),
       tls_(read_facts(std::get<TlsStream>(transport_).native_handle())) {}
 
-ClientStream::Endpoints ClientStream::endpoints() const {
+ClientStream::Endpoints ClientStream::endpoints() const { return endpoints_of(lowest_layer()); }
+
+ClientStream::Endpoints ClientStream::endpoints_of(const Socket& socket) {
   Endpoints result;
   boost::system::error_code ec;
-  auto remote = lowest_layer().remote_endpoint(ec);
-  if (!ec) {
-    result.remote_address = remote.address().to_string();
-    result.remote_port = remote.port();
-  }
-  auto local = lowest_layer().local_endpoint(ec);
-  if (!ec) {
-    result.local_address = local.address().to_string();
-    result.local_port = local.port();
-  }
+  auto remote_endpoint = socket.remote_endpoint(ec);
+  auto remote = ec ? SocketAddress{}
+                   : read_socket_address(remote_endpoint.data(),
+                                         static_cast<socklen_t>(remote_endpoint.size()));
+  auto local_endpoint = socket.local_endpoint(ec);
+  auto local = ec ? SocketAddress{}
+                  : read_socket_address(local_endpoint.data(),
+                                        static_cast<socklen_t>(local_endpoint.size()));
+  result.remote_address = remote.ip;
+  result.remote_port = remote.port;
+  result.local_address = local.ip;
+  result.local_port = local.port;
+  result.peer = remote.is_unix() ? local.display() : remote.display();
   return result;
 }
 

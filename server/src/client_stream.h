@@ -1,5 +1,6 @@
 // The byte stream a client connection speaks over, whatever carries it: a
-// TCP socket, or TLS over one (after its handshake, tls_handshake.h). The
+// TCP or Unix domain socket, or TLS over one (after its handshake,
+// tls_handshake.h). The
 // protocol code (Connection for HTTP/1.x) reads and writes through this and
 // never touches the transport itself.
 //
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/system/error_code.hpp>
@@ -36,12 +38,13 @@ struct TlsFacts {
 
 class ClientStream {
  public:
-  using Socket = boost::asio::ip::tcp::socket;
+  // Any stream socket family: TCP over IPv4 or IPv6, or a Unix domain socket.
+  using Socket = boost::asio::generic::stream_protocol::socket;
   using TlsStream = boost::asio::ssl::stream<Socket>;
   using executor_type = Socket::executor_type;
 
   // An accepted socket, moved onto the connection's strand (its completions
-  // run there) with Nagle off.
+  // run there) with Nagle off (TCP only).
   static Socket adopt_socket(const Strand& strand, Socket accepted);
   static ClientStream adopt(const Strand& strand, Socket accepted) {
     return ClientStream(adopt_socket(strand, std::move(accepted)));
@@ -86,12 +89,18 @@ class ClientStream {
     lowest_layer().close(ignored);
   }
 
-  // The peer's and our address, numeric, and ports (empty and 0 when unknown).
+  // The peer's and our address, numeric, and ports (empty and 0 when unknown,
+  // and over a Unix domain socket, which has no IP: the app then sees no
+  // RemoteIpAddress, as on Kestrel). peer is how log lines name the client:
+  // "127.0.0.1:5000", "[::1]:5000", or "unix:/run/app.sock" (the socket file
+  // it came through; its own end has no name).
   struct Endpoints {
     std::string remote_address, local_address;
     unsigned short remote_port = 0, local_port = 0;
+    std::string peer = "unknown";
   };
   Endpoints endpoints() const;
+  static Endpoints endpoints_of(const Socket& socket);
 
   bool is_tls() const { return tls_.has_value(); }
   // Set over TLS only.
@@ -130,7 +139,7 @@ inline ClientStream::Socket ClientStream::adopt_socket(const Strand& strand, Soc
   Socket socket(strand);
   auto protocol = accepted.local_endpoint(ec).protocol();
   socket.assign(protocol, accepted.release(), ec);
-  socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  if (protocol.family() != AF_UNIX) socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
   return socket;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <functional>
 #include <map>
 
@@ -147,6 +148,51 @@ void append_tls_arguments(const TlsOptions& tls, std::vector<std::string>& args)
   args.push_back(std::string("--client-cert=") + to_flag_text(tls.client_certificate));
 }
 
+// "0660" or "660": an octal permission mode, at most 0777.
+common::Result<unsigned> octal_mode(const std::string& text) {
+  unsigned mode = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), mode, 8);
+  if (text.size() < 3 || text.size() > 4 || ec != std::errc{} || end != text.data() + text.size() ||
+      mode > 0777) {
+    return common::fail(
+        "--unix-socket-mode needs an octal mode from 000 to 0777 (e.g. 0660), got '" + text + "'");
+  }
+  return mode;
+}
+
+void add_unix_socket_flags(std::map<std::string, Setter>& flags, UnixSocketOptions& unix_socket,
+                           bool& given) {
+  flags["--unix-socket-mode"] = [&unix_socket, &given](const std::string& value) {
+    auto mode = octal_mode(value);
+    if (!mode.ok()) return common::Result<void>(common::fail(std::move(mode).error()));
+    unix_socket.mode = mode.value();
+    given = true;
+    return common::Result<void>{};
+  };
+  flags["--unix-socket-group"] = [&unix_socket, &given](const std::string& value) {
+    if (value.empty())
+      return common::Result<void>(common::fail("--unix-socket-group needs a group"));
+    unix_socket.group = value;
+    given = true;
+    return common::Result<void>{};
+  };
+}
+
+// The unix socket flags set up files the master binds: without a unix:
+// listener they would do nothing, which is a mistake worth saying.
+common::Result<void> check_unix_socket_flags(const std::vector<std::string>& listen, bool given) {
+  bool unix_listener = std::any_of(listen.begin(), listen.end(), [](const std::string& url) {
+    auto parsed = parse_listen_url(url);
+    return parsed.ok() && parsed.value().is_unix;
+  });
+  if (given && !unix_listener) {
+    return common::fail(
+        "--unix-socket-mode and --unix-socket-group apply to unix: listeners (--listen "
+        "http://unix:/path), and none is given");
+  }
+  return {};
+}
+
 // Walks "--flag value" / "--flag=value" pairs and one positional target.
 common::Result<void> parse(const std::vector<std::string>& args,
                            std::map<std::string, Setter>& flags, std::filesystem::path& target) {
@@ -184,6 +230,8 @@ common::Result<MasterOptions> parse_run_arguments(const std::vector<std::string>
   std::map<std::string, Setter> flags;
   add_limit_flags(flags, options.limits, options.drain_timeout, options.threads);
   add_tls_flags(flags, options.tls);
+  bool unix_socket_flags = false;
+  add_unix_socket_flags(flags, options.unix_socket, unix_socket_flags);
   flags["--listen"] = [&options](const std::string& value) {
     options.listen.push_back(value);
     return common::Result<void>{};
@@ -199,6 +247,9 @@ common::Result<MasterOptions> parse_run_arguments(const std::vector<std::string>
   bool https = std::any_of(options.listen.begin(), options.listen.end(),
                            [](const std::string& url) { return url.starts_with("https://"); });
   if (auto checked = check_tls_flags(options.tls, https); !checked.ok()) {
+    return common::fail(std::move(checked).error());
+  }
+  if (auto checked = check_unix_socket_flags(options.listen, unix_socket_flags); !checked.ok()) {
     return common::fail(std::move(checked).error());
   }
   return options;
@@ -265,13 +316,28 @@ std::vector<std::string> worker_arguments(const WorkerOptions& options) {
 
 std::string run_flags_help() {
   HttpLimits d;
+  UnixSocketOptions u;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", u.mode);
   return "  --listen URL              http://IPv4:port or http://[IPv6]:port, https://\n"
          "                            the same over TLS; repeatable (default: sockets\n"
          "                            passed by systemd (LISTEN_FDS), else\n"
          "                            http://127.0.0.1:8080). As Kestrel: localhost is\n"
          "                            127.0.0.1 and ::1; *, + or a host name is every\n"
-         "                            address, as [::] is (IPv6 and IPv4)\n"
+         "                            address, as [::] is (IPv6 and IPv4).\n"
+         "                            http://unix:/abs/path.sock (or https://, or\n"
+         "                            nginx's unix:/abs/path.sock) is a Unix domain\n"
+         "                            socket: a stale socket file is replaced, one a\n"
+         "                            server answers on or a non-socket is refused; the\n"
+         "                            file is removed when ancm-host exits\n"
          "  --urls \"URL;URL\"          the same, ';'-separated (ASPNETCORE_URLS's form)\n"
+         "  --unix-socket-mode MODE   octal mode of the unix: socket files (default " +
+         std::string(mode) +
+         ":\n"
+         "                            owner and group may connect, whatever the umask;\n"
+         "                            put the front proxy in the group)\n"
+         "  --unix-socket-group NAME  group of the unix: socket files (default: the\n"
+         "                            user's)\n"
          "  --tls-cert FILE           https:// certificate, PEM (the chain after it)\n"
          "  --tls-key FILE            its private key, PEM\n"
          "  --tls-key-passphrase-file FILE  the key's passphrase (first line), for an\n"

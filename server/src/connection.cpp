@@ -336,8 +336,7 @@ void Connection::parse_body() {
 void Connection::on_body_parsed(error_code ec, std::size_t got) {
   disarm_timer();
   if (ec) {
-    spdlog::debug("request body read from {}:{} failed: {}", endpoints_.remote_address,
-                  endpoints_.remote_port, ec.message());
+    spdlog::debug("request body read from {} failed: {}", endpoints_.peer, ec.message());
     if (ec == http::error::body_limit) return refuse_body(413, -EMSGSIZE);
     if (is_framing_error(ec)) return refuse_body(400, -EBADMSG);
     return end_body_read(-ECONNRESET);
@@ -463,8 +462,8 @@ void Connection::discard_body() {
 // A request the server answers itself (400, 405, 413, 414, 431, 501, 505),
 // then closes: after a broken head, nothing that follows can be trusted.
 void Connection::reject(HeadRejection rejection) {
-  spdlog::debug("rejecting a request from {}:{} with {}: {}", endpoints_.remote_address,
-                endpoints_.remote_port, rejection.status, rejection.rule);
+  spdlog::debug("rejecting a request from {} with {}: {}", endpoints_.peer, rejection.status,
+                rejection.rule);
   begin_request();
   request_ = RequestFacts{};  // HTTP/1.1, no body, not HEAD: the answer's own framing
   writer_.answer_for_handler(rejection.status);
@@ -501,10 +500,9 @@ void Connection::report_illegal(std::string_view what, std::string_view from, st
 void Connection::log_illegal(std::string_view what, std::string_view from,
                              std::string_view to) const {
   spdlog::error(
-      "connection from {}:{}: illegal {} transition {} -> {} (connection phase {}, request phase "
+      "connection from {}: illegal {} transition {} -> {} (connection phase {}, request phase "
       "{}); closing the connection",
-      endpoints_.remote_address, endpoints_.remote_port, what, from, to, name(phase_),
-      name(request_phase_));
+      endpoints_.peer, what, from, to, name(phase_), name(request_phase_));
 }
 
 void Connection::arm_timer(std::chrono::seconds timeout) {
@@ -512,8 +510,7 @@ void Connection::arm_timer(std::chrono::seconds timeout) {
   timer_.expires_after(timeout);
   timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
     if (ec || generation != self->timer_generation_) return;
-    spdlog::debug("connection from {}:{} timed out", self->endpoints_.remote_address,
-                  self->endpoints_.remote_port);
+    spdlog::debug("connection from {} timed out", self->endpoints_.peer);
     self->notify_disconnect();
     self->close();
   });

@@ -86,8 +86,7 @@ void Connection::abort() {
     // The server's own answer is not the handler's to cut short.
     if (self->writer_.answered_by_server()) return self->complete_response();
     self->enter(RequestPhase::Completing);
-    spdlog::debug("response to {}:{} aborted by the handler", self->endpoints_.remote_address,
-                  self->endpoints_.remote_port);
+    spdlog::debug("response to {} aborted by the handler", self->endpoints_.peer);
     self->close();
     if (!self->io_.write_in_flight) self->finish_request();
   });
@@ -137,8 +136,7 @@ void Connection::on_write(error_code ec, std::vector<IoCallback> callbacks, bool
   io_.write_in_flight = false;
   disarm_timer();
   if (ec) {
-    spdlog::debug("response write to {}:{} failed: {}", endpoints_.remote_address,
-                  endpoints_.remote_port, ec.message());
+    spdlog::debug("response write to {} failed: {}", endpoints_.peer, ec.message());
     notify_disconnect();
     close();
   }

@@ -122,7 +122,7 @@ void serve_tls(const Strand& strand, ClientStream stream, const ConnectionContex
 
 }  // namespace
 
-void start_connection(boost::asio::io_context& io, boost::asio::ip::tcp::socket accepted,
+void start_connection(boost::asio::io_context& io, ClientStream::Socket accepted,
                       const ConnectionContext& context) {
   auto strand = boost::asio::make_strand(io);
   if (context.tls) {

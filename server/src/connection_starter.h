@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include "connection.h"
 
@@ -12,7 +11,7 @@ namespace ancm::server {
 
 // Serves the accepted socket on a strand of its own; the connection is in
 // context.registry (when set) until it is destroyed.
-void start_connection(boost::asio::io_context& io, boost::asio::ip::tcp::socket accepted,
+void start_connection(boost::asio::io_context& io, ClientStream::Socket accepted,
                       const ConnectionContext& context);
 
 }  // namespace ancm::server

@@ -42,8 +42,7 @@ int on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t error_code, vo
 // What nghttp2 refused of a client's frames, for whoever debugs a client.
 int on_error(nghttp2_session*, int, const char* message, size_t len, void* user_data) {
   const auto& peer = owner(user_data).endpoints();
-  spdlog::debug("HTTP/2 connection from {}:{}: {}", peer.remote_address, peer.remote_port,
-                std::string_view(message, len));
+  spdlog::debug("HTTP/2 connection from {}: {}", peer.peer, std::string_view(message, len));
   return 0;
 }
 

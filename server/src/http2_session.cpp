@@ -114,8 +114,7 @@ bool Http2Session::feed(const uint8_t* data, std::size_t len) {
 void Http2Session::refuse_connection(std::string_view why, uint32_t goaway_code) {
   if (phase_ != Http2SessionPhase::Refused) {
     enter(Http2SessionPhase::Refused);
-    spdlog::warn("HTTP/2 connection from {}:{} {} {}", endpoints_.remote_address,
-                 endpoints_.remote_port, kHttp2ConnectionRefused, why);
+    spdlog::warn("HTTP/2 connection from {} {} {}", endpoints_.peer, kHttp2ConnectionRefused, why);
   }
   nghttp2_session_terminate_session(ng(), goaway_code);
   want_send();
@@ -142,8 +141,8 @@ void Http2Session::send() {
     const uint8_t* data = nullptr;
     auto n = nghttp2_session_mem_send(ng(), &data);
     if (n < 0) {
-      spdlog::warn("HTTP/2 connection from {}:{}: {}", endpoints_.remote_address,
-                   endpoints_.remote_port, nghttp2_strerror(static_cast<int>(n)));
+      spdlog::warn("HTTP/2 connection from {}: {}", endpoints_.peer,
+                   nghttp2_strerror(static_cast<int>(n)));
       return close();
     }
     if (n == 0) break;
@@ -165,8 +164,7 @@ void Http2Session::send() {
   write_timer_.expires_after(context_.limits.io_timeout);
   write_timer_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
     if (ec || !self->writing_ || generation != self->write_generation_) return;
-    spdlog::debug("HTTP/2 connection from {}:{}: a write stalled", self->endpoints_.remote_address,
-                  self->endpoints_.remote_port);
+    spdlog::debug("HTTP/2 connection from {}: a write stalled", self->endpoints_.peer);
     self->close();
   });
   asio::async_write(stream_, asio::buffer(out_),
@@ -291,8 +289,7 @@ int Http2Session::on_frame_sent(const nghttp2_frame& frame) {
   bool refusal = frame.hd.type == NGHTTP2_GOAWAY && frame.goaway.error_code != NGHTTP2_NO_ERROR;
   if (refusal && phase_ != Http2SessionPhase::Refused && !dead()) {
     enter(Http2SessionPhase::Refused);
-    spdlog::warn("HTTP/2 connection from {}:{} {} {}", endpoints_.remote_address,
-                 endpoints_.remote_port, kHttp2ConnectionRefused,
+    spdlog::warn("HTTP/2 connection from {} {} {}", endpoints_.peer, kHttp2ConnectionRefused,
                  nghttp2_http2_strerror(frame.goaway.error_code));
   }
   bool ends = (frame.hd.type == NGHTTP2_HEADERS || frame.hd.type == NGHTTP2_DATA) &&
@@ -363,8 +360,7 @@ void Http2Session::arm_timer(std::chrono::seconds timeout) {
 // connection closes once it is out, or when the client does not take it.
 void Http2Session::on_timeout() {
   if (phase_ == Http2SessionPhase::TimedOut || dead()) return close();
-  spdlog::debug("HTTP/2 connection from {}:{} timed out", endpoints_.remote_address,
-                endpoints_.remote_port);
+  spdlog::debug("HTTP/2 connection from {} timed out", endpoints_.peer);
   enter(Http2SessionPhase::TimedOut);
   nghttp2_session_terminate_session(ng(), NGHTTP2_NO_ERROR);
   send();
@@ -400,8 +396,8 @@ void Http2Session::close() {
 // A move the table lacks is a bug: logged, not made.
 void Http2Session::enter(Http2SessionPhase to) {
   common::checked_move(phase_, to, [&](auto from, auto next) {
-    spdlog::error("HTTP/2 connection from {}:{}: illegal session phase transition {} -> {}",
-                  endpoints_.remote_address, endpoints_.remote_port, from, next);
+    spdlog::error("HTTP/2 connection from {}: illegal session phase transition {} -> {}",
+                  endpoints_.peer, from, next);
   });
 }
 

@@ -147,8 +147,7 @@ common::Result<void, HeadRejection> Http2Stream::check_head() const {
 // one, and no handler sees it. Only this stream ends: the connection's
 // framing is intact, unlike after a broken HTTP/1.1 head.
 void Http2Stream::refuse_head(const HeadRejection& rejection) {
-  spdlog::debug("HTTP/2 stream {} from {}:{}: answering {}: {}", id_,
-                session_.endpoints().remote_address, session_.endpoints().remote_port,
+  spdlog::debug("HTTP/2 stream {} from {}: answering {}: {}", id_, session_.endpoints().peer,
                 rejection.status, rejection.rule);
   enter(Http2RequestPhase::Refused);
   {
@@ -223,8 +222,8 @@ void Http2Stream::on_remote_end() {
 // was handed over yet (then resets the rest of the upload once the answer
 // is out, on_last_frame_sent), else the response is cut short.
 void Http2Stream::refuse_body() {
-  spdlog::debug("HTTP/2 stream {} from {}:{}: request body over the limit", id_,
-                session_.endpoints().remote_address, session_.endpoints().remote_port);
+  spdlog::debug("HTTP/2 stream {} from {}: request body over the limit", id_,
+                session_.endpoints().peer);
   body_failure_ = -EMSGSIZE;
   nghttp2_session_consume(session_.ng(), id_, body_.size() - body_offset_);
   body_.clear();
@@ -348,9 +347,8 @@ void Http2Stream::submit_head() {
   int rv = nghttp2_submit_response(session_.ng(), id_, head.data(), head.size(),
                                    ends_stream ? nullptr : &provider);
   if (rv != 0) {
-    spdlog::warn("HTTP/2 stream {} from {}:{}: the response head was refused: {}", id_,
-                 session_.endpoints().remote_address, session_.endpoints().remote_port,
-                 nghttp2_strerror(rv));
+    spdlog::warn("HTTP/2 stream {} from {}: the response head was refused: {}", id_,
+                 session_.endpoints().peer, nghttp2_strerror(rv));
     send_reset(NGHTTP2_INTERNAL_ERROR);
   }
   session_.want_send();
@@ -569,8 +567,8 @@ bool Http2Stream::check_window_stall() {
     return true;  // bytes still queued: watched on
   }
   if (!std::exchange(stall_noticed_, true)) return true;
-  spdlog::debug("HTTP/2 stream {} from {}:{}: the client kept its window shut past io_timeout", id_,
-                session_.endpoints().remote_address, session_.endpoints().remote_port);
+  spdlog::debug("HTTP/2 stream {} from {}: the client kept its window shut past io_timeout", id_,
+                session_.endpoints().peer);
   send_reset(NGHTTP2_CANCEL);
   return false;
 }
@@ -633,17 +631,15 @@ void Http2Stream::post_callback(IoCallback cb, int status, std::size_t bytes) {
 // A move the table lacks is a bug: logged, not made, and the stream is reset.
 void Http2Stream::enter(Http2RequestPhase to) {
   common::checked_move(phase_, to, [&](auto from, auto next) {
-    spdlog::error("HTTP/2 stream {} from {}:{}: illegal request phase transition {} -> {}", id_,
-                  session_.endpoints().remote_address, session_.endpoints().remote_port, from,
-                  next);
+    spdlog::error("HTTP/2 stream {} from {}: illegal request phase transition {} -> {}", id_,
+                  session_.endpoints().peer, from, next);
   });
 }
 
 void Http2Stream::enter(Http2ResponsePhase to) {
   common::checked_move(response_, to, [&](auto from, auto next) {
-    spdlog::error("HTTP/2 stream {} from {}:{}: illegal response phase transition {} -> {}", id_,
-                  session_.endpoints().remote_address, session_.endpoints().remote_port, from,
-                  next);
+    spdlog::error("HTTP/2 stream {} from {}: illegal response phase transition {} -> {}", id_,
+                  session_.endpoints().peer, from, next);
   });
 }
 

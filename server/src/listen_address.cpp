@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,6 +13,7 @@
 
 #include "ancm/common/ascii.h"
 #include "ancm/common/http_syntax.h"
+#include "socket_address.h"
 
 namespace ancm::server {
 namespace {
@@ -25,30 +27,69 @@ bool is_host_name(std::string_view host) {
   });
 }
 
+constexpr std::string_view kUnixPrefix = "unix:";
+
+// Kestrel reads "unix:" followed by a port as a host named "unix"; anything
+// else after "unix:" is a socket path.
+bool names_unix_socket(std::string_view rest) {
+  if (!rest.starts_with(kUnixPrefix)) return false;
+  auto after = rest.substr(kUnixPrefix.size());
+  return after.empty() || !std::all_of(after.begin(), after.end(), common::is_digit);
+}
+
+// Why a socket path cannot be bound, or empty when it can.
+std::string unix_path_problem(std::string_view path) {
+  constexpr std::size_t kMaxPath = sizeof(sockaddr_un{}.sun_path) - 1;  // and its NUL
+  if (path.empty()) return "missing the socket path after unix:";
+  if (path.front() != '/') return "the socket path must be absolute (start with /)";
+  if (path.size() > kMaxPath) {
+    return "the socket path is " + std::to_string(path.size()) +
+           " bytes long; a Unix domain socket path holds at most " + std::to_string(kMaxPath);
+  }
+  if (path.back() == '/') return "the socket path names a folder, not a file";
+  // Kestrel reads what follows a ':' as a path base; ';' separates URLs.
+  if (path.find_first_of(":;") != std::string_view::npos) {
+    return "the socket path must not hold ':' (Kestrel reads a path base after it) or ';'";
+  }
+  if (path.find('\0') != std::string_view::npos) return "the socket path holds a NUL byte";
+  return {};
+}
+
 }  // namespace
 
 std::string ListenAddress::url() const {
+  std::string scheme = tls ? "https://" : "http://";
+  if (is_unix) return scheme + std::string(kUnixPrefix) + unix_path;
   bool v6 = host.find(':') != std::string::npos;
-  return (tls ? "https://" : "http://") + (v6 ? "[" + host + "]" : host) + ":" +
-         std::to_string(port);
+  return scheme + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
 common::Result<ListenAddress> parse_listen_url(std::string_view url) {
   auto bad = [&](std::string_view why) {
     return common::fail(
         std::string("invalid --listen URL '") + std::string(url) + "': " + std::string(why) +
-        " (expected http://IPv4:port, http://[IPv6]:port, http://localhost:port, http://*:port or "
-        "http://+:port, or the same with https://)");
+        " (expected http://IPv4:port, http://[IPv6]:port, http://localhost:port, http://*:port, "
+        "http://+:port or http://unix:/absolute/path, or the same with https://; or "
+        "unix:/absolute/path)");
   };
   ListenAddress address;
   std::string_view rest;
-  if (url.starts_with("http://")) {
+  if (url.starts_with(kUnixPrefix)) {  // nginx's form: always plain HTTP
+    rest = url;
+  } else if (url.starts_with("http://")) {
     rest = url.substr(7);
   } else if (url.starts_with("https://")) {
     rest = url.substr(8);
     address.tls = true;
   } else {
     return bad("only http:// and https:// are supported");
+  }
+  if (names_unix_socket(rest)) {
+    auto path = rest.substr(kUnixPrefix.size());
+    if (auto problem = unix_path_problem(path); !problem.empty()) return bad(problem);
+    address.is_unix = true;
+    address.unix_path = std::string(path);
+    return address;
   }
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   std::string_view port_text;
@@ -166,22 +207,13 @@ common::UniqueFd bind_listener(const ListenAddress& address, int backlog) {
 }
 
 ListenAddress local_address(int fd, bool tls) {
-  sockaddr_storage storage{};
-  socklen_t length = sizeof storage;
+  auto bound = local_socket_address(fd);
   ListenAddress address;
   address.tls = tls;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return address;
-  char text[INET6_ADDRSTRLEN] = {};
-  if (storage.ss_family == AF_INET6) {
-    auto* sa = reinterpret_cast<sockaddr_in6*>(&storage);
-    ::inet_ntop(AF_INET6, &sa->sin6_addr, text, sizeof text);
-    address.port = ntohs(sa->sin6_port);
-  } else {
-    auto* sa = reinterpret_cast<sockaddr_in*>(&storage);
-    ::inet_ntop(AF_INET, &sa->sin_addr, text, sizeof text);
-    address.port = ntohs(sa->sin_port);
-  }
-  address.host = text;
+  address.host = bound.ip;
+  address.port = bound.port;
+  address.is_unix = bound.is_unix();
+  address.unix_path = bound.unix_path;
   return address;
 }
 

@@ -20,6 +20,7 @@
 #include "ancm/config/load.h"
 #include "ancm/server/listen_address.h"
 #include "ancm/server/tls_certificates.h"
+#include "ancm/server/unix_listener.h"
 #include "control_channel.h"
 #include "log_setup.h"
 #include "systemd.h"
@@ -49,10 +50,15 @@ std::string describe_exit(int status) {
   return "ended with status " + std::to_string(status);
 }
 
-// A listening socket and whether it serves TLS.
+// A listening socket and whether it serves TLS. A unix: listener the master
+// bound also owns its socket file, removed when the master exits (never by a
+// worker, and never on a recycle: the new worker inherits the same socket).
 struct Listening {
   common::UniqueFd fd;
   bool tls = false;
+  // Declared after fd, so dropped first: the socket still open pins the
+  // file's inode, and no other file can pass for ours.
+  std::optional<UnixSocketFile> file;
 };
 
 std::string monotonic_usec() {
@@ -338,30 +344,53 @@ class Master {
   std::optional<std::string> pending_recycle_;  // asked for while a worker was starting
 };
 
-}  // namespace
+// The sockets one --listen URL stands for.
+common::Result<std::vector<Listening>> bind_url(const std::string& url,
+                                                const UnixSocketOptions& unix_socket) {
+  auto parsed = parse_listen_url(url);
+  if (!parsed.ok()) return common::fail(std::move(parsed).error());
+  const auto& address = parsed.value();
+  std::vector<Listening> bound;
+  if (address.is_unix) {
+    auto socket = bind_unix_listener(address.unix_path, unix_socket);
+    if (!socket.ok()) return common::fail(std::move(socket).error());
+    if (socket.value().replaced_stale_file) {
+      std::printf("ancm-host: %s %s (nobody listened on it)\n", kRemovedStaleSocket.data(),
+                  address.unix_path.c_str());
+      spdlog::info("{} {}", kRemovedStaleSocket, address.unix_path);
+    }
+    bound.push_back({std::move(socket.value().fd), address.tls, std::move(socket.value().file)});
+    return bound;
+  }
+  try {
+    for (auto& fd : bind_listeners(address)) bound.push_back({std::move(fd), address.tls, {}});
+  } catch (const std::exception& e) {
+    return common::fail(e.what());
+  }
+  return bound;
+}
 
 // --listen URLs, else the sockets systemd passed, else the default address.
 // Prints one parseable line per socket: scripts and tests read the port.
-std::optional<std::vector<Listening>> open_listeners(std::vector<std::string> urls) {
+std::optional<std::vector<Listening>> open_listeners(const MasterOptions& options) {
+  std::vector<std::string> urls = options.listen;
   std::vector<Listening> listeners;
   if (urls.empty()) {
-    for (auto& fd : inherited_listeners()) listeners.push_back({std::move(fd), false});
+    auto inherited = inherited_listeners();
+    if (!inherited.ok()) {
+      std::fprintf(stderr, "ancm-host: %s\n", inherited.error().c_str());
+      return std::nullopt;
+    }
+    for (auto& fd : inherited.value()) listeners.push_back({std::move(fd), false, {}});
   }
   if (urls.empty() && listeners.empty()) urls.push_back("http://127.0.0.1:8080");
   for (const auto& url : urls) {
-    auto parsed = parse_listen_url(url);
-    if (!parsed.ok()) {
-      std::fprintf(stderr, "ancm-host: %s\n", parsed.error().c_str());
-      return std::nullopt;
+    auto bound = bind_url(url, options.unix_socket);
+    if (!bound.ok()) {
+      std::fprintf(stderr, "ancm-host: %s\n", bound.error().c_str());
+      return std::nullopt;  // the socket files bound so far are removed
     }
-    try {
-      for (auto& fd : bind_listeners(parsed.value())) {
-        listeners.push_back({std::move(fd), parsed.value().tls});
-      }
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "ancm-host: %s\n", e.what());
-      return std::nullopt;
-    }
+    for (auto& listening : bound.value()) listeners.push_back(std::move(listening));
   }
   for (const auto& listening : listeners) {
     auto address = local_address(listening.fd.get(), listening.tls);
@@ -370,6 +399,8 @@ std::optional<std::vector<Listening>> open_listeners(std::vector<std::string> ur
   std::fflush(stdout);
   return listeners;
 }
+
+}  // namespace
 
 int run_master(const MasterOptions& options) {
   auto loaded = config::load_config(options.target);
@@ -387,7 +418,7 @@ int run_master(const MasterOptions& options) {
     }
   }
 
-  auto listeners = open_listeners(options.listen);
+  auto listeners = open_listeners(options);
   if (!listeners) return 1;
   sigset_t handled;
   ::sigemptyset(&handled);

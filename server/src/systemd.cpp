@@ -15,6 +15,28 @@ namespace {
 
 constexpr int kFirstListenFd = 3;  // SD_LISTEN_FDS_START
 
+int socket_option(int fd, int name) {
+  int value = -1;
+  socklen_t length = sizeof value;
+  if (::getsockopt(fd, SOL_SOCKET, name, &value, &length) != 0) return -1;
+  return value;
+}
+
+// Why a worker could not serve on fd, or empty when it can.
+std::string unservable(int fd) {
+  int domain = socket_option(fd, SO_DOMAIN);
+  if (domain < 0) return "is not a socket";
+  if (domain != AF_INET && domain != AF_INET6 && domain != AF_UNIX) {
+    return "is a socket of address family " + std::to_string(domain) +
+           " (served: IPv4, IPv6, Unix domain)";
+  }
+  if (socket_option(fd, SO_TYPE) != SOCK_STREAM) {
+    return "is not a stream socket (ListenStream=, not ListenDatagram= or ListenSequentialPacket=)";
+  }
+  if (socket_option(fd, SO_ACCEPTCONN) != 1) return "is not listening";
+  return {};
+}
+
 }  // namespace
 
 void notify_systemd(std::string_view state) {
@@ -33,7 +55,7 @@ void notify_systemd(std::string_view state) {
            static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + length));
 }
 
-std::vector<common::UniqueFd> inherited_listeners() {
+common::Result<std::vector<common::UniqueFd>> inherited_listeners() {
   std::vector<common::UniqueFd> fds;
   const char* pid = std::getenv("LISTEN_PID");
   const char* count = std::getenv("LISTEN_FDS");
@@ -46,6 +68,12 @@ std::vector<common::UniqueFd> inherited_listeners() {
   ::unsetenv("LISTEN_PID");
   ::unsetenv("LISTEN_FDS");
   ::unsetenv("LISTEN_FDNAMES");
+  for (const auto& fd : fds) {
+    if (auto why = unservable(fd.get()); !why.empty()) {
+      return common::fail("the socket systemd passed as fd " + std::to_string(fd.get()) + " " +
+                          why);
+    }
+  }
   return fds;
 }
 

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ancm/common/result.h"
 #include "ancm/common/unique_fd.h"
 
 namespace ancm::server {
@@ -15,7 +16,9 @@ void notify_systemd(std::string_view state);
 
 // The listening sockets systemd passed (fds 3.. when LISTEN_PID is this
 // process), made close-on-exec; empty when none were passed. The LISTEN_*
-// variables are removed so children do not see them.
-std::vector<common::UniqueFd> inherited_listeners();
+// variables are removed so children do not see them. Each must be a
+// listening stream socket (ListenStream=) over IPv4, IPv6 or a Unix domain
+// path; anything else is an error naming the fd.
+common::Result<std::vector<common::UniqueFd>> inherited_listeners();
 
 }  // namespace ancm::server

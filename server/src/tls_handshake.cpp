@@ -17,7 +17,7 @@ using boost::system::error_code;
 // Lives until the handshake's completion and its timer's both ran.
 class Handshake : public std::enable_shared_from_this<Handshake> {
  public:
-  Handshake(const Strand& strand, asio::ip::tcp::socket accepted, TlsContexts& contexts,
+  Handshake(const Strand& strand, ClientStream::Socket accepted, TlsContexts& contexts,
             HandshakeDone done)
       : stream_(ClientStream::adopt_socket(strand, std::move(accepted)),
                 contexts.handshake_context()),
@@ -46,10 +46,9 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
 
   void fail(error_code ec) {
     error_code ignored;
-    auto peer = stream_.next_layer().remote_endpoint(ignored);
     std::string why = timed_out_ ? "timed out" : ec.message();
-    spdlog::debug("{} {}:{}: {}", kTlsHandshakeFailed, peer.address().to_string(), peer.port(),
-                  why);
+    spdlog::debug("{} {}: {}", kTlsHandshakeFailed,
+                  ClientStream::endpoints_of(stream_.next_layer()).peer, why);
     stream_.next_layer().close(ignored);
   }
 
@@ -62,7 +61,7 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
 
 }  // namespace
 
-void handshake_then(const Strand& strand, asio::ip::tcp::socket accepted, TlsContexts& contexts,
+void handshake_then(const Strand& strand, ClientStream::Socket accepted, TlsContexts& contexts,
                     std::chrono::seconds timeout, HandshakeDone done) {
   auto handshake =
       std::make_shared<Handshake>(strand, std::move(accepted), contexts, std::move(done));

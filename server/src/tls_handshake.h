@@ -2,7 +2,6 @@
 // protocol sees the connection.
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <functional>
 
@@ -17,7 +16,7 @@ using HandshakeDone = std::function<void(ClientStream)>;
 // Runs the handshake on strand, bounded by timeout; done gets the stream once
 // it succeeded. A failure (garbage, a refused certificate, the timeout) is
 // logged at debug with the peer and the socket closed; done is not called.
-void handshake_then(const Strand& strand, boost::asio::ip::tcp::socket accepted,
-                    TlsContexts& contexts, std::chrono::seconds timeout, HandshakeDone done);
+void handshake_then(const Strand& strand, ClientStream::Socket accepted, TlsContexts& contexts,
+                    std::chrono::seconds timeout, HandshakeDone done);
 
 }  // namespace ancm::server

@@ -1,13 +1,15 @@
 #include "ancm/server/worker.h"
 
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,6 +24,7 @@
 #include "control_channel.h"
 #include "log_setup.h"
 #include "runtime_preparation.h"
+#include "socket_address.h"
 #include "tls_context.h"
 
 namespace ancm::server {
@@ -43,11 +46,12 @@ int usable_cpus() {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-asio::ip::tcp protocol_of(int fd) {
-  sockaddr_storage storage{};
-  socklen_t length = sizeof storage;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length);
-  return storage.ss_family == AF_INET6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4();
+// TCP over IPv4 or IPv6, or a Unix domain stream socket (unix: URLs and
+// what systemd passes): one acceptor type serves them all.
+asio::generic::stream_protocol protocol_of(int fd) {
+  int family = local_socket_address(fd).family;
+  if (family == AF_UNIX) return {AF_UNIX, 0};
+  return {family == AF_INET6 ? AF_INET6 : AF_INET, IPPROTO_TCP};
 }
 
 // --max-body-bytes when given, else web.config's requestLimits
@@ -80,7 +84,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
  private:
   void accept() {
-    acceptor_.async_accept([self = shared_from_this()](error_code ec, asio::ip::tcp::socket s) {
+    acceptor_.async_accept([self = shared_from_this()](error_code ec, ClientStream::Socket s) {
       if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
       if (ec) {
         // Out of descriptors or memory: back off instead of spinning.
@@ -97,7 +101,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   asio::io_context& io_;
-  asio::ip::tcp::acceptor acceptor_;
+  // generic::stream_protocol names no acceptor type of its own.
+  asio::basic_socket_acceptor<asio::generic::stream_protocol> acceptor_;
   asio::steady_timer retry_;
   const ConnectionContext& context_;
 };
@@ -187,6 +192,75 @@ class ControlReader {
   Drainer& drainer_;
 };
 
+// Loaded afresh by every worker: a recycle serves renewed certificates. Null
+// when the worker has no https:// listener.
+common::Result<std::unique_ptr<TlsContexts>> load_tls(const WorkerOptions& options) {
+  if (options.tls_listen_fds.empty()) return std::unique_ptr<TlsContexts>();
+  auto loaded = TlsContexts::load(options.tls, kServesHttp2);
+  if (!loaded.ok()) return common::fail(std::move(loaded).error());
+  return std::move(loaded).value();
+}
+
+// What IServerAddressesFeature lists in-process: the inherited sockets' URLs.
+std::vector<std::string> listen_urls(const WorkerOptions& options) {
+  std::vector<std::string> urls;
+  for (int fd : options.listen_fds) urls.push_back(local_address(fd).url());
+  for (int fd : options.tls_listen_fds) urls.push_back(local_address(fd, true).url());
+  return urls;
+}
+
+shim::ShimOptions shim_options(const WorkerOptions& options) {
+  return {.target = options.target,
+          .handler_dir = shim::default_handler_dir(),
+          .request_api = native_request_api(),
+          .start_failure = options.start_failure,
+          .listen_urls = listen_urls(options),
+          .request_recycle = [fd = options.control_fd](const std::string& reason) {
+            if (fd >= 0) send_message(fd, std::string(kRecyclePrefix) + reason);
+          }};
+}
+
+std::vector<std::shared_ptr<Listener>> start_listeners(asio::io_context& io,
+                                                       const WorkerOptions& options,
+                                                       const ConnectionContext& context,
+                                                       const ConnectionContext& tls_context) {
+  std::vector<std::shared_ptr<Listener>> listeners;
+  for (int fd : options.listen_fds)
+    listeners.push_back(std::make_shared<Listener>(io, fd, context));
+  for (int fd : options.tls_listen_fds) {
+    listeners.push_back(std::make_shared<Listener>(io, fd, tls_context));
+  }
+  for (auto& listener : listeners) listener->start();
+  return listeners;
+}
+
+// What starts the drain: SIGTERM or SIGINT, and the master's `stop` (or its
+// going away). Tells the master this worker is ready once it listens for it.
+class StopWatch {
+ public:
+  StopWatch(asio::io_context& io, int control_fd, Drainer& drainer)
+      : signals_(io, SIGTERM, SIGINT) {
+    signals_.async_wait([&drainer](error_code ec, int signal) {
+      if (!ec) drainer.begin(signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    });
+    if (control_fd < 0) return;
+    control_ = std::make_unique<ControlReader>(io, control_fd, drainer);
+    control_->start();
+    send_message(control_fd, kReady);
+  }
+
+ private:
+  asio::signal_set signals_;
+  std::unique_ptr<ControlReader> control_;
+};
+
+// The loop on `threads` threads, this one included, until the drain stops it.
+void run_loop(asio::io_context& io, int threads) {
+  std::vector<std::jthread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+  io.run();
+}  // pool joins
+
 }  // namespace
 
 int run_worker(const WorkerOptions& options) {
@@ -198,68 +272,30 @@ int run_worker(const WorkerOptions& options) {
   // Declared before the loop: connections still queued in it are destroyed
   // with it and reach back to the registry and the context.
   ConnectionRegistry registry;
-
-  // Loaded afresh by every worker: a recycle serves renewed certificates.
-  std::unique_ptr<TlsContexts> tls;
-  if (!options.tls_listen_fds.empty()) {
-    auto loaded = TlsContexts::load(options.tls, kServesHttp2);
-    if (!loaded.ok()) {
-      spdlog::error("worker {} cannot serve https: {}", ::getpid(), loaded.error());
-      return 1;
-    }
-    tls = std::move(loaded).value();
+  auto tls = load_tls(options);
+  if (!tls.ok()) {
+    spdlog::error("worker {} cannot serve https: {}", ::getpid(), tls.error());
+    return 1;
   }
-
-  std::vector<std::string> listen_urls;
-  for (int fd : options.listen_fds) listen_urls.push_back(local_address(fd).url());
-  for (int fd : options.tls_listen_fds) listen_urls.push_back(local_address(fd, true).url());
-  shim::Shim shim({.target = options.target,
-                   .handler_dir = shim::default_handler_dir(),
-                   .request_api = native_request_api(),
-                   .start_failure = options.start_failure,
-                   .listen_urls = std::move(listen_urls),
-                   .request_recycle = [fd = options.control_fd](const std::string& reason) {
-                     if (fd >= 0) send_message(fd, std::string(kRecyclePrefix) + reason);
-                   }});
+  shim::Shim shim(shim_options(options));
   ConnectionContext context{effective_limits(options, shim),
                             [&shim](ancm_request* request) { shim.handle_request(request); },
                             &registry};
   context.http2 = kServesHttp2;
   ConnectionContext tls_context = context;
-  tls_context.tls = tls.get();
+  tls_context.tls = tls.value().get();
   asio::io_context io(threads);
 
   // The app starts before this worker takes connections, so a recycle
   // hands users over to a worker whose app is already running.
   shim.preload();
 
-  std::vector<std::shared_ptr<Listener>> listeners;
-  for (int fd : options.listen_fds) {
-    listeners.push_back(std::make_shared<Listener>(io, fd, context));
-    listeners.back()->start();
-  }
-  for (int fd : options.tls_listen_fds) {
-    listeners.push_back(std::make_shared<Listener>(io, fd, tls_context));
-    listeners.back()->start();
-  }
+  auto listeners = start_listeners(io, options, context, tls_context);
   Drainer drainer(io, listeners, registry, options.drain_timeout, shim.shutdown_delay());
-  asio::signal_set signals(io, SIGTERM, SIGINT);
-  signals.async_wait([&drainer](error_code ec, int signal) {
-    if (!ec) drainer.begin(signal == SIGTERM ? "SIGTERM" : "SIGINT");
-  });
-  std::unique_ptr<ControlReader> control;
-  if (options.control_fd >= 0) {
-    control = std::make_unique<ControlReader>(io, options.control_fd, drainer);
-    control->start();
-    send_message(options.control_fd, kReady);
-  }
+  StopWatch stop_watch(io, options.control_fd, drainer);
   spdlog::info("worker {} serving {} listener(s) on {} thread(s)", ::getpid(), listeners.size(),
                threads);
-
-  std::vector<std::jthread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
-  io.run();
-  pool.clear();  // joins
+  run_loop(io, threads);
 
   shim.stop();
   spdlog::info("worker {} stopped", ::getpid());

@@ -16,6 +16,7 @@
 
 #include "ancm/server/worker.h"
 #include "app_fixture.h"
+#include "command_output.h"
 #include "h2_client.h"
 #include "h2_frames.h"
 #include "host_process.h"
@@ -26,17 +27,6 @@ namespace ancm::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// The command's standard output (its exit status is the test's to check through the output).
-std::string run(const std::string& command) {
-  std::string out;
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-  if (!pipe) return out;
-  std::array<char, 4096> buffer{};
-  while (auto n = std::fread(buffer.data(), 1, buffer.size(), pipe.get()))
-    out.append(buffer.data(), n);
-  return out;
-}
 
 // The worker's resident memory in KiB (0 when it cannot be read).
 long resident_kib(pid_t pid) {
@@ -98,14 +88,14 @@ class Http2Test : public PublishedAppTest, public ::testing::WithParamInterface<
 
 TEST_P(Http2Test, CurlWithPriorKnowledgeGetsTheBodyAndStatus) {
   auto host = serve_echo();
-  auto out =
-      run("curl -s --http2-prior-knowledge -w '|%{http_code}|%{http_version}' " + url(*host, "/"));
+  auto out = command_output("curl -s --http2-prior-knowledge -w '|%{http_code}|%{http_version}' " +
+                            url(*host, "/"));
   EXPECT_EQ(out, "echo app|200|2") << host->output();
   auto body = random_bytes(1024 * 1024);
   std::string file = dir_.path() / "upload.bin";
   std::ofstream(file, std::ios::binary) << body;
-  auto echoed =
-      run("curl -s --http2-prior-knowledge --data-binary @" + file + " " + url(*host, "/echo"));
+  auto echoed = command_output("curl -s --http2-prior-knowledge --data-binary @" + file + " " +
+                               url(*host, "/echo"));
   EXPECT_EQ(echoed.size(), body.size());
   EXPECT_TRUE(echoed == body);
 }
@@ -122,7 +112,7 @@ TEST_P(Http2Test, NghttpClientEchoesABodyWithTrailers) {
 
 TEST_P(Http2Test, H2loadSmokeHasNoFailedRequests) {
   auto host = serve_echo();
-  auto out = run("h2load -n 20000 -c 10 -m 10 " + url(*host, "/") + " 2>&1");
+  auto out = command_output("h2load -n 20000 -c 10 -m 10 " + url(*host, "/") + " 2>&1");
   std::smatch match;
   ASSERT_TRUE(
       std::regex_search(out, match, std::regex(R"((\d+) succeeded, (\d+) failed, (\d+) errored)")))

@@ -23,6 +23,44 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Starts ancm-host as systemd does with socket activation: the socket is fd
+// 3, LISTEN_PID names the service. Output goes to out.
+pid_t start_activated(int listener, const TempDir& app, const std::filesystem::path& out) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::dup2(listener, 3);
+    ::setenv("LISTEN_FDS", "1", 1);
+    ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
+    ::setenv("ANCM_HANDLER_DIR", handler_dir("test").c_str(), 1);
+    int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::execl(ancm_host_binary().c_str(), "ancm-host", "run", app.path().c_str(), nullptr);
+    ::_exit(127);
+  }
+  ::close(listener);
+  return pid;
+}
+
+void stop_activated(pid_t pid) {
+  ::kill(-pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
+
+// A Unix domain socket bound at path; listening unless told otherwise.
+int unix_socket(const std::filesystem::path& path, int type = SOCK_STREAM) {
+  int fd = ::socket(AF_UNIX, type, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  if (type == SOCK_STREAM) {
+    EXPECT_EQ(::listen(fd, 64), 0);
+  }
+  return fd;
+}
+
 TEST(Systemd, ServesOnASocketPassedBySocketActivation) {
   TempDir app("ancm-systemd");
   write_file(app / "web.config", WebConfig{}.text());
@@ -37,21 +75,7 @@ TEST(Systemd, ServesOnASocketPassedBySocketActivation) {
   uint16_t port = ntohs(address.sin_port);
   auto out = app / "host.out";
 
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    // As systemd does: the socket is fd 3, LISTEN_PID names the service.
-    ::setpgid(0, 0);
-    ::dup2(listener, 3);
-    ::setenv("LISTEN_FDS", "1", 1);
-    ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
-    ::setenv("ANCM_HANDLER_DIR", handler_dir("test").c_str(), 1);
-    int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::execl(ancm_host_binary().c_str(), "ancm-host", "run", app.path().c_str(), nullptr);
-    ::_exit(127);
-  }
-  ::close(listener);
+  pid_t pid = start_activated(listener, app, out);
   auto response = std::optional<HttpResponse>();
   EXPECT_TRUE(eventually(
       [&] {
@@ -59,13 +83,54 @@ TEST(Systemd, ServesOnASocketPassedBySocketActivation) {
         return response.has_value();
       },
       60s));
-  ::kill(-pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
+  stop_activated(pid);
   ASSERT_TRUE(response) << read_file(out);
   EXPECT_EQ(response->status, 200);
   EXPECT_NE(read_file(out).find("listening on http://127.0.0.1:" + std::to_string(port)),
             std::string::npos)
       << read_file(out);
+}
+
+// ListenStream=/run/app.sock: systemd owns the file (ancm-host never removes
+// it), the worker serves it like any other listener.
+TEST(Systemd, ServesAUnixSocketPassedBySocketActivation) {
+  TempDir app("ancm-systemd");
+  write_file(app / "web.config", WebConfig{}.text());
+  auto path = app / "app.sock";
+  auto out = app / "host.out";
+  pid_t pid = start_activated(unix_socket(path), app, out);
+  auto response = std::optional<HttpResponse>();
+  EXPECT_TRUE(eventually(
+      [&] {
+        HttpConnection connection(UnixSocket{path});
+        if (!connection.connected()) return false;
+        connection.send(get_request("/", "Connection: close\r\n"));
+        response = connection.read_response(30s);
+        return response.has_value();
+      },
+      60s));
+  ASSERT_TRUE(response) << read_file(out);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_NE(read_file(out).find("listening on http://unix:" + path.string()), std::string::npos)
+      << read_file(out);
+  ::kill(pid, SIGTERM);
+  EXPECT_TRUE(eventually([&] { return !process_exists(pid); }, 30s)) << read_file(out);
+  stop_activated(pid);
+  EXPECT_TRUE(std::filesystem::is_socket(path));  // systemd's to remove
+}
+
+// ListenDatagram= cannot be served: a clear error, not a worker that spins.
+TEST(Systemd, RefusesADatagramSocket) {
+  TempDir app("ancm-systemd");
+  write_file(app / "web.config", WebConfig{}.text());
+  auto out = app / "host.out";
+  pid_t pid = start_activated(unix_socket(app / "dgram.sock", SOCK_DGRAM), app, out);
+  int status = -1;
+  EXPECT_TRUE(eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 30s));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << read_file(out);
+  EXPECT_NE(read_file(out).find("fd 3 is not a stream socket"), std::string::npos)
+      << read_file(out);
+  if (!WIFEXITED(status)) stop_activated(pid);
 }
 
 // A datagram socket standing in for systemd's notify socket.

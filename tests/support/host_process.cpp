@@ -55,13 +55,19 @@ HostProcess::HostProcess(HostOptions options) {
   }
   ::setpgid(pid_, pid_);
   if (options.command != "run") return;
-  std::regex listening("listening on https?://[^ ]*:([0-9]+)");
+  std::regex listening("listening on https?://unix:");
+  std::regex tcp_listening("listening on https?://[^ ]*:([0-9]+)");
   eventually(
       [&] {
         std::smatch match;
         std::string out = read_file(out_path_);
-        if (std::regex_search(out, match, listening)) {
+        if (std::regex_search(out, match, tcp_listening)) {
           port_ = static_cast<uint16_t>(std::stoi(match[1]));
+          listening_ = true;
+          return true;
+        }
+        if (std::regex_search(out, listening)) {
+          listening_ = true;
           return true;
         }
         return wait_exit(std::chrono::milliseconds(0)).has_value();

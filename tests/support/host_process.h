@@ -36,7 +36,8 @@ class HostProcess {
   HostProcess& operator=(const HostProcess&) = delete;
 
   // True once the master printed its listening line.
-  bool started() const { return port_ != 0; }
+  bool started() const { return listening_; }
+  // The first TCP listener's port; 0 when it listens on unix: sockets only.
   uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
 
@@ -53,6 +54,7 @@ class HostProcess {
  private:
   pid_t pid_ = -1;
   uint16_t port_ = 0;
+  bool listening_ = false;
   std::optional<int> exit_status_;
   std::filesystem::path out_path_, err_path_;
 };

@@ -1,12 +1,15 @@
 #include "http_client.h"
 
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -48,7 +51,7 @@ HttpResponse to_test_response(http::response<http::string_body> message) {
 
 struct HttpConnection::Impl {
   asio::io_context io;
-  asio::ip::tcp::socket socket{io};
+  asio::generic::stream_protocol::socket socket{io};  // TCP, or a Unix domain socket
   beast::flat_buffer buffer;
   bool ok = false;
 
@@ -70,7 +73,13 @@ struct HttpConnection::Impl {
 HttpConnection::HttpConnection(uint16_t port, const std::string& host)
     : impl_(std::make_unique<Impl>()) {
   beast::error_code ec;
-  impl_->socket.connect({asio::ip::make_address(host), port}, ec);
+  impl_->socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address(host), port), ec);
+  impl_->ok = !ec;
+}
+
+HttpConnection::HttpConnection(const UnixSocket& socket) : impl_(std::make_unique<Impl>()) {
+  beast::error_code ec;
+  impl_->socket.connect(asio::local::stream_protocol::endpoint(socket.path.string()), ec);
   impl_->ok = !ec;
 }
 
@@ -81,7 +90,8 @@ bool HttpConnection::connected() const { return impl_->ok; }
 uint16_t HttpConnection::local_port() const {
   beast::error_code ec;
   auto endpoint = impl_->socket.local_endpoint(ec);
-  return ec ? 0 : endpoint.port();
+  if (ec || endpoint.protocol().family() == AF_UNIX) return 0;
+  return ntohs(reinterpret_cast<const sockaddr_in*>(endpoint.data())->sin_port);  // v6: same place
 }
 
 void HttpConnection::send(const std::string& bytes) {

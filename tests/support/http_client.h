@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <memory>
@@ -22,9 +23,15 @@ struct HttpResponse {
   bool has_header(const std::string& lower_name) const;
 };
 
+// A Unix domain socket to connect to instead of a TCP port.
+struct UnixSocket {
+  std::filesystem::path path;
+};
+
 class HttpConnection {
  public:
   explicit HttpConnection(uint16_t port, const std::string& host = "127.0.0.1");
+  explicit HttpConnection(const UnixSocket& socket);
   ~HttpConnection();
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;

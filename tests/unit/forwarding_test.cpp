@@ -53,6 +53,22 @@ TEST(ForwardedRequest, AppendsForwardedForAndProto) {
   EXPECT_NE(v6.head.find("X-Forwarded-For: [::1]:5555\r\n"), std::string::npos) << v6.head;
 }
 
+// A client over a Unix domain socket has no address: nothing is appended, so
+// what a front proxy on the same machine wrote stays the last entry.
+TEST(ForwardedRequest, AUnixSocketClientAddsNoForwardedFor) {
+  auto request = client({{"Host", "h"}});
+  request.remote_address = "";
+  request.remote_port = 0;
+  auto bare = build_forwarded_request(request, "t");
+  EXPECT_EQ(bare.head.find("X-Forwarded-For"), std::string::npos) << bare.head;
+  EXPECT_NE(bare.head.find("X-Forwarded-Proto: http\r\n"), std::string::npos) << bare.head;
+  auto proxied = client({{"Host", "h"}, {"X-Forwarded-For", "203.0.113.9"}});
+  proxied.remote_address = "";
+  proxied.remote_port = 0;
+  auto out = build_forwarded_request(proxied, "t");
+  EXPECT_NE(out.head.find("X-Forwarded-For: 203.0.113.9\r\n"), std::string::npos) << out.head;
+}
+
 TEST(ForwardedRequest, DropsHopByHopHeadersAndThoseConnectionNames) {
   auto out = build_forwarded_request(client({{"Host", "h"},
                                              {"Connection", "keep-alive, X-Private"},

@@ -20,13 +20,22 @@ struct ListenAddress {
   std::string host;  // numeric IPv4 or IPv6 (without brackets), or kLocalhost
   uint16_t port = 0;
   bool tls = false;  // https://
+  // A Unix domain socket's path (absolute) instead of host and port; "@name"
+  // for an abstract one (only ever passed by systemd), empty when unnamed.
+  std::string unix_path;
+  bool is_unix = false;
+  // "http://127.0.0.1:8080", "https://[::1]:443", or Kestrel's
+  // "http://unix:/run/app.sock" (what Kestrel lists in IServerAddressesFeature).
   std::string url() const;
 };
 
 // "http://127.0.0.1:8080", "http://[::1]:8080", "http://localhost:0", and
 // the same with https://. Kestrel's wildcards too: "http://*:80", "http://+:80"
 // and any other host name mean every address (kAnyAddress), as does [::].
-// Returns an error message when the URL is not one of those forms.
+// A Unix domain socket as Kestrel writes it, "http://unix:/run/app.sock" (or
+// https://), or as nginx does, "unix:/run/app.sock" (http): the path must be
+// absolute and fit in sockaddr_un. Returns an error message when the URL is
+// not one of those forms.
 common::Result<ListenAddress> parse_listen_url(std::string_view url);
 
 // The start of the error for an address in use or not ours:
@@ -45,8 +54,8 @@ common::UniqueFd bind_listener(const ListenAddress& address, int backlog = 1024)
 std::vector<common::UniqueFd> bind_listeners(const ListenAddress& address, int backlog = 1024);
 bool ipv6_available();
 
-// The address a listening socket is bound to (its real port with port 0);
-// tls is the caller's to say.
+// The address a listening socket is bound to (its real port with port 0, or
+// its path for a Unix domain socket); tls is the caller's to say.
 ListenAddress local_address(int fd, bool tls = false);
 
 }  // namespace ancm::server

@@ -47,11 +47,23 @@ struct TlsOptions {
   bool configured() const { return !certificate.empty(); }
 };
 
+// --unix-socket-mode and --unix-socket-group: who may connect to the socket
+// files of unix: listeners (connecting needs write permission on the file).
+struct UnixSocketOptions {
+  // Owner and group read/write, nobody else (php-fpm's listen.mode default):
+  // a front proxy that should connect joins the group (--unix-socket-group),
+  // and the mode does not depend on the umask ancm-host was started with
+  // (nginx and Kestrel leave it to the umask; systemd's SocketMode is 0666).
+  unsigned mode = 0660;
+  std::string group;  // a group name or number; empty keeps the master's group
+};
+
 struct MasterOptions {
   std::filesystem::path target;     // web.config or its folder
   std::vector<std::string> listen;  // URLs; default http://127.0.0.1:8080
   HttpLimits limits;
   TlsOptions tls;
+  UnixSocketOptions unix_socket;
   // How long a stopping worker lets requests finish; 0 = the app's
   // shutdownTimeLimit (what ANCM bounds a shutdown by).
   std::chrono::seconds drain_timeout{0};

@@ -1,0 +1,144 @@
+#include "ancm/server/unix_listener.h"
+
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "ancm/common/http_syntax.h"
+#include "ancm/server/listen_address.h"
+
+namespace ancm::server {
+namespace {
+
+sockaddr_un socket_address(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.data(), std::min(path.size(), sizeof address.sun_path - 1));
+  return address;
+}
+
+common::Result<bool> someone_listens(const sockaddr_un& address) {
+  common::UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!probe) return common::fail(std::string("cannot create a socket: ") + std::strerror(errno));
+  if (::connect(probe.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) {
+    return true;
+  }
+  // EAGAIN: a listener whose backlog is full, alive all the same.
+  if (errno == EAGAIN || errno == EINPROGRESS) return true;
+  if (errno == ECONNREFUSED || errno == ENOENT) return false;
+  return common::fail(std::string("cannot tell whether a server listens on it: ") +
+                      std::strerror(errno));
+}
+
+// Leaves path free for bind: nothing there, or a stale socket file removed
+// (then true).
+common::Result<bool> clear_stale_socket(const std::string& path, const sockaddr_un& address) {
+  struct stat status {};
+  if (::lstat(path.c_str(), &status) != 0) {
+    if (errno == ENOENT) return false;
+    return common::fail(std::string("cannot look at the path: ") + std::strerror(errno));
+  }
+  if (!S_ISSOCK(status.st_mode)) return common::fail(std::string(kNotASocket) + " (left as it is)");
+  auto listening = someone_listens(address);
+  if (!listening.ok()) return common::fail(std::move(listening).error());
+  if (listening.value()) return common::fail(std::string(kAnotherServerListens));
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return common::fail(std::string("cannot remove the stale socket file: ") +
+                        std::strerror(errno));
+  }
+  return true;
+}
+
+// A group name, or a number as systemd's SocketGroup= takes it.
+common::Result<gid_t> group_id(const std::string& name) {
+  if (!name.empty() && name.size() < 10 &&
+      std::all_of(name.begin(), name.end(), common::is_digit)) {
+    return static_cast<gid_t>(std::stoul(name));
+  }
+  struct group entry {};
+  struct group* found = nullptr;
+  std::vector<char> buffer(16 * 1024);
+  int error = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (error != 0) {
+    return common::fail("cannot look up the group '" + name + "': " + std::strerror(error));
+  }
+  if (!found) return common::fail("there is no group named '" + name + "'");
+  return found->gr_gid;
+}
+
+// Who may connect: the group first, then the mode, so the group's bits
+// never apply to another group.
+common::Result<void> set_access(const std::string& path, const UnixSocketOptions& options) {
+  if (!options.group.empty()) {
+    auto gid = group_id(options.group);
+    if (!gid.ok()) return common::fail(std::move(gid).error());
+    if (::chown(path.c_str(), static_cast<uid_t>(-1), gid.value()) != 0) {
+      return common::fail("cannot give the socket file to the group '" + options.group +
+                          "': " + std::strerror(errno));
+    }
+  }
+  if (::chmod(path.c_str(), static_cast<mode_t>(options.mode)) != 0) {
+    return common::fail(std::string("cannot set the socket file's mode: ") + std::strerror(errno));
+  }
+  return {};
+}
+
+}  // namespace
+
+UnixSocketFile::UnixSocketFile(UnixSocketFile&& other) noexcept
+    : path_(std::exchange(other.path_, {})), device_(other.device_), inode_(other.inode_) {}
+
+UnixSocketFile& UnixSocketFile::operator=(UnixSocketFile&& other) noexcept {
+  if (this != &other) {
+    remove();
+    path_ = std::exchange(other.path_, {});
+    device_ = other.device_;
+    inode_ = other.inode_;
+  }
+  return *this;
+}
+
+void UnixSocketFile::remove() {
+  if (path_.empty()) return;
+  struct stat status {};
+  bool ours = ::lstat(path_.c_str(), &status) == 0 && S_ISSOCK(status.st_mode) &&
+              status.st_dev == device_ && status.st_ino == inode_;
+  if (ours) ::unlink(path_.c_str());
+  path_.clear();
+}
+
+common::Result<BoundUnixSocket> bind_unix_listener(const std::string& path,
+                                                   const UnixSocketOptions& options, int backlog) {
+  auto failed = [&path](std::string_view why) {
+    return common::fail(std::string(kCannotBind) + " unix:" + path + ": " + std::string(why));
+  };
+  auto address = socket_address(path);
+  auto cleared = clear_stale_socket(path, address);
+  if (!cleared.ok()) return failed(cleared.error());
+  common::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return failed(std::string("cannot create a socket: ") + std::strerror(errno));
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    return failed(std::strerror(errno));
+  }
+  struct stat status {};
+  if (::lstat(path.c_str(), &status) != 0) {
+    return failed(std::string("the socket file vanished after bind: ") + std::strerror(errno));
+  }
+  // Ours from here: removed again if what follows fails.
+  UnixSocketFile file(path, status.st_dev, status.st_ino);
+  if (auto access = set_access(path, options); !access.ok()) return failed(access.error());
+  if (::listen(fd.get(), backlog) != 0) {
+    return failed(std::string("cannot listen: ") + std::strerror(errno));
+  }
+  return BoundUnixSocket{std::move(fd), std::move(file), cleared.value()};
+}
+
+}  // namespace ancm::server
