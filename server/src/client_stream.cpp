@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "ancm/abi_strings.h"
+#include "tls_closer.h"
 
 namespace ancm::server {
 namespace {
@@ -51,6 +52,14 @@ ClientStream::Endpoints ClientStream::endpoints() const {
     result.local_port = local.port();
   }
   return result;
+}
+
+void ClientStream::close_gracefully(std::chrono::steady_clock::duration linger) {
+  auto* tls = std::get_if<TlsStream>(&transport_);
+  if (!tls) return close();
+  auto executor = tls->get_executor();
+  close_tls_gracefully(std::move(*tls), linger);
+  transport_.emplace<Socket>(executor);
 }
 
 int ClientStream::tls_info(ancm_tls_info* out) const {

@@ -17,6 +17,7 @@ using CP = ConnectionPhase;
 constexpr std::array kConnectionMoves = {
     std::pair{CP::Idle, CP::Idle},                 // a watch read that brought nothing
     std::pair{CP::Idle, CP::ReadingHead},          // read_next_request: bytes came
+    std::pair{CP::Idle, CP::Closing},              // graceful_close: the keep-alive wait ended
     std::pair{CP::ReadingHead, CP::InRequest},     // dispatch_request, or reject
     std::pair{CP::InRequest, CP::Upgrading},       // upgrade
     std::pair{CP::InRequest, CP::Resuming},        // finish_request: the watch's read is cancelled

@@ -30,6 +30,13 @@ struct TlsSession {
   std::string peer_serial;   // hex
 };
 
+// How the server ended a TLS connection.
+enum class TlsEnd {
+  CloseNotify,    // its close_notify alert came: nothing was cut short
+  NoCloseNotify,  // the TCP connection ended without it (a bare FIN, a reset)
+  StillOpen,      // neither, within the time given
+};
+
 class TlsConnection {
  public:
   TlsConnection(uint16_t port, const TlsClientOptions& options,
@@ -47,6 +54,8 @@ class TlsConnection {
   void send(const std::string& bytes);
   std::optional<HttpResponse> read_response(
       std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Reads (and drops) whatever comes until the server ends the connection.
+  TlsEnd read_until_closed(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
  private:
   struct Impl;
