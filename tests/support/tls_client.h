@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,19 @@ enum class TlsEnd {
   NoCloseNotify,  // the TCP connection ended without it (a bare FIN, a reset)
   StillOpen,      // neither, within the time given
 };
+
+// For test failure messages.
+inline std::ostream& operator<<(std::ostream& out, TlsEnd end) {
+  switch (end) {
+    case TlsEnd::CloseNotify:
+      return out << "CloseNotify";
+    case TlsEnd::NoCloseNotify:
+      return out << "NoCloseNotify";
+    case TlsEnd::StillOpen:
+      return out << "StillOpen";
+  }
+  return out << "?";
+}
 
 class TlsConnection {
  public:
