@@ -522,9 +522,10 @@ void Connection::arm_timer(std::chrono::steady_clock::duration timeout) {
     if (ec || generation != self->timer_generation_) return;
     spdlog::debug("connection from {}:{} timed out", self->endpoints_.remote_address,
                   self->endpoints_.remote_port);
-    // The keep-alive wait (or a drain's grace) ended: a clean end, with
-    // close_notify over TLS. Any other timeout cuts the connection.
-    if (self->is_idle()) return self->graceful_close();
+    // The keep-alive wait (or a drain's grace) ended: over TLS a clean end,
+    // close_notify first (over TCP the close is a FIN, nothing being unread).
+    // Any other timeout cuts the connection.
+    if (self->is_idle() && self->stream_.is_tls()) return self->graceful_close();
     self->notify_disconnect();
     self->close();
   });
