@@ -75,8 +75,8 @@ INSTANTIATE_TEST_SUITE_P(BothModels, TlsAppTest, ::testing::Values("inprocess", 
 // or out-of-process to a child that speaks only h2c.
 enum class Upstream { InProcess, Http1, H2c };
 
-std::string upstream_name(const ::testing::TestParamInfo<Upstream>& info) {
-  switch (info.param) {
+std::string_view name(Upstream upstream) {
+  switch (upstream) {
     case Upstream::InProcess:
       return "InProcess";
     case Upstream::Http1:
@@ -85,6 +85,12 @@ std::string upstream_name(const ::testing::TestParamInfo<Upstream>& info) {
       return "OutOfProcessH2c";
   }
   return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& out, Upstream upstream) { return out << name(upstream); }
+
+std::string upstream_name(const ::testing::TestParamInfo<Upstream>& info) {
+  return std::string(name(info.param));
 }
 
 // The base64 of a certificate's DER: its PEM file's body.
