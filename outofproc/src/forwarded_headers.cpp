@@ -5,6 +5,7 @@
 
 #include "ancm/abi_strings.h"
 #include "ancm/common/ascii.h"
+#include "ancm/common/base64.h"
 #include "ancm/common/http_syntax.h"
 
 namespace ancm::outofproc {
@@ -155,6 +156,11 @@ ClientRequest read_client_request(const ancm_request_api& api, ancm_request* req
   client.local_address = view(api.local_address(request));
   client.local_port = api.local_port(request);
   client.is_tls = api.is_tls(request) != 0;
+  ancm_tls_info tls{};
+  if (client.is_tls && ANCM_ABI_HAS(ancm_request_api, &api, tls_info) && api.tls_info &&
+      api.tls_info(request, &tls) == 0 && tls.client_certificate) {
+    client.client_certificate = {tls.client_certificate, tls.client_certificate_len};
+  }
   client.has_body = api.has_body(request) != 0;
   client.http_version = api.http_version(request) == 10 ? 10 : 11;
   return client;
@@ -205,6 +211,10 @@ void for_each_forwarded_field(const ClientRequest& request, std::string_view tok
                                  ? std::string(scheme)
                                  : forwarded_proto + ", " + std::string(scheme));
   visit("MS-ASPNETCORE-TOKEN", token);
+  // As ANCM does whenever IIS negotiated a client certificate.
+  if (!request.client_certificate.empty()) {
+    visit(kClientCertificateField, common::base64_encoded(request.client_certificate));
+  }
 }
 
 ForwardedRequest build_forwarded_request(const ClientRequest& request, std::string_view token) {

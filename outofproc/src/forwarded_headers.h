@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,9 +39,17 @@ struct ClientRequest {
   std::string_view local_address;
   uint16_t local_port = 0;
   bool is_tls = false;
+  // The certificate the client gave in its TLS handshake (DER), empty when
+  // none; valid as long as the request's other spans.
+  std::span<const std::uint8_t> client_certificate;
   bool has_body = false;
   int http_version = 11;  // 10 or 11
 };
+
+// The field ANCM hands the client's certificate to the app in: base64 of its
+// DER, which the app's IIS integration (IISMiddleware, ForwardClientCertificate,
+// on by default) turns into HttpContext.Connection.ClientCertificate.
+inline constexpr std::string_view kClientCertificateField = "MS-ASPNETCORE-CLIENTCERT";
 
 // Reads the request through the request API.
 ClientRequest read_client_request(const ancm_request_api& api, ancm_request* request);
@@ -50,8 +59,11 @@ ClientRequest read_client_request(const ancm_request_api& api, ancm_request* req
 // excepted), client MS-ASPNETCORE-*, Expect and Content-Length (framing is
 // the protocol's); then X-Forwarded-For ("ip:port", appended; a client over a
 // Unix domain socket has no IP: the client's own field goes on unchanged, or
-// none), X-Forwarded-Proto (appended) and MS-ASPNETCORE-TOKEN. Host stays (HTTP/2 makes it
-// :authority).
+// none), X-Forwarded-Proto (appended), MS-ASPNETCORE-TOKEN and, when the
+// client gave a certificate in its TLS handshake, MS-ASPNETCORE-CLIENTCERT (a
+// client's own field of that name is always dropped with the other
+// MS-ASPNETCORE-* ones, so the app never sees a forged certificate). Host
+// stays (HTTP/2 makes it :authority).
 using FieldVisitor = std::function<void(std::string_view name, std::string_view value)>;
 void for_each_forwarded_field(const ClientRequest& request, std::string_view token,
                               const FieldVisitor& visit);

@@ -6,6 +6,7 @@
 
 #include "ancm/abi_strings.h"
 #include "socket_address.h"
+#include "tls_closer.h"
 
 namespace ancm::server {
 namespace {
@@ -57,6 +58,14 @@ ClientStream::Endpoints ClientStream::endpoints_of(const Socket& socket) {
   result.local_port = local.port;
   result.peer = remote.is_unix() ? local.display() : remote.display();
   return result;
+}
+
+void ClientStream::close_gracefully(std::chrono::steady_clock::duration linger) {
+  auto* tls = std::get_if<TlsStream>(&transport_);
+  if (!tls) return close();
+  auto executor = tls->get_executor();
+  close_tls_gracefully(std::move(*tls), linger);
+  transport_.emplace<Socket>(executor);
 }
 
 int ClientStream::tls_info(ancm_tls_info* out) const {

@@ -14,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/system/error_code.hpp>
+#include <chrono>
 #include <cstdint>
 #include <iterator>
 #include <optional>
@@ -76,18 +77,23 @@ class ClientStream {
     boost::system::error_code ignored;
     lowest_layer().cancel(ignored);
   }
-  // Our end of the stream: the peer reads EOF (a FIN). Over TLS no
-  // close_notify goes first: Asio sends one only in a shutdown that also
-  // reads, which would race the read a closing connection keeps going; HTTP
-  // framing, not the TLS close, tells a client where a response ends.
+  // Our end of a cleartext stream: the peer reads EOF (a FIN). A TLS
+  // stream ends with close_gracefully instead (close_notify first).
   void shutdown_send() {
     boost::system::error_code ignored;
     lowest_layer().shutdown(Socket::shutdown_send, ignored);
   }
+  // Abortive: no close_notify over TLS (a failure, a timeout, abort()).
   void close() {
     boost::system::error_code ignored;
     lowest_layer().close(ignored);
   }
+  // The protocol ended the connection cleanly. Over TLS the stream goes to a
+  // closer of its own (tls_closer.h: close_notify, FIN, the client's last
+  // bytes discarded, within linger); over TCP it is closed (FIN). Either way
+  // this stream is closed afterwards (tls() is kept). No read or write may be
+  // pending: a protocol cancels its read and calls this from its end.
+  void close_gracefully(std::chrono::steady_clock::duration linger);
 
   // The peer's and our address, numeric, and ports (empty and 0 when unknown,
   // and over a Unix domain socket, which has no IP: the app then sees no

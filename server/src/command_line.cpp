@@ -359,7 +359,8 @@ std::string run_flags_help() {
          "                            requestLimits maxAllowedContentLength, " +
          std::to_string(d.max_body_bytes) +
          ")\n"
-         "  --header-timeout S        to receive a request's headers (default " +
+         "  --header-timeout S        to receive a request's headers; the first request's from\n"
+         "                            accept, TLS handshake included (default " +
          std::to_string(d.header_timeout.count()) +
          ")\n"
          "  --keepalive-timeout S     idle connection between requests (default " +

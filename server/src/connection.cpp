@@ -43,12 +43,13 @@ std::size_t max_buffered(const HttpLimits& limits) {
 }  // namespace
 
 Connection::Connection(Strand strand, ClientStream stream, const ConnectionContext& context,
-                       std::string_view initial_bytes)
+                       std::string_view initial_bytes, FirstHeadDeadline first_head)
     : strand_(std::move(strand)),
       stream_(std::move(stream)),
       timer_(strand_),
       context_(context),
       buffer_(max_buffered(context.limits)),
+      first_head_(first_head),
       // Reported under the writer's head lock, so the close waits for the
       // next strand turn: it may run the handler's release function, which
       // must not run under a lock of ours.
@@ -135,6 +136,10 @@ void Connection::on_watch_read(error_code ec, std::size_t n) {
     if (ec && ec != asio::error::operation_aborted) return close();
     return continue_after_request();
   }
+  // graceful_close cancelled this read (TLS): the close goes on from here.
+  if (phase_ == ConnectionPhase::Closing && ec == asio::error::operation_aborted) {
+    return discard_until_eof();
+  }
   if (ec) {
     if (in_request()) return client_gone();
     return close();
@@ -156,7 +161,7 @@ void Connection::client_gone() {
 
 void Connection::read_header() {
   enter(ConnectionPhase::ReadingHead);
-  arm_timer(context_.limits.header_timeout);
+  arm_timer(first_head_.bound(context_.limits.header_timeout));
   head_scanned_ = 0;
   on_head_bytes();
 }
@@ -196,6 +201,7 @@ void Connection::on_head_bytes() {
 
 void Connection::on_head(const HeadScan& scan) {
   disarm_timer();
+  first_head_.met();
   auto head_bytes = buffered().substr(scan.blank_lines, scan.end - scan.blank_lines);
   auto parsed = parse_request_head(head_bytes, head_limits());
   if (!parsed.ok()) return reject(parsed.error());
@@ -472,10 +478,13 @@ void Connection::reject(HeadRejection rejection) {
   schedule_write();
 }
 
-// While draining, an idle connection gets a short grace, not the keep-alive time.
-std::chrono::seconds Connection::idle_timeout() const {
-  return reuse_.draining ? std::chrono::duration_cast<std::chrono::seconds>(kDrainIdleGrace)
-                         : context_.limits.keepalive_timeout;
+// While draining, an idle connection gets a short grace, not the keep-alive
+// time; before its first request, no more than what is left of the budget
+// from accept.
+std::chrono::steady_clock::duration Connection::idle_timeout() const {
+  std::chrono::steady_clock::duration timeout = context_.limits.keepalive_timeout;
+  if (reuse_.draining) timeout = kDrainIdleGrace;
+  return first_head_.bound(timeout);
 }
 
 // ------------------------------------------------------------ connection state
@@ -505,12 +514,16 @@ void Connection::log_illegal(std::string_view what, std::string_view from,
       endpoints_.peer, what, from, to, name(phase_), name(request_phase_));
 }
 
-void Connection::arm_timer(std::chrono::seconds timeout) {
+void Connection::arm_timer(std::chrono::steady_clock::duration timeout) {
   unsigned generation = ++timer_generation_;
   timer_.expires_after(timeout);
   timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
     if (ec || generation != self->timer_generation_) return;
     spdlog::debug("connection from {} timed out", self->endpoints_.peer);
+    // The keep-alive wait (or a drain's grace) ended: over TLS a clean end,
+    // close_notify first (over TCP the close is a FIN, nothing being unread).
+    // Any other timeout cuts the connection.
+    if (self->is_idle() && self->stream_.is_tls()) return self->graceful_close();
     self->notify_disconnect();
     self->close();
   });
@@ -545,8 +558,16 @@ void Connection::close() {
 
 // Closing with unread bytes would reset the connection and could destroy the
 // response before the client reads it: send FIN, then discard what comes.
+// Over TLS close_notify goes first, from the stream's closer, which needs the
+// watch's read ended: it is cancelled (no write is in flight here: a
+// connection closes after its last write's completion) and its end comes
+// back to discard_until_eof.
 void Connection::graceful_close() {
-  stream_.shutdown_send();
+  if (!stream_.is_tls()) {
+    stream_.shutdown_send();
+  } else if (io_.watching) {
+    stream_.cancel();
+  }
   enter(ConnectionPhase::Closing);
   // No request follows: what the handler kept for one goes now, or once the
   // current request ends (finish_request).
@@ -557,6 +578,10 @@ void Connection::graceful_close() {
 
 void Connection::discard_until_eof() {
   if (io_.watching) return;  // the pending read ends with EOF and closes
+  if (stream_.is_tls()) {
+    stream_.close_gracefully(kLingerTimeout);  // the closer discards, apart from this connection
+    return close();
+  }
   buffer_.clear();
   io_.watching = true;
   stream_.async_read_some(buffer_.prepare(kReadChunk),

@@ -27,6 +27,7 @@
 #include "connection_data.h"
 #include "connection_registry.h"
 #include "connection_state.h"
+#include "first_head_deadline.h"
 #include "request_handle.h"
 #include "request_head.h"
 #include "response_writer.h"
@@ -67,8 +68,10 @@ class Connection final : public ServerRequest,
   // The stream's completions run on strand (ClientStream::adopt).
   // initial_bytes: what was read from the stream before (the first bytes,
   // read to tell HTTP/1.x from HTTP/2); they are the first request's.
+  // first_head: what is left of the budget from accept (the handshake and
+  // the first bytes spent some) for the wait for the first request and its head.
   Connection(Strand strand, ClientStream stream, const ConnectionContext& context,
-             std::string_view initial_bytes = {});
+             std::string_view initial_bytes = {}, FirstHeadDeadline first_head = {});
   ~Connection();
 
   void start();
@@ -160,7 +163,7 @@ class Connection final : public ServerRequest,
   void on_upgrade_head_sent(boost::beast::error_code ec);
 
   // the end of a request (connection.cpp)
-  std::chrono::seconds idle_timeout() const;
+  std::chrono::steady_clock::duration idle_timeout() const;
   void finish_request();
   void continue_after_request();
   void discard_body();
@@ -169,7 +172,7 @@ class Connection final : public ServerRequest,
   // state (connection.cpp)
   template <class F>
   void on_strand(F&& f);
-  void arm_timer(std::chrono::seconds timeout);
+  void arm_timer(std::chrono::steady_clock::duration timeout);
   void disarm_timer();
   void close();
   void graceful_close();
@@ -200,6 +203,7 @@ class Connection final : public ServerRequest,
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   std::size_t head_scanned_ = 0;  // how far the head being read was searched
+  FirstHeadDeadline first_head_;  // met once the first head is complete
 
   ClientStream::Endpoints endpoints_;
   // Released when the connection closes (close, graceful_close), or with it.

@@ -15,11 +15,12 @@ constexpr bool listed(const std::array<std::pair<State, State>, N>& table, State
 // Who moves each: connection.cpp, in the function named.
 using CP = ConnectionPhase;
 constexpr std::array kConnectionMoves = {
-    std::pair{CP::Idle, CP::Idle},                 // a watch read that brought nothing
-    std::pair{CP::Idle, CP::ReadingHead},          // read_next_request: bytes came
-    std::pair{CP::ReadingHead, CP::InRequest},     // dispatch_request, or reject
-    std::pair{CP::InRequest, CP::Upgrading},       // upgrade
-    std::pair{CP::InRequest, CP::Resuming},        // finish_request: the watch's read is cancelled
+    std::pair{CP::Idle, CP::Idle},              // a watch read that brought nothing
+    std::pair{CP::Idle, CP::ReadingHead},       // read_next_request: bytes came
+    std::pair{CP::Idle, CP::Closing},           // graceful_close: the keep-alive wait ended (TLS)
+    std::pair{CP::ReadingHead, CP::InRequest},  // dispatch_request, or reject
+    std::pair{CP::InRequest, CP::Upgrading},    // upgrade
+    std::pair{CP::InRequest, CP::Resuming},     // finish_request: the watch's read is cancelled
     std::pair{CP::InRequest, CP::DiscardingBody},  // continue_after_request
     std::pair{CP::InRequest, CP::Idle},            // read_next_request, or the watch's read waits
     std::pair{CP::InRequest, CP::ReadingHead},     // read_next_request: a pipelined head

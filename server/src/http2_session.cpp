@@ -41,10 +41,11 @@ Http2Session::~Http2Session() {
   if (context_.registry) context_.registry->remove(this);
 }
 
-void Http2Session::start(std::string initial_bytes) {
+void Http2Session::start(std::string initial_bytes, FirstHeadDeadline first_head) {
+  first_head_ = first_head;
   asio::dispatch(strand_, [self = shared_from_this(), bytes = std::move(initial_bytes)] {
     self->submit_settings();
-    self->arm_timer(self->context_.limits.header_timeout);
+    self->arm_timer(self->first_head_.bound(self->context_.limits.header_timeout));
     auto data = reinterpret_cast<const uint8_t*>(bytes.data());
     if (self->feed(data, bytes.size())) self->read_more();
     self->send();
@@ -90,6 +91,7 @@ void Http2Session::read_more() {
 void Http2Session::on_read(const error_code& ec, std::size_t n) {
   reading_ = false;
   if (dead()) return;
+  if (ec == asio::error::operation_aborted) return send();  // end_cleanly cancelled it
   if (ec) return close();  // EOF or a broken socket: no one to answer
   if (feed(read_buffer_.data(), n)) read_more();
   send();
@@ -153,7 +155,7 @@ void Http2Session::send() {
     for (const auto& cb : callbacks) {
       if (cb.fn) cb.fn(cb.ctx, 0, cb.bytes);
     }
-    if (!nghttp2_session_want_read(ng()) && !nghttp2_session_want_write(ng())) close();
+    if (!nghttp2_session_want_read(ng()) && !nghttp2_session_want_write(ng())) end_cleanly();
     return;
   }
   writing_ = true;
@@ -241,7 +243,7 @@ int Http2Session::on_begin_headers(const nghttp2_frame& frame) {
   ++open_streams_;
   // HEADERS and its CONTINUATIONs come back to back: one head at a time
   // is being received, under the header timeout (disarmed at dispatch).
-  arm_timer(context_.limits.header_timeout);
+  arm_timer(first_head_.bound(context_.limits.header_timeout));
   return 0;
 }
 
@@ -266,6 +268,7 @@ int Http2Session::on_frame_recv(const nghttp2_frame& frame) {
   bool end_stream = (frame.hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
   if (frame.hd.type == NGHTTP2_HEADERS && stream->receiving_head()) {
     disarm_timer();  // no idle timeout while a stream is open
+    first_head_.met();
     stream->dispatch(end_stream);
   } else if (end_stream) {
     stream->on_remote_end();  // the last DATA, or the trailers
@@ -347,7 +350,7 @@ void Http2Session::disarm_timer() {
   timer_.cancel();
 }
 
-void Http2Session::arm_timer(std::chrono::seconds timeout) {
+void Http2Session::arm_timer(std::chrono::steady_clock::duration timeout) {
   unsigned generation = ++timer_generation_;
   timer_.expires_after(timeout);
   timer_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
@@ -369,6 +372,15 @@ void Http2Session::on_timeout() {
   timer_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
     if (!ec && generation == self->timer_generation_) self->close();
   });
+}
+
+// nghttp2 wants neither to read nor to write (its GOAWAY is out and the
+// streams ended): the stream ends cleanly, with close_notify over TLS, once
+// the read still pending ended (cancelled; on_read comes back through send).
+void Http2Session::end_cleanly() {
+  if (reading_) return stream_.cancel();
+  stream_.close_gracefully(kGoawayLinger);
+  close();
 }
 
 // Every stream still open ends as reset: handlers hear client_gone = 1, their
@@ -403,10 +415,10 @@ void Http2Session::enter(Http2SessionPhase to) {
 
 std::shared_ptr<Http2Session> start_http2(Strand strand, ClientStream stream,
                                           const ConnectionContext& context,
-                                          std::string initial_bytes) {
+                                          std::string initial_bytes, FirstHeadDeadline first_head) {
   auto session = std::make_shared<Http2Session>(std::move(strand), std::move(stream), context);
   if (context.registry) context.registry->add(session);
-  session->start(std::move(initial_bytes));
+  session->start(std::move(initial_bytes), first_head);
   return session;
 }
 

@@ -27,6 +27,7 @@
 #include "connection.h"  // ConnectionContext
 #include "connection_data.h"
 #include "connection_registry.h"
+#include "first_head_deadline.h"
 #include "http2_session_state.h"
 #include "response_writer.h"  // IoCallback
 #include "strand.h"
@@ -43,8 +44,10 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   Http2Session& operator=(const Http2Session&) = delete;
 
   // Starts serving; initial_bytes were read from the stream already (the
-  // client's preface, or part of it) and are fed to nghttp2 first.
-  void start(std::string initial_bytes);
+  // client's preface, or part of it) and are fed to nghttp2 first. Until the
+  // first request's header block ended, the header timers run no later than
+  // first_head (the budget from accept).
+  void start(std::string initial_bytes, FirstHeadDeadline first_head = {});
   // GOAWAY: no new streams; close once the open ones ended.
   void drain() override;
 
@@ -89,9 +92,10 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   Http2Stream& take_stream();
   void recycle_if_done(Http2Stream& stream);
   void arm_idle_timer_if_idle();
-  void arm_timer(std::chrono::seconds timeout);
+  void arm_timer(std::chrono::steady_clock::duration timeout);
   void disarm_timer();
   void close_when_done();
+  void end_cleanly();
   void close();
   void enter(Http2SessionPhase to);
 
@@ -103,6 +107,7 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer write_timer_;  // a write stalled past io_timeout closes the connection
   unsigned timer_generation_ = 0;
+  FirstHeadDeadline first_head_;   // met at the first dispatch
   unsigned write_generation_ = 0;  // of the write the write timer watches
   // Armed while response bytes are queued: checks for windows shut past io_timeout.
   boost::asio::steady_timer flow_timer_;
@@ -129,6 +134,7 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
 // stream already. The TLS path calls this when ALPN chose "h2".
 std::shared_ptr<Http2Session> start_http2(Strand strand, ClientStream stream,
                                           const ConnectionContext& context,
-                                          std::string initial_bytes = {});
+                                          std::string initial_bytes = {},
+                                          FirstHeadDeadline first_head = {});
 
 }  // namespace ancm::server

@@ -5,7 +5,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include "ancm/common/checked_move.h"
 #include "ancm/server/tls_certificates.h"
 
 namespace ancm::server {
@@ -13,6 +15,28 @@ namespace {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
+
+// The handshake runs until it ends (its completion ran) or its time runs out
+// first (the socket is closed; the completion, failed, still comes).
+enum class HandshakePhase { Running, TimedOut, Ended };
+
+constexpr bool is_legal(HandshakePhase from, HandshakePhase to) {
+  using P = HandshakePhase;
+  return (from == P::Running && (to == P::TimedOut || to == P::Ended)) ||
+         (from == P::TimedOut && to == P::Ended);
+}
+
+constexpr std::string_view name(HandshakePhase phase) {
+  switch (phase) {
+    case HandshakePhase::Running:
+      return "Running";
+    case HandshakePhase::TimedOut:
+      return "TimedOut";
+    case HandshakePhase::Ended:
+      return "Ended";
+  }
+  return "?";
+}
 
 // Lives until the handshake's completion and its timer's both ran.
 class Handshake : public std::enable_shared_from_this<Handshake> {
@@ -27,8 +51,9 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
   void start(std::chrono::seconds timeout) {
     timer_.expires_after(timeout);
     timer_.async_wait([self = shared_from_this()](error_code ec) {
-      if (ec || self->finished_) return;  // the handshake ended first
-      self->timed_out_ = true;
+      // The timer may fire before the handshake's end, already queued, ran.
+      if (ec || self->phase_ != HandshakePhase::Running) return;
+      self->enter(HandshakePhase::TimedOut);
       error_code ignored;
       self->stream_.next_layer().close(ignored);
     });
@@ -38,25 +63,31 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
 
  private:
   void finish(error_code ec) {
-    finished_ = true;
+    bool timed_out = phase_ == HandshakePhase::TimedOut;
     timer_.cancel();
-    if (ec || timed_out_) return fail(ec);
+    if (!enter(HandshakePhase::Ended) || ec || timed_out) return fail(ec, timed_out);
     done_(ClientStream(std::move(stream_)));
   }
 
-  void fail(error_code ec) {
+  void fail(error_code ec, bool timed_out) {
     error_code ignored;
-    std::string why = timed_out_ ? "timed out" : ec.message();
+    std::string why = timed_out ? "timed out" : ec.message();
     spdlog::debug("{} {}: {}", kTlsHandshakeFailed,
                   ClientStream::endpoints_of(stream_.next_layer()).peer, why);
     stream_.next_layer().close(ignored);
   }
 
+  // The only way the phase changes.
+  bool enter(HandshakePhase to) {
+    return common::checked_move(phase_, to, [](std::string_view from, std::string_view next) {
+      spdlog::error("TLS handshake: illegal phase transition {} -> {}", from, next);
+    });
+  }
+
   ClientStream::TlsStream stream_;
   asio::steady_timer timer_;
   HandshakeDone done_;
-  bool timed_out_ = false;
-  bool finished_ = false;  // the timer may have fired before the handshake's end ran
+  HandshakePhase phase_ = HandshakePhase::Running;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <thread>
 
 #include "ancm/server/master.h"
 #include "ancm/server/worker.h"
@@ -276,6 +277,23 @@ TEST_F(HttpTest, ClosesWhenHeadersArriveTooSlowly) {
   HttpConnection connection(host->port());
   connection.send("GET / HTTP/1.1\r\nHost: t\r\n");  // never finished
   EXPECT_TRUE(connection.closed_by_peer(30s));
+}
+
+// One header timeout from accept until the first head is complete: a
+// client whose first byte could begin HTTP/2's preface ("P") keeps the server
+// guessing for a while, and the head that follows gets no timeout of its own.
+TEST_F(HttpTest, TheFirstHeadHasOneHeaderTimeoutFromAccept) {
+  auto host = start({"--header-timeout", "1"});
+  HttpConnection connection(host->port());
+  connection.send("P");
+  std::this_thread::sleep_for(700ms);
+  connection.send("UT / HTTP/1.1\r\nHost: t\r\n");
+  std::this_thread::sleep_for(700ms);
+  connection.send("Content-Length: 0\r\n\r\n");
+  EXPECT_FALSE(connection.read_response(10s)) << host->output();
+  EXPECT_TRUE(connection.closed_by_peer(30s));
+  // A prompt client is served.
+  EXPECT_TRUE(http_get(host->port(), "/"));
 }
 
 TEST_F(HttpTest, StreamsAResponseInPieces) {

@@ -11,6 +11,7 @@
 #include "ancm/server/listen_address.h"
 #include "ancm/server/master.h"
 #include "ancm/server/tls_certificates.h"
+#include "h2_frames.h"
 #include "host_process.h"
 #include "http_client.h"
 #include "load_client.h"
@@ -221,6 +222,53 @@ TEST_F(TlsTest, AHandshakeThatNeverCompletesEndsAtTheHeaderTimeout) {
   EXPECT_TRUE(https_get(host->port(), "/", client()));
 }
 
+// The handshake and the wait for the first request share one header
+// timeout: a client that says nothing after its handshake is closed then,
+// not at the keep-alive timeout.
+TEST_F(TlsTest, TheHandshakeAndTheFirstHeadShareOneHeaderTimeout) {
+  auto args = tls_args(default_);
+  for (std::string arg : {"--header-timeout=2", "--keepalive-timeout=3600"}) args.push_back(arg);
+  auto host = start(args);
+  TlsConnection silent(host->port(), client());
+  ASSERT_TRUE(silent.connected()) << silent.error();
+  EXPECT_NE(silent.read_until_closed(30s), TlsEnd::StillOpen);
+  EXPECT_TRUE(https_get(host->port(), "/", client())) << host->output();
+}
+
+// A clean end sends close_notify before the FIN, so a client can tell it
+// from a cut: after a response to "Connection: close", at the end of the
+// keep-alive wait, after HTTP/2's GOAWAY. An abort stays a cut.
+TEST_F(TlsTest, ACleanEndSendsCloseNotifyAndAnAbortDoesNot) {
+  auto args = tls_args(default_);
+  for (std::string arg : {"--header-timeout=2", "--keepalive-timeout=1"}) args.push_back(arg);
+  auto host = start(args);
+  {
+    TlsConnection connection(host->port(), client());
+    connection.send(get_request("/", "Connection: close\r\n"));
+    ASSERT_TRUE(connection.read_response()) << host->output();
+    EXPECT_EQ(connection.read_until_closed(), TlsEnd::CloseNotify);
+  }
+  {
+    TlsConnection connection(host->port(), client());
+    connection.send(get_request("/"));
+    ASSERT_TRUE(connection.read_response()) << host->output();
+    EXPECT_EQ(connection.read_until_closed(30s), TlsEnd::CloseNotify);  // keep-alive's end
+  }
+  {
+    auto h2 = client();
+    h2.alpn = {"h2"};
+    TlsConnection connection(host->port(), h2);
+    ASSERT_EQ(connection.session().alpn, "h2");
+    connection.send(h2::client_start());  // then nothing: GOAWAY at the header timeout
+    EXPECT_EQ(connection.read_until_closed(30s), TlsEnd::CloseNotify);
+  }
+  {
+    TlsConnection connection(host->port(), client());
+    connection.send(get_request("/abort"));
+    EXPECT_EQ(connection.read_until_closed(30s), TlsEnd::NoCloseNotify);
+  }
+}
+
 TEST_F(TlsTest, RequiredClientCertificateRefusesAClientWithoutOne) {
   auto with = certificates_.issue("client", {"client.example.test"});
   auto args = tls_args(default_);
@@ -347,9 +395,10 @@ TEST_F(TlsTest, CheckShowsTheCertificatesNamesAndExpiry) {
   EXPECT_NE(result.output.find("TLS certificate " + default_.certificate.string()),
             std::string::npos)
       << result.output;
-  EXPECT_NE(result.output.find("names: a.example.test"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("names: *.wild.example.test"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("expires: 20"), std::string::npos) << result.output;
+  std::string names(server::kCheckNamesLabel), expires(server::kCheckExpiresLabel);
+  EXPECT_NE(result.output.find(names + "a.example.test"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find(names + "*.wild.example.test"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find(expires + "20"), std::string::npos) << result.output;
 }
 
 TEST_F(TlsTest, CheckNamesTheBadFile) {

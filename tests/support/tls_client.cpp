@@ -3,12 +3,14 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
+#include <functional>
 
 #include "beast_response.h"
 
@@ -164,6 +166,27 @@ std::optional<HttpResponse> TlsConnection::read_response(std::chrono::millisecon
     return std::nullopt;
   }
   return to_test_response(parser.release());
+}
+
+TlsEnd TlsConnection::read_until_closed(std::chrono::milliseconds timeout) {
+  if (!impl_->stream) return TlsEnd::NoCloseNotify;
+  std::array<char, 4096> dropped{};
+  bool done = false;
+  error_code end;
+  std::function<void()> read = [&] {
+    impl_->stream->async_read_some(asio::buffer(dropped), [&](error_code ec, std::size_t) {
+      if (!ec) return read();
+      end = ec;
+      done = true;
+    });
+  };
+  read();
+  bool ended = impl_->run_for(timeout, done);
+  impl_->ok = false;
+  if (!ended) return TlsEnd::StillOpen;
+  // Asio reports OpenSSL's SSL_ERROR_ZERO_RETURN (close_notify) as eof, and
+  // an EOF without it as stream_truncated.
+  return end == asio::error::eof ? TlsEnd::CloseNotify : TlsEnd::NoCloseNotify;
 }
 
 std::optional<HttpResponse> https_get(uint16_t port, const std::string& target,

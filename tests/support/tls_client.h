@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,26 @@ struct TlsSession {
   std::string peer_serial;   // hex
 };
 
+// How the server ended a TLS connection.
+enum class TlsEnd {
+  CloseNotify,    // its close_notify alert came: nothing was cut short
+  NoCloseNotify,  // the TCP connection ended without it (a bare FIN, a reset)
+  StillOpen,      // neither, within the time given
+};
+
+// For test failure messages.
+inline std::ostream& operator<<(std::ostream& out, TlsEnd end) {
+  switch (end) {
+    case TlsEnd::CloseNotify:
+      return out << "CloseNotify";
+    case TlsEnd::NoCloseNotify:
+      return out << "NoCloseNotify";
+    case TlsEnd::StillOpen:
+      return out << "StillOpen";
+  }
+  return out << "?";
+}
+
 class TlsConnection {
  public:
   TlsConnection(uint16_t port, const TlsClientOptions& options,
@@ -47,6 +68,8 @@ class TlsConnection {
   void send(const std::string& bytes);
   std::optional<HttpResponse> read_response(
       std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Reads (and drops) whatever comes until the server ends the connection.
+  TlsEnd read_until_closed(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
  private:
   struct Impl;

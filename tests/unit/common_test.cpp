@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "ancm/common/base64.h"
 #include "ancm/common/command_line_split.h"
 #include "ancm/common/error_page.h"
 #include "ancm/common/logging.h"
@@ -116,6 +117,22 @@ INSTANTIATE_TEST_SUITE_P(
       return "Http" + std::to_string(info.param.status) + "_" +
              std::to_string(info.param.substatus);
     });
+
+// RFC 4648's test vectors (section 10).
+TEST(Base64, EncodesTheRfcVectors) {
+  auto encoded = [](std::string_view text) {
+    return base64_encoded({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+  };
+  EXPECT_EQ(encoded(""), "");
+  EXPECT_EQ(encoded("f"), "Zg==");
+  EXPECT_EQ(encoded("fo"), "Zm8=");
+  EXPECT_EQ(encoded("foo"), "Zm9v");
+  EXPECT_EQ(encoded("foob"), "Zm9vYg==");
+  EXPECT_EQ(encoded("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(encoded("foobar"), "Zm9vYmFy");
+  const std::uint8_t high[] = {0xfb, 0xff, 0xbf};
+  EXPECT_EQ(base64_encoded(high), "+/+/");
+}
 
 TEST(ErrorPage, UnknownCodesGetTheReasonPhrase) {
   EXPECT_EQ(error_title({500, 99}), "Internal Server Error");

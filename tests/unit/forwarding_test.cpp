@@ -38,6 +38,24 @@ TEST(ForwardedRequest, ReplacesClientTokensWithItsOwn) {
   EXPECT_NE(out.head.find("MS-ASPNETCORE-TOKEN: 0123abcd\r\n"), std::string::npos) << out.head;
 }
 
+// ANCM's encoding, which IISMiddleware reads back: base64 of the DER. The
+// client's own field of that name never reaches the app, with or without a
+// certificate of its own.
+TEST(ForwardedRequest, HandsTheClientCertificateOnAndDropsAForgedOne) {
+  const std::vector<std::uint8_t> der = {0x30, 0x82, 0x01, 0xff, 0xfe};
+  auto with_certificate = client({{"Host", "h"}, {"MS-ASPNETCORE-CLIENTCERT", "forged"}});
+  with_certificate.is_tls = true;
+  with_certificate.client_certificate = der;
+  auto out = build_forwarded_request(with_certificate, "t");
+  EXPECT_EQ(out.head.find("forged"), std::string::npos) << out.head;
+  EXPECT_NE(out.head.find("\r\nMS-ASPNETCORE-CLIENTCERT: MIIB//4=\r\n"), std::string::npos)
+      << out.head;
+  auto without =
+      build_forwarded_request(client({{"Host", "h"}, {"ms-aspnetcore-clientcert", "forged"}}), "t");
+  EXPECT_EQ(without.head.find("forged"), std::string::npos) << without.head;
+  EXPECT_EQ(without.head.find("CLIENTCERT"), std::string::npos) << without.head;
+}
+
 TEST(ForwardedRequest, AppendsForwardedForAndProto) {
   auto fresh = build_forwarded_request(client({{"Host", "h"}}), "t");
   EXPECT_NE(fresh.head.find("X-Forwarded-For: 10.1.2.3:5555\r\n"), std::string::npos);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "first_bytes.h"
+#include "first_head_deadline.h"
 #include "http2_session_state.h"
 #include "state_table_checks.h"
 
@@ -73,6 +74,32 @@ TEST(FirstBytesTest, TellsTheHttp2PrefaceFromAnythingElse) {
   EXPECT_EQ(classify_first_bytes("GET / HTTP/1.1\r\n"), V::Http1);
   EXPECT_EQ(classify_first_bytes("PRI * HTTP/1.1\r\n"), V::Http1);
   EXPECT_EQ(classify_first_bytes("POST"), V::Http1);
+}
+
+TEST(FirstBytesTest, TheReaderEndsOnceHandedOnOrClosed) {
+  using P = server::FirstBytesPhase;
+  expect_path({P::Reading, P::Draining, P::HandedOn});
+  expect_path({P::Reading, P::HandedOn});
+  expect_path({P::Reading, P::Draining, P::Closed});
+  expect_path({P::Reading, P::Closed});
+  EXPECT_FALSE(is_legal(P::HandedOn, P::Closed));  // the protocol's object owns the stream
+  EXPECT_FALSE(is_legal(P::Closed, P::HandedOn));  // a read that ends after the deadline
+  EXPECT_FALSE(is_legal(P::Draining, P::Reading));
+}
+
+// The budget from accept: a step's timeout is cut to what is left of it, and
+// once the first head is complete steps get their whole timeouts again.
+TEST(FirstHeadDeadlineTest, CutsStepsToWhatIsLeftUntilTheFirstHeadIsMet) {
+  using namespace std::chrono_literals;
+  server::FirstHeadDeadline none;
+  EXPECT_EQ(none.bound(30s), std::chrono::steady_clock::duration(30s));
+  auto budget = server::FirstHeadDeadline::after(1s);
+  EXPECT_LE(budget.bound(30s), std::chrono::steady_clock::duration(1s));
+  EXPECT_LE(budget.bound(10ms), std::chrono::steady_clock::duration(10ms));
+  auto spent = server::FirstHeadDeadline::after(-1s);
+  EXPECT_EQ(spent.bound(30s), std::chrono::steady_clock::duration::zero());
+  budget.met();
+  EXPECT_EQ(budget.bound(30s), std::chrono::steady_clock::duration(30s));
 }
 
 }  // namespace

@@ -362,10 +362,13 @@ TEST(H2RequestHeadTest, MapsTheRequestLineAndDropsConnectionSpecificFields) {
                     {"Upgrade", "websocket"},
                     {"Proxy-Connection", "x"},
                     {"MS-ASPNETCORE-TOKEN", "forged"},
+                    {"MS-ASPNETCORE-CLIENTCERT", "forged"},
                     {"Content-Type", "text/plain"}};
   client.remote_address = "10.0.0.1";
   client.remote_port = 5000;
   client.is_tls = true;
+  const std::vector<std::uint8_t> der = {0x30, 0x82, 0x01};
+  client.client_certificate = der;
   client.has_body = true;
   auto head = outofproc::build_h2_request(client, "the-token", 12);
   EXPECT_TRUE(head.has_body);
@@ -378,6 +381,7 @@ TEST(H2RequestHeadTest, MapsTheRequestLineAndDropsConnectionSpecificFields) {
                        {"x-forwarded-for", "10.0.0.1:5000"},
                        {"x-forwarded-proto", "https"},
                        {"ms-aspnetcore-token", "the-token"},
+                       {"ms-aspnetcore-clientcert", "MIIB"},
                        {"te", "trailers"},
                        {"content-length", "12"}};
   EXPECT_EQ(head.fields, expected);

@@ -28,10 +28,12 @@ int check_tls(const server::TlsOptions& tls) {
   }
   int problems = 0;
   for (const auto& certificate : checked.value()) {
-    std::printf("TLS certificate %s (key %s)\n  subject: %s\n  names: %s\n  expires: %s\n",
+    std::printf("TLS certificate %s (key %s)\n  subject: %s\n  %.*s%s\n  %.*s%s\n",
                 certificate.certificate_file.c_str(), certificate.key_file.c_str(),
-                certificate.subject.c_str(), joined(certificate.names).c_str(),
-                certificate.not_after.c_str());
+                certificate.subject.c_str(), static_cast<int>(server::kCheckNamesLabel.size()),
+                server::kCheckNamesLabel.data(), joined(certificate.names).c_str(),
+                static_cast<int>(server::kCheckExpiresLabel.size()),
+                server::kCheckExpiresLabel.data(), certificate.not_after.c_str());
     if (!certificate.expired) continue;
     std::fprintf(stderr, "error: the certificate %s expired on %s\n",
                  certificate.certificate_file.c_str(), certificate.not_after.c_str());

@@ -51,6 +51,15 @@ string[] anyMethod = ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"
 app.MapMethods("/request", anyMethod, describeRequest);
 app.MapMethods("/request/{**rest}", anyMethod, describeRequest);
 
+// GET /clientcert: the subject of the certificate the client gave in its TLS
+// handshake, or "none" (in-process from the server's TLS feature,
+// out-of-process from the proxy's MS-ASPNETCORE-CLIENTCERT through IIS integration).
+app.MapGet("/clientcert", async (HttpContext context) =>
+{
+    var certificate = await context.Connection.GetClientCertificateAsync();
+    return certificate?.Subject ?? "none";
+});
+
 // POST /echo streams the body back; ?unlimited=1 lifts the request body
 // limit, ?limit=N sets it to N bytes.
 app.MapPost("/echo", async (HttpContext context, int? unlimited, long? limit) =>

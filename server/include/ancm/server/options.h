@@ -11,10 +11,12 @@
 namespace ancm::server {
 
 struct HttpLimits {
-  std::size_t max_header_bytes = 32 * 1024;     // request line + headers → 431
-  std::size_t max_uri_bytes = 8 * 1024;         // request-target → 414
-  std::size_t max_body_bytes = 30'000'000;      // IIS's default → 413; see below
-  std::chrono::seconds header_timeout{30};      // first byte to end of headers
+  std::size_t max_header_bytes = 32 * 1024;  // request line + headers → 431
+  std::size_t max_uri_bytes = 8 * 1024;      // request-target → 414
+  std::size_t max_body_bytes = 30'000'000;   // IIS's default → 413; see below
+  // A head's first byte to its end; the first request's from accept (the
+  // TLS handshake or HTTP/2's preface included: first_head_deadline.h).
+  std::chrono::seconds header_timeout{30};
   std::chrono::seconds keepalive_timeout{120};  // idle between requests
   std::chrono::seconds io_timeout{60};          // one body read or write stalls
   // --max-body-bytes. The worker sets max_body_bytes to it when given, else

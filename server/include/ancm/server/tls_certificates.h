@@ -25,6 +25,11 @@ struct CertificateSummary {
 // folder's, by file name); the error names the file and what is wrong.
 common::Result<std::vector<CertificateSummary>> check_certificates(const TlsOptions& options);
 
+// How `ancm-host check` labels each certificate's names and expiry (a line
+// each, the label then the value).
+inline constexpr std::string_view kCheckNamesLabel = "names: ";
+inline constexpr std::string_view kCheckExpiresLabel = "expires: ";
+
 // The start of the error for an encrypted key given without its passphrase.
 inline constexpr std::string_view kKeyIsEncrypted = "the private key is encrypted";
 // Logged (debug) with the peer when a TLS handshake fails.
