@@ -45,8 +45,11 @@ try
     };
     foreach (var (type, data) in messages)
     {
+        // The echo is read while the message is sent: a message larger than
+        // both sides' windows would otherwise wait on itself.
+        var receiving = ReceiveMessageAsync(socket, timeout.Token);
         await socket.SendAsync(data, type, endOfMessage: true, timeout.Token);
-        var (echoType, echo) = await ReceiveMessageAsync(socket, timeout.Token);
+        var (echoType, echo) = await receiving;
         if (echoType != type || !echo.AsSpan().SequenceEqual(data))
         {
             Console.WriteLine($"FAIL: a {type} message of {data.Length} bytes came back as {echoType}, {echo.Length} bytes");
