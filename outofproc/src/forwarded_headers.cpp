@@ -158,7 +158,7 @@ ClientRequest read_client_request(const ancm_request_api& api, ancm_request* req
   client.is_tls = api.is_tls(request) != 0;
   client.has_body = api.has_body(request) != 0;
   client.http_version = api.http_version(request) == 10 ? 10 : 11;
-  if (ANCM_ABI_HAS(ancm_request_api, &api, connect_protocol)) {
+  if (ANCM_ABI_HAS(ancm_request_api, &api, connect_protocol) && api.connect_protocol) {
     client.connect_protocol = view(api.connect_protocol(request));
   }
   return client;
