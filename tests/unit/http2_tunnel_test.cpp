@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "abi_events.h"
 #include "ancm/abi_strings.h"
 #include "event_queue.h"
 #include "h2_client.h"
@@ -97,22 +98,9 @@ class Http2TunnelTest : public ::testing::Test {
   EventQueue<Seen> seen_;
   EventQueue<int> ends_;
   EventQueue<ancm_request*> requests_;
-  EventQueue<ancm_stream*> streams_;
-  EventQueue<int> disconnects_;
-  static void on_disconnect(void* ctx, int client_gone) {
-    static_cast<EventQueue<int>*>(ctx)->push(client_gone);
-  }
-  struct IoResult {
-    int status;
-    std::size_t bytes;
-  };
-  EventQueue<IoResult> io_;
-  static void on_io(void* ctx, int status, size_t bytes) {
-    static_cast<EventQueue<IoResult>*>(ctx)->push({status, bytes});
-  }
-  static void on_stream(void* ctx, ancm_stream* stream) {
-    static_cast<EventQueue<ancm_stream*>*>(ctx)->push(stream);
-  }
+  StreamEvents streams_;
+  DisconnectEvents disconnects_;
+  IoEvents io_;
 };
 
 TEST_F(Http2TunnelTest, AWebSocketConnectIsTunnelledBothWaysAfterA200) {
@@ -188,15 +176,15 @@ TEST_F(Http2TunnelTest, AClientResetFailsTheTunnel) {
   auto handed = requests_.next();
   ASSERT_TRUE(handed);
   api().set_status(*handed, 200, str(""));
-  api().on_disconnect(*handed, &on_disconnect, &disconnects_);
-  api().upgrade(*handed, &on_stream, &streams_);
+  api().on_disconnect(*handed, &DisconnectEvents::callback, &disconnects_);
+  api().upgrade(*handed, &StreamEvents::callback, &streams_);
   client.run_until([&] { return streams_.size() > 0; });
   auto stream = streams_.next();
   ASSERT_TRUE(stream);
   ASSERT_NE(*stream, nullptr);
   ASSERT_TRUE(client.run_until([&] { return client.response(id).status == 200; }));
   char buffer[64];
-  api().stream_read(*stream, buffer, sizeof buffer, &on_io, &io_);
+  api().stream_read(*stream, buffer, sizeof buffer, &IoEvents::callback, &io_);
   client.run_until([&] { return io_.size() > 0; });
   auto end = io_.next();
   ASSERT_TRUE(end);
@@ -207,8 +195,8 @@ TEST_F(Http2TunnelTest, AClientResetFailsTheTunnel) {
   auto gone = disconnects_.next();
   ASSERT_TRUE(gone);
   EXPECT_EQ(*gone, 1);
-  api().stream_read(*stream, buffer, sizeof buffer, &on_io, &io_);
-  api().stream_write(*stream, "late", 4, &on_io, &io_);
+  api().stream_read(*stream, buffer, sizeof buffer, &IoEvents::callback, &io_);
+  api().stream_write(*stream, "late", 4, &IoEvents::callback, &io_);
   client.run_until([&] { return io_.size() > 1; });
   for (int i = 0; i < 2; ++i) {
     auto failed = io_.next();
