@@ -14,6 +14,7 @@
 #include "ancm/abi_strings.h"
 #include "event_queue.h"
 #include "h2_client.h"
+#include "http2_tunnel_state.h"
 #include "loopback_server.h"
 
 namespace ancm::test {
@@ -209,6 +210,20 @@ TEST_F(Http2TunnelTest, AClientResetFailsTheTunnel) {
   auto next = client.fetch(extended_connect("websocket", "after the reset"));
   ASSERT_TRUE(next);
   EXPECT_EQ(next->body, "after the reset");
+}
+
+// The tunnel's phases go round once per stream object; nothing skips a step.
+TEST(Http2TunnelPhaseTest, MovesOnlyNoneOpenClosedNone) {
+  using server::Http2TunnelPhase;
+  using T = Http2TunnelPhase;
+  EXPECT_TRUE(server::is_legal(T::None, T::Open));
+  EXPECT_TRUE(server::is_legal(T::Open, T::Closed));
+  EXPECT_TRUE(server::is_legal(T::Closed, T::None));
+  EXPECT_FALSE(server::is_legal(T::Open, T::None)) << "an open tunnel is never recycled";
+  EXPECT_FALSE(server::is_legal(T::None, T::Closed));
+  EXPECT_FALSE(server::is_legal(T::Closed, T::Open)) << "one upgrade per request";
+  EXPECT_FALSE(server::is_legal(T::Open, T::Open));
+  EXPECT_EQ(server::name(T::Closed), "Closed");
 }
 
 }  // namespace
