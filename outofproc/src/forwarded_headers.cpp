@@ -7,6 +7,7 @@
 #include "ancm/common/ascii.h"
 #include "ancm/common/base64.h"
 #include "ancm/common/http_syntax.h"
+#include "random_token.h"
 
 namespace ancm::outofproc {
 namespace {
@@ -163,6 +164,9 @@ ClientRequest read_client_request(const ancm_request_api& api, ancm_request* req
   }
   client.has_body = api.has_body(request) != 0;
   client.http_version = api.http_version(request) == 10 ? 10 : 11;
+  if (ANCM_ABI_HAS(ancm_request_api, &api, connect_protocol) && api.connect_protocol) {
+    client.connect_protocol = view(api.connect_protocol(request));
+  }
   return client;
 }
 
@@ -226,10 +230,12 @@ ForwardedRequest build_forwarded_request(const ClientRequest& request, std::stri
 
   HeaderFacts facts = scan_headers(request);
   std::string protocols = facts.upgrade_token ? upgrade_protocols(facts.upgrade) : std::string();
+  bool websocket_connect = is_websocket_connect(request);
+  if (websocket_connect) protocols = "websocket";
   out.is_upgrade = !protocols.empty() && !out.has_body;
 
   out.head.reserve(512);
-  out.head.append(request.method);
+  out.head.append(websocket_connect ? std::string_view("GET") : request.method);
   out.head += ' ';
   out.head.append(request.target);
   bool http10 = request.http_version == 10;
@@ -243,9 +249,14 @@ ForwardedRequest build_forwarded_request(const ClientRequest& request, std::stri
   if (out.is_upgrade) {
     add_header(out.head, "Connection", "Upgrade");
     add_header(out.head, "Upgrade", protocols);
+    if (websocket_connect) add_header(out.head, "Sec-WebSocket-Key", new_websocket_key());
   }
   out.head += "\r\n";
   return out;
+}
+
+bool is_websocket_connect(const ClientRequest& request) {
+  return request.method == "CONNECT" && iequals(request.connect_protocol, "websocket");
 }
 
 bool forward_response_header(std::string_view name, int status, bool forward_connection) {

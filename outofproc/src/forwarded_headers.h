@@ -43,7 +43,9 @@ struct ClientRequest {
   // none; valid as long as the request's other spans.
   std::span<const std::uint8_t> client_certificate;
   bool has_body = false;
-  int http_version = 11;  // 10 or 11
+  int http_version = 11;  // 10 or 11 (HTTP/2 is sent as 11)
+  // An HTTP/2 extended CONNECT's :protocol (RFC 8441), else empty.
+  std::string_view connect_protocol;
 };
 
 // The field ANCM hands the client's certificate to the app in: base64 of its
@@ -86,7 +88,16 @@ void for_each_forwarded_field(const ClientRequest& request, std::string_view tok
 // itself treats it (it ignores Connection: Upgrade when there is a body,
 // dotnet/aspnetcore#27921): the child then reads the body as a body, and no
 // byte of it can be taken for the start of a tunnel or of the next request.
+//
+// WebSockets over HTTP/2 (an extended CONNECT, :protocol websocket, RFC 8441)
+// go to the HTTP/1.1 child as the RFC 6455 handshake it knows, as Envoy
+// translates them: GET, Connection: Upgrade, Upgrade: websocket and a fresh
+// Sec-WebSocket-Key (the client's Sec-WebSocket-Version and -Protocol go on as
+// they came); the child's 101 goes to the client as HTTP/2's 200.
 ForwardedRequest build_forwarded_request(const ClientRequest& request, std::string_view token);
+
+// An HTTP/2 WebSocket (extended CONNECT with :protocol websocket, RFC 8441).
+bool is_websocket_connect(const ClientRequest& request);
 
 // Whether a response header from the child goes to the client. Connection is
 // kept only when forwardResponseConnectionHeader is set; Upgrade only for 101.

@@ -33,15 +33,7 @@
 #include "response_writer.h"
 #include "server_request.h"
 #include "strand.h"
-
-namespace ancm::server {
-class Connection;
-}
-
-// The server's side of the opaque stream handle (ancm_request: request_handle.h).
-struct ancm_stream {
-  std::shared_ptr<ancm::server::Connection> connection;  // kept until stream_close
-};
+#include "upgraded_stream.h"
 
 namespace ancm::server {
 
@@ -62,6 +54,7 @@ struct ConnectionContext {
 };
 
 class Connection final : public ServerRequest,
+                         public UpgradedStream,
                          public Drainable,
                          public std::enable_shared_from_this<Connection> {
  public:
@@ -96,6 +89,7 @@ class Connection final : public ServerRequest,
   }
   uint16_t local_port() const override { return endpoints_.local_port; }
   bool has_body() const override { return request_.has_body; }
+  ancm_str connect_protocol() const override { return {}; }  // HTTP/1 has no extended CONNECT
   bool is_tls() const override { return stream_.is_tls(); }
   int tls_info(ancm_tls_info* out) const override;
   const Strand& strand() const override { return strand_; }
@@ -119,9 +113,9 @@ class Connection final : public ServerRequest,
 
   // Upgrade to a raw stream (WebSockets), after a 101 status.
   void upgrade(UpgradeCallback cb, void* ctx) override;
-  void stream_read(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx);
-  void stream_write(const void* data, std::size_t len, ancm_io_callback cb, void* ctx);
-  void stream_close();
+  void stream_read(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) override;
+  void stream_write(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) override;
+  void stream_close() override;
 
  private:
   using Parser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;

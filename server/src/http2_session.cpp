@@ -59,6 +59,8 @@ void Http2Session::submit_settings() {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, setting(limits.http2_max_concurrent_streams)},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, setting(limits.http2_stream_window)},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, setting(limits.max_header_bytes)},
+      // Extended CONNECT (RFC 8441): WebSockets over HTTP/2 (http2_stream_tunnel.cpp).
+      {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
   };
   nghttp2_submit_settings(ng(), NGHTTP2_FLAG_NONE, entries, std::size(entries));
   nghttp2_session_set_local_window_size(ng(), NGHTTP2_FLAG_NONE, 0,

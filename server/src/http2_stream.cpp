@@ -12,6 +12,7 @@
 #include "ancm/common/checked_move.h"
 #include "ancm/common/trailer_fields.h"
 #include "http2_session.h"
+#include "http2_stream_on_strand.h"
 #include "request_head_rules.h"
 
 namespace ancm::server {
@@ -52,13 +53,6 @@ constexpr std::size_t kFieldOverhead = 32;
 
 Http2Stream::Http2Stream(Http2Session& session) : session_(session) { handle_.owner = this; }
 
-template <class F>
-void Http2Stream::on_strand(F&& f) {
-  if (session_.strand().running_in_this_thread()) return f();
-  asio::post(session_.strand(),
-             [self = session_.shared_from_this(), f = std::forward<F>(f)]() mutable { f(); });
-}
-
 // ------------------------------------------------------------ the request head
 
 void Http2Stream::begin(int32_t stream_id) {
@@ -94,7 +88,7 @@ bool Http2Stream::add_field(std::string_view name, std::string_view value) {
     scheme_.assign(value);
   } else if (name == ":authority") {
     authority_.assign(value);
-  } else if (name == ":protocol") {
+  } else if (name == ":protocol") {  // nghttp2 lets it through only on a CONNECT (RFC 8441)
     protocol_.assign(value);
   } else if (!name.starts_with(':')) {
     fields_.emplace_back(name, value);
@@ -139,8 +133,10 @@ common::Result<void, HeadRejection> Http2Stream::check_head() const {
   head.fields.reserve(fields_.size());
   for (const auto& [name, value] : fields_) head.fields.push_back({name, value});
   const auto& limits = session_.context().limits;
-  return apply_request_head_rules(
+  auto ruled = apply_request_head_rules(
       head, {limits.max_header_bytes, limits.max_uri_bytes, limits.max_body_bytes});
+  if (!ruled.ok()) return ruled;
+  return check_connect_protocol();
 }
 
 // A head that broke a rule is answered by the server, as HTTP/1.1 answers
@@ -158,7 +154,8 @@ void Http2Stream::refuse_head(const HeadRejection& rejection) {
 }
 
 void Http2Stream::dispatch(bool end_stream) {
-  has_body_ = !end_stream;
+  // An extended CONNECT's DATA is its tunnel's, never a request body.
+  has_body_ = !end_stream && protocol_.empty();
   facts_.remote_ended = end_stream;
   if (auto ruled = check_head(); !ruled.ok()) return refuse_head(ruled.error());
   build_request_spans();
@@ -196,8 +193,9 @@ ConnectionData& Http2Stream::handler_data() { return session_.handler_data(); }
 // must not shrink for it.
 void Http2Stream::on_data(const uint8_t* data, std::size_t len) {
   body_received_ += len;
-  bool wanted = in_handler() && body_failure_ == 0;
-  if (wanted && body_received_ > session_.context().limits.max_body_bytes) {
+  bool wanted = (in_handler() || tunnel_open()) && body_failure_ == 0;
+  // A tunnel's bytes are no body: the body limit does not bound them.
+  if (wanted && protocol_.empty() && body_received_ > session_.context().limits.max_body_bytes) {
     wanted = false;
     refuse_body();
   }
@@ -259,6 +257,8 @@ void Http2Stream::send_server_answer(int status) {
 void Http2Stream::read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) {
   on_strand([this, buf, cap, cb, ctx] {
     if (!in_handler() || reading_ || cap == 0) return post_callback({cb, ctx}, -EINVAL, 0);
+    // An extended CONNECT has no body: its DATA is the tunnel's (stream_read).
+    if (!protocol_.empty()) return post_callback({cb, ctx}, 0, 0);
     reading_ = true;
     pending_read_ = {cb, ctx, 0};
     read_buf_ = buf;
@@ -371,7 +371,7 @@ void Http2Stream::write_body_borrowed(const void* data, std::size_t len, ancm_io
 }
 
 bool Http2Stream::writable() const {
-  return in_handler() && !facts_.closed && !session_.dead() &&
+  return (in_handler() || tunnel_open()) && !facts_.closed && !session_.dead() &&
          (response_ == Http2ResponsePhase::HeadOpen ||
           response_ == Http2ResponsePhase::HeadSubmitted);
 }
@@ -475,6 +475,8 @@ ssize_t Http2Stream::read_response(uint8_t* buf, std::size_t len, uint32_t* flag
 void Http2Stream::complete() {
   on_strand([this] {
     if (!in_handler()) return;
+    // The request ends; its tunnel goes on until stream_close.
+    if (tunnel_open()) return end_request();
     body_done_ = true;
     if (writable()) {
       // Ending cleanly short of the declared Content-Length would let the
@@ -514,13 +516,16 @@ void Http2Stream::send_reset(uint32_t error_code) {
 // read goes back to the connection's window, on_disconnect hears 0.
 void Http2Stream::end_request() {
   enter(Http2RequestPhase::Ended);
-  if (reading_) {
-    reading_ = false;
-    post_callback(pending_read_, -ECANCELED, 0);
+  // An open tunnel keeps its read and its bytes (stream_close ends them).
+  if (!tunnel_open()) {
+    if (reading_) {
+      reading_ = false;
+      post_callback(pending_read_, -ECANCELED, 0);
+    }
+    if (!facts_.closed) nghttp2_session_consume(session_.ng(), id_, body_.size() - body_offset_);
+    body_.clear();
+    body_offset_ = 0;
   }
-  if (!facts_.closed) nghttp2_session_consume(session_.ng(), id_, body_.size() - body_offset_);
-  body_.clear();
-  body_offset_ = 0;
   notify(0);
   session_.request_ended(*this);
 }
@@ -528,8 +533,9 @@ void Http2Stream::end_request() {
 // The response's END_STREAM went out while the client still sends a body
 // nobody will read: RST_STREAM NO_ERROR tells it to stop (RFC 9113 8.1).
 void Http2Stream::on_last_frame_sent() {
-  bool body_unwanted = phase_ == Http2RequestPhase::Ended || phase_ == Http2RequestPhase::Refused ||
-                       body_failure_ != 0;
+  bool body_unwanted = (phase_ == Http2RequestPhase::Ended && !tunnel_open()) ||
+                       phase_ == Http2RequestPhase::Refused || body_failure_ != 0 ||
+                       tunnel_ == Http2TunnelPhase::Closed;
   if (!facts_.remote_ended && !facts_.closed && body_unwanted) {
     nghttp2_submit_rst_stream(session_.ng(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_NO_ERROR);
     session_.want_send();
@@ -544,7 +550,9 @@ void Http2Stream::on_close(uint32_t error_code) {
   std::size_t unread = body_.size() - body_offset_;
   if (unread > 0 && !session_.dead()) nghttp2_session_consume_connection(session_.ng(), unread);
   fail_writes(-ECONNRESET);
-  if (facts_.client_reset && body_failure_ == 0 && in_handler()) body_failure_ = -ECONNRESET;
+  if (facts_.client_reset && body_failure_ == 0 && (in_handler() || tunnel_open())) {
+    body_failure_ = -ECONNRESET;
+  }
   fill_pending_read();
   if (in_handler() && facts_.client_reset) notify(1);
 }
@@ -574,13 +582,15 @@ bool Http2Stream::check_window_stall() {
 }
 
 bool Http2Stream::recyclable() const {
-  return facts_.closed &&
+  return facts_.closed && !tunnel_open() &&
          (phase_ == Http2RequestPhase::Ended || phase_ == Http2RequestPhase::ReceivingHead ||
           phase_ == Http2RequestPhase::Refused);
 }
 
 void Http2Stream::recycle() {
   enter(Http2RequestPhase::Free);
+  if (tunnel_ == Http2TunnelPhase::Closed) enter(Http2TunnelPhase::None);
+  protocol_.clear();
   {
     std::lock_guard lock(head_mutex_);
     if (response_ != Http2ResponsePhase::NotStarted) enter(Http2ResponsePhase::NotStarted);
@@ -618,11 +628,6 @@ void Http2Stream::notify(int client_gone) {
   asio::post(session_.strand(), [cb, ctx = disconnect_ctx_, client_gone] { cb(ctx, client_gone); });
 }
 
-// HTTP/2 has no 101: Extended CONNECT (RFC 8441) would be the way, not served yet.
-void Http2Stream::upgrade(UpgradeCallback cb, void* ctx) {
-  asio::post(session_.strand(), [cb, ctx] { cb(ctx, nullptr); });
-}
-
 void Http2Stream::post_callback(IoCallback cb, int status, std::size_t bytes) {
   if (!cb.fn) return;
   asio::post(session_.strand(), [cb, status, bytes] { cb.fn(cb.ctx, status, bytes); });
@@ -632,6 +637,13 @@ void Http2Stream::post_callback(IoCallback cb, int status, std::size_t bytes) {
 void Http2Stream::enter(Http2RequestPhase to) {
   common::checked_move(phase_, to, [&](auto from, auto next) {
     spdlog::error("HTTP/2 stream {} from {}: illegal request phase transition {} -> {}", id_,
+                  session_.endpoints().peer, from, next);
+  });
+}
+
+void Http2Stream::enter(Http2TunnelPhase to) {
+  common::checked_move(tunnel_, to, [&](auto from, auto next) {
+    spdlog::error("HTTP/2 stream {} from {}: illegal tunnel phase transition {} -> {}", id_,
                   session_.endpoints().peer, from, next);
   });
 }

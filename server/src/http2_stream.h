@@ -4,6 +4,8 @@
 // back only as the handler reads), the client's trailers, and the response
 // as a HEADERS frame, DATA through an nghttp2 data source that defers until
 // the handler writes, and trailers in the HEADERS frame that ends the stream.
+// An extended CONNECT (RFC 8441) becomes a tunnel the handler reads and
+// writes after upgrade() (http2_stream_tunnel.cpp, http2_tunnel_state.h).
 // Owned and reused by its Http2Session; state in http2_stream_state.h.
 #pragma once
 
@@ -21,16 +23,18 @@
 #include "ancm/abi_strings.h"
 #include "ancm/common/result.h"
 #include "http2_stream_state.h"
+#include "http2_tunnel_state.h"
 #include "request_handle.h"
 #include "request_head.h"
 #include "response_writer.h"  // IoCallback
 #include "server_request.h"
+#include "upgraded_stream.h"
 
 namespace ancm::server {
 
 class Http2Session;
 
-class Http2Stream final : public ServerRequest {
+class Http2Stream final : public ServerRequest, public UpgradedStream {
  public:
   explicit Http2Stream(Http2Session& session);
 
@@ -70,6 +74,7 @@ class Http2Stream final : public ServerRequest {
   ancm_str local_address() const override;
   uint16_t local_port() const override;
   bool has_body() const override { return has_body_; }
+  ancm_str connect_protocol() const override { return abi::str(protocol_); }
   bool is_tls() const override;
   int tls_info(ancm_tls_info* out) const override;
   const Strand& strand() const override;
@@ -88,6 +93,11 @@ class Http2Stream final : public ServerRequest {
   void reset(uint32_t error_code) override;
   void on_disconnect(ancm_disconnect_callback cb, void* ctx) override;
   void upgrade(UpgradeCallback cb, void* ctx) override;
+
+  // ---- UpgradedStream: the tunnel of an extended CONNECT (http2_stream_tunnel.cpp) ----
+  void stream_read(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) override;
+  void stream_write(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) override;
+  void stream_close() override;
 
  private:
   using Fields = std::vector<std::pair<std::string, std::string>>;
@@ -117,6 +127,12 @@ class Http2Stream final : public ServerRequest {
   void post_callback(IoCallback cb, int status, std::size_t bytes);
   void enter(Http2RequestPhase to);
   void enter(Http2ResponsePhase to);
+  void enter(Http2TunnelPhase to);
+  // ---- the extended CONNECT (http2_stream_tunnel.cpp) ----
+  bool tunnel_open() const { return tunnel_ == Http2TunnelPhase::Open; }
+  // Answers an extended CONNECT whose :protocol the server does not carry
+  // (501) instead of the handler; true when it did.
+  common::Result<void, HeadRejection> check_connect_protocol() const;
   bool writable() const;
 
   Http2Session& session_;
@@ -163,6 +179,7 @@ class Http2Stream final : public ServerRequest {
   Http2RequestPhase phase_ = Http2RequestPhase::Free;
   Http2ResponsePhase response_ = Http2ResponsePhase::NotStarted;
   Http2StreamFacts facts_;
+  Http2TunnelPhase tunnel_ = Http2TunnelPhase::None;
 };
 
 }  // namespace ancm::server

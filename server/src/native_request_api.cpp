@@ -111,14 +111,14 @@ void upgrade(ancm_request* r, void (*cb)(void*, ancm_stream*), void* ctx) {
   conn(r).upgrade(cb, ctx);
 }
 void stream_read(ancm_stream* s, void* buf, size_t cap, ancm_io_callback cb, void* ctx) {
-  s->connection->stream_read(buf, cap, cb, ctx);
+  s->owner->stream_read(buf, cap, cb, ctx);
 }
 void stream_write(ancm_stream* s, const void* data, size_t len, ancm_io_callback cb, void* ctx) {
-  s->connection->stream_write(data, len, cb, ctx);
+  s->owner->stream_write(data, len, cb, ctx);
 }
 void stream_close(ancm_stream* s) {
   std::unique_ptr<ancm_stream> owned(s);
-  owned->connection->stream_close();
+  owned->owner->stream_close();
 }
 
 void request_info(ancm_request* r, ancm_request_info* out) {
@@ -195,6 +195,10 @@ int tls_info(ancm_request* r, ancm_tls_info* out) {
   return conn(r).tls_info(out);
 }
 
+ancm_str connect_protocol(ancm_request* r) {
+  return stale(r) ? ancm_str{} : conn(r).connect_protocol();
+}
+
 constexpr ancm_request_api kApi = {
     ANCM_HANDLER_ABI_VERSION,
     sizeof(ancm_request_api),
@@ -232,6 +236,7 @@ constexpr ancm_request_api kApi = {
     add_trailer,
     reset,
     tls_info,
+    connect_protocol,
 };
 
 }  // namespace

@@ -39,6 +39,8 @@ class ServerRequest {
   virtual ancm_str local_address() const = 0;
   virtual uint16_t local_port() const = 0;
   virtual bool has_body() const = 0;
+  // An HTTP/2 extended CONNECT's :protocol (RFC 8441); empty otherwise.
+  virtual ancm_str connect_protocol() const = 0;
   virtual bool is_tls() const = 0;
   // 0 and *out filled over TLS, -ENOENT (and *out zeroed) over cleartext.
   virtual int tls_info(ancm_tls_info* out) const = 0;
@@ -60,7 +62,8 @@ class ServerRequest {
   // HTTP/2: RST_STREAM with error_code; HTTP/1.x: abort().
   virtual void reset(uint32_t error_code) = 0;
   virtual void on_disconnect(ancm_disconnect_callback cb, void* ctx) = 0;
-  // A raw stream after a 101 (HTTP/1.1 only; others call cb with NULL).
+  // A raw stream after a 101 (HTTP/1.1) or a 2xx to an extended CONNECT
+  // (HTTP/2); cb gets NULL when the request cannot be upgraded.
   virtual void upgrade(UpgradeCallback cb, void* ctx) = 0;
 
  protected:

@@ -6,15 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "client_app.h"
+
 namespace ancm::test {
 
 // The scenarios GrpcClient knows, each exiting 0 only when its answers are right.
 const std::vector<std::string>& grpc_scenarios();
 
-struct GrpcClientRun {
-  int exit_code = -1;  // -1: killed at the timeout, or not started
-  std::string output;  // stdout and stderr together
-};
+using GrpcClientRun = ClientAppRun;
 
 // `dotnet GrpcClient.dll <address> <scenario> [--ca <ca_file>]`, waited for
 // at most `timeout` (then killed).

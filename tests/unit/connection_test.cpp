@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "abi_events.h"
 #include "ancm/abi_strings.h"
 #include "ancm/connection_executor.h"
 #include "event_queue.h"
@@ -31,31 +32,6 @@ using namespace std::chrono_literals;
 
 using abi::str;
 using abi::to_string;
-
-struct IoResult {
-  int status = 0;
-  std::size_t bytes = 0;
-};
-
-// The ctx of an I/O callback: each completion is queued for the test.
-struct IoEvents : EventQueue<IoResult> {
-  static void callback(void* ctx, int status, size_t bytes) {
-    static_cast<IoEvents*>(ctx)->push({status, bytes});
-  }
-};
-
-// The ctx of a disconnect callback: each call's client_gone.
-struct DisconnectEvents : EventQueue<int> {
-  static void callback(void* ctx, int client_gone) {
-    static_cast<DisconnectEvents*>(ctx)->push(client_gone);
-  }
-};
-
-struct StreamEvents : EventQueue<ancm_stream*> {
-  static void callback(void* ctx, ancm_stream* stream) {
-    static_cast<StreamEvents*>(ctx)->push(stream);
-  }
-};
 
 // Counts the connection's reports of an illegal state transition (a bug,
 // connection_state.h): every test below must end with none.

@@ -143,6 +143,31 @@ TEST(ForwardedRequest, CarriesAWebSocketUpgrade) {
 
 // Kestrel serves an upgrade request with a body as a plain request; the
 // child gets exactly that, so no byte of the body can start a tunnel.
+// RFC 8441 to RFC 6455: an HTTP/2 WebSocket reaches an HTTP/1.1 child as the
+// handshake it knows, with a fresh key (base64 of 16 bytes).
+TEST(ForwardedRequest, TranslatesAWebSocketConnectIntoAnUpgrade) {
+  auto request = client({{"host", "h"}, {"sec-websocket-version", "13"}});
+  request.method = "CONNECT";
+  request.target = "/ws";
+  request.connect_protocol = "websocket";
+  auto out = build_forwarded_request(request, "t");
+  EXPECT_TRUE(out.is_upgrade);
+  EXPECT_FALSE(out.has_body);
+  EXPECT_EQ(out.head.rfind("GET /ws HTTP/1.1\r\n", 0), 0u) << out.head;
+  EXPECT_NE(out.head.find("Connection: Upgrade\r\n"), std::string::npos) << out.head;
+  EXPECT_NE(out.head.find("Upgrade: websocket\r\n"), std::string::npos) << out.head;
+  EXPECT_NE(out.head.find("sec-websocket-version: 13\r\n"), std::string::npos) << out.head;
+  auto key = out.head.find("Sec-WebSocket-Key: ");
+  ASSERT_NE(key, std::string::npos) << out.head;
+  auto value = out.head.substr(key + 19, out.head.find("\r\n", key) - key - 19);
+  EXPECT_EQ(value.size(), 24u) << value;
+  EXPECT_EQ(value.substr(22), "==");
+  EXPECT_NE(build_forwarded_request(request, "t").head, out.head) << "each key is fresh";
+  // A plain CONNECT (no :protocol) is not turned into anything.
+  request.connect_protocol = {};
+  EXPECT_EQ(build_forwarded_request(request, "t").head.rfind("CONNECT /ws ", 0), 0u);
+}
+
 TEST(ForwardedRequest, AnUpgradeWithABodyGoesAsAPlainRequest) {
   auto out = build_forwarded_request(client({{"Host", "h"},
                                              {"Connection", "Upgrade"},

@@ -424,6 +424,7 @@ const ancm_request_api FakeRequest::api = {
     .add_trailer = &FakeRequest::add_trailer,
     .reset = &FakeRequest::reset,
     .tls_info = nullptr,
+    .connect_protocol = nullptr,  // no extended CONNECT: read as none
 };
 
 void log_nothing(void*, ancm_log_level, ancm_str) {}

@@ -91,7 +91,11 @@ typedef void (*ancm_disconnect_callback)(void* ctx, int client_gone);
 
 /*
  * A raw duplex stream after a successful upgrade (WebSockets). The stream
- * belongs to the handler until it calls close.
+ * belongs to the handler until it calls close. Under HTTP/1.1 it is the
+ * connection's bytes after the 101; under HTTP/2 it is one stream's DATA
+ * frames after the 2xx to an extended CONNECT (RFC 8441; see upgrade and
+ * connect_protocol), with HTTP/2's flow control, and the other streams of
+ * the connection go on.
  */
 typedef struct ancm_stream ancm_stream;
 
@@ -183,11 +187,30 @@ typedef struct ancm_request_api {
   void (*on_disconnect)(ancm_request*, ancm_disconnect_callback cb, void* ctx);
 
   /*
-   * Sends the response head (status must be 101) and turns the connection
-   * into a raw stream, handed to the callback (NULL on failure). Bytes the
-   * client sent after the request are the stream's first bytes. complete()
-   * still ends the request; the stream outlives it until stream_close.
-   * Stream reads give bytes == 0 at the client's end of stream.
+   * Sends the response head and turns the request into a raw stream, handed
+   * to the callback (NULL on failure). complete() still ends the request;
+   * the stream outlives it until stream_close. Stream reads give bytes == 0
+   * at the client's end of stream; a read or write fails with a negative
+   * code once the client is gone. The stream calls may come from any
+   * thread; their callbacks run on a server I/O thread.
+   *
+   * HTTP/1.1: the status must be 101, the request has no body; the
+   * connection becomes the stream once the 101 is written. Bytes the client
+   * sent after the request are the stream's first bytes. stream_close
+   * closes the connection.
+   *
+   * HTTP/2: only an extended CONNECT (connect_protocol is not empty) is
+   * upgraded. The status must be 2xx, or 101, which goes out as 200 (so a
+   * handler relaying an HTTP/1.1 101 needs no HTTP/2 knowledge); the
+   * response's headers go with it (HTTP/1's connection-specific ones are
+   * dropped). The stream is handed over as soon as the HEADERS frame is
+   * queued (frames keep their order). Reads take the client's DATA, and
+   * the stream's window grows back only as the handler reads; writes go
+   * as DATA, each callback once the bytes are written to the socket; the
+   * client's END_STREAM is a read of 0 bytes, its RST_STREAM a failed read
+   * or write (-ECONNRESET). stream_close sends END_STREAM after the queued
+   * writes (then RST_STREAM NO_ERROR if the client still sends); abort()
+   * or reset() of a request not yet ended resets the stream.
    */
   void (*upgrade)(ancm_request*, void (*cb)(void* ctx, ancm_stream* stream), void* ctx);
   void (*stream_read)(ancm_stream*, void* buf, size_t cap, ancm_io_callback cb, void* ctx);
@@ -299,6 +322,15 @@ typedef struct ancm_request_api {
    * thread (it reads what the handshake fixed).
    */
   int (*tls_info)(ancm_request*, struct ancm_tls_info* out);
+
+  /*
+   * The :protocol of an HTTP/2 extended CONNECT (RFC 8441), e.g.
+   * "websocket": such a request is a CONNECT whose target is its :path, and
+   * the handler answers it with upgrade() (a tunnel) or with an ordinary
+   * response (a refusal). An empty span for every other request, and for a
+   * stale handle. Valid until complete()/abort(); any thread.
+   */
+  ancm_str (*connect_protocol)(ancm_request*);
 } ancm_request_api;
 
 /* -------------------------------------------------------------- application */

@@ -71,14 +71,15 @@
   X(ancm_request_api, set_connection_data) \
   X(ancm_request_api, add_trailer)         \
   X(ancm_request_api, reset)               \
-  X(ancm_request_api, tls_info)
+  X(ancm_request_api, tls_info)            \
+  X(ancm_request_api, connect_protocol)
 
-#define ANCM_TLS_INFO_MEMBERS(X)              \
-  X(ancm_tls_info, protocol)                  \
-  X(ancm_tls_info, cipher)                    \
-  X(ancm_tls_info, alpn)                      \
-  X(ancm_tls_info, server_name)               \
-  X(ancm_tls_info, client_certificate)        \
+#define ANCM_TLS_INFO_MEMBERS(X)       \
+  X(ancm_tls_info, protocol)           \
+  X(ancm_tls_info, cipher)             \
+  X(ancm_tls_info, alpn)               \
+  X(ancm_tls_info, server_name)        \
+  X(ancm_tls_info, client_certificate) \
   X(ancm_tls_info, client_certificate_len)
 
 #define ANCM_MANAGED_SERVER_MEMBERS(X) \

@@ -73,4 +73,7 @@ internal unsafe struct AncmRequestApi
 
     // tls_info(request, out): 0 and the handshake's results over TLS; -ENOENT over cleartext.
     public delegate* unmanaged<nint, AncmTlsInfo*, int> TlsInfo;
+
+    // connect_protocol(request): an HTTP/2 extended CONNECT's :protocol (RFC 8441); empty otherwise.
+    public delegate* unmanaged<nint, AncmStr> ConnectProtocol;
 }

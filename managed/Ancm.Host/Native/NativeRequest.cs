@@ -125,6 +125,21 @@ internal sealed unsafe class NativeRequest : NativeHandle, INativeIoTarget
         }
     }
 
+    /// <summary>
+    /// connect_protocol: the :protocol of an HTTP/2 extended CONNECT (RFC 8441),
+    /// such as "websocket"; null for any other request.
+    /// </summary>
+    public string? ConnectProtocol()
+    {
+        lock (Gate)
+        {
+            if (Ended || Api->ConnectProtocol == null)
+                return null;
+            var protocol = Api->ConnectProtocol(Handle);
+            return protocol.IsEmpty ? null : protocol.ToLatin1();
+        }
+    }
+
     public bool Upgrade(delegate* unmanaged<nint, nint, void> callback, nint ctx)
     {
         lock (Gate)

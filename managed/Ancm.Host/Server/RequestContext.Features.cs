@@ -20,6 +20,7 @@ internal abstract partial class RequestContext : IFeatureCollection
     private object? _maxBodySizeFeature;
     private object? _bodyControlFeature;
     private object? _upgradeFeature;
+    private object? _extendedConnectFeature;
     private object? _serverVariablesFeature;
     private object? _bodyPipeFeature;
     private object? _requestTrailersFeature;
@@ -43,6 +44,7 @@ internal abstract partial class RequestContext : IFeatureCollection
         _maxBodySizeFeature = this;
         _bodyControlFeature = this;
         _upgradeFeature = this;
+        _extendedConnectFeature = this;
         _serverVariablesFeature = this;
         _bodyPipeFeature = this;
         _requestTrailersFeature = this;
@@ -66,6 +68,7 @@ internal abstract partial class RequestContext : IFeatureCollection
             if (key == typeof(IHttpMaxRequestBodySizeFeature)) return _maxBodySizeFeature;
             if (key == typeof(IHttpBodyControlFeature)) return _bodyControlFeature;
             if (key == typeof(IHttpUpgradeFeature)) return _upgradeFeature;
+            if (key == typeof(IHttpExtendedConnectFeature)) return _extendedConnectFeature;
             if (key == typeof(IServerVariablesFeature)) return _serverVariablesFeature;
             if (key == typeof(IRequestBodyPipeFeature)) return _bodyPipeFeature;
             if (key == typeof(IHttpRequestTrailersFeature)) return _requestTrailersFeature;
@@ -88,6 +91,7 @@ internal abstract partial class RequestContext : IFeatureCollection
             else if (key == typeof(IHttpMaxRequestBodySizeFeature)) _maxBodySizeFeature = value;
             else if (key == typeof(IHttpBodyControlFeature)) _bodyControlFeature = value;
             else if (key == typeof(IHttpUpgradeFeature)) _upgradeFeature = value;
+            else if (key == typeof(IHttpExtendedConnectFeature)) _extendedConnectFeature = value;
             else if (key == typeof(IServerVariablesFeature)) _serverVariablesFeature = value;
             else if (key == typeof(IRequestBodyPipeFeature)) _bodyPipeFeature = value;
             else if (key == typeof(IHttpRequestTrailersFeature)) _requestTrailersFeature = value;
@@ -118,6 +122,7 @@ internal abstract partial class RequestContext : IFeatureCollection
         if (_maxBodySizeFeature is not null) yield return new(typeof(IHttpMaxRequestBodySizeFeature), _maxBodySizeFeature);
         if (_bodyControlFeature is not null) yield return new(typeof(IHttpBodyControlFeature), _bodyControlFeature);
         if (_upgradeFeature is not null) yield return new(typeof(IHttpUpgradeFeature), _upgradeFeature);
+        if (_extendedConnectFeature is not null) yield return new(typeof(IHttpExtendedConnectFeature), _extendedConnectFeature);
         if (_serverVariablesFeature is not null) yield return new(typeof(IServerVariablesFeature), _serverVariablesFeature);
         if (_bodyPipeFeature is not null) yield return new(typeof(IRequestBodyPipeFeature), _bodyPipeFeature);
         if (_requestTrailersFeature is not null) yield return new(typeof(IHttpRequestTrailersFeature), _requestTrailersFeature);

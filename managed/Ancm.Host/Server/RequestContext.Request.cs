@@ -56,6 +56,8 @@ internal abstract partial class RequestContext :
         // does: its body and a new protocol would both claim the bytes after it.
         // HTTP/2 has no Upgrade (RFC 9113 section 8.6), as in Kestrel.
         _isUpgradable = info.HttpVersion == HttpVersions.Http11 && !_hasBody && IsUpgradeRequest(Headers);
+        // HTTP/2's way instead: an extended CONNECT (RFC 8441), as in Kestrel.
+        _connectProtocol = info.HttpVersion == HttpVersions.Http2 ? _native.ConnectProtocol() : null;
         OfferVersionFeatures(info.HttpVersion);
         if (info.IsTls != 0)
             ReadTlsInfo();

@@ -1,6 +1,8 @@
-// IHttpUpgradeFeature, for app.UseWebSockets(): status 101 and the headers go
-// out through set_status/add_header, then native upgrade() sends the head and
-// hands back the raw connection, which the app gets as a duplex Stream.
+// IHttpUpgradeFeature and IHttpExtendedConnectFeature, for app.UseWebSockets():
+// the status (101 for an HTTP/1.1 Upgrade, 200 for an HTTP/2 extended CONNECT,
+// RFC 8441) and the headers go out through set_status/add_header, then native
+// upgrade() sends the head and hands back the raw connection (HTTP/1.1) or the
+// stream's DATA (HTTP/2), which the app gets as a duplex Stream.
 using System;
 using System.IO;
 using System.Runtime.InteropServices;
@@ -13,23 +15,43 @@ using Microsoft.Net.Http.Headers;
 
 namespace Ancm.Host.Server;
 
-internal abstract partial class RequestContext : IHttpUpgradeFeature
+internal abstract partial class RequestContext : IHttpUpgradeFeature, IHttpExtendedConnectFeature
 {
     private bool _isUpgradable;
+    private string? _connectProtocol;
     private UpgradedStream? _upgradedStream;
 
     public bool IsUpgradableRequest => _isUpgradable;
 
-    public async Task<Stream> UpgradeAsync()
+    public Task<Stream> UpgradeAsync()
     {
         if (!_isUpgradable)
             throw new InvalidOperationException("This request cannot be upgraded.");
+        return SwitchToStreamAsync(StatusCodes.Status101SwitchingProtocols);
+    }
+
+    // ---------------------------------------------------------------- IHttpExtendedConnectFeature
+
+    bool IHttpExtendedConnectFeature.IsExtendedConnect => _connectProtocol is not null;
+
+    string? IHttpExtendedConnectFeature.Protocol => _connectProtocol;
+
+    /// <summary>As Kestrel's Http2Stream: a 200 accepts it, the stream's DATA is the tunnel.</summary>
+    async ValueTask<Stream> IHttpExtendedConnectFeature.AcceptAsync()
+    {
+        if (_connectProtocol is null)
+            throw new InvalidOperationException("This request is not an extended CONNECT.");
+        return await SwitchToStreamAsync(StatusCodes.Status200OK).ConfigureAwait(false);
+    }
+
+    private async Task<Stream> SwitchToStreamAsync(int status)
+    {
         if (_upgradedStream is not null)
             throw new InvalidOperationException("The request has already been upgraded.");
         if (HasStarted)
             throw new InvalidOperationException("The response has already started; the request cannot be upgraded.");
 
-        _statusCode = StatusCodes.Status101SwitchingProtocols;
+        _statusCode = status;
         _reasonPhrase = null;
         await StartResponseAsync().ConfigureAwait(false);
         // upgrade() sends the head.

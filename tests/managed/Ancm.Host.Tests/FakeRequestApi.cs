@@ -28,6 +28,8 @@ static unsafe class FakeRequestApi
     private static ConcurrentQueue<string> s_calls = new();
     private static TaskCompletionSource s_ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private static nint s_disconnect;
+    // An HTTP/2 extended CONNECT's :protocol when set: what connect_protocol answers.
+    private static AncmStr s_connectProtocol;
     private static nint s_disconnectCtx;
 
     /// <summary>Starts a request of this HTTP version (10, 11, 20); the calls recorded are its.</summary>
@@ -41,9 +43,17 @@ static unsafe class FakeRequestApi
                t.Certificate is null ? 0 : (nint)Bytes(t.Certificate), t.Certificate?.Length ?? 0)
             : null;
         s_version = httpVersion;
+        s_connectProtocol = default;
         s_calls = new ConcurrentQueue<string>();
         s_ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         s_disconnect = 0;
+    }
+
+    /// <summary>An HTTP/2 extended CONNECT (RFC 8441) for this :protocol.</summary>
+    public static void NewExtendedConnect(string protocol)
+    {
+        NewRequest(20);
+        s_connectProtocol = Str(protocol);
     }
 
     /// <summary>A managed server over this table, serving app.</summary>
@@ -73,6 +83,7 @@ static unsafe class FakeRequestApi
         api->AddTrailer = &AddTrailer;
         api->Reset = &Reset;
         api->TlsInfo = &TlsInfo;
+        api->ConnectProtocol = &ConnectProtocol;
         return api;
     }
 
@@ -125,6 +136,9 @@ static unsafe class FakeRequestApi
         info->HttpVersion = s_version;
         info->IsTls = s_tls is null ? 0 : 1;
     }
+
+    [UnmanagedCallersOnly]
+    private static AncmStr ConnectProtocol(nint request) => s_connectProtocol;
 
     [UnmanagedCallersOnly]
     private static void ReadBody(nint request, byte* buffer, nuint capacity,

@@ -76,6 +76,32 @@ static class Http2RequestTests
             });
             Expect.Equal("HTTP/2 True True False", seen);
         });
+        TestRunner.Add("HTTP/2 extended CONNECT: IHttpExtendedConnectFeature names its :protocol; other requests are none", async () =>
+        {
+            static string Describe(HttpContext context)
+            {
+                var connect = context.Features.Get<IHttpExtendedConnectFeature>()!;
+                return $"{connect.IsExtendedConnect} {connect.Protocol ?? "null"}";
+            }
+            string seen = "";
+            FakeRequestApi.NewExtendedConnect("websocket");
+            await RunCurrentAsync(context =>
+            {
+                seen = Describe(context);
+                return Task.CompletedTask;
+            });
+            await RunAsync(20, context =>
+            {
+                seen += " | " + Describe(context);
+                return Task.CompletedTask;
+            });
+            await RunAsync(11, context =>
+            {
+                seen += " | " + Describe(context);
+                return Task.CompletedTask;
+            });
+            Expect.Equal("True websocket | False null | False null", seen);
+        });
         TestRunner.Add("HTTP/1.1 request: no response trailers and no reset, as on Kestrel", async () =>
         {
             string seen = "";

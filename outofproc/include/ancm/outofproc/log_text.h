@@ -21,4 +21,9 @@ inline constexpr std::string_view kChildSpeaksH2c =
     "it speaks HTTP/2 (h2c): requests go over HTTP/2";
 inline constexpr std::string_view kChildSpeaksHttp1 = "it speaks HTTP/1.1";
 
+// A WebSocket over HTTP/2 (extended CONNECT) for a child that speaks only
+// h2c: refused with 501 ("<why>, <child>, which speaks only HTTP/2 (h2c)...").
+inline constexpr std::string_view kWebSocketOverH2cRefused =
+    "a WebSocket over HTTP/2 (extended CONNECT) is not forwarded to ";
+
 }  // namespace ancm::outofproc
