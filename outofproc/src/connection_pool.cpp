@@ -20,6 +20,21 @@ bool still_open(boost::asio::ip::tcp::socket& socket) {
 // (it died this very moment) is caught by the exchange's retry.
 constexpr auto kRecentlyUsed = std::chrono::milliseconds(500);
 
+// Connections whose client connection closed, kept for new client
+// connections (what nginx's "keepalive 64" keeps): a client that opens a
+// connection per request (Connection: close, a TLS handshake each) would
+// otherwise cost the child a TCP accept per request.
+constexpr std::size_t kMaxOrphans = 64;
+
+// Whether idle leads to port and the child has not closed it; else it is
+// closed (by the caller dropping it).
+bool usable(ConnectionPool::Idle& idle, uint16_t port, std::chrono::seconds max_idle_time) {
+  if (!idle.connection || idle.port != port) return false;
+  auto idle_for = std::chrono::steady_clock::now() - idle.since;
+  return idle_for < max_idle_time &&
+         (idle_for < kRecentlyUsed || still_open(idle.connection->socket));
+}
+
 }  // namespace
 
 // What the pool and its clients share: a client outlives the application
@@ -27,6 +42,7 @@ constexpr auto kRecentlyUsed = std::chrono::milliseconds(500);
 struct ConnectionPool::State {
   std::mutex mutex;
   std::unordered_set<Client*> clients;  // each registered while it lives
+  std::vector<Idle> orphans;            // left by closed clients, the newest last
   bool closed = false;                  // the application stopped
   std::chrono::seconds max_idle_time;
 };
@@ -50,6 +66,11 @@ void ConnectionPool::forget(uint16_t port) {
       dropped.push_back(std::move(client->idle_.connection));
     }
   }
+  std::erase_if(state_->orphans, [&](Idle& idle) {
+    if (idle.port != port) return false;
+    dropped.push_back(std::move(idle.connection));
+    return true;
+  });
 }
 
 void ConnectionPool::clear() {
@@ -59,6 +80,8 @@ void ConnectionPool::clear() {
   for (Client* client : state_->clients) {
     if (client->idle_.connection) dropped.push_back(std::move(client->idle_.connection));
   }
+  for (auto& idle : state_->orphans) dropped.push_back(std::move(idle.connection));
+  state_->orphans.clear();
 }
 
 ConnectionPool::Client::Client(std::shared_ptr<State> state) : state_(std::move(state)) {
@@ -67,26 +90,50 @@ ConnectionPool::Client::Client(std::shared_ptr<State> state) : state_(std::move(
 }
 
 ConnectionPool::Client::~Client() {
-  Connection dropped;
+  Idle dropped;
   std::lock_guard lock(state_->mutex);
   state_->clients.erase(this);
-  dropped = std::move(idle_.connection);
+  dropped = orphan();
+}
+
+// The client connection closed: its idle connection serves new clients.
+// Only then, so no client ever waits for a handler another client's request
+// left running while that client is still connected.
+ConnectionPool::Idle ConnectionPool::Client::orphan() {
+  Idle idle = std::exchange(idle_, Idle{});
+  if (!idle.connection || state_->closed) return idle;
+  auto& orphans = state_->orphans;
+  if (orphans.size() == kMaxOrphans) {
+    Idle oldest = std::move(orphans.front());
+    orphans.erase(orphans.begin());
+    orphans.push_back(std::move(idle));
+    return oldest;
+  }
+  orphans.push_back(std::move(idle));
+  return {};
 }
 
 ConnectionPool::Connection ConnectionPool::Client::take(uint16_t port) {
   Idle idle;
+  std::vector<Idle> dropped;  // closed outside the lock
   {
     std::lock_guard lock(state_->mutex);
     idle = std::exchange(idle_, Idle{});
+    // A client with none of its own takes the newest one a closed client left.
+    auto& orphans = state_->orphans;
+    while (!idle.connection && !orphans.empty()) {
+      Idle newest = std::move(orphans.back());
+      orphans.pop_back();
+      if (newest.port == port) {
+        idle = std::move(newest);
+      } else {
+        dropped.push_back(std::move(newest));  // to a child that was replaced
+      }
+    }
   }
   // One to another port leads to a child that was replaced: it closes here
   // rather than idle until the client connection closes.
-  if (!idle.connection || idle.port != port) return nullptr;
-  auto idle_for = std::chrono::steady_clock::now() - idle.since;
-  if (idle_for < state_->max_idle_time &&
-      (idle_for < kRecentlyUsed || still_open(idle.connection->socket))) {
-    return std::move(idle.connection);
-  }
+  if (usable(idle, port, state_->max_idle_time)) return std::move(idle.connection);
   return nullptr;
 }
 
@@ -100,10 +147,10 @@ void ConnectionPool::Client::give_back(uint16_t port, Connection connection) {
 }
 
 void ConnectionPool::Client::close() {
-  Connection dropped;
+  Idle dropped;
   std::lock_guard lock(state_->mutex);
   closed_ = true;
-  dropped = std::move(idle_.connection);
+  dropped = orphan();
 }
 
 }  // namespace ancm::outofproc

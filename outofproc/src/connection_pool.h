@@ -1,6 +1,7 @@
 // Idle keep-alive connections to the children, reused by the same client
-// connection's later requests so each request does not pay a TCP handshake,
-// nor allocate buffers.
+// connection's later requests (and, once it closed, by new client
+// connections) so each request does not pay a TCP handshake, nor allocate
+// buffers.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -49,16 +50,25 @@ struct UpstreamConnection {
 };
 
 // Idle connections to the children, each kept for the one client connection
-// whose request it served, and for nothing else. Kestrel reads a connection's
+// whose request it served while that client is connected; then for new
+// clients (see Client::close). Kestrel reads a connection's
 // next request only once the previous handler returned, which can be long
 // after its response ended (Response.CompleteAsync()): a connection shared
 // between clients would queue one client's request behind another's handler.
 // Kept per client, a connection waits only on that client's own earlier
-// request, which is what Kestrel direct does too.
+// request, which is what Kestrel direct does too. A client that closed waits
+// for nothing, so its connection then serves whoever comes next (a client
+// opening a connection per request would cost the child an accept each).
 class ConnectionPool {
  public:
   using Connection = std::unique_ptr<UpstreamConnection>;
   class Client;
+  // An idle connection, the child's port and since when it idles.
+  struct Idle {
+    Connection connection;
+    uint16_t port = 0;
+    std::chrono::steady_clock::time_point since;
+  };
 
   explicit ConnectionPool(std::chrono::seconds max_idle_time = std::chrono::seconds(60));
   ~ConnectionPool() { clear(); }
@@ -98,16 +108,16 @@ class ConnectionPool::Client {
   // the child agree on (the rule is ProxyExchange::upstream_reusable's); it
   // replaces (closes) one already kept. Closed at once after close().
   void give_back(uint16_t port, Connection connection);
-  // The client connection closed: its idle connection is closed, none is kept.
+  // The client connection closed: its idle connection goes to the pool's
+  // orphans (at most 64, the oldest closed first), which a client with none
+  // of its own takes; none is kept for this client any more.
   void close();
 
  private:
   friend class ConnectionPool;
-  struct Idle {
-    Connection connection;
-    uint16_t port = 0;
-    std::chrono::steady_clock::time_point since;
-  };
+  // Under state_->mutex: idle_ to the orphans; returns what is to be closed.
+  Idle orphan();
+
   std::shared_ptr<State> state_;
   Idle idle_;            // under state_->mutex
   bool closed_ = false;  // under state_->mutex
