@@ -2,7 +2,9 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 
 namespace ancm::outofproc {
 namespace {
@@ -25,6 +27,9 @@ constexpr auto kRecentlyUsed = std::chrono::milliseconds(500);
 // connection per request (Connection: close, a TLS handshake each) would
 // otherwise cost the child a TCP accept per request.
 constexpr std::size_t kMaxOrphans = 64;
+// A client connection keeps one idle connection per request it had in flight
+// at once (HTTP/2 streams), up to this many.
+constexpr std::size_t kMaxIdlePerClient = 16;
 
 // Whether idle leads to port and the child has not closed it; else it is
 // closed (by the caller dropping it).
@@ -59,28 +64,26 @@ std::shared_ptr<ConnectionPool::Client> ConnectionPool::new_client() {
 bool ConnectionPool::owns(const Client& client) const { return client.state_ == state_; }
 
 void ConnectionPool::forget(uint16_t port) {
-  std::vector<Connection> dropped;  // closed outside the lock
-  std::lock_guard lock(state_->mutex);
-  for (Client* client : state_->clients) {
-    if (client->idle_.connection && client->idle_.port == port) {
-      dropped.push_back(std::move(client->idle_.connection));
-    }
-  }
-  std::erase_if(state_->orphans, [&](Idle& idle) {
+  std::vector<Idle> dropped;  // closed outside the lock
+  auto to_port = [&](Idle& idle) {
     if (idle.port != port) return false;
-    dropped.push_back(std::move(idle.connection));
+    dropped.push_back(std::move(idle));
     return true;
-  });
+  };
+  std::lock_guard lock(state_->mutex);
+  for (Client* client : state_->clients) std::erase_if(client->idle_, to_port);
+  std::erase_if(state_->orphans, to_port);
 }
 
 void ConnectionPool::clear() {
-  std::vector<Connection> dropped;
+  std::vector<Idle> dropped;
   std::lock_guard lock(state_->mutex);
   state_->closed = true;
   for (Client* client : state_->clients) {
-    if (client->idle_.connection) dropped.push_back(std::move(client->idle_.connection));
+    std::ranges::move(client->idle_, std::back_inserter(dropped));
+    client->idle_.clear();
   }
-  for (auto& idle : state_->orphans) dropped.push_back(std::move(idle.connection));
+  std::ranges::move(state_->orphans, std::back_inserter(dropped));
   state_->orphans.clear();
 }
 
@@ -90,26 +93,39 @@ ConnectionPool::Client::Client(std::shared_ptr<State> state) : state_(std::move(
 }
 
 ConnectionPool::Client::~Client() {
-  Idle dropped;
+  std::vector<Idle> dropped;
   std::lock_guard lock(state_->mutex);
   state_->clients.erase(this);
   dropped = orphan();
 }
 
-// The client connection closed: its idle connection serves new clients.
+// The client connection closed: its idle connections serve new clients.
 // Only then, so no client ever waits for a handler another client's request
 // left running while that client is still connected.
-ConnectionPool::Idle ConnectionPool::Client::orphan() {
-  Idle idle = std::exchange(idle_, Idle{});
-  if (!idle.connection || state_->closed) return idle;
+std::vector<ConnectionPool::Idle> ConnectionPool::Client::orphan() {
+  auto idle = std::exchange(idle_, {});
+  if (state_->closed) return idle;
   auto& orphans = state_->orphans;
-  if (orphans.size() == kMaxOrphans) {
-    Idle oldest = std::move(orphans.front());
-    orphans.erase(orphans.begin());
-    orphans.push_back(std::move(idle));
-    return oldest;
+  std::ranges::move(idle, std::back_inserter(orphans));
+  idle.clear();
+  if (orphans.size() > kMaxOrphans) {  // the oldest go
+    auto excess = static_cast<std::ptrdiff_t>(orphans.size() - kMaxOrphans);
+    std::move(orphans.begin(), orphans.begin() + excess, std::back_inserter(idle));
+    orphans.erase(orphans.begin(), orphans.begin() + excess);
   }
-  orphans.push_back(std::move(idle));
+  return idle;
+}
+
+// The newest of list to port; the ones to other ports (a child that was
+// replaced) go to dropped.
+ConnectionPool::Idle ConnectionPool::Client::newest_to(std::vector<Idle>& list, uint16_t port,
+                                                       std::vector<Idle>& dropped) {
+  while (!list.empty()) {
+    Idle newest = std::move(list.back());
+    list.pop_back();
+    if (newest.port == port) return newest;
+    dropped.push_back(std::move(newest));
+  }
   return {};
 }
 
@@ -118,21 +134,10 @@ ConnectionPool::Connection ConnectionPool::Client::take(uint16_t port) {
   std::vector<Idle> dropped;  // closed outside the lock
   {
     std::lock_guard lock(state_->mutex);
-    idle = std::exchange(idle_, Idle{});
+    idle = newest_to(idle_, port, dropped);
     // A client with none of its own takes the newest one a closed client left.
-    auto& orphans = state_->orphans;
-    while (!idle.connection && !orphans.empty()) {
-      Idle newest = std::move(orphans.back());
-      orphans.pop_back();
-      if (newest.port == port) {
-        idle = std::move(newest);
-      } else {
-        dropped.push_back(std::move(newest));  // to a child that was replaced
-      }
-    }
+    if (!idle.connection) idle = newest_to(state_->orphans, port, dropped);
   }
-  // One to another port leads to a child that was replaced: it closes here
-  // rather than idle until the client connection closes.
   if (usable(idle, port, state_->max_idle_time)) return std::move(idle.connection);
   return nullptr;
 }
@@ -142,12 +147,15 @@ void ConnectionPool::Client::give_back(uint16_t port, Connection connection) {
   Idle replaced;
   std::lock_guard lock(state_->mutex);
   if (closed_ || state_->closed) return;  // connection closes on return
-  replaced =
-      std::exchange(idle_, Idle{std::move(connection), port, std::chrono::steady_clock::now()});
+  if (idle_.size() == kMaxIdlePerClient) {
+    replaced = std::move(idle_.front());
+    idle_.erase(idle_.begin());
+  }
+  idle_.push_back(Idle{std::move(connection), port, std::chrono::steady_clock::now()});
 }
 
 void ConnectionPool::Client::close() {
-  Idle dropped;
+  std::vector<Idle> dropped;
   std::lock_guard lock(state_->mutex);
   closed_ = true;
   dropped = orphan();

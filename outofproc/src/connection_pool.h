@@ -89,9 +89,10 @@ class ConnectionPool {
   std::shared_ptr<State> state_;
 };
 
-// One client connection's claim on the pool: at most one idle connection,
-// for that client's next request. Closing it (the client connection closed)
-// closes that connection, even if the app may still run a handler on it.
+// One client connection's claim on the pool: the idle connections its
+// requests left (one per request it had in flight at once, HTTP/2's streams;
+// at most 16), for its next requests. Closing it (the client connection
+// closed) leaves them to new clients.
 class ConnectionPool::Client {
  public:
   explicit Client(std::shared_ptr<State> state);
@@ -99,16 +100,16 @@ class ConnectionPool::Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // The connection this client's last request left idle, if it is to port
-  // and the child has not closed it (connections idle for a moment are not
-  // checked: the exchange retries on a fresh one). An idle connection that
-  // is not returned is closed: none is kept past a take.
+  // The newest connection this client's requests left idle to port (else the
+  // newest a closed client left), if the child has not closed it (connections
+  // idle for a moment are not checked: the exchange retries on a fresh one).
+  // Idle connections to other ports (a replaced child) are closed.
   Connection take(uint16_t port);
   // Keeps a connection whose last exchange ended at a boundary the proxy and
-  // the child agree on (the rule is ProxyExchange::upstream_reusable's); it
-  // replaces (closes) one already kept. Closed at once after close().
+  // the child agree on (the rule is ProxyExchange::upstream_reusable's); past
+  // 16 kept the oldest closes. Closed at once after close().
   void give_back(uint16_t port, Connection connection);
-  // The client connection closed: its idle connection goes to the pool's
+  // The client connection closed: its idle connections go to the pool's
   // orphans (at most 64, the oldest closed first), which a client with none
   // of its own takes; none is kept for this client any more.
   void close();
@@ -116,11 +117,12 @@ class ConnectionPool::Client {
  private:
   friend class ConnectionPool;
   // Under state_->mutex: idle_ to the orphans; returns what is to be closed.
-  Idle orphan();
+  std::vector<Idle> orphan();
+  static Idle newest_to(std::vector<Idle>& list, uint16_t port, std::vector<Idle>& dropped);
 
   std::shared_ptr<State> state_;
-  Idle idle_;            // under state_->mutex
-  bool closed_ = false;  // under state_->mutex
+  std::vector<Idle> idle_;  // under state_->mutex, the newest last
+  bool closed_ = false;     // under state_->mutex
 };
 
 }  // namespace ancm::outofproc

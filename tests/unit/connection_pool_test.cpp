@@ -60,6 +60,24 @@ TEST_F(ConnectionPoolTest, TheSameClientTakesBackItsIdleConnectionForThatPort) {
   EXPECT_FALSE(closed_by_pool(child_end, 0ms));
 }
 
+// An HTTP/2 client connection has several requests in flight: each one's
+// connection is kept for the client's next ones (newest first), up to 16.
+TEST_F(ConnectionPoolTest, AClientKeepsAConnectionPerRequestItHadInFlightUpTo16) {
+  auto client = pool_.new_client();
+  std::vector<tcp::socket> child_ends;
+  std::vector<UpstreamConnection*> kept;
+  for (int i = 0; i < 17; ++i) {
+    auto [connection, child_end] = connect();
+    kept.push_back(connection.get());
+    client->give_back(port(), std::move(connection));
+    child_ends.push_back(std::move(child_end));
+  }
+  EXPECT_TRUE(closed_by_pool(child_ends.front()));  // the oldest, past 16
+  EXPECT_EQ(client->take(port()).get(), kept.back());
+  EXPECT_EQ(client->take(port()).get(), kept[15]);
+  EXPECT_FALSE(closed_by_pool(child_ends[1], 0ms));
+}
+
 TEST_F(ConnectionPoolTest, AnotherClientNeverGetsIt) {
   auto first = pool_.new_client();
   auto second = pool_.new_client();
