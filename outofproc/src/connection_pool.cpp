@@ -2,7 +2,9 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 
 namespace ancm::outofproc {
 namespace {
@@ -20,6 +22,24 @@ bool still_open(boost::asio::ip::tcp::socket& socket) {
 // (it died this very moment) is caught by the exchange's retry.
 constexpr auto kRecentlyUsed = std::chrono::milliseconds(500);
 
+// Connections whose client connection closed, kept for new client
+// connections (what nginx's "keepalive 64" keeps): a client that opens a
+// connection per request (Connection: close, a TLS handshake each) would
+// otherwise cost the child a TCP accept per request.
+constexpr std::size_t kMaxOrphans = 64;
+// A client connection keeps one idle connection per request it had in flight
+// at once (HTTP/2 streams), up to this many.
+constexpr std::size_t kMaxIdlePerClient = 16;
+
+// Whether idle leads to port and the child has not closed it; else it is
+// closed (by the caller dropping it).
+bool usable(ConnectionPool::Idle& idle, uint16_t port, std::chrono::seconds max_idle_time) {
+  if (!idle.connection || idle.port != port) return false;
+  auto idle_for = std::chrono::steady_clock::now() - idle.since;
+  return idle_for < max_idle_time &&
+         (idle_for < kRecentlyUsed || still_open(idle.connection->socket));
+}
+
 }  // namespace
 
 // What the pool and its clients share: a client outlives the application
@@ -27,6 +47,7 @@ constexpr auto kRecentlyUsed = std::chrono::milliseconds(500);
 struct ConnectionPool::State {
   std::mutex mutex;
   std::unordered_set<Client*> clients;  // each registered while it lives
+  std::vector<Idle> orphans;            // left by closed clients, the newest last
   bool closed = false;                  // the application stopped
   std::chrono::seconds max_idle_time;
 };
@@ -43,22 +64,27 @@ std::shared_ptr<ConnectionPool::Client> ConnectionPool::new_client() {
 bool ConnectionPool::owns(const Client& client) const { return client.state_ == state_; }
 
 void ConnectionPool::forget(uint16_t port) {
-  std::vector<Connection> dropped;  // closed outside the lock
+  std::vector<Idle> dropped;  // closed outside the lock
+  auto to_port = [&](Idle& idle) {
+    if (idle.port != port) return false;
+    dropped.push_back(std::move(idle));
+    return true;
+  };
   std::lock_guard lock(state_->mutex);
-  for (Client* client : state_->clients) {
-    if (client->idle_.connection && client->idle_.port == port) {
-      dropped.push_back(std::move(client->idle_.connection));
-    }
-  }
+  for (Client* client : state_->clients) std::erase_if(client->idle_, to_port);
+  std::erase_if(state_->orphans, to_port);
 }
 
 void ConnectionPool::clear() {
-  std::vector<Connection> dropped;
+  std::vector<Idle> dropped;
   std::lock_guard lock(state_->mutex);
   state_->closed = true;
   for (Client* client : state_->clients) {
-    if (client->idle_.connection) dropped.push_back(std::move(client->idle_.connection));
+    std::ranges::move(client->idle_, std::back_inserter(dropped));
+    client->idle_.clear();
   }
+  std::ranges::move(state_->orphans, std::back_inserter(dropped));
+  state_->orphans.clear();
 }
 
 ConnectionPool::Client::Client(std::shared_ptr<State> state) : state_(std::move(state)) {
@@ -67,26 +93,52 @@ ConnectionPool::Client::Client(std::shared_ptr<State> state) : state_(std::move(
 }
 
 ConnectionPool::Client::~Client() {
-  Connection dropped;
+  std::vector<Idle> dropped;
   std::lock_guard lock(state_->mutex);
   state_->clients.erase(this);
-  dropped = std::move(idle_.connection);
+  dropped = orphan();
+}
+
+// The client connection closed: its idle connections serve new clients.
+// Only then, so no client ever waits for a handler another client's request
+// left running while that client is still connected.
+std::vector<ConnectionPool::Idle> ConnectionPool::Client::orphan() {
+  auto idle = std::exchange(idle_, {});
+  if (state_->closed) return idle;
+  auto& orphans = state_->orphans;
+  std::ranges::move(idle, std::back_inserter(orphans));
+  idle.clear();
+  if (orphans.size() > kMaxOrphans) {  // the oldest go
+    auto excess = static_cast<std::ptrdiff_t>(orphans.size() - kMaxOrphans);
+    std::move(orphans.begin(), orphans.begin() + excess, std::back_inserter(idle));
+    orphans.erase(orphans.begin(), orphans.begin() + excess);
+  }
+  return idle;
+}
+
+// The newest of list to port; the ones to other ports (a child that was
+// replaced) go to dropped.
+ConnectionPool::Idle ConnectionPool::Client::newest_to(std::vector<Idle>& list, uint16_t port,
+                                                       std::vector<Idle>& dropped) {
+  while (!list.empty()) {
+    Idle newest = std::move(list.back());
+    list.pop_back();
+    if (newest.port == port) return newest;
+    dropped.push_back(std::move(newest));
+  }
+  return {};
 }
 
 ConnectionPool::Connection ConnectionPool::Client::take(uint16_t port) {
   Idle idle;
+  std::vector<Idle> dropped;  // closed outside the lock
   {
     std::lock_guard lock(state_->mutex);
-    idle = std::exchange(idle_, Idle{});
+    idle = newest_to(idle_, port, dropped);
+    // A client with none of its own takes the newest one a closed client left.
+    if (!idle.connection) idle = newest_to(state_->orphans, port, dropped);
   }
-  // One to another port leads to a child that was replaced: it closes here
-  // rather than idle until the client connection closes.
-  if (!idle.connection || idle.port != port) return nullptr;
-  auto idle_for = std::chrono::steady_clock::now() - idle.since;
-  if (idle_for < state_->max_idle_time &&
-      (idle_for < kRecentlyUsed || still_open(idle.connection->socket))) {
-    return std::move(idle.connection);
-  }
+  if (usable(idle, port, state_->max_idle_time)) return std::move(idle.connection);
   return nullptr;
 }
 
@@ -95,15 +147,18 @@ void ConnectionPool::Client::give_back(uint16_t port, Connection connection) {
   Idle replaced;
   std::lock_guard lock(state_->mutex);
   if (closed_ || state_->closed) return;  // connection closes on return
-  replaced =
-      std::exchange(idle_, Idle{std::move(connection), port, std::chrono::steady_clock::now()});
+  if (idle_.size() == kMaxIdlePerClient) {
+    replaced = std::move(idle_.front());
+    idle_.erase(idle_.begin());
+  }
+  idle_.push_back(Idle{std::move(connection), port, std::chrono::steady_clock::now()});
 }
 
 void ConnectionPool::Client::close() {
-  Connection dropped;
+  std::vector<Idle> dropped;
   std::lock_guard lock(state_->mutex);
   closed_ = true;
-  dropped = std::move(idle_.connection);
+  dropped = orphan();
 }
 
 }  // namespace ancm::outofproc

@@ -1,6 +1,7 @@
 // Idle keep-alive connections to the children, reused by the same client
-// connection's later requests so each request does not pay a TCP handshake,
-// nor allocate buffers.
+// connection's later requests (and, once it closed, by new client
+// connections) so each request does not pay a TCP handshake, nor allocate
+// buffers.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -49,16 +50,25 @@ struct UpstreamConnection {
 };
 
 // Idle connections to the children, each kept for the one client connection
-// whose request it served, and for nothing else. Kestrel reads a connection's
+// whose request it served while that client is connected; then for new
+// clients (see Client::close). Kestrel reads a connection's
 // next request only once the previous handler returned, which can be long
 // after its response ended (Response.CompleteAsync()): a connection shared
 // between clients would queue one client's request behind another's handler.
 // Kept per client, a connection waits only on that client's own earlier
-// request, which is what Kestrel direct does too.
+// request, which is what Kestrel direct does too. A client that closed waits
+// for nothing, so its connection then serves whoever comes next (a client
+// opening a connection per request would cost the child an accept each).
 class ConnectionPool {
  public:
   using Connection = std::unique_ptr<UpstreamConnection>;
   class Client;
+  // An idle connection, the child's port and since when it idles.
+  struct Idle {
+    Connection connection;
+    uint16_t port = 0;
+    std::chrono::steady_clock::time_point since;
+  };
 
   explicit ConnectionPool(std::chrono::seconds max_idle_time = std::chrono::seconds(60));
   ~ConnectionPool() { clear(); }
@@ -79,9 +89,10 @@ class ConnectionPool {
   std::shared_ptr<State> state_;
 };
 
-// One client connection's claim on the pool: at most one idle connection,
-// for that client's next request. Closing it (the client connection closed)
-// closes that connection, even if the app may still run a handler on it.
+// One client connection's claim on the pool: the idle connections its
+// requests left (one per request it had in flight at once, HTTP/2's streams;
+// at most 16), for its next requests. Closing it (the client connection
+// closed) leaves them to new clients.
 class ConnectionPool::Client {
  public:
   explicit Client(std::shared_ptr<State> state);
@@ -89,28 +100,29 @@ class ConnectionPool::Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // The connection this client's last request left idle, if it is to port
-  // and the child has not closed it (connections idle for a moment are not
-  // checked: the exchange retries on a fresh one). An idle connection that
-  // is not returned is closed: none is kept past a take.
+  // The newest connection this client's requests left idle to port (else the
+  // newest a closed client left), if the child has not closed it (connections
+  // idle for a moment are not checked: the exchange retries on a fresh one).
+  // Idle connections to other ports (a replaced child) are closed.
   Connection take(uint16_t port);
   // Keeps a connection whose last exchange ended at a boundary the proxy and
-  // the child agree on (the rule is ProxyExchange::upstream_reusable's); it
-  // replaces (closes) one already kept. Closed at once after close().
+  // the child agree on (the rule is ProxyExchange::upstream_reusable's); past
+  // 16 kept the oldest closes. Closed at once after close().
   void give_back(uint16_t port, Connection connection);
-  // The client connection closed: its idle connection is closed, none is kept.
+  // The client connection closed: its idle connections go to the pool's
+  // orphans (at most 64, the oldest closed first), which a client with none
+  // of its own takes; none is kept for this client any more.
   void close();
 
  private:
   friend class ConnectionPool;
-  struct Idle {
-    Connection connection;
-    uint16_t port = 0;
-    std::chrono::steady_clock::time_point since;
-  };
+  // Under state_->mutex: idle_ to the orphans; returns what is to be closed.
+  std::vector<Idle> orphan();
+  static Idle newest_to(std::vector<Idle>& list, uint16_t port, std::vector<Idle>& dropped);
+
   std::shared_ptr<State> state_;
-  Idle idle_;            // under state_->mutex
-  bool closed_ = false;  // under state_->mutex
+  std::vector<Idle> idle_;  // under state_->mutex, the newest last
+  bool closed_ = false;     // under state_->mutex
 };
 
 }  // namespace ancm::outofproc

@@ -60,6 +60,24 @@ TEST_F(ConnectionPoolTest, TheSameClientTakesBackItsIdleConnectionForThatPort) {
   EXPECT_FALSE(closed_by_pool(child_end, 0ms));
 }
 
+// An HTTP/2 client connection has several requests in flight: each one's
+// connection is kept for the client's next ones (newest first), up to 16.
+TEST_F(ConnectionPoolTest, AClientKeepsAConnectionPerRequestItHadInFlightUpTo16) {
+  auto client = pool_.new_client();
+  std::vector<tcp::socket> child_ends;
+  std::vector<UpstreamConnection*> kept;
+  for (int i = 0; i < 17; ++i) {
+    auto [connection, child_end] = connect();
+    kept.push_back(connection.get());
+    client->give_back(port(), std::move(connection));
+    child_ends.push_back(std::move(child_end));
+  }
+  EXPECT_TRUE(closed_by_pool(child_ends.front()));  // the oldest, past 16
+  EXPECT_EQ(client->take(port()).get(), kept.back());
+  EXPECT_EQ(client->take(port()).get(), kept[15]);
+  EXPECT_FALSE(closed_by_pool(child_ends[1], 0ms));
+}
+
 TEST_F(ConnectionPoolTest, AnotherClientNeverGetsIt) {
   auto first = pool_.new_client();
   auto second = pool_.new_client();
@@ -82,18 +100,53 @@ TEST_F(ConnectionPoolTest, AConnectionToAnotherPortIsClosedWhenTheClientAsksForA
   EXPECT_EQ(client->take(port()), nullptr);
 }
 
-TEST_F(ConnectionPoolTest, ClosingTheClientClosesItsIdleConnectionAndKeepsNoneAfter) {
+// A client connection that closed leaves its idle connection to new client
+// connections (no one can wait behind it any more); it keeps none itself.
+TEST_F(ConnectionPoolTest, AClosedClientsConnectionServesTheNextClientThatHasNone) {
   auto client = pool_.new_client();
   auto [connection, child_end] = connect();
+  UpstreamConnection* kept = connection.get();
   client->give_back(port(), std::move(connection));
 
   client->close();
-  EXPECT_TRUE(closed_by_pool(child_end));
-
+  EXPECT_FALSE(closed_by_pool(child_end, 0ms));
   auto [later, later_child_end] = connect();
   client->give_back(port(), std::move(later));
   EXPECT_TRUE(closed_by_pool(later_child_end));
-  EXPECT_EQ(client->take(port()), nullptr);
+
+  auto next = pool_.new_client();
+  auto taken = next->take(port());
+  EXPECT_EQ(taken.get(), kept);
+  EXPECT_EQ(pool_.new_client()->take(port()), nullptr);  // handed out once
+}
+
+TEST_F(ConnectionPoolTest, AClientThatEndsWithoutClosingLeavesItsConnectionToo) {
+  auto [connection, child_end] = connect();
+  UpstreamConnection* kept = connection.get();
+  pool_.new_client()->give_back(port(), std::move(connection));  // the client ends here
+
+  EXPECT_EQ(pool_.new_client()->take(port()).get(), kept);
+}
+
+// Kept like nginx's "keepalive 64": past that the oldest closes.
+TEST_F(ConnectionPoolTest, AtMost64ConnectionsOfClosedClientsAreKept) {
+  std::vector<tcp::socket> child_ends;
+  for (int i = 0; i < 65; ++i) {
+    auto [connection, child_end] = connect();
+    pool_.new_client()->give_back(port(), std::move(connection));
+    child_ends.push_back(std::move(child_end));
+  }
+  EXPECT_TRUE(closed_by_pool(child_ends.front()));
+  EXPECT_FALSE(closed_by_pool(child_ends.back(), 0ms));
+}
+
+// One to a replaced child (another port) is closed, not handed out.
+TEST_F(ConnectionPoolTest, AClosedClientsConnectionToAnotherPortIsClosedNotTaken) {
+  auto [connection, child_end] = connect();
+  pool_.new_client()->give_back(port(), std::move(connection));
+
+  EXPECT_EQ(pool_.new_client()->take(static_cast<uint16_t>(port() + 1)), nullptr);
+  EXPECT_TRUE(closed_by_pool(child_end));
 }
 
 TEST_F(ConnectionPoolTest, ForgettingAPortAndClearingThePoolCloseIdleConnections) {
@@ -103,10 +156,19 @@ TEST_F(ConnectionPoolTest, ForgettingAPortAndClearingThePoolCloseIdleConnections
   pool_.forget(port());
   EXPECT_TRUE(closed_by_pool(child_end));
 
+  // Those closed clients left go too.
+  auto [orphan, orphan_child_end] = connect();
+  pool_.new_client()->give_back(port(), std::move(orphan));
+  pool_.forget(port());
+  EXPECT_TRUE(closed_by_pool(orphan_child_end));
+  auto [orphan2, orphan2_child_end] = connect();
+  pool_.new_client()->give_back(port(), std::move(orphan2));
+
   auto [again, again_child_end] = connect();
   client->give_back(port(), std::move(again));
   pool_.clear();
   EXPECT_TRUE(closed_by_pool(again_child_end));
+  EXPECT_TRUE(closed_by_pool(orphan2_child_end));
 
   // The application stopped: nothing is kept from now on.
   auto [after, after_child_end] = connect();
