@@ -179,6 +179,9 @@ void for_each_forwarded_field(const ClientRequest& request, std::string_view tok
         iequals(name, "Content-Length")) {
       continue;
     }
+    // An HTTP/2 WebSocket goes as an HTTP/1.1 Upgrade with a key of our own
+    // (forward_request_head): a client's key would be a second one.
+    if (iequals(name, "Sec-WebSocket-Key") && is_websocket_connect(request)) continue;
     // A field the client names in Connection stops here, but never Host: the
     // app must see the Host the front end checked, as it does in-process.
     if (!iequals(name, "Host") &&
@@ -201,9 +204,14 @@ void for_each_forwarded_field(const ClientRequest& request, std::string_view tok
   // at): what the client sent goes on as it is, so a front proxy on the same
   // machine is believed, as only processes the socket file's mode admits can
   // connect. Without it the field is left out and the app sees the proxy's
-  // own address, as Kestrel shows no address for such a client.
-  if (request.remote_address.empty()) {
+  // own address, as Kestrel shows no address for such a client. A TCP client
+  // whose address is unknown (it reset the connection before it was asked)
+  // is not a Unix one: its own field is dropped, never believed.
+  bool unix_peer = request.remote_address.empty() && request.local_address.empty();
+  if (unix_peer) {
     if (!forwarded_for.empty()) visit("X-Forwarded-For", forwarded_for);
+  } else if (request.remote_address.empty()) {
+    // nothing to add, and nothing of the client's to pass on
   } else {
     bool v6 = request.remote_address.find(':') != std::string_view::npos;
     std::string client = (v6 ? "[" : "") + std::string(request.remote_address) + (v6 ? "]" : "") +

@@ -49,7 +49,8 @@ ProxyExchange::Strand exchange_strand(const ProxyContext& context, ancm_request*
 
 // What the server's per-connection slot holds for this handler: the client
 // connection's claim on the pool. The server releases it when the client
-// connection closes, and the idle upstream connection kept for it closes too.
+// connection closes; the idle upstream connections kept for it then go to the
+// pool's shared list (ConnectionPool::Client::close), for new client connections.
 struct ClientSlot {
   explicit ClientSlot(std::shared_ptr<ConnectionPool::Client> claim) : client(std::move(claim)) {}
   ~ClientSlot() { client->close(); }
@@ -533,8 +534,8 @@ void ProxyExchange::relay_response_trailers() {
   }
 }
 
-// Kept for this client connection's next request only: another client's
-// request must never wait behind a handler that may still run on it.
+// Kept for this client connection's next requests while it is connected;
+// once it closes, for new client connections (ConnectionPool::Client::close).
 void ProxyExchange::release_upstream() {
   if (client_ && upstream_reusable()) {
     client_->give_back(child_->port(), std::move(upstream_));

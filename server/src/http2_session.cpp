@@ -344,7 +344,9 @@ void Http2Session::on_flow_timer() {
 
 void Http2Session::arm_idle_timer_if_idle() {
   if (dead() || open_streams_ > 0 || in_handler_ > 0) return;
-  arm_timer(context_.limits.keepalive_timeout);
+  // Until a first head was complete, idling is a step of the first head's
+  // budget too: streams nghttp2 resets must not stretch it.
+  arm_timer(first_head_.bound(context_.limits.keepalive_timeout));
 }
 
 void Http2Session::disarm_timer() {

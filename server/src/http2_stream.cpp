@@ -590,7 +590,6 @@ bool Http2Stream::recyclable() const {
 void Http2Stream::recycle() {
   enter(Http2RequestPhase::Free);
   if (tunnel_ == Http2TunnelPhase::Closed) enter(Http2TunnelPhase::None);
-  protocol_.clear();
   {
     std::lock_guard lock(head_mutex_);
     if (response_ != Http2ResponsePhase::NotStarted) enter(Http2ResponsePhase::NotStarted);

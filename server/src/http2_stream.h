@@ -130,8 +130,8 @@ class Http2Stream final : public ServerRequest, public UpgradedStream {
   void enter(Http2TunnelPhase to);
   // ---- the extended CONNECT (http2_stream_tunnel.cpp) ----
   bool tunnel_open() const { return tunnel_ == Http2TunnelPhase::Open; }
-  // Answers an extended CONNECT whose :protocol the server does not carry
-  // (501) instead of the handler; true when it did.
+  // An extended CONNECT whose :protocol the server does not carry: a 501
+  // the server answers (refuse_head) instead of the handler.
   common::Result<void, HeadRejection> check_connect_protocol() const;
   bool writable() const;
 

@@ -74,19 +74,29 @@ common::Result<gid_t> group_id(const std::string& name) {
   return found->gr_gid;
 }
 
-// Who may connect: the group first, then the mode, so the group's bits
-// never apply to another group.
-common::Result<void> set_access(const std::string& path, const UnixSocketOptions& options) {
-  if (!options.group.empty()) {
-    auto gid = group_id(options.group);
-    if (!gid.ok()) return common::fail(std::move(gid).error());
-    if (::chown(path.c_str(), static_cast<uid_t>(-1), gid.value()) != 0) {
-      return common::fail("cannot give the socket file to the group '" + options.group +
-                          "': " + std::strerror(errno));
-    }
-  }
-  if (::chmod(path.c_str(), static_cast<mode_t>(options.mode)) != 0) {
-    return common::fail(std::string("cannot set the socket file's mode: ") + std::strerror(errno));
+// The file bind creates gets exactly the mode: bind applies the umask, so
+// the mode is set as the file is made and never by path afterwards (a path
+// another user could swap for a symlink in between).
+class UmaskForMode {
+ public:
+  explicit UmaskForMode(unsigned mode) : previous_(::umask(static_cast<mode_t>(~mode & 0777))) {}
+  ~UmaskForMode() { ::umask(previous_); }
+  UmaskForMode(const UmaskForMode&) = delete;
+  UmaskForMode& operator=(const UmaskForMode&) = delete;
+
+ private:
+  mode_t previous_;
+};
+
+// The group, without following a symlink. No client connects before listen,
+// so the creator's group holding the group bits until here admits no one.
+common::Result<void> set_group(const std::string& path, const UnixSocketOptions& options) {
+  if (options.group.empty()) return {};
+  auto gid = group_id(options.group);
+  if (!gid.ok()) return common::fail(std::move(gid).error());
+  if (::lchown(path.c_str(), static_cast<uid_t>(-1), gid.value()) != 0) {
+    return common::fail("cannot give the socket file to the group '" + options.group +
+                        "': " + std::strerror(errno));
   }
   return {};
 }
@@ -125,16 +135,19 @@ common::Result<BoundUnixSocket> bind_unix_listener(const std::string& path,
   if (!cleared.ok()) return failed(cleared.error());
   common::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return failed(std::string("cannot create a socket: ") + std::strerror(errno));
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-    return failed(std::strerror(errno));
+  int bound = 0;
+  {
+    UmaskForMode creating(options.mode);
+    bound = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address);
   }
+  if (bound != 0) return failed(std::strerror(errno));
   struct stat status {};
   if (::lstat(path.c_str(), &status) != 0) {
     return failed(std::string("the socket file vanished after bind: ") + std::strerror(errno));
   }
   // Ours from here: removed again if what follows fails.
   UnixSocketFile file(path, status.st_dev, status.st_ino);
-  if (auto access = set_access(path, options); !access.ok()) return failed(access.error());
+  if (auto group = set_group(path, options); !group.ok()) return failed(group.error());
   if (::listen(fd.get(), backlog) != 0) {
     return failed(std::string("cannot listen: ") + std::strerror(errno));
   }

@@ -71,20 +71,35 @@ TEST(ForwardedRequest, AppendsForwardedForAndProto) {
   EXPECT_NE(v6.head.find("X-Forwarded-For: [::1]:5555\r\n"), std::string::npos) << v6.head;
 }
 
-// A client over a Unix domain socket has no address: nothing is appended, so
-// what a front proxy on the same machine wrote stays the last entry.
-TEST(ForwardedRequest, AUnixSocketClientAddsNoForwardedFor) {
-  auto request = client({{"Host", "h"}});
+ClientRequest over_unix_socket(ClientRequest request) {
   request.remote_address = "";
   request.remote_port = 0;
-  auto bare = build_forwarded_request(request, "t");
+  request.local_address = "";
+  request.local_port = 0;
+  return request;
+}
+
+// A client over a Unix domain socket has no address (neither end has one):
+// nothing is appended, so what a front proxy on the same machine wrote stays
+// the last entry.
+TEST(ForwardedRequest, AUnixSocketClientAddsNoForwardedFor) {
+  auto bare = build_forwarded_request(over_unix_socket(client({{"Host", "h"}})), "t");
   EXPECT_EQ(bare.head.find("X-Forwarded-For"), std::string::npos) << bare.head;
   EXPECT_NE(bare.head.find("X-Forwarded-Proto: http\r\n"), std::string::npos) << bare.head;
-  auto proxied = client({{"Host", "h"}, {"X-Forwarded-For", "203.0.113.9"}});
-  proxied.remote_address = "";
-  proxied.remote_port = 0;
+  auto proxied = over_unix_socket(client({{"Host", "h"}, {"X-Forwarded-For", "203.0.113.9"}}));
   auto out = build_forwarded_request(proxied, "t");
   EXPECT_NE(out.head.find("X-Forwarded-For: 203.0.113.9\r\n"), std::string::npos) << out.head;
+}
+
+// A TCP client whose address could not be read (it reset the connection
+// before the worker asked) is not a Unix one: its own field is never believed.
+TEST(ForwardedRequest, ATcpClientWithoutAnAddressCannotForgeForwardedFor) {
+  auto request = client({{"Host", "h"}, {"X-Forwarded-For", "10.0.0.1"}});
+  request.remote_address = "";
+  request.remote_port = 0;
+  auto out = build_forwarded_request(request, "t");
+  EXPECT_EQ(out.head.find("10.0.0.1"), std::string::npos) << out.head;
+  EXPECT_EQ(out.head.find("X-Forwarded-For"), std::string::npos) << out.head;
 }
 
 TEST(ForwardedRequest, DropsHopByHopHeadersAndThoseConnectionNames) {
@@ -146,7 +161,8 @@ TEST(ForwardedRequest, CarriesAWebSocketUpgrade) {
 // RFC 8441 to RFC 6455: an HTTP/2 WebSocket reaches an HTTP/1.1 child as the
 // handshake it knows, with a fresh key (base64 of 16 bytes).
 TEST(ForwardedRequest, TranslatesAWebSocketConnectIntoAnUpgrade) {
-  auto request = client({{"host", "h"}, {"sec-websocket-version", "13"}});
+  auto request =
+      client({{"host", "h"}, {"sec-websocket-version", "13"}, {"sec-websocket-key", "client-key"}});
   request.method = "CONNECT";
   request.target = "/ws";
   request.connect_protocol = "websocket";
@@ -162,6 +178,7 @@ TEST(ForwardedRequest, TranslatesAWebSocketConnectIntoAnUpgrade) {
   auto value = out.head.substr(key + 19, out.head.find("\r\n", key) - key - 19);
   EXPECT_EQ(value.size(), 24u) << value;
   EXPECT_EQ(value.substr(22), "==");
+  EXPECT_EQ(out.head.find("client-key"), std::string::npos) << "one key, ours: " << out.head;
   EXPECT_NE(build_forwarded_request(request, "t").head, out.head) << "each key is fresh";
   // A plain CONNECT (no :protocol) is not turned into anything.
   request.connect_protocol = {};

@@ -479,6 +479,24 @@ TEST_F(Http2SessionTest, AHeaderBlockThatNeverEndsTimesOut) {
   EXPECT_TRUE(raw.closed_by_peer(std::chrono::seconds(5)));
 }
 
+// Heads nghttp2 refuses never complete a first head: the idle wait between
+// them is cut to what is left of the header budget from accept, so a client
+// cannot keep a connection for the keep-alive timeout (120 s here) without
+// ever sending a valid head.
+TEST_F(Http2SessionTest, RefusedHeadsDoNotStretchTheFirstHeadsBudget) {
+  auto limits = limits_;
+  limits.header_timeout = std::chrono::seconds(1);
+  limits.keepalive_timeout = std::chrono::seconds(120);
+  serve(limits);
+  H2Client client(server_->port());
+  auto bad_request = h2_get("/hello");
+  bad_request.headers = {{"connection", "keep-alive"}};
+  auto bad = client.submit(bad_request);
+  ASSERT_TRUE(client.run_until_closed({bad}));
+  EXPECT_TRUE(client.run_until([&] { return client.goaway_received(); }, std::chrono::seconds(30)))
+      << "the connection outlived its first head's budget";
+}
+
 // A head nghttp2 refuses (a connection-specific field) resets only its stream:
 // its header timer goes with it, so the connection and a request in a
 // handler outlive the header timeout.

@@ -50,9 +50,10 @@ struct BoundUnixSocket {
   bool replaced_stale_file = false;  // a dead server's socket file was there
 };
 
-// Binds and listens on path (absolute, as parse_listen_url checked). The mode
-// and group are set after bind and before listen: until listen a connect is
-// refused, so no client reaches the socket under another mode. A socket file
+// Binds and listens on path (absolute, as parse_listen_url checked). The file
+// is created with the mode (the umask during bind), never chmod-ed by path;
+// the group is set (not following a symlink) before listen: until listen a
+// connect is refused, so no client reaches the socket under another group. A socket file
 // at path that refuses connections is stale and replaced; one a server
 // answers on, or anything that is not a socket, is left alone and refused.
 common::Result<BoundUnixSocket> bind_unix_listener(const std::string& path,
