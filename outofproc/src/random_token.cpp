@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <system_error>
 
+#include "ancm/common/base64.h"
+
 namespace ancm::outofproc {
 namespace {
 
@@ -39,19 +41,7 @@ std::string new_random_token() {
 }
 
 std::string new_websocket_key() {
-  auto bytes = random_bytes("getrandom for Sec-WebSocket-Key");
-  static constexpr char kBase64[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string key;
-  // 16 bytes: five groups of three, then one byte and "==".
-  for (std::size_t i = 0; i + 3 <= bytes.size(); i += 3) {
-    std::uint32_t group = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    for (int shift = 18; shift >= 0; shift -= 6) key.push_back(kBase64[(group >> shift) & 0x3F]);
-  }
-  key.push_back(kBase64[bytes[15] >> 2]);
-  key.push_back(kBase64[(bytes[15] & 0x3) << 4]);
-  key += "==";
-  return key;
+  return common::base64_encoded(random_bytes("getrandom for Sec-WebSocket-Key"));
 }
 
 }  // namespace ancm::outofproc
