@@ -127,6 +127,14 @@ std::pair<std::string_view, std::string_view> split_authority(std::string_view a
   return {authority.substr(0, colon), port.empty() ? default_port : port};
 }
 
+// Whether two authorities name the same host and port (RFC 3986 §6.2: the
+// host without case, an omitted port the scheme's default).
+bool same_authority(std::string_view a, std::string_view b, std::string_view default_port) {
+  auto [a_host, a_port] = split_authority(a, default_port);
+  auto [b_host, b_port] = split_authority(b, default_port);
+  return iequals(a_host, b_host) && a_port == b_port;
+}
+
 // absolute-form (§3.2.2): "http(s)://authority[/path][?query]", and Host
 // must name the same authority (Kestrel refuses a mismatch, as we do).
 common::Result<void, HeadRejection> check_absolute_form(const RequestHead& head,
@@ -145,10 +153,7 @@ common::Result<void, HeadRejection> check_absolute_form(const RequestHead& head,
   }
   if (!is_valid_authority(authority))
     return common::fail(HeadRejection{400, "malformed target authority"});
-  auto default_port = https ? "443" : "80";
-  auto [target_host, target_port] = split_authority(authority, default_port);
-  auto [host_name, host_port] = split_authority(host, default_port);
-  if (!iequals(target_host, host_name) || target_port != host_port) {
+  if (!same_authority(authority, host, https ? "443" : "80")) {
     return common::fail(HeadRejection{400, "Host does not match the request-target's authority"});
   }
   return {};
@@ -173,13 +178,9 @@ common::Result<std::string_view, HeadRejection> check_host(const RequestHead& he
   if (head.version != 20 || head.authority.empty()) return host;
   if (!is_valid_authority(head.authority))
     return common::fail(HeadRejection{400, "malformed :authority"});
-  if (!hosts.empty()) {
-    auto default_port = iequals(head.scheme, "https") ? "443" : "80";
-    auto [authority_host, authority_port] = split_authority(head.authority, default_port);
-    auto [host_name, host_port] = split_authority(host, default_port);
-    if (!iequals(authority_host, host_name) || authority_port != host_port)
-      return common::fail(HeadRejection{400, "Host does not match :authority"});
-  }
+  auto default_port = iequals(head.scheme, "https") ? "443" : "80";
+  if (!hosts.empty() && !same_authority(head.authority, host, default_port))
+    return common::fail(HeadRejection{400, "Host does not match :authority"});
   return head.authority;
 }
 
