@@ -455,8 +455,10 @@ ancm_result TestApp::handle_request(ancm_request* request, ancm_failure* failure
     status = 404;
     body = "not found: " + path + "\n";
   }
-  respond(api, request, status, body);
+  // Counted out before the answer leaves: a client's next request must never
+  // see this one as still in flight.
   app->in_flight--;
+  respond(api, request, status, body);
   return ANCM_OK;
 }
 
