@@ -262,14 +262,18 @@ void ProxyExchange::on_client_body(int status, std::size_t bytes) {
   // connection it was going to is not reused (end_response).
   if (!owns_request()) return;
   if (status < 0) return client_body_failed(status);
-  bool last = bytes == 0;
   // The child frames the body by the Content-Length it was sent: a byte more
   // would be read as the next request, a byte less leaves it waiting.
   if (body_overruns(bytes)) return request_broken("the request body is longer than announced");
-  if (last && forwarded_.content_length && body_bytes_read_ != *forwarded_.content_length) {
+  if (bytes == 0 && forwarded_.content_length && body_bytes_read_ != *forwarded_.content_length) {
     return request_broken("the request body is shorter than announced");
   }
   body_bytes_read_ += bytes;
+  // A body framed by its length ends with its last byte, not with the
+  // server's later end-of-body: the child may answer before that arrives,
+  // and the connection is reusable only once the request counts as sent.
+  bool last = bytes == 0 || (forwarded_.content_length && bytes > 0 &&
+                             body_bytes_read_ == *forwarded_.content_length);
   upstream_out_.clear();
   if (bytes > 0) {
     const char* piece = upstream_->request_body.bytes.get();
