@@ -16,11 +16,13 @@
 #include <string_view>
 #include <utility>
 
+#include "ancm/common/current_executable.h"
 #include "ancm/common/exit_text.h"
 #include "ancm/config/load.h"
 #include "ancm/server/listen_address.h"
 #include "ancm/server/tls_certificates.h"
 #include "ancm/server/unix_listener.h"
+#include "ancm/shim/handler_dir.h"
 #include "control_channel.h"
 #include "log_setup.h"
 #include "systemd.h"
@@ -29,6 +31,12 @@
 
 namespace ancm::server {
 namespace {
+
+// This program, which the master starts again as its worker.
+std::string worker_executable() {
+  auto path = common::current_executable();
+  return path.empty() ? std::string("ancm-host") : path.string();
+}
 
 using Clock = Worker::Clock;
 using std::chrono::milliseconds;
@@ -72,7 +80,7 @@ std::string monotonic_usec() {
 class Master {
  public:
   Master(const MasterOptions& options, std::vector<Listening> listeners)
-      : options_(options), listeners_(std::move(listeners)), self_exe_(current_executable()) {}
+      : options_(options), listeners_(std::move(listeners)), self_exe_(worker_executable()) {}
 
   int run(int signal_fd) {
     signal_fd_ = signal_fd;
@@ -416,6 +424,13 @@ int run_master(const MasterOptions& options) {
       std::fprintf(stderr, "ancm-host: %s\n", checked.error().c_str());
       return 1;
     }
+  }
+
+  // A binary copied without its libraries would answer every request with
+  // 500.33 / 500.36; an ANCM_HANDLER_DIR set on purpose gets ANCM's pages.
+  if (auto handlers = shim::find_handler_dir(); !handlers.found && !handlers.from_environment) {
+    std::fprintf(stderr, "ancm-host: %s\n", handlers.not_found_message().c_str());
+    return 1;
   }
 
   auto listeners = open_listeners(options);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ancm/server/listen_address.h"
+#include "ancm/shim/handler_dir.h"
 #include "ancm/shim/shim.h"
 #include "connection_registry.h"
 #include "connection_starter.h"

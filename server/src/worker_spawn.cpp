@@ -31,12 +31,6 @@ namespace {
 
 }  // namespace
 
-std::string current_executable() {
-  char path[4096];
-  ssize_t length = ::readlink("/proc/self/exe", path, sizeof path - 1);
-  return length > 0 ? std::string(path, static_cast<std::size_t>(length)) : "ancm-host";
-}
-
 SpawnedWorker spawn_worker(const std::string& executable, WorkerOptions options) {
   auto [master_end, worker_end] = make_control_pair();
   options.control_fd = worker_end.get();

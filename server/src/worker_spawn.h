@@ -16,9 +16,6 @@ struct SpawnedWorker {
   common::UniqueFd control;  // the master's end (non-blocking)
 };
 
-// This program's path, to start workers with; "ancm-host" if unknown.
-std::string current_executable();
-
 // Forks and execs `<executable> worker` for `options` (listen_fds and
 // tls_listen_fds set, its control_fd filled in here). The worker gets SIGTERM when the master dies.
 // Throws std::runtime_error naming what failed.

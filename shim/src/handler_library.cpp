@@ -2,13 +2,10 @@
 
 #include <dlfcn.h>
 
+#include "ancm/shim/handler_dir.h"
 #include "ancm/shim/shim.h"
 
 namespace ancm::shim {
-
-std::string handler_file_name(config::HostingModel model) {
-  return model == config::HostingModel::InProcess ? "libancm_inproc.so" : "libancm_outofproc.so";
-}
 
 HandlerLibrary::HandlerLibrary(Key, void* handle, const ancm_handler_api* api,
                                std::filesystem::path path)

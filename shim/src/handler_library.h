@@ -8,11 +8,9 @@
 #include "ancm/common/result.h"
 #include "ancm/config/app_config.h"
 #include "ancm/handler_abi.h"
+#include "ancm/shim/handler_dir.h"
 
 namespace ancm::shim {
-
-// libancm_inproc.so or libancm_outofproc.so.
-std::string handler_file_name(config::HostingModel model);
 
 class HandlerLibrary {
  public:

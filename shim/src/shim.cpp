@@ -1,7 +1,6 @@
 #include "ancm/shim/shim.h"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <map>
@@ -396,14 +395,5 @@ std::chrono::milliseconds Shim::shutdown_delay() const { return impl_->shutdown_
 std::uint64_t Shim::max_request_body_bytes() const { return impl_->max_request_body_bytes(); }
 void Shim::handle_request(ancm_request* request) { impl_->handle_request(request); }
 void Shim::stop() { impl_->stop(); }
-
-std::filesystem::path default_handler_dir() {
-  if (const char* dir = std::getenv("ANCM_HANDLER_DIR"); dir && *dir) return dir;
-  char path[4096];
-  ssize_t length = ::readlink("/proc/self/exe", path, sizeof path - 1);
-  if (length <= 0) return "lib";
-  std::filesystem::path exe(std::string(path, static_cast<std::size_t>(length)));
-  return (exe.parent_path().parent_path() / "lib").lexically_normal();
-}
 
 }  // namespace ancm::shim

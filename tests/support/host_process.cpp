@@ -29,8 +29,8 @@ HostProcess::HostProcess(HostOptions options) {
   out_path_ = stem.string() + ".out";
   err_path_ = stem.string() + ".err";
 
-  std::vector<std::string> args = {ancm_host_binary().string(), options.command,
-                                   options.target.string()};
+  auto executable = options.executable.empty() ? ancm_host_binary() : options.executable;
+  std::vector<std::string> args = {executable.string(), options.command, options.target.string()};
   if (options.command == "run" && !options.listen.empty()) {
     args.push_back("--listen");
     args.push_back(options.listen);

@@ -26,6 +26,7 @@ struct HostOptions {
   std::map<std::string, std::string> env;     // set for the host
   std::string listen = "http://127.0.0.1:0";  // empty: no --listen (extra_args say where)
   std::string command = "run";
+  std::filesystem::path executable;  // empty: the ancm-host this build made
 };
 
 class HostProcess {

@@ -1,12 +1,14 @@
 #include "check_command.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "ancm/config/describe.h"
 #include "ancm/config/load.h"
 #include "ancm/server/command_line.h"
 #include "ancm/server/tls_certificates.h"
+#include "ancm/shim/handler_dir.h"
 
 namespace ancm::tools {
 namespace {
@@ -42,6 +44,26 @@ int check_tls(const server::TlsOptions& tls) {
   return problems;
 }
 
+// The handler library the app's hostingModel loads: where it is, or where it
+// was looked for. Returns the number of problems.
+int check_handler_library(config::HostingModel model) {
+  auto search = shim::find_handler_dir();
+  auto library = search.dir / shim::handler_file_name(model);
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(library, ec)) {
+    std::printf("handler library: %s\n", library.c_str());
+    return 0;
+  }
+  if (!search.found) {
+    std::fprintf(stderr, "error: %s\n", search.not_found_message().c_str());
+  } else {
+    std::fprintf(stderr, "error: %s is missing (hostingModel %s); requests would get %s\n",
+                 library.c_str(), config::to_string(model),
+                 model == config::HostingModel::InProcess ? "500.33" : "500.36");
+  }
+  return 1;
+}
+
 }  // namespace
 
 int check_command(const std::vector<std::string>& args) {
@@ -64,7 +86,9 @@ int check_command(const std::vector<std::string>& args) {
     return 1;
   }
   std::fputs(config::describe(*loaded.config).c_str(), stdout);
-  return check_tls(options.tls) == 0 ? 0 : 1;
+  int problems = check_handler_library(loaded.config->hosting_model);
+  problems += check_tls(options.tls);
+  return problems == 0 ? 0 : 1;
 }
 
 }  // namespace ancm::tools

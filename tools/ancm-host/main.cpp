@@ -11,7 +11,7 @@
 
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = ANCM_VERSION;  // the project version (CMakeLists.txt)
 
 void print_usage(std::FILE* out) {
   std::fprintf(out,

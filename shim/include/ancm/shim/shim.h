@@ -70,7 +70,4 @@ class Shim {
   std::unique_ptr<Impl> impl_;
 };
 
-// ANCM_HANDLER_DIR when set, else <folder of the running binary>/../lib.
-std::filesystem::path default_handler_dir();
-
 }  // namespace ancm::shim
