@@ -13,6 +13,7 @@
 #include "environment_variables.h"
 #include "handler_settings.h"
 #include "request_limits.h"
+#include "target_mistakes.h"
 #include "values.h"
 #include "xml_reader.h"
 
@@ -55,6 +56,7 @@ fs::path web_config_path(const fs::path& target) {
 
 LoadResult load_config(const fs::path& target, const EnvLookup& env) {
   fs::path path = absolute_path(web_config_path(target));
+  if (auto mistake = target_mistake(target)) return failure(path, *mistake);
   std::error_code ec;
   if (!fs::exists(path, ec)) return failure(path, "cannot read web.config: no such file");
   if (!fs::is_regular_file(path, ec)) return failure(path, "cannot read web.config: not a file");

@@ -23,6 +23,44 @@ common::Result<long long> number(const std::string& flag, const std::string& tex
   return value;
 }
 
+// A byte count: digits, then optionally an SI (KB, MB, GB, TB: powers of 1000)
+// or IEC unit (KiB, MiB, GiB, TiB: powers of 1024), or nginx's k, m, g
+// (powers of 1024, either case).
+common::Result<long long> byte_count(const std::string& flag, const std::string& text,
+                                     long long min, long long max) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  std::string unit = text.substr(digits);
+  static const std::map<std::string, long long> units = {
+      {"", 1},
+      {"KB", 1000LL},
+      {"MB", 1000LL * 1000},
+      {"GB", 1000LL * 1000 * 1000},
+      {"TB", 1000LL * 1000 * 1000 * 1000},
+      {"KiB", 1LL << 10},
+      {"MiB", 1LL << 20},
+      {"GiB", 1LL << 30},
+      {"TiB", 1LL << 40},
+      {"k", 1LL << 10},
+      {"K", 1LL << 10},
+      {"m", 1LL << 20},
+      {"M", 1LL << 20},
+      {"g", 1LL << 30},
+      {"G", 1LL << 30},
+  };
+  auto multiplier = units.find(unit);
+  auto count = number(flag, text.substr(0, digits), 0, max);
+  if (multiplier == units.end() || !count.ok() || count.value() > max / multiplier->second ||
+      count.value() * multiplier->second < min) {
+    return common::fail(flag + " needs a size from " + std::to_string(min) + " to " +
+                        std::to_string(max) +
+                        " bytes (a number, optionally with KB, MB, GB, KiB, MiB, GiB or k, m, g), "
+                        "got '" +
+                        text + "'");
+  }
+  return count.value() * multiplier->second;
+}
+
 // A flag with a value; fails with a message naming the flag.
 using Setter = std::function<common::Result<void>(const std::string& value)>;
 
@@ -36,16 +74,30 @@ Setter seconds_flag(const std::string& flag, T& field, long long max) {
   };
 }
 
+using Parser = common::Result<long long> (*)(const std::string& flag, const std::string& text,
+                                             long long min, long long max);
+
 // Field is std::size_t, or std::optional<std::size_t> for a flag that is
 // an override only when given.
 template <class Field>
-Setter size_flag(const std::string& flag, Field& field, long long min, long long max) {
-  return [flag, &field, min, max](const std::string& value) -> common::Result<void> {
-    auto parsed = number(flag, value, min, max);
+Setter unsigned_flag(const std::string& flag, Field& field, long long min, long long max,
+                     Parser parse) {
+  return [flag, &field, min, max, parse](const std::string& value) -> common::Result<void> {
+    auto parsed = parse(flag, value, min, max);
     if (!parsed.ok()) return common::fail(std::move(parsed).error());
     field = static_cast<std::size_t>(parsed.value());
     return {};
   };
+}
+
+template <class Field>
+Setter size_flag(const std::string& flag, Field& field, long long min, long long max) {
+  return unsigned_flag(flag, field, min, max, &byte_count);
+}
+
+template <class Field>
+Setter count_flag(const std::string& flag, Field& field, long long min, long long max) {
+  return unsigned_flag(flag, field, min, max, &number);
 }
 
 Setter int_flag(const std::string& flag, int& field, long long min, long long max) {
@@ -69,7 +121,7 @@ void add_limit_flags(std::map<std::string, Setter>& flags, HttpLimits& limits,
       seconds_flag("--keepalive-timeout", limits.keepalive_timeout, 86400);
   flags["--io-timeout"] = seconds_flag("--io-timeout", limits.io_timeout, 86400);
   flags["--http2-max-streams"] =
-      size_flag("--http2-max-streams", limits.http2_max_concurrent_streams, 1, 10000);
+      count_flag("--http2-max-streams", limits.http2_max_concurrent_streams, 1, 10000);
   flags["--http2-stream-window"] =
       size_flag("--http2-stream-window", limits.http2_stream_window, 1024, (1LL << 31) - 1);
   flags["--http2-connection-window"] = size_flag(
@@ -319,7 +371,9 @@ std::string run_flags_help() {
   UnixSocketOptions u;
   char mode[8];
   std::snprintf(mode, sizeof mode, "%04o", u.mode);
-  return "  --listen URL              http://IPv4:port or http://[IPv6]:port, https://\n"
+  return "  Sizes (N bytes) take a unit: 10MB is 10,000,000 bytes, 10MiB (or nginx's 10m)\n"
+         "  10,485,760; KB, GB, KiB, GiB, k and g likewise.\n"
+         "  --listen URL              http://IPv4:port or http://[IPv6]:port, https://\n"
          "                            the same over TLS; repeatable (default: sockets\n"
          "                            passed by systemd (LISTEN_FDS), else\n"
          "                            http://127.0.0.1:8080). As Kestrel: localhost is\n"

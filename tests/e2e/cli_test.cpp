@@ -129,5 +129,69 @@ TEST(CommandLine, RejectsUnknownOptions) {
   EXPECT_NE(result.output.find("--no-such-flag"), std::string::npos) << result.output;
 }
 
+// The first hour's mistakes get a sentence that says what to do instead.
+TEST(CommandLine, TheAppsDllIsNotItsWebConfig) {
+  TempDir app("ancm-cli");
+  write_file(app / "web.config", WebConfig{}.text());
+  write_file(app / "App.dll", std::string("MZ\x90\0\3\0\0\0", 8));
+  for (const char* command : {"run", "check"}) {
+    auto result = run_command(command, app / "App.dll");
+    EXPECT_EQ(result.exit_code, 1) << command;
+    EXPECT_NE(result.output.find("the application's assembly, not its web.config"),
+              std::string::npos)
+        << result.output;
+    EXPECT_NE(result.output.find("ancm-host run " + app.path().string()), std::string::npos)
+        << result.output;
+    EXPECT_EQ(result.output.find("malformed XML"), std::string::npos) << result.output;
+  }
+}
+
+TEST(CommandLine, ASourceFolderIsToBePublishedFirst) {
+  TempDir app("ancm-cli");
+  write_file(app / "MyApp.csproj", "<Project Sdk=\"Microsoft.NET.Sdk.Web\"></Project>");
+  auto result = run_command("run", app.path());
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("source of MyApp.csproj"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("dotnet publish"), std::string::npos) << result.output;
+}
+
+TEST(CommandLine, AFileThatIsNotXmlIsNamedSo) {
+  TempDir app("ancm-cli");
+  write_file(app / "appsettings.json", "{ \"Logging\": {} }");
+  auto result = run_command("check", app / "appsettings.json");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("not XML, so not a web.config"), std::string::npos) << result.output;
+}
+
+TEST(CommandLine, EveryCommandHasHelp) {
+  TempDir app("ancm-cli");
+  auto run_help = run_command("run", app.path(), {"--help"});
+  EXPECT_EQ(run_help.exit_code, 0) << run_help.output;
+  EXPECT_NE(run_help.output.find("usage: ancm-host run"), std::string::npos) << run_help.output;
+  EXPECT_NE(run_help.output.find("--max-body-bytes"), std::string::npos) << run_help.output;
+  auto check_help = run_command("check", app.path(), {"-h"});
+  EXPECT_EQ(check_help.exit_code, 0) << check_help.output;
+  EXPECT_NE(check_help.output.find("usage: ancm-host check"), std::string::npos)
+      << check_help.output;
+  auto help_run = run_command("help", "run");
+  EXPECT_EQ(help_run.exit_code, 0) << help_run.output;
+  EXPECT_NE(help_run.output.find("usage: ancm-host run"), std::string::npos) << help_run.output;
+}
+
+TEST(CommandLine, SizesTakeUnits) {
+  TempDir app("ancm-cli");
+  write_file(app / "web.config", WebConfig{}.text());
+  for (const char* size : {"10MB", "1GiB", "512k", "30000000"}) {
+    auto result = run_command("check", app.path(), {"--max-body-bytes", size});
+    EXPECT_EQ(result.exit_code, 0) << size << "\n" << result.output;
+  }
+  for (const char* size : {"10XB", "MB", "-5", "10 MB", "99999999TB"}) {
+    auto result = run_command("check", app.path(), {"--max-body-bytes", size});
+    EXPECT_EQ(result.exit_code, 2) << size << "\n" << result.output;
+    EXPECT_NE(result.output.find("--max-body-bytes needs a size"), std::string::npos)
+        << result.output;
+  }
+}
+
 }  // namespace
 }  // namespace ancm::test
