@@ -2,7 +2,12 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <boost/json.hpp>
+#include <boost/json/src.hpp>
+
+#include "ancm/server/listen_address.h"
 #include "host_process.h"
+#include "published_app.h"
 #include "temp_dir.h"
 #include "web_config.h"
 
@@ -27,13 +32,25 @@ CommandResult run_command(const std::string& command, const std::filesystem::pat
   return {status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1, process.output()};
 }
 
+// A published app, as check resolves its process and frameworks too; port 0
+// so that what else runs on this machine does not matter.
+void install_hello(const TempDir& app, std::string model = "outofprocess",
+                   std::string extra_attributes = "",
+                   std::vector<std::pair<std::string, std::string>> environment = {}) {
+  AspNetCoreEdit edit;
+  edit.hosting_model = std::move(model);
+  edit.extra_attributes = std::move(extra_attributes);
+  edit.environment = std::move(environment);
+  install_app("Hello", app.path(), edit);
+}
+
+const std::vector<std::string> kAnyPort = {"--listen", "http://127.0.0.1:0"};
+
 TEST(CheckCommand, PrintsTheResolvedConfiguration) {
   TempDir app("ancm-cli");
-  WebConfig config;
-  config.extra_attributes = R"(startupTimeLimit="30")";
-  config.environment = {{"ASPNETCORE_ENVIRONMENT", "Staging"}};
-  write_file(app / "web.config", config.text());
-  auto result = run_command("check", app.path());
+  install_hello(app, "outofprocess", R"(startupTimeLimit="30")",
+                {{"ASPNETCORE_ENVIRONMENT", "Staging"}});
+  auto result = run_command("check", app.path(), kAnyPort);
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("hostingModel"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("outofprocess"), std::string::npos) << result.output;
@@ -180,9 +197,11 @@ TEST(CommandLine, EveryCommandHasHelp) {
 
 TEST(CommandLine, SizesTakeUnits) {
   TempDir app("ancm-cli");
-  write_file(app / "web.config", WebConfig{}.text());
+  install_hello(app);
   for (const char* size : {"10MB", "1GiB", "512k", "30000000"}) {
-    auto result = run_command("check", app.path(), {"--max-body-bytes", size});
+    auto args = kAnyPort;
+    args.insert(args.end(), {"--max-body-bytes", size});
+    auto result = run_command("check", app.path(), args);
     EXPECT_EQ(result.exit_code, 0) << size << "\n" << result.output;
   }
   for (const char* size : {"10XB", "MB", "-5", "10 MB", "99999999TB"}) {
@@ -191,6 +210,137 @@ TEST(CommandLine, SizesTakeUnits) {
     EXPECT_NE(result.output.find("--max-body-bytes needs a size"), std::string::npos)
         << result.output;
   }
+}
+
+// ------------------------------------------------------------------ check, deep
+
+std::string replaced_in(const std::filesystem::path& file, const std::string& from,
+                        const std::string& to) {
+  std::string text = read_file(file);
+  auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from << " not in " << file;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  write_file(file, text);
+  return text;
+}
+
+TEST(CheckDeep, ResolvesAPublishedAppInBothModels) {
+  for (std::string model : {"inprocess", "outofprocess"}) {
+    TempDir app("ancm-cli");
+    install_hello(app, model);
+    auto result = run_command("check", app.path(), kAnyPort);
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_NE(result.output.find("application: " + (app / "Hello.dll").string()), std::string::npos)
+        << result.output;
+    EXPECT_NE(result.output.find("framework Microsoft.AspNetCore.App: "), std::string::npos)
+        << result.output;
+    EXPECT_NE(result.output.find(model == "inprocess" ? "hostfxr: " : "processPath: /"),
+              std::string::npos)
+        << result.output;
+  }
+}
+
+TEST(CheckDeep, FindsAProcessPathThatIsNotThere) {
+  TempDir app("ancm-cli");
+  install_hello(app);
+  replaced_in(app / "web.config", "processPath=\"dotnet\"", "processPath=\"dotnett\"");
+  auto result = run_command("check", app.path(), kAnyPort);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find((app / "web.config").string() + ":"), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("dotnett"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("502.5"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("fix: "), std::string::npos) << result.output;
+}
+
+TEST(CheckDeep, FindsAMissingDllInBothModels) {
+  for (std::string model : {"inprocess", "outofprocess"}) {
+    TempDir app("ancm-cli");
+    install_hello(app, model);
+    replaced_in(app / "web.config", "Hello.dll", "Gone.dll");
+    auto result = run_command("check", app.path(), kAnyPort);
+    EXPECT_EQ(result.exit_code, 1) << model << "\n" << result.output;
+    EXPECT_NE(result.output.find("error: " + (app / "web.config").string()), std::string::npos)
+        << result.output;
+    EXPECT_NE(result.output.find((app / "Gone.dll").string()), std::string::npos) << result.output;
+  }
+}
+
+TEST(CheckDeep, FindsAFrameworkThatIsNotInstalled) {
+  for (std::string model : {"inprocess", "outofprocess"}) {
+    TempDir app("ancm-cli");
+    install_hello(app, model);
+    auto runtime_config = app / "Hello.runtimeconfig.json";
+    std::string text = read_file(runtime_config);
+    for (auto at = text.find("\"version\": \""); at != std::string::npos;
+         at = text.find("\"version\": \"", at + 1)) {
+      auto start = at + std::string("\"version\": \"").size();
+      text.replace(start, text.find('"', start) - start, "99.0.0");
+    }
+    write_file(runtime_config, text);
+    auto result = run_command("check", app.path(), kAnyPort);
+    EXPECT_EQ(result.exit_code, 1) << result.output;
+    EXPECT_NE(result.output.find("Microsoft.AspNetCore.App: 99.0.0"), std::string::npos)
+        << result.output;
+    EXPECT_NE(result.output.find("installed: "), std::string::npos) << result.output;
+    EXPECT_NE(result.output.find(runtime_config.string()), std::string::npos) << result.output;
+  }
+}
+
+TEST(CheckDeep, FindsAStdoutLogFolderItCannotMake) {
+  TempDir app("ancm-cli");
+  install_hello(app);
+  write_file(app / "not-a-folder", "x");
+  replaced_in(app / "web.config", "stdoutLogEnabled=\"false\"", "stdoutLogEnabled=\"true\"");
+  replaced_in(app / "web.config", "stdoutLogFile=\".\\logs\\stdout\"",
+              "stdoutLogFile=\".\\not-a-folder\\logs\\stdout\"");
+  auto result = run_command("check", app.path(), kAnyPort);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("stdoutLogFile: " + (app / "not-a-folder" / "logs").string() +
+                               " cannot be made"),
+            std::string::npos)
+      << result.output;
+}
+
+TEST(CheckDeep, FindsAPortInUse) {
+  TempDir app("ancm-cli");
+  install_hello(app);
+  auto any_port = server::parse_listen_url("http://127.0.0.1:0");
+  ASSERT_TRUE(any_port.ok());
+  auto taken = server::bind_listeners(any_port.value());
+  auto port = server::local_address(taken.front().get()).port;
+  std::string url = "http://127.0.0.1:" + std::to_string(port);
+  auto result = run_command("check", app.path(), {"--listen", url});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("listener " + url), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("Address already in use"), std::string::npos) << result.output;
+}
+
+TEST(CheckDeep, JsonIsOneObjectForTools) {
+  TempDir app("ancm-cli");
+  install_hello(app);
+  replaced_in(app / "web.config", "processPath=\"dotnet\"", "processPath=\"dotnett\"");
+  auto args = kAnyPort;
+  args.push_back("--json");
+  auto result = run_command("check", app.path(), args);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  boost::system::error_code ec;
+  auto report = boost::json::parse(result.output, ec);
+  ASSERT_FALSE(ec) << ec.message() << "\n" << result.output;
+  const auto& object = report.as_object();
+  EXPECT_EQ(object.at("ok"), false);
+  EXPECT_EQ(object.at("hostingModel"), "outofprocess");
+  EXPECT_EQ(object.at("settings").at("processPath").at("value"), "dotnett");
+  bool named = false;
+  for (const auto& finding : object.at("findings").as_array()) {
+    if (finding.at("subject") != "processPath") continue;
+    named = true;
+    EXPECT_EQ(finding.at("problem"), true);
+    EXPECT_EQ(finding.at("file"), boost::json::value((app / "web.config").string()));
+    EXPECT_GT(finding.at("line").as_int64(), 0);
+    EXPECT_TRUE(finding.as_object().contains("fix"));
+  }
+  EXPECT_TRUE(named) << result.output;
 }
 
 }  // namespace

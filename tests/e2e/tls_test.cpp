@@ -16,6 +16,7 @@
 #include "http_client.h"
 #include "load_client.h"
 #include "payloads.h"
+#include "published_app.h"
 #include "temp_dir.h"
 #include "test_certificates.h"
 #include "tls_client.h"
@@ -387,10 +388,15 @@ CheckResult check(const std::filesystem::path& app, std::vector<std::string> arg
 }
 
 TEST_F(TlsTest, CheckShowsTheCertificatesNamesAndExpiry) {
+  // A real app, as check resolves its process and frameworks too.
+  TempDir hello("ancm-tls-check");
+  install_app("Hello", hello.path(), AspNetCoreEdit{});
   auto args = tls_args(default_);
   args.push_back("--tls-cert-dir");
   args.push_back(sni_dir_.string());
-  auto result = check(app_.path(), args);
+  args.push_back("--listen");
+  args.push_back("https://127.0.0.1:0");
+  auto result = check(hello.path(), args);
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("TLS certificate " + default_.certificate.string()),
             std::string::npos)

@@ -6,9 +6,13 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ancm::server {
+
+// Where `run` listens when neither --listen nor systemd says.
+inline constexpr std::string_view kDefaultListenUrl = "http://127.0.0.1:8080";
 
 struct HttpLimits {
   std::size_t max_header_bytes = 32 * 1024;  // request line + headers → 431
@@ -62,7 +66,7 @@ struct UnixSocketOptions {
 
 struct MasterOptions {
   std::filesystem::path target;     // web.config or its folder
-  std::vector<std::string> listen;  // URLs; default http://127.0.0.1:8080
+  std::vector<std::string> listen;  // URLs; default kDefaultListenUrl
   HttpLimits limits;
   TlsOptions tls;
   UnixSocketOptions unix_socket;

@@ -1,0 +1,177 @@
+#include "app_checks.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+
+#include "ancm/common/command_line_split.h"
+#include "ancm/loader/loader.h"
+#include "ancm/server/listen_address.h"
+#include "executable_lookup.h"
+#include "framework_check.h"
+
+namespace ancm::tools {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The line of web.config where an attribute is written, so a problem with
+// it points there (0 when not written: a default).
+int attribute_line(const fs::path& file, const std::string& attribute) {
+  std::ifstream in(file);
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.find(attribute + "=") != std::string::npos) return number;
+  }
+  return 0;
+}
+
+CheckFinding wrong_in_config(const config::AppConfig& config, const std::string& attribute,
+                             std::string detail, std::string fix) {
+  return CheckFinding::wrong(attribute, std::move(detail), std::move(fix), config.config_path,
+                             attribute_line(config.config_path, attribute));
+}
+
+fs::path runtime_config_of(const fs::path& dll) {
+  auto file = dll;
+  return file.replace_extension(".runtimeconfig.json");
+}
+
+void add(CheckFindings& to, CheckFindings more) {
+  for (auto& finding : more) to.push_back(std::move(finding));
+}
+
+CheckFindings check_in_process(const config::AppConfig& config) {
+  auto plan = loader::make_launch_plan(config.process_path, config.arguments, config.app_path);
+  if (!plan.ok()) {
+    const auto& failure = plan.error();
+    bool no_hostfxr = failure.kind == loader::PlanError::HostfxrNotFound;
+    return {wrong_in_config(
+        config, no_hostfxr ? "processPath" : "arguments",
+        failure.message + (no_hostfxr ? "; requests would get 500.32" : ""),
+        no_hostfxr ? "install the .NET runtime (with the ASP.NET Core shared framework), or "
+                     "set DOTNET_ROOT to where it is"
+                   : "publish the app again, or correct processPath and arguments")};
+  }
+  CheckFindings findings;
+  findings.push_back(CheckFinding::found(
+      "hostfxr", plan.value().hostfxr_path.string() + " (" + plan.value().found_via + ")"));
+  const auto& dll = plan.value().app_dll;
+  std::error_code ec;
+  if (!fs::is_regular_file(dll, ec)) {
+    findings.push_back(wrong_in_config(
+        config, "arguments", dll.string() + " does not exist; requests would get 500.38",
+        "publish the app to " + config.app_path.string() + ", or correct arguments"));
+    return findings;
+  }
+  findings.push_back(CheckFinding::found("application", dll.string()));
+  if (!plan.value().self_contained) {
+    add(findings, check_frameworks(runtime_config_of(dll), plan.value().dotnet_root));
+  }
+  return findings;
+}
+
+CheckFindings check_out_of_process(const config::AppConfig& config) {
+  auto executable = outofproc::find_executable(config.process_path, config.app_path);
+  if (!executable.ok()) {
+    return {wrong_in_config(config, "processPath",
+                            executable.error() + "; requests would get 502.5",
+                            "install it, or correct processPath (an absolute path, a name on "
+                            "PATH, or dotnet)")};
+  }
+  CheckFindings findings;
+  findings.push_back(CheckFinding::found("processPath", executable.value().string()));
+  if (executable.value().filename() != "dotnet") return findings;
+  auto words = common::split_command_line(config.arguments);
+  if (!words.ok() || words.value().empty()) {
+    findings.push_back(wrong_in_config(
+        config, "arguments", words.ok() ? "empty: dotnet needs the app's .dll" : words.error(),
+        "set arguments to the app's .dll (arguments=\".\\App.dll\")"));
+    return findings;
+  }
+  fs::path dll = words.value().front();
+  if (dll.is_relative()) dll = (config.app_path / dll).lexically_normal();
+  std::error_code ec;
+  if (!fs::is_regular_file(dll, ec)) {
+    findings.push_back(wrong_in_config(
+        config, "arguments", dll.string() + " does not exist; requests would get 502.5",
+        "publish the app to " + config.app_path.string() + ", or correct arguments"));
+    return findings;
+  }
+  findings.push_back(CheckFinding::found("application", dll.string()));
+  auto muxer = fs::canonical(executable.value(), ec);
+  add(findings,
+      check_frameworks(runtime_config_of(dll), (ec ? executable.value() : muxer).parent_path()));
+  return findings;
+}
+
+}  // namespace
+
+CheckFindings check_process(const config::AppConfig& config) {
+  return config.hosting_model == config::HostingModel::InProcess ? check_in_process(config)
+                                                                 : check_out_of_process(config);
+}
+
+// ANCM creates the folder when the app starts; so does this, as `nginx -t`
+// opens its log files.
+CheckFindings check_stdout_log(const config::AppConfig& config) {
+  if (!config.stdout_log_enabled) return {};
+  auto folder = config.stdout_log_file.parent_path();
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (!ec && ::access(folder.c_str(), W_OK | X_OK) != 0) {
+    ec = std::error_code(errno, std::generic_category());
+  }
+  if (!ec) return {CheckFinding::found("stdoutLogFile", folder.string() + " is writable")};
+  return {wrong_in_config(config, "stdoutLogFile",
+                          folder.string() + " cannot be made or written (" + ec.message() +
+                              "); the app's output would not be logged",
+                          "create " + folder.string() +
+                              " writable by the user ancm-host runs as, or change stdoutLogFile")};
+}
+
+CheckFindings check_listeners(const server::MasterOptions& options) {
+  if (std::getenv("LISTEN_FDS")) {
+    return {CheckFinding::found("listeners", "the sockets systemd passes (LISTEN_FDS)")};
+  }
+  auto urls = options.listen;
+  if (urls.empty()) urls.emplace_back(server::kDefaultListenUrl);
+  CheckFindings findings;
+  for (const auto& url : urls) {
+    std::string subject = "listener " + url;
+    auto address = server::parse_listen_url(url);
+    if (!address.ok()) {
+      findings.push_back(CheckFinding::wrong(subject, address.error(), "correct --listen"));
+      continue;
+    }
+    if (address.value().is_unix) {
+      auto folder = fs::path(address.value().unix_path).parent_path();
+      std::error_code ec;
+      if (fs::is_directory(folder, ec)) {
+        findings.push_back(CheckFinding::found(subject, "a Unix socket in " + folder.string()));
+      } else {
+        findings.push_back(CheckFinding::wrong(subject, folder.string() + " is not a folder",
+                                               "create it, or choose another path"));
+      }
+      continue;
+    }
+    if (address.value().port == 0) {
+      findings.push_back(CheckFinding::found(subject, "a free port, chosen at start"));
+      continue;
+    }
+    try {
+      server::bind_listeners(address.value(), 1);  // closed again at once
+      findings.push_back(CheckFinding::found(subject, "free"));
+    } catch (const std::exception& error) {
+      findings.push_back(CheckFinding::wrong(
+          subject, error.what(), "stop what listens there (ss -ltnp), or choose another --listen"));
+    }
+  }
+  return findings;
+}
+
+}  // namespace ancm::tools
