@@ -207,9 +207,12 @@ void InProcessApplication::fail_start(common::PageFailure failure) {
   for (auto* request : waiting) host_->fail_request(host_->ctx, request, &page);
 }
 
-bool InProcessApplication::wait_settled(std::chrono::milliseconds limit) {
+InProcessApplication::Settled InProcessApplication::wait_settled(std::chrono::milliseconds limit) {
   std::unique_lock lock(mutex_);
-  return changed_.wait_for(lock, limit, [this] { return state_ != State::Starting; });
+  if (!changed_.wait_for(lock, limit, [this] { return state_ != State::Starting; })) {
+    return Settled::TimedOut;
+  }
+  return state_ == State::Failed ? Settled::Failed : Settled::Started;
 }
 
 // ------------------------------------------------------------------ requests

@@ -41,7 +41,7 @@ class InProcessApplication : public abi::HandlerApplication,
   // shutdownTimeLimit). The runtime itself stays: only a new worker gets a new one.
   void stop(bool server_initiated = true) override;
   void on_released() override { stop(); }
-  bool wait_settled(std::chrono::milliseconds limit) override;
+  Settled wait_settled(std::chrono::milliseconds limit) override;
 
  private:
   enum class State { Starting, Running, Failed, Stopping, Stopped };

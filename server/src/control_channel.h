@@ -10,8 +10,15 @@
 namespace ancm::server {
 
 // Messages: "ready" (worker serves), "stop" (master: drain and exit),
-// "recycle <reason>" (worker: please replace me).
+// "recycle <reason>" (worker: please replace me). A worker whose app does not
+// run says what its requests get instead: "ready failed" (the app's start-up
+// error page), "ready offline" (app_offline.htm), "ready bad-config" (500.19),
+// "ready starting" (startupTimeLimit passed, still starting).
 inline constexpr std::string_view kReady = "ready";
+inline constexpr std::string_view kReadyFailed = "ready failed";
+inline constexpr std::string_view kReadyOffline = "ready offline";
+inline constexpr std::string_view kReadyBadConfig = "ready bad-config";
+inline constexpr std::string_view kReadyStarting = "ready starting";
 inline constexpr std::string_view kStop = "stop";
 inline constexpr std::string_view kRecyclePrefix = "recycle ";
 

@@ -167,7 +167,9 @@ class Master {
   }
 
   void on_message(Worker& worker, std::string_view message) {
-    if (message == kReady) return on_ready(worker);
+    if (message == kReady || message.starts_with(std::string(kReady) + " ")) {
+      return on_ready(worker, message);
+    }
     if (message.starts_with(kRecyclePrefix)) {
       if (worker.phase != WorkerPhase::stopping) {
         recycle(std::string(message.substr(kRecyclePrefix.size())));
@@ -177,9 +179,11 @@ class Master {
     spdlog::warn("worker {} sent an unknown control message '{}'", worker.pid, message);
   }
 
-  void on_ready(Worker& worker) {
+  // Serving, whatever state the app is in: a worker that shows an error page
+  // still takes over from the old one (as ANCM keeps answering with it).
+  void on_ready(Worker& worker, std::string_view message) {
     if (!workers_.move(worker, WorkerPhase::serving)) return;  // told to stop meanwhile
-    spdlog::info("worker {} is ready", worker.pid);
+    log_ready(worker, message);
     notify_systemd("READY=1\nMAINPID=" + std::to_string(::getpid()));
     // An overlapped recycle: the old workers stop once the new one serves.
     for (auto& [id, other] : workers_) {
@@ -190,6 +194,19 @@ class Master {
       stop_worker(other);
     }
     recycle_if_pending();
+  }
+
+  static void log_ready(const Worker& worker, std::string_view message) {
+    if (message == kReady) return spdlog::info("worker {} {}", worker.pid, kWorkerIsReady);
+    std::string_view what = "the application is still starting (startupTimeLimit passed)";
+    if (message == kReadyFailed) {
+      what = "the application failed to start: requests get its error page";
+    } else if (message == kReadyOffline) {
+      what = "app_offline.htm is present: requests get 503 with its content";
+    } else if (message == kReadyBadConfig) {
+      what = "web.config is broken: requests get 500.19";
+    }
+    spdlog::warn("worker {} {}, but {}", worker.pid, kWorkerIsUp, what);
   }
 
   void recycle_if_pending() {

@@ -239,7 +239,7 @@ std::vector<std::shared_ptr<Listener>> start_listeners(asio::io_context& io,
 // going away). Tells the master this worker is ready once it listens for it.
 class StopWatch {
  public:
-  StopWatch(asio::io_context& io, int control_fd, Drainer& drainer)
+  StopWatch(asio::io_context& io, int control_fd, Drainer& drainer, std::string_view ready)
       : signals_(io, SIGTERM, SIGINT) {
     signals_.async_wait([&drainer](error_code ec, int signal) {
       if (!ec) drainer.begin(signal == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -247,13 +247,30 @@ class StopWatch {
     if (control_fd < 0) return;
     control_ = std::make_unique<ControlReader>(io, control_fd, drainer);
     control_->start();
-    send_message(control_fd, kReady);
+    send_message(control_fd, ready);
   }
 
  private:
   asio::signal_set signals_;
   std::unique_ptr<ControlReader> control_;
 };
+
+// What the master is told (and logs) once this worker listens.
+std::string_view ready_message(shim::Shim::Preload preloaded) {
+  switch (preloaded) {
+    case shim::Shim::Preload::Started:
+      return kReady;
+    case shim::Shim::Preload::Failed:
+      return kReadyFailed;
+    case shim::Shim::Preload::Offline:
+      return kReadyOffline;
+    case shim::Shim::Preload::BadConfig:
+      return kReadyBadConfig;
+    case shim::Shim::Preload::StillStarting:
+      break;
+  }
+  return kReadyStarting;
+}
 
 // The loop on `threads` threads, this one included, until the drain stops it.
 void run_loop(asio::io_context& io, int threads) {
@@ -289,11 +306,11 @@ int run_worker(const WorkerOptions& options) {
 
   // The app starts before this worker takes connections, so a recycle
   // hands users over to a worker whose app is already running.
-  shim.preload();
+  auto preloaded = shim.preload();
 
   auto listeners = start_listeners(io, options, context, tls_context);
   Drainer drainer(io, listeners, registry, options.drain_timeout, shim.shutdown_delay());
-  StopWatch stop_watch(io, options.control_fd, drainer);
+  StopWatch stop_watch(io, options.control_fd, drainer, ready_message(preloaded));
   spdlog::info("worker {} serving {} listener(s) on {} thread(s)", ::getpid(), listeners.size(),
                threads);
   run_loop(io, threads);

@@ -18,8 +18,12 @@ class ApplicationHandle {
     return api_.handle_request(app_, request, failure);
   }
   void stop(bool server_initiated) { api_.stop(app_, server_initiated ? 1 : 0); }
-  bool wait_settled(std::chrono::milliseconds limit) {
-    return api_.wait_settled(app_, limit.count()) == 1;
+  // wait_settled's values (handler_abi.h).
+  enum class Settled { TimedOut = 0, Started = 1, Failed = 2 };
+  Settled wait_settled(std::chrono::milliseconds limit) {
+    int settled = api_.wait_settled(app_, limit.count());
+    if (settled == 2) return Settled::Failed;
+    return settled == 0 ? Settled::TimedOut : Settled::Started;
   }
 
  private:

@@ -64,7 +64,7 @@ PageFailure copy_failure(const ancm_failure& failure) {
 struct Shim::Impl {
   explicit Impl(ShimOptions shim_options);
 
-  void preload();
+  Preload preload();
   std::chrono::milliseconds shutdown_delay() const;
   std::uint64_t max_request_body_bytes() const;
   void handle_request(ancm_request* request);
@@ -150,20 +150,29 @@ std::uint64_t Shim::Impl::max_request_body_bytes() const {
   return max_request_body_bytes_;
 }
 
-void Shim::Impl::preload() {
+Shim::Preload Shim::Impl::preload() {
   std::chrono::seconds limit;
   {
     std::lock_guard lock(mutex_);
-    if (offline_html_ || !config_) return;
+    if (offline_html_) return Preload::Offline;
+    if (!config_) return Preload::BadConfig;
     limit = config_->startup_time_limit;
   }
-  if (!options_.start_failure.empty()) return;
+  if (!options_.start_failure.empty()) return Preload::Failed;
   auto created = application_for();
-  if (!created.ok()) return;  // its page is ready for the first request
+  if (!created.ok()) return Preload::Failed;  // its page is ready for the first request
   // startupTimeLimit 0 means no limit; the handler reports a limit it enforces.
   auto bound = limit.count() > 0 ? limit + std::chrono::seconds(5) : std::chrono::hours(1);
-  if (!created.value()->wait_settled(bound))
-    spdlog::warn("the application is still starting; serving anyway");
+  switch (created.value()->wait_settled(bound)) {
+    case ApplicationHandle::Settled::Started:
+      return Preload::Started;
+    case ApplicationHandle::Settled::Failed:
+      return Preload::Failed;
+    case ApplicationHandle::Settled::TimedOut:
+      break;
+  }
+  spdlog::warn("the application is still starting; serving anyway");
+  return Preload::StillStarting;
 }
 
 void Shim::Impl::handle_request(ancm_request* request) {
@@ -390,7 +399,7 @@ void Shim::Impl::stop() {
 
 Shim::Shim(ShimOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Shim::~Shim() { impl_->stop(); }
-void Shim::preload() { impl_->preload(); }
+Shim::Preload Shim::preload() { return impl_->preload(); }
 std::chrono::milliseconds Shim::shutdown_delay() const { return impl_->shutdown_delay(); }
 std::uint64_t Shim::max_request_body_bytes() const { return impl_->max_request_body_bytes(); }
 void Shim::handle_request(ancm_request* request) { impl_->handle_request(request); }

@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "ancm/inproc/log_text.h"
+#include "ancm/server/master.h"
 #include "app_fixture.h"
 #include "host_process.h"
 #include "http_client.h"
@@ -186,6 +187,21 @@ TEST_F(InProcessTest, AThrowInMainIs500_30) {
   auto plain = get(*host, "/");
   EXPECT_EQ(plain.status, 500);
   EXPECT_NE(plain.body.find("HTTP Error 500.30"), std::string::npos) << plain.body;
+}
+
+// The master says a worker is ready only when its app runs: one that serves
+// a start-up error page is "up, but".
+TEST_F(InProcessTest, AWorkerIsReadyOnlyWhenItsAppStarted) {
+  std::string up_but_failed = std::string(server::kWorkerIsUp) + ", but the application failed";
+  {
+    auto host = serve("ThrowsInMain", in_process());
+    EXPECT_TRUE(host->wait_for_output(up_but_failed, 30s)) << host->output();
+    EXPECT_EQ(host->output().find(server::kWorkerIsReady), std::string::npos) << host->output();
+    EXPECT_EQ(get(*host, "/").status, 500);
+  }
+  auto host = serve("Hello", in_process());
+  EXPECT_TRUE(host->wait_for_output(std::string(server::kWorkerIsReady), 30s)) << host->output();
+  EXPECT_EQ(host->output().find(up_but_failed), std::string::npos) << host->output();
 }
 
 TEST_F(InProcessTest, AThrowInMainShowsTheMessageInDevelopment) {

@@ -402,9 +402,11 @@ typedef struct ancm_handler_api {
   /* Dropping the last reference waits for the stop and frees it. */
   void (*release)(ancm_application* app);
   /*
-   * Waits until the application has settled: started, or failed with the
-   * page it will show. 1 when settled, 0 when timeout_ms passed first. Lets
-   * a new worker preload the app before it takes over (overlapped recycle).
+   * Waits until the application has settled: 1 when it started (or starts
+   * lazily, on its first request), 2 when it failed and requests get its
+   * error page, 0 when timeout_ms passed first. Lets a new worker preload the
+   * app before it takes over (overlapped recycle), and say which it was.
+   * (Handlers before 2 was defined return 1 for both.)
    */
   int (*wait_settled)(ancm_application* app, int64_t timeout_ms);
 } ancm_handler_api;

@@ -23,8 +23,9 @@ class HandlerApplication {
   // The shim dropped its last reference.
   virtual void on_released() {}
   // Started, or failed for good (its page is known). Applications that start
-  // lazily (on their first request) are settled at once.
-  virtual bool wait_settled(std::chrono::milliseconds /*limit*/) { return true; }
+  // lazily (on their first request) are settled at once, as started.
+  enum class Settled { TimedOut = 0, Started = 1, Failed = 2 };  // wait_settled's values
+  virtual Settled wait_settled(std::chrono::milliseconds /*limit*/) { return Settled::Started; }
 };
 
 // Logs through the server's host services; nothing when the server offers no
@@ -127,7 +128,7 @@ const ancm_handler_api* handler_api(const char* name) {
       owned->app->on_released();
     }
     static int wait_settled(ancm_application* handle, int64_t timeout_ms) {
-      return handle->app->wait_settled(std::chrono::milliseconds(timeout_ms)) ? 1 : 0;
+      return static_cast<int>(handle->app->wait_settled(std::chrono::milliseconds(timeout_ms)));
     }
   };
   static const ancm_handler_api api = {ANCM_HANDLER_ABI_VERSION,

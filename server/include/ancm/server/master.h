@@ -15,6 +15,12 @@ inline constexpr std::string_view kStartingANewWorker = "starting a new worker";
 // "the worker crashed 3 times in a row ...; serving the start-up error page until ..."
 inline constexpr std::string_view kServingTheStartFailurePage =
     "serving the start-up error page until web.config or the app changes";
+// "worker 12 is ready": the worker serves, and its application runs (or, out
+// of process, starts on its first request).
+inline constexpr std::string_view kWorkerIsReady = "is ready";
+// "worker 12 is up, but the application failed to start: requests get its
+// error page" (or app_offline.htm, a broken web.config, still starting).
+inline constexpr std::string_view kWorkerIsUp = "is up";
 // What the master prints for each listening socket: "ancm-host: listening on
 // http://127.0.0.1:8080".
 inline constexpr char kListeningOn[] = "listening on ";

@@ -48,8 +48,15 @@ class Shim {
 
   // Starts the application now rather than at the first request, and waits
   // until it has started or failed (bounded by startupTimeLimit), so a new
-  // worker takes over with the app already running.
-  void preload();
+  // worker takes over with the app already running. Says how that went.
+  enum class Preload {
+    Started,        // the app runs (or starts on its first request, as out-of-process)
+    Failed,         // it failed to start: requests get its error page (500.30, 502.5, ...)
+    Offline,        // app_offline.htm: requests get 503 with its content
+    BadConfig,      // web.config is broken: requests get 500.19
+    StillStarting,  // startupTimeLimit passed and it is still starting
+  };
+  Preload preload();
 
   // Answers the request: from the application, or with an error page.
   void handle_request(ancm_request* request);
