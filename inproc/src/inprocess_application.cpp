@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "ancm/abi_strings.h"
+#include "ancm/common/write_all.h"
 #include "ancm/inproc/log_text.h"
 #include "clr_thread.h"
 #include "managed_assembly.h"
@@ -278,6 +279,10 @@ void InProcessApplication::managed_log(void* ctx, int32_t level, const char* mes
 void InProcessApplication::start_failed(void* ctx, const char* message, size_t length) {
   auto* self = static_cast<InProcessApplication*>(ctx);
   std::string text(message, length);
+  // The hook keeps the exception from ending the process, so the runtime
+  // does not print it: print it as the runtime would, stack trace and all,
+  // to the app's stderr (the stdout log, when enabled, as under IIS).
+  common::write_all(STDERR_FILENO, "Unhandled exception. " + text + "\n");
   std::string first_line = text.substr(0, text.find('\n'));
   std::string output = self->output_ ? self->output_->captured() : "";
   self->fail_start({{500, 30},

@@ -11,18 +11,13 @@
 
 #include "ancm/common/error_page.h"
 #include "ancm/common/stdout_log.h"
+#include "ancm/common/write_all.h"
 
 namespace ancm::inproc {
 namespace {
 
 void write_all(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
+  common::write_all(fd, std::string_view(data, size));
 }
 
 }  // namespace

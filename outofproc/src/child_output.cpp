@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "ancm/common/error_page.h"
+#include "ancm/common/write_all.h"
 
 namespace ancm::outofproc {
 namespace {
@@ -15,14 +16,7 @@ std::size_t utf8_chars(std::string_view bytes) {
   return chars;
 }
 
-void write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t written = ::write(fd, bytes.data(), bytes.size());
-    if (written < 0 && errno == EINTR) continue;
-    if (written <= 0) return;  // a full disk must not stop the app; the log just ends
-    bytes.remove_prefix(static_cast<std::size_t>(written));
-  }
-}
+using common::write_all;
 
 }  // namespace
 

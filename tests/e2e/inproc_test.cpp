@@ -204,6 +204,23 @@ TEST_F(InProcessTest, AWorkerIsReadyOnlyWhenItsAppStarted) {
   EXPECT_EQ(host->output().find(up_but_failed), std::string::npos) << host->output();
 }
 
+// As under IIS, where the runtime prints it: the exception and its stack.
+TEST_F(InProcessTest, AThrowInMainLeavesTheWholeExceptionInTheStdoutLog) {
+  auto host = serve("ThrowsInMain", in_process(R"(stdoutLogEnabled="true")"));
+  EXPECT_EQ(get(*host, "/").status, 500);
+  std::string text;
+  EXPECT_TRUE(eventually([&] {
+    if (!std::filesystem::exists(dir_ / "logs")) return false;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_ / "logs")) {
+      text = read_file(entry.path());
+    }
+    return text.find("   at Program.<Main>$") != std::string::npos;
+  })) << text;
+  EXPECT_NE(text.find("Unhandled exception. System.InvalidOperationException: boom from Main"),
+            std::string::npos)
+      << text;
+}
+
 TEST_F(InProcessTest, AThrowInMainShowsTheMessageInDevelopment) {
   auto edit = in_process();
   edit.environment = {{"ASPNETCORE_ENVIRONMENT", "Development"}};
