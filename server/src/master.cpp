@@ -383,7 +383,7 @@ std::optional<std::vector<Listening>> open_listeners(const MasterOptions& option
     }
     for (auto& fd : inherited.value()) listeners.push_back({std::move(fd), false, {}});
   }
-  if (urls.empty() && listeners.empty()) urls.push_back("http://127.0.0.1:8080");
+  if (urls.empty() && listeners.empty()) urls.emplace_back(kDefaultListenUrl);
   for (const auto& url : urls) {
     auto bound = bind_url(url, options.unix_socket);
     if (!bound.ok()) {

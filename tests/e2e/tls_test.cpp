@@ -390,8 +390,16 @@ TEST_F(TlsTest, CheckShowsTheCertificatesNamesAndExpiry) {
   auto args = tls_args(default_);
   args.push_back("--tls-cert-dir");
   args.push_back(sni_dir_.string());
+  args.push_back("--listen");
+  args.push_back("https://127.0.0.1:8443");
   auto result = check(app_.path(), args);
   EXPECT_EQ(result.exit_code, 0) << result.output;
+  // The listener, served over TLS with HTTP/2 through ALPN.
+  EXPECT_NE(result.output.find(std::string(server::kCheckListenerLabel) +
+                               "https://127.0.0.1:8443\n  " + std::string(server::kCheckTlsLabel) +
+                               "yes\n  " + std::string(server::kCheckHttp2Label) + "on (ALPN h2"),
+            std::string::npos)
+      << result.output;
   EXPECT_NE(result.output.find("TLS certificate " + default_.certificate.string()),
             std::string::npos)
       << result.output;

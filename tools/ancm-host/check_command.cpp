@@ -7,6 +7,7 @@
 #include "ancm/config/load.h"
 #include "ancm/server/command_line.h"
 #include "ancm/server/tls_certificates.h"
+#include "check_listeners.h"
 
 namespace ancm::tools {
 namespace {
@@ -64,7 +65,9 @@ int check_command(const std::vector<std::string>& args) {
     return 1;
   }
   std::fputs(config::describe(*loaded.config).c_str(), stdout);
-  return check_tls(options.tls) == 0 ? 0 : 1;
+  int problems = check_listeners(options);
+  problems += check_tls(options.tls);
+  return problems == 0 ? 0 : 1;
 }
 
 }  // namespace ancm::tools
