@@ -17,6 +17,7 @@
 #include "kestrel_direct.h"
 #include "published_app.h"
 #include "temp_dir.h"
+#include "test_certificates.h"
 
 namespace ancm::test {
 namespace {
@@ -150,6 +151,80 @@ TEST_F(WebSocketH2cChildTest, AClientKilledMidStreamLeavesNoStreamOpenAtTheChild
   EXPECT_TRUE(eventually([&] { return open_websockets() == "0"; }, std::chrono::seconds(20)))
       << open_websockets() << "\n"
       << host_->output();
+}
+
+// How the app is reached over TLS: in-process, out-of-process to an HTTP/1.1
+// child (the WebSocket goes on as an Upgrade), or to an h2c-only child (as
+// an extended CONNECT).
+enum class Upstream { InProcess, Http1, H2c };
+
+std::string upstream_name(const ::testing::TestParamInfo<Upstream>& info) {
+  switch (info.param) {
+    case Upstream::InProcess:
+      return "InProcess";
+    case Upstream::Http1:
+      return "OutOfProcessHttp1";
+    case Upstream::H2c:
+      return "OutOfProcessH2c";
+  }
+  return "?";
+}
+
+// WebSockets over HTTP/2 over TLS (ALPN h2): the client trusts only the
+// test CA, and its handshake must have been HTTP/2 (200, not 101).
+class WebSocketTlsTest : public PublishedAppTest, public ::testing::WithParamInterface<Upstream> {
+ protected:
+  WebSocketTlsTest() : PublishedAppTest("ancm-wss") {
+    certificate_ = certificates_.issue("localhost", {"localhost"});
+  }
+
+  std::unique_ptr<HostProcess> serve_wss() {
+    AspNetCoreEdit edit;
+    edit.hosting_model = GetParam() == Upstream::InProcess ? "inprocess" : "outofprocess";
+    if (GetParam() == Upstream::H2c) edit.environment = {kHttp2Only};
+    install_app("WebSocketEcho", dir_.path(), edit);
+    HostOptions options;
+    options.target = dir_.path();
+    options.listen = "https://127.0.0.1:0";
+    options.extra_args = {"--tls-cert", certificate_.certificate.string(), "--tls-key",
+                          certificate_.key.string()};
+    auto host = std::make_unique<HostProcess>(options);
+    EXPECT_TRUE(host->started()) << host->output();
+    return host;
+  }
+
+  ClientAppRun run_wss_client(uint16_t port, const std::string& http_version) {
+    return run_client_app("WebSocketClient",
+                          {"wss://localhost:" + std::to_string(port) + "/ws", http_version, "--ca",
+                           certificates_.ca_file().string()});
+  }
+
+  TestCertificates certificates_;
+  TestCertificate certificate_;
+};
+
+INSTANTIATE_TEST_SUITE_P(EveryUpstream, WebSocketTlsTest,
+                         ::testing::Values(Upstream::InProcess, Upstream::Http1, Upstream::H2c),
+                         upstream_name);
+
+TEST_P(WebSocketTlsTest, EchoesOverHttp2WithAlpnH2) {
+  auto host = serve_wss();
+  ASSERT_TRUE(host->started());
+  auto run = run_wss_client(host->port(), "2");
+  EXPECT_EQ(run.exit_code, 0) << run.output << "\n" << host->output();
+  if (GetParam() == Upstream::H2c) {
+    EXPECT_NE(host->output().find(outofproc::kChildSpeaksH2c), std::string::npos) << host->output();
+  }
+}
+
+// The client's trust is real: without the CA it refuses the host's certificate.
+TEST_P(WebSocketTlsTest, TheClientRefusesAnUntrustedCertificate) {
+  if (GetParam() != Upstream::InProcess) GTEST_SKIP() << "once is enough";
+  auto host = serve_wss();
+  ASSERT_TRUE(host->started());
+  auto run = run_client_app("WebSocketClient",
+                            {"wss://localhost:" + std::to_string(host->port()) + "/ws", "2"});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
 }
 
 }  // namespace
