@@ -153,6 +153,23 @@ TEST_F(WebSocketH2cChildTest, AClientKilledMidStreamLeavesNoStreamOpenAtTheChild
       << host_->output();
 }
 
+// An extended CONNECT the app does not take as a WebSocket (no endpoint
+// there) gets the app's own answer, as an ordinary response, and the
+// connection goes on.
+TEST_F(WebSocketH2cChildTest, AnExtendedConnectTheAppDoesNotAcceptGetsItsAnswer) {
+  ASSERT_TRUE(host_->started()) << host_->output();
+  H2Client client(host_->port());
+  H2Request request = extended_connect("websocket");
+  request.path = "/nowhere";
+  auto id = client.submit(request);
+  ASSERT_TRUE(client.run_until_closed({id}, std::chrono::seconds(60))) << host_->output();
+  EXPECT_EQ(client.response(id).status, 404) << host_->output();
+  auto next = client.fetch(h2_get("/"), std::chrono::seconds(60));
+  ASSERT_TRUE(next) << host_->output();
+  EXPECT_EQ(next->body, "websocket app");
+  EXPECT_EQ(open_websockets(), "0");
+}
+
 // How the app is reached over TLS: in-process, out-of-process to an HTTP/1.1
 // child (the WebSocket goes on as an Upgrade), or to an h2c-only child (as
 // an extended CONNECT).
