@@ -129,16 +129,24 @@ ConnectionPool::Idle ConnectionPool::Client::newest_to(std::vector<Idle>& list, 
   return {};
 }
 
+// Its own newest first, then the newest a closed client left: one the child
+// closed meanwhile is dropped and the next tried, so a stale connection of
+// its own does not cost a fresh connect while the orphans hold a good one.
 ConnectionPool::Connection ConnectionPool::Client::take(uint16_t port) {
-  Idle idle;
   std::vector<Idle> dropped;  // closed outside the lock
-  {
-    std::lock_guard lock(state_->mutex);
-    idle = newest_to(idle_, port, dropped);
-    // A client with none of its own takes the newest one a closed client left.
-    if (!idle.connection) idle = newest_to(state_->orphans, port, dropped);
+  for (bool own : {true, false}) {
+    for (;;) {
+      Idle idle;
+      {
+        std::lock_guard lock(state_->mutex);
+        idle = newest_to(own ? idle_ : state_->orphans, port, dropped);
+      }
+      if (!idle.connection) break;
+      // Checked outside the lock: a syscall for connections idle a while.
+      if (usable(idle, port, state_->max_idle_time)) return std::move(idle.connection);
+      dropped.push_back(std::move(idle));
+    }
   }
-  if (usable(idle, port, state_->max_idle_time)) return std::move(idle.connection);
   return nullptr;
 }
 

@@ -100,10 +100,12 @@ class ConnectionPool::Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // The newest connection this client's requests left idle to port (else the
-  // newest a closed client left), if the child has not closed it (connections
-  // idle for a moment are not checked: the exchange retries on a fresh one).
-  // Idle connections to other ports (a replaced child) are closed.
+  // The newest connection this client's requests left idle to port, else the
+  // newest a closed client left, that the child has not closed (connections
+  // idle for a moment are not checked: the exchange retries on a fresh one);
+  // one the child closed is closed here and the next one tried, its own
+  // first, then the orphans. Idle connections to other ports (a replaced
+  // child) are closed.
   Connection take(uint16_t port);
   // Keeps a connection whose last exchange ended at a boundary the proxy and
   // the child agree on (the rule is ProxyExchange::upstream_reusable's); past

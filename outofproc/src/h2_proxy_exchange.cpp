@@ -17,18 +17,6 @@ namespace ancm::outofproc {
 namespace asio = boost::asio;
 using abi::str;
 
-namespace {
-
-// The largest piece of the client's body read (and framed) at once.
-constexpr std::size_t kBodyPiece = 64 * 1024;
-
-}  // namespace
-
-struct H2ProxyExchange::ServerOp {
-  std::shared_ptr<H2ProxyExchange> exchange;
-  ServerStep step;
-};
-
 H2ProxyExchange::H2ProxyExchange(std::shared_ptr<const ProxyContext> context, ancm_request* request,
                                  Strand strand, std::shared_ptr<ChildProcess> child)
     : context_(std::move(context)),
@@ -42,6 +30,7 @@ H2ProxyExchange::H2ProxyExchange(std::shared_ptr<const ProxyContext> context, an
 // Whatever happens, the server's request is ended exactly once.
 H2ProxyExchange::~H2ProxyExchange() {
   if (owns_request()) abort_request();
+  if (client_stream_) context_->api->stream_close(client_stream_);
   context_->active_exchanges--;
 }
 
@@ -76,6 +65,7 @@ void H2ProxyExchange::client_gone() {
   client_facts_.gone = true;
   cancel_stream();
   abort_response("the client went away");
+  close_tunnel();
 }
 
 // ------------------------------------------------------------------ request
@@ -85,8 +75,9 @@ void H2ProxyExchange::open_stream() {
   session_ = context_->h2->session_for(*child_, strand_.get_inner_executor());
   stream_ = session_->open_stream(head_, shared_from_this());
   // The stream is open: the body follows at once (nghttp2 holds it until the
-  // HEADERS frame went out).
-  if (head_.has_body && enter(RequestPhase::Body)) read_client_body();
+  // HEADERS frame went out). A tunnel's bytes wait for the child's 2xx.
+  if (!head_.has_body || !enter(RequestPhase::Body)) return;
+  if (!head_.extended_connect) read_client_body();
 }
 
 void H2ProxyExchange::read_client_body() {
@@ -152,7 +143,9 @@ void H2ProxyExchange::on_response_end(H2Fields trailers) {
 
 void H2ProxyExchange::on_body_taken() {
   on_strand([](H2ProxyExchange& self) {
-    if (self.request_phase_ == RequestPhase::Body) self.read_client_body();
+    if (self.request_phase_ != RequestPhase::Body) return;
+    if (self.head_.extended_connect) return self.read_tunnel_client();
+    self.read_client_body();
   });
 }
 
@@ -165,6 +158,9 @@ void H2ProxyExchange::on_stream_end(H2StreamEnd end) {
 // Status and fields to the client, flushed at once (an app that answers
 // before it reads the body, or streams events, must not wait for a body).
 void H2ProxyExchange::relay_head(int status, const H2Fields& headers) {
+  if (head_.extended_connect && status >= 200 && status < 300) {
+    return accept_tunnel(status, headers);
+  }
   if (!owns_request() || !enter(ResponsePhase::Body)) return;
   const ancm_request_api& api = *context_->api;
   api.set_status(request_, status, str(std::string_view()));
@@ -180,7 +176,8 @@ void H2ProxyExchange::relay_head(int status, const H2Fields& headers) {
 // Copied by the server; the window reopens when the client took the bytes,
 // so a slow client holds at most a stream window of this response.
 void H2ProxyExchange::relay_data(const std::string& piece) {
-  if (!owns_request()) return;
+  if (in_tunnel()) return write_tunnel_client(piece);
+  if (!owns_request() || response_phase_ == ResponsePhase::TunnelClosed) return;
   arm_timeout();
   context_->api->write_body(request_, piece.data(), piece.size(), &H2ProxyExchange::on_server_io,
                             server_op(&H2ProxyExchange::on_client_written));
@@ -195,6 +192,11 @@ void H2ProxyExchange::on_client_written(int status, std::size_t bytes) {
 }
 
 void H2ProxyExchange::end_response(const H2Fields& trailers) {
+  if (in_tunnel()) return child_ended_tunnel();
+  if (response_phase_ == ResponsePhase::TunnelClosed) return;
+  // An extended CONNECT the app answered with no tunnel (not 2xx): our side
+  // of the stream, held open for the tunnel, ends too.
+  if (head_.extended_connect && stream_) session_->cancel(*stream_, NGHTTP2_NO_ERROR);
   if (!owns_request() || !enter(ResponsePhase::Done)) return;
   stop_timer();
   const ancm_request_api& api = *context_->api;
@@ -207,6 +209,11 @@ void H2ProxyExchange::end_response(const H2Fields& trailers) {
 
 void H2ProxyExchange::stream_ended(const H2StreamEnd& end) {
   stream_.reset();
+  if (end.connect_refused) return refuse_extended_connect(end.why);
+  if (response_phase_ == ResponsePhase::Upgrading || response_phase_ == ResponsePhase::Tunnel ||
+      response_phase_ == ResponsePhase::TunnelClosed) {
+    return tunnel_stream_ended(end);
+  }
   if (end.error_code == NGHTTP2_NO_ERROR && request_phase_ == RequestPhase::Finishing &&
       !enter(RequestPhase::Sent)) {
     return;
@@ -307,6 +314,17 @@ void H2ProxyExchange::reset_response(std::uint32_t error_code, const std::string
   stop_timer();
   context_->log(ANCM_LOG_INFO, std::string(kResponseCutShort) + why);
   if (enter(RequestOwnership::Aborted)) api.reset(request_, error_code);
+}
+
+// RFC 8441 needs the child's SETTINGS_ENABLE_CONNECT_PROTOCOL (Kestrel sends
+// it on HTTP/2 endpoints since ASP.NET Core 7): without it, 501, said plainly,
+// not a request the app would see as a malformed CONNECT.
+void H2ProxyExchange::refuse_extended_connect(const std::string& why) {
+  if (!owns_request()) return;
+  stop_timer();
+  std::string said = std::string(kWebSocketOverH2cRefused) + child_name() + ": " + why;
+  context_->log(ANCM_LOG_WARNING, said);
+  fail_request({{501, 0}, std::move(said), {}});
 }
 
 std::string H2ProxyExchange::child_name() const {

@@ -3,10 +3,13 @@
 // protocol, and the stream's response comes back through the request API.
 // ProxyExchange hands the request over once it knows the child's protocol;
 // this runs on the same strand (the client connection's, or the proxy's own)
-// and hears of the client leaving through it.
+// and hears of the client leaving through it. An HTTP/2 WebSocket (extended
+// CONNECT) goes as one (RFC 8441) and, once the child answered 2xx, becomes a
+// tunnel between the client's stream and the child's (h2_proxy_tunnel.cpp).
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,8 +43,16 @@ class H2ProxyExchange : public UpstreamH2Sink,
   void on_stream_end(H2StreamEnd end) override;
 
  private:
+  // The largest piece of the client's body (or tunnel bytes) read and framed at once.
+  static constexpr std::size_t kBodyPiece = 64 * 1024;
+
   using ServerStep = void (H2ProxyExchange::*)(int status, std::size_t bytes);
-  struct ServerOp;
+  // What a server callback's ctx holds: the exchange, kept alive until the
+  // callback came, and the step to run then on the strand.
+  struct ServerOp {
+    std::shared_ptr<H2ProxyExchange> exchange;
+    ServerStep step;
+  };
   void* server_op(ServerStep step);
   static void on_server_io(void* ctx, int status, std::size_t bytes);
   template <typename Step>
@@ -68,6 +79,22 @@ class H2ProxyExchange : public UpstreamH2Sink,
   void abort_response(const std::string& why, std::string_view logged_as = kResponseCutShort);
   void reset_response(std::uint32_t error_code, const std::string& why);
   std::string child_name() const;
+  void refuse_extended_connect(const std::string& why);
+
+  // The tunnel of an extended CONNECT (h2_proxy_tunnel.cpp): ResponsePhase
+  // Head -> Upgrading -> Tunnel -> TunnelClosed; the request stays owned
+  // until it ends, so a reset either way can reach the other side.
+  bool in_tunnel() const;
+  void accept_tunnel(int status, const H2Fields& headers);
+  static void on_upgraded(void* ctx, ancm_stream* stream);
+  void start_tunnel(ancm_stream* stream);
+  void read_tunnel_client();
+  void on_tunnel_client_read(int status, std::size_t bytes);
+  void write_tunnel_client(std::string piece);
+  void on_tunnel_client_written(int status, std::size_t bytes);
+  void child_ended_tunnel();
+  void tunnel_stream_ended(const H2StreamEnd& end);
+  void close_tunnel();
 
   [[nodiscard]] bool enter(RequestPhase to);
   [[nodiscard]] bool enter(ResponsePhase to);
@@ -91,6 +118,10 @@ class H2ProxyExchange : public UpstreamH2Sink,
   bool retried_ = false;
   std::uint64_t body_bytes_read_ = 0;
   RelayBuffer body_piece_;
+
+  ancm_stream* client_stream_ = nullptr;    // the client's side of the tunnel, until closed
+  std::deque<std::string> tunnel_waiting_;  // the child's bytes that came before it
+  bool child_ended_tunnel_ = false;         // the child's END_STREAM came
 
   RequestPhase request_phase_ = RequestPhase::Connecting;
   ResponsePhase response_phase_ = ResponsePhase::Head;

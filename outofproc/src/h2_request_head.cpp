@@ -36,7 +36,10 @@ bool offers_trailers(const ClientRequest& request) {
 H2RequestHead build_h2_request(const ClientRequest& request, std::string_view token,
                                std::optional<std::uint64_t> content_length) {
   H2RequestHead head;
-  head.has_body = request.has_body;
+  // An HTTP/2 WebSocket stays one (RFC 8441): the stream is the tunnel, so
+  // its HEADERS never end it, whatever has_body says.
+  head.extended_connect = is_websocket_connect(request);
+  head.has_body = request.has_body || head.extended_connect;
   H2Fields& fields = head.fields;
   fields.reserve(request.headers.size() + 8);
   fields.emplace_back(":method", std::string(request.method));
@@ -47,12 +50,13 @@ H2RequestHead build_h2_request(const ClientRequest& request, std::string_view to
   std::string_view authority = host_of(request);
   if (!authority.empty()) fields.emplace_back(":authority", std::string(authority));
   fields.emplace_back(":path", std::string(request.target));
+  if (head.extended_connect) fields.emplace_back(":protocol", "websocket");
   for_each_forwarded_field(request, token, [&](std::string_view name, std::string_view value) {
     if (!iequals(name, "Host"))
       fields.emplace_back(common::ascii_lowered(name), std::string(value));
   });
   if (offers_trailers(request)) fields.emplace_back("te", "trailers");
-  if (request.has_body && content_length) {
+  if (request.has_body && content_length && !head.extended_connect) {
     fields.emplace_back("content-length", std::to_string(*content_length));
   }
   return head;

@@ -16,8 +16,11 @@ namespace ancm::outofproc {
 // connection-specific field (those for_each_forwarded_field drops, TE
 // included); "te: trailers" when the client's TE offered trailers;
 // content-length when the client's length is certain (`content_length`).
-// An upgrade request goes as a plain request: HTTP/2 has no 101, and the app
-// answers it as it answers a request without the upgrade.
+// An HTTP/1.1 upgrade request goes as a plain request: HTTP/2 has no 101,
+// and the app answers it as it answers a request without the upgrade. An
+// HTTP/2 WebSocket (extended CONNECT, RFC 8441) goes as one: :method CONNECT,
+// :protocol websocket, and a stream that stays open for the tunnel's DATA
+// (extended_connect, has_body).
 H2RequestHead build_h2_request(const ClientRequest& request, std::string_view token,
                                std::optional<std::uint64_t> content_length);
 

@@ -151,10 +151,8 @@ void ProxyExchange::on_process(ProcessManager::Acquired acquired) {
   if (!acquired.ok()) return fail_request(acquired.error());
   child_ = std::move(acquired).value();
   auto client = read_client_request(*context_->api, request_);
-  if (child_->protocol() == ChildProtocol::H2c) {
-    if (is_websocket_connect(client)) return refuse_websocket_over_h2c();
-    return hand_to_h2();
-  }
+  // An HTTP/2 WebSocket goes to such a child as an extended CONNECT.
+  if (child_->protocol() == ChildProtocol::H2c) return hand_to_h2();
   forwarded_ = build_forwarded_request(client, child_->token());
   arm_timeout();
   connect();
@@ -166,17 +164,6 @@ void ProxyExchange::hand_to_h2() {
   if (!enter(RequestOwnership::HandedOver)) return;
   h2_ = std::make_shared<H2ProxyExchange>(context_, request_, strand_, child_);
   h2_->start();
-}
-
-// An HTTP/2 WebSocket (extended CONNECT) is carried to an HTTP/1.1 child as
-// its Upgrade; the HTTP/2 upstream does not carry extended CONNECT streams
-// yet, so an h2c-only child cannot get it: 501, said plainly, not a
-// request the app would see as a malformed CONNECT.
-void ProxyExchange::refuse_websocket_over_h2c() {
-  std::string why = std::string(kWebSocketOverH2cRefused) + child_name() +
-                    ", which speaks only HTTP/2 (h2c); serve the app over HTTP/1.1";
-  context_->log(ANCM_LOG_WARNING, why);
-  fail_request({{501, 0}, std::move(why), {}});
 }
 
 // A first attempt, or a retry (its request phase is Connecting again).

@@ -76,7 +76,6 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void acquire_process();
   void on_process(ProcessManager::Acquired acquired);
   void hand_to_h2();
-  void refuse_websocket_over_h2c();
   void connect();
   void on_connected(error_code ec);
   void send_head();

@@ -15,8 +15,10 @@ constexpr bool listed(const std::array<std::pair<State, State>, N>& table, State
 // Who moves each: proxy_exchange.cpp (proxy_tunnel.cpp for the tunnel), in
 // the function named; h2_proxy_exchange.cpp moves the request phase
 // Connecting -> Head -> Body -> Finishing -> Sent (or Connecting -> Finishing
-// without a body; back to Connecting for a retry) and the response phase
-// Head -> Body -> Done, through the same tables.
+// without a body; back to Connecting for a retry; Body -> Broken) and the
+// response phase Head -> Body -> Done, or for an extended CONNECT's tunnel
+// Head -> Upgrading -> Tunnel -> TunnelClosed (h2_proxy_tunnel.cpp), through
+// the same tables.
 using RQ = RequestPhase;
 constexpr std::array kRequestMoves = {
     std::pair{RQ::Connecting, RQ::Head},       // send_head: a body follows

@@ -39,6 +39,10 @@ int on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* us
     owner.on_goaway(frame->goaway.error_code);
     return 0;
   }
+  if (frame->hd.type == NGHTTP2_SETTINGS && (frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) {
+    owner.on_settings();
+    return 0;
+  }
   Stream* stream = stream_of(session, frame->hd.stream_id);
   if (!stream) return 0;
   bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;

@@ -5,6 +5,7 @@
 #include <boost/asio/write.hpp>
 #include <charconv>
 #include <cstring>
+#include <utility>
 
 #include "ancm/common/checked_move.h"
 #include "upstream_h2_callbacks.h"
@@ -174,7 +175,16 @@ void UpstreamH2Session::submit(Stream& stream) {
     streams_.erase(stream.key);
     bool lost = phase_ == H2SessionPhase::Closed;  // the child may be gone
     return sink->on_stream_end(
-        {NGHTTP2_REFUSED_STREAM, true, lost, describe() + " takes no new streams"});
+        {NGHTTP2_REFUSED_STREAM, true, lost, false, describe() + " takes no new streams"});
+  }
+  if (stream.head.extended_connect) {
+    // RFC 8441 section 3: :protocol only to a peer whose SETTINGS allowed it,
+    // and they come first on the connection; until then the stream waits.
+    if (!settings_received_) return awaiting_settings_.push_back(stream.key);
+    if (nghttp2_session_get_remote_settings(session_.get(),
+                                            NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL) != 1) {
+      return refuse_extended_connect(stream);
+    }
   }
   std::vector<nghttp2_nv> nva = name_values(stream.head.fields);
   nghttp2_data_provider body{};
@@ -186,12 +196,21 @@ void UpstreamH2Session::submit(Stream& stream) {
   if (id < 0) {
     auto sink = stream.sink;
     streams_.erase(stream.key);
-    sink->on_stream_end({NGHTTP2_REFUSED_STREAM, true, false,
+    sink->on_stream_end({NGHTTP2_REFUSED_STREAM, true, false, false,
                          describe() + ": no new stream (" + nghttp2_strerror(id) + ")"});
     return fail("no stream ids left");  // a new session takes the next requests
   }
   stream.id = id;
   if (phase_ == H2SessionPhase::Open) flush();
+}
+
+// Never sent: the child would reset it, or worse take it for a plain CONNECT.
+void UpstreamH2Session::refuse_extended_connect(Stream& stream) {
+  auto sink = stream.sink;
+  streams_.erase(stream.key);
+  sink->on_stream_end({NGHTTP2_REFUSED_STREAM, false, false, true,
+                       describe() + ": its SETTINGS do not allow extended CONNECT "
+                                    "(no SETTINGS_ENABLE_CONNECT_PROTOCOL = 1)"});
 }
 
 void UpstreamH2Session::read() {
@@ -284,7 +303,7 @@ void UpstreamH2Session::end_all_streams(const std::string& why) {
   auto streams = std::move(streams_);
   streams_.clear();
   for (auto& [key, stream] : streams) {
-    stream->sink->on_stream_end({NGHTTP2_INTERNAL_ERROR, !stream->headers_sent, true, why});
+    stream->sink->on_stream_end({NGHTTP2_INTERNAL_ERROR, !stream->headers_sent, true, false, why});
   }
 }
 
@@ -350,7 +369,7 @@ void UpstreamH2Session::on_stream_closed(Stream& stream, std::uint32_t error_cod
   }
   auto sink = std::move(stream.sink);
   streams_.erase(stream.key);
-  sink->on_stream_end({error_code, unprocessed, false, std::move(why)});
+  sink->on_stream_end({error_code, unprocessed, false, false, std::move(why)});
 }
 
 void UpstreamH2Session::on_goaway(std::uint32_t error_code) {
@@ -358,6 +377,20 @@ void UpstreamH2Session::on_goaway(std::uint32_t error_code) {
   if (phase_ == H2SessionPhase::Open && !enter(H2SessionPhase::Draining)) return;
   log_(ANCM_LOG_INFO, describe() + ": the application sent GOAWAY (" +
                           nghttp2_http2_strerror(error_code) + "); new requests take a new one");
+}
+
+// The child's SETTINGS (not an ACK): extended CONNECTs that waited for them
+// are judged now, in the order they came.
+// Posted: this runs inside nghttp2_session_mem_recv, and submit may write.
+void UpstreamH2Session::on_settings() {
+  if (settings_received_) return;
+  settings_received_ = true;
+  asio::post(strand_, [self = shared_from_this()] {
+    for (StreamKey key : std::exchange(self->awaiting_settings_, {})) {
+      auto it = self->streams_.find(key);
+      if (it != self->streams_.end()) self->submit(*it->second);
+    }
+  });
 }
 
 ssize_t UpstreamH2Session::read_body(Stream& stream, std::uint8_t* buffer, std::size_t size,

@@ -99,12 +99,14 @@ class UpstreamH2Session : public std::enable_shared_from_this<UpstreamH2Session>
   void on_stream_data_end(Stream& stream);
   void on_stream_closed(Stream& stream, std::uint32_t error_code);
   void on_goaway(std::uint32_t error_code);
+  void on_settings();
   ssize_t read_body(Stream& stream, std::uint8_t* buffer, std::size_t size, std::uint32_t* flags);
 
  private:
   void connect();
   void on_connected(const boost::system::error_code& ec);
   void submit(Stream& stream);
+  void refuse_extended_connect(Stream& stream);
   void read();
   void on_read(const boost::system::error_code& ec, std::size_t bytes);
   void flush();
@@ -127,6 +129,9 @@ class UpstreamH2Session : public std::enable_shared_from_this<UpstreamH2Session>
   std::atomic<bool> accepting_{true};
   std::atomic<StreamKey> next_key_{1};
   std::unordered_map<StreamKey, std::unique_ptr<Stream>> streams_;
+  // The child's first SETTINGS frame came: an extended CONNECT may be judged.
+  bool settings_received_ = false;
+  std::vector<StreamKey> awaiting_settings_;  // extended CONNECTs opened before them
   std::vector<std::uint8_t> input_;
   std::string output_;  // being written
   bool writing_ = false;

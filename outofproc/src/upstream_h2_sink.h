@@ -18,6 +18,11 @@ using H2Fields = std::vector<H2Field>;
 struct H2RequestHead {
   H2Fields fields;        // :method, :scheme, :authority, :path, then the rest
   bool has_body = false;  // false: the HEADERS frame ends the stream
+  // An extended CONNECT (RFC 8441, :protocol among the fields): a tunnel whose
+  // DATA goes both ways. It waits for the child's SETTINGS and is submitted
+  // only when they carry SETTINGS_ENABLE_CONNECT_PROTOCOL = 1; else it ends
+  // with H2StreamEnd::connect_refused.
+  bool extended_connect = false;
 };
 
 // How a stream ended, as the session saw it.
@@ -28,6 +33,9 @@ struct H2StreamEnd {
   bool unprocessed = false;
   // The connection itself failed (the child may be gone), not just the stream.
   bool connection_lost = false;
+  // An extended CONNECT the child's SETTINGS do not allow (no
+  // SETTINGS_ENABLE_CONNECT_PROTOCOL = 1): it was never sent.
+  bool connect_refused = false;
   std::string why;  // for a failure: what happened, naming the child's port
 };
 

@@ -115,9 +115,12 @@ bool Http2Session::feed(const uint8_t* data, std::size_t len) {
   return false;
 }
 
+// Logged once. During a timeout's linger the phase stays TimedOut, so the
+// linger's end closes, not a second linger.
 void Http2Session::refuse_connection(std::string_view why, uint32_t goaway_code) {
-  if (phase_ != Http2SessionPhase::Refused) {
-    enter(Http2SessionPhase::Refused);
+  if (phase_ == Http2SessionPhase::Serving) enter(Http2SessionPhase::Refused);
+  if (!logged_refusal_) {
+    logged_refusal_ = true;
     spdlog::warn("HTTP/2 connection from {} {} {}", endpoints_.peer, kHttp2ConnectionRefused, why);
   }
   nghttp2_session_terminate_session(ng(), goaway_code);
@@ -292,8 +295,9 @@ int Http2Session::on_data_chunk(int32_t stream_id, const uint8_t* data, std::siz
 int Http2Session::on_frame_sent(const nghttp2_frame& frame) {
   // nghttp2 ends some connections itself (the stream reset rate): logged as ours are.
   bool refusal = frame.hd.type == NGHTTP2_GOAWAY && frame.goaway.error_code != NGHTTP2_NO_ERROR;
-  if (refusal && phase_ != Http2SessionPhase::Refused && !dead()) {
-    enter(Http2SessionPhase::Refused);
+  if (refusal && !logged_refusal_ && !dead()) {
+    if (phase_ == Http2SessionPhase::Serving) enter(Http2SessionPhase::Refused);
+    logged_refusal_ = true;
     spdlog::warn("HTTP/2 connection from {} {} {}", endpoints_.peer, kHttp2ConnectionRefused,
                  nghttp2_http2_strerror(frame.goaway.error_code));
   }
@@ -349,12 +353,16 @@ void Http2Session::arm_idle_timer_if_idle() {
   arm_timer(first_head_.bound(context_.limits.keepalive_timeout));
 }
 
+// While a timeout's linger runs its timer is the one that counts: nothing a
+// stream does (a close, a head, a handler's end) moves it or cancels it.
 void Http2Session::disarm_timer() {
+  if (phase_ == Http2SessionPhase::TimedOut) return;
   ++timer_generation_;
   timer_.cancel();
 }
 
 void Http2Session::arm_timer(std::chrono::steady_clock::duration timeout) {
+  if (phase_ == Http2SessionPhase::TimedOut) return;
   unsigned generation = ++timer_generation_;
   timer_.expires_after(timeout);
   timer_.async_wait([self = shared_from_this(), generation](const error_code& ec) {

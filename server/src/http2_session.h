@@ -107,6 +107,7 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer write_timer_;  // a write stalled past io_timeout closes the connection
   unsigned timer_generation_ = 0;
+  bool logged_refusal_ = false;    // the refusal's warning went (once per connection)
   FirstHeadDeadline first_head_;   // met at the first dispatch
   unsigned write_generation_ = 0;  // of the write the write timer watches
   // Armed while response bytes are queued: checks for windows shut past io_timeout.

@@ -13,10 +13,11 @@ constexpr std::array kMoves = {
     std::pair{P::Serving, P::Refused},   // refuse_connection, or nghttp2's own GOAWAY
     std::pair{P::Serving, P::TimedOut},  // on_timeout
     std::pair{P::Refused, P::TimedOut},  // on_timeout: the refused client lingers
-    std::pair{P::TimedOut, P::Refused},  // refuse_connection: it broke a rule meanwhile
-    std::pair{P::Serving, P::Closed},    // close: EOF, a failed write, a flood
-    std::pair{P::Refused, P::Closed},    // close
-    std::pair{P::TimedOut, P::Closed},   // close
+    // Not TimedOut -> Refused: a client that breaks a rule during the linger
+    // is logged and refused, but the linger's end still closes (one linger).
+    std::pair{P::Serving, P::Closed},   // close: EOF, a failed write, a flood
+    std::pair{P::Refused, P::Closed},   // close
+    std::pair{P::TimedOut, P::Closed},  // close
 };
 
 }  // namespace

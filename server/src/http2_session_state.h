@@ -10,10 +10,12 @@
 namespace ancm::server {
 
 enum class Http2SessionPhase : std::uint8_t {
-  Serving,   // frames flow both ways (a drain's GOAWAY NO_ERROR included)
-  Refused,   // GOAWAY with an error went for what the client sent, and was logged once
-  TimedOut,  // GOAWAY went for a timeout: the next expiry (or the linger) closes
-  Closed,    // the socket is closed; open streams ended as reset
+  Serving,  // frames flow both ways (a drain's GOAWAY NO_ERROR included)
+  Refused,  // GOAWAY with an error went for what the client sent, and was logged once
+  // GOAWAY went for a timeout: the linger's end closes, whatever comes (a
+  // refusal meanwhile is logged, the phase stays; no timer is re-armed).
+  TimedOut,
+  Closed,  // the socket is closed; open streams ended as reset
 };
 
 bool is_legal(Http2SessionPhase from, Http2SessionPhase to);

@@ -1,6 +1,8 @@
 #include "ancm/server/unix_listener.h"
 
+#include <fcntl.h>
 #include <grp.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -57,6 +59,34 @@ common::Result<bool> clear_stale_socket(const std::string& path, const sockaddr_
   return true;
 }
 
+// Why a lock and not only the probe: two servers started at once both see the
+// path stale (or one sees the other's socket bound but not listening yet,
+// which refuses connections just as a dead one does); both unlink and bind,
+// and the first one's socket is left serving a file that is gone. Binding to
+// a temporary name and rename()-ing it over the path does not help: the
+// check and the rename are still two steps, and the last rename wins. The
+// lock makes check, unlink, bind and listen one step per path, and it is
+// held as long as the listener, so a later server sees it too. flock is
+// released by the kernel when the holder dies (no stale lock to clean up, so
+// the lock file is never removed: removing it would let a third server lock a
+// new file while the second holds the old one). A server that does not take
+// the lock (another program) is still found by the probe.
+common::Result<common::UniqueFd> lock_path(const std::string& path) {
+  std::string lock_file = path + std::string(kLockFileSuffix);
+  common::UniqueFd fd(
+      ::open(lock_file.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
+  if (!fd) {
+    return common::fail("cannot open its lock file " + lock_file + ": " + std::strerror(errno));
+  }
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return common::fail(std::string(kAnotherServerHoldsTheLock) + " (" + lock_file + ")");
+    }
+    return common::fail("cannot lock " + lock_file + ": " + std::strerror(errno));
+  }
+  return fd;
+}
+
 // A group name, or a number as systemd's SocketGroup= takes it.
 common::Result<gid_t> group_id(const std::string& name) {
   if (!name.empty() && name.size() < 10 &&
@@ -104,7 +134,10 @@ common::Result<void> set_group(const std::string& path, const UnixSocketOptions&
 }  // namespace
 
 UnixSocketFile::UnixSocketFile(UnixSocketFile&& other) noexcept
-    : path_(std::exchange(other.path_, {})), device_(other.device_), inode_(other.inode_) {}
+    : path_(std::exchange(other.path_, {})),
+      device_(other.device_),
+      inode_(other.inode_),
+      lock_(std::move(other.lock_)) {}
 
 UnixSocketFile& UnixSocketFile::operator=(UnixSocketFile&& other) noexcept {
   if (this != &other) {
@@ -112,6 +145,7 @@ UnixSocketFile& UnixSocketFile::operator=(UnixSocketFile&& other) noexcept {
     path_ = std::exchange(other.path_, {});
     device_ = other.device_;
     inode_ = other.inode_;
+    lock_ = std::move(other.lock_);
   }
   return *this;
 }
@@ -123,6 +157,7 @@ void UnixSocketFile::remove() {
               status.st_dev == device_ && status.st_ino == inode_;
   if (ours) ::unlink(path_.c_str());
   path_.clear();
+  lock_.reset();
 }
 
 common::Result<BoundUnixSocket> bind_unix_listener(const std::string& path,
@@ -131,6 +166,8 @@ common::Result<BoundUnixSocket> bind_unix_listener(const std::string& path,
     return common::fail(std::string(kCannotBind) + " unix:" + path + ": " + std::string(why));
   };
   auto address = socket_address(path);
+  auto lock = lock_path(path);
+  if (!lock.ok()) return failed(lock.error());
   auto cleared = clear_stale_socket(path, address);
   if (!cleared.ok()) return failed(cleared.error());
   common::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -146,7 +183,7 @@ common::Result<BoundUnixSocket> bind_unix_listener(const std::string& path,
     return failed(std::string("the socket file vanished after bind: ") + std::strerror(errno));
   }
   // Ours from here: removed again if what follows fails.
-  UnixSocketFile file(path, status.st_dev, status.st_ino);
+  UnixSocketFile file(path, status.st_dev, status.st_ino, std::move(lock).value());
   if (auto group = set_group(path, options); !group.ok()) return failed(group.error());
   if (::listen(fd.get(), backlog) != 0) {
     return failed(std::string("cannot listen: ") + std::strerror(errno));

@@ -34,10 +34,6 @@ using boost::system::error_code;
 
 namespace {
 
-// Whether connections may speak HTTP/2: TLS's ALPN offers "h2" only then, and
-// start_connection hands an "h2" stream to the HTTP/2 server.
-constexpr bool kServesHttp2 = true;
-
 // The CPUs this process may run on (taskset, cgroup cpusets), not all the
 // machine has: more I/O threads than that only contend.
 int usable_cpus() {

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <boost/json/src.hpp>
+#include <filesystem>
 
 #include "ancm/server/listen_address.h"
 #include "host_process.h"
@@ -58,6 +59,43 @@ TEST(CheckCommand, PrintsTheResolvedConfiguration) {
   EXPECT_NE(result.output.find("ASPNETCORE_ENVIRONMENT"), std::string::npos) << result.output;
   // Defaults are shown as such.
   EXPECT_NE(result.output.find("(default)"), std::string::npos) << result.output;
+}
+
+// The listeners `run` would serve with the same flags, each with its scheme,
+// TLS, HTTP/2 and a unix: socket's file, mode and group; nothing is bound.
+TEST(CheckCommand, ListsTheListenersItWouldServe) {
+  TempDir app("ancm-cli");
+  install_hello(app);
+  std::string listener(server::kCheckListenerLabel), tls(server::kCheckTlsLabel),
+      http2(server::kCheckHttp2Label), socket_file(server::kCheckSocketFileLabel);
+
+  // Listed whether or not the default port is free here (CheckDeep covers that).
+  auto defaults = run_command("check", app.path());
+  EXPECT_NE(defaults.output.find(listener + std::string(server::kDefaultListenUrl) + "\n  " + tls +
+                                 "no\n  " + http2 + "on (h2c"),
+            std::string::npos)
+      << defaults.output;
+
+  auto socket = app / "app.sock";
+  auto listed =
+      run_command("check", app.path(),
+                  {"--listen", "http://127.0.0.1:0", "--listen", "unix:" + socket.string(),
+                   "--unix-socket-mode", "0600", "--unix-socket-group", "www-data"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_NE(
+      listed.output.find(listener + "http://127.0.0.1:0\n  " + tls + "no\n  " + http2 + "on (h2c"),
+      std::string::npos)
+      << listed.output;
+  EXPECT_NE(listed.output.find(listener + "http://unix:" + socket.string() + "\n  " + tls +
+                               "no\n  " + http2 + "on"),
+            std::string::npos)
+      << listed.output;
+  EXPECT_NE(listed.output.find(socket_file + socket.string() + ", mode 0600, group www-data"),
+            std::string::npos)
+      << listed.output;
+  EXPECT_EQ(listed.output.find(listener + "http://127.0.0.1:8080"), std::string::npos)
+      << listed.output;
+  EXPECT_FALSE(std::filesystem::exists(socket));  // check binds nothing
 }
 
 struct BadCase {
@@ -312,7 +350,7 @@ TEST(CheckDeep, FindsAPortInUse) {
   std::string url = "http://127.0.0.1:" + std::to_string(port);
   auto result = run_command("check", app.path(), {"--listen", url});
   EXPECT_EQ(result.exit_code, 1) << result.output;
-  EXPECT_NE(result.output.find("listener " + url), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("port of " + url), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("Address already in use"), std::string::npos) << result.output;
 }
 

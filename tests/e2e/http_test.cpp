@@ -10,6 +10,7 @@
 
 #include "ancm/server/master.h"
 #include "ancm/server/worker.h"
+#include "h2_frames.h"
 #include "host_process.h"
 #include "http_client.h"
 #include "payloads.h"
@@ -294,6 +295,49 @@ TEST_F(HttpTest, TheFirstHeadHasOneHeaderTimeoutFromAccept) {
   EXPECT_TRUE(connection.closed_by_peer(30s));
   // A prompt client is served.
   EXPECT_TRUE(http_get(host->port(), "/"));
+}
+
+// The same one header budget holds for h2c with prior knowledge: the preface,
+// SETTINGS and a HEADERS block finished by a CONTINUATION, each step well
+// inside the header timeout, are cut at the budget from accept. Without it
+// the HEADERS frame would start a timeout of its own and the head would be
+// served.
+TEST_F(HttpTest, H2cTrickledFirstHeadEndsAtTheOneHeaderBudget) {
+  constexpr auto kBudget = 2s;
+  auto host = start({"--header-timeout", "2", "--keepalive-timeout", "3600"});
+  auto connected = std::chrono::steady_clock::now();
+  HttpConnection connection(host->port());
+  connection.send(std::string(h2::kPreface));
+  std::this_thread::sleep_for(700ms);
+  connection.send(h2::settings());
+  std::this_thread::sleep_for(700ms);
+  std::string block = h2::get_block("/");
+  std::size_t half = block.size() / 2;
+  connection.send(h2::frame(h2::kHeaders, h2::kEndStream, 1, block.substr(0, half)));
+  std::this_thread::sleep_for(1200ms);  // past the budget, inside the HEADERS' own timeout
+  connection.send(h2::frame(h2::kContinuation, h2::kEndHeaders, 1, block.substr(half)));
+  auto bytes = connection.read_raw(3 * kBudget);
+  auto closed_after = std::chrono::steady_clock::now() - connected;
+  EXPECT_TRUE(connection.closed_by_peer(0ms)) << host->output();
+  EXPECT_LT(closed_after, 3 * kBudget);
+  EXPECT_EQ(h2::answered_status(bytes, 1), "") << "the trickled head was served";
+  EXPECT_TRUE(http_get(host->port(), "/"));  // a prompt client is served
+}
+
+// A client that sends the preface and SETTINGS, then nothing: closed once the
+// budget is spent, not before, and not at the keep-alive timeout.
+TEST_F(HttpTest, H2cSilenceAfterThePrefaceEndsAtTheHeaderBudget) {
+  constexpr auto kBudget = 2s;
+  auto host = start({"--header-timeout", "2", "--keepalive-timeout", "3600"});
+  auto connected = std::chrono::steady_clock::now();
+  HttpConnection connection(host->port());
+  connection.send(h2::client_start());
+  auto bytes = connection.read_raw(3 * kBudget);
+  auto closed_after = std::chrono::steady_clock::now() - connected;
+  EXPECT_TRUE(connection.closed_by_peer(0ms)) << host->output();
+  EXPECT_GE(closed_after, kBudget - 100ms);  // the budget is from accept, after connect
+  EXPECT_LT(closed_after, 3 * kBudget);
+  EXPECT_EQ(h2::goaway_code(bytes), 0u);  // GOAWAY NO_ERROR for a timeout
 }
 
 TEST_F(HttpTest, StreamsAResponseInPieces) {

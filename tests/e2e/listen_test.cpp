@@ -204,13 +204,15 @@ TEST_F(UnixSocketTest, AStaleSocketFileIsReplaced) {
   EXPECT_NE(curl_unix_socket(socket_, "http://localhost/").find("|200|"), std::string::npos);
 }
 
+// Another ancm-host on the path is refused by the lock file the first holds
+// (unix_listener_test covers a live server of another program).
 TEST_F(UnixSocketTest, ALiveServersSocketIsRefused) {
   auto first = start("http://unix:" + socket_.string());
   ASSERT_TRUE(first->started()) << first->output();
   auto second = launch("http://unix:" + socket_.string());
   EXPECT_EQ(exit_code(*second), 1) << second->output();
   EXPECT_NE(second->output().find(std::string(server::kCannotBind) + " unix:" + socket_.string() +
-                                  ": " + std::string(server::kAnotherServerListens)),
+                                  ": " + std::string(server::kAnotherServerHoldsTheLock)),
             std::string::npos)
       << second->output();
   // The first server's file is left alone and still answers.

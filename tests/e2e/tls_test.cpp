@@ -398,6 +398,12 @@ TEST_F(TlsTest, CheckShowsTheCertificatesNamesAndExpiry) {
   args.push_back("https://127.0.0.1:0");
   auto result = check(hello.path(), args);
   EXPECT_EQ(result.exit_code, 0) << result.output;
+  // The listener, served over TLS with HTTP/2 through ALPN.
+  EXPECT_NE(result.output.find(std::string(server::kCheckListenerLabel) +
+                               "https://127.0.0.1:0\n  " + std::string(server::kCheckTlsLabel) +
+                               "yes\n  " + std::string(server::kCheckHttp2Label) + "on (ALPN h2"),
+            std::string::npos)
+      << result.output;
   EXPECT_NE(result.output.find("TLS certificate " + default_.certificate.string()),
             std::string::npos)
       << result.output;

@@ -1,11 +1,12 @@
 // WebSockets over HTTP/2 (RFC 8441's extended CONNECT) through ancm-host:
 // .NET's ClientWebSocket (tests/apps/WebSocketClient, HTTP version exact)
 // against WebSocketEcho's /ws over h2c with prior knowledge, in both hosting
-// models; HTTP/1.1 WebSockets through the same client; what an h2c-only
-// child and an unknown :protocol get. The client is first checked against
-// Kestrel direct, so a failure through ancm-host is ancm-host's.
+// models; HTTP/1.1 WebSockets through the same client; an h2c-only child
+// (the WebSocket goes on as an extended CONNECT); an unknown :protocol. The client is first checked
+// against Kestrel direct, so a failure through ancm-host is ancm-host's.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
 #include "ancm/outofproc/log_text.h"
@@ -16,6 +17,7 @@
 #include "kestrel_direct.h"
 #include "published_app.h"
 #include "temp_dir.h"
+#include "test_certificates.h"
 
 namespace ancm::test {
 namespace {
@@ -94,26 +96,154 @@ TEST_P(WebSocketH2Test, AnUnknownProtocolIsRefused) {
   EXPECT_EQ(next->body, "websocket app");
 }
 
-// An app whose Kestrel speaks only HTTP/2: the HTTP/2 upstream does not carry
-// extended CONNECT, so the WebSocket is refused with a clear 501; HTTP/1.1
-// WebSockets to it are not possible either (it has no HTTP/1.1).
-TEST(WebSocketH2OutOfProcessTest, AnH2cOnlyChildGetsA501) {
-  TempDir dir("ancm-wsh2-h2c");
-  AspNetCoreEdit edit;
-  edit.hosting_model = "outofprocess";
-  edit.environment = {kHttp2Only};
-  install_app("WebSocketEcho", dir.path(), edit);
-  HostOptions options;
-  options.target = dir.path();
-  HostProcess host(options);
-  ASSERT_TRUE(host.started()) << host.output();
-  H2Client client(host.port());
-  auto id = client.submit(extended_connect("websocket"));
-  ASSERT_TRUE(client.run_until_closed({id}, std::chrono::seconds(60))) << host.output();
-  EXPECT_EQ(client.response(id).status, 501) << client.response(id).body;
-  EXPECT_TRUE(eventually([&] {
-    return host.output().find(outofproc::kWebSocketOverH2cRefused) != std::string::npos;
-  })) << host.output();
+// An app whose Kestrel speaks only HTTP/2 (h2c), out of process: the
+// WebSocket goes to it as an extended CONNECT over the host's HTTP/2 session
+// (Kestrel's SETTINGS allow it), and the tunnel relays DATA both ways.
+class WebSocketH2cChildTest : public ::testing::Test {
+ protected:
+  WebSocketH2cChildTest() {
+    AspNetCoreEdit edit;
+    edit.hosting_model = "outofprocess";
+    edit.environment = {kHttp2Only};
+    install_app("WebSocketEcho", dir_.path(), edit);
+    HostOptions options;
+    options.target = dir_.path();
+    host_ = std::make_unique<HostProcess>(options);
+  }
+
+  // How many /ws handlers of the app still run (its /ws-open), through the host.
+  std::string open_websockets() {
+    H2Client client(host_->port());
+    auto response = client.fetch(h2_get("/ws-open"), std::chrono::seconds(30));
+    return response ? response->body : "(no answer)";
+  }
+
+  TempDir dir_{"ancm-wsh2-h2c"};
+  std::unique_ptr<HostProcess> host_;
+};
+
+TEST_F(WebSocketH2cChildTest, EchoesBothWaysAndTheClientsCloseEndsIt) {
+  ASSERT_TRUE(host_->started()) << host_->output();
+  auto run = run_websocket_client(host_->port(), "2");
+  EXPECT_EQ(run.exit_code, 0) << run.output << "\n" << host_->output();
+  EXPECT_NE(host_->output().find(outofproc::kChildSpeaksH2c), std::string::npos) << host_->output();
+  EXPECT_EQ(host_->output().find(outofproc::kWebSocketOverH2cRefused), std::string::npos)
+      << host_->output();
+  // The close handshake ended the app's handler: no stream was left open.
+  EXPECT_TRUE(eventually([&] { return open_websockets() == "0"; })) << open_websockets();
+}
+
+// A client that dies mid-tunnel: the child's stream is reset (CANCEL), so
+// its WebSocket handler ends rather than waiting forever.
+TEST_F(WebSocketH2cChildTest, AClientKilledMidStreamLeavesNoStreamOpenAtTheChild) {
+  ASSERT_TRUE(host_->started()) << host_->output();
+  ASSERT_EQ(open_websockets(), "0");
+  auto client = std::make_unique<H2Client>(host_->port());
+  H2Request request = extended_connect("websocket");
+  request.keep_open = true;
+  auto id = client->submit(request);
+  ASSERT_TRUE(
+      client->run_until([&] { return client->response(id).status != 0; }, std::chrono::seconds(60)))
+      << host_->output();
+  ASSERT_EQ(client->response(id).status, 200) << host_->output();
+  ASSERT_TRUE(eventually([&] { return open_websockets() == "1"; })) << open_websockets();
+  client.reset();  // the connection closes with the stream open
+  EXPECT_TRUE(eventually([&] { return open_websockets() == "0"; }, std::chrono::seconds(20)))
+      << open_websockets() << "\n"
+      << host_->output();
+}
+
+// An extended CONNECT the app does not take as a WebSocket (no endpoint
+// there) gets the app's own answer, as an ordinary response, and the
+// connection goes on.
+TEST_F(WebSocketH2cChildTest, AnExtendedConnectTheAppDoesNotAcceptGetsItsAnswer) {
+  ASSERT_TRUE(host_->started()) << host_->output();
+  H2Client client(host_->port());
+  H2Request request = extended_connect("websocket");
+  request.path = "/nowhere";
+  auto id = client.submit(request);
+  ASSERT_TRUE(client.run_until_closed({id}, std::chrono::seconds(60))) << host_->output();
+  EXPECT_EQ(client.response(id).status, 404) << host_->output();
+  auto next = client.fetch(h2_get("/"), std::chrono::seconds(60));
+  ASSERT_TRUE(next) << host_->output();
+  EXPECT_EQ(next->body, "websocket app");
+  EXPECT_EQ(open_websockets(), "0");
+}
+
+// How the app is reached over TLS: in-process, out-of-process to an HTTP/1.1
+// child (the WebSocket goes on as an Upgrade), or to an h2c-only child (as
+// an extended CONNECT).
+enum class Upstream { InProcess, Http1, H2c };
+
+std::string upstream_name(const ::testing::TestParamInfo<Upstream>& info) {
+  switch (info.param) {
+    case Upstream::InProcess:
+      return "InProcess";
+    case Upstream::Http1:
+      return "OutOfProcessHttp1";
+    case Upstream::H2c:
+      return "OutOfProcessH2c";
+  }
+  return "?";
+}
+
+// WebSockets over HTTP/2 over TLS (ALPN h2): the client trusts only the
+// test CA, and its handshake must have been HTTP/2 (200, not 101).
+class WebSocketTlsFixture : public PublishedAppTest {
+ protected:
+  WebSocketTlsFixture() : PublishedAppTest("ancm-wss") {
+    certificate_ = certificates_.issue("localhost", {"localhost"});
+  }
+
+  std::unique_ptr<HostProcess> serve_wss(Upstream upstream) {
+    AspNetCoreEdit edit;
+    edit.hosting_model = upstream == Upstream::InProcess ? "inprocess" : "outofprocess";
+    if (upstream == Upstream::H2c) edit.environment = {kHttp2Only};
+    install_app("WebSocketEcho", dir_.path(), edit);
+    HostOptions options;
+    options.target = dir_.path();
+    options.listen = "https://127.0.0.1:0";
+    options.extra_args = {"--tls-cert", certificate_.certificate.string(), "--tls-key",
+                          certificate_.key.string()};
+    auto host = std::make_unique<HostProcess>(options);
+    EXPECT_TRUE(host->started()) << host->output();
+    return host;
+  }
+
+  ClientAppRun run_wss_client(uint16_t port, const std::string& http_version) {
+    return run_client_app("WebSocketClient",
+                          {"wss://localhost:" + std::to_string(port) + "/ws", http_version, "--ca",
+                           certificates_.ca_file().string()});
+  }
+
+  TestCertificates certificates_;
+  TestCertificate certificate_;
+};
+
+class WebSocketTlsTest : public WebSocketTlsFixture,
+                         public ::testing::WithParamInterface<Upstream> {};
+
+INSTANTIATE_TEST_SUITE_P(EveryUpstream, WebSocketTlsTest,
+                         ::testing::Values(Upstream::InProcess, Upstream::Http1, Upstream::H2c),
+                         upstream_name);
+
+TEST_P(WebSocketTlsTest, EchoesOverHttp2WithAlpnH2) {
+  auto host = serve_wss(GetParam());
+  ASSERT_TRUE(host->started());
+  auto run = run_wss_client(host->port(), "2");
+  EXPECT_EQ(run.exit_code, 0) << run.output << "\n" << host->output();
+  if (GetParam() == Upstream::H2c) {
+    EXPECT_NE(host->output().find(outofproc::kChildSpeaksH2c), std::string::npos) << host->output();
+  }
+}
+
+// The client's trust is real: without the CA it refuses the host's certificate.
+TEST_F(WebSocketTlsFixture, TheClientRefusesAnUntrustedCertificate) {
+  auto host = serve_wss(Upstream::InProcess);
+  ASSERT_TRUE(host->started());
+  auto run = run_client_app("WebSocketClient",
+                            {"wss://localhost:" + std::to_string(host->port()) + "/ws", "2"});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
 }
 
 }  // namespace

@@ -85,10 +85,11 @@ struct H2Client::Callbacks {
   static ssize_t read_upload(nghttp2_session* session, int32_t stream_id, uint8_t* buf,
                              size_t length, uint32_t* flags, nghttp2_data_source* source, void*) {
     auto& upload = *static_cast<Upload*>(source->ptr);
+    if (upload.keep_open && upload.offset == upload.body.size()) return NGHTTP2_ERR_DEFERRED;
     std::size_t n = std::min(length, upload.body.size() - upload.offset);
     std::memcpy(buf, upload.body.data() + upload.offset, n);
     upload.offset += n;
-    if (upload.offset == upload.body.size()) {
+    if (upload.offset == upload.body.size() && !upload.keep_open) {
       *flags |= NGHTTP2_DATA_FLAG_EOF;
       if (!upload.trailers.empty()) {
         *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
@@ -140,11 +141,12 @@ int32_t H2Client::submit(const H2Request& request) {
   std::vector<nghttp2_nv> nva = {nv(":method", request.method), nv(":scheme", scheme),
                                  nv(":path", request.path), nv(":authority", request.authority)};
   for (const auto& [name, value] : request.headers) nva.push_back(nv(name, value));
-  if (!request.body) {
+  if (!request.body && !request.keep_open) {
     return nghttp2_submit_request(session_.get(), nullptr, nva.data(), nva.size(), nullptr,
                                   nullptr);
   }
-  auto upload = std::make_unique<Upload>(Upload{*request.body, 0, request.trailers});
+  auto upload = std::make_unique<Upload>(
+      Upload{request.body.value_or(""), 0, request.trailers, request.keep_open});
   nghttp2_data_provider provider{};
   provider.source.ptr = upload.get();
   provider.read_callback = Callbacks::read_upload;

@@ -24,6 +24,8 @@ struct H2Request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::optional<std::string> body;  // none: END_STREAM on HEADERS
   std::vector<std::pair<std::string, std::string>> trailers;
+  // The stream stays open after the body (no END_STREAM): a tunnel's.
+  bool keep_open = false;
 };
 
 // A GET of path; a POST of body to path (with trailers after it).
@@ -73,6 +75,7 @@ class H2Client {
     std::string body;
     std::size_t offset = 0;
     std::vector<std::pair<std::string, std::string>> trailers;
+    bool keep_open = false;
   };
   bool pump(std::chrono::milliseconds wait);
   bool flush_out();

@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
+#include <thread>
 
 namespace ancm::outofproc {
 namespace {
@@ -126,6 +127,27 @@ TEST_F(ConnectionPoolTest, AClientThatEndsWithoutClosingLeavesItsConnectionToo) 
   pool_.new_client()->give_back(port(), std::move(connection));  // the client ends here
 
   EXPECT_EQ(pool_.new_client()->take(port()).get(), kept);
+}
+
+// The client's own idle connection was closed by the child (its keep-alive
+// timeout): the pool falls through to what closed clients left rather than
+// answering "none" and costing a fresh connect.
+TEST_F(ConnectionPoolTest, AClientWhoseOwnConnectionTheChildClosedTakesAnOrphan) {
+  auto client = pool_.new_client();
+  auto [own, own_child_end] = connect();
+  client->give_back(port(), std::move(own));
+  auto [orphan, orphan_child_end] = connect();
+  UpstreamConnection* left = orphan.get();
+  auto gone = pool_.new_client();
+  gone->give_back(port(), std::move(orphan));
+  gone->close();
+  own_child_end.close();  // the child closed the client's own one
+  // Past the moment a connection back from a clean exchange is trusted unchecked.
+  std::this_thread::sleep_for(600ms);
+  auto taken = client->take(port());
+  EXPECT_EQ(taken.get(), left);
+  EXPECT_FALSE(closed_by_pool(orphan_child_end, 0ms));
+  EXPECT_EQ(client->take(port()), nullptr);  // the stale one was dropped, not kept
 }
 
 // Kept like nginx's "keepalive 64": past that the oldest closes.

@@ -57,7 +57,9 @@ TEST(Http2SessionStateTest, EveryPathEndsClosedAndClosedIsFinal) {
   expect_path({P::Serving, P::Closed});
   expect_path({P::Serving, P::Refused, P::Closed});
   expect_path({P::Serving, P::TimedOut, P::Closed});
-  expect_path({P::Serving, P::Refused, P::TimedOut, P::Refused, P::Closed});
+  expect_path({P::Serving, P::Refused, P::TimedOut, P::Closed});
+  // A refusal during the linger does not start the phases over: one linger.
+  EXPECT_FALSE(is_legal(P::TimedOut, P::Refused));
   EXPECT_FALSE(is_legal(P::Closed, P::Serving));
   EXPECT_FALSE(is_legal(P::Closed, P::Refused));
   EXPECT_FALSE(is_legal(P::Refused, P::Serving));

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "ancm/abi_strings.h"
+#include "ancm/outofproc/log_text.h"
 #include "connection_pool.h"
 #include "h2_proxy_exchange.h"
 #include "h2_test_server.h"
@@ -267,6 +268,7 @@ class FakeRequest {
   }
 
   static ancm_str method(ancm_request* r) { return abi::str(of(r).method_); }
+  static ancm_str connect_protocol(ancm_request* r) { return abi::str(of(r).connect_protocol_); }
   static ancm_str target(ancm_request* r) { return abi::str(of(r).target_); }
   static ancm_str empty(ancm_request*) { return {"", 0}; }
   static int version(ancm_request*) { return 11; }
@@ -363,6 +365,12 @@ class FakeRequest {
 
   FakeConnection* connection_ = nullptr;
   std::string method_, target_;
+  std::string connect_protocol_;  // an extended CONNECT's :protocol; empty for others
+
+ public:
+  void set_connect_protocol(std::string protocol) { connect_protocol_ = std::move(protocol); }
+
+ private:
   Headers headers_;
   std::vector<ancm_kv> kv_;
   bool has_body_;
@@ -424,7 +432,7 @@ const ancm_request_api FakeRequest::api = {
     .add_trailer = &FakeRequest::add_trailer,
     .reset = &FakeRequest::reset,
     .tls_info = nullptr,
-    .connect_protocol = nullptr,  // no extended CONNECT: read as none
+    .connect_protocol = &FakeRequest::connect_protocol,
 };
 
 void log_nothing(void*, ancm_log_level, ancm_str) {}
@@ -920,6 +928,36 @@ TEST_F(H2ProxyExchangeTest, AResetBeforeTheHeadIs502) {
   ASSERT_TRUE(request.wait_ended());
   EXPECT_EQ(request.outcome(), FakeRequest::Outcome::Failed);
   EXPECT_EQ(request.status(), 502);
+}
+
+// A child whose SETTINGS do not allow extended CONNECT (this test server's
+// do not) never sees the WebSocket: 501, and the reason logged as a warning.
+TEST_F(H2ProxyExchangeTest, AWebSocketToAChildWithoutExtendedConnectIs501) {
+  auto warnings = std::make_shared<std::vector<std::string>>();
+  auto context = std::make_shared<ProxyContext>();
+  context->api = context_->api;
+  context->host = context_->host;
+  context->processes = context_->processes;
+  context->pool = context_->pool;
+  context->own_threads = context_->own_threads;
+  context->h2 = context_->h2;
+  context->request_timeout = context_->request_timeout;
+  context->log = [warnings](ancm_log_level level, const std::string& line) {
+    if (level == ANCM_LOG_WARNING) warnings->push_back(line);
+  };
+  context_ = context;
+  FakeRequest request("CONNECT", "/ws", {{"Host", "test"}, {"Sec-WebSocket-Version", "13"}});
+  request.set_connect_protocol("websocket");
+  start_h2(request);
+  ASSERT_TRUE(request.wait_ended());
+  EXPECT_EQ(request.outcome(), FakeRequest::Outcome::Failed);
+  EXPECT_EQ(request.status(), 501);
+  EXPECT_TRUE(server_.requests().empty());
+  ASSERT_EQ(warnings->size(), 1u);
+  EXPECT_NE(warnings->front().find(kWebSocketOverH2cRefused), std::string::npos)
+      << warnings->front();
+  EXPECT_NE(warnings->front().find("SETTINGS_ENABLE_CONNECT_PROTOCOL"), std::string::npos)
+      << warnings->front();
 }
 
 TEST_F(H2ProxyExchangeTest, AClientThatGoesAwayCancelsTheStream) {

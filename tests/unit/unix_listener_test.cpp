@@ -10,8 +10,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "ancm/server/listen_address.h"
 #include "temp_dir.h"
@@ -34,6 +38,17 @@ void leave_stale_socket(const std::filesystem::path& path) {
   address.sun_family = AF_UNIX;
   std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
   ASSERT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+}
+
+// A server of another program (no lock file) listening on path.
+common::UniqueFd listen_without_lock(const std::filesystem::path& path) {
+  common::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM, 0));
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+  EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  EXPECT_EQ(::listen(fd.get(), 16), 0);
+  return fd;
 }
 
 bool accepts_connections(const std::filesystem::path& path) {
@@ -97,14 +112,68 @@ TEST(UnixListener, ReplacesAStaleSocketFile) {
 TEST(UnixListener, RefusesAPathALiveServerListensOn) {
   TempDir dir("ancm-unix");
   auto path = dir / "app.sock";
-  auto first = bind_unix_listener(path, UnixSocketOptions{});
-  ASSERT_TRUE(first.ok()) << first.error();
+  auto first = listen_without_lock(path);
   auto second = bind_unix_listener(path, UnixSocketOptions{});
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.error().find(kCannotBind), std::string::npos) << second.error();
   EXPECT_NE(second.error().find("unix:" + path.string()), std::string::npos) << second.error();
   EXPECT_NE(second.error().find(kAnotherServerListens), std::string::npos) << second.error();
   EXPECT_TRUE(accepts_connections(path));  // the first one is untouched
+}
+
+// A second ancm-host on the path is refused by the lock, before it looks at
+// the socket file at all; once the first is gone the path is free again.
+TEST(UnixListener, TheLockFileKeepsASecondServerOff) {
+  TempDir dir("ancm-unix");
+  auto path = dir / "app.sock";
+  auto first = bind_unix_listener(path, UnixSocketOptions{});
+  ASSERT_TRUE(first.ok()) << first.error();
+  auto inode = status_of(path).st_ino;
+  auto second = bind_unix_listener(path, UnixSocketOptions{});
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().find(kAnotherServerHoldsTheLock), std::string::npos) << second.error();
+  EXPECT_NE(second.error().find(path.string() + std::string(kLockFileSuffix)), std::string::npos)
+      << second.error();
+  EXPECT_EQ(status_of(path).st_ino, inode);
+  EXPECT_TRUE(accepts_connections(path));
+  { auto dropped = std::move(first).value(); }
+  EXPECT_FALSE(std::filesystem::exists(path));
+  auto third = bind_unix_listener(path, UnixSocketOptions{});
+  ASSERT_TRUE(third.ok()) << third.error();
+  EXPECT_TRUE(accepts_connections(path));
+}
+
+// Servers started at the same moment on one path (a stale file there): one
+// wins and serves on the file at the path; every other is refused. Without
+// the lock, two could both take the file for stale and bind, the first then
+// listening on a file the second unlinked.
+TEST(UnixListener, ServersStartedAtOnceOnOnePathBindOnce) {
+  constexpr int kServers = 8;
+  for (int round = 0; round < 20; ++round) {
+    TempDir dir("ancm-unix");
+    auto path = dir / "app.sock";
+    leave_stale_socket(path);
+    std::vector<std::optional<common::Result<BoundUnixSocket>>> results(kServers);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> servers;
+    for (int i = 0; i < kServers; ++i) {
+      servers.emplace_back([&, i] {
+        ready++;
+        while (ready.load() < kServers) std::this_thread::yield();
+        results[i].emplace(bind_unix_listener(path, UnixSocketOptions{}));
+      });
+    }
+    for (auto& server : servers) server.join();
+    int bound = 0;
+    for (auto& result : results) {
+      if (!result->ok()) continue;
+      ++bound;
+      // The winner's socket is the one at the path.
+      EXPECT_EQ(local_address(result->value().fd.get()).unix_path, path.string());
+    }
+    ASSERT_EQ(bound, 1) << "round " << round;
+    EXPECT_TRUE(accepts_connections(path));
+  }
 }
 
 TEST(UnixListener, NeverRemovesWhatIsNotASocket) {
@@ -127,12 +196,11 @@ TEST(UnixListener, TheFileGoesWithItsOwnerButNotAnotherServersFile) {
   }
   EXPECT_FALSE(std::filesystem::exists(path));
 
-  // Another server removed our file and bound its own: that one stays.
+  // Another program removed our file and bound its own: that one stays.
   auto ours = bind_unix_listener(path, UnixSocketOptions{});
   ASSERT_TRUE(ours.ok()) << ours.error();
   std::filesystem::remove(path);
-  auto theirs = bind_unix_listener(path, UnixSocketOptions{});
-  ASSERT_TRUE(theirs.ok()) << theirs.error();
+  auto theirs = listen_without_lock(path);
   { auto dropped = std::move(ours.value().file); }
   EXPECT_TRUE(accepts_connections(path));
 }

@@ -124,6 +124,31 @@ class UpstreamH2Test : public ::testing::Test {
   std::shared_ptr<UpstreamH2Session> session_;
 };
 
+// A server whose SETTINGS do not allow extended CONNECT (RFC 8441 section 3)
+// never sees one: the stream ends refused before it was sent, and the
+// connection serves the next request.
+TEST_F(UpstreamH2Test, AnExtendedConnectWaitsForSettingsAndIsRefusedWithoutThem) {
+  auto s = session();
+  H2RequestHead tunnel = request("CONNECT", "/ws");
+  tunnel.fields.emplace(tunnel.fields.begin() + 4, ":protocol", "websocket");
+  tunnel.has_body = true;
+  tunnel.extended_connect = true;
+  auto refused = open(s, std::move(tunnel));
+  auto end = refused->next_of(Heard::StreamEnd);
+  ASSERT_TRUE(end);
+  EXPECT_TRUE(end->end.connect_refused);
+  EXPECT_FALSE(end->end.unprocessed);
+  EXPECT_NE(end->end.why.find("SETTINGS_ENABLE_CONNECT_PROTOCOL"), std::string::npos)
+      << end->end.why;
+  auto sink = open(s, request("GET", "/hello"));
+  std::string body;
+  ASSERT_TRUE(sink->read_body(body));
+  EXPECT_EQ(body, "hello");
+  auto seen = server_.requests();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(server_.connections(), 1);
+}
+
 TEST_F(UpstreamH2Test, GetsAResponse) {
   auto s = session();
   auto sink = open(s, request("GET", "/hello"));
@@ -384,6 +409,36 @@ TEST(H2RequestHeadTest, MapsTheRequestLineAndDropsConnectionSpecificFields) {
                        {"ms-aspnetcore-clientcert", "MIIB"},
                        {"te", "trailers"},
                        {"content-length", "12"}};
+  EXPECT_EQ(head.fields, expected);
+  EXPECT_FALSE(head.extended_connect);
+}
+
+// An HTTP/2 WebSocket stays an extended CONNECT (RFC 8441): :protocol after
+// the other pseudo-header fields, a stream held open for the tunnel, no
+// Content-Length, and the client's WebSocket fields as they came.
+TEST(H2RequestHeadTest, AWebSocketGoesAsAnExtendedConnect) {
+  outofproc::ClientRequest client;
+  client.method = "CONNECT";
+  client.target = "/ws";
+  client.connect_protocol = "websocket";
+  client.headers = {{"Host", "example.test"},
+                    {"Sec-WebSocket-Version", "13"},
+                    {"Sec-WebSocket-Protocol", "chat"}};
+  client.remote_address = "10.0.0.1";
+  client.remote_port = 5000;
+  auto head = outofproc::build_h2_request(client, "the-token", 0);
+  EXPECT_TRUE(head.extended_connect);
+  EXPECT_TRUE(head.has_body);
+  H2Fields expected = {{":method", "CONNECT"},
+                       {":scheme", "http"},
+                       {":authority", "example.test"},
+                       {":path", "/ws"},
+                       {":protocol", "websocket"},
+                       {"sec-websocket-version", "13"},
+                       {"sec-websocket-protocol", "chat"},
+                       {"x-forwarded-for", "10.0.0.1:5000"},
+                       {"x-forwarded-proto", "http"},
+                       {"ms-aspnetcore-token", "the-token"}};
   EXPECT_EQ(head.fields, expected);
 }
 

@@ -134,15 +134,15 @@ CheckFindings check_stdout_log(const config::AppConfig& config) {
                               " writable by the user ancm-host runs as, or change stdoutLogFile")};
 }
 
-CheckFindings check_listeners(const server::MasterOptions& options) {
+CheckFindings check_ports(const server::MasterOptions& options) {
   if (std::getenv("LISTEN_FDS")) {
-    return {CheckFinding::found("listeners", "the sockets systemd passes (LISTEN_FDS)")};
+    return {CheckFinding::found("ports", "the sockets systemd passes (LISTEN_FDS)")};
   }
   auto urls = options.listen;
   if (urls.empty()) urls.emplace_back(server::kDefaultListenUrl);
   CheckFindings findings;
   for (const auto& url : urls) {
-    std::string subject = "listener " + url;
+    std::string subject = "port of " + url;
     auto address = server::parse_listen_url(url);
     if (!address.ok()) {
       findings.push_back(CheckFinding::wrong(subject, address.error(), "correct --listen"));

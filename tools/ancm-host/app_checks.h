@@ -17,7 +17,8 @@ CheckFindings check_process(const config::AppConfig& config);
 // stdoutLogEnabled: the log's folder exists and is writable, or can be made.
 CheckFindings check_stdout_log(const config::AppConfig& config);
 
-// Each listener can be bound now (or systemd passes the sockets).
-CheckFindings check_listeners(const server::MasterOptions& options);
+// Each listener's address parses and can be bound now (or systemd passes the
+// sockets).
+CheckFindings check_ports(const server::MasterOptions& options);
 
 }  // namespace ancm::tools

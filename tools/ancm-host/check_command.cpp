@@ -13,6 +13,7 @@
 #include "ancm/shim/handler_dir.h"
 #include "app_checks.h"
 #include "check_finding.h"
+#include "check_listeners.h"
 
 namespace ancm::tools {
 namespace {
@@ -148,7 +149,7 @@ int check_command(std::vector<std::string> args) {
     for (auto& finding : check_process(*loaded.config)) findings.push_back(std::move(finding));
     for (auto& finding : check_stdout_log(*loaded.config)) findings.push_back(std::move(finding));
   }
-  for (auto& finding : check_listeners(options)) findings.push_back(std::move(finding));
+  for (auto& finding : check_ports(options)) findings.push_back(std::move(finding));
   for (auto& finding : check_tls(options.tls)) findings.push_back(std::move(finding));
   auto problems = std::count_if(findings.begin(), findings.end(),
                                 [](const CheckFinding& finding) { return finding.problem; });
@@ -158,6 +159,7 @@ int check_command(std::vector<std::string> args) {
     print_json(web_config, loaded, findings, problems == 0);
   } else {
     if (loaded.ok()) std::fputs(config::describe(*loaded.config).c_str(), stdout);
+    print_listeners(options);
     print_text(findings);
     if (problems > 0) {
       std::fprintf(stderr, "%td problem(s) in %s\n", problems, web_config.c_str());

@@ -5,8 +5,15 @@ using System.Net.WebSockets;
 
 static class SharedEndpoints
 {
-    /// <summary>/ws echoes every WebSocket message (text or binary) until the client closes.</summary>
-    public static void MapWebSocketEcho(this WebApplication app) =>
+    // WebSockets whose handler still runs: a tunnel a proxy left open shows here.
+    private static int openWebSockets;
+
+    /// <summary>
+    /// /ws echoes every WebSocket message (text or binary) until the client closes;
+    /// GET /ws-open says how many /ws handlers still run.
+    /// </summary>
+    public static void MapWebSocketEcho(this WebApplication app)
+    {
         app.Map("/ws", async (HttpContext context) =>
         {
             if (!context.WebSockets.IsWebSocketRequest)
@@ -15,8 +22,18 @@ static class SharedEndpoints
                 return;
             }
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            await EchoUntilClosedAsync(socket);
+            Interlocked.Increment(ref openWebSockets);
+            try
+            {
+                await EchoUntilClosedAsync(socket);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref openWebSockets);
+            }
         });
+        app.MapGet("/ws-open", () => Volatile.Read(ref openWebSockets).ToString());
+    }
 
     private static async Task EchoUntilClosedAsync(WebSocket socket)
     {

@@ -1,7 +1,8 @@
-// WebSocketClient <ws://host:port/path> <1.1|2>
+// WebSocketClient <ws://host:port/path | wss://...> <1.1|2> [--ca <pem file>]
 // Opens a WebSocket with .NET's ClientWebSocket in exactly that HTTP version
-// (2: RFC 8441's extended CONNECT over h2c with prior knowledge, never a
-// fallback), checks the handshake's status (101 for HTTP/1.1, 200 for
+// (2: RFC 8441's extended CONNECT over h2c with prior knowledge for ws://, or
+// over TLS with ALPN h2 for wss://, never a fallback; wss:// trusts only the
+// CA file when one is given), checks the handshake's status (101 for HTTP/1.1, 200 for
 // HTTP/2), sends text and binary messages (one larger than HTTP/2's default
 // windows) and checks each echo, then closes. Prints PASS or FAIL and exits
 // 0 only when every echo was right; 1 when not, 2 for bad arguments.
@@ -9,9 +10,21 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 
-if (args.Length != 2 || (args[1] != "1.1" && args[1] != "2"))
+const string usage = "usage: WebSocketClient <ws(s)://host:port/path> <1.1|2> [--ca <pem>]";
+if (args.Length < 2 || (args[1] != "1.1" && args[1] != "2"))
 {
-    Console.Error.WriteLine("usage: WebSocketClient <ws://host:port/path> <1.1|2>");
+    Console.Error.WriteLine(usage);
+    return 2;
+}
+string? caFile = null;
+for (var k = 2; k < args.Length; k++)
+{
+    if (args[k] == "--ca" && k + 1 < args.Length)
+    {
+        caFile = args[++k];
+        continue;
+    }
+    Console.Error.WriteLine($"unknown argument '{args[k]}'\n{usage}");
     return 2;
 }
 
@@ -21,6 +34,8 @@ using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 try
 {
     using var handler = new SocketsHttpHandler();
+    if (caFile is not null)
+        handler.SslOptions.RemoteCertificateValidationCallback = TestCa.TrustOnly(caFile);
     using var invoker = new HttpMessageInvoker(handler);
     using var socket = new ClientWebSocket();
     socket.Options.HttpVersion = http2 ? HttpVersion.Version20 : HttpVersion.Version11;

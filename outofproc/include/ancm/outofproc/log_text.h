@@ -22,7 +22,8 @@ inline constexpr std::string_view kChildSpeaksH2c =
 inline constexpr std::string_view kChildSpeaksHttp1 = "it speaks HTTP/1.1";
 
 // A WebSocket over HTTP/2 (extended CONNECT) for a child that speaks only
-// h2c: refused with 501 ("<why>, <child>, which speaks only HTTP/2 (h2c)...").
+// h2c and whose SETTINGS do not allow extended CONNECT (RFC 8441): refused
+// with 501 ("<this><child>: <why>").
 inline constexpr std::string_view kWebSocketOverH2cRefused =
     "a WebSocket over HTTP/2 (extended CONNECT) is not forwarded to ";
 

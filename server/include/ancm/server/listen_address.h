@@ -11,6 +11,22 @@
 
 namespace ancm::server {
 
+// Whether connections may speak HTTP/2: TLS's ALPN offers "h2" only then,
+// and a cleartext connection that starts with the HTTP/2 preface (h2c, prior
+// knowledge) is served as one. The worker serves by it; `ancm-host check`
+// reports it for each listener.
+inline constexpr bool kServesHttp2 = true;
+
+// Where `ancm-host run` listens when told nowhere and systemd passed nothing.
+inline constexpr std::string_view kDefaultListenUrl = "http://127.0.0.1:8080";
+
+// How `ancm-host check` describes each listener: a line naming its URL, then
+// a line per fact, the label then the value.
+inline constexpr std::string_view kCheckListenerLabel = "listener ";
+inline constexpr std::string_view kCheckTlsLabel = "tls: ";
+inline constexpr std::string_view kCheckHttp2Label = "http2: ";
+inline constexpr std::string_view kCheckSocketFileLabel = "socket file: ";
+
 // "::" as a host: every address, IPv6 and IPv4 (one dual-stack socket).
 inline constexpr std::string_view kAnyAddress = "::";
 // "localhost" as a host: 127.0.0.1 and ::1, two sockets on one port.

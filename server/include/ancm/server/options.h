@@ -11,9 +11,6 @@
 
 namespace ancm::server {
 
-// Where `run` listens when neither --listen nor systemd says.
-inline constexpr std::string_view kDefaultListenUrl = "http://127.0.0.1:8080";
-
 struct HttpLimits {
   std::size_t max_header_bytes = 32 * 1024;  // request line + headers → 431
   std::size_t max_uri_bytes = 8 * 1024;      // request-target → 414
@@ -66,7 +63,7 @@ struct UnixSocketOptions {
 
 struct MasterOptions {
   std::filesystem::path target;     // web.config or its folder
-  std::vector<std::string> listen;  // URLs; default kDefaultListenUrl
+  std::vector<std::string> listen;  // URLs; default kDefaultListenUrl (listen_address.h)
   HttpLimits limits;
   TlsOptions tls;
   UnixSocketOptions unix_socket;

@@ -1,7 +1,9 @@
 // Unix domain socket listeners (unix: URLs): the master binds the socket file
 // with the mode and group it was told, replaces a stale file a dead server
 // left, refuses a path a live server or a regular file holds, and removes
-// its files when it exits.
+// its files when it exits. Servers that start at the same moment on one path
+// are kept apart by a lock on the sibling file "<path>.lock" (see
+// bind_unix_listener).
 #pragma once
 
 #include <sys/types.h>
@@ -17,17 +19,22 @@ namespace ancm::server {
 
 // The reasons bind_unix_listener gives after "cannot bind unix:/path: ".
 inline constexpr std::string_view kAnotherServerListens = "another server is listening on it";
+// Another process holds "<path>.lock": it is binding or serving the path.
+inline constexpr std::string_view kAnotherServerHoldsTheLock = "another server holds its lock file";
+// The lock file beside a socket file: "<path>" + this.
+inline constexpr std::string_view kLockFileSuffix = ".lock";
 inline constexpr std::string_view kNotASocket = "the path exists and is not a socket";
 // Printed by the master when a socket file nobody listened on was replaced:
 // "ancm-host: removed the stale socket file /run/app.sock (nobody listened on it)".
 inline constexpr std::string_view kRemovedStaleSocket = "removed the stale socket file";
 
-// A socket file this process bound. Dropping it removes the file, unless the
-// path no longer holds that same socket (another server replaced it).
+// A socket file this process bound, and the lock on "<path>.lock" held while
+// it is. Dropping it removes the socket file, unless the path no longer holds
+// that same socket (another server replaced it), then releases the lock.
 class UnixSocketFile {
  public:
-  UnixSocketFile(std::string path, dev_t device, ino_t inode)
-      : path_(std::move(path)), device_(device), inode_(inode) {}
+  UnixSocketFile(std::string path, dev_t device, ino_t inode, common::UniqueFd lock = {})
+      : path_(std::move(path)), device_(device), inode_(inode), lock_(std::move(lock)) {}
   UnixSocketFile(UnixSocketFile&& other) noexcept;
   UnixSocketFile& operator=(UnixSocketFile&& other) noexcept;
   UnixSocketFile(const UnixSocketFile&) = delete;
@@ -42,6 +49,7 @@ class UnixSocketFile {
   std::string path_;  // empty once moved from
   dev_t device_ = 0;
   ino_t inode_ = 0;
+  common::UniqueFd lock_;  // flock'ed, close-on-exec; released after the file is removed
 };
 
 struct BoundUnixSocket {
@@ -56,6 +64,11 @@ struct BoundUnixSocket {
 // connect is refused, so no client reaches the socket under another group. A socket file
 // at path that refuses connections is stale and replaced; one a server
 // answers on, or anything that is not a socket, is left alone and refused.
+// All of it, and the listener's whole life, happens under an exclusive flock
+// on "<path>.lock" (created 0600 if missing, never removed): a second server
+// on the same path is refused with kAnotherServerHoldsTheLock instead of
+// taking the first one's fresh (bound, not yet listening, so refusing)
+// socket for a stale one and unlinking it.
 common::Result<BoundUnixSocket> bind_unix_listener(const std::string& path,
                                                    const UnixSocketOptions& options,
                                                    int backlog = 1024);
