@@ -10,10 +10,12 @@
 namespace ancm::server {
 
 // Messages: "ready" (worker serves), "stop" (master: drain and exit),
-// "recycle <reason>" (worker: please replace me).
+// "recycle <reason>" (worker: please replace me), "reopen-logs" (master, on
+// SIGUSR1: reopen the access log, after logrotate moved it).
 inline constexpr std::string_view kReady = "ready";
 inline constexpr std::string_view kStop = "stop";
 inline constexpr std::string_view kRecyclePrefix = "recycle ";
+inline constexpr std::string_view kReopenLogs = "reopen-logs";
 
 // A SOCK_SEQPACKET pair, both ends close-on-exec. The master's end is
 // non-blocking: the master waits only in its event loop, never on a worker.

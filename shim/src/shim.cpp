@@ -70,6 +70,8 @@ struct Shim::Impl {
   std::uint64_t max_request_body_bytes() const;
   void handle_request(ancm_request* request);
   void stop();
+  AppState state() const;
+  bool in_process() const;
 
  private:
   common::Result<std::shared_ptr<ApplicationHandle>, PageFailure> application_for();
@@ -103,6 +105,7 @@ struct Shim::Impl {
   // What the front end enforces, fixed when this worker started.
   std::uint64_t max_request_body_bytes_ = config::AppConfig{}.max_allowed_content_length;
   bool recycle_requested_ = false;
+  bool start_failed_ = false;  // a start-up error page went out since the app was made
 
   std::unique_ptr<DirectoryWatcher> watcher_;  // last: stops before the rest goes
 };
@@ -160,7 +163,11 @@ void Shim::Impl::preload() {
   }
   if (!options_.start_failure.empty()) return;
   auto created = application_for();
-  if (!created.ok()) return;  // its page is ready for the first request
+  if (!created.ok()) {  // its page is ready for the first request
+    std::lock_guard lock(mutex_);
+    start_failed_ = true;
+    return;
+  }
   // startupTimeLimit 0 means no limit; the handler reports a limit it enforces.
   auto bound = limit.count() > 0 ? limit + std::chrono::seconds(5) : std::chrono::hours(1);
   if (!created.value()->wait_settled(bound))
@@ -266,6 +273,11 @@ void Shim::Impl::send_failure(ancm_request* request, const PageFailure& failure,
   detailed = detailed ||
              common::detailed_errors_enabled(config ? config->environment_variables : kNoVariables);
   bool suppress = config && config->disable_startup_error_page && is_startup_error(failure.code);
+  if (is_startup_error(failure.code)) {
+    std::lock_guard lock(mutex_);
+    start_failed_ = true;
+  }
+  if (options_.note_substatus) options_.note_substatus(request, failure.code.substatus);
   common::ErrorPageInput page;
   page.code = failure.code;
   page.specific_error = failure.reason;
@@ -375,6 +387,7 @@ void Shim::Impl::retire_application(const char* why, bool server_initiated) {
   {
     std::lock_guard lock(mutex_);
     app = std::move(app_);
+    start_failed_ = false;  // what comes next is tried afresh
   }
   if (!app) return;
   spdlog::info("stopping the application ({})", why);
@@ -387,6 +400,19 @@ void Shim::Impl::stop() {
   retire_application("the host stops", true);
 }
 
+AppState Shim::Impl::state() const {
+  std::lock_guard lock(mutex_);
+  if (offline_html_) return AppState::offline;
+  if (!config_error_.empty()) return AppState::config_error;
+  if (start_failed_ || !options_.start_failure.empty() || library_failure_) return AppState::failed;
+  return app_ ? AppState::running : AppState::starting;
+}
+
+bool Shim::Impl::in_process() const {
+  std::lock_guard lock(mutex_);
+  return config_ && config_->hosting_model == config::HostingModel::InProcess;
+}
+
 // ------------------------------------------------------------------ public
 
 Shim::Shim(ShimOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -396,6 +422,8 @@ std::chrono::milliseconds Shim::shutdown_delay() const { return impl_->shutdown_
 std::uint64_t Shim::max_request_body_bytes() const { return impl_->max_request_body_bytes(); }
 void Shim::handle_request(ancm_request* request) { impl_->handle_request(request); }
 void Shim::stop() { impl_->stop(); }
+AppState Shim::state() const { return impl_->state(); }
+bool Shim::in_process() const { return impl_->in_process(); }
 
 std::filesystem::path default_handler_dir() {
   if (const char* dir = std::getenv("ANCM_HANDLER_DIR"); dir && *dir) return dir;
