@@ -216,9 +216,10 @@ common::Result<std::string> admin_url(const std::string& text) {
   std::string url = text.find("://") == std::string::npos ? "http://" + text : text;
   auto parsed = parse_listen_url(url);
   if (!parsed.ok() || parsed.value().is_unix || parsed.value().tls) {
-    return common::fail("--admin-listen needs ADDRESS:PORT (plain HTTP over TCP, e.g. "
-                        "127.0.0.1:9100), got '" +
-                        text + "'");
+    return common::fail(
+        "--admin-listen needs ADDRESS:PORT (plain HTTP over TCP, e.g. "
+        "127.0.0.1:9100), got '" +
+        text + "'");
   }
   return url;
 }

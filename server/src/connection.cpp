@@ -493,7 +493,7 @@ void Connection::reject(HeadRejection rejection) {
   spdlog::debug("rejecting a request from {} with {}: {}", endpoints_.peer, rejection.status,
                 rejection.rule);
   begin_request();
-  head_refused_ = true;  // the spans still name the last request: not logged
+  head_refused_ = true;       // the spans still name the last request: not logged
   request_ = RequestFacts{};  // HTTP/1.1, no body, not HEAD: the answer's own framing
   writer_.answer_for_handler(rejection.status);
   reuse_.keep_alive = false;

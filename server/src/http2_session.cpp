@@ -10,8 +10,8 @@
 #include "ancm/common/checked_move.h"
 #include "ancm/server/worker.h"
 #include "http2_callbacks.h"
-#include "observe/request_observer.h"
 #include "http2_stream.h"
+#include "observe/request_observer.h"
 
 namespace ancm::server {
 namespace asio = boost::asio;

@@ -547,12 +547,12 @@ void Http2Stream::observe_end() {
     std::lock_guard lock(head_mutex_);
     status = status_;
   }
-  observer->request_ended(
-      *this, {.status = status,
-              .substatus = handle_.substatus.exchange(0, std::memory_order_relaxed),
-              .bytes_received = body_received_,
-              .bytes_sent = body_written_,
-              .started = started_});
+  observer->request_ended(*this,
+                          {.status = status,
+                           .substatus = handle_.substatus.exchange(0, std::memory_order_relaxed),
+                           .bytes_received = body_received_,
+                           .bytes_sent = body_written_,
+                           .started = started_});
 }
 
 // The response's END_STREAM went out while the client still sends a body

@@ -191,8 +191,7 @@ class ControlReader {
       if (received.status == Status::message && received.message == kStop) {
         return drainer_.begin("asked by the master");
       }
-      if (received.status == Status::message && received.message == kReopenLogs &&
-          access_log_) {
+      if (received.status == Status::message && received.message == kReopenLogs && access_log_) {
         access_log_->reopen();
       }
       start();
@@ -285,8 +284,9 @@ struct Observation {
                     : std::make_unique<Metrics>(std::chrono::system_clock::now(),
                                                 static_cast<uint64_t>(options.recycles))),
         observer(log, metrics.get(),
-                 [&shim] { return shim.in_process() ? ModelLabel::inprocess
-                                                    : ModelLabel::outofprocess; }),
+                 [&shim] {
+                   return shim.in_process() ? ModelLabel::inprocess : ModelLabel::outofprocess;
+                 }),
         sources{.metrics =
                     [this, &shim, &registry] {
                       return metrics->exposition({registry.size(), shim.state()});

@@ -103,7 +103,7 @@ struct WorkerOptions {
   int threads = 0;
   AccessLogOptions access_log;
   std::vector<int> admin_listen_fds;  // inherited from the master: /metrics and /healthz
-  long long recycles = 0;    // recycles the master made before this worker (a metric)
+  long long recycles = 0;             // recycles the master made before this worker (a metric)
 };
 
 }  // namespace ancm::server
