@@ -20,6 +20,7 @@
 #include "host_process.h"
 #include "http_client.h"
 #include "temp_dir.h"
+#include "test_certificates.h"
 #include "web_config.h"
 
 namespace ancm::test {
@@ -209,6 +210,38 @@ TEST_F(ObserveTest, CombinedLogsHttp2AndTheHostsOwnAnswers) {
   ASSERT_TRUE(std::regex_match(logged[2], match, combined)) << logged[2];
   EXPECT_EQ(match[1].str(), "GET /" + std::string(100, 'b') + " HTTP/2.0");
   EXPECT_EQ(match[2].str(), "414");
+}
+
+// Over TLS, HTTP/1.1 and HTTP/2 (ALPN) alike: one line each.
+TEST_F(ObserveTest, LogsRequestsOverTls) {
+  TestCertificates certificates;
+  auto leaf = certificates.issue("a", {"a.example.test"});
+  auto log = logs_ / "access.log";
+  write_file(app_ / "web.config", with_model("outofprocess").text());
+  HostOptions options;
+  options.target = app_.path();
+  options.env["ANCM_HANDLER_DIR"] = handler_dir("test").string();
+  options.listen = "https://127.0.0.1:0";
+  options.extra_args = {
+      "--tls-cert", leaf.certificate.string(), "--tls-key", leaf.key.string(), "--access-log",
+      log.string(), "--access-log-format",     "combined"};
+  HostProcess host(options);
+  ASSERT_TRUE(host.started()) << host.output();
+  auto port = std::to_string(host.port());
+  for (const char* version : {"--http1.1", "--http2"}) {
+    auto out = command_output("curl -s -o /dev/null -w '%{http_version}' " + std::string(version) +
+                              " --cacert " + certificates.ca_file().string() +
+                              " --resolve a.example.test:" + port +
+                              ":127.0.0.1 https://a.example.test:" + port + "/status?code=203");
+    EXPECT_EQ(out, std::string(version) == "--http2" ? "2" : "1.1");
+  }
+  ASSERT_TRUE(wait_for_entries(log, 2)) << read_file(log);
+  auto logged = entries(log);
+  ASSERT_EQ(logged.size(), 2u) << read_file(log);
+  EXPECT_NE(logged[0].find("\"GET /status?code=203 HTTP/1.1\" 203 "), std::string::npos)
+      << logged[0];
+  EXPECT_NE(logged[1].find("\"GET /status?code=203 HTTP/2.0\" 203 "), std::string::npos)
+      << logged[1];
 }
 
 TEST_F(ObserveTest, AHostileUserAgentCannotForgeALine) {
