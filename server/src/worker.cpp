@@ -289,10 +289,17 @@ struct Observation {
                  }),
         sources{.metrics =
                     [this, &shim, &registry] {
-                      return metrics->exposition({registry.size(), shim.state()});
+                      return metrics->exposition({registry.size(), app_state(shim)});
                     },
-                .app_state = [&shim] { return shim.state(); }},
+                .app_state = [this, &shim] { return app_state(shim); }},
         enabled(log || metrics) {}
+
+  // The shim's state, and a start failure the handler reported per request.
+  shim::AppState app_state(const shim::Shim& shim) const {
+    auto state = shim.state();
+    if (state == shim::AppState::running && observer.start_failing()) return shim::AppState::failed;
+    return state;
+  }
 
   std::unique_ptr<Metrics> metrics;
   RequestObserver observer;

@@ -75,6 +75,9 @@ struct Shim::Impl {
 
  private:
   common::Result<std::shared_ptr<ApplicationHandle>, PageFailure> application_for();
+  // Loads the handler and creates the application, then app_ (create_mutex_ held).
+  common::Result<std::shared_ptr<ApplicationHandle>, PageFailure> create_application(
+      const config::AppConfig& config);
   common::Result<const HandlerLibrary*, PageFailure> library_for(config::HostingModel model);
   void send_failure(ancm_request* request, const PageFailure& failure,
                     const config::AppConfig* config);
@@ -105,7 +108,7 @@ struct Shim::Impl {
   // What the front end enforces, fixed when this worker started.
   std::uint64_t max_request_body_bytes_ = config::AppConfig{}.max_allowed_content_length;
   bool recycle_requested_ = false;
-  bool start_failed_ = false;  // a start-up error page went out since the app was made
+  bool start_failed_ = false;  // the last attempt to create the application failed
 
   std::unique_ptr<DirectoryWatcher> watcher_;  // last: stops before the rest goes
 };
@@ -163,11 +166,7 @@ void Shim::Impl::preload() {
   }
   if (!options_.start_failure.empty()) return;
   auto created = application_for();
-  if (!created.ok()) {  // its page is ready for the first request
-    std::lock_guard lock(mutex_);
-    start_failed_ = true;
-    return;
-  }
+  if (!created.ok()) return;  // its page is ready for the first request
   // startupTimeLimit 0 means no limit; the handler reports a limit it enforces.
   auto bound = limit.count() > 0 ? limit + std::chrono::seconds(5) : std::chrono::hours(1);
   if (!created.value()->wait_settled(bound))
@@ -219,6 +218,15 @@ common::Result<std::shared_ptr<ApplicationHandle>, PageFailure> Shim::Impl::appl
     }
     config = config_;
   }
+  auto created = create_application(*config);
+  std::lock_guard lock(mutex_);
+  start_failed_ = !created.ok();
+  return created;
+}
+
+common::Result<std::shared_ptr<ApplicationHandle>, PageFailure> Shim::Impl::create_application(
+    const config::AppConfig& config_ref) {
+  const auto* config = &config_ref;
   auto library = library_for(config->hosting_model);
   if (!library.ok()) return common::fail(library.error());
   const ancm_handler_api& api = library.value()->api();
@@ -273,10 +281,6 @@ void Shim::Impl::send_failure(ancm_request* request, const PageFailure& failure,
   detailed = detailed ||
              common::detailed_errors_enabled(config ? config->environment_variables : kNoVariables);
   bool suppress = config && config->disable_startup_error_page && is_startup_error(failure.code);
-  if (is_startup_error(failure.code)) {
-    std::lock_guard lock(mutex_);
-    start_failed_ = true;
-  }
   if (options_.note_substatus) options_.note_substatus(request, failure.code.substatus);
   common::ErrorPageInput page;
   page.code = failure.code;

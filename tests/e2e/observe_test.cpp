@@ -277,7 +277,7 @@ TEST_F(ObserveTest, AHostileUserAgentCannotForgeALine) {
       auto entry = w3c_entry(header, logged[0]);
       EXPECT_EQ(entry["cs(User-Agent)"],
                 "x\\x22+200+1+\\x22-\\x22+\\x22\\x5C\\x09forged\\xFF\\xC3\\xA9");
-      EXPECT_EQ(fields(logged[0]).size(), 14u);
+      EXPECT_EQ(fields(logged[0]).size(), 15u);
       EXPECT_EQ(w3c_entry(header, logged[1])["sc-status"], "400");
     } else {
       EXPECT_NE(logged[0].find("\"x\\x22 200 1 \\x22-\\x22 \\x22\\x5C\\x09forged\\xFF\\xC3\\xA9\""),
@@ -444,6 +444,19 @@ TEST_F(ObserveTest, HealthIs200WhileServingAnd503WhileAppOffline) {
   std::filesystem::remove(app_ / "app_offline.htm");
   ASSERT_TRUE(eventually([&] { return http_get(host->port(), "/")->status == 200; }));
   EXPECT_EQ(health(admin), 200);
+}
+
+// A start-up error page the handler answers a request with (here 502.5, as
+// for a child that cannot start) makes /healthz 503 until the app answers again.
+TEST_F(ObserveTest, HealthFollowsTheStartUpFailuresRequestsMeet) {
+  auto host = start(with_model("outofprocess"), {"--admin-listen", "127.0.0.1:0"});
+  auto admin = admin_port(*host);
+  ASSERT_NE(admin, 0) << host->output();
+  ASSERT_EQ(http_get(host->port(), "/fail?status=502&sub=5")->status, 502);
+  ASSERT_TRUE(eventually([&] { return health(admin) == 503; }));
+  EXPECT_EQ(http_get(admin, "/healthz")->body, "failed\n");
+  ASSERT_EQ(http_get(host->port(), "/")->status, 200);
+  EXPECT_TRUE(eventually([&] { return health(admin) == 200; }));
 }
 
 TEST_F(ObserveTest, HealthIs503ForAnAppThatFailsToStart) {

@@ -37,7 +37,7 @@ std::string line(AccessLogFormat format, const RequestRecord& record) {
   return out;
 }
 
-TEST(AccessLogFormatTest, W3cLineHasTheFourteenFieldsInIisOrder) {
+TEST(AccessLogFormatTest, W3cLineHasTheFifteenFieldsInIisOrder) {
   auto text = line(AccessLogFormat::w3c, sample_record());
   EXPECT_EQ(text,
             "2023-11-14 22:13:20 127.0.0.1 GET /a+b x=1 8080 - 127.0.0.1 curl/8.0 - 200 0 0 42\n");
@@ -83,8 +83,8 @@ TEST(AccessLogFormatTest, HostileValuesCannotForgeALine) {
     EXPECT_NE(text.find("\\x01\\x7F\\xFF\\x5C"), std::string::npos) << text;
   }
   auto w3c = line(AccessLogFormat::w3c, record);
-  // No quote or space survives inside a w3c field: 14 fields, 13 spaces.
-  EXPECT_EQ(std::count(w3c.begin(), w3c.end(), ' '), 13) << w3c;
+  // No quote or space survives inside a w3c field: 15 fields, 14 spaces.
+  EXPECT_EQ(std::count(w3c.begin(), w3c.end(), ' '), 14) << w3c;
   EXPECT_NE(w3c.find(" a+b\\x2Bc "), std::string::npos) << w3c;
   auto combined = line(AccessLogFormat::combined, record);
   // Exactly the six quotes of request, referer and user agent.

@@ -15,6 +15,11 @@ std::string_view field(const ServerRequest& request, std::string_view name) {
   return {};
 }
 
+// The pages of an application that did not start (ANCM's start-up errors).
+bool is_start_failure(int status, int substatus) {
+  return (status == 500 && substatus >= 30 && substatus <= 38) || (status == 502 && substatus == 5);
+}
+
 }  // namespace
 
 RequestObserver::RequestObserver(AccessLog* log, Metrics* metrics,
@@ -42,6 +47,11 @@ void RequestObserver::request_ended(const ServerRequest& request,
   record.bytes_received = outcome.bytes_received;
   record.bytes_sent = outcome.bytes_sent;
   record.tls = request.is_tls();
+  if (is_start_failure(outcome.status, outcome.substatus)) {
+    start_failing_.store(true, std::memory_order_relaxed);
+  } else if (!outcome.head_refused && outcome.substatus == 0 && outcome.status != 503) {
+    start_failing_.store(false, std::memory_order_relaxed);  // the app answered
+  }
   if (log_) log_->record(record);
   if (metrics_) metrics_->request_ended(record, model_ ? model_() : ModelLabel::outofprocess);
 }

@@ -6,6 +6,7 @@
 // access log and the metrics, whichever are on.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -35,6 +36,11 @@ class RequestObserver {
 
   // On the request's strand, before its handle is reused.
   void request_ended(const ServerRequest& request, const RequestOutcome& outcome) const;
+  // The last request that reached the application ended with a start-up
+  // error page (500.30-500.38, 502.5): the app is not serving, though the
+  // shim created it (in-process, a Main that threw; out-of-process, a child
+  // that cannot start). A later request the app answered clears it.
+  bool start_failing() const { return start_failing_.load(std::memory_order_relaxed); }
   void connection_busy() const {
     if (metrics_) metrics_->connection_busy();
   }
@@ -46,6 +52,7 @@ class RequestObserver {
   AccessLog* log_;
   Metrics* metrics_;
   std::function<ModelLabel()> model_;
+  mutable std::atomic<bool> start_failing_{false};
 };
 
 }  // namespace ancm::server
