@@ -313,42 +313,84 @@ TEST_F(ObserveTest, AHostileUserAgentCannotForgeALine) {
   }
 }
 
+// Requests on `clients` keep-alive connections until stopped; counts the 200s.
+class RequestStream {
+ public:
+  RequestStream(uint16_t port, int clients) {
+    for (int c = 0; c < clients; ++c) {
+      threads_.emplace_back([this, port, c] {
+        auto connection = std::make_unique<HttpConnection>(port);
+        while (sending_) {
+          connection->send(get_request("/status?code=200&client=" + std::to_string(c)));
+          auto response = connection->read_response(10s);
+          if (response && response->status == 200) ++answered_;
+          // A connection the server ends (the old worker's drain) is replaced.
+          if (!response || !response->keep_alive)
+            connection = std::make_unique<HttpConnection>(port);
+        }
+      });
+    }
+  }
+  ~RequestStream() { stop(); }
+  RequestStream(const RequestStream&) = delete;
+  RequestStream& operator=(const RequestStream&) = delete;
+  int answered() const { return answered_; }
+  // Joins the clients once each has its last response.
+  int stop() {
+    sending_ = false;
+    threads_.clear();
+    return answered_;
+  }
+
+ private:
+  std::atomic<bool> sending_{true};
+  std::atomic<int> answered_{0};
+  std::vector<std::jthread> threads_;
+};
+
+// An overlapped recycle under a stream of requests: the old worker writes
+// what it holds before it exits, both append to the same file.
+TEST_F(ObserveTest, ARecycleLosesNoLine) {
+  auto log = logs_ / "access.log";
+  auto host = start(with_model("outofprocess"), {"--access-log", log.string()});
+  RequestStream stream(host->port(), 4);
+  ASSERT_TRUE(eventually([&] { return stream.answered() > 200; }, 30s));
+  host->signal(SIGHUP);
+  ASSERT_TRUE(host->wait_for_output("recycled (SIGHUP)", 30s)) << host->output();
+  int at_recycle = stream.answered();
+  ASSERT_TRUE(eventually([&] { return stream.answered() > at_recycle + 200; }, 30s));
+  int answered = stream.stop();
+  host->signal(SIGTERM);
+  ASSERT_EQ(host->wait_exit(30s), 0) << host->output();
+  auto logged = entries(log);
+  EXPECT_EQ(logged.size(), static_cast<std::size_t>(answered));
+  // Two workers wrote: two header blocks.
+  auto all = lines_of(log);
+  EXPECT_EQ(std::count(all.begin(), all.end(), "#Version: 1.0"), 2);
+}
+
 // logrotate's recipe under a stream of requests: mv, then SIGUSR1 to the
 // master. Every request is in exactly one of the two files.
 TEST_F(ObserveTest, Sigusr1ReopensTheLogWithoutLosingOrDuplicatingALine) {
   auto log = logs_ / "access.log";
   auto rotated = logs_ / "access.log.1";
   auto host = start(with_model("outofprocess"), {"--access-log", log.string()});
-  std::atomic<bool> sending{true};
-  std::atomic<int> answered{0};
-  std::vector<std::jthread> clients;
-  for (int c = 0; c < 4; ++c) {
-    clients.emplace_back([&, c] {
-      HttpConnection connection(host->port());
-      while (sending) {
-        connection.send(get_request("/status?code=200&client=" + std::to_string(c)));
-        auto response = connection.read_response(10s);
-        if (!response) return;
-        if (response->status == 200) ++answered;
-      }
-    });
-  }
-  ASSERT_TRUE(eventually([&] { return answered > 200; }, 30s));
+  RequestStream stream(host->port(), 4);
+  ASSERT_TRUE(eventually([&] { return stream.answered() > 200; }, 30s));
   ASSERT_TRUE(wait_for_entries(log, 1));
   std::filesystem::rename(log, rotated);
-  int at_rotation = answered;
+  int at_rotation = stream.answered();
   host->signal(SIGUSR1);
   ASSERT_TRUE(eventually([&] { return std::filesystem::exists(log); }, 10s)) << host->output();
-  ASSERT_TRUE(eventually([&] { return answered > at_rotation + 200; }, 30s));
-  sending = false;
-  clients.clear();  // joined
+  ASSERT_TRUE(eventually([&] { return stream.answered() > at_rotation + 200; }, 30s));
+  int answered = stream.stop();
   host->signal(SIGTERM);
   ASSERT_EQ(host->wait_exit(30s), 0) << host->output();
   EXPECT_TRUE(host->output().find(std::string(server::kReopeningAccessLog)) != std::string::npos);
   auto old_lines = entries(rotated);
   auto new_lines = entries(log);
   EXPECT_GT(new_lines.size(), 0u);
-  EXPECT_EQ(old_lines.size() + new_lines.size(), static_cast<std::size_t>(answered.load()))
+  EXPECT_EQ(old_lines.size() + new_lines.size(), static_cast<std::size_t>(answered))
       << "old " << old_lines.size() << ", new " << new_lines.size();
   // The new file starts with its own header.
   EXPECT_EQ(lines_of(log).front(), "#Software: ancm-host");
