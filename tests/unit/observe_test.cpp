@@ -5,6 +5,7 @@
 #include <regex>
 #include <sstream>
 
+#include "ancm/server/command_line.h"
 #include "observe/access_log_format.h"
 #include "observe/admin_answer.h"
 #include "observe/metrics.h"
@@ -184,6 +185,53 @@ TEST(AdminAnswerTest, ServesMetricsAndHealthToGetAndHeadOnly) {
   }
   state = shim::AppState::starting;  // it starts at the next request
   EXPECT_EQ(admin_answer("GET", "/healthz", sources).status, 200);
+}
+
+TEST(ObserveFlagsTest, AccessLogAndAdminFlagsParseAndReachTheWorker) {
+  auto parsed = parse_run_arguments({"app", "--access-log", "/var/log/a.log", "--access-log-format",
+                                     "combined", "--admin-listen", "127.0.0.1:9100"});
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_EQ(parsed.value().access_log.path, "/var/log/a.log");
+  EXPECT_EQ(parsed.value().access_log.format, AccessLogFormat::combined);
+  EXPECT_EQ(parsed.value().admin_listen, "http://127.0.0.1:9100");
+  auto defaults = parse_run_arguments({"app"});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_FALSE(defaults.value().access_log.enabled());
+  EXPECT_EQ(defaults.value().access_log.format, AccessLogFormat::w3c);
+  EXPECT_TRUE(defaults.value().admin_listen.empty());
+
+  WorkerOptions worker;
+  worker.target = "app";
+  worker.access_log = parsed.value().access_log;
+  worker.admin_listen_fds = {7, 8};
+  worker.recycles = 4;
+  auto back = parse_worker_arguments(worker_arguments(worker));
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(back.value().access_log.path, "/var/log/a.log");
+  EXPECT_EQ(back.value().access_log.format, AccessLogFormat::combined);
+  EXPECT_EQ(back.value().admin_listen_fds, (std::vector<int>{7, 8}));
+  EXPECT_EQ(back.value().recycles, 4);
+}
+
+TEST(ObserveFlagsTest, BadValuesAreRefusedNamingTheFlag) {
+  auto format = parse_run_arguments({"app", "--access-log-format", "json"});
+  ASSERT_FALSE(format.ok());
+  EXPECT_NE(format.error().find("--access-log-format"), std::string::npos);
+  for (const char* admin : {"unix:/tmp/a.sock", "https://127.0.0.1:9100", "nonsense"}) {
+    auto refused = parse_run_arguments({"app", "--admin-listen", admin});
+    ASSERT_FALSE(refused.ok()) << admin;
+    EXPECT_NE(refused.error().find("--admin-listen"), std::string::npos) << refused.error();
+  }
+  // Never an app listener's address: the same, a wildcard or localhost.
+  for (const char* listen : {"http://127.0.0.1:9100", "http://*:9100", "http://localhost:9100"}) {
+    auto clash =
+        parse_run_arguments({"app", "--listen", listen, "--admin-listen", "127.0.0.1:9100"});
+    ASSERT_FALSE(clash.ok()) << listen;
+    EXPECT_NE(clash.error().find("the admin address must be another one"), std::string::npos);
+  }
+  EXPECT_TRUE(parse_run_arguments(
+                  {"app", "--listen", "http://127.0.0.1:9101", "--admin-listen", "127.0.0.1:9100"})
+                  .ok());
 }
 
 }  // namespace
