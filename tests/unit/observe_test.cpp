@@ -202,6 +202,7 @@ TEST(ObserveFlagsTest, AccessLogAndAdminFlagsParseAndReachTheWorker) {
 
   WorkerOptions worker;
   worker.target = "app";
+  worker.control_fd = 9;
   worker.access_log = parsed.value().access_log;
   worker.admin_listen_fds = {7, 8};
   worker.recycles = 4;
