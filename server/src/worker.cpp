@@ -23,10 +23,8 @@
 #include "connection_starter.h"
 #include "control_channel.h"
 #include "log_setup.h"
-#include "observe/access_log.h"
 #include "observe/admin_server.h"
-#include "observe/metrics.h"
-#include "observe/request_observer.h"
+#include "observe/worker_observation.h"
 #include "request_handle.h"
 #include "runtime_preparation.h"
 #include "socket_address.h"
@@ -269,44 +267,6 @@ class StopWatch {
   std::unique_ptr<ControlReader> control_;
 };
 
-// --access-log: opened by the worker (O_APPEND), null when off.
-common::Result<std::unique_ptr<AccessLog>> open_access_log(const WorkerOptions& options) {
-  if (!options.access_log.enabled()) return std::unique_ptr<AccessLog>();
-  return AccessLog::open(options.access_log.path, options.access_log.format);
-}
-
-// What /metrics and /healthz read, and the hook every request's end calls.
-struct Observation {
-  Observation(const WorkerOptions& options, const shim::Shim& shim,
-              const ConnectionRegistry& registry, AccessLog* log)
-      : metrics(options.admin_listen_fds.empty()
-                    ? nullptr
-                    : std::make_unique<Metrics>(std::chrono::system_clock::now(),
-                                                static_cast<uint64_t>(options.recycles))),
-        observer(log, metrics.get(),
-                 [&shim] {
-                   return shim.in_process() ? ModelLabel::inprocess : ModelLabel::outofprocess;
-                 }),
-        sources{.metrics =
-                    [this, &shim, &registry] {
-                      return metrics->exposition({registry.size(), app_state(shim)});
-                    },
-                .app_state = [this, &shim] { return app_state(shim); }},
-        enabled(log || metrics) {}
-
-  // The shim's state, and a start failure the handler reported per request.
-  shim::AppState app_state(const shim::Shim& shim) const {
-    auto state = shim.state();
-    if (state == shim::AppState::running && observer.start_failing()) return shim::AppState::failed;
-    return state;
-  }
-
-  std::unique_ptr<Metrics> metrics;
-  RequestObserver observer;
-  AdminSources sources;
-  bool enabled;
-};
-
 std::vector<std::shared_ptr<AdminListener>> start_admin(asio::io_context& io,
                                                         const WorkerOptions& options,
                                                         const AdminSources& sources) {
@@ -353,7 +313,7 @@ int run_worker(const WorkerOptions& options) {
                             [&shim](ancm_request* request) { shim.handle_request(request); },
                             &registry};
   context.http2 = kServesHttp2;
-  Observation observation(options, shim, registry, access_log.value().get());
+  WorkerObservation observation(options, shim, registry, access_log.value().get());
   if (observation.enabled) context.observer = &observation.observer;
   ConnectionContext tls_context = context;
   tls_context.tls = tls.value().get();
