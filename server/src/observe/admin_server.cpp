@@ -92,25 +92,31 @@ asio::generic::stream_protocol protocol_of(int fd) {
 }  // namespace
 
 AdminListener::AdminListener(asio::io_context& io, int fd, const AdminSources& sources)
-    : io_(io), acceptor_(io, protocol_of(fd), fd), sources_(sources) {}
+    : io_(io), acceptor_(io, protocol_of(fd), fd), retry_(io), sources_(sources) {}
 
 void AdminListener::start() { accept(); }
 
 void AdminListener::stop() {
   error_code ignored;
   acceptor_.close(ignored);
+  retry_.cancel();
 }
 
 void AdminListener::accept() {
   acceptor_.async_accept(
       asio::make_strand(io_), [self = shared_from_this()](error_code ec, Socket socket) {
         if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-        if (ec) {
-          spdlog::warn("admin listener: accept failed: {}", ec.message());
-        } else {
+        if (!ec) {
           std::make_shared<AdminSession>(std::move(socket), self->sources_)->read();
+          return self->accept();
         }
-        self->accept();
+        // Out of descriptors or memory: back off instead of spinning, as the
+        // app's listeners do.
+        spdlog::warn("admin listener: accept failed: {}; retrying in 100 ms", ec.message());
+        self->retry_.expires_after(std::chrono::milliseconds(100));
+        self->retry_.async_wait([self](error_code wait_ec) {
+          if (!wait_ec) self->accept();
+        });
       });
 }
 

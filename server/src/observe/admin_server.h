@@ -8,6 +8,7 @@
 #include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 
 #include "observe/admin_answer.h"
@@ -27,6 +28,7 @@ class AdminListener : public std::enable_shared_from_this<AdminListener> {
 
   boost::asio::io_context& io_;
   boost::asio::basic_socket_acceptor<boost::asio::generic::stream_protocol> acceptor_;
+  boost::asio::steady_timer retry_;  // after a failed accept
   const AdminSources& sources_;
 };
 
