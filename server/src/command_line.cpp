@@ -7,6 +7,7 @@
 #include <map>
 
 #include "ancm/server/listen_address.h"
+#include "observe/access_log_format.h"
 
 namespace ancm::server {
 namespace {
@@ -245,6 +246,55 @@ common::Result<void> check_unix_socket_flags(const std::vector<std::string>& lis
   return {};
 }
 
+void add_access_log_flags(std::map<std::string, Setter>& flags, AccessLogOptions& log) {
+  flags["--access-log"] = [&log](const std::string& value) -> common::Result<void> {
+    if (value.empty()) return common::fail("--access-log needs a file, or - for stdout");
+    log.path = value;
+    return {};
+  };
+  flags["--access-log-format"] = [&log](const std::string& value) -> common::Result<void> {
+    auto format = parse_access_log_format(value);
+    if (!format) {
+      return common::fail("--access-log-format needs w3c or combined, got '" + value + "'");
+    }
+    log.format = *format;
+    return {};
+  };
+}
+
+// --admin-listen takes "127.0.0.1:9100" or "http://127.0.0.1:9100": plain
+// HTTP on TCP only. Returns the URL form.
+common::Result<std::string> admin_url(const std::string& text) {
+  std::string url = text.find("://") == std::string::npos ? "http://" + text : text;
+  auto parsed = parse_listen_url(url);
+  if (!parsed.ok() || parsed.value().is_unix || parsed.value().tls) {
+    return common::fail(
+        "--admin-listen needs ADDRESS:PORT (plain HTTP over TCP, e.g. "
+        "127.0.0.1:9100), got '" +
+        text + "'");
+  }
+  return url;
+}
+
+// The admin address is never an app listener's: the same port on the same
+// (or an overlapping, wildcard) address would share one socket's traffic.
+common::Result<void> check_admin_listen(const std::string& admin,
+                                        const std::vector<std::string>& listen) {
+  auto ours = parse_listen_url(admin);
+  if (!ours.ok() || ours.value().port == 0) return {};
+  for (const auto& url : listen) {
+    auto other = parse_listen_url(url);
+    if (!other.ok() || other.value().is_unix || other.value().port != ours.value().port) continue;
+    const auto& a = ours.value().host;
+    const auto& b = other.value().host;
+    if (a == b || a == kAnyAddress || b == kAnyAddress || a == kLocalhost || b == kLocalhost) {
+      return common::fail("--admin-listen " + admin + " is the address of the app listener " + url +
+                          ": the admin address must be another one");
+    }
+  }
+  return {};
+}
+
 // Walks "--flag value" / "--flag=value" pairs and one positional target.
 common::Result<void> parse(const std::vector<std::string>& args,
                            std::map<std::string, Setter>& flags, std::filesystem::path& target) {
@@ -284,6 +334,13 @@ common::Result<MasterOptions> parse_run_arguments(const std::vector<std::string>
   add_tls_flags(flags, options.tls);
   bool unix_socket_flags = false;
   add_unix_socket_flags(flags, options.unix_socket, unix_socket_flags);
+  add_access_log_flags(flags, options.access_log);
+  flags["--admin-listen"] = [&options](const std::string& value) -> common::Result<void> {
+    auto url = admin_url(value);
+    if (!url.ok()) return common::fail(std::move(url).error());
+    options.admin_listen = std::move(url).value();
+    return {};
+  };
   flags["--listen"] = [&options](const std::string& value) {
     options.listen.push_back(value);
     return common::Result<void>{};
@@ -302,6 +359,9 @@ common::Result<MasterOptions> parse_run_arguments(const std::vector<std::string>
     return common::fail(std::move(checked).error());
   }
   if (auto checked = check_unix_socket_flags(options.listen, unix_socket_flags); !checked.ok()) {
+    return common::fail(std::move(checked).error());
+  }
+  if (auto checked = check_admin_listen(options.admin_listen, options.listen); !checked.ok()) {
     return common::fail(std::move(checked).error());
   }
   return options;
@@ -328,6 +388,19 @@ common::Result<WorkerOptions> parse_worker_arguments(const std::vector<std::stri
   flags["--start-failure"] = [&options](const std::string& value) {
     options.start_failure = value;
     return common::Result<void>{};
+  };
+  add_access_log_flags(flags, options.access_log);
+  flags["--admin-listen-fd"] = [&options](const std::string& value) -> common::Result<void> {
+    auto parsed = number("--admin-listen-fd", value, 0, 1 << 20);
+    if (!parsed.ok()) return common::fail(std::move(parsed).error());
+    options.admin_listen_fds.push_back(static_cast<int>(parsed.value()));
+    return {};
+  };
+  flags["--recycles"] = [&options](const std::string& value) -> common::Result<void> {
+    auto parsed = number("--recycles", value, 0, 1LL << 50);
+    if (!parsed.ok()) return common::fail(std::move(parsed).error());
+    options.recycles = parsed.value();
+    return {};
   };
   if (auto parsed = parse(args, flags, options.target); !parsed.ok()) {
     return common::fail(std::move(parsed).error());
@@ -363,6 +436,14 @@ std::vector<std::string> worker_arguments(const WorkerOptions& options) {
   for (int fd : options.tls_listen_fds) args.push_back("--tls-listen-fd=" + std::to_string(fd));
   append_tls_arguments(options.tls, args);
   if (!options.start_failure.empty()) args.push_back("--start-failure=" + options.start_failure);
+  if (options.access_log.enabled()) {
+    args.push_back("--access-log=" + options.access_log.path.string());
+    args.push_back(std::string("--access-log-format=") + to_string(options.access_log.format));
+  }
+  for (int fd : options.admin_listen_fds) {
+    args.push_back("--admin-listen-fd=" + std::to_string(fd));
+  }
+  args.push_back("--recycles=" + std::to_string(options.recycles));
   return args;
 }
 
@@ -434,7 +515,14 @@ std::string run_flags_help() {
          ")\n"
          "  --drain-timeout S         in-flight requests on stop (default: the app's\n"
          "                            shutdownTimeLimit)\n"
-         "  --threads N               worker I/O threads (default: one per core)\n";
+         "  --threads N               worker I/O threads (default: one per core)\n"
+         "  --access-log PATH|-       one line per request, appended to PATH (or stdout);\n"
+         "                            SIGUSR1 to the master reopens it (logrotate)\n"
+         "                            (default: off)\n"
+         "  --access-log-format F     w3c (IIS's W3C extended fields) or combined\n"
+         "                            (nginx's) (default w3c)\n"
+         "  --admin-listen ADDR:PORT  serve /metrics (Prometheus) and /healthz there,\n"
+         "                            never on the app's listeners (default: off)\n";
 }
 
 }  // namespace ancm::server

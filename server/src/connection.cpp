@@ -12,6 +12,7 @@
 #include "ancm/abi_strings.h"
 #include "ancm/common/ascii.h"
 #include "ancm/common/checked_move.h"
+#include "observe/request_observer.h"
 #include "parser_agreement.h"
 
 namespace ancm::server {
@@ -230,6 +231,25 @@ void Connection::begin_request() {
   continue_ = ContinueState::NotExpected;
   disconnect_cb_ = nullptr;
   self_while_in_request_ = shared_from_this();
+  head_refused_ = false;
+  body_bytes_read_ = 0;
+  if (context_.observer) {
+    started_ = std::chrono::steady_clock::now();
+    context_.observer->connection_busy();
+  }
+}
+
+// The request's line in the access log and its count in the metrics.
+void Connection::observe_end() {
+  if (!context_.observer) return;
+  context_.observer->request_ended(
+      *this, {.status = writer_.status(),
+              .substatus = handle_.substatus.exchange(0, std::memory_order_relaxed),
+              .bytes_received = body_bytes_read_,
+              .bytes_sent = writer_.body_bytes(),
+              .started = started_,
+              .head_refused = head_refused_});
+  context_.observer->connection_idle();
 }
 
 void Connection::dispatch_request() {
@@ -348,6 +368,7 @@ void Connection::on_body_parsed(error_code ec, std::size_t got) {
     return end_body_read(-ECONNRESET);
   }
   body_read_ = BodyRead::Idle;
+  body_bytes_read_ += got;
   if (parser_->is_done()) keep_trailers();
   watch_connection();  // the read made room in the buffer
   pending_read_.fn(pending_read_.ctx, 0, got);
@@ -401,6 +422,7 @@ void Connection::end_body_read(int status) {
 
 void Connection::finish_request() {
   if (!in_request()) return;
+  observe_end();
   enter(RequestPhase::None);
   writer_.advance(ResponseProgress::NotStarted);
   // A connection that closed during the request releases the handler's data
@@ -471,6 +493,7 @@ void Connection::reject(HeadRejection rejection) {
   spdlog::debug("rejecting a request from {} with {}: {}", endpoints_.peer, rejection.status,
                 rejection.rule);
   begin_request();
+  head_refused_ = true;       // the spans still name the last request: not logged
   request_ = RequestFacts{};  // HTTP/1.1, no body, not HEAD: the answer's own framing
   writer_.answer_for_handler(rejection.status);
   reuse_.keep_alive = false;

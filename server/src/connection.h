@@ -40,6 +40,7 @@ namespace ancm::server {
 using RequestSink = std::function<void(ancm_request*)>;
 
 class TlsContexts;
+class RequestObserver;
 
 // Shared by all connections of a listener.
 struct ConnectionContext {
@@ -51,6 +52,8 @@ struct ConnectionContext {
   // HTTP/2 is served: on cleartext to a client that starts with its preface
   // (h2c prior knowledge), on TLS when ALPN chose "h2" (offered only then).
   bool http2 = true;
+  // The access log and the metrics; null when both are off.
+  const RequestObserver* observer = nullptr;
 };
 
 class Connection final : public ServerRequest,
@@ -159,6 +162,7 @@ class Connection final : public ServerRequest,
   // the end of a request (connection.cpp)
   std::chrono::steady_clock::duration idle_timeout() const;
   void finish_request();
+  void observe_end();
   void continue_after_request();
   void discard_body();
   void reject(HeadRejection rejection);
@@ -223,6 +227,10 @@ class Connection final : public ServerRequest,
   std::size_t read_cap_ = 0;
   ancm_disconnect_callback disconnect_cb_ = nullptr;
   void* disconnect_ctx_ = nullptr;
+  // for the access log and the metrics (observe_end)
+  std::chrono::steady_clock::time_point started_;
+  uint64_t body_bytes_read_ = 0;
+  bool head_refused_ = false;  // reject(): the front end answered a head it refused
 
   // current response: its head (set from handler threads under the writer's
   // lock), its framing, the queued body and callbacks, the 100

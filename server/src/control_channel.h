@@ -10,10 +10,11 @@
 namespace ancm::server {
 
 // Messages: "ready" (worker serves), "stop" (master: drain and exit),
-// "recycle <reason>" (worker: please replace me). A worker whose app does not
-// run says what its requests get instead: "ready failed" (the app's start-up
-// error page), "ready offline" (app_offline.htm), "ready bad-config" (500.19),
-// "ready starting" (startupTimeLimit passed, still starting).
+// "recycle <reason>" (worker: please replace me), "reopen-logs" (master, on
+// SIGUSR1: reopen the access log, after logrotate moved it). A worker whose app
+// does not run says what its requests get instead: "ready failed" (the app's
+// start-up error page), "ready offline" (app_offline.htm), "ready bad-config"
+// (500.19), "ready starting" (startupTimeLimit passed, still starting).
 inline constexpr std::string_view kReady = "ready";
 inline constexpr std::string_view kReadyFailed = "ready failed";
 inline constexpr std::string_view kReadyOffline = "ready offline";
@@ -21,6 +22,7 @@ inline constexpr std::string_view kReadyBadConfig = "ready bad-config";
 inline constexpr std::string_view kReadyStarting = "ready starting";
 inline constexpr std::string_view kStop = "stop";
 inline constexpr std::string_view kRecyclePrefix = "recycle ";
+inline constexpr std::string_view kReopenLogs = "reopen-logs";
 
 // A SOCK_SEQPACKET pair, both ends close-on-exec. The master's end is
 // non-blocking: the master waits only in its event loop, never on a worker.

@@ -11,6 +11,7 @@
 #include "ancm/server/worker.h"
 #include "http2_callbacks.h"
 #include "http2_stream.h"
+#include "observe/request_observer.h"
 
 namespace ancm::server {
 namespace asio = boost::asio;
@@ -216,7 +217,9 @@ void Http2Session::recycle_if_done(Http2Stream& stream) {
 }
 
 void Http2Session::request_dispatched() {
-  if (in_handler_++ == 0) self_while_in_handler_ = shared_from_this();
+  if (in_handler_++ > 0) return;
+  self_while_in_handler_ = shared_from_this();
+  if (context_.observer) context_.observer->connection_busy();
 }
 
 void Http2Session::request_ended(Http2Stream& stream) {
@@ -224,6 +227,7 @@ void Http2Session::request_ended(Http2Stream& stream) {
   recycle_if_done(stream);
   arm_idle_timer_if_idle();
   if (in_handler_ > 0) return;
+  if (context_.observer) context_.observer->connection_idle();
   // A connection that closed during requests releases the handler's data
   // only now: what connection_data returned stays valid until they end.
   if (dead()) handler_data_.close();

@@ -13,6 +13,7 @@
 #include "ancm/common/trailer_fields.h"
 #include "http2_session.h"
 #include "http2_stream_on_strand.h"
+#include "observe/request_observer.h"
 #include "request_head_rules.h"
 
 namespace ancm::server {
@@ -71,6 +72,8 @@ void Http2Stream::begin(int32_t stream_id) {
   body_written_ = 0;
   stall_noticed_ = false;
   disconnect_cb_ = nullptr;
+  answered_status_ = 0;
+  if (session_.context().observer) started_ = std::chrono::steady_clock::now();
   std::lock_guard lock(head_mutex_);
   status_ = 200;
 }
@@ -151,6 +154,8 @@ void Http2Stream::refuse_head(const HeadRejection& rejection) {
     enter(Http2ResponsePhase::ServerAnswer);
   }
   send_server_answer(rejection.status);
+  build_request_spans();  // for the access log: the head as the client sent it
+  observe_end();
 }
 
 void Http2Stream::dispatch(bool end_stream) {
@@ -244,6 +249,7 @@ void Http2Stream::refuse_body() {
 // The server's own answer (the response phase is ServerAnswer): the status
 // alone, in a HEADERS frame that ends the stream.
 void Http2Stream::send_server_answer(int status) {
+  answered_status_ = status;
   auto text = std::to_string(status);
   auto head = nv(":status", text);
   nghttp2_submit_response(session_.ng(), id_, &head, 1, nullptr);
@@ -515,6 +521,7 @@ void Http2Stream::send_reset(uint32_t error_code) {
 // The handler is done: a read still pending ends cancelled, what it did not
 // read goes back to the connection's window, on_disconnect hears 0.
 void Http2Stream::end_request() {
+  observe_end();
   enter(Http2RequestPhase::Ended);
   // An open tunnel keeps its read and its bytes (stream_close ends them).
   if (!tunnel_open()) {
@@ -528,6 +535,24 @@ void Http2Stream::end_request() {
   }
   notify(0);
   session_.request_ended(*this);
+}
+
+// The request's line in the access log and its count in the metrics: once
+// for a handler's request (end_request), once for a head the server refused.
+void Http2Stream::observe_end() {
+  const auto* observer = session_.context().observer;
+  if (!observer) return;
+  int status = answered_status_;
+  if (status == 0) {
+    std::lock_guard lock(head_mutex_);
+    status = status_;
+  }
+  observer->request_ended(*this,
+                          {.status = status,
+                           .substatus = handle_.substatus.exchange(0, std::memory_order_relaxed),
+                           .bytes_received = body_received_,
+                           .bytes_sent = body_written_,
+                           .started = started_});
 }
 
 // The response's END_STREAM went out while the client still sends a body

@@ -11,6 +11,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -121,6 +122,7 @@ class Http2Stream final : public ServerRequest, public UpgradedStream {
   void submit_head();
   void resume_response();
   void end_request();
+  void observe_end();
   void send_reset(uint32_t error_code);
   void fail_writes(int status);
   void notify(int client_gone);
@@ -172,6 +174,8 @@ class Http2Stream final : public ServerRequest, public UpgradedStream {
   bool deferred_ = false;       // the data source said DEFERRED: resume it on the next piece
   bool stall_noticed_ = false;  // the last flow check found the window shut
   bool no_body_ = false;        // HEAD, 1xx, 204, 304: written bytes are dropped
+  int answered_status_ = 0;     // the server's own answer (send_server_answer), else 0
+  std::chrono::steady_clock::time_point started_;  // the head began (observe_end)
 
   ancm_disconnect_callback disconnect_cb_ = nullptr;
   void* disconnect_ctx_ = nullptr;

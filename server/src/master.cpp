@@ -1,5 +1,6 @@
 #include "ancm/server/master.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -79,8 +80,12 @@ std::string monotonic_usec() {
 // they die, stops them. Waits only in poll(); never blocks on a worker.
 class Master {
  public:
-  Master(const MasterOptions& options, std::vector<Listening> listeners)
-      : options_(options), listeners_(std::move(listeners)), self_exe_(worker_executable()) {}
+  Master(const MasterOptions& options, std::vector<Listening> listeners,
+         std::vector<common::UniqueFd> admin)
+      : options_(options),
+        listeners_(std::move(listeners)),
+        admin_(std::move(admin)),
+        self_exe_(worker_executable()) {}
 
   int run(int signal_fd) {
     signal_fd_ = signal_fd;
@@ -143,6 +148,9 @@ class Master {
         case SIGHUP:
           recycle("SIGHUP");
           break;
+        case SIGUSR1:
+          reopen_logs();
+          break;
       }
     }
   }
@@ -164,6 +172,17 @@ class Master {
           break;
       }
     }
+  }
+
+  // logrotate's postrotate: every worker reopens its access log (each
+  // flushes what it holds to the old file first).
+  void reopen_logs() {
+    if (!options_.access_log.enabled()) return;
+    int told = 0;
+    for (auto& [id, worker] : workers_) {
+      if (worker.control && send_message(worker.control.get(), kReopenLogs)) ++told;
+    }
+    spdlog::info("SIGUSR1: {} in {} worker(s)", kReopeningAccessLog, told);
   }
 
   void on_message(Worker& worker, std::string_view message) {
@@ -300,6 +319,7 @@ class Master {
       return;
     }
     spdlog::info("recycling the worker: {}", reason);
+    ++recycles_;
     start_failure_.clear();  // something changed: try the app again
     startup_crashes_ = 0;
     restart_at_.reset();  // the new worker is the restart
@@ -341,6 +361,9 @@ class Master {
     worker_options.threads = options_.threads;
     worker_options.start_failure = start_failure_;
     worker_options.tls = options_.tls;
+    worker_options.access_log = options_.access_log;
+    worker_options.recycles = recycles_;
+    for (auto& fd : admin_) worker_options.admin_listen_fds.push_back(fd.get());
     for (auto& listening : listeners_) {
       auto& fds = listening.tls ? worker_options.tls_listen_fds : worker_options.listen_fds;
       fds.push_back(listening.fd.get());
@@ -358,12 +381,14 @@ class Master {
 
   const MasterOptions& options_;
   std::vector<Listening> listeners_;
+  std::vector<common::UniqueFd> admin_;  // --admin-listen's sockets, served by the workers
   std::string self_exe_;
   int signal_fd_ = -1;
   WorkerTable workers_;
   bool stopping_ = false;
   int failures_ = 0;
   int startup_crashes_ = 0;
+  long long recycles_ = 0;  // a metric the workers report
   std::string start_failure_;
   std::optional<Clock::time_point> restart_at_;
   std::optional<std::string> pending_recycle_;  // asked for while a worker was starting
@@ -425,6 +450,40 @@ std::optional<std::vector<Listening>> open_listeners(const MasterOptions& option
   return listeners;
 }
 
+// --admin-listen's sockets (none without it). Printed like the listeners,
+// so scripts and tests read its port.
+std::optional<std::vector<common::UniqueFd>> open_admin(const MasterOptions& options) {
+  std::vector<common::UniqueFd> fds;
+  if (options.admin_listen.empty()) return fds;
+  auto parsed = parse_listen_url(options.admin_listen);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "ancm-host: --admin-listen: %s\n", parsed.error().c_str());
+    return std::nullopt;
+  }
+  try {
+    fds = bind_listeners(parsed.value(), 64);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ancm-host: --admin-listen: %s\n", e.what());
+    return std::nullopt;
+  }
+  for (const auto& fd : fds) {
+    std::printf("ancm-host: %s%s\n", kAdminOn, local_address(fd.get()).url().c_str());
+  }
+  std::fflush(stdout);
+  return fds;
+}
+
+// The access log is opened by each worker (O_APPEND); the master checks at
+// start that it can be, so a wrong path is an error now, naming the file.
+bool access_log_writable(const AccessLogOptions& log) {
+  if (!log.enabled() || log.path == "-") return true;
+  common::UniqueFd fd(::open(log.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+  if (fd) return true;
+  std::fprintf(stderr, "ancm-host: access log %s: cannot open: %s\n", log.path.c_str(),
+               std::strerror(errno));
+  return false;
+}
+
 }  // namespace
 
 int run_master(const MasterOptions& options) {
@@ -450,11 +509,14 @@ int run_master(const MasterOptions& options) {
     return 1;
   }
 
+  if (!access_log_writable(options.access_log)) return 1;
   auto listeners = open_listeners(options);
   if (!listeners) return 1;
+  auto admin = open_admin(options);
+  if (!admin) return 1;
   sigset_t handled;
   ::sigemptyset(&handled);
-  for (int signal : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) ::sigaddset(&handled, signal);
+  for (int signal : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1}) ::sigaddset(&handled, signal);
   ::sigprocmask(SIG_BLOCK, &handled, nullptr);
   common::UniqueFd signal_fd(::signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK));
   ::signal(SIGPIPE, SIG_IGN);
@@ -466,7 +528,7 @@ int run_master(const MasterOptions& options) {
     resolved.drain_timeout = loaded.config->shutdown_time_limit;
   }
   resolved.shutdown_delay = loaded.config->handler.shutdown_delay;
-  Master master(resolved, std::move(*listeners));
+  Master master(resolved, std::move(*listeners), std::move(*admin));
   return master.run(signal_fd.get());
 }
 

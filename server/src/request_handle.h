@@ -25,6 +25,9 @@ struct ancm_request {
   ancm::server::ServerRequest* owner = nullptr;  // the connection or HTTP/2 stream serving it
   std::atomic<std::uint16_t> generation{0};      // of the request being served
   std::atomic<bool> stale_call_logged{false};
+  // The substatus of the error page the shim answered the request with
+  // (30 for 500.30), for the access log; taken (reset to 0) as it ends.
+  std::atomic<std::uint16_t> substatus{0};
 };
 
 namespace ancm::server {
@@ -53,6 +56,14 @@ inline ancm_request& untagged(ancm_request* handle) {
 inline bool is_current(ancm_request* handle) {
   auto generation = reinterpret_cast<std::uintptr_t>(handle) >> kHandleGenerationShift;
   return generation == untagged(handle).generation.load(std::memory_order_acquire);
+}
+
+// The shim answered the current request with ANCM's page status.substatus.
+inline void note_substatus(ancm_request* handle, int substatus) {
+  if (is_current(handle)) {
+    untagged(handle).substatus.store(static_cast<std::uint16_t>(substatus),
+                                     std::memory_order_relaxed);
+  }
 }
 
 // The request ends: its handle goes stale. Called by complete() and abort().

@@ -85,6 +85,9 @@ class ResponseWriter {
   // The server's own answer replaced the handler's head.
   bool answered_by_server() const;
   void advance(ResponseProgress to);
+  // Body bytes of this response so far: the handler's accepted writes, or
+  // the server's own answer.
+  uint64_t body_bytes() const { return body_written_; }
 
   // A new request's response: an empty head open to the handler, nothing queued.
   void open();

@@ -24,6 +24,9 @@
 #include "connection_starter.h"
 #include "control_channel.h"
 #include "log_setup.h"
+#include "observe/admin_server.h"
+#include "observe/worker_observation.h"
+#include "request_handle.h"
 #include "runtime_preparation.h"
 #include "socket_address.h"
 #include "tls_context.h"
@@ -108,10 +111,11 @@ class Listener : public std::enable_shared_from_this<Listener> {
 class Drainer {
  public:
   Drainer(asio::io_context& io, std::vector<std::shared_ptr<Listener>>& listeners,
-          ConnectionRegistry& registry, std::chrono::seconds timeout,
-          std::chrono::milliseconds delay)
+          std::vector<std::shared_ptr<AdminListener>>& admin, ConnectionRegistry& registry,
+          std::chrono::seconds timeout, std::chrono::milliseconds delay)
       : io_(io),
         listeners_(listeners),
+        admin_(admin),
         registry_(registry),
         timeout_(timeout),
         delay_(delay),
@@ -136,6 +140,7 @@ class Drainer {
     spdlog::info("worker {} stopping ({}): draining {} connection(s), at most {} s", ::getpid(),
                  why, registry_.size(), timeout_.count());
     for (auto& listener : listeners_) listener->stop();
+    for (auto& listener : admin_) listener->stop();  // the next worker answers
     registry_.drain_all();
     deadline_ = std::chrono::steady_clock::now() + timeout_;
     check();
@@ -156,6 +161,7 @@ class Drainer {
 
   asio::io_context& io_;
   std::vector<std::shared_ptr<Listener>>& listeners_;
+  std::vector<std::shared_ptr<AdminListener>>& admin_;
   ConnectionRegistry& registry_;
   std::chrono::seconds timeout_;
   std::chrono::milliseconds delay_;
@@ -167,8 +173,8 @@ class Drainer {
 // Reads messages from the master.
 class ControlReader {
  public:
-  ControlReader(asio::io_context& io, int fd, Drainer& drainer)
-      : descriptor_(io, ::dup(fd)), drainer_(drainer) {}
+  ControlReader(asio::io_context& io, int fd, Drainer& drainer, AccessLog* access_log)
+      : descriptor_(io, ::dup(fd)), drainer_(drainer), access_log_(access_log) {}
   void start() {
     descriptor_.async_wait(asio::posix::stream_descriptor::wait_read, [this](error_code ec) {
       if (ec) return;
@@ -180,6 +186,9 @@ class ControlReader {
       if (received.status == Status::message && received.message == kStop) {
         return drainer_.begin("asked by the master");
       }
+      if (received.status == Status::message && received.message == kReopenLogs && access_log_) {
+        access_log_->reopen();
+      }
       start();
     });
   }
@@ -187,6 +196,7 @@ class ControlReader {
  private:
   asio::posix::stream_descriptor descriptor_;
   Drainer& drainer_;
+  AccessLog* access_log_;
 };
 
 // Loaded afresh by every worker: a recycle serves renewed certificates. Null
@@ -212,9 +222,12 @@ shim::ShimOptions shim_options(const WorkerOptions& options) {
           .request_api = native_request_api(),
           .start_failure = options.start_failure,
           .listen_urls = listen_urls(options),
-          .request_recycle = [fd = options.control_fd](const std::string& reason) {
-            if (fd >= 0) send_message(fd, std::string(kRecyclePrefix) + reason);
-          }};
+          .request_recycle =
+              [fd = options.control_fd](const std::string& reason) {
+                if (fd >= 0) send_message(fd, std::string(kRecyclePrefix) + reason);
+              },
+          .note_substatus = [](ancm_request* request,
+                               int substatus) { note_substatus(request, substatus); }};
 }
 
 std::vector<std::shared_ptr<Listener>> start_listeners(asio::io_context& io,
@@ -235,13 +248,14 @@ std::vector<std::shared_ptr<Listener>> start_listeners(asio::io_context& io,
 // going away). Tells the master this worker is ready once it listens for it.
 class StopWatch {
  public:
-  StopWatch(asio::io_context& io, int control_fd, Drainer& drainer, std::string_view ready)
+  StopWatch(asio::io_context& io, int control_fd, Drainer& drainer, AccessLog* access_log,
+            std::string_view ready)
       : signals_(io, SIGTERM, SIGINT) {
     signals_.async_wait([&drainer](error_code ec, int signal) {
       if (!ec) drainer.begin(signal == SIGTERM ? "SIGTERM" : "SIGINT");
     });
     if (control_fd < 0) return;
-    control_ = std::make_unique<ControlReader>(io, control_fd, drainer);
+    control_ = std::make_unique<ControlReader>(io, control_fd, drainer, access_log);
     control_->start();
     send_message(control_fd, ready);
   }
@@ -268,6 +282,17 @@ std::string_view ready_message(shim::Shim::Preload preloaded) {
   return kReadyStarting;
 }
 
+std::vector<std::shared_ptr<AdminListener>> start_admin(asio::io_context& io,
+                                                        const WorkerOptions& options,
+                                                        const AdminSources& sources) {
+  std::vector<std::shared_ptr<AdminListener>> admin;
+  for (int fd : options.admin_listen_fds) {
+    admin.push_back(std::make_shared<AdminListener>(io, fd, sources));
+    admin.back()->start();
+  }
+  return admin;
+}
+
 // The loop on `threads` threads, this one included, until the drain stops it.
 void run_loop(asio::io_context& io, int threads) {
   std::vector<std::jthread> pool;
@@ -283,6 +308,13 @@ int run_worker(const WorkerOptions& options) {
   set_up_logging(options.target, "worker");
 
   int threads = options.threads > 0 ? options.threads : usable_cpus();
+  // Declared first, so it goes last: it writes what it holds once the loop
+  // and the app are done.
+  auto access_log = open_access_log(options);
+  if (!access_log.ok()) {
+    spdlog::error("worker {}: {}", ::getpid(), access_log.error());
+    return 1;
+  }
   // Declared before the loop: connections still queued in it are destroyed
   // with it and reach back to the registry and the context.
   ConnectionRegistry registry;
@@ -296,6 +328,8 @@ int run_worker(const WorkerOptions& options) {
                             [&shim](ancm_request* request) { shim.handle_request(request); },
                             &registry};
   context.http2 = kServesHttp2;
+  WorkerObservation observation(options, shim, registry, access_log.value().get());
+  if (observation.enabled) context.observer = &observation.observer;
   ConnectionContext tls_context = context;
   tls_context.tls = tls.value().get();
   asio::io_context io(threads);
@@ -305,8 +339,10 @@ int run_worker(const WorkerOptions& options) {
   auto preloaded = shim.preload();
 
   auto listeners = start_listeners(io, options, context, tls_context);
-  Drainer drainer(io, listeners, registry, options.drain_timeout, shim.shutdown_delay());
-  StopWatch stop_watch(io, options.control_fd, drainer, ready_message(preloaded));
+  auto admin = start_admin(io, options, observation.sources);
+  Drainer drainer(io, listeners, admin, registry, options.drain_timeout, shim.shutdown_delay());
+  StopWatch stop_watch(io, options.control_fd, drainer, access_log.value().get(),
+                       ready_message(preloaded));
   spdlog::info("worker {} serving {} listener(s) on {} thread(s)", ::getpid(), listeners.size(),
                threads);
   run_loop(io, threads);

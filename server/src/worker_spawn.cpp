@@ -42,6 +42,8 @@ SpawnedWorker spawn_worker(const std::string& executable, WorkerOptions options)
   argv.push_back(nullptr);
   std::vector<int> inherited = options.listen_fds;
   inherited.insert(inherited.end(), options.tls_listen_fds.begin(), options.tls_listen_fds.end());
+  inherited.insert(inherited.end(), options.admin_listen_fds.begin(),
+                   options.admin_listen_fds.end());
   inherited.push_back(worker_end.get());
 
   pid_t parent = ::getpid();

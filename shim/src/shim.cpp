@@ -69,9 +69,14 @@ struct Shim::Impl {
   std::uint64_t max_request_body_bytes() const;
   void handle_request(ancm_request* request);
   void stop();
+  AppState state() const;
+  bool in_process() const;
 
  private:
   common::Result<std::shared_ptr<ApplicationHandle>, PageFailure> application_for();
+  // Loads the handler and creates the application, then app_ (create_mutex_ held).
+  common::Result<std::shared_ptr<ApplicationHandle>, PageFailure> create_application(
+      const config::AppConfig& config);
   common::Result<const HandlerLibrary*, PageFailure> library_for(config::HostingModel model);
   void send_failure(ancm_request* request, const PageFailure& failure,
                     const config::AppConfig* config);
@@ -102,6 +107,7 @@ struct Shim::Impl {
   // What the front end enforces, fixed when this worker started.
   std::uint64_t max_request_body_bytes_ = config::AppConfig{}.max_allowed_content_length;
   bool recycle_requested_ = false;
+  bool start_failed_ = false;  // the last attempt to create the application failed
 
   std::unique_ptr<DirectoryWatcher> watcher_;  // last: stops before the rest goes
 };
@@ -220,6 +226,15 @@ common::Result<std::shared_ptr<ApplicationHandle>, PageFailure> Shim::Impl::appl
     }
     config = config_;
   }
+  auto created = create_application(*config);
+  std::lock_guard lock(mutex_);
+  start_failed_ = !created.ok();
+  return created;
+}
+
+common::Result<std::shared_ptr<ApplicationHandle>, PageFailure> Shim::Impl::create_application(
+    const config::AppConfig& config_ref) {
+  const auto* config = &config_ref;
   auto library = library_for(config->hosting_model);
   if (!library.ok()) return common::fail(library.error());
   const ancm_handler_api& api = library.value()->api();
@@ -274,6 +289,7 @@ void Shim::Impl::send_failure(ancm_request* request, const PageFailure& failure,
   detailed = detailed ||
              common::detailed_errors_enabled(config ? config->environment_variables : kNoVariables);
   bool suppress = config && config->disable_startup_error_page && is_startup_error(failure.code);
+  if (options_.note_substatus) options_.note_substatus(request, failure.code.substatus);
   common::ErrorPageInput page;
   page.code = failure.code;
   page.specific_error = failure.reason;
@@ -383,6 +399,7 @@ void Shim::Impl::retire_application(const char* why, bool server_initiated) {
   {
     std::lock_guard lock(mutex_);
     app = std::move(app_);
+    start_failed_ = false;  // what comes next is tried afresh
   }
   if (!app) return;
   spdlog::info("stopping the application ({})", why);
@@ -395,6 +412,19 @@ void Shim::Impl::stop() {
   retire_application("the host stops", true);
 }
 
+AppState Shim::Impl::state() const {
+  std::lock_guard lock(mutex_);
+  if (offline_html_) return AppState::offline;
+  if (!config_error_.empty()) return AppState::config_error;
+  if (start_failed_ || !options_.start_failure.empty() || library_failure_) return AppState::failed;
+  return app_ ? AppState::running : AppState::starting;
+}
+
+bool Shim::Impl::in_process() const {
+  std::lock_guard lock(mutex_);
+  return config_ && config_->hosting_model == config::HostingModel::InProcess;
+}
+
 // ------------------------------------------------------------------ public
 
 Shim::Shim(ShimOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -404,5 +434,7 @@ std::chrono::milliseconds Shim::shutdown_delay() const { return impl_->shutdown_
 std::uint64_t Shim::max_request_body_bytes() const { return impl_->max_request_body_bytes(); }
 void Shim::handle_request(ancm_request* request) { impl_->handle_request(request); }
 void Shim::stop() { impl_->stop(); }
+AppState Shim::state() const { return impl_->state(); }
+bool Shim::in_process() const { return impl_->in_process(); }
 
 }  // namespace ancm::shim

@@ -24,6 +24,11 @@ inline constexpr std::string_view kWorkerIsUp = "is up";
 // What the master prints for each listening socket: "ancm-host: listening on
 // http://127.0.0.1:8080".
 inline constexpr char kListeningOn[] = "listening on ";
+// What the master prints for the admin listener: "ancm-host: admin (/metrics,
+// /healthz) on http://127.0.0.1:9100".
+inline constexpr char kAdminOn[] = "admin (/metrics, /healthz) on ";
+// "SIGUSR1: reopening the access log in 2 worker(s)"
+inline constexpr std::string_view kReopeningAccessLog = "reopening the access log";
 // "recycled (web.config changed): worker 12 -> worker 13, switched in 420 ms"
 inline std::string recycled_because(std::string_view reason) {
   return "recycled (" + std::string(reason) + ")";

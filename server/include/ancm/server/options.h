@@ -61,12 +61,28 @@ struct UnixSocketOptions {
   std::string group;  // a group name or number; empty keeps the master's group
 };
 
+// --access-log-format: IIS's W3C extended log (the default, as IIS writes
+// it) or nginx's "combined".
+enum class AccessLogFormat { w3c, combined };
+
+// --access-log and --access-log-format: one line per request, off by default.
+struct AccessLogOptions {
+  std::filesystem::path path;  // empty: off; "-": stdout
+  AccessLogFormat format = AccessLogFormat::w3c;
+
+  bool enabled() const { return !path.empty(); }
+};
+
 struct MasterOptions {
   std::filesystem::path target;     // web.config or its folder
   std::vector<std::string> listen;  // URLs; default kDefaultListenUrl (listen_address.h)
   HttpLimits limits;
   TlsOptions tls;
   UnixSocketOptions unix_socket;
+  AccessLogOptions access_log;
+  // --admin-listen: where /metrics and /healthz are served (host:port or
+  // http://host:port); empty: nowhere. Never one of the app's listeners.
+  std::string admin_listen;
   // How long a stopping worker lets requests finish; 0 = the app's
   // shutdownTimeLimit (what ANCM bounds a shutdown by).
   std::chrono::seconds drain_timeout{0};
@@ -86,6 +102,9 @@ struct WorkerOptions {
   TlsOptions tls;
   std::chrono::seconds drain_timeout{10};
   int threads = 0;
+  AccessLogOptions access_log;
+  std::vector<int> admin_listen_fds;  // inherited from the master: /metrics and /healthz
+  long long recycles = 0;             // recycles the master made before this worker (a metric)
 };
 
 }  // namespace ancm::server

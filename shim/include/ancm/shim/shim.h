@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ancm/handler_abi.h"
+#include "ancm/shim/app_state.h"
 
 namespace ancm::shim {
 
@@ -37,6 +38,10 @@ struct ShimOptions {
   std::vector<std::string> listen_urls;
   // Called when the application needs a fresh worker process.
   std::function<void(const std::string& reason)> request_recycle;
+  // Told the substatus of each ANCM error page the shim answers a request
+  // with (30 for 500.30), before the page's complete(): the access log's
+  // sc-substatus. May be empty.
+  std::function<void(ancm_request* request, int substatus)> note_substatus;
 };
 
 class Shim {
@@ -68,6 +73,11 @@ class Shim {
   // started with (the default while web.config is broken). The front end
   // reads it once: a later change moves the app to a new worker.
   std::uint64_t max_request_body_bytes() const;
+
+  // What the application is doing now (any thread; takes the shim's lock).
+  AppState state() const;
+  // True while the current configuration says hostingModel="inprocess".
+  bool in_process() const;
 
   // Graceful stop of the application (the host is shutting down).
   void stop();
