@@ -164,11 +164,7 @@ void Http2Stream::dispatch(bool end_stream) {
     std::lock_guard lock(head_mutex_);
     enter(Http2ResponsePhase::HeadOpen);
   }
-  session_.request_dispatched();
-  asio::post(session_.strand(),
-             [self = session_.shared_from_this(), request = current_handle(handle_)] {
-               self->context().sink(request);
-             });
+  session_.dispatch(current_handle(handle_));
 }
 
 ancm_str Http2Stream::query() const {
