@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "http2_memory.h"
+
 namespace ancm::server {
 namespace {
 
@@ -76,7 +78,8 @@ common::Nghttp2OptionPtr options() {
 
 common::Nghttp2SessionPtr new_http2_server_session(Http2Session& session) {
   nghttp2_session* raw = nullptr;
-  if (nghttp2_session_server_new2(&raw, callbacks().get(), &session, options().get()) != 0) {
+  if (nghttp2_session_server_new3(&raw, callbacks().get(), &session, options().get(),
+                                  http2_memory()) != 0) {
     throw std::bad_alloc();
   }
   return common::Nghttp2SessionPtr(raw);

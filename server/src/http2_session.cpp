@@ -166,15 +166,9 @@ void Http2Session::send() {
   }
   writing_ = true;
   // A client that stops reading (its TCP window shut) must not hold the
-  // connection and its handlers forever. The generation tells this write's
-  // expiry from one already queued for the write before.
-  unsigned generation = ++write_generation_;
-  write_timer_.expires_after(context_.limits.io_timeout);
-  write_timer_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
-    if (ec || !self->writing_ || generation != self->write_generation_) return;
-    spdlog::debug("HTTP/2 connection from {}: a write stalled", self->endpoints_.peer);
-    self->close();
-  });
+  // connection and its handlers forever.
+  write_deadline_ = std::chrono::steady_clock::now() + context_.limits.io_timeout;
+  if (!write_timer_waiting_) wait_for_write(write_deadline_);
   asio::async_write(stream_, asio::buffer(out_),
                     [self = shared_from_this(), callbacks = std::move(callbacks)](
                         const error_code& ec, std::size_t) mutable {
@@ -182,9 +176,24 @@ void Http2Session::send() {
                     });
 }
 
+// The wait ends at the deadline it began for: the write then in flight
+// stalled if its own deadline passed, else it is a later write's to wait for.
+void Http2Session::wait_for_write(std::chrono::steady_clock::time_point at) {
+  write_timer_waiting_ = true;
+  write_timer_.expires_at(at);
+  write_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    self->write_timer_waiting_ = false;
+    if (ec || self->dead() || !self->writing_) return;
+    if (std::chrono::steady_clock::now() < self->write_deadline_) {
+      return self->wait_for_write(self->write_deadline_);
+    }
+    spdlog::debug("HTTP/2 connection from {}: a write stalled", self->endpoints_.peer);
+    self->close();
+  });
+}
+
 void Http2Session::on_written(const error_code& ec, std::vector<IoCallback> callbacks) {
   writing_ = false;
-  write_timer_.cancel();
   int status = ec ? -ECONNRESET : 0;
   for (const auto& cb : callbacks) {
     if (cb.fn) cb.fn(cb.ctx, status, status == 0 ? cb.bytes : 0);
@@ -220,6 +229,21 @@ void Http2Session::request_dispatched() {
   if (in_handler_++ > 0) return;
   self_while_in_handler_ = shared_from_this();
   if (context_.observer) context_.observer->connection_busy();
+}
+
+void Http2Session::dispatch(ancm_request* request) {
+  request_dispatched();
+  to_dispatch_.push_back(request);
+  if (to_dispatch_.size() > 1) return;  // the post below is out already
+  asio::post(strand_, [self = shared_from_this()] { self->hand_over_dispatched(); });
+}
+
+// The sink may call back into a stream (on the strand, so at once): the
+// batch is taken out of to_dispatch_ first, and its storage kept for reuse.
+void Http2Session::hand_over_dispatched() {
+  std::swap(dispatching_, to_dispatch_);
+  for (auto* request : dispatching_) context_.sink(request);
+  dispatching_.clear();
 }
 
 void Http2Session::request_ended(Http2Stream& stream) {
@@ -357,22 +381,38 @@ void Http2Session::arm_idle_timer_if_idle() {
   arm_timer(first_head_.bound(context_.limits.keepalive_timeout));
 }
 
-// While a timeout's linger runs its timer is the one that counts: nothing a
-// stream does (a close, a head, a handler's end) moves it or cancels it.
+// While a timeout's linger runs its deadline is the one that counts: nothing
+// a stream does (a close, a head, a handler's end) moves it or disarms it.
 void Http2Session::disarm_timer() {
   if (phase_ == Http2SessionPhase::TimedOut) return;
-  ++timer_generation_;
-  timer_.cancel();
+  deadline_ = std::chrono::steady_clock::time_point::max();
 }
 
 void Http2Session::arm_timer(std::chrono::steady_clock::duration timeout) {
-  if (phase_ == Http2SessionPhase::TimedOut) return;
+  if (dead() || phase_ == Http2SessionPhase::TimedOut) return;
+  deadline_ = std::chrono::steady_clock::now() + timeout;
+  if (!timer_waiting_ || waiting_until_ > deadline_) wait_until(deadline_);
+}
+
+// Replaces the wait on timer_ (whose handler then sees a newer generation).
+void Http2Session::wait_until(std::chrono::steady_clock::time_point at) {
   unsigned generation = ++timer_generation_;
-  timer_.expires_after(timeout);
+  timer_waiting_ = true;
+  waiting_until_ = at;
+  timer_.expires_at(at);
   timer_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
-    if (ec || generation != self->timer_generation_) return;
-    self->on_timeout();
+    if (generation != self->timer_generation_) return;
+    self->timer_waiting_ = false;
+    if (!ec) self->on_timer();
   });
+}
+
+// The wait ended: the timeout is due, was moved later (wait again), or was disarmed.
+void Http2Session::on_timer() {
+  if (dead() || deadline_ == std::chrono::steady_clock::time_point::max()) return;
+  if (std::chrono::steady_clock::now() < deadline_) return wait_until(deadline_);
+  deadline_ = std::chrono::steady_clock::time_point::max();
+  on_timeout();
 }
 
 // Idle (or the preface and first request too slow): GOAWAY, and the
@@ -383,11 +423,11 @@ void Http2Session::on_timeout() {
   enter(Http2SessionPhase::TimedOut);
   nghttp2_session_terminate_session(ng(), NGHTTP2_NO_ERROR);
   send();
-  unsigned generation = ++timer_generation_;
-  timer_.expires_after(kGoawayLinger);
-  timer_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
-    if (!ec && generation == self->timer_generation_) self->close();
-  });
+  if (dead()) return;
+  // The linger, set here alone (arm_timer leaves a TimedOut session be); its
+  // end comes back to on_timeout, which closes.
+  deadline_ = std::chrono::steady_clock::now() + kGoawayLinger;
+  wait_until(deadline_);
 }
 
 // nghttp2 wants neither to read nor to write (its GOAWAY is out and the
@@ -405,6 +445,7 @@ void Http2Session::close() {
   if (dead()) return;
   enter(Http2SessionPhase::Closed);
   disarm_timer();
+  timer_.cancel();  // the wait holds the session
   write_timer_.cancel();
   flow_timer_.cancel();
   stream_.close();

@@ -66,7 +66,11 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   void watch_flow();
   // Runs cb once the write carrying what nghttp2 produced last is done.
   void after_write(IoCallback cb) { produced_callbacks_.push_back(cb); }
+  // A handler owns a request (or a tunnel): the session stays.
   void request_dispatched();
+  // A stream's head is complete: the sink gets it on a later strand turn,
+  // with the others of this turn (one post for all of them).
+  void dispatch(ancm_request* request);
   // The handler ended its request (complete, abort, reset).
   void request_ended(Http2Stream& stream);
 
@@ -80,11 +84,13 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
 
  private:
   void submit_settings();
+  void hand_over_dispatched();
   void read_more();
   void on_read(const boost::system::error_code& ec, std::size_t n);
   bool feed(const uint8_t* data, std::size_t len);
   void send();
   void on_written(const boost::system::error_code& ec, std::vector<IoCallback> callbacks);
+  void wait_for_write(std::chrono::steady_clock::time_point at);
   void refuse_connection(std::string_view why, uint32_t goaway_code);
   void on_timeout();
   void on_flow_timer();
@@ -94,6 +100,8 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   void arm_idle_timer_if_idle();
   void arm_timer(std::chrono::steady_clock::duration timeout);
   void disarm_timer();
+  void wait_until(std::chrono::steady_clock::time_point at);
+  void on_timer();
   void close_when_done();
   void end_cleanly();
   void close();
@@ -104,12 +112,24 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   const ConnectionContext& context_;
   ClientStream::Endpoints endpoints_;
   common::Nghttp2SessionPtr session_;
+  // The header, idle or GOAWAY timeout: deadline_ says when it is due
+  // (max: none). Arming and disarming only move deadline_; the wait on
+  // timer_ is moved only when it would fire too late, and one that fires
+  // early waits again for deadline_ (a stream's HEADERS would otherwise
+  // cost a timer update, and a timerfd_settime, per request).
   boost::asio::steady_timer timer_;
-  boost::asio::steady_timer write_timer_;  // a write stalled past io_timeout closes the connection
-  unsigned timer_generation_ = 0;
-  bool logged_refusal_ = false;    // the refusal's warning went (once per connection)
-  FirstHeadDeadline first_head_;   // met at the first dispatch
-  unsigned write_generation_ = 0;  // of the write the write timer watches
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point waiting_until_;  // of the wait on timer_, if any
+  bool timer_waiting_ = false;
+  unsigned timer_generation_ = 0;  // of the wait on timer_: an earlier one was superseded
+  // A write stalled past io_timeout closes the connection. Lazy as timer_:
+  // a write sets write_deadline_, and the wait (one at a time) ends at the
+  // deadline of the write it began for, then waits on for a later write's.
+  boost::asio::steady_timer write_timer_;
+  std::chrono::steady_clock::time_point write_deadline_;  // of the write in flight
+  bool write_timer_waiting_ = false;
+  bool logged_refusal_ = false;   // the refusal's warning went (once per connection)
+  FirstHeadDeadline first_head_;  // met at the first dispatch
   // Armed while response bytes are queued: checks for windows shut past io_timeout.
   boost::asio::steady_timer flow_timer_;
   bool flow_timer_armed_ = false;
@@ -121,6 +141,8 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   std::size_t open_streams_ = 0;  // nghttp2 streams with a stream object
   std::size_t in_handler_ = 0;    // requests a handler owns
   std::shared_ptr<Http2Session> self_while_in_handler_;
+  std::vector<ancm_request*> to_dispatch_;  // for the sink, on the next strand turn
+  std::vector<ancm_request*> dispatching_;  // what hand_over_dispatched is handing over
 
   std::array<uint8_t, 16 * 1024> read_buffer_{};
   bool reading_ = false;

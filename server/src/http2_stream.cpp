@@ -74,8 +74,7 @@ void Http2Stream::begin(int32_t stream_id) {
   disconnect_cb_ = nullptr;
   answered_status_ = 0;
   if (session_.context().observer) started_ = std::chrono::steady_clock::now();
-  std::lock_guard lock(head_mutex_);
-  status_ = 200;
+  // status_ is 200 already: a new object's, or recycle() reset it.
 }
 
 bool Http2Stream::add_field(std::string_view name, std::string_view value) {
@@ -101,23 +100,24 @@ bool Http2Stream::add_field(std::string_view name, std::string_view value) {
 
 // ASP.NET Core and the proxy expect a Host field; HTTP/2 splits cookies into
 // several fields, which HTTP/1 readers expect as one (RFC 9113 section 8.2.3).
+// In place: fields_ keeps its storage for the stream's next request.
 void Http2Stream::build_request_spans() {
   path_len_ = std::min(target_.find('?'), target_.size());
   std::string cookies;
-  Fields kept;
-  kept.reserve(fields_.size() + 2);
   bool has_host = false;
+  std::size_t kept = 0;
   for (auto& field : fields_) {
     if (field.first == "cookie") {
       cookies += (cookies.empty() ? "" : "; ") + field.second;
       continue;
     }
     has_host = has_host || field.first == "host";
-    kept.push_back(std::move(field));
+    if (&fields_[kept] != &field) fields_[kept] = std::move(field);
+    ++kept;
   }
-  if (!has_host && !authority_.empty()) kept.insert(kept.begin(), {"host", authority_});
-  if (!cookies.empty()) kept.emplace_back("cookie", std::move(cookies));
-  fields_ = std::move(kept);
+  fields_.resize(kept);
+  if (!has_host && !authority_.empty()) fields_.emplace(fields_.begin(), "host", authority_);
+  if (!cookies.empty()) fields_.emplace_back("cookie", std::move(cookies));
   header_spans_.clear();
   for (const auto& [name, value] : fields_)
     header_spans_.push_back({abi::str(name), abi::str(value)});
@@ -133,11 +133,13 @@ common::Result<void, HeadRejection> Http2Stream::check_head() const {
   head.scheme = scheme_;
   head.authority = authority_;
   head.protocol = protocol_;
-  head.fields.reserve(fields_.size());
+  head.fields = std::move(head_fields_);  // the storage of the stream's last check
+  head.fields.clear();
   for (const auto& [name, value] : fields_) head.fields.push_back({name, value});
   const auto& limits = session_.context().limits;
   auto ruled = apply_request_head_rules(
       head, {limits.max_header_bytes, limits.max_uri_bytes, limits.max_body_bytes});
+  head_fields_ = std::move(head.fields);
   if (!ruled.ok()) return ruled;
   return check_connect_protocol();
 }
@@ -169,11 +171,7 @@ void Http2Stream::dispatch(bool end_stream) {
     std::lock_guard lock(head_mutex_);
     enter(Http2ResponsePhase::HeadOpen);
   }
-  session_.request_dispatched();
-  asio::post(session_.strand(),
-             [self = session_.shared_from_this(), request = current_handle(handle_)] {
-               self->context().sink(request);
-             });
+  session_.dispatch(current_handle(handle_));
 }
 
 ancm_str Http2Stream::query() const {
@@ -335,13 +333,15 @@ int Http2Stream::add_trailer(std::string_view name, std::string_view value) {
 // HEADERS goes to nghttp2 with a data source that defers until the handler
 // writes (or, with nothing queued at complete(), with END_STREAM on it).
 void Http2Stream::submit_head() {
-  std::vector<nghttp2_nv> head;
+  auto& head = head_nv_;  // nghttp2 copies the fields: the storage is reused
+  head.clear();
   std::string status;
   bool ends_stream = false;
   {
     std::lock_guard lock(head_mutex_);
     status = std::to_string(status_);
     no_body_ = method_ == "HEAD" || status_ == 204 || status_ == 304 || status_ < 200;
+    declared_length_ = declared_length_locked();  // the head is fixed from here on
     ends_stream = body_done_ && pieces_.empty() && response_trailers_.empty();
     head.push_back(nv(":status", status));
     for (const auto& [name, value] : response_fields_) head.push_back(nv(name, value));
@@ -402,8 +402,15 @@ void Http2Stream::append(std::string owned, std::string_view borrowed, IoCallbac
 
 // The Content-Length the response declared, when its body is sent at all
 // (not for HEAD, 1xx, 204, 304: those carry no body whatever is written).
+// Once the head went to nghttp2 it no longer changes: submit_head kept the
+// answer. (response_ moves only on the strand, where this runs.)
 std::optional<uint64_t> Http2Stream::enforced_length() {
+  if (response_ != Http2ResponsePhase::HeadOpen) return declared_length_;
   std::lock_guard lock(head_mutex_);
+  return declared_length_locked();
+}
+
+std::optional<uint64_t> Http2Stream::declared_length_locked() const {
   if (method_ == "HEAD" || status_ == 204 || status_ == 304 || status_ < 200) return std::nullopt;
   for (const auto& [name, value] : response_fields_) {
     if (name != "content-length") continue;
@@ -618,6 +625,8 @@ void Http2Stream::recycle() {
   {
     std::lock_guard lock(head_mutex_);
     if (response_ != Http2ResponsePhase::NotStarted) enter(Http2ResponsePhase::NotStarted);
+    status_ = 200;
+    declared_length_.reset();
     response_fields_.clear();
     response_trailers_.clear();
   }

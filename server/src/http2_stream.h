@@ -118,6 +118,7 @@ class Http2Stream final : public ServerRequest, public UpgradedStream {
   void send_server_answer(int status);
   void append(std::string owned, std::string_view borrowed, IoCallback done);
   std::optional<uint64_t> enforced_length();
+  std::optional<uint64_t> declared_length_locked() const;  // head_mutex_ held
   bool ends_short();
   void submit_head();
   void resume_response();
@@ -148,6 +149,7 @@ class Http2Stream final : public ServerRequest, public UpgradedStream {
   Fields fields_;
   std::size_t head_bytes_ = 0;
   std::vector<ancm_kv> header_spans_;
+  mutable std::vector<HeadField> head_fields_;  // check_head's storage, kept between requests
   Fields trailer_fields_;
   std::vector<ancm_kv> trailer_spans_;
   bool has_body_ = false;
@@ -167,6 +169,8 @@ class Http2Stream final : public ServerRequest, public UpgradedStream {
   int status_ = 200;
   Fields response_fields_;
   Fields response_trailers_;
+  std::optional<uint64_t> declared_length_;  // set with the head (submit_head)
+  std::vector<nghttp2_nv> head_nv_;          // submit_head's storage, kept between requests
   std::deque<Piece> pieces_;
   std::size_t piece_offset_ = 0;
   uint64_t body_written_ = 0;   // bytes the handler's accepted writes carry
