@@ -45,6 +45,23 @@ void add(CheckFindings& to, CheckFindings more) {
   for (auto& finding : more) to.push_back(std::move(finding));
 }
 
+// The app's .dll exists (a finding either way); then, for a framework-dependent
+// app, the frameworks it asks for under dotnet_root. `page` is what requests
+// get without the .dll.
+void check_app_dll(const config::AppConfig& config, const fs::path& dll,
+                   const fs::path* dotnet_root, std::string_view page, CheckFindings& findings) {
+  std::error_code ec;
+  if (!fs::is_regular_file(dll, ec)) {
+    findings.push_back(wrong_in_config(
+        config, "arguments",
+        dll.string() + " does not exist; requests would get " + std::string(page),
+        "publish the app to " + config.app_path.string() + ", or correct arguments"));
+    return;
+  }
+  findings.push_back(CheckFinding::found("application", dll.string()));
+  if (dotnet_root) add(findings, check_frameworks(runtime_config_of(dll), *dotnet_root));
+}
+
 CheckFindings check_in_process(const config::AppConfig& config) {
   auto plan = loader::make_launch_plan(config.process_path, config.arguments, config.app_path);
   if (!plan.ok()) {
@@ -60,18 +77,9 @@ CheckFindings check_in_process(const config::AppConfig& config) {
   CheckFindings findings;
   findings.push_back(CheckFinding::found(
       "hostfxr", plan.value().hostfxr_path.string() + " (" + plan.value().found_via + ")"));
-  const auto& dll = plan.value().app_dll;
-  std::error_code ec;
-  if (!fs::is_regular_file(dll, ec)) {
-    findings.push_back(wrong_in_config(
-        config, "arguments", dll.string() + " does not exist; requests would get 500.38",
-        "publish the app to " + config.app_path.string() + ", or correct arguments"));
-    return findings;
-  }
-  findings.push_back(CheckFinding::found("application", dll.string()));
-  if (!plan.value().self_contained) {
-    add(findings, check_frameworks(runtime_config_of(dll), plan.value().dotnet_root));
-  }
+  const auto& root = plan.value().dotnet_root;
+  check_app_dll(config, plan.value().app_dll, plan.value().self_contained ? nullptr : &root,
+                "500.38", findings);
   return findings;
 }
 
@@ -95,17 +103,11 @@ CheckFindings check_out_of_process(const config::AppConfig& config) {
   }
   fs::path dll = words.value().front();
   if (dll.is_relative()) dll = (config.app_path / dll).lexically_normal();
+  // The muxer's folder is the dotnet root (/usr/bin/dotnet is a link into it).
   std::error_code ec;
-  if (!fs::is_regular_file(dll, ec)) {
-    findings.push_back(wrong_in_config(
-        config, "arguments", dll.string() + " does not exist; requests would get 502.5",
-        "publish the app to " + config.app_path.string() + ", or correct arguments"));
-    return findings;
-  }
-  findings.push_back(CheckFinding::found("application", dll.string()));
   auto muxer = fs::canonical(executable.value(), ec);
-  add(findings,
-      check_frameworks(runtime_config_of(dll), (ec ? executable.value() : muxer).parent_path()));
+  auto root = (ec ? executable.value() : muxer).parent_path();
+  check_app_dll(config, dll, &root, "502.5", findings);
   return findings;
 }
 
