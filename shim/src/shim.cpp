@@ -172,8 +172,12 @@ Shim::Preload Shim::Impl::preload() {
   switch (created.value()->wait_settled(bound)) {
     case ApplicationHandle::Settled::Started:
       return Preload::Started;
-    case ApplicationHandle::Settled::Failed:
+    case ApplicationHandle::Settled::Failed: {
+      // Created, then failed (Main threw): known before any request, for /healthz.
+      std::lock_guard lock(mutex_);
+      if (app_ == created.value()) start_failed_ = true;
       return Preload::Failed;
+    }
     case ApplicationHandle::Settled::TimedOut:
       break;
   }

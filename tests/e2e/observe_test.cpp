@@ -589,6 +589,21 @@ TEST_P(ObserveAppTest, LogsAndCountsTheAppsRequests) {
       << line;
 }
 
+// Main throws after the app was created: the worker knows it from its
+// preload, so /healthz says so before any request met the 500.30.
+TEST_F(ObserveAppTest, HealthIs503BeforeAnyRequestWhenMainThrows) {
+  AspNetCoreEdit edit;
+  edit.hosting_model = "inprocess";
+  auto host = serve("ThrowsInMain", edit, {}, {"--admin-listen", "127.0.0.1:0"});
+  auto admin = admin_port(*host);
+  ASSERT_NE(admin, 0) << host->output();
+  ASSERT_TRUE(host->wait_for_output(std::string(server::kWorkerIsUp), 30s)) << host->output();
+  auto health = http_get(admin, "/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 503);
+  EXPECT_EQ(health->body, "failed\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(BothModels, ObserveAppTest,
                          ::testing::Values("inprocess", "outofprocess"));
 
