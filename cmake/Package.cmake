@@ -22,6 +22,7 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "passwd")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
-    ${CMAKE_SOURCE_DIR}/tools/package.d/postinst ${CMAKE_SOURCE_DIR}/tools/package.d/postrm)
+    ${CMAKE_SOURCE_DIR}/tools/package.d/postinst ${CMAKE_SOURCE_DIR}/tools/package.d/prerm
+    ${CMAKE_SOURCE_DIR}/tools/package.d/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)

@@ -21,25 +21,29 @@ bool has_extension(const fs::path& path, std::string_view extension) {
 std::optional<fs::path> first_ending_with(const fs::path& dir,
                                           std::initializer_list<std::string_view> endings) {
   std::error_code ec;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
-    std::string name = entry.path().filename().string();
+  // Incremented by hand: the range-for's ++ throws on a read error.
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
     for (auto ending : endings) {
       if (name.size() > ending.size() &&
           common::iequals(std::string_view(name).substr(name.size() - ending.size()), ending)) {
-        return entry.path();
+        return it->path();
       }
     }
   }
   return std::nullopt;
 }
 
-// XML starts with '<' (after a UTF-8 byte order mark and white space).
+// XML starts with '<' (after a UTF-8 byte order mark and white space). A
+// UTF-16 or UTF-32 file (a byte order mark, or NULs beside the '<': what
+// Windows PowerShell 5 writes) is left to the XML reader, which decodes it.
 bool starts_like_xml(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   char c = 0;
   int bom = 0;
   while (in.get(c)) {
     unsigned char byte = static_cast<unsigned char>(c);
+    if (byte == 0xFF || byte == 0xFE || byte == 0) return true;
     if (bom < 3 && (byte == 0xEF || byte == 0xBB || byte == 0xBF)) {
       ++bom;
       continue;
@@ -87,8 +91,8 @@ std::optional<std::string> target_mistake(const fs::path& target) {
   std::error_code ec;
   if (fs::is_regular_file(target, ec)) return file_mistake(target);
   if (!fs::is_directory(target, ec)) return std::nullopt;
-  for (const fs::directory_entry& entry : fs::directory_iterator(target, ec)) {
-    if (common::iequals(entry.path().filename().string(), "web.config")) return std::nullopt;
+  for (fs::directory_iterator it(target, ec), end; !ec && it != end; it.increment(ec)) {
+    if (common::iequals(it->path().filename().string(), "web.config")) return std::nullopt;
   }
   return folder_mistake(target);
 }

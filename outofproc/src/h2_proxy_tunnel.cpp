@@ -31,7 +31,9 @@ bool H2ProxyExchange::in_tunnel() const {
 // The child accepted the WebSocket: its status and fields go with the
 // server's 200, and the tunnel has no requestTimeout.
 void H2ProxyExchange::accept_tunnel(int status, const H2Fields& headers) {
-  if (!owns_request() || !enter(ResponsePhase::Upgrading)) return;
+  // The client went meanwhile: the child's side of the tunnel must not stay open.
+  if (!owns_request()) return cancel_stream();
+  if (!enter(ResponsePhase::Upgrading)) return;
   stop_timer();
   const ancm_request_api& api = *context_->api;
   api.set_status(request_, status, str(std::string_view()));

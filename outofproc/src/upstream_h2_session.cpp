@@ -130,10 +130,24 @@ void UpstreamH2Session::consume(StreamKey key, std::size_t bytes) {
 void UpstreamH2Session::cancel(StreamKey key, std::uint32_t error_code) {
   asio::post(strand_, [self = shared_from_this(), key, error_code] {
     auto it = self->streams_.find(key);
-    if (it == self->streams_.end() || it->second->id <= 0) return;
+    if (it == self->streams_.end()) return;
+    if (it->second->id <= 0) return self->drop_unsent(key, error_code);
     nghttp2_submit_rst_stream(self->session_.get(), NGHTTP2_FLAG_NONE, it->second->id, error_code);
     self->flush();
   });
+}
+
+// A stream cancelled before it went out (an extended CONNECT waiting for the
+// child's SETTINGS): it never will, and its owner hears so now, as it would
+// of a reset one.
+void UpstreamH2Session::drop_unsent(StreamKey key, std::uint32_t error_code) {
+  auto it = streams_.find(key);
+  if (it == streams_.end()) return;
+  std::erase(awaiting_settings_, key);
+  auto sink = it->second->sink;
+  streams_.erase(it);
+  sink->on_stream_end(
+      {error_code, true, false, false, describe() + ": cancelled before it was sent"});
 }
 
 void UpstreamH2Session::close() {

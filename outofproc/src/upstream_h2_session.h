@@ -106,6 +106,7 @@ class UpstreamH2Session : public std::enable_shared_from_this<UpstreamH2Session>
   void connect();
   void on_connected(const boost::system::error_code& ec);
   void submit(Stream& stream);
+  void drop_unsent(StreamKey key, std::uint32_t error_code);
   void refuse_extended_connect(Stream& stream);
   void read();
   void on_read(const boost::system::error_code& ec, std::size_t bytes);

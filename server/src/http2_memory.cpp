@@ -120,8 +120,18 @@ void* resize(void* bytes, std::size_t size, void* user) {
 
 }  // namespace
 
-nghttp2_mem* http2_memory() {
+// gcc says __SANITIZE_ADDRESS__; clang (tools/fuzz) says so through __has_feature.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(hwaddress_sanitizer)
+#define ANCM_HTTP2_MEMORY_SANITIZED 1
+#endif
+#endif
 #if defined(__SANITIZE_ADDRESS__)
+#define ANCM_HTTP2_MEMORY_SANITIZED 1
+#endif
+
+nghttp2_mem* http2_memory() {
+#if defined(ANCM_HTTP2_MEMORY_SANITIZED)
   return nullptr;  // nghttp2's default (malloc): the sanitizer sees every block
 #else
   static nghttp2_mem memory{nullptr, take, give_back, take_zeroed, resize};

@@ -71,10 +71,12 @@ common::Result<bool> clear_stale_socket(const std::string& path, const sockaddr_
 // the lock file is never removed: removing it would let a third server lock a
 // new file while the second holds the old one). A server that does not take
 // the lock (another program) is still found by the probe.
+// Readable by all: flock needs only a read-only descriptor, so a server run
+// later as another user can still take it.
 common::Result<common::UniqueFd> lock_path(const std::string& path) {
   std::string lock_file = path + std::string(kLockFileSuffix);
   common::UniqueFd fd(
-      ::open(lock_file.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
+      ::open(lock_file.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644));
   if (!fd) {
     return common::fail("cannot open its lock file " + lock_file + ": " + std::strerror(errno));
   }

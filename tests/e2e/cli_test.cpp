@@ -278,6 +278,25 @@ TEST(CheckDeep, ResolvesAPublishedAppInBothModels) {
   }
 }
 
+// Windows PowerShell 5 writes UTF-16 with a byte order mark; the XML reader
+// decodes it, so it is not "not XML".
+TEST(CheckDeep, AUtf16WebConfigIsRead) {
+  TempDir app("ancm-cli");
+  install_hello(app);
+  std::string utf8 = read_file(app / "web.config");
+  if (utf8.starts_with("\xEF\xBB\xBF")) utf8.erase(0, 3);
+  std::string utf16 = "\xFF\xFE";
+  for (char c : utf8) {
+    utf16 += c;
+    utf16 += '\0';
+  }
+  write_file(app / "web.config", utf16);
+  auto result = run_command("check", app / "web.config", kAnyPort);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("application: " + (app / "Hello.dll").string()), std::string::npos)
+      << result.output;
+}
+
 TEST(CheckDeep, FindsAProcessPathThatIsNotThere) {
   TempDir app("ancm-cli");
   install_hello(app);

@@ -292,6 +292,26 @@ TEST_F(UpstreamH2Test, AResetAfterTheHeadFollowsIt) {
   EXPECT_EQ(end->end.error_code, static_cast<std::uint32_t>(NGHTTP2_INTERNAL_ERROR));
 }
 
+// Cancelled while it waits for the child's SETTINGS (the client left): it is
+// never sent, and its owner hears the cancel at once.
+TEST_F(UpstreamH2Test, AnExtendedConnectCancelledBeforeTheSettingsIsNeverSent) {
+  auto s = session();
+  H2RequestHead tunnel = request("CONNECT", "/ws");
+  tunnel.fields.emplace(tunnel.fields.begin() + 4, ":protocol", "websocket");
+  tunnel.has_body = true;
+  tunnel.extended_connect = true;
+  auto cancelled = open(s, std::move(tunnel));
+  s->cancel(cancelled->key, NGHTTP2_CANCEL);  // on the strand before any SETTINGS can be read
+  auto end = cancelled->next_of(Heard::StreamEnd);
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->end.error_code, static_cast<std::uint32_t>(NGHTTP2_CANCEL)) << end->end.why;
+  EXPECT_FALSE(end->end.connect_refused);
+  auto sink = open(s, request("GET", "/hello"));
+  std::string body;
+  ASSERT_TRUE(sink->read_body(body));
+  EXPECT_EQ(server_.requests().size(), 1u);
+}
+
 TEST_F(UpstreamH2Test, CancelResetsTheStreamAtTheServer) {
   auto s = session();
   auto sink = open(s, request("GET", "/never"));

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <system_error>
 
+#include "ancm/common/ascii.h"
+
 namespace ancm::tools {
 namespace {
 
@@ -36,10 +38,13 @@ std::optional<Version> parse_version(std::string_view text) {
 // hostfxr's rollForward values (default Minor; LatestMinor/LatestMajor pick
 // differently among the acceptable ones, but accept the same ones).
 bool acceptable(const Version& installed, const Version& wanted, std::string_view roll_forward) {
+  using common::iequals;  // hostfxr reads the value without regard to case
   if (installed < wanted) return false;
-  if (roll_forward == "Disable") return installed == wanted;
-  if (roll_forward == "LatestPatch") return installed[0] == wanted[0] && installed[1] == wanted[1];
-  if (roll_forward == "Major" || roll_forward == "LatestMajor") return true;
+  if (iequals(roll_forward, "Disable")) return installed == wanted;
+  if (iequals(roll_forward, "LatestPatch")) {
+    return installed[0] == wanted[0] && installed[1] == wanted[1];
+  }
+  if (iequals(roll_forward, "Major") || iequals(roll_forward, "LatestMajor")) return true;
   return installed[0] == wanted[0];  // Minor, LatestMinor
 }
 
@@ -47,8 +52,8 @@ std::string installed_versions(const fs::path& dir, std::optional<Version>* best
                                const Version& wanted, std::string_view roll_forward) {
   std::string list;
   std::error_code ec;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
-    std::string name = entry.path().filename().string();
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
     list += (list.empty() ? "" : ", ") + name;
     auto version = parse_version(name);
     if (version && acceptable(*version, wanted, roll_forward) && (!*best || *version < **best)) {
@@ -102,8 +107,14 @@ CheckFindings check_frameworks(const fs::path& runtime_config, const fs::path& d
   }
   std::stringstream text;
   text << in.rdbuf();
+  // As hostfxr reads it: a UTF-8 byte order mark, comments and trailing commas pass.
+  std::string content = text.str();
+  if (content.starts_with("\xEF\xBB\xBF")) content.erase(0, 3);
+  json::parse_options lenient;
+  lenient.allow_comments = true;
+  lenient.allow_trailing_commas = true;
   boost::system::error_code ec;
-  json::value document = json::parse(text.str(), ec);
+  json::value document = json::parse(content, ec, {}, lenient);
   const json::object* options = nullptr;
   if (!ec && document.is_object()) {
     if (auto* found = document.as_object().if_contains("runtimeOptions")) {
