@@ -157,7 +157,7 @@ void Http2Stream::refuse_head(const HeadRejection& rejection) {
   }
   send_server_answer(rejection.status);
   build_request_spans();  // for the access log: the head as the client sent it
-  observe_end();
+  observe_end(/*answered_by_host=*/true);
 }
 
 void Http2Stream::dispatch(bool end_stream) {
@@ -546,7 +546,7 @@ void Http2Stream::end_request() {
 
 // The request's line in the access log and its count in the metrics: once
 // for a handler's request (end_request), once for a head the server refused.
-void Http2Stream::observe_end() {
+void Http2Stream::observe_end(bool answered_by_host) {
   const auto* observer = session_.context().observer;
   if (!observer) return;
   int status = answered_status_;
@@ -559,7 +559,8 @@ void Http2Stream::observe_end() {
                            .substatus = handle_.substatus.exchange(0, std::memory_order_relaxed),
                            .bytes_received = body_received_,
                            .bytes_sent = body_written_,
-                           .started = started_});
+                           .started = started_,
+                           .answered_by_host = answered_by_host});
 }
 
 // The response's END_STREAM went out while the client still sends a body

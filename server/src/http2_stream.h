@@ -123,7 +123,7 @@ class Http2Stream final : public ServerRequest, public UpgradedStream {
   void submit_head();
   void resume_response();
   void end_request();
-  void observe_end();
+  void observe_end(bool answered_by_host = false);
   void send_reset(uint32_t error_code);
   void fail_writes(int status);
   void notify(int client_gone);

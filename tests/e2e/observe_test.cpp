@@ -517,6 +517,12 @@ TEST_F(ObserveTest, HealthFollowsTheStartUpFailuresRequestsMeet) {
   ASSERT_EQ(http_get(host->port(), "/fail?status=502&sub=5")->status, 502);
   ASSERT_TRUE(eventually([&] { return health(admin) == 503; }));
   EXPECT_EQ(http_get(admin, "/healthz")->body, "failed\n");
+  // An HTTP/2 head the host refuses itself (414) is no sign the app serves.
+  std::string url =
+      "http://127.0.0.1:" + std::to_string(host->port()) + "/" + std::string(9000, 'x');
+  ASSERT_EQ(command_output("curl -s -o /dev/null --http2-prior-knowledge -w '%{http_code}' " + url),
+            "414");
+  EXPECT_EQ(health(admin), 503);
   ASSERT_EQ(http_get(host->port(), "/")->status, 200);
   EXPECT_TRUE(eventually([&] { return health(admin) == 200; }));
 }

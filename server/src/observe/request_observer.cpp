@@ -49,7 +49,8 @@ void RequestObserver::request_ended(const ServerRequest& request,
   record.tls = request.is_tls();
   if (is_start_failure(outcome.status, outcome.substatus)) {
     start_failing_.store(true, std::memory_order_relaxed);
-  } else if (!outcome.head_refused && outcome.substatus == 0 && outcome.status != 503) {
+  } else if (!outcome.head_refused && !outcome.answered_by_host && outcome.substatus == 0 &&
+             outcome.status != 503) {
     start_failing_.store(false, std::memory_order_relaxed);  // the app answered
   }
   if (log_) log_->record(record);

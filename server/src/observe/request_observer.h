@@ -26,6 +26,9 @@ struct RequestOutcome {
   uint64_t bytes_sent = 0;
   std::chrono::steady_clock::time_point started;
   bool head_refused = false;  // the front end refused the head: no request line to log
+  // The front end answered (an HTTP/2 head it refused): no handler saw it, so
+  // it says nothing of whether the app serves (/healthz).
+  bool answered_by_host = false;
 };
 
 class RequestObserver {
