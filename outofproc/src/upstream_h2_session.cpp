@@ -104,7 +104,15 @@ void UpstreamH2Session::send_body(StreamKey key, std::string piece, bool last, H
     auto it = self->streams_.find(key);
     if (it == self->streams_.end()) return;  // ended meanwhile: on_stream_end told its owner
     Stream& stream = *it->second;
-    stream.body = std::move(piece);
+    // Owners send a piece once the last was taken; the one exception is a
+    // tunnel's end (an empty last piece) while its last bytes still wait for
+    // the child's window: they go first, not lost.
+    if (stream.body_offset < stream.body.size()) {
+      stream.body.erase(0, stream.body_offset);
+      stream.body += piece;
+    } else {
+      stream.body = std::move(piece);
+    }
     stream.body_offset = 0;
     stream.body_last = last;
     stream.trailers = std::move(trailers);
