@@ -527,6 +527,33 @@ TEST_F(ObserveTest, HealthFollowsTheStartUpFailuresRequestsMeet) {
   EXPECT_TRUE(eventually([&] { return health(admin) == 200; }));
 }
 
+// The admin port holds at most 64 connections: one more is closed at once,
+// and a place freed serves again.
+TEST_F(ObserveTest, TheAdminPortHoldsABoundedNumberOfConnections) {
+  auto host = start(with_model("outofprocess"), {"--admin-listen", "127.0.0.1:0"});
+  auto admin = admin_port(*host);
+  ASSERT_NE(admin, 0) << host->output();
+  std::vector<std::unique_ptr<HttpConnection>> held;
+  for (int i = 0; i < 64; ++i) {
+    held.push_back(std::make_unique<HttpConnection>(admin));
+    ASSERT_TRUE(held.back()->connected());
+  }
+  // Each of them is a session once the worker accepted it: one answered
+  // request per connection proves it.
+  for (auto& connection : held) {
+    connection->send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+    ASSERT_TRUE(connection->read_response());
+  }
+  HttpConnection extra(admin);
+  ASSERT_TRUE(extra.connected());
+  EXPECT_TRUE(extra.closed_by_peer());
+  held.front()->close();
+  EXPECT_TRUE(eventually([&] {
+    auto response = http_get(admin, "/healthz");
+    return response && response->status == 200;
+  }));
+}
+
 TEST_F(ObserveTest, HealthIs503ForAnAppThatFailsToStart) {
   for (const char* model : {"outofprocess", "inprocess"}) {
     SCOPED_TRACE(model);

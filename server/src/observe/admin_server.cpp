@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -24,6 +25,9 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
+// Scrapers and probes need few; more are closed at once, so a client cannot
+// spend the worker's descriptors (shared with the app's listeners) here.
+constexpr int kMaxSessions = 64;
 constexpr std::size_t kMaxHead = 8 * 1024;
 
 // One strand per session: its read, write and idle timer never run at once.
@@ -32,8 +36,16 @@ using Socket = asio::basic_stream_socket<asio::generic::stream_protocol, Strand>
 
 class AdminSession : public std::enable_shared_from_this<AdminSession> {
  public:
-  AdminSession(Socket socket, const AdminSources& sources)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), sources_(sources) {}
+  AdminSession(Socket socket, const AdminSources& sources, std::shared_ptr<std::atomic<int>> live)
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        sources_(sources),
+        live_(std::move(live)) {
+    ++*live_;
+  }
+  ~AdminSession() { --*live_; }
+  AdminSession(const AdminSession&) = delete;
+  AdminSession& operator=(const AdminSession&) = delete;
 
   void read() {
     parser_.emplace();
@@ -65,7 +77,13 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     response_.prepare_payload();
     if (request.method() == http::verb::head) response_.body().clear();
     response_.keep_alive(request.keep_alive());
+    // A client that does not read its answer is closed as an idle one is.
+    timer_.expires_after(kIdleTimeout);
+    timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec) self->close();
+    });
     http::async_write(socket_, response_, [self = shared_from_this()](error_code ec, std::size_t) {
+      self->timer_.cancel();
       if (ec || !self->response_.keep_alive()) return self->close();
       self->read();
     });
@@ -80,6 +98,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
   Socket socket_;
   asio::steady_timer timer_;
   const AdminSources& sources_;
+  std::shared_ptr<std::atomic<int>> live_;  // the listener's count of sessions
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> parser_;
   http::response<http::string_body> response_;
@@ -107,7 +126,12 @@ void AdminListener::accept() {
       asio::make_strand(io_), [self = shared_from_this()](error_code ec, Socket socket) {
         if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
         if (!ec) {
-          std::make_shared<AdminSession>(std::move(socket), self->sources_)->read();
+          if (*self->live_ >= kMaxSessions) {
+            error_code ignored;
+            socket.close(ignored);
+          } else {
+            std::make_shared<AdminSession>(std::move(socket), self->sources_, self->live_)->read();
+          }
           return self->accept();
         }
         // Out of descriptors or memory: back off instead of spinning, as the
