@@ -65,7 +65,7 @@ void* with_header(void* block, std::size_t cls) {
   return static_cast<char*>(block) + kHeader;
 }
 
-void* take(std::size_t size, void*) {
+[[maybe_unused]] void* take(std::size_t size, void*) {
   if (size > SIZE_MAX - kGranule) return nullptr;
   std::size_t cls = class_of(size);
   if (cls >= kClasses) return with_header(std::malloc(size + kHeader), kLarge);
@@ -79,7 +79,7 @@ void* take(std::size_t size, void*) {
   return with_header(std::malloc(class_bytes(cls)), cls);
 }
 
-void give_back(void* bytes, void*) {
+[[maybe_unused]] void give_back(void* bytes, void*) {
   if (!bytes) return;
   std::size_t cls = header(bytes);
   void* block = static_cast<char*>(bytes) - kHeader;
@@ -94,14 +94,14 @@ void give_back(void* bytes, void*) {
   std::free(block);
 }
 
-void* take_zeroed(std::size_t count, std::size_t size, void* user) {
+[[maybe_unused]] void* take_zeroed(std::size_t count, std::size_t size, void* user) {
   if (size != 0 && count > (SIZE_MAX - kHeader) / size) return nullptr;
   void* bytes = take(count * size, user);
   if (bytes) std::memset(bytes, 0, count * size);
   return bytes;
 }
 
-void* resize(void* bytes, std::size_t size, void* user) {
+[[maybe_unused]] void* resize(void* bytes, std::size_t size, void* user) {
   if (!bytes) return take(size, user);
   std::size_t cls = header(bytes);
   if (size > SIZE_MAX - kGranule) return nullptr;
