@@ -14,13 +14,6 @@
 #include "ancm/common/write_all.h"
 
 namespace ancm::inproc {
-namespace {
-
-void write_all(int fd, const char* data, std::size_t size) {
-  common::write_all(fd, std::string_view(data, size));
-}
-
-}  // namespace
 
 WorkerStdoutCapture::WorkerStdoutCapture(const std::filesystem::path& log_base) {
   if (!log_base.empty()) {
@@ -73,8 +66,9 @@ void WorkerStdoutCapture::pump() {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
     auto size = static_cast<std::size_t>(n);
-    write_all(saved_stdout_.get(), buffer, size);
-    if (log_file_) write_all(log_file_.get(), buffer, size);
+    std::string_view bytes(buffer, size);
+    common::write_all(saved_stdout_.get(), bytes);
+    if (log_file_) common::write_all(log_file_.get(), bytes);
     std::lock_guard lock(mutex_);
     if (captured_.size() < common::kMaxAppOutputChars * 4) {
       captured_.append(buffer, size);

@@ -105,8 +105,7 @@ TEST_P(GrpcTest, EveryScenarioPassesOverTlsWithAlpnH2) {
   HostOptions options;
   options.target = dir_.path();
   options.listen = "https://127.0.0.1:0";
-  options.extra_args = {"--tls-cert", certificate.certificate.string(), "--tls-key",
-                        certificate.key.string()};
+  options.extra_args = certificate.server_args();
   HostProcess host(options);
   ASSERT_TRUE(host.started()) << host.output();
   std::string address = "https://localhost:" + std::to_string(host.port());

@@ -181,9 +181,7 @@ TEST_F(UnixSocketTest, ThePeerHasNoAddress) {
 TEST_F(UnixSocketTest, ServesTlsOverTheSocket) {
   TestCertificates certificates;
   auto certificate = certificates.issue("unix.example.test", {"unix.example.test"});
-  auto host = start(
-      "https://unix:" + socket_.string(),
-      {"--tls-cert", certificate.certificate.string(), "--tls-key", certificate.key.string()});
+  auto host = start("https://unix:" + socket_.string(), certificate.server_args());
   ASSERT_TRUE(host->started()) << host->output();
   EXPECT_NE(host->output().find("https://unix:" + socket_.string()), std::string::npos);
   auto tls_options = "--cacert " + certificates.ca_file().string();

@@ -244,9 +244,9 @@ TEST_F(ObserveTest, LogsRequestsOverTls) {
   options.target = app_.path();
   options.env["ANCM_HANDLER_DIR"] = handler_dir("test").string();
   options.listen = "https://127.0.0.1:0";
-  options.extra_args = {
-      "--tls-cert", leaf.certificate.string(), "--tls-key", leaf.key.string(), "--access-log",
-      log.string(), "--access-log-format",     "combined"};
+  options.extra_args = leaf.server_args();
+  options.extra_args.insert(options.extra_args.end(),
+                            {"--access-log", log.string(), "--access-log-format", "combined"});
   HostProcess host(options);
   ASSERT_TRUE(host.started()) << host.output();
   auto port = std::to_string(host.port());

@@ -38,7 +38,7 @@ class TlsTest : public ::testing::Test {
   }
 
   std::vector<std::string> tls_args(const TestCertificate& certificate) const {
-    return {"--tls-cert", certificate.certificate.string(), "--tls-key", certificate.key.string()};
+    return certificate.server_args();
   }
 
   std::unique_ptr<HostProcess> start(std::vector<std::string> extra_args) {

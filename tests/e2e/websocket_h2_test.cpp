@@ -203,8 +203,7 @@ class WebSocketTlsFixture : public PublishedAppTest {
     HostOptions options;
     options.target = dir_.path();
     options.listen = "https://127.0.0.1:0";
-    options.extra_args = {"--tls-cert", certificate_.certificate.string(), "--tls-key",
-                          certificate_.key.string()};
+    options.extra_args = certificate_.server_args();
     auto host = std::make_unique<HostProcess>(options);
     EXPECT_TRUE(host->started()) << host->output();
     return host;

@@ -13,6 +13,11 @@ namespace ancm::test {
 struct TestCertificate {
   std::filesystem::path certificate;  // PEM
   std::filesystem::path key;          // PEM, unencrypted
+
+  // `ancm-host run`'s flags that serve it: --tls-cert <certificate> --tls-key <key>.
+  std::vector<std::string> server_args() const {
+    return {"--tls-cert", certificate.string(), "--tls-key", key.string()};
+  }
 };
 
 class TestCertificates {
