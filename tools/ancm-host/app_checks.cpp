@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 #include <system_error>
@@ -11,6 +10,7 @@
 #include "ancm/common/command_line_split.h"
 #include "ancm/loader/loader.h"
 #include "ancm/server/listen_address.h"
+#include "check_listeners.h"
 #include "executable_lookup.h"
 #include "framework_check.h"
 
@@ -137,13 +137,10 @@ CheckFindings check_stdout_log(const config::AppConfig& config) {
 }
 
 CheckFindings check_ports(const server::MasterOptions& options) {
-  if (std::getenv("LISTEN_FDS")) {
-    return {CheckFinding::found("ports", "the sockets systemd passes (LISTEN_FDS)")};
-  }
-  auto urls = options.listen;
-  if (urls.empty()) urls.emplace_back(server::kDefaultListenUrl);
+  auto urls = urls_run_would_bind(options);
+  if (!urls) return {CheckFinding::found("ports", "the sockets systemd passes (LISTEN_FDS)")};
   CheckFindings findings;
-  for (const auto& url : urls) {
+  for (const auto& url : *urls) {
     std::string subject = "port of " + url;
     auto address = server::parse_listen_url(url);
     if (!address.ok()) {

@@ -17,8 +17,8 @@ CheckFindings check_process(const config::AppConfig& config);
 // stdoutLogEnabled: the log's folder exists and is writable, or can be made.
 CheckFindings check_stdout_log(const config::AppConfig& config);
 
-// Each listener's address parses and can be bound now (or systemd passes the
-// sockets).
+// Each URL run would bind (urls_run_would_bind) parses and can be bound now;
+// without --listen, systemd's sockets need no check.
 CheckFindings check_ports(const server::MasterOptions& options);
 
 }  // namespace ancm::tools

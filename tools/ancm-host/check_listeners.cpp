@@ -40,15 +40,20 @@ void print(const server::ListenAddress& address, const server::UnixSocketOptions
 
 }  // namespace
 
+std::optional<std::vector<std::string>> urls_run_would_bind(const server::MasterOptions& options) {
+  if (!options.listen.empty()) return options.listen;
+  if (std::getenv("LISTEN_FDS")) return std::nullopt;
+  return std::vector<std::string>{std::string(server::kDefaultListenUrl)};
+}
+
 void print_listeners(const server::MasterOptions& options) {
-  std::vector<std::string> urls = options.listen;
-  if (urls.empty() && std::getenv("LISTEN_FDS")) {
+  auto urls = urls_run_would_bind(options);
+  if (!urls) {
     std::printf("%sthe sockets systemd passes (LISTEN_FDS)\n",
                 label(server::kCheckListenerLabel).c_str());
     return;
   }
-  if (urls.empty()) urls.emplace_back(server::kDefaultListenUrl);
-  for (const auto& url : urls) {
+  for (const auto& url : *urls) {
     auto address = server::parse_listen_url(url);
     if (address.ok()) print(address.value(), options.unix_socket);
   }
