@@ -133,7 +133,8 @@ TEST(MetricsTest, CountsRequestsByClassAndModelWithAHistogram) {
   record.status = 404;
   metrics.request_ended(record, ModelLabel::outofprocess);
   metrics.connection_busy();
-  auto text = metrics.exposition({.open_connections = 3, .app_state = shim::AppState::running});
+  auto text = metrics.exposition(
+      {.open_connections = 3, .app_state = shim::AppState::running, .children = {}});
   expect_exposition_format(text);
   auto has = [&text](const std::string& line) {
     return text.find("\n" + line + "\n") != std::string::npos;
@@ -168,8 +169,8 @@ TEST(MetricsTest, ChildEventsAreCountedAndTheRapidFailGaugeFollowsEveryApplicati
   Metrics metrics(std::chrono::system_clock::time_point(1'700'000'000s), 0);
   ChildEvents events;
   auto text_now = [&] {
-    auto text =
-        metrics.exposition({.app_state = shim::AppState::running, .children = events.counts()});
+    auto text = metrics.exposition(
+        {.open_connections = 0, .app_state = shim::AppState::running, .children = events.counts()});
     expect_exposition_format(text);
     return text;
   };
