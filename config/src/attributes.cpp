@@ -191,6 +191,7 @@ class AttributeResolver {
 
 void apply_attributes(const RawSection& section, const EnvLookup& env, AppConfig& config,
                       ErrorSink& errors) {
+  for (const auto& [name, raw] : section.attributes) config.attribute_lines.emplace(name, raw.line);
   AttributeResolver(section, env, config, errors).run();
 }
 

@@ -6,6 +6,8 @@
 #include <pugixml.hpp>
 #include <string_view>
 
+#include "utf8_text.h"
+
 namespace ancm::config::detail {
 namespace {
 
@@ -157,7 +159,10 @@ RawAttributes read_attributes(std::string_view xml, const pugi::xml_node& elemen
 
 }  // namespace
 
-std::optional<RawSection> read_section(const std::string& xml, ErrorSink& errors) {
+std::optional<RawSection> read_section(const std::string& written, ErrorSink& errors) {
+  // One UTF-8 buffer for pugixml, the line index and the attribute walk, so
+  // an offset means the same in all three (a UTF-16 file included).
+  const std::string xml = utf8_text(written);
   LineIndex lines(xml);
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size());

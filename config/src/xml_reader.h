@@ -46,6 +46,7 @@ struct RawSection {
 };
 
 // nullopt after reporting why (malformed XML, no section, two sections).
-std::optional<RawSection> read_section(const std::string& xml, ErrorSink& errors);
+// Lines count in the text as written, whatever its encoding (utf8_text.h).
+std::optional<RawSection> read_section(const std::string& written, ErrorSink& errors);
 
 }  // namespace ancm::config::detail

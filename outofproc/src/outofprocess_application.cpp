@@ -22,7 +22,8 @@ OutOfProcessApplication::OutOfProcessApplication(Settings settings, const ancm_a
   Logger logger = [host = host_](ancm_log_level level, const std::string& message) {
     abi::host_log(host, level, message);
   };
-  processes_ = std::make_unique<ProcessManager>(settings_, logger);
+  processes_ = std::make_unique<ProcessManager>(
+      settings_, logger, [host = host_](ancm_host_event event) { abi::host_report(host, event); });
   context_.api = params.request_api;
   context_.host = params.host;
   context_.processes = processes_.get();

@@ -12,9 +12,10 @@
 
 namespace ancm::outofproc {
 
-ProcessManager::Impl::Impl(Settings settings, Logger log)
+ProcessManager::Impl::Impl(Settings settings, Logger log, EventSink events)
     : settings_(std::move(settings)),
       logger_(std::move(log)),
+      events_(std::move(events)),
       wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       slots_(static_cast<std::size_t>(std::max(1, settings_.processes_per_application))),
       rapid_fails_(settings_.rapid_fails_per_minute) {
@@ -26,6 +27,10 @@ ProcessManager::Impl::Impl(Settings settings, Logger log)
 
 void ProcessManager::Impl::log(ancm_log_level level, const std::string& message) const {
   if (logger_) logger_(level, message);
+}
+
+void ProcessManager::Impl::report(ancm_host_event event) const {
+  if (events_) events_(event);
 }
 
 void ProcessManager::Impl::wake() {
@@ -50,9 +55,24 @@ common::PageFailure ProcessManager::Impl::rapid_fail_failure_locked(Clock::time_
   return process_start_failure(reason, last_failure_.detail);
 }
 
-ProcessManager::Acquired ProcessManager::Impl::refuse_start_locked(Clock::time_point until) const {
+ProcessManager::Acquired ProcessManager::Impl::refuse_start_locked(Clock::time_point until) {
+  note_blocked_locked(until);
   if (std::shared_ptr<ChildProcess> other = any_ready_child_locked()) return other;
   return common::fail(rapid_fail_failure_locked(until));
+}
+
+// Reported under the lock, so BLOCKED and UNBLOCKED from different threads
+// reach the host in the order they happened.
+void ProcessManager::Impl::note_blocked_locked(Clock::time_point until) {
+  bool first = !rapid_fail_until_;
+  rapid_fail_until_ = until;
+  if (first) report(ANCM_HOST_EVENT_RAPID_FAIL_BLOCKED);
+}
+
+void ProcessManager::Impl::note_unblocked_locked() {
+  if (!rapid_fail_until_) return;
+  rapid_fail_until_.reset();
+  report(ANCM_HOST_EVENT_RAPID_FAIL_UNBLOCKED);
 }
 
 void ProcessManager::Impl::acquire(Ready ready) {
@@ -83,11 +103,14 @@ void ProcessManager::Impl::acquire(Ready ready) {
       break;
   }
   if (auto until = rapid_fails_.blocked_until()) {
+    bool was_blocked = rapid_fail_until_.has_value();
     Acquired refused = refuse_start_locked(*until);
     lock.unlock();
+    if (!was_blocked) wake();  // the manager thread now watches for the block's end
     ready(std::move(refused));
     return;
   }
+  note_unblocked_locked();
   slot.state = Slot::State::StartRequested;
   slot.child.reset();
   slot.waiters.push_back(std::move(ready));
@@ -125,8 +148,8 @@ void ProcessManager::Impl::shutdown() {
   stopped_cv_.wait(lock, [this] { return stopped_; });
 }
 
-ProcessManager::ProcessManager(Settings settings, Logger log)
-    : impl_(std::make_unique<Impl>(std::move(settings), std::move(log))) {}
+ProcessManager::ProcessManager(Settings settings, Logger log, EventSink events)
+    : impl_(std::make_unique<Impl>(std::move(settings), std::move(log), std::move(events))) {}
 
 ProcessManager::~ProcessManager() {
   impl_->shutdown();

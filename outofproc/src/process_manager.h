@@ -19,6 +19,10 @@
 namespace ancm::outofproc {
 
 using Logger = std::function<void(ancm_log_level, const std::string&)>;
+// Told each start, crash, failed start and rapid-fail change (report_event in
+// handler_abi.h says what each means). Called on the manager's thread or an
+// acquiring caller's, sometimes under the manager's lock: it must only count.
+using EventSink = std::function<void(ancm_host_event)>;
 
 // Why no process could serve: a 502.5 page, whose detail is the first
 // 30,000 characters the process printed.
@@ -62,7 +66,7 @@ class ProcessManager {
   using Acquired = common::Result<std::shared_ptr<ChildProcess>, common::PageFailure>;
   using Ready = std::function<void(Acquired)>;
 
-  ProcessManager(Settings settings, Logger log);
+  ProcessManager(Settings settings, Logger log, EventSink events = {});
   ~ProcessManager();  // shutdown(), then joins its threads
   ProcessManager(const ProcessManager&) = delete;
   ProcessManager& operator=(const ProcessManager&) = delete;

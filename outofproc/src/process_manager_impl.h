@@ -43,7 +43,7 @@ struct ProcessManager::Impl {
     bool gone = false;                          // reaped; dropped at the end of the turn
   };
 
-  Impl(Settings settings, Logger log);
+  Impl(Settings settings, Logger log, EventSink events);
 
   // ---- caller side (any thread), process_manager.cpp
   void acquire(Ready ready);
@@ -55,13 +55,18 @@ struct ProcessManager::Impl {
   common::PageFailure rapid_fail_failure_locked(Clock::time_point until) const;
   // While rapid-fail protection holds until `until`: another slot's ready
   // child, else the rapid-fail page.
-  Acquired refuse_start_locked(Clock::time_point until) const;
+  Acquired refuse_start_locked(Clock::time_point until);
+  // Rapid-fail state as reported: BLOCKED at the first refusal, UNBLOCKED
+  // once starts are allowed again (a start goes ahead, the manager thread
+  // sees the failures age out, or the manager stops).
+  void note_blocked_locked(Clock::time_point until);
+  void note_unblocked_locked();
 
   // ---- manager thread, supervisor_loop.cpp
   void run();
   void act_on_requests();    // shutdown, starts and checks callers asked for
   void wait_for_children();  // poll: a wake-up, a child's output or exit, a timer
-  void check_deadlines();    // start-up limits and the shutdown's kill deadline
+  void check_deadlines();    // start-up limits, the shutdown's kill deadline, rapid-fail's end
   void kill_overdue_children();
   void announce_stopped();
   void start_requested_children();
@@ -79,10 +84,12 @@ struct ProcessManager::Impl {
   void begin_shutdown();
   int poll_timeout(Clock::time_point now) const;
   void log(ancm_log_level level, const std::string& message) const;
+  void report(ancm_host_event event) const;
   void call_back(const Ready& ready, Acquired acquired) const;
 
   const Settings settings_;
   const Logger logger_;
+  const EventSink events_;
   common::UniqueFd wake_fd_;  // eventfd
 
   mutable std::mutex mutex_;
@@ -92,6 +99,8 @@ struct ProcessManager::Impl {
   RapidFailGuard rapid_fails_;
   common::PageFailure last_failure_;                     // the latest failed start or crash
   std::vector<std::shared_ptr<ChildProcess>> suspects_;  // report_unreachable
+  // Set from the first refused start until starts are allowed again.
+  std::optional<Clock::time_point> rapid_fail_until_;
   bool stopping_ = false;
   bool stopped_ = false;
   std::atomic<std::size_t> spawn_count_{0};

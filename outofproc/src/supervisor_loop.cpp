@@ -119,6 +119,15 @@ void ProcessManager::Impl::check_deadlines() {
     kill_deadline_.reset();
     kill_overdue_children();
   }
+  std::lock_guard lock(mutex_);
+  if (rapid_fail_until_ && now >= *rapid_fail_until_) {
+    // Another crash may have moved the end; starts are allowed once it passed.
+    if (auto until = rapid_fails_.blocked_until(now)) {
+      rapid_fail_until_ = until;
+    } else {
+      note_unblocked_locked();
+    }
+  }
 }
 
 // The shutdown's time limit passed: what still runs is killed.
@@ -136,6 +145,7 @@ void ProcessManager::Impl::kill_overdue_children() {
 void ProcessManager::Impl::announce_stopped() {
   {
     std::lock_guard lock(mutex_);
+    note_unblocked_locked();  // nothing is refused any more: the manager is gone
     stopped_ = true;
   }
   stopped_cv_.notify_all();
@@ -162,6 +172,10 @@ int ProcessManager::Impl::poll_timeout(Clock::time_point now) const {
                                   [](const Watched& w) { return w.starting && !w.gone; });
   if (any_starting && !shutdown_begun_) wait = kReadinessInterval;
   if (kill_deadline_) wait = std::min<Clock::duration>(wait, *kill_deadline_ - now);
+  {
+    std::lock_guard lock(mutex_);
+    if (rapid_fail_until_) wait = std::min<Clock::duration>(wait, *rapid_fail_until_ - now);
+  }
   if (wait == Clock::duration::max()) return -1;
   return static_cast<int>(std::clamp<long long>(millis(wait) + 1, 0, 60'000));
 }
@@ -206,6 +220,7 @@ void ProcessManager::Impl::start_child(std::size_t slot) {
   }
   std::shared_ptr<SpawnedChild> child = spawned.value();
   spawn_count_.fetch_add(1);
+  report(ANCM_HOST_EVENT_CHILD_STARTED);
   log(ANCM_LOG_INFO, "started process " + std::to_string(child->pid()) + " for '" +
                          settings_.process_path + "' on port " + std::to_string(port) + ": " +
                          command + " (in " + settings_.app_path.string() + ")");
@@ -246,6 +261,7 @@ void ProcessManager::Impl::finish_start(
       s.child.reset();
       rapid_fails_.record_failure();
       last_failure_ = started.error();
+      report(ANCM_HOST_EVENT_CHILD_START_FAILED);
     } else {
       s.state = Slot::State::Ready;
       s.child = started.value();
@@ -288,6 +304,7 @@ void ProcessManager::Impl::on_exit(Watched& watched) {
                       "; it is restarted on the next request (processPath '" +
                       settings_.process_path + "', port " + std::to_string(child.port()) + ")",
                   output));
+  report(ANCM_HOST_EVENT_CHILD_CRASHED);
   {
     std::lock_guard lock(mutex_);
     rapid_fails_.record_failure();

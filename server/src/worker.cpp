@@ -216,7 +216,7 @@ std::vector<std::string> listen_urls(const WorkerOptions& options) {
   return urls;
 }
 
-shim::ShimOptions shim_options(const WorkerOptions& options) {
+shim::ShimOptions shim_options(const WorkerOptions& options, ChildEvents& children) {
   return {.target = options.target,
           .handler_dir = shim::default_handler_dir(),
           .request_api = native_request_api(),
@@ -227,7 +227,8 @@ shim::ShimOptions shim_options(const WorkerOptions& options) {
                 if (fd >= 0) send_message(fd, std::string(kRecyclePrefix) + reason);
               },
           .note_substatus = [](ancm_request* request,
-                               int substatus) { note_substatus(request, substatus); }};
+                               int substatus) { note_substatus(request, substatus); },
+          .report_event = [&children](ancm_host_event event) { children.record(event); }};
 }
 
 std::vector<std::shared_ptr<Listener>> start_listeners(asio::io_context& io,
@@ -323,12 +324,14 @@ int run_worker(const WorkerOptions& options) {
     spdlog::error("worker {} cannot serve https: {}", ::getpid(), tls.error());
     return 1;
   }
-  shim::Shim shim(shim_options(options));
+  // Before the shim, which reports its children's events into it from the start.
+  ChildEvents children;
+  shim::Shim shim(shim_options(options, children));
   ConnectionContext context{effective_limits(options, shim),
                             [&shim](ancm_request* request) { shim.handle_request(request); },
                             &registry};
   context.http2 = kServesHttp2;
-  WorkerObservation observation(options, shim, registry, access_log.value().get());
+  WorkerObservation observation(options, shim, registry, children, access_log.value().get());
   if (observation.enabled) context.observer = &observation.observer;
   ConnectionContext tls_context = context;
   tls_context.tls = tls.value().get();

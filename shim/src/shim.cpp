@@ -124,6 +124,10 @@ Shim::Impl::Impl(ShimOptions shim_options) : options_(std::move(shim_options)) {
       self->options_.request_recycle(std::string(reason.data ? reason.data : "", reason.len));
     }
   };
+  host_.report_event = [](void* ctx, ancm_host_event event) {
+    auto* self = static_cast<Impl*>(ctx);
+    if (self->options_.report_event) self->options_.report_event(event);
+  };
   host_.fail_request = [](void* ctx, ancm_request* request, const ancm_failure* failure) {
     auto* self = static_cast<Impl*>(ctx);
     std::shared_ptr<const config::AppConfig> config;

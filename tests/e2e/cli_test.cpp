@@ -1,10 +1,12 @@
 // `ancm-host check` and the command line, run as a real process.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <boost/json/src.hpp>
 #include <filesystem>
+#include <sstream>
 
 #include "ancm/server/listen_address.h"
 #include "host_process.h"
@@ -344,19 +346,76 @@ TEST(CheckDeep, FindsAFrameworkThatIsNotInstalled) {
   }
 }
 
+// The stdout log folder is the app's to create, as the user it runs as:
+// check (often run as root) only says whether that can work.
+void enable_stdout_log(const std::filesystem::path& app, const std::string& file) {
+  replaced_in(app / "web.config", "stdoutLogEnabled=\"false\"", "stdoutLogEnabled=\"true\"");
+  replaced_in(app / "web.config", "stdoutLogFile=\".\\logs\\stdout\"",
+              "stdoutLogFile=\"" + file + "\"");
+}
+
+// The line of web.config holding `text`, 1-based (0 when not there).
+int line_holding(const std::filesystem::path& file, const std::string& text) {
+  std::istringstream in(read_file(file));
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.find(text) != std::string::npos) return number;
+  }
+  return 0;
+}
+
+TEST(CheckDeep, LeavesTheStdoutLogFolderUncreated) {
+  TempDir app("ancm-cli");
+  install_hello(app);
+  enable_stdout_log(app.path(), ".\\new\\logs\\stdout");
+  auto result = run_command("check", app.path(), kAnyPort);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("stdoutLogFile: " + (app / "new" / "logs").string() +
+                               " can be created at the app's start"),
+            std::string::npos)
+      << result.output;
+  EXPECT_FALSE(std::filesystem::exists(app / "new")) << "check created the folder";
+}
+
+// An ancestor that is a file: no user could make the folder, root included.
 TEST(CheckDeep, FindsAStdoutLogFolderItCannotMake) {
   TempDir app("ancm-cli");
   install_hello(app);
   write_file(app / "not-a-folder", "x");
-  replaced_in(app / "web.config", "stdoutLogEnabled=\"false\"", "stdoutLogEnabled=\"true\"");
-  replaced_in(app / "web.config", "stdoutLogFile=\".\\logs\\stdout\"",
-              "stdoutLogFile=\".\\not-a-folder\\logs\\stdout\"");
+  enable_stdout_log(app.path(), ".\\not-a-folder\\logs\\stdout");
   auto result = run_command("check", app.path(), kAnyPort);
   EXPECT_EQ(result.exit_code, 1) << result.output;
-  EXPECT_NE(result.output.find("stdoutLogFile: " + (app / "not-a-folder" / "logs").string() +
-                               " cannot be made"),
+  auto folder = (app / "not-a-folder" / "logs").string();
+  EXPECT_NE(result.output.find("stdoutLogFile: " + folder + " cannot be made or written: " +
+                               (app / "not-a-folder").string() + " is not a folder"),
             std::string::npos)
       << result.output;
+  // Named with file and line, and what to do.
+  int line = line_holding(app / "web.config", "stdoutLogFile=");
+  ASSERT_GT(line, 0);
+  EXPECT_NE(result.output.find((app / "web.config").string() + ":" + std::to_string(line) + ":"),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("fix: create " + folder), std::string::npos) << result.output;
+  EXPECT_TRUE(std::filesystem::is_regular_file(app / "not-a-folder"));
+}
+
+TEST(CheckDeep, FindsAStdoutLogFolderUnderAFolderItCannotWrite) {
+  if (::geteuid() == 0)
+    GTEST_SKIP() << "root may write into any folder; the case above covers root";
+  TempDir app("ancm-cli");
+  install_hello(app);
+  std::filesystem::create_directory(app / "locked");
+  std::filesystem::permissions(
+      app / "locked", std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  enable_stdout_log(app.path(), ".\\locked\\logs\\stdout");
+  auto result = run_command("check", app.path(), kAnyPort);
+  std::filesystem::permissions(app / "locked", std::filesystem::perms::owner_all);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find((app / "locked").string() + " is not writable (Permission denied)"),
+            std::string::npos)
+      << result.output;
+  EXPECT_FALSE(std::filesystem::exists(app / "locked" / "logs"));
 }
 
 TEST(CheckDeep, FindsAPortInUse) {

@@ -19,6 +19,7 @@
 #include "free_port.h"
 #include "host_process.h"
 #include "http_client.h"
+#include "pid_text.h"
 #include "temp_dir.h"
 #include "test_certificates.h"
 #include "web_config.h"
@@ -635,6 +636,55 @@ TEST_F(ObserveAppTest, HealthIs503BeforeAnyRequestWhenMainThrows) {
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 503);
   EXPECT_EQ(health->body, "failed\n");
+}
+
+// /metrics counts the out-of-process children the handler reports: a child
+// killed under the app is a crash, and its replacement a second start.
+TEST_F(ObserveAppTest, AKilledChildIsACrashAndItsReplacementASecondStart) {
+  auto host = serve("PrintsEnv", {}, {}, {"--admin-listen", "127.0.0.1:0"});
+  auto admin = admin_port(*host);
+  ASSERT_NE(admin, 0) << host->output();
+  pid_t first = to_pid(get(*host, "/pid").body);
+  ASSERT_GT(first, 0) << host->output();
+  auto before = scrape_metrics(admin);
+  EXPECT_EQ(before["ancm_child_starts_total"], 1);
+  EXPECT_EQ(before["ancm_child_crashes_total"], 0);
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  // The manager sees the exit at once; the replacement waits for a request.
+  EXPECT_TRUE(
+      eventually([&] { return scrape_metrics(admin)["ancm_child_crashes_total"] == 1; }, 30s))
+      << host->output();
+  pid_t second = -1;
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto response = http_get(host->port(), "/pid", "", 30s);
+        second = response && response->status == 200 ? to_pid(response->body) : -1;
+        return second > 0 && second != first;
+      },
+      30s))
+      << host->output();
+  auto after = scrape_metrics(admin);
+  EXPECT_EQ(after["ancm_child_starts_total"], 2);
+  EXPECT_EQ(after["ancm_child_crashes_total"], 1);
+  EXPECT_EQ(after["ancm_child_start_failures_total"], 0);
+  EXPECT_EQ(after["ancm_rapid_fail_blocked"], 0);
+}
+
+// An app that exits at once: each start fails, and past rapidFailsPerMinute
+// the gauge says starts are refused.
+TEST_F(ObserveAppTest, RapidFailProtectionIsAGauge) {
+  AspNetCoreEdit edit;
+  edit.extra_attributes = R"(rapidFailsPerMinute="2")";
+  auto host = serve("AlwaysCrashes", edit, {}, {"--admin-listen", "127.0.0.1:0"});
+  auto admin = admin_port(*host);
+  ASSERT_NE(admin, 0) << host->output();
+  EXPECT_EQ(scrape_metrics(admin)["ancm_rapid_fail_blocked"], 0);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(get(*host, "/").status, 502);
+  auto metrics = scrape_metrics(admin);
+  EXPECT_EQ(metrics["ancm_rapid_fail_blocked"], 1) << host->output();
+  EXPECT_EQ(metrics["ancm_child_starts_total"], 3);
+  EXPECT_EQ(metrics["ancm_child_start_failures_total"], 3);
+  EXPECT_EQ(metrics["ancm_child_crashes_total"], 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(BothModels, ObserveAppTest,

@@ -217,6 +217,71 @@ TEST(ConfigSection, ByteOrderMarkDoesNotShiftLines) {
   EXPECT_EQ(error.line, 5);
 }
 
+// Each aspNetCore attribute's line is kept in the config, for `check`.
+TEST(ConfigSection, KeepsTheLineOfEveryWrittenAttribute) {
+  AppConfig config = parse_ok(
+      "    <aspNetCore processPath=\"dotnet\"\n"
+      "                arguments=\".\\App.dll\"\n"
+      "                stdoutLogEnabled=\"false\" stdoutLogFile=\".\\logs\\stdout\" />");
+  EXPECT_EQ(config.line_of("processPath"), 5);  // in_location puts the element on line 5
+  EXPECT_EQ(config.line_of("arguments"), 6);
+  EXPECT_EQ(config.line_of("stdoutLogEnabled"), 7);
+  EXPECT_EQ(config.line_of("stdoutLogFile"), 7);
+  EXPECT_EQ(config.line_of("hostingModel"), 0);  // not written: the default
+  EXPECT_EQ(config.line_of("processpath"), 0);   // names are exact, as in the DOM
+}
+
+// UTF-8 text of ASCII and \u00E9 as UTF-16, with or without a byte order mark.
+std::string utf16_of(const std::string& utf8, bool big_endian, bool mark) {
+  std::string out;
+  auto unit = [&](char16_t u) {
+    char low = static_cast<char>(u & 0xFF), high = static_cast<char>(u >> 8);
+    out += big_endian ? high : low;
+    out += big_endian ? low : high;
+  };
+  if (mark) unit(0xFEFF);
+  for (std::size_t i = 0; i < utf8.size(); ++i) {
+    if (utf8.compare(i, 2, "\xC3\xA9") == 0) {
+      unit(0xE9);
+      ++i;
+    } else {
+      unit(static_cast<unsigned char>(utf8[i]));
+    }
+  }
+  return out;
+}
+
+// What Windows PowerShell 5 writes: UTF-16 (with a byte order mark, or
+// without one). Lines and values are those of the text, not of its bytes.
+TEST(ConfigSection, Utf16KeepsLinesAndDecodesValues) {
+  const std::string element =
+      "    <aspNetCore processPath=\"caf\xC3\xA9\"\n"
+      "                arguments=\"app.dll\"\n"
+      "                startupTimeLimit=\"LIMIT\" />";
+  auto with_limit = [&](const std::string& limit) {
+    std::string text = in_location(element);
+    text.replace(text.find("LIMIT"), 5, limit);
+    return text;
+  };
+  for (bool big_endian : {false, true}) {
+    for (bool mark : {true, false}) {
+      SCOPED_TRACE(std::string(big_endian ? "big" : "little") + " endian" +
+                   (mark ? ", marked" : ", unmarked"));
+      LoadResult bad =
+          parse_config(utf16_of(with_limit("x"), big_endian, mark), kWebConfig, env_of({}));
+      ASSERT_EQ(bad.errors.size(), 1u);
+      EXPECT_EQ(bad.errors.front().line, 7);
+      EXPECT_EQ(bad.errors.front().attribute, "startupTimeLimit");
+      LoadResult good =
+          parse_config(utf16_of(with_limit("5"), big_endian, mark), kWebConfig, env_of({}));
+      ASSERT_TRUE(good.ok());
+      EXPECT_EQ(good.config->process_path, "caf\xC3\xA9");
+      EXPECT_EQ(good.config->line_of("arguments"), 6);
+      EXPECT_EQ(good.config->line_of("startupTimeLimit"), 7);
+    }
+  }
+}
+
 TEST(ConfigSection, EmptyTextIsMalformed) {
   ConfigError error = document_error("");
   EXPECT_NE(error.message.find("malformed XML"), std::string::npos);

@@ -66,6 +66,29 @@ TEST(HandlerAbi, AnOlderHandlerWorksWithALongerTable) {
   EXPECT_FALSE(ANCM_ABI_HAS(ancm_request_api, &tables.api, write_body_borrowed));
 }
 
+int reported = 0;
+void count_report(void*, ancm_host_event) { ++reported; }
+
+// report_event was appended to ancm_host_services: a shim from before it
+// still runs the handler, which then reports nothing.
+TEST(HandlerAbi, AShimWithoutReportEventIsAcceptedAndNotCalled) {
+  Tables tables;
+  tables.host.report_event = &count_report;
+  reported = 0;
+  ancm::abi::host_report(&tables.host, ANCM_HOST_EVENT_CHILD_STARTED);
+  EXPECT_EQ(reported, 1);
+  tables.host.struct_size = offsetof(ancm_host_services, report_event);
+  EXPECT_EQ(ancm::abi::abi_mismatch(tables.params, "test"), "");
+  ancm::abi::host_report(&tables.host, ANCM_HOST_EVENT_CHILD_STARTED);
+  EXPECT_EQ(reported, 1);  // past the end of the table it was given
+  tables.host.struct_size = sizeof(ancm_host_services);
+  tables.host.report_event = nullptr;
+  ancm::abi::host_report(&tables.host, ANCM_HOST_EVENT_CHILD_STARTED);  // NULL: nothing
+  EXPECT_EQ(reported, 1);
+  tables.host.struct_size = offsetof(ancm_host_services, fail_request);
+  EXPECT_NE(ancm::abi::abi_mismatch(tables.params, "test"), "");  // what it calls unchecked
+}
+
 TEST(HandlerAbi, CreateApplicationFailsBeforeTheHandlerRunsWhenTheTablesDoNotFit) {
   Tables tables;
   tables.host.struct_size = 0;

@@ -8,6 +8,7 @@
 #include "ancm/server/command_line.h"
 #include "observe/access_log_format.h"
 #include "observe/admin_answer.h"
+#include "observe/child_events.h"
 #include "observe/metrics.h"
 
 namespace ancm::server {
@@ -132,7 +133,8 @@ TEST(MetricsTest, CountsRequestsByClassAndModelWithAHistogram) {
   record.status = 404;
   metrics.request_ended(record, ModelLabel::outofprocess);
   metrics.connection_busy();
-  auto text = metrics.exposition({.open_connections = 3, .app_state = shim::AppState::running});
+  auto text = metrics.exposition(
+      {.open_connections = 3, .app_state = shim::AppState::running, .children = {}});
   expect_exposition_format(text);
   auto has = [&text](const std::string& line) {
     return text.find("\n" + line + "\n") != std::string::npos;
@@ -161,6 +163,43 @@ TEST(MetricsTest, CountsRequestsByClassAndModelWithAHistogram) {
   EXPECT_TRUE(has("process_start_time_seconds 1700000000.000")) << text;
   EXPECT_NE(text.find("# TYPE ancm_requests_total counter\n"), std::string::npos);
   EXPECT_NE(text.find("# TYPE ancm_request_duration_seconds histogram\n"), std::string::npos);
+}
+
+TEST(MetricsTest, ChildEventsAreCountedAndTheRapidFailGaugeFollowsEveryApplication) {
+  Metrics metrics(std::chrono::system_clock::time_point(1'700'000'000s), 0);
+  ChildEvents events;
+  auto text_now = [&] {
+    auto text = metrics.exposition(
+        {.open_connections = 0, .app_state = shim::AppState::running, .children = events.counts()});
+    expect_exposition_format(text);
+    return text;
+  };
+  auto has = [](const std::string& text, const std::string& line) {
+    return text.find("\n" + line + "\n") != std::string::npos;
+  };
+  auto none = text_now();  // in-process, or nothing started yet: present, at 0
+  EXPECT_TRUE(has(none, "ancm_child_starts_total 0")) << none;
+  EXPECT_TRUE(has(none, "ancm_rapid_fail_blocked 0")) << none;
+  EXPECT_NE(none.find("# TYPE ancm_child_crashes_total counter\n"), std::string::npos);
+  EXPECT_NE(none.find("# TYPE ancm_rapid_fail_blocked gauge\n"), std::string::npos);
+
+  for (auto event : {ANCM_HOST_EVENT_CHILD_STARTED, ANCM_HOST_EVENT_CHILD_CRASHED,
+                     ANCM_HOST_EVENT_CHILD_STARTED, ANCM_HOST_EVENT_CHILD_START_FAILED,
+                     ANCM_HOST_EVENT_CHILD_START_FAILED, ANCM_HOST_EVENT_RAPID_FAIL_BLOCKED}) {
+    events.record(event);
+  }
+  events.record(static_cast<ancm_host_event>(99));  // a newer handler's: ignored
+  auto text = text_now();
+  EXPECT_TRUE(has(text, "ancm_child_starts_total 2")) << text;
+  EXPECT_TRUE(has(text, "ancm_child_crashes_total 1")) << text;
+  EXPECT_TRUE(has(text, "ancm_child_start_failures_total 2")) << text;
+  EXPECT_TRUE(has(text, "ancm_rapid_fail_blocked 1")) << text;
+  // A new application (web.config changed) blocked too, then the old one stopped.
+  events.record(ANCM_HOST_EVENT_RAPID_FAIL_BLOCKED);
+  events.record(ANCM_HOST_EVENT_RAPID_FAIL_UNBLOCKED);
+  EXPECT_TRUE(has(text_now(), "ancm_rapid_fail_blocked 1"));
+  events.record(ANCM_HOST_EVENT_RAPID_FAIL_UNBLOCKED);
+  EXPECT_TRUE(has(text_now(), "ancm_rapid_fail_blocked 0"));
 }
 
 TEST(AdminAnswerTest, ServesMetricsAndHealthToGetAndHeadOnly) {

@@ -138,6 +138,25 @@ class Logs {
   std::vector<std::string> lines_;
 };
 
+// What a manager reported through its EventSink, in order.
+class Events {
+ public:
+  EventSink sink() {
+    return [this](ancm_host_event event) {
+      std::lock_guard lock(mutex_);
+      events_.push_back(event);
+    };
+  }
+  std::vector<ancm_host_event> seen() const {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<ancm_host_event> events_;
+};
+
 class OutofprocManager : public ::testing::Test {
  protected:
   Settings backend(const std::string& arguments = "") {
@@ -671,7 +690,8 @@ TEST_F(OutofprocManager, UnexecutableProcessPathIsAFailureNamingIt) {
 }
 
 TEST_F(OutofprocManager, CrashedChildIsReplacedOnTheNextAcquire) {
-  ProcessManager manager(backend(), logs_.logger());
+  Events events;
+  ProcessManager manager(backend(), logs_.logger(), events.sink());
   Acquired first = acquire(manager);
   ASSERT_TRUE(first.child);
   pid_t old_pid = first.child->pid();
@@ -686,12 +706,17 @@ TEST_F(OutofprocManager, CrashedChildIsReplacedOnTheNextAcquire) {
   EXPECT_NE(second.child->pid(), old_pid);
   EXPECT_TRUE(second.child->running());
   EXPECT_EQ(manager.spawn_count(), 2u);
+  manager.shutdown();  // asked to stop: not a crash
+  EXPECT_EQ(events.seen(),
+            (std::vector{ANCM_HOST_EVENT_CHILD_STARTED, ANCM_HOST_EVENT_CHILD_CRASHED,
+                         ANCM_HOST_EVENT_CHILD_STARTED}));
 }
 
 TEST_F(OutofprocManager, RapidFailsStopStartsForTheMinute) {
   Settings settings = backend("--exit-early 1");
   settings.rapid_fails_per_minute = 2;
-  ProcessManager manager(settings, logs_.logger());
+  Events events;
+  ProcessManager manager(settings, logs_.logger(), events.sink());
   for (int i = 0; i < 3; ++i) {
     Acquired got = acquire(manager);
     ASSERT_TRUE(got.failure);
@@ -710,6 +735,18 @@ TEST_F(OutofprocManager, RapidFailsStopStartsForTheMinute) {
     EXPECT_NE(got.failure->detail.find("failing on purpose"), std::string::npos);
   }
   EXPECT_EQ(manager.spawn_count(), 3u);
+  std::vector<ancm_host_event> failing;
+  for (int i = 0; i < 3; ++i) {
+    failing.push_back(ANCM_HOST_EVENT_CHILD_STARTED);
+    failing.push_back(ANCM_HOST_EVENT_CHILD_START_FAILED);
+  }
+  auto blocked = failing;
+  blocked.push_back(ANCM_HOST_EVENT_RAPID_FAIL_BLOCKED);  // once for both refusals
+  EXPECT_EQ(events.seen(), blocked);
+  // Still inside the minute: only the manager's stop lifts the block.
+  manager.shutdown();
+  blocked.push_back(ANCM_HOST_EVENT_RAPID_FAIL_UNBLOCKED);
+  EXPECT_EQ(events.seen(), blocked);
 }
 
 TEST_F(OutofprocManager, ProcessesPerApplicationAreServedRoundRobin) {

@@ -439,8 +439,8 @@ void log_nothing(void*, ancm_log_level, ancm_str) {}
 void fail_request(void*, ancm_request* request, const ancm_failure* failure) {
   FakeRequest::fail(request, failure->status);
 }
-const ancm_host_services kHost = {sizeof(ancm_host_services), nullptr, &log_nothing, nullptr,
-                                  &fail_request};
+const ancm_host_services kHost = {
+    sizeof(ancm_host_services), nullptr, &log_nothing, nullptr, &fail_request, nullptr};
 
 class ProxyExchangeTest : public ::testing::Test {
  protected:

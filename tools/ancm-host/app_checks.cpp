@@ -3,11 +3,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
 #include <stdexcept>
 #include <system_error>
 
 #include "ancm/common/command_line_split.h"
+#include "ancm/common/result.h"
 #include "ancm/loader/loader.h"
 #include "ancm/server/listen_address.h"
 #include "check_listeners.h"
@@ -19,21 +19,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The line of web.config where an attribute is written, so a problem with
-// it points there (0 when not written: a default).
-int attribute_line(const fs::path& file, const std::string& attribute) {
-  std::ifstream in(file);
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    if (line.find(attribute + "=") != std::string::npos) return number;
-  }
-  return 0;
-}
-
 CheckFinding wrong_in_config(const config::AppConfig& config, const std::string& attribute,
                              std::string detail, std::string fix) {
   return CheckFinding::wrong(attribute, std::move(detail), std::move(fix), config.config_path,
-                             attribute_line(config.config_path, attribute));
+                             config.line_of(attribute));
 }
 
 fs::path runtime_config_of(const fs::path& dll) {
@@ -118,20 +107,53 @@ CheckFindings check_process(const config::AppConfig& config) {
                                                                  : check_out_of_process(config);
 }
 
-// ANCM creates the folder when the app starts; so does this, as `nginx -t`
-// opens its log files.
+// The folder itself, or the nearest ancestor that exists, which creating the
+// folder would write into; an error when looking fails for another reason
+// than absence (e.g. an ancestor that may not be searched).
+common::Result<fs::path> nearest_existing(const fs::path& folder) {
+  for (fs::path at = folder;; at = at.parent_path()) {
+    std::error_code ec;
+    auto status = fs::status(at, ec);
+    if (status.type() != fs::file_type::not_found) {
+      if (ec) return common::fail("cannot look at " + at.string() + ": " + ec.message());
+      return at;
+    }
+    if (!at.has_relative_path()) return at;  // "/" or "": nothing higher to look at
+  }
+}
+
+// What is wrong with making (or writing into) folder, empty when nothing.
+std::string stdout_folder_problem(const fs::path& folder) {
+  auto existing = nearest_existing(folder);
+  if (!existing.ok()) return existing.error();
+  const fs::path& at = existing.value();
+  std::error_code ec;
+  if (!fs::is_directory(at, ec)) return at.string() + " is not a folder";
+  if (::access(at.c_str(), W_OK | X_OK) != 0) {
+    return at.string() + " is not writable (" +
+           std::error_code(errno, std::generic_category()).message() + ")";
+  }
+  return {};
+}
+
+// ANCM creates the folder when the app starts, as the user the app runs as.
+// check may run as someone else (root under sudo), so it creates nothing (a
+// folder it made would belong to that user): it looks at what exists, and
+// tests writability as the user running check.
 CheckFindings check_stdout_log(const config::AppConfig& config) {
   if (!config.stdout_log_enabled) return {};
   auto folder = config.stdout_log_file.parent_path();
-  std::error_code ec;
-  fs::create_directories(folder, ec);
-  if (!ec && ::access(folder.c_str(), W_OK | X_OK) != 0) {
-    ec = std::error_code(errno, std::generic_category());
+  auto problem = stdout_folder_problem(folder);
+  if (problem.empty()) {
+    std::error_code ec;
+    bool exists = fs::is_directory(folder, ec);
+    return {CheckFinding::found(
+        "stdoutLogFile",
+        folder.string() + (exists ? " is writable" : " can be created at the app's start"))};
   }
-  if (!ec) return {CheckFinding::found("stdoutLogFile", folder.string() + " is writable")};
   return {wrong_in_config(config, "stdoutLogFile",
-                          folder.string() + " cannot be made or written (" + ec.message() +
-                              "); the app's output would not be logged",
+                          folder.string() + " cannot be made or written: " + problem +
+                              "; the app's output would not be logged",
                           "create " + folder.string() +
                               " writable by the user ancm-host runs as, or change stdoutLogFile")};
 }

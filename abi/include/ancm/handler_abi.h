@@ -335,6 +335,34 @@ typedef struct ancm_request_api {
 
 /* -------------------------------------------------------------- application */
 
+/*
+ * What a handler tells the host about the processes behind its application
+ * (report_event), for the host's metrics. Out-of-process only: the in-process
+ * handler has no child process and reports nothing. Values are never reused.
+ */
+typedef enum ancm_host_event {
+  /* A child process was spawned (the first start and every restart). */
+  ANCM_HOST_EVENT_CHILD_STARTED = 0,
+  /*
+   * A child that had started listening exited without being asked to (it
+   * crashed, was killed, or stopped listening and was replaced). Exits during
+   * the application's stop are not reported.
+   */
+  ANCM_HOST_EVENT_CHILD_CRASHED = 1,
+  /*
+   * A start failed: the process could not be spawned, exited during start-up,
+   * or did not listen within startupTimeLimit.
+   */
+  ANCM_HOST_EVENT_CHILD_START_FAILED = 2,
+  /* rapidFailsPerMinute was passed: new starts are refused from now on. */
+  ANCM_HOST_EVENT_RAPID_FAIL_BLOCKED = 3,
+  /*
+   * Starts are allowed again: the failures aged out of the minute, or the
+   * application stopped while blocked. Follows every BLOCKED, once.
+   */
+  ANCM_HOST_EVENT_RAPID_FAIL_UNBLOCKED = 4
+} ancm_host_event;
+
 /* What the shim offers a handler. Valid for the application's lifetime. */
 typedef struct ancm_host_services {
   uint32_t struct_size; /* sizeof(ancm_host_services) as the shim was built */
@@ -348,6 +376,17 @@ typedef struct ancm_host_services {
    * after handle_request returned, e.g. a process that did not start.
    */
   void (*fail_request)(void* ctx, ancm_request* request, const ancm_failure* failure);
+  /*
+   * Appended: a handler calls it only when ANCM_ABI_HAS(ancm_host_services,
+   * host, report_event) (an older shim's table ends before it), and it may
+   * be NULL. Tells the host one event of the application's processes
+   * (ancm_host_event). Any thread, e.g. a handler's own supervising thread,
+   * between create_application and the end of the application's stop; it
+   * only counts (no I/O, no lock held long), must not block the caller, and
+   * may be called while the handler holds its own locks: it never calls back
+   * into the handler.
+   */
+  void (*report_event)(void* ctx, ancm_host_event event);
 } ancm_host_services;
 
 /*

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,6 +36,14 @@ inline void host_log(const ancm_host_services* host, ancm_log_level level,
   if (host && host->log) host->log(host->ctx, level, {message.data(), message.size()});
 }
 
+// Tells the host an event of the application's processes; nothing when the
+// server's table predates report_event or leaves it empty.
+inline void host_report(const ancm_host_services* host, ancm_host_event event) {
+  if (host && ANCM_ABI_HAS(ancm_host_services, host, report_event) && host->report_event) {
+    host->report_event(host->ctx, event);
+  }
+}
+
 // Creates the application or fills *failure (strings valid until the next
 // call on this thread).
 using CreateApplication = std::shared_ptr<HandlerApplication> (*)(const ancm_app_params& params,
@@ -43,10 +52,12 @@ using CreateApplication = std::shared_ptr<HandlerApplication> (*)(const ancm_app
 // What a table must hold for this handler: all of it as the handler was
 // built, so every function the handler calls lies within what it is given.
 // An older server (smaller tables, same version) is refused here by name,
-// rather than a call through a pointer it never had.
+// rather than a call through a pointer it never had. The exception is what a
+// handler calls only after checking for it: ancm_host_services's
+// report_event (host_report), so a shim from before it still runs the app.
 struct AbiNeeds {
   std::size_t app_params = sizeof(ancm_app_params);
-  std::size_t host_services = sizeof(ancm_host_services);
+  std::size_t host_services = offsetof(ancm_host_services, report_event);
   std::size_t request_api = sizeof(ancm_request_api);
 };
 

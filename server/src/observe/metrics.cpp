@@ -91,6 +91,22 @@ std::string Metrics::exposition(const MetricsGauges& gauges) const {
   family(out, "ancm_worker_recycles_total", "counter",
          "Worker recycles the master made before this worker started.");
   sample(out, "ancm_worker_recycles_total", "", std::to_string(recycles_));
+  // Out-of-process children; always present (0 in-process), so a rule on
+  // them never meets an absent series.
+  const ChildCounts& children = gauges.children;
+  family(out, "ancm_child_starts_total", "counter",
+         "Child processes started out-of-process (restarts included).");
+  sample(out, "ancm_child_starts_total", "", std::to_string(children.starts));
+  family(out, "ancm_child_crashes_total", "counter",
+         "Child processes that exited unasked after they had started listening.");
+  sample(out, "ancm_child_crashes_total", "", std::to_string(children.crashes));
+  family(out, "ancm_child_start_failures_total", "counter",
+         "Child starts that failed (not spawned, exited during start-up, or not listening in "
+         "time).");
+  sample(out, "ancm_child_start_failures_total", "", std::to_string(children.start_failures));
+  family(out, "ancm_rapid_fail_blocked", "gauge",
+         "1 while rapidFailsPerMinute protection refuses to start the app's process.");
+  sample(out, "ancm_rapid_fail_blocked", "", children.rapid_fail_blocked ? "1" : "0");
   family(out, "ancm_app_state", "gauge", "The application's state: 1 for the current one.");
   for (AppState state : shim::kAppStates) {
     sample(out, "ancm_app_state", std::string("state=\"") + shim::to_string(state) + "\"",

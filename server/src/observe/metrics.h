@@ -13,6 +13,7 @@
 #include <string>
 
 #include "ancm/shim/app_state.h"
+#include "observe/child_events.h"
 #include "observe/request_record.h"
 
 namespace ancm::server {
@@ -26,6 +27,7 @@ enum class ModelLabel { inprocess, outofprocess };
 struct MetricsGauges {
   std::size_t open_connections = 0;  // the worker's ConnectionRegistry
   AppState app_state = AppState::starting;
+  ChildCounts children;  // the worker's ChildEvents
 };
 
 class Metrics {

@@ -8,7 +8,8 @@ common::Result<std::unique_ptr<AccessLog>> open_access_log(const WorkerOptions& 
 }
 
 WorkerObservation::WorkerObservation(const WorkerOptions& options, const shim::Shim& shim,
-                                     const ConnectionRegistry& registry, AccessLog* log)
+                                     const ConnectionRegistry& registry,
+                                     const ChildEvents& children, AccessLog* log)
     : metrics(options.admin_listen_fds.empty()
                   ? nullptr
                   : std::make_unique<Metrics>(std::chrono::system_clock::now(),
@@ -16,11 +17,12 @@ WorkerObservation::WorkerObservation(const WorkerOptions& options, const shim::S
       observer(
           log, metrics.get(),
           [&shim] { return shim.in_process() ? ModelLabel::inprocess : ModelLabel::outofprocess; }),
-      sources{.metrics =
-                  [this, &shim, &registry] {
-                    return metrics->exposition({registry.size(), app_state(shim)});
-                  },
-              .app_state = [this, &shim] { return app_state(shim); }},
+      sources{
+          .metrics =
+              [this, &shim, &registry, &children] {
+                return metrics->exposition({registry.size(), app_state(shim), children.counts()});
+              },
+          .app_state = [this, &shim] { return app_state(shim); }},
       enabled(log || metrics) {}
 
 shim::AppState WorkerObservation::app_state(const shim::Shim& shim) const {

@@ -12,6 +12,7 @@
 #include "connection_registry.h"
 #include "observe/access_log.h"
 #include "observe/admin_answer.h"
+#include "observe/child_events.h"
 #include "observe/metrics.h"
 #include "observe/request_observer.h"
 
@@ -21,9 +22,10 @@ namespace ancm::server {
 common::Result<std::unique_ptr<AccessLog>> open_access_log(const WorkerOptions& options);
 
 struct WorkerObservation {
-  // shim and registry must outlive it; log may be null.
+  // shim, registry and children must outlive it; log may be null.
   WorkerObservation(const WorkerOptions& options, const shim::Shim& shim,
-                    const ConnectionRegistry& registry, AccessLog* log);
+                    const ConnectionRegistry& registry, const ChildEvents& children,
+                    AccessLog* log);
   WorkerObservation(const WorkerObservation&) = delete;
   WorkerObservation& operator=(const WorkerObservation&) = delete;
 

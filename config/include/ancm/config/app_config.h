@@ -6,7 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -74,6 +77,15 @@ struct AppConfig {
 
   // Every attribute and known handler setting with its effective value.
   std::vector<ResolvedSetting> resolved;
+
+  // The web.config line (1-based) each aspNetCore attribute is written on,
+  // by its exact name, kept while reading so `ancm-host check` can point at it.
+  std::map<std::string, int, std::less<>> attribute_lines;
+  // 0 when the attribute is not written (its default applies).
+  int line_of(std::string_view attribute) const {
+    auto found = attribute_lines.find(attribute);
+    return found == attribute_lines.end() ? 0 : found->second;
+  }
 };
 
 }  // namespace ancm::config

@@ -42,6 +42,11 @@ struct ShimOptions {
   // with (30 for 500.30), before the page's complete(): the access log's
   // sc-substatus. May be empty.
   std::function<void(ancm_request* request, int substatus)> note_substatus;
+  // Told each event the handler reports of the application's processes
+  // (ancm_host_event: child starts, crashes, rapid-fail protection), for the
+  // metrics. Any thread, possibly under the handler's locks: it must only
+  // count. May be empty.
+  std::function<void(ancm_host_event event)> report_event;
 };
 
 class Shim {
