@@ -67,6 +67,7 @@ struct Shim::Impl {
   Preload preload();
   std::chrono::milliseconds shutdown_delay() const;
   std::uint64_t max_request_body_bytes() const;
+  Shim::WarmUp warm_up() const;
   void handle_request(ancm_request* request);
   void stop();
   AppState state() const;
@@ -149,6 +150,16 @@ Shim::Impl::Impl(ShimOptions shim_options) : options_(std::move(shim_options)) {
 std::chrono::milliseconds Shim::Impl::shutdown_delay() const {
   std::lock_guard lock(mutex_);
   return config_ ? config_->handler.shutdown_delay : std::chrono::milliseconds(0);
+}
+
+Shim::WarmUp Shim::Impl::warm_up() const {
+  std::lock_guard lock(mutex_);
+  if (!config_) return {};
+  // Part of the start-up: bounded as the start is (startupTimeLimit), and
+  // never without a bound (a limit of 0 means none for the start itself).
+  auto limit = config_->startup_time_limit.count() > 0 ? config_->startup_time_limit
+                                                       : config::AppConfig{}.startup_time_limit;
+  return {config_->handler.initialization_page, limit};
 }
 
 std::uint64_t Shim::Impl::max_request_body_bytes() const {
@@ -436,6 +447,7 @@ Shim::~Shim() { impl_->stop(); }
 Shim::Preload Shim::preload() { return impl_->preload(); }
 std::chrono::milliseconds Shim::shutdown_delay() const { return impl_->shutdown_delay(); }
 std::uint64_t Shim::max_request_body_bytes() const { return impl_->max_request_body_bytes(); }
+Shim::WarmUp Shim::warm_up() const { return impl_->warm_up(); }
 void Shim::handle_request(ancm_request* request) { impl_->handle_request(request); }
 void Shim::stop() { impl_->stop(); }
 AppState Shim::state() const { return impl_->state(); }
