@@ -343,6 +343,7 @@ int run_worker(const WorkerOptions& options) {
   // worker takes connections, so a recycle hands users over to a worker whose
   // app is already running and warm; the old one serves meanwhile.
   auto preloaded = shim.preload();
+  if (preloaded == shim::Shim::Preload::Failed) observation.observer.note_start_failure();
   warm_up(io, warm_up_context, shim.warm_up(), preloaded);
 
   auto listeners = start_listeners(io, options, context, tls_context);

@@ -184,9 +184,14 @@ Shim::Preload Shim::Impl::preload() {
     case ApplicationHandle::Settled::Started:
       return Preload::Started;
     case ApplicationHandle::Settled::Failed: {
-      // Created, then failed (Main threw): known before any request, for /healthz.
+      // Created, then failed: known before any request, for /healthz. In-process
+      // (Main threw) for good: a runtime does not start twice in one worker.
+      // Out-of-process (warmStart: a child could not start) the next request
+      // starts one again, so the worker's request observer, told by the
+      // worker, follows what requests meet instead (RequestObserver).
       std::lock_guard lock(mutex_);
-      if (app_ == created.value()) start_failed_ = true;
+      bool in_process = config_ && config_->hosting_model == config::HostingModel::InProcess;
+      if (app_ == created.value() && in_process) start_failed_ = true;
       return Preload::Failed;
     }
     case ApplicationHandle::Settled::TimedOut:
