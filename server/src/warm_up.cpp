@@ -1,5 +1,6 @@
 #include "warm_up.h"
 
+#include <netinet/in.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -8,9 +9,11 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "ancm/common/http_syntax.h"
+#include "ancm/common/result.h"
 #include "ancm/common/unique_fd.h"
 #include "connection_starter.h"
 
@@ -100,16 +103,62 @@ Answer exchange(int fd, const std::string& page, Clock::time_point deadline) {
   return broken("the answer was not HTTP/1.1");
 }
 
+// The two ends of the warm-up connection. TCP over loopback, through a
+// listener of its own (bound to an ephemeral port and closed at once, never
+// the shared listening sockets), so the app sees a request from 127.0.0.1
+// as IIS's warm-up comes from localhost, and the code a client's TCP
+// request runs (its address, X-Forwarded-For out of process) is warmed too.
+// A socketpair when loopback TCP is not available.
+struct Ends {
+  common::UniqueFd client;
+  common::UniqueFd server;
+  int family = AF_UNIX;
+};
+
+std::optional<Ends> loopback_ends() {
+  common::UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  auto* raw = reinterpret_cast<sockaddr*>(&address);
+  if (!listener || ::bind(listener.get(), raw, sizeof address) != 0 ||
+      ::listen(listener.get(), 1) != 0 || ::getsockname(listener.get(), raw, &length) != 0) {
+    return std::nullopt;
+  }
+  Ends ends;
+  ends.family = AF_INET;
+  ends.client.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  // Completes at once: the kernel's backlog accepts for the listener.
+  if (!ends.client || ::connect(ends.client.get(), raw, sizeof address) != 0) return std::nullopt;
+  ends.server.reset(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!ends.server) return std::nullopt;
+  return ends;
+}
+
+common::Result<Ends> connected_ends() {
+  if (auto tcp = loopback_ends()) return std::move(*tcp);
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+    return common::fail(std::string("socketpair: ") + std::strerror(errno));
+  }
+  return Ends{common::UniqueFd(pair[0]), common::UniqueFd(pair[1]), AF_UNIX};
+}
+
 // The server's end, served as an accepted client is.
-bool serve(asio::io_context& io, const ConnectionContext& context, common::UniqueFd server_end) {
+bool serve(asio::io_context& io, const ConnectionContext& context, Ends& ends,
+           const std::string& what) {
   boost::system::error_code ec;
   ClientStream::Socket socket(io);
-  socket.assign(asio::generic::stream_protocol(AF_UNIX, 0), server_end.get(), ec);
+  asio::generic::stream_protocol protocol =
+      ends.family == AF_INET ? asio::generic::stream_protocol(AF_INET, IPPROTO_TCP)
+                             : asio::generic::stream_protocol(AF_UNIX, 0);
+  socket.assign(protocol, ends.server.get(), ec);
   if (ec) {
-    spdlog::warn("{}: cannot serve it: {}{}", kInitializationPage, ec.message(), kServingAnyway);
+    spdlog::warn("{}: cannot serve it: {}{}", what, ec.message(), kServingAnyway);
     return false;
   }
-  server_end.release();  // the socket owns it now
+  ends.server.release();  // the socket owns it now
   start_connection(io, std::move(socket), context);
   return true;
 }
@@ -124,21 +173,19 @@ void warm_up(asio::io_context& io, const ConnectionContext& context, const shim:
     spdlog::warn("{} not requested: the application is not running", what);
     return;
   }
-  int ends[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) {
-    spdlog::warn("{}: socketpair: {}{}", what, std::strerror(errno), kServingAnyway);
+  auto ends = connected_ends();
+  if (!ends.ok()) {
+    spdlog::warn("{}: {}{}", what, ends.error(), kServingAnyway);
     return;
   }
-  common::UniqueFd client(ends[0]);
-  common::UniqueFd server_end(ends[1]);
 
   auto started = Clock::now();
   Answer answer;
   {
     LoopThread loop(io);
-    if (!serve(io, context, std::move(server_end))) return;
-    answer = exchange(client.get(), plan.page, started + plan.timeout);
-    client.reset();  // a request still running sees its client gone
+    if (!serve(io, context, ends.value(), what)) return;
+    answer = exchange(ends.value().client.get(), plan.page, started + plan.timeout);
+    ends.value().client.reset();  // a request still running sees its client gone
   }
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   switch (answer.kind) {

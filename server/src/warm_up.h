@@ -12,10 +12,10 @@
 
 namespace ancm::server {
 
-// Sends `GET <page>` through a Connection of its own over a socketpair (the
-// same front end, shim and handler a client's request goes through, but not
-// through the shared listening sockets, where the old worker of a recycle is
-// still accepting), runs `io` on one thread until the answer or the timeout,
+// Sends `GET <page>` through a Connection of its own over a private loopback
+// TCP connection (the same front end, shim and handler a client's request
+// goes through, but not through the shared listening sockets, where the old
+// worker of a recycle is still accepting), runs `io` on one thread until the answer or the timeout,
 // and logs the outcome. Nothing when the page is empty or the app is not
 // running (it would only get an error page). Never fails the worker: a
 // failure, a non-2xx answer or no answer in time is a warning (as in IIS).
