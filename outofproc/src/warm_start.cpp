@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "ancm/outofproc/log_text.h"
+
 namespace ancm::outofproc {
 
 void WarmStart::State::advance_locked(Phase to) {
@@ -22,10 +24,10 @@ void WarmStart::begin(ProcessManager& processes, std::size_t slots, Logger log) 
                          (slots == 1 ? " process" : " processes") + " before the first request");
   processes.start_every_slot([state = state_, log](ProcessManager::Acquired acquired) {
     if (acquired.ok()) {
-      log(ANCM_LOG_INFO, "warm start: process " + std::to_string(acquired.value()->pid()) +
+      log(ANCM_LOG_INFO, std::string(kWarmStartListens) + std::to_string(acquired.value()->pid()) +
                              " listens on port " + std::to_string(acquired.value()->port()));
     } else {
-      log(ANCM_LOG_WARNING, "warm start: a process failed to start: " + acquired.error().reason);
+      log(ANCM_LOG_WARNING, std::string(kWarmStartFailed) + acquired.error().reason);
     }
     std::lock_guard lock(state->mutex);
     if (!acquired.ok()) state->any_failed = true;

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "ancm/outofproc/log_text.h"
 #include "ancm/server/master.h"
 #include "ancm/server/worker.h"
 #include "app_fixture.h"
@@ -204,8 +205,7 @@ TEST_F(WarmStartTest, AChildThatFailsToStartMakesHealthSayFailed) {
   auto host = serve("AlwaysCrashes", failing, {}, {"--admin-listen", "127.0.0.1:0"});
   ASSERT_TRUE(host->wait_for_output(std::string(server::kWorkerIsUp), 60s)) << host->output();
   EXPECT_EQ(host->output().find(server::kWorkerIsReady), std::string::npos) << host->output();
-  EXPECT_NE(host->output().find("warm start: a process failed to start"), std::string::npos)
-      << host->output();
+  EXPECT_NE(host->output().find(outofproc::kWarmStartFailed), std::string::npos) << host->output();
 
   uint16_t admin = 0;
   ASSERT_TRUE(eventually([&] {

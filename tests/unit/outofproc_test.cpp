@@ -22,6 +22,7 @@
 #include "ancm/abi_strings.h"
 #include "ancm/common/exit_text.h"
 #include "ancm/common/unique_fd.h"
+#include "ancm/outofproc/log_text.h"
 #include "environment_block.h"
 #include "executable_lookup.h"
 #include "listen_probe.h"
@@ -715,7 +716,7 @@ TEST_F(OutofprocManager, WarmStartSaysFailedWhenAChildCannotStart) {
   WarmStart warm;
   warm.begin(manager, 1, logs_.logger());
   EXPECT_EQ(warm.wait(30s), WarmStart::Settled::Failed);
-  EXPECT_TRUE(logs_.contains("warm start: a process failed to start"));
+  EXPECT_TRUE(logs_.contains(std::string(kWarmStartFailed)));
   EXPECT_TRUE(logs_.contains("exited early with code 1"));
 }
 
