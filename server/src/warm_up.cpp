@@ -133,6 +133,15 @@ std::optional<Ends> loopback_ends() {
   if (!ends.client || ::connect(ends.client.get(), raw, sizeof address) != 0) return std::nullopt;
   ends.server.reset(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!ends.server) return std::nullopt;
+  // Another local process could have raced into the port first: the
+  // accepted peer must be this client.
+  sockaddr_in mine{}, peer{};
+  socklen_t mine_length = sizeof mine, peer_length = sizeof peer;
+  if (::getsockname(ends.client.get(), reinterpret_cast<sockaddr*>(&mine), &mine_length) != 0 ||
+      ::getpeername(ends.server.get(), reinterpret_cast<sockaddr*>(&peer), &peer_length) != 0 ||
+      mine.sin_port != peer.sin_port) {
+    return std::nullopt;
+  }
   return ends;
 }
 
