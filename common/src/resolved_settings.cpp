@@ -119,7 +119,7 @@ const std::array<Known, 12> kAttributes = {{
      }},
 }};
 
-const std::array<Known, 6> kHandlerSettings = {{
+const std::array<Known, 7> kHandlerSettings = {{
     {"stackSize", kInProcess,
      [](auto v, S& s) {
        return store(parse_integer(v, 1, kMaxStackSize),
@@ -142,6 +142,8 @@ const std::array<Known, 6> kHandlerSettings = {{
      [](auto v, S& s) {
        return store(parse_bool(v), [&](bool b) { s.forward_response_connection_header = b; });
      }},
+    {"warmStart", kOutOfProcess,
+     [](auto v, S& s) { return store(parse_bool(v), [&](bool b) { s.warm_start = b; }); }},
 }};
 
 const Known* find_known(std::string_view name, ModuleHosting hosting) {

@@ -22,13 +22,31 @@ using HS = HandlerSettings;
 using Field = std::variant<bool HS::*, std::size_t HS::*, std::string HS::*, fs::path HS::*,
                            std::chrono::milliseconds HS::*>;
 
+// Checks a stored value beyond its type; null when the type says it all.
+using Check = Result<void> (*)(const HS&);
+
 struct KnownSetting {
   std::string_view name;
   Field field;
+  Check check = nullptr;
 };
 
+// The worker writes it into a request line of its own (warm_up.cpp): an
+// origin-form target, visible ASCII only.
+Result<void> check_initialization_page(const HS& settings) {
+  const std::string& page = settings.initialization_page;
+  if (page.empty()) return {};
+  bool visible = std::all_of(page.begin(), page.end(), [](char c) { return c > ' ' && c < 0x7f; });
+  if (page.front() != '/' || !visible) {
+    return common::fail("'" + page +
+                        "' is not a path: it must start with '/' and hold no spaces or control "
+                        "characters, e.g. /warmup");
+  }
+  return {};
+}
+
 // In the order `ancm-host check` lists them.
-const std::array<KnownSetting, 11> kKnownSettings = {{
+const std::array<KnownSetting, 13> kKnownSettings = {{
     {"stackSize", &HS::stack_size},
     {"debugLevel", &HS::debug_level},
     {"debugFile", &HS::debug_file},
@@ -40,6 +58,8 @@ const std::array<KnownSetting, 11> kKnownSettings = {{
     {"cleanShadowCopyDirectory", &HS::clean_shadow_copy_directory},
     {"enableOutOfProcessConsoleRedirection", &HS::enable_out_of_process_console_redirection},
     {"forwardResponseConnectionHeader", &HS::forward_response_connection_header},
+    {"warmStart", &HS::warm_start},
+    {"initializationPage", &HS::initialization_page, check_initialization_page},
 }};
 
 // Each assign() stores the value or returns why it cannot.
@@ -146,7 +166,9 @@ void apply_handler_settings(const std::vector<RawEntry>& entries, AppConfig& con
     if (known == nullptr) continue;
     written[static_cast<std::size_t>(known - kKnownSettings.data())] = true;
     Assigner assign(entry.value, config.handler, config.app_path);
-    if (auto assigned = std::visit(assign, known->field); !assigned.ok()) {
+    auto assigned = std::visit(assign, known->field);
+    if (assigned.ok() && known->check) assigned = known->check(config.handler);
+    if (!assigned.ok()) {
       errors.add(entry.line, "handlerSetting:" + std::string(known->name), assigned.error());
     }
   }

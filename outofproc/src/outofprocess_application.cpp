@@ -1,5 +1,6 @@
 #include "outofprocess_application.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace ancm::outofproc {
@@ -33,6 +34,11 @@ OutOfProcessApplication::OutOfProcessApplication(Settings settings, const ancm_a
   context_.request_timeout = settings_.request_timeout;
   context_.forward_connection_header = settings_.forward_response_connection_header;
   context_.log = logger;
+  if (settings_.warm_start) {
+    warm_start_.begin(*processes_,
+                      static_cast<std::size_t>(std::max(1, settings_.processes_per_application)),
+                      logger);
+  }
 }
 
 OutOfProcessApplication::~OutOfProcessApplication() { stop(); }

@@ -16,6 +16,7 @@
 #include "process_manager.h"
 #include "proxy_exchange.h"
 #include "proxy_threads.h"
+#include "warm_start.h"
 
 namespace ancm::outofproc {
 
@@ -34,6 +35,8 @@ class OutOfProcessApplication : public abi::HandlerApplication,
   // Idempotent; never called from an I/O thread (the shim calls it).
   void stop(bool server_initiated = true) override;
   void on_released() override { stop(); }
+  // With warmStart, until every child listens or one failed; else at once.
+  Settled wait_settled(std::chrono::milliseconds limit) override { return warm_start_.wait(limit); }
 
  private:
   void log(ancm_log_level level, const std::string& message) const;
@@ -43,6 +46,7 @@ class OutOfProcessApplication : public abi::HandlerApplication,
   ConnectionPool pool_;
   H2Upstreams h2_;
   std::unique_ptr<ProcessManager> processes_;
+  WarmStart warm_start_;
   ProxyContext context_;
   std::atomic<bool> stopping_{false};
   ProxyThreads own_threads_;  // last: joined first

@@ -77,13 +77,26 @@ void ProcessManager::Impl::note_unblocked_locked() {
 
 void ProcessManager::Impl::acquire(Ready ready) {
   std::unique_lock lock(mutex_);
+  std::size_t index = next_slot_;
+  next_slot_ = (next_slot_ + 1) % slots_.size();
+  acquire_slot_locked(index, std::move(ready), lock);
+}
+
+void ProcessManager::Impl::start_every_slot(const Ready& each) {
+  std::unique_lock lock(mutex_);
+  for (std::size_t index = 0; index < slots_.size(); ++index) {
+    acquire_slot_locked(index, each, lock);
+    if (!lock.owns_lock()) lock.lock();
+  }
+}
+
+void ProcessManager::Impl::acquire_slot_locked(std::size_t index, Ready ready,
+                                               std::unique_lock<std::mutex>& lock) {
   if (stopping_) {
     lock.unlock();
     ready(common::fail(process_manager_stopping()));
     return;
   }
-  std::size_t index = next_slot_;
-  next_slot_ = (next_slot_ + 1) % slots_.size();
   Slot& slot = slots_[index];
   switch (slot.state) {
     case Slot::State::Ready:
@@ -165,6 +178,8 @@ ProcessManager::~ProcessManager() {
 }
 
 void ProcessManager::acquire(Ready ready) { impl_->acquire(std::move(ready)); }
+
+void ProcessManager::start_every_slot(const Ready& each) { impl_->start_every_slot(each); }
 
 void ProcessManager::report_unreachable(const std::shared_ptr<ChildProcess>& child) {
   impl_->report_unreachable(child);

@@ -77,6 +77,12 @@ class ProcessManager {
   // for a start-up.
   void acquire(Ready ready);
 
+  // Warm start: asks for a child in every processesPerApplication slot now,
+  // as acquire() does for one (a running child is handed over at once, a
+  // starting one is waited for). `each` is called once per slot, inline or
+  // from the manager's thread, with that slot's child or why it has none.
+  void start_every_slot(const Ready& each);
+
   // Tells the manager a child did not answer (connection refused/reset), so
   // it can check it and restart it on the next acquire.
   void report_unreachable(const std::shared_ptr<ChildProcess>& child);

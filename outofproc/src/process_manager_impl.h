@@ -47,6 +47,10 @@ struct ProcessManager::Impl {
 
   // ---- caller side (any thread), process_manager.cpp
   void acquire(Ready ready);
+  void start_every_slot(const Ready& each);
+  // acquire() for one slot; unlocks `lock` before it calls `ready` or wakes
+  // the manager thread.
+  void acquire_slot_locked(std::size_t index, Ready ready, std::unique_lock<std::mutex>& lock);
   void report_unreachable(const std::shared_ptr<ChildProcess>& child);
   void shutdown();
   void wake();

@@ -30,6 +30,7 @@
 #include "runtime_preparation.h"
 #include "socket_address.h"
 #include "tls_context.h"
+#include "warm_up.h"
 
 namespace ancm::server {
 namespace asio = boost::asio;
@@ -335,11 +336,18 @@ int run_worker(const WorkerOptions& options) {
   if (observation.enabled) context.observer = &observation.observer;
   ConnectionContext tls_context = context;
   tls_context.tls = tls.value().get();
+  // The initializationPage request is the worker's own: not in the access
+  // log or the metrics, which count what clients asked.
+  ConnectionContext warm_up_context = context;
+  warm_up_context.observer = nullptr;
   asio::io_context io(threads);
 
-  // The app starts before this worker takes connections, so a recycle
-  // hands users over to a worker whose app is already running.
+  // The app starts (and its initializationPage is answered) before this
+  // worker takes connections, so a recycle hands users over to a worker whose
+  // app is already running and warm; the old one serves meanwhile.
   auto preloaded = shim.preload();
+  if (preloaded == shim::Shim::Preload::Failed) observation.observer.note_start_failure();
+  warm_up(io, warm_up_context, shim.warm_up(), preloaded);
 
   auto listeners = start_listeners(io, options, context, tls_context);
   auto admin = start_admin(io, options, observation.sources);

@@ -67,6 +67,7 @@ struct Shim::Impl {
   Preload preload();
   std::chrono::milliseconds shutdown_delay() const;
   std::uint64_t max_request_body_bytes() const;
+  Shim::WarmUp warm_up() const;
   void handle_request(ancm_request* request);
   void stop();
   AppState state() const;
@@ -155,6 +156,16 @@ std::chrono::milliseconds Shim::Impl::shutdown_delay() const {
   return config_ ? config_->handler.shutdown_delay : std::chrono::milliseconds(0);
 }
 
+Shim::WarmUp Shim::Impl::warm_up() const {
+  std::lock_guard lock(mutex_);
+  if (!config_) return {};
+  // Part of the start-up: bounded as the start is (startupTimeLimit), and
+  // never without a bound (a limit of 0 means none for the start itself).
+  auto limit = config_->startup_time_limit.count() > 0 ? config_->startup_time_limit
+                                                       : config::AppConfig{}.startup_time_limit;
+  return {config_->handler.initialization_page, limit};
+}
+
 std::uint64_t Shim::Impl::max_request_body_bytes() const {
   std::lock_guard lock(mutex_);
   return max_request_body_bytes_;
@@ -177,9 +188,14 @@ Shim::Preload Shim::Impl::preload() {
     case ApplicationHandle::Settled::Started:
       return Preload::Started;
     case ApplicationHandle::Settled::Failed: {
-      // Created, then failed (Main threw): known before any request, for /healthz.
+      // Created, then failed: known before any request, for /healthz. In-process
+      // (Main threw) for good: a runtime does not start twice in one worker.
+      // Out-of-process (warmStart: a child could not start) the next request
+      // starts one again, so the worker's request observer, told by the
+      // worker, follows what requests meet instead (RequestObserver).
       std::lock_guard lock(mutex_);
-      if (app_ == created.value()) start_failed_ = true;
+      bool in_process = config_ && config_->hosting_model == config::HostingModel::InProcess;
+      if (app_ == created.value() && in_process) start_failed_ = true;
       return Preload::Failed;
     }
     case ApplicationHandle::Settled::TimedOut:
@@ -440,6 +456,7 @@ Shim::~Shim() { impl_->stop(); }
 Shim::Preload Shim::preload() { return impl_->preload(); }
 std::chrono::milliseconds Shim::shutdown_delay() const { return impl_->shutdown_delay(); }
 std::uint64_t Shim::max_request_body_bytes() const { return impl_->max_request_body_bytes(); }
+Shim::WarmUp Shim::warm_up() const { return impl_->warm_up(); }
 void Shim::handle_request(ancm_request* request) { impl_->handle_request(request); }
 void Shim::stop() { impl_->stop(); }
 AppState Shim::state() const { return impl_->state(); }

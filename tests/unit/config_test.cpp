@@ -342,6 +342,8 @@ TEST(ConfigDefaults, ResolvedListsEveryAttributeAndHandlerSettingOnce) {
                                           "handlerSetting:cleanShadowCopyDirectory",
                                           "handlerSetting:enableOutOfProcessConsoleRedirection",
                                           "handlerSetting:forwardResponseConnectionHeader",
+                                          "handlerSetting:warmStart",
+                                          "handlerSetting:initializationPage",
                                           "requestLimits:maxAllowedContentLength"};
   ASSERT_EQ(config.resolved.size(), names.size());
   for (std::size_t i = 0; i < names.size(); ++i) EXPECT_EQ(config.resolved[i].name, names[i]);
@@ -830,11 +832,29 @@ TEST(ConfigHandler, BadBooleansAndDelays) {
   };
   for (const Case& c :
        {Case{"callStartupHook", "yes"}, Case{"enableShadowCopy", "1"}, Case{"shutdownDelay", "-1"},
-        Case{"shutdownDelay", "5s"}, Case{"shutdownDelay", "99999999999"}}) {
+        Case{"shutdownDelay", "5s"}, Case{"shutdownDelay", "99999999999"}, Case{"warmStart", "on"},
+        Case{"initializationPage", "warmup"}, Case{"initializationPage", "/warm up"}}) {
     LoadResult result = parse(with_handler_setting(c.name, c.value));
     ASSERT_EQ(result.errors.size(), 1u) << c.name << "=" << c.value;
     EXPECT_EQ(result.errors[0].attribute, std::string("handlerSetting:") + c.name);
   }
+}
+
+TEST(ConfigHandler, WarmStartIsOnAndNoInitializationPageByDefault) {
+  AppConfig config = parse_ok(R"(<aspNetCore processPath="dotnet" />)");
+  EXPECT_TRUE(config.handler.warm_start);
+  EXPECT_EQ(config.handler.initialization_page, "");
+  EXPECT_EQ(resolved(config, "handlerSetting:warmStart")->value, "true");
+
+  config = parse_ok(
+      R"(<aspNetCore processPath="dotnet">
+           <handlerSettings>
+             <handlerSetting name="warmStart" value="false" />
+             <handlerSetting name="initializationPage" value="/warmup?from=ancm" />
+           </handlerSettings>
+         </aspNetCore>)");
+  EXPECT_FALSE(config.handler.warm_start);
+  EXPECT_EQ(config.handler.initialization_page, "/warmup?from=ancm");
 }
 
 TEST(ConfigHandler, RawListKeepsEverythingAndLastWins) {

@@ -22,6 +22,7 @@
 #include "ancm/abi_strings.h"
 #include "ancm/common/exit_text.h"
 #include "ancm/common/unique_fd.h"
+#include "ancm/outofproc/log_text.h"
 #include "environment_block.h"
 #include "executable_lookup.h"
 #include "listen_probe.h"
@@ -32,6 +33,7 @@
 #include "random_token.h"
 #include "rapid_fail_guard.h"
 #include "temp_dir.h"
+#include "warm_start.h"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -710,6 +712,41 @@ TEST_F(OutofprocManager, CrashedChildIsReplacedOnTheNextAcquire) {
   EXPECT_EQ(events.seen(),
             (std::vector{ANCM_HOST_EVENT_CHILD_STARTED, ANCM_HOST_EVENT_CHILD_CRASHED,
                          ANCM_HOST_EVENT_CHILD_STARTED}));
+}
+
+// Warm start: every slot's child starts before any acquire, and the
+// acquires that follow get those children without a new start.
+TEST_F(OutofprocManager, WarmStartStartsEverySlotBeforeTheFirstAcquire) {
+  Settings settings = backend();
+  settings.processes_per_application = 3;
+  ProcessManager manager(settings, logs_.logger());
+  WarmStart warm;
+  warm.begin(manager, 3, logs_.logger());
+  EXPECT_EQ(warm.wait(30s), WarmStart::Settled::Started) << logs_.all();
+  EXPECT_EQ(manager.spawn_count(), 3u);
+  std::set<pid_t> pids;
+  for (int i = 0; i < 3; ++i) {
+    Acquired got = acquire(manager);
+    ASSERT_TRUE(got.child) << (got.failure ? got.failure->reason : "");
+    pids.insert(got.child->pid());
+  }
+  EXPECT_EQ(pids.size(), 3u);
+  EXPECT_EQ(manager.spawn_count(), 3u);
+  EXPECT_TRUE(logs_.contains("warm start: starting 3 processes"));
+}
+
+TEST_F(OutofprocManager, WarmStartSaysFailedWhenAChildCannotStart) {
+  ProcessManager manager(backend("--exit-early 1"), logs_.logger());
+  WarmStart warm;
+  warm.begin(manager, 1, logs_.logger());
+  EXPECT_EQ(warm.wait(30s), WarmStart::Settled::Failed);
+  EXPECT_TRUE(logs_.contains(std::string(kWarmStartFailed)));
+  EXPECT_TRUE(logs_.contains("exited early with code 1"));
+}
+
+TEST(OutofprocWarmStart, OffIsStartedAtOnce) {
+  WarmStart off;
+  EXPECT_EQ(off.wait(0ms), WarmStart::Settled::Started);
 }
 
 TEST_F(OutofprocManager, RapidFailsStopStartsForTheMinute) {

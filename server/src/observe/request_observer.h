@@ -44,6 +44,9 @@ class RequestObserver {
   // shim created it (in-process, a Main that threw; out-of-process, a child
   // that cannot start). A later request the app answered clears it.
   bool start_failing() const { return start_failing_.load(std::memory_order_relaxed); }
+  // The app failed to start before any request (the worker's preload): as if
+  // a request had met its error page, until one the app answers.
+  void note_start_failure() const { start_failing_.store(true, std::memory_order_relaxed); }
   void connection_busy() const {
     if (metrics_) metrics_->connection_busy();
   }

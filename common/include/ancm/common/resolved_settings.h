@@ -43,6 +43,7 @@ struct ResolvedSettings {
   std::chrono::milliseconds shutdown_delay{0};
   bool console_redirection = true;  // enableOutOfProcessConsoleRedirection
   bool forward_response_connection_header = false;
+  bool warm_start = true;  // start the children at create, not at the first request
   // web.config environmentVariables, expanded, in order.
   std::vector<std::pair<std::string, std::string>> environment;
 };

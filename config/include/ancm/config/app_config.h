@@ -32,6 +32,13 @@ struct HandlerSettings {
   bool clean_shadow_copy_directory = false;
   bool enable_out_of_process_console_redirection = true;
   bool forward_response_connection_header = false;
+  // Out-of-process: start the app's processes when the worker starts (and
+  // after every recycle), not at the first request. On by default, see
+  // docs/configuration.md#warmstart.
+  bool warm_start = true;
+  // A path ("/warmup", may carry a query) the worker requests through its own
+  // pipeline before it takes connections; empty = none.
+  std::string initialization_page;
 };
 
 // One attribute or handler setting as `ancm-host check` shows it.

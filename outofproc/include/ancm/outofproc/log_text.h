@@ -27,4 +27,10 @@ inline constexpr std::string_view kChildSpeaksHttp1 = "it speaks HTTP/1.1";
 inline constexpr std::string_view kWebSocketOverH2cRefused =
     "a WebSocket over HTTP/2 (extended CONNECT) is not forwarded to ";
 
+// Warm start (warm_start.h), before the worker reports ready:
+// "warm start: process 12 listens on port 5000" and
+// "warm start: a process failed to start: <the 502.5 reason>".
+inline constexpr std::string_view kWarmStartListens = "warm start: process ";
+inline constexpr std::string_view kWarmStartFailed = "warm start: a process failed to start: ";
+
 }  // namespace ancm::outofproc

@@ -16,7 +16,7 @@ inline constexpr std::string_view kStartingANewWorker = "starting a new worker";
 inline constexpr std::string_view kServingTheStartFailurePage =
     "serving the start-up error page until web.config or the app changes";
 // "worker 12 is ready": the worker serves, and its application runs (or, out
-// of process, starts on its first request).
+// of process with handlerSetting warmStart false, starts on its first request).
 inline constexpr std::string_view kWorkerIsReady = "is ready";
 // "worker 12 is up, but the application failed to start: requests get its
 // error page" (or app_offline.htm, a broken web.config, still starting).

@@ -21,6 +21,15 @@ inline constexpr std::string_view kStaleRequestHandle = "request handle of an en
 // "HTTP/2 connection from 127.0.0.1:5555 refused: Flooding was detected ...".
 inline constexpr std::string_view kHttp2ConnectionRefused = "refused:";
 
+// The lines handlerSetting initializationPage logs (warm_up.cpp):
+// "initializationPage /warmup answered 200 in 41 ms", and for a failure, a
+// non-2xx answer or none in time "...; serving anyway".
+inline constexpr std::string_view kInitializationPage = "initializationPage";
+inline constexpr std::string_view kAnswered = " answered ";
+inline constexpr std::string_view kServingAnyway = "; serving anyway";
+// The User-Agent of that request, so the app can tell it from a client's.
+inline constexpr std::string_view kWarmUpUserAgent = "ancm-host warm-up";
+
 // Serves until told to stop, then drains in-flight requests. Returns the
 // process exit code.
 int run_worker(const WorkerOptions& options);

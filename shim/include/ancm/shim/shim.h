@@ -79,6 +79,14 @@ class Shim {
   // reads it once: a later change moves the app to a new worker.
   std::uint64_t max_request_body_bytes() const;
 
+  // handlerSetting initializationPage of the configuration this worker
+  // started with (empty: none), and how long the worker waits for its answer.
+  struct WarmUp {
+    std::string page;
+    std::chrono::milliseconds timeout{0};
+  };
+  WarmUp warm_up() const;
+
   // What the application is doing now (any thread; takes the shim's lock).
   AppState state() const;
   // True while the current configuration says hostingModel="inprocess".

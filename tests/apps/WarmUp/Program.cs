@@ -1,0 +1,34 @@
+// Warm-start tests: the app appends what happens to it, in order, to the file
+// named by WARMUP_LOG (one line each, with its pid), so a test can tell when
+// it started and which requests came before which.
+//   started <pid>                        when Main runs, before the host is built
+//   listening <pid>                      once the server listens (ApplicationStarted)
+//   request <pid> <path> <user-agent>    every request, as it arrives
+// GET /warmup answers 200 (?status=N: N; ?ms=N: after N ms), GET / "Hello".
+var log = Environment.GetEnvironmentVariable("WARMUP_LOG");
+var gate = new object();
+void Record(string line)
+{
+    if (log is null) return;
+    lock (gate) File.AppendAllText(log, line + "\n");
+}
+var pid = Environment.ProcessId;
+Record($"started {pid}");
+
+var builder = WebApplication.CreateBuilder(args);
+var app = builder.Build();
+app.Lifetime.ApplicationStarted.Register(() => Record($"listening {pid}"));
+app.Use(async (context, next) =>
+{
+    Record($"request {pid} {context.Request.Path} {context.Request.Headers.UserAgent}");
+    await next(context);
+});
+
+app.MapGet("/", () => "Hello");
+app.MapGet("/warmup", async (int? status, int? ms) =>
+{
+    if (ms is int delay) await Task.Delay(delay);
+    return Results.Text("warm", statusCode: status ?? 200);
+});
+
+app.Run();

@@ -1,0 +1,227 @@
+// Warm start: out of process the app's child is started (and waited for)
+// before the worker reports ready; handlerSetting initializationPage is
+// requested once per worker before it takes a client's request, in both
+// hosting models and across a recycle (WarmUp records what happens to it, in
+// order, in $WARMUP_LOG).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "ancm/outofproc/log_text.h"
+#include "ancm/server/master.h"
+#include "ancm/server/worker.h"
+#include "app_fixture.h"
+#include "host_process.h"
+#include "http_client.h"
+#include "load_client.h"
+#include "published_app.h"
+#include "temp_dir.h"
+
+namespace ancm::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// One line of WarmUp's record: "started 12", "listening 12",
+// "request 12 /warmup ancm-host warm-up".
+struct Event {
+  std::string what;
+  pid_t pid = 0;
+  std::string path;
+  std::string user_agent;
+};
+
+std::vector<Event> events_in(const std::filesystem::path& log) {
+  std::vector<Event> events;
+  if (!std::filesystem::exists(log)) return events;
+  std::istringstream lines(read_file(log));
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    Event event;
+    words >> event.what >> event.pid >> event.path;
+    std::getline(words >> std::ws, event.user_agent);
+    events.push_back(event);
+  }
+  return events;
+}
+
+std::size_t count_of(const std::string& text, std::string_view needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+std::vector<pid_t> ready_workers(const HostProcess& host) {
+  static const std::regex ready("worker ([0-9]+) is ready");
+  std::vector<pid_t> pids;
+  std::string output = host.output();
+  for (std::sregex_iterator it(output.begin(), output.end(), ready), end; it != end; ++it) {
+    pids.push_back(std::stoi((*it)[1]));
+  }
+  return pids;
+}
+
+std::string describe(const LoadClient& load) {
+  std::string text =
+      std::to_string(load.succeeded()) + " ok, " + std::to_string(load.failed()) + " failed:";
+  for (const auto& failure : load.failures()) text += " [" + failure + "]";
+  return text;
+}
+
+class WarmStartTest : public PublishedAppTest {
+ protected:
+  WarmStartTest() : PublishedAppTest("ancm-warm") {}
+
+  AspNetCoreEdit edit(const std::string& hosting_model,
+                      std::vector<std::pair<std::string, std::string>> handler_settings = {}) {
+    AspNetCoreEdit edit;
+    edit.hosting_model = hosting_model;
+    edit.environment = {{"WARMUP_LOG", log_.string()}};
+    edit.handler_settings = std::move(handler_settings);
+    return edit;
+  }
+
+  std::filesystem::path log_ = dir_ / "warmup-events.log";
+};
+
+// Out of process, the worker reports ready only once its child listens: the
+// child exists (a child of the worker) before any request was made, and the
+// first request is served by that child, not by one it starts.
+TEST_F(WarmStartTest, OutOfProcessChildListensBeforeTheWorkerIsReady) {
+  auto host = serve("WarmUp", edit("outofprocess"));
+  ASSERT_TRUE(eventually([&] { return !ready_workers(*host).empty(); }, 60s)) << host->output();
+  pid_t worker = ready_workers(*host).front();
+
+  auto events = events_in(log_);
+  ASSERT_EQ(events.size(), 2u) << read_file(log_) << host->output();
+  EXPECT_EQ(events[0].what, "started");
+  EXPECT_EQ(events[1].what, "listening");
+  pid_t child = events[1].pid;
+  EXPECT_EQ(parent_of(child), worker);
+
+  ASSERT_EQ(get(*host, "/").status, 200);
+  events = events_in(log_);
+  ASSERT_EQ(events.size(), 3u) << read_file(log_);
+  EXPECT_EQ(events[2].what, "request");
+  EXPECT_EQ(events[2].pid, child);
+}
+
+class InitializationPageTest : public WarmStartTest,
+                               public ::testing::WithParamInterface<const char*> {};
+
+// Called exactly once, before the worker says it is ready and before the
+// first client request, through the same pipeline (the app sees an ordinary
+// GET with the warm-up User-Agent); its outcome is logged.
+TEST_P(InitializationPageTest, IsRequestedOnceBeforeReadyAndBeforeTheFirstRequest) {
+  auto host = serve("WarmUp", edit(GetParam(), {{"initializationPage", "/warmup?ms=300"}}));
+  ASSERT_TRUE(eventually([&] { return !ready_workers(*host).empty(); }, 60s)) << host->output();
+  auto output = host->output();
+  auto answered = output.find(std::string(server::kInitializationPage) + " /warmup?ms=300" +
+                              std::string(server::kAnswered) + "200 in ");
+  ASSERT_NE(answered, std::string::npos) << output;
+  EXPECT_LT(answered, output.find(server::kWorkerIsReady)) << output;
+
+  auto events = events_in(log_);
+  ASSERT_FALSE(events.empty()) << host->output();
+  ASSERT_EQ(events.back().what, "request") << read_file(log_);
+  EXPECT_EQ(events.back().path, "/warmup");
+  EXPECT_EQ(events.back().user_agent, server::kWarmUpUserAgent);
+
+  ASSERT_EQ(get(*host, "/").status, 200);
+  ASSERT_EQ(get(*host, "/").status, 200);
+  std::vector<std::string> paths;
+  for (const auto& event : events_in(log_)) {
+    if (event.what == "request") paths.push_back(event.path);
+  }
+  EXPECT_EQ(paths, (std::vector<std::string>{"/warmup", "/", "/"})) << read_file(log_);
+}
+
+// A non-2xx answer is a warning, and the worker serves anyway.
+TEST_P(InitializationPageTest, AFailingPageIsAWarningAndTheWorkerServesAnyway) {
+  auto host = serve("WarmUp", edit(GetParam(), {{"initializationPage", "/warmup?status=500"}}));
+  ASSERT_TRUE(eventually([&] { return !ready_workers(*host).empty(); }, 60s)) << host->output();
+  EXPECT_NE(host->output().find(std::string(server::kAnswered) + "500 in "), std::string::npos)
+      << host->output();
+  EXPECT_NE(host->output().find(server::kServingAnyway), std::string::npos) << host->output();
+  EXPECT_EQ(get(*host, "/").status, 200);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothModels, InitializationPageTest,
+                         ::testing::Values("inprocess", "outofprocess"));
+
+// After SIGHUP the new worker's child is started and its initializationPage
+// answered while the old worker keeps serving; no client request reaches the
+// new child before it is warm, and none fails.
+TEST_F(WarmStartTest, ARecycleWarmsTheNewChildBeforeItTakesOverWithoutFailures) {
+  auto host = serve("WarmUp", edit("outofprocess", {{"initializationPage", "/warmup?ms=1500"}}));
+  ASSERT_TRUE(eventually([&] { return ready_workers(*host).size() == 1; }, 60s)) << host->output();
+  LoadClient load(host->port(), "/", 4);
+  ASSERT_TRUE(load.serve_more(20)) << describe(load);
+  host->signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return ready_workers(*host).size() == 2; }, 60s)) << host->output();
+  EXPECT_TRUE(load.serve_more(50)) << describe(load);
+  load.stop();
+  EXPECT_EQ(load.failed(), 0) << describe(load) << host->output();
+
+  auto events = events_in(log_);
+  std::vector<pid_t> children;
+  for (const auto& event : events) {
+    if (event.what == "started") children.push_back(event.pid);
+  }
+  ASSERT_EQ(children.size(), 2u) << read_file(log_);
+  pid_t old_child = children[0], new_child = children[1];
+  std::size_t warmed = 0;  // where the new child was asked for /warmup
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const Event& event = events[i];
+    if (event.what != "request" || event.pid != new_child) continue;
+    if (warmed == 0) {
+      ASSERT_EQ(event.path, "/warmup") << "a client reached the cold child\n" << read_file(log_);
+      warmed = i;
+    } else {
+      EXPECT_EQ(event.path, "/") << read_file(log_);
+    }
+  }
+  ASSERT_GT(warmed, 0u) << read_file(log_);
+  // The old child kept serving while the new one warmed (1.5 s).
+  bool old_served_meanwhile = false;
+  for (std::size_t i = warmed + 1; i < events.size(); ++i) {
+    if (events[i].what == "request" && events[i].pid == old_child) old_served_meanwhile = true;
+  }
+  EXPECT_TRUE(old_served_meanwhile) << read_file(log_);
+  EXPECT_EQ(count_of(host->output(), std::string(server::kInitializationPage) + " /warmup"), 2u)
+      << host->output();
+}
+
+// A child that cannot start is known before any request: the worker is "up,
+// but" failed, /healthz says failed, and the log says why.
+TEST_F(WarmStartTest, AChildThatFailsToStartMakesHealthSayFailed) {
+  AspNetCoreEdit failing;
+  failing.hosting_model = "outofprocess";
+  auto host = serve("AlwaysCrashes", failing, {}, {"--admin-listen", "127.0.0.1:0"});
+  ASSERT_TRUE(host->wait_for_output(std::string(server::kWorkerIsUp), 60s)) << host->output();
+  EXPECT_EQ(host->output().find(server::kWorkerIsReady), std::string::npos) << host->output();
+  EXPECT_NE(host->output().find(outofproc::kWarmStartFailed), std::string::npos) << host->output();
+
+  uint16_t admin = 0;
+  ASSERT_TRUE(eventually([&] {
+    auto output = host->output();
+    auto at = output.find(server::kAdminOn);
+    auto end = at == std::string::npos ? at : output.find('\n', at);
+    if (end == std::string::npos) return false;
+    auto colon = output.rfind(':', end);
+    admin = static_cast<uint16_t>(std::stoi(output.substr(colon + 1, end - colon - 1)));
+    return true;
+  })) << host->output();
+  auto health = http_get(admin, "/healthz");
+  ASSERT_TRUE(health) << host->output();
+  EXPECT_EQ(health->status, 503);
+  EXPECT_EQ(health->body, "failed\n");
+}
+
+}  // namespace
+}  // namespace ancm::test
