@@ -24,6 +24,10 @@ using beast::error_code;
 namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
+// Body bytes a connection reads ahead of the handler's body reads: enough to
+// overlap the next socket read with the handler's work on the last piece,
+// not the whole buffer bound (256 uploads at once each held ~64 KiB here).
+constexpr std::size_t kBodyReadAhead = 2 * kReadChunk;
 constexpr std::size_t kMaxDiscardedBody = 1024 * 1024;
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr auto kDrainIdleGrace = std::chrono::seconds(1);
@@ -114,8 +118,12 @@ void Connection::watch_connection() {
   }
   // Between requests, buffered bytes are the next request's: parsed first.
   if (!in_request() && buffer_.size() > 0) return;
-  std::size_t room = buffer_.max_size() - buffer_.size();
-  if (room == 0) return;
+  // A body read waiting for more (a long chunk-size line, trailers) may fill
+  // the buffer to its bound; otherwise the watch reads only so far ahead.
+  std::size_t limit = buffer_.max_size();
+  if (in_request() && body_read_ != BodyRead::Reading) limit = std::min(limit, kBodyReadAhead);
+  if (buffer_.size() >= limit) return;
+  std::size_t room = limit - buffer_.size();
   io_.watching = true;
   // Not into buffer_ itself: a body read may consume from it meanwhile, and a
   // flat_buffer emptied by consume() starts over, away from what was prepared.
