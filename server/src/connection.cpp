@@ -28,6 +28,10 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // overlap the next socket read with the handler's work on the last piece,
 // not the whole buffer bound (256 uploads at once each held ~64 KiB here).
 constexpr std::size_t kBodyReadAhead = 2 * kReadChunk;
+// What the watch reads at once when no body is coming: it waits for the
+// next head or notices the client leaving, which needs no 16 KiB per
+// connection (a larger head takes more reads; nginx starts with 1 KiB).
+constexpr std::size_t kWatchChunk = 4 * 1024;
 constexpr std::size_t kMaxDiscardedBody = 1024 * 1024;
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr auto kDrainIdleGrace = std::chrono::seconds(1);
@@ -127,7 +131,11 @@ void Connection::watch_connection() {
   io_.watching = true;
   // Not into buffer_ itself: a body read may consume from it meanwhile, and a
   // flat_buffer emptied by consume() starts over, away from what was prepared.
-  incoming_.resize(std::min(room, kReadChunk));
+  bool body_to_come = in_request() && request_.has_body && !parser_->is_done();
+  std::size_t chunk = body_to_come ? kReadChunk : kWatchChunk;
+  // A body's larger buffer is given back once the body is in.
+  if (incoming_.capacity() > chunk) incoming_ = std::vector<char>();
+  incoming_.resize(std::min(room, chunk));
   stream_.async_read_some(
       asio::buffer(incoming_),
       [self = shared_from_this()](error_code ec, std::size_t n) { self->on_watch_read(ec, n); });
