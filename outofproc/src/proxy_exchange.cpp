@@ -95,6 +95,7 @@ ProxyExchange::ProxyExchange(std::shared_ptr<const ProxyContext> context, ancm_r
 // Whatever happens, the server's request is ended exactly once.
 ProxyExchange::~ProxyExchange() {
   if (owns_request()) abort_request();
+  relay_grant_.reset();  // before the count: an ended exchange holds no budget
   context_->active_exchanges--;
 }
 
