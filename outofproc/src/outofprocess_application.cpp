@@ -31,6 +31,7 @@ OutOfProcessApplication::OutOfProcessApplication(Settings settings, const ancm_a
   context_.pool = &pool_;
   context_.h2 = &h2_;
   context_.own_threads = &own_threads_;
+  context_.relay_budget = &relay_budget_;
   context_.request_timeout = settings_.request_timeout;
   context_.forward_connection_header = settings_.forward_response_connection_header;
   context_.log = logger;

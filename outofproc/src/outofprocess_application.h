@@ -16,6 +16,7 @@
 #include "process_manager.h"
 #include "proxy_exchange.h"
 #include "proxy_threads.h"
+#include "relay_budget.h"
 #include "warm_start.h"
 
 namespace ancm::outofproc {
@@ -47,6 +48,7 @@ class OutOfProcessApplication : public abi::HandlerApplication,
   H2Upstreams h2_;
   std::unique_ptr<ProcessManager> processes_;
   WarmStart warm_start_;
+  RelayBudget relay_budget_;  // shared by this application's exchanges
   ProxyContext context_;
   std::atomic<bool> stopping_{false};
   ProxyThreads own_threads_;  // last: joined first

@@ -1,5 +1,6 @@
 #include "proxy_exchange.h"
 
+#include <array>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -26,21 +27,17 @@ namespace http = boost::beast::http;
 
 namespace {
 
-// Body pieces start small and double, up to the limit, while they come full:
-// most bodies are small, and many connections must not hold 64 KiB each.
+// Body pieces start small and double, up to the limit, while they come full
+// and the application's relay budget pays for them (relay_budget.h): most
+// bodies are small, and many connections must not hold 64 KiB each.
 constexpr std::size_t kFirstPiece = UpstreamConnection::kIdleBuffer;
-
-std::size_t next_piece(std::size_t piece, std::size_t used, std::size_t limit) {
-  return used == piece ? std::min(piece * 2, limit) : piece;
-}
+// A response piece fills two buffers (the parser's input and the body
+// piece); a request piece one (it goes to the child as it was read).
+constexpr std::size_t kResponsePieceBuffers = 2;
+constexpr std::size_t kRequestPieceBuffers = 1;
+constexpr std::string_view kCrlf = "\r\n";
 
 using abi::str;
-
-void append_chunk(std::string& out, const char* data, std::size_t size) {
-  common::append_chunk_header(size, out);
-  out.append(data, size);
-  out += "\r\n";
-}
 
 ProxyExchange::Strand exchange_strand(const ProxyContext& context, ancm_request* request) {
   if (const auto* strand = abi::connection_strand(*context.api, request)) return *strand;
@@ -90,13 +87,15 @@ ProxyExchange::ProxyExchange(std::shared_ptr<const ProxyContext> context, ancm_r
     : context_(std::move(context)),
       request_(request),
       strand_(exchange_strand(*context_, request)),
-      timer_(strand_) {
+      timer_(strand_),
+      relay_grant_(context_->relay_budget) {
   context_->active_exchanges++;
 }
 
 // Whatever happens, the server's request is ended exactly once.
 ProxyExchange::~ProxyExchange() {
   if (owns_request()) abort_request();
+  relay_grant_.reset();  // before the count: an ended exchange holds no budget
   context_->active_exchanges--;
 }
 
@@ -261,25 +260,34 @@ void ProxyExchange::on_client_body(int status, std::size_t bytes) {
   // and the connection is reusable only once the request counts as sent.
   bool last = bytes == 0 || (forwarded_.content_length && bytes > 0 &&
                              body_bytes_read_ == *forwarded_.content_length);
+  // The piece goes to the child from where the server read it (the next
+  // read waits for this write): only a chunk's framing is written apart.
   upstream_out_.clear();
+  std::array<asio::const_buffer, 3> out;  // unused parts stay empty
+  bool nothing_to_send = true;
   if (bytes > 0) {
-    const char* piece = upstream_->request_body.bytes.get();
+    asio::const_buffer piece(upstream_->request_body.bytes.get(), bytes);
     if (forwarded_.chunked_body) {
-      append_chunk(upstream_out_, piece, bytes);
+      common::append_chunk_header(bytes, upstream_out_);
+      out = {asio::buffer(upstream_out_), piece, asio::buffer(kCrlf)};
     } else {
-      upstream_out_.assign(piece, bytes);
+      out[0] = piece;
     }
-    request_piece_ = next_piece(request_piece_, bytes, kBodyBuffer);
+    nothing_to_send = false;
+    request_piece_ =
+        next_relay_piece(request_piece_, bytes, kBodyBuffer, kRequestPieceBuffers, relay_grant_);
   } else if (forwarded_.chunked_body) {
     append_last_chunk_with_trailers();
+    out[0] = asio::buffer(upstream_out_);
+    nothing_to_send = false;
   }
   if (last && !enter(RequestPhase::Finishing)) return;
   // The end of a body framed by its length: nothing more to send.
-  if (upstream_out_.empty()) return on_last_bytes_sent({});
+  if (nothing_to_send) return on_last_bytes_sent({});
   // An empty body's last chunk may still be on its way when its kept
   // connection fails and the request goes again: that write is then ignored.
   asio::async_write(
-      upstream_->socket, asio::buffer(upstream_out_),
+      upstream_->socket, out,
       asio::bind_executor(strand_, [self = shared_from_this(), last, attempt = attempt_.number](
                                        error_code ec, std::size_t) {
         if (attempt != self->attempt_.number) return;
@@ -437,7 +445,8 @@ void ProxyExchange::on_response_body(error_code ec) {
   if (ec) return upstream_failed("read the response body from", ec);
   std::size_t got = response_piece_ - parser_->get().body().size;
   const char* piece = upstream_->response_body.bytes.get();
-  response_piece_ = next_piece(response_piece_, got, kBodyBuffer);
+  response_piece_ =
+      next_relay_piece(response_piece_, got, kBodyBuffer, kResponsePieceBuffers, relay_grant_);
   if (got == 0) {
     if (parser_->is_done()) return end_response();
     // Nothing to send with the head after all (a chunk's size line alone);
@@ -529,7 +538,9 @@ void ProxyExchange::relay_response_trailers() {
 // once it closes, for new client connections (ConnectionPool::Client::close).
 void ProxyExchange::release_upstream() {
   if (client_ && upstream_reusable()) {
+    // give_back frees what the body made grow, so the budget has it again.
     client_->give_back(child_->port(), std::move(upstream_));
+    relay_grant_.reset();
   } else {
     close_upstream();
   }

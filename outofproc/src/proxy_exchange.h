@@ -26,6 +26,7 @@
 #include "process_manager.h"
 #include "proxy_exchange_state.h"
 #include "proxy_threads.h"
+#include "relay_budget.h"
 
 namespace ancm::outofproc {
 
@@ -39,6 +40,7 @@ struct ProxyContext {
   ProcessManager* processes = nullptr;
   ConnectionPool* pool = nullptr;
   ProxyThreads* own_threads = nullptr;        // when the server offers no strand
+  RelayBudget* relay_budget = nullptr;        // null: pieces grow without limit
   H2Upstreams* h2 = nullptr;                  // sessions to children that speak HTTP/2
   std::chrono::seconds request_timeout{120};  // 0 = no limit
   bool forward_connection_header = false;
@@ -166,10 +168,11 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   ResponseFacts response_facts_;
   ClientFacts client_facts_;
 
-  std::string upstream_out_;      // one framed piece of the request body
+  std::string upstream_out_;      // a request body chunk's framing, or its last chunk
   uint64_t body_bytes_read_ = 0;  // of the client's body, all sent on or being sent
   std::size_t request_piece_ = UpstreamConnection::kIdleBuffer;
   std::size_t response_piece_ = UpstreamConnection::kIdleBuffer;
+  RelayGrant relay_grant_;  // what the pieces past the free size took from the budget
 
   ancm_stream* stream_ = nullptr;        // after an upgrade, until the tunnel closes
   std::shared_ptr<H2ProxyExchange> h2_;  // the request's owner once HandedOver

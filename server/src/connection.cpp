@@ -24,6 +24,14 @@ using beast::error_code;
 namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
+// Body bytes a connection reads ahead of the handler's body reads: enough to
+// overlap the next socket read with the handler's work on the last piece,
+// not the whole buffer bound (256 uploads at once each held ~64 KiB here).
+constexpr std::size_t kBodyReadAhead = 2 * kReadChunk;
+// What the watch reads at once when no body is coming: it waits for the
+// next head or notices the client leaving, which needs no 16 KiB per
+// connection (a larger head takes more reads; nginx starts with 1 KiB).
+constexpr std::size_t kWatchChunk = 4 * 1024;
 constexpr std::size_t kMaxDiscardedBody = 1024 * 1024;
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr auto kDrainIdleGrace = std::chrono::seconds(1);
@@ -114,12 +122,20 @@ void Connection::watch_connection() {
   }
   // Between requests, buffered bytes are the next request's: parsed first.
   if (!in_request() && buffer_.size() > 0) return;
-  std::size_t room = buffer_.max_size() - buffer_.size();
-  if (room == 0) return;
+  // A body read waiting for more (a long chunk-size line, trailers) may fill
+  // the buffer to its bound; otherwise the watch reads only so far ahead.
+  std::size_t limit = buffer_.max_size();
+  if (in_request() && body_read_ != BodyRead::Reading) limit = std::min(limit, kBodyReadAhead);
+  if (buffer_.size() >= limit) return;
+  std::size_t room = limit - buffer_.size();
   io_.watching = true;
   // Not into buffer_ itself: a body read may consume from it meanwhile, and a
   // flat_buffer emptied by consume() starts over, away from what was prepared.
-  incoming_.resize(std::min(room, kReadChunk));
+  bool body_to_come = in_request() && request_.has_body && !parser_->is_done();
+  std::size_t chunk = body_to_come ? kReadChunk : kWatchChunk;
+  // A body's larger buffer is given back once the body is in.
+  if (incoming_.capacity() > chunk) incoming_ = std::vector<char>();
+  incoming_.resize(std::min(room, chunk));
   stream_.async_read_some(
       asio::buffer(incoming_),
       [self = shared_from_this()](error_code ec, std::size_t n) { self->on_watch_read(ec, n); });

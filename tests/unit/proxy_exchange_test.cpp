@@ -461,6 +461,7 @@ class ProxyExchangeTest : public ::testing::Test {
     context->pool = &pool_;
     context->h2 = &h2_;
     context->own_threads = &threads_;
+    context->relay_budget = &budget_;
     // A request the proxy forgot to finish fails the test after this, not never.
     context->request_timeout = 10s;
     context->log = [errors = errors_logged_](ancm_log_level level, const std::string&) {
@@ -482,6 +483,17 @@ class ProxyExchangeTest : public ::testing::Test {
   }
 
   std::filesystem::path request_log() const { return dir_.path() / "requests.log"; }
+
+  // Whether every exchange ended (the last may still be ending on its strand
+  // after the request did).
+  bool no_exchange_left() const {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (context_->active_exchanges > 0) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(10ms);
+    }
+    return true;
+  }
 
   // On the test's one client connection unless the test chose another.
   void start(FakeRequest& request) {
@@ -526,6 +538,7 @@ class ProxyExchangeTest : public ::testing::Test {
     return std::regex_search(log, match, line) ? match[1].str() : "none";
   }
 
+  RelayBudget budget_;  // first: outlives every exchange
   test::TempDir dir_{"ancm-proxy"};
   ConnectionPool pool_;
   H2Upstreams h2_{[](ancm_log_level, const std::string&) {}};
@@ -644,6 +657,36 @@ TEST_F(ProxyExchangeTest, ACleanExchangeReturnsToThePool) {
   FakeRequest next("GET", "/second", {{"Host", "h"}});
   run(next);
   EXPECT_EQ(connection_of("GET /second"), connection_of("POST /first")) << all_requests_run();
+}
+
+// A 1 MiB body both ways (the child echoes it): what the exchange's pieces
+// took from the application's relay budget is all given back once it ended.
+TEST_F(ProxyExchangeTest, ALargeExchangeGivesItsRelayBudgetBack) {
+  const std::string body(1024 * 1024, 'x');
+  FakeRequest post("POST", "/echo",
+                   {{"Host", "h"}, {"Content-Length", std::to_string(body.size())}},
+                   /*has_body=*/true);
+  run(post, body);
+  EXPECT_EQ(post.status(), 200);
+  EXPECT_NE(post.body().find("body: " + body + "\n"), std::string::npos);
+  EXPECT_TRUE(no_exchange_left());
+  EXPECT_EQ(budget_.in_use(), 0u);
+}
+
+// With the budget spent by other exchanges, one relays with small pieces:
+// slower, but every byte arrives and nothing more is taken.
+TEST_F(ProxyExchangeTest, AnExchangePastTheRelayBudgetStillRelaysEverything) {
+  ASSERT_TRUE(budget_.try_take(budget_.limit()));
+  const std::string body(1024 * 1024, 'y');
+  FakeRequest post("POST", "/echo",
+                   {{"Host", "h"}, {"Content-Length", std::to_string(body.size())}},
+                   /*has_body=*/true);
+  run(post, body);
+  EXPECT_EQ(post.status(), 200);
+  EXPECT_NE(post.body().find("body: " + body + "\n"), std::string::npos);
+  EXPECT_TRUE(no_exchange_left());
+  EXPECT_EQ(budget_.in_use(), budget_.limit());
+  budget_.give_back(budget_.limit());
 }
 
 // The server never hands over more body than the Content-Length it parsed,
