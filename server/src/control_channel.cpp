@@ -45,14 +45,22 @@ bool send_message(int fd, std::string_view message) {
   return sent == static_cast<ssize_t>(message.size());
 }
 
-Received receive_waiting_message(int fd) {
+namespace {
+
+Received waiting_message(int fd, int flags) {
   char buffer[kLargestMessage];
-  ssize_t got = receive(fd, buffer, MSG_DONTWAIT);
+  ssize_t got = receive(fd, buffer, MSG_DONTWAIT | flags);
   if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
     return {Received::Status::nothing_yet, {}};
   }
   if (got <= 0) return {Received::Status::peer_gone, {}};
   return {Received::Status::message, std::string(buffer, static_cast<std::size_t>(got))};
 }
+
+}  // namespace
+
+Received receive_waiting_message(int fd) { return waiting_message(fd, 0); }
+
+Received peek_waiting_message(int fd) { return waiting_message(fd, MSG_PEEK); }
 
 }  // namespace ancm::server

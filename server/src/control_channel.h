@@ -43,5 +43,7 @@ struct Received {
 // Takes one waiting message, if any (MSG_DONTWAIT): nothing waiting
 // (EAGAIN) is nothing_yet, not the peer gone.
 Received receive_waiting_message(int fd);
+// The same, leaving the message queued for the next read (MSG_PEEK).
+Received peek_waiting_message(int fd);
 
 }  // namespace ancm::server

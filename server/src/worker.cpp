@@ -29,6 +29,7 @@
 #include "request_handle.h"
 #include "runtime_preparation.h"
 #include "socket_address.h"
+#include "startup_stop.h"
 #include "tls_context.h"
 #include "warm_up.h"
 
@@ -345,9 +346,17 @@ int run_worker(const WorkerOptions& options) {
   // The app starts (and its initializationPage is answered) before this
   // worker takes connections, so a recycle hands users over to a worker whose
   // app is already running and warm; the old one serves meanwhile.
+  StartupStopWatch startup_stop(options.control_fd, shim);
   auto preloaded = shim.preload();
-  if (preloaded == shim::Shim::Preload::Failed) observation.observer.note_start_failure();
-  warm_up(io, warm_up_context, shim.warm_up(), preloaded);
+  if (!startup_stop.stop_requested()) {
+    if (preloaded == shim::Shim::Preload::Failed) observation.observer.note_start_failure();
+    warm_up(io, warm_up_context, shim.warm_up(), preloaded);
+  }
+  if (startup_stop.finish()) {
+    shim.stop();
+    spdlog::info("worker {} stopped while its application started", ::getpid());
+    return 0;
+  }
 
   auto listeners = start_listeners(io, options, context, tls_context);
   auto admin = start_admin(io, options, observation.sources);

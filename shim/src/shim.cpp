@@ -105,6 +105,7 @@ struct Shim::Impl {
   std::optional<PageFailure> library_failure_;  // until the configuration changes
   std::shared_ptr<ApplicationHandle> app_;
   bool runtime_started_ = false;  // an in-process runtime lives in this process
+  bool stopping_ = false;         // stop() came: no application is created any more
   // What the front end enforces, fixed when this worker started.
   std::uint64_t max_request_body_bytes_ = config::AppConfig{}.max_allowed_content_length;
   bool recycle_requested_ = false;
@@ -236,6 +237,7 @@ common::Result<std::shared_ptr<ApplicationHandle>, PageFailure> Shim::Impl::appl
   {
     std::lock_guard lock(mutex_);
     if (app_) return app_;
+    if (stopping_) return common::fail(PageFailure{{503, 0}, "the host is stopping", ""});
     if (!config_) return common::fail(PageFailure{{500, 19}, config_error_, ""});
     if (!options_.start_failure.empty()) {
       bool in_process = config_->hosting_model == config::HostingModel::InProcess;
@@ -274,10 +276,17 @@ common::Result<std::shared_ptr<ApplicationHandle>, PageFailure> Shim::Impl::crea
   }
   auto app = std::make_shared<ApplicationHandle>(api, raw);
   spdlog::info("application {} started ({} handler)", config->app_path.string(), api.name);
-  std::lock_guard lock(mutex_);
-  if (config->hosting_model == config::HostingModel::InProcess) runtime_started_ = true;
-  app_ = app;
-  return app;
+  {
+    std::lock_guard lock(mutex_);
+    if (config->hosting_model == config::HostingModel::InProcess) runtime_started_ = true;
+    if (!stopping_) {
+      app_ = app;
+      return app;
+    }
+  }
+  // stop() came while it was being created: it ends with the host.
+  app->stop(true);
+  return common::fail(PageFailure{{503, 0}, "the host is stopping", ""});
 }
 
 common::Result<const HandlerLibrary*, PageFailure> Shim::Impl::library_for(
@@ -432,6 +441,10 @@ void Shim::Impl::retire_application(const char* why, bool server_initiated) {
 }
 
 void Shim::Impl::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
   watcher_.reset();
   retire_application("the host stops", true);
 }

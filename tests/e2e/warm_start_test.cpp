@@ -223,5 +223,29 @@ TEST_F(WarmStartTest, AChildThatFailsToStartMakesHealthSayFailed) {
   EXPECT_EQ(health->body, "failed\n");
 }
 
+// A stop while the out-of-process child is still starting (this one never
+// listens) ends the worker at once: the worker's loop does not run yet, so
+// without the watch of the control channel during the start the master's
+// "stop" waited unread until its drain and kill grace ran out (15 s).
+TEST_F(WarmStartTest, AStopWhileTheChildStartsEndsTheWorkerAtOnce) {
+  AspNetCoreEdit blocking;
+  blocking.hosting_model = "outofprocess";
+  auto host = serve("BlocksInMain", blocking);
+  ASSERT_TRUE(host->wait_for_output("started process ", 60s)) << host->output();
+  std::this_thread::sleep_for(500ms);  // the worker waits for the child to listen
+  ASSERT_EQ(host->output().find(std::string(server::kWorkerIsUp)), std::string::npos)
+      << host->output();
+
+  auto asked = std::chrono::steady_clock::now();
+  host->signal(SIGTERM);
+  auto code = host->wait_exit(60s);
+  auto took = std::chrono::steady_clock::now() - asked;
+  ASSERT_TRUE(code) << host->output();
+  EXPECT_EQ(*code, 0) << host->output();
+  EXPECT_LT(took, 8s) << host->output();
+  EXPECT_NE(host->output().find("stopped while its application started"), std::string::npos)
+      << host->output();
+}
+
 }  // namespace
 }  // namespace ancm::test
