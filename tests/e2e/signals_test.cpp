@@ -8,7 +8,6 @@
 
 #include <cstring>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -68,17 +67,6 @@ class SignalsTest : public PublishedAppTest, public ::testing::WithParamInterfac
  protected:
   SignalsTest() : PublishedAppTest("ancm-signals") {
     edit_.hosting_model = GetParam().hosting_model;
-  }
-
-  // The workers the master reported ready, in order.
-  static std::vector<pid_t> ready_workers(const HostProcess& host) {
-    static const std::regex ready("worker ([0-9]+) is ready");
-    std::vector<pid_t> pids;
-    std::string output = host.output();
-    for (std::sregex_iterator it(output.begin(), output.end(), ready), end; it != end; ++it) {
-      pids.push_back(std::stoi((*it)[1]));
-    }
-    return pids;
   }
 
   void start() {

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -54,16 +53,6 @@ std::size_t count_of(const std::string& text, std::string_view needle) {
     ++count;
   }
   return count;
-}
-
-std::vector<pid_t> ready_workers(const HostProcess& host) {
-  static const std::regex ready("worker ([0-9]+) is ready");
-  std::vector<pid_t> pids;
-  std::string output = host.output();
-  for (std::sregex_iterator it(output.begin(), output.end(), ready), end; it != end; ++it) {
-    pids.push_back(std::stoi((*it)[1]));
-  }
-  return pids;
 }
 
 std::string describe(const LoadClient& load) {

@@ -176,4 +176,14 @@ bool wait_for_in_flight(uint16_t port, int count, std::chrono::milliseconds time
       timeout);
 }
 
+std::vector<pid_t> ready_workers(const HostProcess& host) {
+  static const std::regex ready("worker ([0-9]+) is ready");
+  std::vector<pid_t> pids;
+  std::string output = host.output();
+  for (std::sregex_iterator it(output.begin(), output.end(), ready), end; it != end; ++it) {
+    pids.push_back(std::stoi((*it)[1]));
+  }
+  return pids;
+}
+
 }  // namespace ancm::test

@@ -76,6 +76,8 @@ std::set<pid_t> process_group(pid_t leader);
 // -1 when the process is gone.
 pid_t parent_of(pid_t pid);
 bool process_exists(pid_t pid);
+// The workers the master reported ready ("worker N is ready"), in order.
+std::vector<pid_t> ready_workers(const HostProcess& host);
 
 // Polls `condition` every 20 ms until it holds or the time is up.
 template <class F>
