@@ -400,6 +400,21 @@ TEST(CheckDeep, FindsAStdoutLogFolderItCannotMake) {
   EXPECT_TRUE(std::filesystem::is_regular_file(app / "not-a-folder"));
 }
 
+// A dangling link where the folder goes: creating the folder fails (EEXIST).
+TEST(CheckDeep, FindsADanglingLinkWhereTheStdoutLogFolderGoes) {
+  TempDir app("ancm-cli");
+  install_hello(app);
+  std::filesystem::create_directory_symlink(app / "gone", app / "logs");
+  enable_stdout_log(app.path(), ".\\logs\\stdout");
+  auto result = run_command("check", app.path(), kAnyPort);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  auto folder = (app / "logs").string();
+  EXPECT_NE(result.output.find("stdoutLogFile: " + folder +
+                               " cannot be made or written: " + folder + " is not a folder"),
+            std::string::npos)
+      << result.output;
+}
+
 TEST(CheckDeep, FindsAStdoutLogFolderUnderAFolderItCannotWrite) {
   if (::geteuid() == 0)
     GTEST_SKIP() << "root may write into any folder; the case above covers root";

@@ -113,7 +113,8 @@ CheckFindings check_process(const config::AppConfig& config) {
 common::Result<fs::path> nearest_existing(const fs::path& folder) {
   for (fs::path at = folder;; at = at.parent_path()) {
     std::error_code ec;
-    auto status = fs::status(at, ec);
+    // Not followed: a dangling link there makes creating the folder fail.
+    auto status = fs::symlink_status(at, ec);
     if (status.type() != fs::file_type::not_found) {
       if (ec) return common::fail("cannot look at " + at.string() + ": " + ec.message());
       return at;
