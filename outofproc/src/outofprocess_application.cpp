@@ -1,6 +1,5 @@
 #include "outofprocess_application.h"
 
-#include <algorithm>
 #include <chrono>
 
 namespace ancm::outofproc {
@@ -36,9 +35,7 @@ OutOfProcessApplication::OutOfProcessApplication(Settings settings, const ancm_a
   context_.forward_connection_header = settings_.forward_response_connection_header;
   context_.log = logger;
   if (settings_.warm_start) {
-    warm_start_.begin(*processes_,
-                      static_cast<std::size_t>(std::max(1, settings_.processes_per_application)),
-                      logger);
+    warm_start_.begin(*processes_, logger);
   }
 }
 

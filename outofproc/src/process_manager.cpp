@@ -189,4 +189,6 @@ void ProcessManager::shutdown() { impl_->shutdown(); }
 
 std::size_t ProcessManager::spawn_count() const { return impl_->spawn_count_.load(); }
 
+std::size_t ProcessManager::slot_count() const { return impl_->slots_.size(); }
+
 }  // namespace ancm::outofproc

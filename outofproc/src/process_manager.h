@@ -94,6 +94,8 @@ class ProcessManager {
 
   // How many processes were spawned so far (for logs and tests).
   std::size_t spawn_count() const;
+  // The processesPerApplication slots (at least 1).
+  std::size_t slot_count() const;
 
  private:
   struct Impl;

@@ -14,7 +14,8 @@ void WarmStart::State::advance_locked(Phase to) {
   if (to != Phase::Starting) settled.notify_all();
 }
 
-void WarmStart::begin(ProcessManager& processes, std::size_t slots, Logger log) {
+void WarmStart::begin(ProcessManager& processes, Logger log) {
+  std::size_t slots = processes.slot_count();
   {
     std::lock_guard lock(state_->mutex);
     state_->outstanding = slots;

@@ -28,7 +28,7 @@ class WarmStart {
 
   // Asks `processes` for a child in every slot and logs each outcome. Called
   // once; the callbacks may outlive this object (they hold the shared state).
-  void begin(ProcessManager& processes, std::size_t slots, Logger log);
+  void begin(ProcessManager& processes, Logger log);
 
   // Started once every slot's child listens, Failed as soon as all answered
   // and one could not start (its 502.5 is what requests get), TimedOut when

@@ -721,7 +721,7 @@ TEST_F(OutofprocManager, WarmStartStartsEverySlotBeforeTheFirstAcquire) {
   settings.processes_per_application = 3;
   ProcessManager manager(settings, logs_.logger());
   WarmStart warm;
-  warm.begin(manager, 3, logs_.logger());
+  warm.begin(manager, logs_.logger());
   EXPECT_EQ(warm.wait(30s), WarmStart::Settled::Started) << logs_.all();
   EXPECT_EQ(manager.spawn_count(), 3u);
   std::set<pid_t> pids;
@@ -738,7 +738,7 @@ TEST_F(OutofprocManager, WarmStartStartsEverySlotBeforeTheFirstAcquire) {
 TEST_F(OutofprocManager, WarmStartSaysFailedWhenAChildCannotStart) {
   ProcessManager manager(backend("--exit-early 1"), logs_.logger());
   WarmStart warm;
-  warm.begin(manager, 1, logs_.logger());
+  warm.begin(manager, logs_.logger());
   EXPECT_EQ(warm.wait(30s), WarmStart::Settled::Failed);
   EXPECT_TRUE(logs_.contains(std::string(kWarmStartFailed)));
   EXPECT_TRUE(logs_.contains("exited early with code 1"));
