@@ -495,6 +495,19 @@ class ProxyExchangeTest : public ::testing::Test {
     return true;
   }
 
+  // POSTs 1 MiB of `fill` to the child's /echo and checks it all came back
+  // and the exchange ended.
+  void expect_large_echo(char fill) {
+    const std::string body(1024 * 1024, fill);
+    FakeRequest post("POST", "/echo",
+                     {{"Host", "h"}, {"Content-Length", std::to_string(body.size())}},
+                     /*has_body=*/true);
+    run(post, body);
+    EXPECT_EQ(post.status(), 200);
+    EXPECT_NE(post.body().find("body: " + body + "\n"), std::string::npos);
+    EXPECT_TRUE(no_exchange_left());
+  }
+
   // On the test's one client connection unless the test chose another.
   void start(FakeRequest& request) {
     if (!request.has_connection()) request.arrive_on(client_);
@@ -662,14 +675,7 @@ TEST_F(ProxyExchangeTest, ACleanExchangeReturnsToThePool) {
 // A 1 MiB body both ways (the child echoes it): what the exchange's pieces
 // took from the application's relay budget is all given back once it ended.
 TEST_F(ProxyExchangeTest, ALargeExchangeGivesItsRelayBudgetBack) {
-  const std::string body(1024 * 1024, 'x');
-  FakeRequest post("POST", "/echo",
-                   {{"Host", "h"}, {"Content-Length", std::to_string(body.size())}},
-                   /*has_body=*/true);
-  run(post, body);
-  EXPECT_EQ(post.status(), 200);
-  EXPECT_NE(post.body().find("body: " + body + "\n"), std::string::npos);
-  EXPECT_TRUE(no_exchange_left());
+  expect_large_echo('x');
   EXPECT_EQ(budget_.in_use(), 0u);
 }
 
@@ -677,14 +683,7 @@ TEST_F(ProxyExchangeTest, ALargeExchangeGivesItsRelayBudgetBack) {
 // slower, but every byte arrives and nothing more is taken.
 TEST_F(ProxyExchangeTest, AnExchangePastTheRelayBudgetStillRelaysEverything) {
   ASSERT_TRUE(budget_.try_take(budget_.limit()));
-  const std::string body(1024 * 1024, 'y');
-  FakeRequest post("POST", "/echo",
-                   {{"Host", "h"}, {"Content-Length", std::to_string(body.size())}},
-                   /*has_body=*/true);
-  run(post, body);
-  EXPECT_EQ(post.status(), 200);
-  EXPECT_NE(post.body().find("body: " + body + "\n"), std::string::npos);
-  EXPECT_TRUE(no_exchange_left());
+  expect_large_echo('y');
   EXPECT_EQ(budget_.in_use(), budget_.limit());
   budget_.give_back(budget_.limit());
 }
