@@ -53,6 +53,9 @@ bool is_deployed_code(const std::string& name) {
   return name.size() > 4 && name.compare(name.size() - 4, 4, ".dll") == 0;
 }
 
+// Once stop() came no application is created: what a late start gets.
+PageFailure host_stopping() { return PageFailure{{503, 0}, "the host is stopping", ""}; }
+
 PageFailure copy_failure(const ancm_failure& failure) {
   return {{failure.status, failure.substatus},
           abi::to_string(failure.reason),
@@ -237,7 +240,7 @@ common::Result<std::shared_ptr<ApplicationHandle>, PageFailure> Shim::Impl::appl
   {
     std::lock_guard lock(mutex_);
     if (app_) return app_;
-    if (stopping_) return common::fail(PageFailure{{503, 0}, "the host is stopping", ""});
+    if (stopping_) return common::fail(host_stopping());
     if (!config_) return common::fail(PageFailure{{500, 19}, config_error_, ""});
     if (!options_.start_failure.empty()) {
       bool in_process = config_->hosting_model == config::HostingModel::InProcess;
@@ -286,7 +289,7 @@ common::Result<std::shared_ptr<ApplicationHandle>, PageFailure> Shim::Impl::crea
   }
   // stop() came while it was being created: it ends with the host.
   app->stop(true);
-  return common::fail(PageFailure{{503, 0}, "the host is stopping", ""});
+  return common::fail(host_stopping());
 }
 
 common::Result<const HandlerLibrary*, PageFailure> Shim::Impl::library_for(
