@@ -31,9 +31,11 @@ namespace {
 // and the application's relay budget pays for them (relay_budget.h): most
 // bodies are small, and many connections must not hold 64 KiB each.
 constexpr std::size_t kFirstPiece = UpstreamConnection::kIdleBuffer;
-// A response piece fills two buffers (the parser's input and the body
-// piece); a request piece one (it goes to the child as it was read).
-constexpr std::size_t kResponsePieceBuffers = 2;
+// A parsed response piece fills two buffers (the parser's input and the body
+// piece); a Content-Length one and a request piece one (each goes on as it
+// was read).
+constexpr std::size_t kParsedPieceBuffers = 2;
+constexpr std::size_t kDirectPieceBuffers = 1;
 constexpr std::size_t kRequestPieceBuffers = 1;
 constexpr std::string_view kCrlf = "\r\n";
 
@@ -341,6 +343,7 @@ void ProxyExchange::request_broken(const std::string& why, std::string_view logg
 
 void ProxyExchange::new_response_parser() {
   parser_.emplace();
+  direct_body_left_.reset();
   parser_->body_limit(boost::none);
   parser_->skip(forwarded_.is_head);
 }
@@ -377,6 +380,13 @@ void ProxyExchange::on_response_head(error_code ec) {
   // together): an app that flushed its head before any body (server-sent
   // events, an echo that answers while it reads) must not wait for one.
   if (upstream_->input.size() == 0) flush_to_client();
+  // A Content-Length body needs no parsing: it is read straight into the
+  // piece that goes to the client (the parser would copy each piece once
+  // more, the largest cost of relaying a large body after the kernel's).
+  if (!parser_->chunked() && parser_->content_length()) {
+    direct_body_left_ = *parser_->content_length();
+    return read_direct_body();
+  }
   read_response_body();
 }
 
@@ -446,7 +456,7 @@ void ProxyExchange::on_response_body(error_code ec) {
   std::size_t got = response_piece_ - parser_->get().body().size;
   const char* piece = upstream_->response_body.bytes.get();
   response_piece_ =
-      next_relay_piece(response_piece_, got, kBodyBuffer, kResponsePieceBuffers, relay_grant_);
+      next_relay_piece(response_piece_, got, kBodyBuffer, kParsedPieceBuffers, relay_grant_);
   if (got == 0) {
     if (parser_->is_done()) return end_response();
     // Nothing to send with the head after all (a chunk's size line alone);
@@ -457,9 +467,42 @@ void ProxyExchange::on_response_body(error_code ec) {
   write_to_client(piece, got);
 }
 
+// Body bytes that came with the head are taken first, then the socket's.
+void ProxyExchange::read_direct_body() {
+  arm_timeout();
+  std::size_t want =
+      static_cast<std::size_t>(std::min<uint64_t>(response_piece_, *direct_body_left_));
+  char* into = upstream_->response_body.reserve(response_piece_);
+  if (upstream_->input.size() > 0) {
+    std::size_t taken = asio::buffer_copy(asio::buffer(into, want), upstream_->input.data());
+    upstream_->input.consume(taken);
+    return on_direct_body({}, taken);
+  }
+  upstream_->socket.async_read_some(
+      asio::buffer(into, want),
+      asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t got) {
+        self->on_direct_body(ec, got);
+      }));
+}
+
+void ProxyExchange::on_direct_body(error_code ec, std::size_t got) {
+  if (!owns_request()) return;
+  // The child closing before the promised length is a response cut short.
+  if (ec == asio::error::eof) ec = http::error::partial_message;
+  if (ec) return upstream_failed("read the response body from", ec);
+  *direct_body_left_ -= got;
+  response_piece_ =
+      next_relay_piece(response_piece_, got, kBodyBuffer, kDirectPieceBuffers, relay_grant_);
+  write_to_client(upstream_->response_body.bytes.get(), got);
+}
+
+bool ProxyExchange::response_body_done() const {
+  return direct_body_left_ ? *direct_body_left_ == 0 : parser_->is_done();
+}
+
 void ProxyExchange::write_to_client(const char* piece, std::size_t size) {
   if (!may_use_request("write_body")) return;
-  if (parser_->is_done()) {
+  if (response_body_done()) {
     // The last piece: nothing more to pace, so end the response right away
     // (a small response then costs one hop to the server, not two).
     context_->api->write_body(request_, piece, size, nullptr, nullptr);
@@ -496,7 +539,8 @@ void ProxyExchange::on_client_written(int status, std::size_t) {
     close_upstream();
     return abort_response("the client stopped reading");
   }
-  if (parser_->is_done()) return end_response();
+  if (response_body_done()) return end_response();
+  if (direct_body_left_) return read_direct_body();
   read_response_body();
 }
 
@@ -556,8 +600,17 @@ void ProxyExchange::release_upstream() {
 bool ProxyExchange::upstream_reusable() const {
   return upstream_ && upstream_->socket.is_open() && request_phase_ == RequestPhase::Sent &&
          response_phase_ == ResponsePhase::Done && !forwarded_.is_upgrade &&
-         !response_facts_.odd_interim && parser_ && parser_->is_done() && !parser_->need_eof() &&
-         parser_->keep_alive() && upstream_->input.size() == 0;
+         !response_facts_.odd_interim && parser_ && response_body_done() && !parser_->need_eof() &&
+         parser_->keep_alive() && upstream_->input.size() == 0 && !bytes_after_direct_body();
+}
+
+// A body read straight from the socket stops at its length, so bytes the
+// child sent past it are still in the socket rather than in the input.
+bool ProxyExchange::bytes_after_direct_body() const {
+  if (!direct_body_left_) return false;
+  error_code ec;
+  std::size_t waiting = upstream_->socket.available(ec);
+  return ec || waiting > 0;
 }
 
 // ------------------------------------------------------------------ failures

@@ -99,12 +99,16 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void read_response_body();
   void on_response_body(error_code ec);
   error_code parse_buffered_body();
+  void read_direct_body();
+  void on_direct_body(error_code ec, std::size_t got);
+  bool response_body_done() const;
   void write_to_client(const char* piece, std::size_t size);
   void on_client_written(int status, std::size_t bytes);
   void end_response();
   void relay_response_trailers();
   void release_upstream();
   bool upstream_reusable() const;
+  bool bytes_after_direct_body() const;
 
   // WebSocket tunnel after a 101 (proxy_tunnel.cpp).
   void accept_upgrade();
@@ -173,6 +177,9 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   std::size_t request_piece_ = UpstreamConnection::kIdleBuffer;
   std::size_t response_piece_ = UpstreamConnection::kIdleBuffer;
   RelayGrant relay_grant_;  // what the pieces past the free size took from the budget
+  // A Content-Length body's bytes still to come, read straight into the piece
+  // buffer (no parser copy); empty: the parser reads the body (chunked, EOF).
+  std::optional<uint64_t> direct_body_left_;
 
   ancm_stream* stream_ = nullptr;        // after an upgrade, until the tunnel closes
   std::shared_ptr<H2ProxyExchange> h2_;  // the request's owner once HandedOver

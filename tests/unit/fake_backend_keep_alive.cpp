@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <mutex>
@@ -24,6 +25,8 @@ namespace {
 //   /ignore-body   answers at once, then drains the body (as Kestrel does)
 //   /early-hints   sends a 103 before its answer
 //   /sized         26 bytes with their Content-Length (HEAD: the length only)
+//   /sized-then-stray  /sized's head, then its body with a stray response behind
+//                  it in the same write
 //   /not-modified  304 with the Content-Length a 200 would have had
 //   /cut-short     announces 100 bytes, sends 10, and closes the connection
 //   /close         answers with Connection: close, and closes
@@ -170,6 +173,13 @@ class Connection {
     if (request.target == "/until-close") {
       send("HTTP/1.1 200 OK\r\n\r\nthe body ends with the connection\n");
       return false;
+    }
+    if (request.target == "/sized-then-stray") {
+      // The body comes after the head is read, so it is read from the socket.
+      if (!send("HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\n")) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      return send(std::string(kAlphabet) + "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nstray!") &&
+             keep_alive;
     }
     if (request.target == "/sized") {
       return respond("200 OK", std::string(kAlphabet), request.method == "HEAD", keep_alive) &&

@@ -723,6 +723,24 @@ TEST_F(ProxyExchangeTest, HeadKeepsTheChildsContentLength) {
   EXPECT_EQ(connection_of("GET /sized"), connection_of("HEAD /sized")) << all_requests_run();
 }
 
+// A Content-Length body is read straight from the socket, up to its length:
+// bytes the child sent past it (here a whole stray response) stay there, and
+// must keep the connection from serving the next request, which would read
+// them as its answer.
+TEST_F(ProxyExchangeTest, BytesPastAContentLengthBodyKeepTheConnectionFromThePool) {
+  FakeRequest sized("GET", "/sized-then-stray", {{"Host", "h"}});
+  run(sized);
+  EXPECT_EQ(sized.outcome(), FakeRequest::Outcome::Completed);
+  EXPECT_EQ(sized.body(), "abcdefghijklmnopqrstuvwxyz");
+
+  FakeRequest next("GET", "/after", {{"Host", "h"}});
+  run(next);
+  EXPECT_EQ(next.status(), 200);
+  EXPECT_EQ(next.body().find("stray!"), std::string::npos) << next.body();
+  EXPECT_NE(connection_of("GET /after"), connection_of("GET /sized-then-stray"))
+      << all_requests_run();
+}
+
 TEST_F(ProxyExchangeTest, NotModifiedKeepsTheChildsContentLength) {
   FakeRequest request("GET", "/not-modified", {{"Host", "h"}});
   run(request);
