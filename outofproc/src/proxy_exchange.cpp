@@ -32,10 +32,9 @@ namespace {
 // bodies are small, and many connections must not hold 64 KiB each.
 constexpr std::size_t kFirstPiece = UpstreamConnection::kIdleBuffer;
 // A parsed response piece fills two buffers (the parser's input and the body
-// piece); a Content-Length one and a request piece one (each goes on as it
-// was read).
+// piece); a request piece one (it goes to the child as it was read). A
+// Content-Length response body goes through a RelayPiece instead.
 constexpr std::size_t kParsedPieceBuffers = 2;
-constexpr std::size_t kDirectPieceBuffers = 1;
 constexpr std::size_t kRequestPieceBuffers = 1;
 constexpr std::string_view kCrlf = "\r\n";
 
@@ -90,7 +89,8 @@ ProxyExchange::ProxyExchange(std::shared_ptr<const ProxyContext> context, ancm_r
       request_(request),
       strand_(exchange_strand(*context_, request)),
       timer_(strand_),
-      relay_grant_(context_->relay_budget) {
+      relay_grant_(context_->relay_budget),
+      direct_piece_(context_->relay_budget) {
   context_->active_exchanges++;
 }
 
@@ -98,6 +98,7 @@ ProxyExchange::ProxyExchange(std::shared_ptr<const ProxyContext> context, ancm_r
 ProxyExchange::~ProxyExchange() {
   if (owns_request()) abort_request();
   relay_grant_.reset();  // before the count: an ended exchange holds no budget
+  direct_piece_.release();
   context_->active_exchanges--;
 }
 
@@ -385,6 +386,10 @@ void ProxyExchange::on_response_head(error_code ec) {
   // more, the largest cost of relaying a large body after the kernel's).
   if (!parser_->chunked() && parser_->content_length()) {
     direct_body_left_ = *parser_->content_length();
+    // Its reads follow a readiness wait and must never block the thread.
+    error_code ec;
+    upstream_->socket.non_blocking(true, ec);
+    if (ec) return upstream_failed("read the response body from", ec);
     return read_direct_body();
   }
   read_response_body();
@@ -467,22 +472,40 @@ void ProxyExchange::on_response_body(error_code ec) {
   write_to_client(piece, got);
 }
 
-// Body bytes that came with the head are taken first, then the socket's.
+// Body bytes that came with the head are taken first. Then the exchange
+// waits for the child's next bytes holding no buffer, and reads all that is
+// waiting (up to a piece's limit) in one read.
 void ProxyExchange::read_direct_body() {
   arm_timeout();
-  std::size_t want =
-      static_cast<std::size_t>(std::min<uint64_t>(response_piece_, *direct_body_left_));
-  char* into = upstream_->response_body.reserve(response_piece_);
   if (upstream_->input.size() > 0) {
-    std::size_t taken = asio::buffer_copy(asio::buffer(into, want), upstream_->input.data());
+    char* into = direct_piece_.take(
+        static_cast<std::size_t>(std::min<uint64_t>(upstream_->input.size(), *direct_body_left_)));
+    std::size_t taken =
+        asio::buffer_copy(asio::buffer(into, direct_piece_.size()), upstream_->input.data());
     upstream_->input.consume(taken);
     return on_direct_body({}, taken);
   }
-  upstream_->socket.async_read_some(
-      asio::buffer(into, want),
-      asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t got) {
-        self->on_direct_body(ec, got);
+  upstream_->socket.async_wait(
+      asio::socket_base::wait_read,
+      asio::bind_executor(strand_, [self = shared_from_this()](error_code ec) {
+        self->on_direct_body_waiting(ec);
       }));
+}
+
+void ProxyExchange::on_direct_body_waiting(error_code ec) {
+  if (!owns_request()) return;
+  std::size_t waiting = ec ? 0 : upstream_->socket.available(ec);
+  if (ec) return upstream_failed("read the response body from", ec);
+  // Nothing waiting on a readable socket: the child closed it (the read
+  // reports that), or the readiness was stale (the wait starts over).
+  char* into = direct_piece_.take(static_cast<std::size_t>(
+      std::min<uint64_t>(std::max<std::size_t>(waiting, 1), *direct_body_left_)));
+  std::size_t got = upstream_->socket.read_some(asio::buffer(into, direct_piece_.size()), ec);
+  if (ec == asio::error::would_block) {
+    direct_piece_.release();
+    return read_direct_body();
+  }
+  on_direct_body(ec, got);
 }
 
 void ProxyExchange::on_direct_body(error_code ec, std::size_t got) {
@@ -491,9 +514,7 @@ void ProxyExchange::on_direct_body(error_code ec, std::size_t got) {
   if (ec == asio::error::eof) ec = http::error::partial_message;
   if (ec) return upstream_failed("read the response body from", ec);
   *direct_body_left_ -= got;
-  response_piece_ =
-      next_relay_piece(response_piece_, got, kBodyBuffer, kDirectPieceBuffers, relay_grant_);
-  write_to_client(upstream_->response_body.bytes.get(), got);
+  write_to_client(direct_piece_.data(), got);
 }
 
 bool ProxyExchange::response_body_done() const {
@@ -506,6 +527,7 @@ void ProxyExchange::write_to_client(const char* piece, std::size_t size) {
     // The last piece: nothing more to pace, so end the response right away
     // (a small response then costs one hop to the server, not two).
     context_->api->write_body(request_, piece, size, nullptr, nullptr);
+    direct_piece_.release();  // write_body copied it
     return end_response();
   }
   // Backpressure: the next read waits until the client took these bytes,
@@ -534,6 +556,7 @@ ProxyExchange::error_code ProxyExchange::parse_buffered_body() {
 }
 
 void ProxyExchange::on_client_written(int status, std::size_t) {
+  direct_piece_.release();
   if (!owns_request()) return;
   if (status < 0) {
     close_upstream();

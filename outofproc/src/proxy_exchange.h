@@ -27,6 +27,7 @@
 #include "proxy_exchange_state.h"
 #include "proxy_threads.h"
 #include "relay_budget.h"
+#include "relay_piece.h"
 
 namespace ancm::outofproc {
 
@@ -100,6 +101,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void on_response_body(error_code ec);
   error_code parse_buffered_body();
   void read_direct_body();
+  void on_direct_body_waiting(error_code ec);
   void on_direct_body(error_code ec, std::size_t got);
   bool response_body_done() const;
   void write_to_client(const char* piece, std::size_t size);
@@ -177,9 +179,10 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   std::size_t request_piece_ = UpstreamConnection::kIdleBuffer;
   std::size_t response_piece_ = UpstreamConnection::kIdleBuffer;
   RelayGrant relay_grant_;  // what the pieces past the free size took from the budget
-  // A Content-Length body's bytes still to come, read straight into the piece
-  // buffer (no parser copy); empty: the parser reads the body (chunked, EOF).
+  // A Content-Length body's bytes still to come, read straight into a piece
+  // (no parser copy); empty: the parser reads the body (chunked, EOF).
   std::optional<uint64_t> direct_body_left_;
+  RelayPiece direct_piece_;  // held only while on its way to the client
 
   ancm_stream* stream_ = nullptr;        // after an upgrade, until the tunnel closes
   std::shared_ptr<H2ProxyExchange> h2_;  // the request's owner once HandedOver

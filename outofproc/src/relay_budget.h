@@ -15,8 +15,9 @@ class RelayBudget {
   // Pieces up to this size cost nothing from the budget: every exchange may
   // use them (the server reads the client in pieces of the same size).
   static constexpr std::size_t kFreePiece = 16 * 1024;
-  // The default for one application: room for ~85 one-MiB responses to
-  // relay with 64 KiB pieces (two buffers each) at once.
+  // The default for one application: what large pieces may hold at once
+  // past their free size (a Content-Length response's pieces only while on
+  // their way to the client: relay_piece.h; other bodies' for the exchange).
   static constexpr std::size_t kDefaultLimit = 8 * 1024 * 1024;
 
   explicit RelayBudget(std::size_t limit = kDefaultLimit) : limit_(limit) {}

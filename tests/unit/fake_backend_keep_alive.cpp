@@ -25,6 +25,8 @@ namespace {
 //   /ignore-body   answers at once, then drains the body (as Kestrel does)
 //   /early-hints   sends a 103 before its answer
 //   /sized         26 bytes with their Content-Length (HEAD: the length only)
+//   /sized-slowly  200,000 bytes with their Content-Length: half, a pause of
+//                  300 ms, then the rest
 //   /sized-then-stray  /sized's head, then its body with a stray response behind
 //                  it in the same write
 //   /not-modified  304 with the Content-Length a 200 would have had
@@ -173,6 +175,13 @@ class Connection {
     if (request.target == "/until-close") {
       send("HTTP/1.1 200 OK\r\n\r\nthe body ends with the connection\n");
       return false;
+    }
+    if (request.target == "/sized-slowly") {
+      if (!send("HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n" + std::string(100000, 'a'))) {
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      return send(std::string(100000, 'b')) && keep_alive;
     }
     if (request.target == "/sized-then-stray") {
       // The body comes after the head is read, so it is read from the socket.

@@ -688,6 +688,24 @@ TEST_F(ProxyExchangeTest, AnExchangePastTheRelayBudgetStillRelaysEverything) {
   budget_.give_back(budget_.limit());
 }
 
+// A Content-Length body's piece is held only on its way to the client: while
+// the child pauses mid-body the exchange waits holding no budget, so many
+// slow responses cannot hold the budget that fast ones relay with.
+TEST_F(ProxyExchangeTest, AnExchangeWaitingForTheChildHoldsNoRelayBudget) {
+  FakeRequest slow("GET", "/sized-slowly", {{"Host", "h"}});
+  start(slow);
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (slow.body().size() < 100000 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_EQ(slow.body().size(), 100000u) << "the first half did not arrive";
+  std::this_thread::sleep_for(100ms);  // well inside the child's 300 ms pause
+  EXPECT_EQ(budget_.in_use(), 0u);
+  ASSERT_TRUE(slow.wait_ended());
+  EXPECT_EQ(slow.outcome(), FakeRequest::Outcome::Completed);
+  EXPECT_EQ(slow.body(), std::string(100000, 'a') + std::string(100000, 'b'));
+}
+
 // The server never hands over more body than the Content-Length it parsed,
 // but if it did, the excess must not reach the child as the next request.
 TEST_F(ProxyExchangeTest, ABodyLongerThanItsContentLengthIsNotForwarded) {
