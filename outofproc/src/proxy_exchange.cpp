@@ -36,6 +36,8 @@ constexpr std::size_t kFirstPiece = UpstreamConnection::kIdleBuffer;
 // Content-Length response body goes through a RelayPiece instead.
 constexpr std::size_t kParsedPieceBuffers = 2;
 constexpr std::size_t kRequestPieceBuffers = 1;
+// The largest last piece of a response handed to the server to copy.
+constexpr std::size_t kCopiedLastPiece = RelayBudget::kFreePiece;
 constexpr std::string_view kCrlf = "\r\n";
 
 using abi::str;
@@ -523,9 +525,10 @@ bool ProxyExchange::response_body_done() const {
 
 void ProxyExchange::write_to_client(const char* piece, std::size_t size) {
   if (!may_use_request("write_body")) return;
-  if (response_body_done()) {
-    // The last piece: nothing more to pace, so end the response right away
-    // (a small response then costs one hop to the server, not two).
+  if (response_body_done() && size <= kCopiedLastPiece) {
+    // A small last piece: nothing more to pace, so end the response right
+    // away (a small response then costs one hop to the server, not two). A
+    // large one is lent like the others: a copy would hold it twice.
     context_->api->write_body(request_, piece, size, nullptr, nullptr);
     direct_piece_.release();  // write_body copied it
     return end_response();
