@@ -99,7 +99,8 @@ ProxyExchange::ProxyExchange(std::shared_ptr<const ProxyContext> context, ancm_r
 // Whatever happens, the server's request is ended exactly once.
 ProxyExchange::~ProxyExchange() {
   if (owns_request()) abort_request();
-  relay_grant_.reset();  // before the count: an ended exchange holds no budget
+  // Before the count: an ended exchange holds no budget.
+  relay_grant_.reset();
   direct_piece_.release();
   context_->active_exchanges--;
 }
@@ -386,15 +387,18 @@ void ProxyExchange::on_response_head(error_code ec) {
   // A Content-Length body needs no parsing: it is read straight into the
   // piece that goes to the client (the parser would copy each piece once
   // more, the largest cost of relaying a large body after the kernel's).
-  if (!parser_->chunked() && parser_->content_length()) {
-    direct_body_left_ = *parser_->content_length();
-    // Its reads follow a readiness wait and must never block the thread.
-    error_code ec;
-    upstream_->socket.non_blocking(true, ec);
-    if (ec) return upstream_failed("read the response body from", ec);
-    return read_direct_body();
-  }
+  if (!parser_->chunked() && parser_->content_length()) return start_direct_body();
   read_response_body();
+}
+
+void ProxyExchange::start_direct_body() {
+  direct_body_left_ = *parser_->content_length();
+  // Its reads follow a readiness wait and must never block the thread (set
+  // once per connection: the flag stays while it is pooled).
+  error_code failed;
+  if (!upstream_->socket.non_blocking()) upstream_->socket.non_blocking(true, failed);
+  if (failed) return upstream_failed("read the response body from", failed);
+  read_direct_body();
 }
 
 void ProxyExchange::flush_to_client() {
@@ -479,19 +483,20 @@ void ProxyExchange::on_response_body(error_code ec) {
 // waiting (up to a piece's limit) in one read.
 void ProxyExchange::read_direct_body() {
   arm_timeout();
-  if (upstream_->input.size() > 0) {
-    char* into = direct_piece_.take(
-        static_cast<std::size_t>(std::min<uint64_t>(upstream_->input.size(), *direct_body_left_)));
-    std::size_t taken =
-        asio::buffer_copy(asio::buffer(into, direct_piece_.size()), upstream_->input.data());
-    upstream_->input.consume(taken);
-    return on_direct_body({}, taken);
-  }
+  if (upstream_->input.size() > 0) return take_buffered_body();
   upstream_->socket.async_wait(
       asio::socket_base::wait_read,
       asio::bind_executor(strand_, [self = shared_from_this()](error_code ec) {
         self->on_direct_body_waiting(ec);
       }));
+}
+
+void ProxyExchange::take_buffered_body() {
+  char* into = take_body_piece(upstream_->input.size());
+  std::size_t taken =
+      asio::buffer_copy(asio::buffer(into, direct_piece_.size()), upstream_->input.data());
+  upstream_->input.consume(taken);
+  on_direct_body({}, taken);
 }
 
 void ProxyExchange::on_direct_body_waiting(error_code ec) {
@@ -500,14 +505,20 @@ void ProxyExchange::on_direct_body_waiting(error_code ec) {
   if (ec) return upstream_failed("read the response body from", ec);
   // Nothing waiting on a readable socket: the child closed it (the read
   // reports that), or the readiness was stale (the wait starts over).
-  char* into = direct_piece_.take(static_cast<std::size_t>(
-      std::min<uint64_t>(std::max<std::size_t>(waiting, 1), *direct_body_left_)));
+  char* into = take_body_piece(std::max<std::size_t>(waiting, 1));
   std::size_t got = upstream_->socket.read_some(asio::buffer(into, direct_piece_.size()), ec);
   if (ec == asio::error::would_block) {
     direct_piece_.release();
     return read_direct_body();
   }
   on_direct_body(ec, got);
+}
+
+// Room for the bytes ready, never past the body's end (what follows it is
+// not this response's).
+char* ProxyExchange::take_body_piece(std::size_t ready) {
+  return direct_piece_.take(
+      static_cast<std::size_t>(std::min<uint64_t>(ready, *direct_body_left_)));
 }
 
 void ProxyExchange::on_direct_body(error_code ec, std::size_t got) {
@@ -530,7 +541,7 @@ void ProxyExchange::write_to_client(const char* piece, std::size_t size) {
     // away (a small response then costs one hop to the server, not two). A
     // large one is lent like the others: a copy would hold it twice.
     context_->api->write_body(request_, piece, size, nullptr, nullptr);
-    direct_piece_.release();  // write_body copied it
+    direct_piece_.release();  // a direct body's piece, if any: write_body copied it
     return end_response();
   }
   // Backpressure: the next read waits until the client took these bytes,

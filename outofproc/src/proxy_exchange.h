@@ -100,8 +100,11 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void read_response_body();
   void on_response_body(error_code ec);
   error_code parse_buffered_body();
+  void start_direct_body();
   void read_direct_body();
+  void take_buffered_body();
   void on_direct_body_waiting(error_code ec);
+  char* take_body_piece(std::size_t ready);
   void on_direct_body(error_code ec, std::size_t got);
   bool response_body_done() const;
   void write_to_client(const char* piece, std::size_t size);

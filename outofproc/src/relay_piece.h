@@ -21,7 +21,8 @@ class RelayPiece {
   explicit RelayPiece(RelayBudget* budget) : grant_(budget) {}
 
   // Room for `wanted` bytes (at most kMaxPiece), or only the free size when
-  // the budget cannot pay for more. The piece must be released first.
+  // the budget cannot pay for more. The piece held before is released: never
+  // take while it is lent to the server.
   char* take(std::size_t wanted);
   // Frees the bytes and gives back what they took from the budget.
   void release();

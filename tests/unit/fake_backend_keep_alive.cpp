@@ -9,6 +9,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <optional>
@@ -25,10 +26,11 @@ namespace {
 //   /ignore-body   answers at once, then drains the body (as Kestrel does)
 //   /early-hints   sends a 103 before its answer
 //   /sized         26 bytes with their Content-Length (HEAD: the length only)
-//   /sized-slowly  200,000 bytes with their Content-Length: half, a pause of
-//                  300 ms, then the rest
-//   /sized-then-stray  /sized's head, then its body with a stray response behind
-//                  it in the same write
+//   /sized-until-told  200,000 bytes with their Content-Length: half, then the
+//                  rest once the test creates "<request log>.go"
+//   /sized-then-stray  /sized's head, then, once the test creates
+//                  "<request log>.go", its body with a stray response behind it
+//                  in the same write
 //   /not-modified  304 with the Content-Length a 200 would have had
 //   /cut-short     announces 100 bytes, sends 10, and closes the connection
 //   /close         answers with Connection: close, and closes
@@ -101,7 +103,8 @@ Framing framing_of(const Request& request) {
 
 class RequestLog {
  public:
-  explicit RequestLog(const std::string& path) : out_(path, std::ios::app) {}
+  explicit RequestLog(const std::string& path) : path_(path), out_(path, std::ios::app) {}
+  const std::string& path() const { return path_; }
   void add(int connection, const Request& request) {
     std::lock_guard lock(mutex_);
     out_ << "conn " << connection << ' ' << request.method << ' ' << request.target << std::endl;
@@ -113,9 +116,17 @@ class RequestLog {
   }
 
  private:
+  std::string path_;
   std::mutex mutex_;
   std::ofstream out_;
 };
+
+// Until a test creates the file (its way to say "go on"), for at most 30 s.
+void wait_for_file(const std::string& path) {
+  for (int i = 0; i < 6000 && !std::filesystem::exists(path); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
 
 class Connection {
  public:
@@ -176,17 +187,16 @@ class Connection {
       send("HTTP/1.1 200 OK\r\n\r\nthe body ends with the connection\n");
       return false;
     }
-    if (request.target == "/sized-slowly") {
+    if (request.target == "/sized-until-told") {
       if (!send("HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n" + std::string(100000, 'a'))) {
         return false;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      wait_for_file(log_.path() + ".go");
       return send(std::string(100000, 'b')) && keep_alive;
     }
     if (request.target == "/sized-then-stray") {
-      // The body comes after the head is read, so it is read from the socket.
       if (!send("HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\n")) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      wait_for_file(log_.path() + ".go");
       return send(std::string(kAlphabet) + "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nstray!") &&
              keep_alive;
     }

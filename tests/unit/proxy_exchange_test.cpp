@@ -16,11 +16,13 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <regex>
 #include <sstream>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <utility>
@@ -184,6 +186,11 @@ class FakeRequest {
     std::lock_guard lock(mutex_);
     return status_;
   }
+  // How many body pieces the proxy lent instead of handing over to copy.
+  int lent_writes() const {
+    std::lock_guard lock(mutex_);
+    return lent_writes_;
+  }
   std::string body() const {
     std::lock_guard lock(mutex_);
     return response_body_;
@@ -323,6 +330,34 @@ class FakeRequest {
     }
     if (cb) cb(ctx, 0, len);
   }
+  static void write_body_borrowed(ancm_request* r, const void* data, size_t len,
+                                  ancm_io_callback cb, void* ctx) {
+    auto& request = of(r);
+    std::lock_guard lock(request.mutex_);
+    request.note_call();
+    ++request.lent_writes_;
+    request.lent_.push_back({static_cast<const char*>(data), len, cb, ctx});
+    if (!request.lender_.joinable()) {
+      request.lender_ = std::jthread([&request](std::stop_token stop) { request.lend(stop); });
+    }
+    request.lent_changed_.notify_all();
+  }
+  // Each lent piece is copied and called back in order; once the request
+  // ended, or when the test ends, its callback says so (status < 0).
+  void lend(std::stop_token stop) {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      lent_changed_.wait(lock, stop, [&] { return !lent_.empty(); });
+      if (lent_.empty()) return;
+      LentWrite write = lent_.front();
+      lent_.pop_front();
+      bool ended = outcome_ != Outcome::Pending || stop.stop_requested();
+      if (!ended) response_body_.append(write.data, write.len);
+      lock.unlock();
+      write.cb(write.ctx, ended ? -ECANCELED : 0, ended ? 0 : write.len);
+      lock.lock();
+    }
+  }
   static void flush(ancm_request* r, ancm_io_callback cb, void* ctx) {
     {
       std::lock_guard lock(of(r).mutex_);
@@ -393,6 +428,20 @@ class FakeRequest {
   std::vector<ancm_kv> request_trailer_kv_;
   int ends_ = 0;
   int calls_after_end_ = 0;
+
+  // Lent body pieces, taken by the lender thread after write_body_borrowed
+  // returned (as the server's socket write would): it reads the bytes only
+  // then, so a piece the proxy freed too early is a use after free.
+  struct LentWrite {
+    const char* data = nullptr;
+    std::size_t len = 0;
+    ancm_io_callback cb = nullptr;
+    void* ctx = nullptr;
+  };
+  std::deque<LentWrite> lent_;
+  int lent_writes_ = 0;
+  std::condition_variable_any lent_changed_;
+  std::jthread lender_;  // last: stopped and joined before the rest goes
 };
 
 const ancm_request_api FakeRequest::api = {
@@ -425,7 +474,7 @@ const ancm_request_api FakeRequest::api = {
     .stream_close = nullptr,
     .request_info = nullptr,
     .connection_executor = nullptr,  // the proxy runs on its own threads
-    .write_body_borrowed = nullptr,
+    .write_body_borrowed = &FakeRequest::write_body_borrowed,
     .request_trailers = &FakeRequest::request_trailers,
     .connection_data = &FakeRequest::connection_data,
     .set_connection_data = &FakeRequest::set_connection_data,
@@ -505,6 +554,7 @@ class ProxyExchangeTest : public ::testing::Test {
     run(post, body);
     EXPECT_EQ(post.status(), 200);
     EXPECT_NE(post.body().find("body: " + body + "\n"), std::string::npos);
+    EXPECT_GT(post.lent_writes(), 0) << "no piece went through write_body_borrowed";
     EXPECT_TRUE(no_exchange_left());
   }
 
@@ -692,15 +742,20 @@ TEST_F(ProxyExchangeTest, AnExchangePastTheRelayBudgetStillRelaysEverything) {
 // the child pauses mid-body the exchange waits holding no budget, so many
 // slow responses cannot hold the budget that fast ones relay with.
 TEST_F(ProxyExchangeTest, AnExchangeWaitingForTheChildHoldsNoRelayBudget) {
-  FakeRequest slow("GET", "/sized-slowly", {{"Host", "h"}});
+  FakeRequest slow("GET", "/sized-until-told", {{"Host", "h"}});
   start(slow);
-  auto deadline = std::chrono::steady_clock::now() + 10s;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
   while (slow.body().size() < 100000 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(5ms);
   }
   ASSERT_EQ(slow.body().size(), 100000u) << "the first half did not arrive";
-  std::this_thread::sleep_for(100ms);  // well inside the child's 300 ms pause
+  // The last piece's callback may still be on its way to the exchange.
+  deadline = std::chrono::steady_clock::now() + 10s;
+  while (budget_.in_use() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
   EXPECT_EQ(budget_.in_use(), 0u);
+  std::ofstream(request_log().string() + ".go") << "go";
   ASSERT_TRUE(slow.wait_ended());
   EXPECT_EQ(slow.outcome(), FakeRequest::Outcome::Completed);
   EXPECT_EQ(slow.body(), std::string(100000, 'a') + std::string(100000, 'b'));
@@ -747,7 +802,11 @@ TEST_F(ProxyExchangeTest, HeadKeepsTheChildsContentLength) {
 // them as its answer.
 TEST_F(ProxyExchangeTest, BytesPastAContentLengthBodyKeepTheConnectionFromThePool) {
   FakeRequest sized("GET", "/sized-then-stray", {{"Host", "h"}});
-  run(sized);
+  start(sized);
+  // The head is relayed on its own, so the body comes from the socket.
+  ASSERT_TRUE(sized.wait_flushed());
+  std::ofstream(request_log().string() + ".go") << "go";
+  ASSERT_TRUE(sized.wait_ended());
   EXPECT_EQ(sized.outcome(), FakeRequest::Outcome::Completed);
   EXPECT_EQ(sized.body(), "abcdefghijklmnopqrstuvwxyz");
 
