@@ -532,6 +532,9 @@ class ProxyExchangeTest : public ::testing::Test {
   }
 
   std::filesystem::path request_log() const { return dir_.path() / "requests.log"; }
+  // The fake child's routes that pause mid-response (/sized-until-told,
+  // /sized-then-stray) go on once this file exists.
+  void let_the_child_go_on() const { std::ofstream(request_log().string() + ".go") << "go"; }
 
   // Whether every exchange ended (the last may still be ending on its strand
   // after the request did).
@@ -744,18 +747,12 @@ TEST_F(ProxyExchangeTest, AnExchangePastTheRelayBudgetStillRelaysEverything) {
 TEST_F(ProxyExchangeTest, AnExchangeWaitingForTheChildHoldsNoRelayBudget) {
   FakeRequest slow("GET", "/sized-until-told", {{"Host", "h"}});
   start(slow);
-  auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (slow.body().size() < 100000 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);
-  }
+  test::eventually([&] { return slow.body().size() >= 100000; }, 30s);
   ASSERT_EQ(slow.body().size(), 100000u) << "the first half did not arrive";
   // The last piece's callback may still be on its way to the exchange.
-  deadline = std::chrono::steady_clock::now() + 10s;
-  while (budget_.in_use() != 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);
-  }
+  test::eventually([&] { return budget_.in_use() == 0; });
   EXPECT_EQ(budget_.in_use(), 0u);
-  std::ofstream(request_log().string() + ".go") << "go";
+  let_the_child_go_on();
   ASSERT_TRUE(slow.wait_ended());
   EXPECT_EQ(slow.outcome(), FakeRequest::Outcome::Completed);
   EXPECT_EQ(slow.body(), std::string(100000, 'a') + std::string(100000, 'b'));
@@ -805,7 +802,7 @@ TEST_F(ProxyExchangeTest, BytesPastAContentLengthBodyKeepTheConnectionFromThePoo
   start(sized);
   // The head is relayed on its own, so the body comes from the socket.
   ASSERT_TRUE(sized.wait_flushed());
-  std::ofstream(request_log().string() + ".go") << "go";
+  let_the_child_go_on();
   ASSERT_TRUE(sized.wait_ended());
   EXPECT_EQ(sized.outcome(), FakeRequest::Outcome::Completed);
   EXPECT_EQ(sized.body(), "abcdefghijklmnopqrstuvwxyz");
