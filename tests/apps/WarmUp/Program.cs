@@ -4,7 +4,9 @@
 //   started <pid>                        when Main runs, before the host is built
 //   listening <pid>                      once the server listens (ApplicationStarted)
 //   request <pid> <path> <user-agent>    every request, as it arrives
-// GET /warmup answers 200 (?status=N: N; ?ms=N: after N ms), GET / "Hello".
+// GET /warmup answers 200 (?status=N: N; ?ms=N: after N ms; ?firstMs=N: after
+// N ms on its first call only; ?halvingMs=N: after N ms, then half of that on
+// each further call), GET / "Hello".
 var log = Environment.GetEnvironmentVariable("WARMUP_LOG");
 var gate = new object();
 void Record(string line)
@@ -25,9 +27,13 @@ app.Use(async (context, next) =>
 });
 
 app.MapGet("/", () => "Hello");
-app.MapGet("/warmup", async (int? status, int? ms) =>
+var warmupCalls = 0;
+app.MapGet("/warmup", async (int? status, int? ms, int? firstMs, int? halvingMs) =>
 {
+    var call = Interlocked.Increment(ref warmupCalls) - 1;
     if (ms is int delay) await Task.Delay(delay);
+    if (firstMs is int first && call == 0) await Task.Delay(first);
+    if (halvingMs is int halving) await Task.Delay(halving >> Math.Min(call, 30));
     return Results.Text("warm", statusCode: status ?? 200);
 });
 

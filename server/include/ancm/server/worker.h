@@ -1,6 +1,7 @@
 // The worker: accepts connections, parses HTTP and hands requests to the shim.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 #include "ancm/server/options.h"
@@ -21,12 +22,16 @@ inline constexpr std::string_view kStaleRequestHandle = "request handle of an en
 // "HTTP/2 connection from 127.0.0.1:5555 refused: Flooding was detected ...".
 inline constexpr std::string_view kHttp2ConnectionRefused = "refused:";
 
-// The lines handlerSetting initializationPage logs (warm_up.cpp):
-// "initializationPage /warmup answered 200 in 41 ms", and for a failure, a
+// The line handlerSetting initializationPage logs (warm_up.cpp):
+// "initializationPage /warmup answered 200 in 41 ms", with "; again until it
+// settled: 6 ms, 2 ms, 1 ms" when it was repeated, and for a failure, a
 // non-2xx answer or none in time "...; serving anyway".
 inline constexpr std::string_view kInitializationPage = "initializationPage";
 inline constexpr std::string_view kAnswered = " answered ";
 inline constexpr std::string_view kServingAnyway = "; serving anyway";
+// The page is requested again while each answer is clearly faster than the
+// one before, at most this many more times.
+inline constexpr std::size_t kMostInitializationPageRepeats = 5;
 // The User-Agent of that request, so the app can tell it from a client's.
 inline constexpr std::string_view kWarmUpUserAgent = "ancm-host warm-up";
 
