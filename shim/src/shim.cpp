@@ -68,6 +68,8 @@ struct Shim::Impl {
   explicit Impl(ShimOptions shim_options);
 
   Preload preload();
+  std::optional<Preload> retired_meanwhile_locked(
+      const std::shared_ptr<ApplicationHandle>& waited) const;
   std::chrono::milliseconds shutdown_delay() const;
   std::uint64_t max_request_body_bytes() const;
   Shim::WarmUp warm_up() const;
@@ -188,7 +190,12 @@ Shim::Preload Shim::Impl::preload() {
   if (!created.ok()) return Preload::Failed;  // its page is ready for the first request
   // startupTimeLimit 0 means no limit; the handler reports a limit it enforces.
   auto bound = limit.count() > 0 ? limit + std::chrono::seconds(5) : std::chrono::hours(1);
-  switch (created.value()->wait_settled(bound)) {
+  auto settled = created.value()->wait_settled(bound);
+  if (settled != ApplicationHandle::Settled::TimedOut) {
+    std::lock_guard lock(mutex_);
+    if (auto now = retired_meanwhile_locked(created.value())) return *now;
+  }
+  switch (settled) {
     case ApplicationHandle::Settled::Started:
       return Preload::Started;
     case ApplicationHandle::Settled::Failed: {
@@ -207,6 +214,17 @@ Shim::Preload Shim::Impl::preload() {
   }
   spdlog::warn("the application is still starting; serving anyway");
   return Preload::StillStarting;
+}
+
+// app_offline.htm appeared or web.config changed while preload() waited,
+// and the application it waited on was retired (its children stopped, which
+// a warm start sees as a failed start): what requests get now is the answer.
+std::optional<Shim::Preload> Shim::Impl::retired_meanwhile_locked(
+    const std::shared_ptr<ApplicationHandle>& waited) const {
+  if (app_ == waited) return std::nullopt;
+  if (offline_html_) return Preload::Offline;
+  if (!config_) return Preload::BadConfig;
+  return Preload::Started;  // the next request starts the application afresh
 }
 
 void Shim::Impl::handle_request(ancm_request* request) {

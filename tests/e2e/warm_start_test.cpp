@@ -154,8 +154,7 @@ TEST_P(InitializationPageTest, IsRequestedBeforeReadyAndBeforeTheFirstRequest) {
 TEST_P(InitializationPageTest, IsRepeatedWhileItsAnswersGetClearlyFaster) {
   auto host = serve("WarmUp", edit(GetParam(), {{"initializationPage", "/warmup?firstMs=600"}}));
   ASSERT_TRUE(eventually([&] { return !ready_workers(*host).empty(); }, 60s)) << host->output();
-  EXPECT_NE(host->output().find("; again until it settled: "), std::string::npos)
-      << host->output();
+  EXPECT_NE(host->output().find("; again until it settled: "), std::string::npos) << host->output();
   auto warm_ups = leading_warm_ups(requested_paths(log_));
   EXPECT_GE(warm_ups, 3u) << read_file(log_);
   EXPECT_LE(warm_ups, 1 + server::kMostInitializationPageRepeats) << read_file(log_);
@@ -254,6 +253,26 @@ TEST_F(WarmStartTest, AChildThatFailsToStartMakesHealthSayFailed) {
   ASSERT_TRUE(health) << host->output();
   EXPECT_EQ(health->status, 503);
   EXPECT_EQ(health->body, "failed\n");
+}
+
+// app_offline.htm dropped while the child is still starting stops it, which
+// the warm start sees fail; the worker must say what requests get (503 with
+// the page), not that the app failed to start, and /healthz must not say
+// failed.
+TEST_F(WarmStartTest, AppOfflineDuringTheStartIsReportedAsOfflineNotAsAFailedStart) {
+  auto slow = edit("outofprocess");
+  slow.environment.emplace_back("WARMUP_START_MS", "3000");
+  auto host = serve("WarmUp", slow, {}, {"--admin-listen", "127.0.0.1:0"});
+  ASSERT_TRUE(eventually([&] { return !events_in(log_).empty(); }, 60s)) << host->output();
+  write_file(dir_ / "app_offline.htm", "<p>down for a moment</p>");
+
+  ASSERT_TRUE(host->wait_for_output(std::string(server::kWorkerIsUp), 60s)) << host->output();
+  EXPECT_NE(host->output().find("app_offline.htm is present"), std::string::npos) << host->output();
+  EXPECT_EQ(host->output().find("failed to start: requests get"), std::string::npos)
+      << host->output();
+  auto page = get(*host, "/");
+  EXPECT_EQ(page.status, 503);
+  EXPECT_NE(page.body.find("down for a moment"), std::string::npos) << page.body;
 }
 
 // A stop while the out-of-process child is still starting (this one never

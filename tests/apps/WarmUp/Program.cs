@@ -2,6 +2,7 @@
 // named by WARMUP_LOG (one line each, with its pid), so a test can tell when
 // it started and which requests came before which.
 //   started <pid>                        when Main runs, before the host is built
+//                                        (and before WARMUP_START_MS, if set)
 //   listening <pid>                      once the server listens (ApplicationStarted)
 //   request <pid> <path> <user-agent>    every request, as it arrives
 // GET /warmup answers 200 (?status=N: N; ?ms=N: after N ms; ?firstMs=N: after
@@ -16,6 +17,9 @@ void Record(string line)
 }
 var pid = Environment.ProcessId;
 Record($"started {pid}");
+// WARMUP_START_MS=N: a slow start, N ms before the host is built.
+if (int.TryParse(Environment.GetEnvironmentVariable("WARMUP_START_MS"), out var startMs))
+    Thread.Sleep(startMs);
 
 var builder = WebApplication.CreateBuilder(args);
 var app = builder.Build();
