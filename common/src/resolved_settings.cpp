@@ -119,7 +119,7 @@ const std::array<Known, 12> kAttributes = {{
      }},
 }};
 
-const std::array<Known, 7> kHandlerSettings = {{
+const std::array<Known, 8> kHandlerSettings = {{
     {"stackSize", kInProcess,
      [](auto v, S& s) {
        return store(parse_integer(v, 1, kMaxStackSize),
@@ -144,6 +144,8 @@ const std::array<Known, 7> kHandlerSettings = {{
      }},
     {"warmStart", kOutOfProcess,
      [](auto v, S& s) { return store(parse_bool(v), [&](bool b) { s.warm_start = b; }); }},
+    {"batchScheduling", kOutOfProcess,
+     [](auto v, S& s) { return store(parse_bool(v), [&](bool b) { s.batch_scheduling = b; }); }},
 }};
 
 const Known* find_known(std::string_view name, ModuleHosting hosting) {

@@ -46,7 +46,7 @@ Result<void> check_initialization_page(const HS& settings) {
 }
 
 // In the order `ancm-host check` lists them.
-const std::array<KnownSetting, 13> kKnownSettings = {{
+const std::array<KnownSetting, 14> kKnownSettings = {{
     {"stackSize", &HS::stack_size},
     {"debugLevel", &HS::debug_level},
     {"debugFile", &HS::debug_file},
@@ -59,6 +59,7 @@ const std::array<KnownSetting, 13> kKnownSettings = {{
     {"enableOutOfProcessConsoleRedirection", &HS::enable_out_of_process_console_redirection},
     {"forwardResponseConnectionHeader", &HS::forward_response_connection_header},
     {"warmStart", &HS::warm_start},
+    {"batchScheduling", &HS::batch_scheduling},
     {"initializationPage", &HS::initialization_page, check_initialization_page},
 }};
 

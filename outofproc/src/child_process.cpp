@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -50,7 +51,7 @@ int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pi
 // calls only, everything prepared by the parent.
 [[noreturn]] void become_program(pid_t parent, const char* executable, char* const argv[],
                                  char* const envp[], const char* working_directory, int input,
-                                 int output, int error_pipe) {
+                                 int output, int error_pipe, bool batch_scheduling) {
   auto fail = [&](int stage) {
     ExecError report{stage, errno};
     (void)!::write(error_pipe, &report, sizeof report);
@@ -70,6 +71,14 @@ int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pi
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  // Waking for a request, the app does not preempt the worker that sent it
+  // (docs/configuration.md#batchscheduling); every thread it makes inherits
+  // the policy. A refusal (a seccomp filter) leaves the default.
+  if (batch_scheduling) {
+    sched_param priority{};
+    ::sched_setscheduler(0, SCHED_BATCH, &priority);
+  }
 
   if (::dup2(input, STDIN_FILENO) < 0 || ::dup2(output, STDOUT_FILENO) < 0 ||
       ::dup2(output, STDERR_FILENO) < 0) {
@@ -181,7 +190,7 @@ common::Result<std::shared_ptr<SpawnedChild>, common::PageFailure> SpawnedChild:
   if (pid == 0) {
     become_program(parent, image.argv_strings[0].c_str(), image.argv.data(), image.envp.data(),
                    image.working_directory.c_str(), streams.input.get(), streams.write_end.get(),
-                   streams.error_write.get());
+                   streams.error_write.get(), spec.batch_scheduling);
   }
   // Also from this side, so that the group exists before anyone signals it.
   ::setpgid(pid, pid);

@@ -29,6 +29,7 @@ struct SpawnSpec {
   std::uint16_t port = 0;
   std::string token;
   bool redirect_output = true;  // else stdout/stderr go to /dev/null
+  bool batch_scheduling = true;  // SCHED_BATCH (handlerSetting batchScheduling)
 };
 
 // "exited with code 3", "was killed by signal 9" for a waitid/waitpid status.

@@ -21,6 +21,7 @@ common::Result<SpawnSpec, common::PageFailure> plan_spawn(
   spec.shown_path = settings.process_path;
   spec.working_directory = settings.app_path;
   spec.redirect_output = settings.console_redirection;
+  spec.batch_scheduling = settings.batch_scheduling;
 
   auto executable = find_executable(settings.process_path, settings.app_path, env);
   if (!executable.ok()) return failure(settings, executable.error());

@@ -1,9 +1,11 @@
 // Out-of-process hosting end to end: a real ancm-host, the real
 // libancm_outofproc.so, and real .NET apps (tests/apps) as children.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <filesystem>
 #include <future>
 #include <regex>
 #include <set>
@@ -157,6 +159,38 @@ TEST_F(OutOfProcessTest, AKilledChildIsReplacedOnTheNextRequest) {
   ASSERT_GT(first, 0);
   ::kill(first, SIGKILL);
   EXPECT_GT(replacement_pid(host->port(), first), 0) << host->output();
+}
+
+// The policy of every thread of the process (the runtime's, Kestrel's), as
+// sched_getscheduler says; -1 for one that ended meanwhile is left out.
+std::set<int> thread_policies(pid_t pid) {
+  std::set<int> policies;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    int policy = ::sched_getscheduler(std::stoi(task.path().filename().string()));
+    if (policy >= 0) policies.insert(policy);
+  }
+  return policies;
+}
+
+// batchScheduling (on by default): the app's process and every thread it
+// made run SCHED_BATCH, so a request waking them does not preempt the worker;
+// false leaves the default policy.
+TEST_F(OutOfProcessTest, TheAppRunsUnderBatchSchedulingByDefault) {
+  auto host = serve("PrintsEnv");
+  pid_t child = to_pid(get(*host, "/pid").body);
+  ASSERT_GT(child, 0) << host->output();
+  EXPECT_EQ(thread_policies(child), std::set<int>{SCHED_BATCH});
+  EXPECT_EQ(thread_policies(parent_of(child)), std::set<int>{SCHED_OTHER});  // not the worker
+}
+
+TEST_F(OutOfProcessTest, BatchSchedulingFalseLeavesTheDefaultPolicy) {
+  AspNetCoreEdit edit;
+  edit.handler_settings = {{"batchScheduling", "false"}};
+  auto host = serve("PrintsEnv", edit);
+  pid_t child = to_pid(get(*host, "/pid").body);
+  ASSERT_GT(child, 0) << host->output();
+  EXPECT_EQ(thread_policies(child), std::set<int>{SCHED_OTHER});
 }
 
 TEST_F(OutOfProcessTest, RapidFailsStopTheRestartsWithinTheMinute) {

@@ -343,6 +343,7 @@ TEST(ConfigDefaults, ResolvedListsEveryAttributeAndHandlerSettingOnce) {
                                           "handlerSetting:enableOutOfProcessConsoleRedirection",
                                           "handlerSetting:forwardResponseConnectionHeader",
                                           "handlerSetting:warmStart",
+                                          "handlerSetting:batchScheduling",
                                           "handlerSetting:initializationPage",
                                           "requestLimits:maxAllowedContentLength"};
   ASSERT_EQ(config.resolved.size(), names.size());
@@ -833,7 +834,8 @@ TEST(ConfigHandler, BadBooleansAndDelays) {
   for (const Case& c :
        {Case{"callStartupHook", "yes"}, Case{"enableShadowCopy", "1"}, Case{"shutdownDelay", "-1"},
         Case{"shutdownDelay", "5s"}, Case{"shutdownDelay", "99999999999"}, Case{"warmStart", "on"},
-        Case{"initializationPage", "warmup"}, Case{"initializationPage", "/warm up"}}) {
+        Case{"batchScheduling", "1"}, Case{"initializationPage", "warmup"},
+        Case{"initializationPage", "/warm up"}}) {
     LoadResult result = parse(with_handler_setting(c.name, c.value));
     ASSERT_EQ(result.errors.size(), 1u) << c.name << "=" << c.value;
     EXPECT_EQ(result.errors[0].attribute, std::string("handlerSetting:") + c.name);
@@ -855,6 +857,13 @@ TEST(ConfigHandler, WarmStartIsOnAndNoInitializationPageByDefault) {
          </aspNetCore>)");
   EXPECT_FALSE(config.handler.warm_start);
   EXPECT_EQ(config.handler.initialization_page, "/warmup?from=ancm");
+}
+
+TEST(ConfigHandler, BatchSchedulingIsOnByDefault) {
+  AppConfig config = parse_ok(R"(<aspNetCore processPath="dotnet" />)");
+  EXPECT_TRUE(config.handler.batch_scheduling);
+  EXPECT_EQ(resolved(config, "handlerSetting:batchScheduling")->value, "true");
+  EXPECT_FALSE(parse_ok(with_handler_setting("batchScheduling", "false")).handler.batch_scheduling);
 }
 
 TEST(ConfigHandler, RawListKeepsEverythingAndLastWins) {

@@ -238,7 +238,8 @@ TEST(OutofprocSettings, ReadsWhatTheShimSends) {
                 {"forwardWindowsAuthToken", "true"},
                 {"handlerSetting:stackSize", "1048576"},
                 {"handlerSetting:enableOutOfProcessConsoleRedirection", "false"},
-                {"handlerSetting:forwardResponseConnectionHeader", "true"}};
+                {"handlerSetting:forwardResponseConnectionHeader", "true"},
+                {"handlerSetting:batchScheduling", "false"}};
   b.environment = {{"A", "1"}, {"ASPNETCORE_PORT", "5000"}};
   auto result = read_settings(b.build());
   ASSERT_TRUE(result.ok()) << result.error();
@@ -256,6 +257,7 @@ TEST(OutofprocSettings, ReadsWhatTheShimSends) {
   EXPECT_EQ(s.request_timeout, std::chrono::seconds(100 * 3600 + 2 * 60 + 3));
   EXPECT_FALSE(s.console_redirection);
   EXPECT_TRUE(s.forward_response_connection_header);
+  EXPECT_FALSE(s.batch_scheduling);
   EXPECT_EQ(s.path_base, "/");
   ASSERT_EQ(s.environment.size(), 2u);
   EXPECT_EQ(s.environment[1], (std::pair<std::string, std::string>{"ASPNETCORE_PORT", "5000"}));
@@ -271,6 +273,7 @@ TEST(OutofprocSettings, DefaultsAndPlainSecondsTimeout) {
   EXPECT_EQ(s.startup_time_limit, 120s);
   EXPECT_EQ(s.processes_per_application, 1);
   EXPECT_TRUE(s.console_redirection);
+  EXPECT_TRUE(s.batch_scheduling);
   EXPECT_EQ(s.stdout_log_file, "/srv/app/aspnetcore-stdout");
 }
 

@@ -44,6 +44,7 @@ struct ResolvedSettings {
   bool console_redirection = true;  // enableOutOfProcessConsoleRedirection
   bool forward_response_connection_header = false;
   bool warm_start = true;  // start the children at create, not at the first request
+  bool batch_scheduling = true;  // the children run SCHED_BATCH
   // web.config environmentVariables, expanded, in order.
   std::vector<std::pair<std::string, std::string>> environment;
 };

@@ -36,6 +36,10 @@ struct HandlerSettings {
   // after every recycle), not at the first request. On by default, see
   // docs/configuration.md#warmstart.
   bool warm_start = true;
+  // Out-of-process: the app's processes run under SCHED_BATCH, so a request
+  // waking them does not preempt the worker; see
+  // docs/configuration.md#batchscheduling.
+  bool batch_scheduling = true;
   // A path ("/warmup", may carry a query) the worker requests through its own
   // pipeline before it takes connections; empty = none.
   std::string initialization_page;
