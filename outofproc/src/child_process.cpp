@@ -74,8 +74,9 @@ int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pi
 
   // Waking for a request, the app does not preempt the worker that sent it
   // (docs/configuration.md#batchscheduling); every thread it makes inherits
-  // the policy. A refusal (a seccomp filter) leaves the default.
-  if (batch_scheduling) {
+  // the policy. Only from the default policy: one an operator chose for the
+  // host (real-time, idle) stays. A refusal (a seccomp filter) leaves it too.
+  if (batch_scheduling && ::sched_getscheduler(0) == SCHED_OTHER) {
     sched_param priority{};
     ::sched_setscheduler(0, SCHED_BATCH, &priority);
   }

@@ -175,11 +175,15 @@ common::Result<void> serve(asio::io_context& io, const ConnectionContext& contex
 Answer request_page(asio::io_context& io, const ConnectionContext& context, const std::string& page,
                     Clock::time_point deadline) {
   auto started = Clock::now();
-  auto ends = connected_ends();
-  if (!ends.ok()) return broken(ends.error());
-  if (auto served = serve(io, context, ends.value()); !served.ok()) return broken(served.error());
-  Answer answer = exchange(ends.value().client.get(), page, deadline);
-  ends.value().client.reset();  // a request still running sees its client gone
+  Answer answer;
+  if (auto ends = connected_ends(); !ends.ok()) {
+    answer = broken(ends.error());
+  } else if (auto served = serve(io, context, ends.value()); !served.ok()) {
+    answer = broken(served.error());
+  } else {
+    answer = exchange(ends.value().client.get(), page, deadline);
+    ends.value().client.reset();  // a request still running sees its client gone
+  }
   answer.took = Clock::now() - started;
   return answer;
 }
@@ -238,7 +242,7 @@ void report(const std::string& what, const Answer& first, const std::vector<Answ
 }  // namespace
 
 void warm_up(asio::io_context& io, const ConnectionContext& context, const shim::Shim::WarmUp& plan,
-             shim::Shim::Preload preloaded) {
+             shim::Shim::Preload preloaded, const std::function<bool()>& stopping) {
   if (plan.page.empty()) return;
   std::string what = std::string(kInitializationPage) + " " + plan.page;
   if (preloaded != shim::Shim::Preload::Started) {
@@ -253,9 +257,11 @@ void warm_up(asio::io_context& io, const ConnectionContext& context, const shim:
     first = request_page(io, context, plan.page, deadline);
     if (!first.succeeded()) return;
     Clock::duration before = first.took;
-    while (repeats.size() < kMostInitializationPageRepeats) {
-      // A repeat that takes far longer than the one before is not warming.
-      auto bound = std::min(deadline, Clock::now() + std::max(2 * before, Clock::duration(1s)));
+    while (repeats.size() < kMostInitializationPageRepeats && !stopping()) {
+      // A repeat that takes far longer than the one before is not warming;
+      // one the start's time limit leaves no room for is not made.
+      auto bound = Clock::now() + std::max(2 * before, Clock::duration(1s));
+      if (bound > deadline) break;
       const Answer& repeat = repeats.emplace_back(request_page(io, context, plan.page, bound));
       if (!repeat.succeeded() || settled(before, repeat.took)) break;
       before = repeat.took;

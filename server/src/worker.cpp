@@ -350,7 +350,8 @@ int run_worker(const WorkerOptions& options) {
   auto preloaded = shim.preload();
   if (!startup_stop.stop_requested()) {
     if (preloaded == shim::Shim::Preload::Failed) observation.observer.note_start_failure();
-    warm_up(io, warm_up_context, shim.warm_up(), preloaded);
+    warm_up(io, warm_up_context, shim.warm_up(), preloaded,
+            [&startup_stop] { return startup_stop.stop_requested(); });
   }
   if (startup_stop.finish()) {
     shim.stop();

@@ -68,7 +68,7 @@ struct Shim::Impl {
   explicit Impl(ShimOptions shim_options);
 
   Preload preload();
-  std::optional<Preload> retired_meanwhile_locked(
+  std::optional<Preload> changed_meanwhile_locked(
       const std::shared_ptr<ApplicationHandle>& waited) const;
   std::chrono::milliseconds shutdown_delay() const;
   std::uint64_t max_request_body_bytes() const;
@@ -191,9 +191,9 @@ Shim::Preload Shim::Impl::preload() {
   // startupTimeLimit 0 means no limit; the handler reports a limit it enforces.
   auto bound = limit.count() > 0 ? limit + std::chrono::seconds(5) : std::chrono::hours(1);
   auto settled = created.value()->wait_settled(bound);
-  if (settled != ApplicationHandle::Settled::TimedOut) {
+  {
     std::lock_guard lock(mutex_);
-    if (auto now = retired_meanwhile_locked(created.value())) return *now;
+    if (auto now = changed_meanwhile_locked(created.value())) return *now;
   }
   switch (settled) {
     case ApplicationHandle::Settled::Started:
@@ -216,15 +216,19 @@ Shim::Preload Shim::Impl::preload() {
   return Preload::StillStarting;
 }
 
-// app_offline.htm appeared or web.config changed while preload() waited,
-// and the application it waited on was retired (its children stopped, which
-// a warm start sees as a failed start): what requests get now is the answer.
-std::optional<Shim::Preload> Shim::Impl::retired_meanwhile_locked(
+// app_offline.htm appeared or web.config broke while preload() waited (the
+// application it waited on is being retired, its children stopped, which a
+// warm start sees as a failed start), or the application was retired for
+// another reason: what requests get now is the answer.
+std::optional<Shim::Preload> Shim::Impl::changed_meanwhile_locked(
     const std::shared_ptr<ApplicationHandle>& waited) const {
-  if (app_ == waited) return std::nullopt;
   if (offline_html_) return Preload::Offline;
   if (!config_) return Preload::BadConfig;
-  return Preload::Started;  // the next request starts the application afresh
+  if (app_ == waited) return std::nullopt;
+  // In process the runtime cannot start twice in this worker: requests get
+  // an error page until a new worker takes over. Out of process the next
+  // request starts the application afresh.
+  return runtime_started_ ? Preload::Failed : Preload::Started;
 }
 
 void Shim::Impl::handle_request(ancm_request* request) {

@@ -24,7 +24,7 @@ inline constexpr std::string_view kHttp2ConnectionRefused = "refused:";
 
 // The line handlerSetting initializationPage logs (warm_up.cpp):
 // "initializationPage /warmup answered 200 in 41 ms", with "; again until it
-// settled: 6 ms, 2 ms, 1 ms" when it was repeated, and for a failure, a
+// settled: 6.1 ms, 2.0 ms, 0.9 ms" when it was repeated, and for a failure, a
 // non-2xx answer or none in time "...; serving anyway".
 inline constexpr std::string_view kInitializationPage = "initializationPage";
 inline constexpr std::string_view kAnswered = " answered ";
