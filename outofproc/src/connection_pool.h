@@ -14,6 +14,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "relay_pipe.h"
+
 namespace ancm::outofproc {
 
 // Uninitialised bytes for one piece of a body on its way through.
@@ -47,6 +49,7 @@ struct UpstreamConnection {
   boost::beast::flat_buffer input;  // what the child sent, being parsed
   RelayBuffer response_body;        // one piece of the response body
   RelayBuffer request_body;         // one piece of the client's request body
+  RelayPipe body_pipe;              // a large response body spliced through it
 };
 
 // Idle connections to the children, each kept for the one client connection

@@ -391,16 +391,6 @@ void ProxyExchange::on_response_head(error_code ec) {
   read_response_body();
 }
 
-void ProxyExchange::start_direct_body() {
-  direct_body_left_ = *parser_->content_length();
-  // Its reads follow a readiness wait and must never block the thread (set
-  // once per connection: the flag stays while it is pooled).
-  error_code failed;
-  if (!upstream_->socket.non_blocking()) upstream_->socket.non_blocking(true, failed);
-  if (failed) return upstream_failed("read the response body from", failed);
-  read_direct_body();
-}
-
 void ProxyExchange::flush_to_client() {
   if (may_use_request("flush")) context_->api->flush(request_, nullptr, nullptr);
 }
@@ -478,58 +468,6 @@ void ProxyExchange::on_response_body(error_code ec) {
   write_to_client(piece, got);
 }
 
-// Body bytes that came with the head are taken first. Then the exchange
-// waits for the child's next bytes holding no buffer, and reads all that is
-// waiting (up to a piece's limit) in one read.
-void ProxyExchange::read_direct_body() {
-  arm_timeout();
-  if (upstream_->input.size() > 0) return take_buffered_body();
-  upstream_->socket.async_wait(
-      asio::socket_base::wait_read,
-      asio::bind_executor(strand_, [self = shared_from_this()](error_code ec) {
-        self->on_direct_body_waiting(ec);
-      }));
-}
-
-void ProxyExchange::take_buffered_body() {
-  char* into = take_body_piece(upstream_->input.size());
-  std::size_t taken =
-      asio::buffer_copy(asio::buffer(into, direct_piece_.size()), upstream_->input.data());
-  upstream_->input.consume(taken);
-  on_direct_body({}, taken);
-}
-
-void ProxyExchange::on_direct_body_waiting(error_code ec) {
-  if (!owns_request()) return;
-  std::size_t waiting = ec ? 0 : upstream_->socket.available(ec);
-  if (ec) return upstream_failed("read the response body from", ec);
-  // Nothing waiting on a readable socket: the child closed it (the read
-  // reports that), or the readiness was stale (the wait starts over).
-  char* into = take_body_piece(std::max<std::size_t>(waiting, 1));
-  std::size_t got = upstream_->socket.read_some(asio::buffer(into, direct_piece_.size()), ec);
-  if (ec == asio::error::would_block) {
-    direct_piece_.release();
-    return read_direct_body();
-  }
-  on_direct_body(ec, got);
-}
-
-// Room for the bytes ready, never past the body's end (what follows it is
-// not this response's).
-char* ProxyExchange::take_body_piece(std::size_t ready) {
-  return direct_piece_.take(
-      static_cast<std::size_t>(std::min<uint64_t>(ready, *direct_body_left_)));
-}
-
-void ProxyExchange::on_direct_body(error_code ec, std::size_t got) {
-  if (!owns_request()) return;
-  // The child closing before the promised length is a response cut short.
-  if (ec == asio::error::eof) ec = http::error::partial_message;
-  if (ec) return upstream_failed("read the response body from", ec);
-  *direct_body_left_ -= got;
-  write_to_client(direct_piece_.data(), got);
-}
-
 bool ProxyExchange::response_body_done() const {
   return direct_body_left_ ? *direct_body_left_ == 0 : parser_->is_done();
 }
@@ -571,6 +509,9 @@ ProxyExchange::error_code ProxyExchange::parse_buffered_body() {
 
 void ProxyExchange::on_client_written(int status, std::size_t) {
   direct_piece_.release();
+  // A pipe piece that failed may have left bytes in the pipe (only now,
+  // with the server done with it, may the pipe be closed).
+  if (status < 0 && body_spliced_ && upstream_) upstream_->body_pipe.discard();
   if (!owns_request()) return;
   if (status < 0) {
     close_upstream();

@@ -100,12 +100,16 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void read_response_body();
   void on_response_body(error_code ec);
   error_code parse_buffered_body();
+  // a Content-Length body (proxy_direct_body.cpp)
   void start_direct_body();
+  bool may_splice_body();
   void read_direct_body();
+  void wait_for_direct_body();
   void take_buffered_body();
-  void on_direct_body_waiting(error_code ec);
+  void read_waiting_body();
   char* take_body_piece(std::size_t ready);
   void on_direct_body(error_code ec, std::size_t got);
+  void splice_direct_body();
   bool response_body_done() const;
   void write_to_client(const char* piece, std::size_t size);
   void on_client_written(int status, std::size_t bytes);
@@ -186,6 +190,8 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   // (no parser copy); empty: the parser reads the body (chunked, EOF).
   std::optional<uint64_t> direct_body_left_;
   RelayPiece direct_piece_;  // held only while on its way to the client
+  // The body goes through the upstream connection's pipe, never a piece.
+  bool body_spliced_ = false;
 
   ancm_stream* stream_ = nullptr;        // after an upgrade, until the tunnel closes
   std::shared_ptr<H2ProxyExchange> h2_;  // the request's owner once HandedOver

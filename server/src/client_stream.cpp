@@ -1,5 +1,7 @@
 #include "client_stream.h"
 
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <openssl/ssl.h>
 
 #include <cerrno>
@@ -80,6 +82,36 @@ int ClientStream::tls_info(ancm_tls_info* out) const {
     out->client_certificate_len = tls_->client_certificate.size();
   }
   return 0;
+}
+
+// The socket's own non-blocking flag decides whether splice(2) waits for
+// room in it, so it is set first (Asio's async operations work either way).
+std::size_t ClientStream::splice_from_pipe(int pipe_fd, std::size_t len,
+                                           boost::system::error_code& ec) {
+  auto& socket = lowest_layer();
+  if (!socket.non_blocking()) socket.non_blocking(true, ec);
+  if (ec) return 0;
+  for (;;) {
+    ssize_t moved = ::splice(pipe_fd, nullptr, socket.native_handle(), nullptr, len,
+                             SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (moved > 0) return static_cast<std::size_t>(moved);
+    if (moved == 0) {
+      ec = boost::asio::error::broken_pipe;  // the pipe held fewer bytes than promised
+      return 0;
+    }
+    if (errno == EINTR) continue;
+    // EAGAIN is the full socket, or an empty pipe (fewer bytes than promised,
+    // which waiting would never fix): the pipe says which.
+    int waiting = 0;
+    if (errno == EAGAIN && ::ioctl(pipe_fd, FIONREAD, &waiting) == 0 && waiting > 0) {
+      ec = boost::asio::error::would_block;
+    } else if (errno == EAGAIN) {
+      ec = boost::asio::error::broken_pipe;
+    } else {
+      ec = boost::system::error_code(errno, boost::system::system_category());
+    }
+    return 0;
+  }
 }
 
 }  // namespace ancm::server

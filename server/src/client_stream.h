@@ -108,6 +108,18 @@ class ClientStream {
   Endpoints endpoints() const;
   static Endpoints endpoints_of(const Socket& socket);
 
+  // ---- a cleartext stream's bytes straight from a pipe (write_body_from_pipe) ----
+  // Moves up to len bytes from a pipe's read end to the socket with
+  // splice(2), never through user space: the count moved, or 0 and ec
+  // (would_block while the socket is full; a pipe with no bytes left is an
+  // error, as the caller promised them). Cleartext only (not is_tls()).
+  std::size_t splice_from_pipe(int pipe_fd, std::size_t len, boost::system::error_code& ec);
+  // Completes (on the stream's executor) once the socket may take more bytes.
+  template <class Handler>
+  void async_wait_writable(Handler&& handler) {
+    lowest_layer().async_wait(Socket::wait_write, std::forward<Handler>(handler));
+  }
+
   bool is_tls() const { return tls_.has_value(); }
   // Set over TLS only.
   const std::optional<TlsFacts>& tls() const { return tls_; }

@@ -108,6 +108,8 @@ class Connection final : public ServerRequest,
   void write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) override;
   void write_body_borrowed(const void* data, std::size_t len, ancm_io_callback cb,
                            void* ctx) override;
+  int write_body_from_pipe(int pipe_fd, std::size_t len, ancm_io_callback cb,
+                           void* ctx) override;
   void flush(ancm_io_callback cb, void* ctx) override;
   void complete() override;
   void abort() override;
@@ -154,6 +156,20 @@ class Connection final : public ServerRequest,
   void on_write(boost::beast::error_code ec, std::vector<IoCallback> callbacks,
                 bool carried_continue);
   void drop_pending_writes();
+  void continue_writing();
+
+  // a body piece spliced from the handler's pipe (connection_pipe_body.cpp)
+  struct PipePiece {
+    int fd = -1;
+    std::size_t left = 0;  // bytes still in the pipe
+    IoCallback done;       // its bytes: the piece's length
+  };
+  void take_pipe_piece(PipePiece piece);
+  void start_pipe_piece();
+  void splice_pipe_piece();
+  void copy_pipe_piece();
+  void end_pipe_piece(boost::beast::error_code ec);
+  void fail_pipe_piece(int status);
 
   // the upgrade (connection_upgrade.cpp)
   void send_upgrade_head();
@@ -235,6 +251,9 @@ class Connection final : public ServerRequest,
   // current response: its head (set from handler threads under the writer's
   // lock), its framing, the queued body and callbacks, the 100
   ResponseWriter writer_;
+  // Waits for what is queued before it, then is written past the writer's
+  // queue (io_.write_in_flight while its bytes move).
+  std::optional<PipePiece> pipe_piece_;
   std::vector<char> discard_buffer_;
   std::vector<char> incoming_;  // what the watch reads, then appends to buffer_
   std::size_t discarded_ = 0;

@@ -144,8 +144,15 @@ void Connection::on_write(error_code ec, std::vector<IoCallback> callbacks, bool
     if (callback.fn) callback.fn(callback.ctx, ec ? -ECONNRESET : 0, ec ? 0 : callback.bytes);
   }
   if (carried_continue) on_continue_written(ec);
+  continue_writing();
+}
+
+// After a write: what is queued goes next, then a piece from a pipe (which
+// waited for what was queued before it), then the end of the request.
+void Connection::continue_writing() {
   if (!in_request() || io_.write_scheduled) return;
   if (writer_.has_pending(completed())) return start_write();
+  if (pipe_piece_) return start_pipe_piece();
   if (completed()) return finish_request();
   // The server's answer to a refused body is out: nothing else will be
   // read or sent, though the handler still has to end its request.
@@ -154,6 +161,7 @@ void Connection::on_write(error_code ec, std::vector<IoCallback> callbacks, bool
 
 // The socket is gone: whatever waits for a write hears of it now.
 void Connection::drop_pending_writes() {
+  fail_pipe_piece(-ECONNRESET);
   bool continue_dropped = writer_.fail_pending();
   if (completed()) return finish_request();  // which ends a body read too
   if (continue_dropped) on_continue_written(asio::error::not_connected);

@@ -199,6 +199,11 @@ ancm_str connect_protocol(ancm_request* r) {
   return stale(r) ? ancm_str{} : conn(r).connect_protocol();
 }
 
+int write_body_from_pipe(ancm_request* r, int pipe_fd, size_t len, ancm_io_callback cb,
+                         void* ctx) {
+  return stale(r) ? -ESTALE : conn(r).write_body_from_pipe(pipe_fd, len, cb, ctx);
+}
+
 constexpr ancm_request_api kApi = {
     ANCM_HANDLER_ABI_VERSION,
     sizeof(ancm_request_api),
@@ -237,6 +242,7 @@ constexpr ancm_request_api kApi = {
     reset,
     tls_info,
     connect_protocol,
+    write_body_from_pipe,
 };
 
 }  // namespace

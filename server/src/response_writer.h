@@ -99,6 +99,15 @@ class ResponseWriter {
   // the head declares (is_head_request: a HEAD response sends no body).
   int append(std::string owned, std::string_view borrowed, bool is_head_request,
              ancm_io_callback cb, void* ctx);
+  // A piece the connection writes past the queue (from a pipe): counted as
+  // append counts one, with the same -EMSGSIZE; nothing is queued.
+  int count_unqueued(std::size_t len, bool is_head_request);
+  // The head is out and the body goes as written (a Content-Length, or until
+  // close): a piece may skip the gather list. Not while pieces are queued.
+  bool body_goes_verbatim() const {
+    return head_sent() && !response_queued() &&
+           (framing_ == Framing::ContentLength || framing_ == Framing::UntilClose);
+  }
   // The interim 100, written ahead of the head by the next write.
   void queue_continue() { continue_queued_ = true; }
   // Something of the handler's response (a piece, a flush) waits for a write.

@@ -10,6 +10,8 @@
 // head lock). Callbacks run on strand().
 #pragma once
 
+#include <cerrno>
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -56,6 +58,11 @@ class ServerRequest {
   virtual void write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) = 0;
   virtual void write_body_borrowed(const void* data, std::size_t len, ancm_io_callback cb,
                                    void* ctx) = 0;
+  // A piece that waits in a pipe, spliced to the client (handler_abi.h).
+  // Only a cleartext HTTP/1.x connection takes one; others answer -EOPNOTSUPP.
+  virtual int write_body_from_pipe(int, std::size_t, ancm_io_callback, void*) {
+    return -EOPNOTSUPP;
+  }
   virtual void flush(ancm_io_callback cb, void* ctx) = 0;
   virtual void complete() = 0;
   virtual void abort() = 0;

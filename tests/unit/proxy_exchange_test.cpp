@@ -336,11 +336,35 @@ class FakeRequest {
     std::lock_guard lock(request.mutex_);
     request.note_call();
     ++request.lent_writes_;
-    request.lent_.push_back({static_cast<const char*>(data), len, cb, ctx});
+    request.lent_.push_back({static_cast<const char*>(data), len, cb, ctx, {}});
     if (!request.lender_.joinable()) {
       request.lender_ = std::jthread([&request](std::stop_token stop) { request.lend(stop); });
     }
     request.lent_changed_.notify_all();
+  }
+  // A pipe piece is read out of the pipe now (its bytes are all there, as
+  // the server's splice would find them) and then goes as a lent piece.
+  static int write_body_from_pipe(ancm_request* r, int pipe_fd, size_t len, ancm_io_callback cb,
+                                  void* ctx) {
+    auto& request = of(r);
+    if (len == 0) return request.takes_pipe_pieces_ ? 0 : -EOPNOTSUPP;
+    std::string bytes(len, '\0');
+    std::size_t got = 0;
+    while (got < len) {
+      ssize_t n = ::read(pipe_fd, bytes.data() + got, len - got);
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    if (got < len) ADD_FAILURE() << "the pipe held " << got << " of the " << len << " bytes promised";
+    std::lock_guard lock(request.mutex_);
+    request.note_call();
+    ++request.pipe_writes_;
+    request.lent_.push_back(LentWrite{nullptr, got, cb, ctx, std::move(bytes)});
+    if (!request.lender_.joinable()) {
+      request.lender_ = std::jthread([&request](std::stop_token stop) { request.lend(stop); });
+    }
+    request.lent_changed_.notify_all();
+    return 0;
   }
   // Each lent piece is copied and called back in order; once the request
   // ended, or when the test ends, its callback says so (status < 0).
@@ -349,10 +373,11 @@ class FakeRequest {
     while (true) {
       lent_changed_.wait(lock, stop, [&] { return !lent_.empty(); });
       if (lent_.empty()) return;
-      LentWrite write = lent_.front();
+      LentWrite write = std::move(lent_.front());
       lent_.pop_front();
       bool ended = outcome_ != Outcome::Pending || stop.stop_requested();
-      if (!ended) response_body_.append(write.data, write.len);
+      const char* bytes = write.owned.empty() ? write.data : write.owned.data();
+      if (!ended) response_body_.append(bytes, write.len);
       lock.unlock();
       write.cb(write.ctx, ended ? -ECANCELED : 0, ended ? 0 : write.len);
       lock.lock();
@@ -437,9 +462,12 @@ class FakeRequest {
     std::size_t len = 0;
     ancm_io_callback cb = nullptr;
     void* ctx = nullptr;
+    std::string owned;  // a pipe piece's bytes, read out of the pipe
   };
   std::deque<LentWrite> lent_;
   int lent_writes_ = 0;
+  int pipe_writes_ = 0;
+  bool takes_pipe_pieces_ = true;  // as a cleartext HTTP/1.x connection does
   std::condition_variable_any lent_changed_;
   std::jthread lender_;  // last: stopped and joined before the rest goes
 };
@@ -482,6 +510,7 @@ const ancm_request_api FakeRequest::api = {
     .reset = &FakeRequest::reset,
     .tls_info = nullptr,
     .connect_protocol = &FakeRequest::connect_protocol,
+    .write_body_from_pipe = &FakeRequest::write_body_from_pipe,
 };
 
 void log_nothing(void*, ancm_log_level, ancm_str) {}

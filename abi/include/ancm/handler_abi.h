@@ -331,6 +331,25 @@ typedef struct ancm_request_api {
    * stale handle. Valid until complete()/abort(); any thread.
    */
   ancm_str (*connect_protocol)(ancm_request*);
+
+  /*
+   * Appended: call it only when ANCM_ABI_HAS(ancm_request_api, api,
+   * write_body_from_pipe). A body piece that already waits in a pipe: the
+   * server moves exactly len bytes from pipe_fd (the read end; its bytes are
+   * all there, put in with splice(2) from the handler's own socket, say) to
+   * the client with splice(2), so they never enter user space, and calls cb
+   * once they are written (status < 0 if the response ends first; then
+   * some of them may be left in the pipe, which the handler must not use
+   * again). The handler keeps pipe_fd open until cb and writes nothing else
+   * to the response meanwhile. Any thread. Returns 0 when the piece was taken
+   * (cb always runs), or without calling cb: -EOPNOTSUPP when this request's
+   * connection cannot take a piece this way (TLS, HTTP/2: write the bytes
+   * with write_body instead), or -ESTALE. With len 0 it only answers whether
+   * it would take a piece (0 or -EOPNOTSUPP), and ignores pipe_fd and cb. A
+   * piece given while another is on its way fails (cb with -EBUSY).
+   */
+  int (*write_body_from_pipe)(ancm_request*, int pipe_fd, size_t len, ancm_io_callback cb,
+                              void* ctx);
 } ancm_request_api;
 
 /* -------------------------------------------------------------- application */

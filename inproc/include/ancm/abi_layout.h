@@ -72,7 +72,8 @@
   X(ancm_request_api, add_trailer)         \
   X(ancm_request_api, reset)               \
   X(ancm_request_api, tls_info)            \
-  X(ancm_request_api, connect_protocol)
+  X(ancm_request_api, connect_protocol)    \
+  X(ancm_request_api, write_body_from_pipe)
 
 #define ANCM_TLS_INFO_MEMBERS(X)       \
   X(ancm_tls_info, protocol)           \

@@ -76,4 +76,8 @@ internal unsafe struct AncmRequestApi
 
     // connect_protocol(request): an HTTP/2 extended CONNECT's :protocol (RFC 8441); empty otherwise.
     public delegate* unmanaged<nint, AncmStr> ConnectProtocol;
+
+    // write_body_from_pipe(request, pipe_fd, len, cb, ctx): a body piece spliced from a pipe
+    // (cleartext HTTP/1.x). Not used by the managed server.
+    public delegate* unmanaged<nint, int, nuint, delegate* unmanaged<nint, int, nuint, void>, nint, int> WriteBodyFromPipe;
 }

@@ -1,0 +1,39 @@
+#include "relay_pipe.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace ancm::outofproc {
+
+bool RelayPipe::open() {
+  if (is_open()) return true;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return false;
+  read_.reset(fds[0]);
+  write_.reset(fds[1]);
+  // A larger pipe moves a large body in fewer, larger pieces. Refused past
+  // the user's pipe allowance (fs.pipe-user-pages-soft): the default stays.
+  int size = ::fcntl(write_.get(), F_SETPIPE_SZ, static_cast<int>(kWantedCapacity));
+  if (size < 0) size = ::fcntl(write_.get(), F_GETPIPE_SZ);
+  capacity_ = size > 0 ? static_cast<std::size_t>(size) : 4096;
+  return true;
+}
+
+ssize_t RelayPipe::fill_from(int socket_fd, std::size_t len) {
+  for (;;) {
+    ssize_t moved = ::splice(socket_fd, nullptr, write_.get(), nullptr, std::min(len, capacity_),
+                             SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (moved >= 0) return moved;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+void RelayPipe::discard() {
+  read_.reset();
+  write_.reset();
+  capacity_ = 0;
+}
+
+}  // namespace ancm::outofproc

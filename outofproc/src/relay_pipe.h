@@ -1,0 +1,42 @@
+// The pipe a response body is spliced through: from the child's socket into
+// it, and from it to the client (the server's write_body_from_pipe), so the
+// bytes never enter user space and no buffer of ours holds them. The kernel
+// keeps them as references to the socket's own pages while they wait.
+// Opened on the first body that uses it and kept with its pooled connection.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+
+#include "ancm/common/unique_fd.h"
+
+namespace ancm::outofproc {
+
+class RelayPipe {
+ public:
+  // What one piece may carry, when the system allows the pipe that size
+  // (else the pipe's default, 64 KiB on Linux).
+  static constexpr std::size_t kWantedCapacity = 256 * 1024;
+
+  // Opens the pipe if it is not open: false when the system refuses one
+  // (the body then goes the copying way).
+  bool open();
+  bool is_open() const { return static_cast<bool>(read_); }
+  std::size_t capacity() const { return capacity_; }
+  int read_end() const { return read_.get(); }
+
+  // Moves what waits on the socket, up to len bytes (at most the capacity),
+  // into the empty pipe: the count, 0 when the peer closed, or -errno
+  // (-EAGAIN: nothing waits yet).
+  ssize_t fill_from(int socket_fd, std::size_t len);
+  // A piece that failed may have left bytes in it that are no one's: the
+  // pipe is closed and the next body opens a fresh one.
+  void discard();
+
+ private:
+  common::UniqueFd read_, write_;
+  std::size_t capacity_ = 0;
+};
+
+}  // namespace ancm::outofproc
