@@ -8,9 +8,9 @@
 // - in pieces: otherwise each wait for the child's bytes ends in one read of
 //   all that is waiting into a RelayPiece, lent to the server until written.
 // Either way the next read waits until the client took the last piece.
+#include <algorithm>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/beast/http/error.hpp>
-#include <algorithm>
 #include <cerrno>
 
 #include "proxy_exchange.h"
@@ -121,7 +121,8 @@ void ProxyExchange::splice_direct_body() {
   auto& pipe = upstream_->body_pipe;
   ssize_t moved = pipe.fill_from(upstream_->socket.native_handle(), *direct_body_left_);
   if (moved == -EAGAIN) return wait_for_direct_body();
-  if (moved == 0) return upstream_failed("read the response body from", http::error::partial_message);
+  if (moved == 0)
+    return upstream_failed("read the response body from", http::error::partial_message);
   if (moved < 0) {
     return upstream_failed("read the response body from",
                            error_code(static_cast<int>(-moved), boost::system::system_category()));
@@ -129,9 +130,8 @@ void ProxyExchange::splice_direct_body() {
   *direct_body_left_ -= static_cast<uint64_t>(moved);
   if (!may_use_request("write_body_from_pipe")) return;
   void* op = server_op(&ProxyExchange::on_client_written);
-  int refused = context_->api->write_body_from_pipe(request_, pipe.read_end(),
-                                                    static_cast<std::size_t>(moved),
-                                                    &ProxyExchange::on_server_io, op);
+  int refused = context_->api->write_body_from_pipe(
+      request_, pipe.read_end(), static_cast<std::size_t>(moved), &ProxyExchange::on_server_io, op);
   if (refused != 0) on_server_io(op, refused, 0);  // the server did not take it: no callback
 }
 

@@ -1,8 +1,8 @@
 #include "client_stream.h"
 
 #include <fcntl.h>
-#include <sys/ioctl.h>
 #include <openssl/ssl.h>
+#include <sys/ioctl.h>
 
 #include <cerrno>
 

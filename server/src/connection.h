@@ -108,8 +108,7 @@ class Connection final : public ServerRequest,
   void write_body(const void* data, std::size_t len, ancm_io_callback cb, void* ctx) override;
   void write_body_borrowed(const void* data, std::size_t len, ancm_io_callback cb,
                            void* ctx) override;
-  int write_body_from_pipe(int pipe_fd, std::size_t len, ancm_io_callback cb,
-                           void* ctx) override;
+  int write_body_from_pipe(int pipe_fd, std::size_t len, ancm_io_callback cb, void* ctx) override;
   void flush(ancm_io_callback cb, void* ctx) override;
   void complete() override;
   void abort() override;

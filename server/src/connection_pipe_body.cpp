@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
-
 #include <cerrno>
 #include <optional>
 #include <string>
@@ -22,8 +21,7 @@ using boost::beast::error_code;
 
 // Any thread. Only a cleartext socket can take it: TLS must encrypt the
 // bytes in user space.
-int Connection::write_body_from_pipe(int pipe_fd, std::size_t len, ancm_io_callback cb,
-                                     void* ctx) {
+int Connection::write_body_from_pipe(int pipe_fd, std::size_t len, ancm_io_callback cb, void* ctx) {
   if (stream_.is_tls()) return -EOPNOTSUPP;
   if (len == 0) return 0;
   // Posted, as write_body's writes are: cb never runs inside this call.

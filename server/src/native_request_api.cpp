@@ -199,8 +199,7 @@ ancm_str connect_protocol(ancm_request* r) {
   return stale(r) ? ancm_str{} : conn(r).connect_protocol();
 }
 
-int write_body_from_pipe(ancm_request* r, int pipe_fd, size_t len, ancm_io_callback cb,
-                         void* ctx) {
+int write_body_from_pipe(ancm_request* r, int pipe_fd, size_t len, ancm_io_callback cb, void* ctx) {
   return stale(r) ? -ESTALE : conn(r).write_body_from_pipe(pipe_fd, len, cb, ctx);
 }
 

@@ -11,7 +11,6 @@
 #pragma once
 
 #include <cerrno>
-
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

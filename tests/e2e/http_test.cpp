@@ -10,6 +10,7 @@
 
 #include "ancm/server/master.h"
 #include "ancm/server/worker.h"
+#include "command_output.h"
 #include "h2_frames.h"
 #include "host_process.h"
 #include "http_client.h"
@@ -49,6 +50,18 @@ TEST_F(HttpTest, AnswersWithDateAndServerHeaders) {
   EXPECT_TRUE(response->has_header("date"));
   EXPECT_EQ(response->header("server"), "ancm-host");
   EXPECT_EQ(response->header("content-length"), std::to_string(response->body.size()));
+}
+
+// A cleartext HTTP/1.1 connection takes body pieces from a pipe (spliced);
+// an HTTP/2 stream does not (its DATA frames are built in user space).
+TEST_F(HttpTest, OnlyCleartextHttp1TakesPipePieces) {
+  auto host = start();
+  auto response = http_get(host->port(), "/pipe-pieces");
+  ASSERT_TRUE(response) << host->output();
+  EXPECT_EQ(response->body, "0");
+  auto h2c = command_output("curl -s --http2-prior-knowledge http://127.0.0.1:" +
+                            std::to_string(host->port()) + "/pipe-pieces");
+  EXPECT_EQ(h2c, std::to_string(-EOPNOTSUPP)) << host->output();
 }
 
 TEST_F(HttpTest, KeepsTheConnectionAliveAcrossRequests) {

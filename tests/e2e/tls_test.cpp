@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cerrno>
 #include <filesystem>
 
 #include "ancm/server/listen_address.h"
@@ -179,6 +180,14 @@ TEST_F(TlsTest, CurlGetsTheResponseOverHttps) {
 }
 
 // curl --http2 negotiates h2 by ALPN and gets the same response over HTTP/2.
+// TLS encrypts in user space: no body piece comes from a pipe.
+TEST_F(TlsTest, ATlsConnectionTakesNoPipePieces) {
+  auto host = start_default();
+  auto response = https_get(host->port(), "/pipe-pieces", client());
+  ASSERT_TRUE(response) << host->output();
+  EXPECT_EQ(response->body, std::to_string(-EOPNOTSUPP));
+}
+
 TEST_F(TlsTest, CurlWithHttp2GetsTheResponseOverH2) {
   auto host = start_default();
   TempDir out("ancm-tls-curl-h2");

@@ -441,6 +441,9 @@ ancm_result TestApp::handle_request(ancm_request* request, ancm_failure* failure
     body = describe_request(api, request);
   } else if (path == "/tls") {
     body = describe_tls(api, request);
+  } else if (path == "/pipe-pieces") {
+    // Whether the connection takes body pieces from a pipe: 0, or -EOPNOTSUPP.
+    body = std::to_string(api.write_body_from_pipe(request, -1, 0, nullptr, nullptr));
   } else if (path == "/env") {
     auto found = app->environment.find(query_value(query, "name"));
     body = found == app->environment.end() ? "(unset)" : found->second;

@@ -3,14 +3,19 @@
 // LoopbackServer), a raw client, and the test acting as the handler through
 // the request API, step by step. Every wait is for an event (a request handed
 // over, a callback, bytes or the end of the stream at the client).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,6 +25,7 @@
 
 #include "abi_events.h"
 #include "ancm/abi_strings.h"
+#include "ancm/common/unique_fd.h"
 #include "ancm/connection_executor.h"
 #include "event_queue.h"
 #include "http_client.h"
@@ -873,6 +879,163 @@ TEST_F(ConnectionTest, ConnectionDataIsReleasedWhenAnIdleConnectionCloses) {
   EXPECT_EQ(releases_.size(), 0u) << "kept for the connection's next request";
   client.close();
   EXPECT_EQ(releases_.next(), "kept");
+}
+
+// ------------------------------------------------------------ pipe pieces
+
+// A pipe holding bytes, as a proxy's splice from its own socket leaves it.
+class FilledPipe {
+ public:
+  explicit FilledPipe(std::string_view bytes) {
+    int fds[2];
+    EXPECT_EQ(::pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
+    read_.reset(fds[0]);
+    write_.reset(fds[1]);
+    auto wanted = static_cast<int>(std::max<std::size_t>(bytes.size(), 4096));
+    EXPECT_GE(::fcntl(write_.get(), F_SETPIPE_SZ, wanted), wanted) << "the pipe cannot hold them";
+    EXPECT_EQ(::write(write_.get(), bytes.data(), bytes.size()),
+              static_cast<ssize_t>(bytes.size()));
+  }
+  int read_end() const { return read_.get(); }
+  // Bytes still in the pipe.
+  int waiting() const {
+    int n = -1;
+    ::ioctl(read_.get(), FIONREAD, &n);
+    return n;
+  }
+
+ private:
+  common::UniqueFd read_, write_;
+};
+
+std::string pattern(std::size_t n, char first) {
+  std::string bytes(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) bytes[i] = static_cast<char>(first + i % 23);
+  return bytes;
+}
+
+// A cleartext connection takes the piece after what was written before it,
+// moves it all out of the pipe, and goes on with the next write and the
+// next request. The piece is larger than a socket takes at once, so its
+// bytes wait for the client.
+TEST_F(ConnectionTest, APipePieceGoesOutInOrderAndTheConnectionCarriesOn) {
+  HttpConnection client(server_.port());
+  client.send(get_request("/piped"));
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  EXPECT_EQ(api_.write_body_from_pipe(request, -1, 0, nullptr, nullptr), 0) << "it takes pieces";
+  const std::string piece = pattern(900 * 1024, 'a');
+  FilledPipe pipe(piece);
+  api_.set_status(request, 200, {nullptr, 0});
+  api_.add_header(request, str("Content-Length"), str(std::to_string(5 + piece.size() + 4)));
+  api_.write_body(request, "head:", 5, &IoEvents::callback, &writes_);
+  ASSERT_EQ(api_.write_body_from_pipe(request, pipe.read_end(), piece.size(), &IoEvents::callback,
+                                      &writes_),
+            0);
+  auto response = std::async(std::launch::async, [&] { return client.read_response(10s); });
+  auto first = writes_.next();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 0);
+  auto piped = writes_.next();
+  ASSERT_TRUE(piped);
+  EXPECT_EQ(piped->status, 0);
+  EXPECT_EQ(piped->bytes, piece.size());
+  EXPECT_EQ(pipe.waiting(), 0) << "every byte was taken from the pipe";
+  api_.write_body(request, ":end", 4, nullptr, nullptr);
+  api_.complete(request);
+
+  auto got = response.get();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200);
+  EXPECT_TRUE(got->body == "head:" + piece + ":end") << got->body.size() << " bytes";
+  EXPECT_TRUE(got->keep_alive);
+  client.send(get_request("/next"));
+  auto* next = next_request();
+  ASSERT_NE(next, nullptr);
+  answer(next, "next");
+  auto second = client.read_response();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->body, "next");
+}
+
+// Without a Content-Length the body is chunked: the piece's bytes are read
+// out of the pipe and framed as a chunk.
+TEST_F(ConnectionTest, APipePieceInAChunkedResponseIsFramedAsAChunk) {
+  HttpConnection client(server_.port());
+  client.send(get_request("/chunked"));
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  const std::string piece = pattern(20'000, 'k');
+  FilledPipe pipe(piece);
+  api_.set_status(request, 200, {nullptr, 0});
+  api_.flush(request, nullptr, nullptr);
+  ASSERT_EQ(api_.write_body_from_pipe(request, pipe.read_end(), piece.size(), &IoEvents::callback,
+                                      &writes_),
+            0);
+  auto piped = writes_.next();
+  ASSERT_TRUE(piped);
+  EXPECT_EQ(piped->status, 0);
+  EXPECT_EQ(piped->bytes, piece.size());
+  api_.complete(request);
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->header("transfer-encoding"), "chunked");
+  EXPECT_TRUE(response->body == piece);
+}
+
+// A second piece while one is on its way is refused (the strand is held
+// while both are given, so the first still waits for the head's write);
+// past the Content-Length a piece is refused, as write_body's are.
+TEST_F(ConnectionTest, APipePieceBehindAnotherOrPastTheLengthIsRefused) {
+  HttpConnection client(server_.port());
+  client.send(get_request("/refused"));
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  api_.set_status(request, 200, {nullptr, 0});
+  api_.add_header(request, str("Content-Length"), str("30"));
+
+  auto strand = strand_of(request);
+  std::promise<void> given;
+  boost::asio::post(strand, [done = given.get_future().share()] { done.wait(); });
+  FilledPipe first(pattern(10, 'a')), second(pattern(10, 'b'));
+  IoEvents first_done, second_done;
+  api_.write_body_from_pipe(request, first.read_end(), 10, &IoEvents::callback, &first_done);
+  api_.write_body_from_pipe(request, second.read_end(), 10, &IoEvents::callback, &second_done);
+  given.set_value();
+  auto busy = second_done.next();
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->status, -EBUSY);
+  auto taken = first_done.next();
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(taken->status, 0);
+  EXPECT_EQ(second.waiting(), 10) << "the refused piece's bytes were left alone";
+
+  FilledPipe too_long(pattern(21, 'x'));
+  api_.write_body_from_pipe(request, too_long.read_end(), 21, &IoEvents::callback, &writes_);
+  auto refused = writes_.next();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, -EMSGSIZE);
+  EXPECT_EQ(too_long.waiting(), 21);
+  api_.abort(request);
+}
+
+// A connection whose client went away refuses a piece (its callback says
+// so), and the request still ends.
+TEST_F(ConnectionTest, APipePieceAfterTheClientWentAwayFails) {
+  HttpConnection client(server_.port());
+  client.send(get_request("/gone"));
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  watch_disconnect(request);
+  client.close();
+  ASSERT_EQ(disconnects_.next(), 1);
+  FilledPipe pipe(pattern(100, 'g'));
+  api_.set_status(request, 200, {nullptr, 0});
+  api_.write_body_from_pipe(request, pipe.read_end(), 100, &IoEvents::callback, &writes_);
+  auto failed = writes_.next();
+  ASSERT_TRUE(failed);
+  EXPECT_LT(failed->status, 0);
+  api_.complete(request);
 }
 
 }  // namespace

@@ -282,13 +282,13 @@ H2TestServer::H2TestServer(std::uint32_t max_streams, bool open_windows)
     throw std::runtime_error("H2TestServer: cannot listen");
   }
   port_ = ntohs(address.sin_port);
-  threads_.emplace_back([this] { accept_loop(); });
+  acceptor_ = std::jthread([this] { accept_loop(); });
 }
 
 H2TestServer::~H2TestServer() {
   stopping_ = true;
-  threads_.front().join();  // the acceptor: no thread is added after this
-  threads_.clear();
+  acceptor_.join();  // no connection thread is added after this
+  connection_threads_.clear();
 }
 
 void H2TestServer::accept_loop() {
@@ -298,7 +298,7 @@ void H2TestServer::accept_loop() {
     common::UniqueFd fd(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!fd) continue;
     ++connections_;
-    threads_.emplace_back(
+    connection_threads_.emplace_back(
         [this, fd = std::move(fd)]() mutable { Connection(*this, std::move(fd)).run(); });
   }
 }

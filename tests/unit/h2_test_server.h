@@ -62,7 +62,12 @@ class H2TestServer {
   std::atomic<bool> window_exhausted_{false};
   mutable std::mutex mutex_;
   std::vector<H2SeenRequest> requests_;
-  std::vector<std::jthread> threads_;  // the acceptor, then one per connection
+  // One per connection, added by the acceptor only; the destructor joins
+  // the acceptor first, so nothing is added while they are joined. (The
+  // acceptor is apart: its own object must not move while another thread
+  // joins it, as it did inside this vector when the vector grew.)
+  std::vector<std::jthread> connection_threads_;
+  std::jthread acceptor_;  // last: started once everything above exists
 };
 
 }  // namespace ancm::test

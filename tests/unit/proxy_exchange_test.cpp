@@ -191,6 +191,13 @@ class FakeRequest {
     std::lock_guard lock(mutex_);
     return lent_writes_;
   }
+  // How many body pieces went through a pipe (write_body_from_pipe).
+  int pipe_writes() const {
+    std::lock_guard lock(mutex_);
+    return pipe_writes_;
+  }
+  // As a TLS or HTTP/2 connection: write_body_from_pipe answers -EOPNOTSUPP.
+  void refuse_pipe_pieces() { takes_pipe_pieces_ = false; }
   std::string body() const {
     std::lock_guard lock(mutex_);
     return response_body_;
@@ -355,7 +362,8 @@ class FakeRequest {
       if (n <= 0) break;
       got += static_cast<std::size_t>(n);
     }
-    if (got < len) ADD_FAILURE() << "the pipe held " << got << " of the " << len << " bytes promised";
+    if (got < len)
+      ADD_FAILURE() << "the pipe held " << got << " of the " << len << " bytes promised";
     std::lock_guard lock(request.mutex_);
     request.note_call();
     ++request.pipe_writes_;
@@ -785,6 +793,33 @@ TEST_F(ProxyExchangeTest, AnExchangeWaitingForTheChildHoldsNoRelayBudget) {
   ASSERT_TRUE(slow.wait_ended());
   EXPECT_EQ(slow.outcome(), FakeRequest::Outcome::Completed);
   EXPECT_EQ(slow.body(), std::string(100000, 'a') + std::string(100000, 'b'));
+}
+
+// A large Content-Length body goes through the upstream connection's pipe
+// when the server takes pipe pieces, and in lent pieces when it does not;
+// every byte arrives either way, also across the child's pause mid-body.
+TEST_F(ProxyExchangeTest, ALargeSizedBodyGoesThroughAPipeWhenTheServerTakesPipePieces) {
+  FakeRequest piped("GET", "/sized-until-told", {{"Host", "h"}});
+  start(piped);
+  test::eventually([&] { return piped.body().size() >= 100000; }, 30s);
+  let_the_child_go_on();
+  ASSERT_TRUE(piped.wait_ended());
+  EXPECT_EQ(piped.outcome(), FakeRequest::Outcome::Completed);
+  EXPECT_EQ(piped.body(), std::string(100000, 'a') + std::string(100000, 'b'));
+  EXPECT_GT(piped.pipe_writes(), 0);
+  EXPECT_LE(piped.lent_writes(), 1) << "only bytes read with the head go as a piece";
+}
+
+TEST_F(ProxyExchangeTest, ALargeSizedBodyGoesInPiecesWhenTheServerTakesNoPipePieces) {
+  let_the_child_go_on();
+  FakeRequest lent("GET", "/sized-until-told", {{"Host", "h"}});
+  lent.refuse_pipe_pieces();
+  start(lent);
+  ASSERT_TRUE(lent.wait_ended());
+  EXPECT_EQ(lent.outcome(), FakeRequest::Outcome::Completed);
+  EXPECT_EQ(lent.body(), std::string(100000, 'a') + std::string(100000, 'b'));
+  EXPECT_EQ(lent.pipe_writes(), 0);
+  EXPECT_GT(lent.lent_writes(), 0);
 }
 
 // The server never hands over more body than the Content-Length it parsed,

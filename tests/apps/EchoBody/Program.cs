@@ -97,4 +97,34 @@ app.MapGet("/reason", (HttpContext context, int code, string? reason) =>
     return Task.CompletedTask;
 });
 
+// GET /bytes?n=N[&piece=P][&ms=M][&cutAt=K]: N bytes with a Content-Length,
+// byte i being (i * 7 + i / 4096) % 251 (tests/e2e/proxy_large_body_test.cpp
+// checks each), written and flushed P bytes at a time (64 KiB), M ms apart;
+// with cutAt the connection is aborted once K bytes went out.
+app.MapGet("/bytes", async (HttpContext context, long n, int? piece, int? ms, long? cutAt) =>
+{
+    context.Response.ContentType = "application/octet-stream";
+    context.Response.ContentLength = n;
+    var buffer = new byte[piece ?? 64 * 1024];
+    for (long sent = 0; sent < n;)
+    {
+        if (cutAt is long cut && sent >= cut)
+        {
+            context.Abort();
+            return;
+        }
+        var count = (int)Math.Min(buffer.Length, n - sent);
+        for (var k = 0; k < count; k++)
+        {
+            var i = sent + k;
+            buffer[k] = (byte)((i * 7 + i / 4096) % 251);
+        }
+        await context.Response.Body.WriteAsync(buffer.AsMemory(0, count));
+        await context.Response.Body.FlushAsync();
+        sent += count;
+        if (ms is int wait && wait > 0 && sent < n)
+            await Task.Delay(wait);
+    }
+});
+
 app.Run();

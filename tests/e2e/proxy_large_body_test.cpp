@@ -1,0 +1,202 @@
+// Large responses of known length (Content-Length) through the out-of-process
+// proxy arrive byte for byte on every transport: over a cleartext socket
+// (TCP or Unix) their bytes are spliced child socket → pipe → client socket
+// (outofproc/src/proxy_direct_body.cpp, the server's write_body_from_pipe);
+// over TLS they go in pieces through user space. A child that cuts its
+// response short and a client that leaves mid-body end only their own
+// connection; the next response is whole.
+#include <dirent.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "app_fixture.h"
+#include "host_process.h"
+#include "http_client.h"
+#include "temp_dir.h"
+#include "test_certificates.h"
+#include "tls_client.h"
+
+namespace ancm::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kPatience = 60s;
+
+// What GET /bytes?n=N sends (tests/apps/EchoBody): byte i is
+// (i * 7 + i / 4096) % 251.
+std::string expected_bytes(std::size_t n) {
+  std::string bytes(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) bytes[i] = static_cast<char>((i * 7 + i / 4096) % 251);
+  return bytes;
+}
+
+// Where two bodies first differ, for a failure message.
+std::string first_difference(const std::string& got, const std::string& want) {
+  std::size_t i = 0;
+  while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
+  return "got " + std::to_string(got.size()) + " bytes, want " + std::to_string(want.size()) +
+         "; first difference at byte " + std::to_string(i);
+}
+
+std::string bytes_request(std::size_t n, const std::string& extra = "") {
+  return get_request("/bytes?n=" + std::to_string(n) + extra);
+}
+
+// The worker: the master's child that is ancm-host (the app's process is dotnet).
+pid_t worker_of(const HostProcess& host) {
+  for (pid_t pid : host.children()) {
+    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    if (std::getline(comm, name) && name == "ancm-host") return pid;
+  }
+  return -1;
+}
+
+// How many pipes the process holds open.
+int open_pipes(pid_t pid) {
+  int pipes = 0;
+  std::error_code ec;
+  auto fds = std::filesystem::path("/proc") / std::to_string(pid) / "fd";
+  for (const auto& entry : std::filesystem::directory_iterator(fds, ec)) {
+    auto target = std::filesystem::read_symlink(entry.path(), ec);
+    if (!ec && target.string().rfind("pipe:", 0) == 0) ++pipes;
+  }
+  return pipes;
+}
+
+class ProxyLargeBodyTest : public PublishedAppTest {
+ protected:
+  ProxyLargeBodyTest() : PublishedAppTest("ancm-large-body") {}
+
+  std::unique_ptr<HostProcess> serve_on(const std::string& listen,
+                                        std::vector<std::string> extra_args = {}) {
+    AspNetCoreEdit edit;
+    edit.hosting_model = "outofprocess";
+    install_app("EchoBody", dir_.path(), edit);
+    HostOptions options;
+    options.target = dir_.path();
+    options.listen = listen;
+    options.extra_args = std::move(extra_args);
+    auto host = std::make_unique<HostProcess>(options);
+    EXPECT_TRUE(host->started()) << host->output();
+    return host;
+  }
+};
+
+// Three large bodies on one connection (the pipe goes back to the pool with
+// the upstream connection and serves the next), one of them written by the
+// app in small pieces with pauses, so the proxy waits for the child between
+// splices; then a body too small to splice. The worker holds a pipe for it.
+TEST_F(ProxyLargeBodyTest, BodiesOverCleartextArriveWholeThroughAPipe) {
+  auto host = serve_on("http://127.0.0.1:0");
+  pid_t worker = worker_of(*host);
+  ASSERT_GT(worker, 0) << host->output();
+  // The child runs (its output comes through pipes of its own) before the count.
+  ASSERT_EQ(get(*host, "/").status, 200) << host->output();
+  int pipes_before = open_pipes(worker);
+
+  HttpConnection connection(host->port());
+  struct Case {
+    std::size_t n;
+    std::string extra;
+  };
+  for (const auto& [n, extra] : {Case{3 * 1024 * 1024 + 7, ""}, Case{600'000, "&piece=5000&ms=1"},
+                                 Case{1024 * 1024, ""}, Case{5'000, ""}}) {
+    connection.send(bytes_request(n, extra));
+    auto response = connection.read_response(kPatience);
+    ASSERT_TRUE(response) << "n=" << n << extra << "\n" << host->output();
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->header("content-length"), std::to_string(n));
+    auto want = expected_bytes(n);
+    EXPECT_TRUE(response->body == want)
+        << "n=" << n << extra << ": " << first_difference(response->body, want);
+    EXPECT_TRUE(response->keep_alive);
+  }
+  EXPECT_GT(open_pipes(worker), pipes_before)
+      << "the worker opened no pipe: the bodies did not go the spliced way";
+}
+
+TEST_F(ProxyLargeBodyTest, BodiesOverAUnixSocketArriveWhole) {
+  TempDir sockets("ancm-large-unix");
+  auto socket = sockets / "app.sock";
+  auto host = serve_on("http://unix:" + socket.string());
+  HttpConnection connection(UnixSocket{socket.string()});
+  ASSERT_TRUE(connection.connected()) << host->output();
+  for (std::size_t n : {2 * 1024 * 1024 + 3, 200'000}) {
+    connection.send(bytes_request(n));
+    auto response = connection.read_response(kPatience);
+    ASSERT_TRUE(response) << host->output();
+    auto want = expected_bytes(n);
+    EXPECT_TRUE(response->body == want) << first_difference(response->body, want);
+  }
+}
+
+// TLS encrypts in user space: the bytes go in pieces, as before pipes.
+TEST_F(ProxyLargeBodyTest, BodiesOverTlsArriveWhole) {
+  TestCertificates certificates;
+  auto certificate = certificates.issue("app.example.test", {"app.example.test"});
+  auto host = serve_on("https://127.0.0.1:0", certificate.server_args());
+  TlsClientOptions options;
+  options.ca_file = certificates.ca_file();
+  options.server_name = "app.example.test";
+  TlsConnection connection(host->port(), options);
+  ASSERT_TRUE(connection.connected()) << connection.error() << host->output();
+  for (std::size_t n : {2 * 1024 * 1024 + 3, 200'000}) {
+    connection.send(bytes_request(n));
+    auto response = connection.read_response(kPatience);
+    ASSERT_TRUE(response) << host->output();
+    auto want = expected_bytes(n);
+    EXPECT_TRUE(response->body == want) << first_difference(response->body, want);
+  }
+}
+
+// The app aborts its connection 1.5 MiB into a 4 MiB body: the client gets
+// less than the Content-Length and its connection ends (only closing tells
+// it); the host serves the next client whole.
+TEST_F(ProxyLargeBodyTest, ABodyTheChildCutsShortEndsTheClientConnection) {
+  auto host = serve_on("http://127.0.0.1:0");
+  HttpConnection cut(host->port());
+  cut.send(bytes_request(4 * 1024 * 1024, "&cutAt=1572864"));
+  auto head = cut.read_until("\r\n\r\n", kPatience);
+  ASSERT_NE(head.find("200"), std::string::npos) << head << host->output();
+  auto rest = cut.read_raw(kPatience);
+  EXPECT_TRUE(cut.closed_by_peer(kPatience));
+  EXPECT_LT(head.size() + rest.size(), 4u * 1024 * 1024);
+
+  HttpConnection next(host->port());
+  next.send(bytes_request(3 * 1024 * 1024));
+  auto response = next.read_response(kPatience);
+  ASSERT_TRUE(response) << host->output();
+  auto want = expected_bytes(3 * 1024 * 1024);
+  EXPECT_TRUE(response->body == want) << first_difference(response->body, want);
+}
+
+// A client that reads the head and leaves 16 MiB short: whatever was left in
+// the pipe is no one's, and the next body (maybe on the same upstream
+// connection) is whole.
+TEST_F(ProxyLargeBodyTest, AClientLeavingMidBodyLeavesNothingForTheNext) {
+  auto host = serve_on("http://127.0.0.1:0");
+  for (int round = 0; round < 3; ++round) {
+    {
+      HttpConnection leaving(host->port());
+      leaving.send(bytes_request(16 * 1024 * 1024));
+      auto head = leaving.read_until("\r\n\r\n", kPatience);
+      ASSERT_NE(head.find("200"), std::string::npos) << head << host->output();
+    }  // closed with the body unread
+    HttpConnection next(host->port());
+    next.send(bytes_request(1024 * 1024 + 11));
+    auto response = next.read_response(kPatience);
+    ASSERT_TRUE(response) << host->output();
+    auto want = expected_bytes(1024 * 1024 + 11);
+    EXPECT_TRUE(response->body == want)
+        << "round " << round << ": " << first_difference(response->body, want);
+  }
+}
+
+}  // namespace
+}  // namespace ancm::test
