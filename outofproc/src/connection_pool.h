@@ -43,13 +43,14 @@ struct UpstreamConnection {
     if (input.capacity() > kIdleBuffer) input.shrink_to_fit();
     if (response_body.size > kIdleBuffer) response_body = {};
     request_body = {};
+    body_pipe.discard();  // charged to the user while open (relay_pipe.h)
   }
 
   boost::asio::ip::tcp::socket socket;
   boost::beast::flat_buffer input;  // what the child sent, being parsed
   RelayBuffer response_body;        // one piece of the response body
   RelayBuffer request_body;         // one piece of the client's request body
-  RelayPipe body_pipe;              // a large response body spliced through it
+  RelayPipe body_pipe;              // a large response body spliced through it, while it lasts
 };
 
 // Idle connections to the children, each kept for the one client connection

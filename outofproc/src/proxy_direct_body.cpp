@@ -34,13 +34,14 @@ void ProxyExchange::start_direct_body() {
   error_code failed;
   if (!upstream_->socket.non_blocking()) upstream_->socket.non_blocking(true, failed);
   if (failed) return upstream_failed("read the response body from", failed);
-  body_spliced_ = may_splice_body();
+  body_spliced_ = open_body_pipe();
   read_direct_body();
 }
 
-// The server says whether this request's connection takes pipe pieces
-// (asked with an empty one); the pipe is opened on the first such body.
-bool ProxyExchange::may_splice_body() {
+// Whether this body goes through a pipe: the server says whether this
+// request's connection takes pipe pieces (asked with an empty one), and the
+// pipe is opened for it (relay_pipe.h says when that fails).
+bool ProxyExchange::open_body_pipe() {
   const ancm_request_api* api = context_->api;
   if (!ANCM_ABI_HAS(ancm_request_api, api, write_body_from_pipe) || !api->write_body_from_pipe) {
     return false;

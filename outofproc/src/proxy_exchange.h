@@ -102,7 +102,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   error_code parse_buffered_body();
   // a Content-Length body (proxy_direct_body.cpp)
   void start_direct_body();
-  bool may_splice_body();
+  bool open_body_pipe();
   void read_direct_body();
   void wait_for_direct_body();
   void take_buffered_body();

@@ -1,3 +1,4 @@
+// Opening, filling and closing the relay pipe (relay_pipe.h).
 #include "relay_pipe.h"
 
 #include <fcntl.h>
@@ -17,8 +18,10 @@ bool RelayPipe::open() {
   // the user's pipe allowance (fs.pipe-user-pages-soft): the default stays.
   int size = ::fcntl(write_.get(), F_SETPIPE_SZ, static_cast<int>(kWantedCapacity));
   if (size < 0) size = ::fcntl(write_.get(), F_GETPIPE_SZ);
-  capacity_ = size > 0 ? static_cast<std::size_t>(size) : 4096;
-  return true;
+  capacity_ = size > 0 ? static_cast<std::size_t>(size) : 0;
+  if (capacity_ >= kLeastCapacity) return true;
+  discard();
+  return false;
 }
 
 ssize_t RelayPipe::fill_from(int socket_fd, std::size_t len) {

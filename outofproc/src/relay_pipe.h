@@ -2,7 +2,9 @@
 // it, and from it to the client (the server's write_body_from_pipe), so the
 // bytes never enter user space and no buffer of ours holds them. The kernel
 // keeps them as references to the socket's own pages while they wait.
-// Opened on the first body that uses it and kept with its pooled connection.
+// Opened for a large body and closed when its connection goes idle: the
+// kernel charges each open pipe's capacity to the user
+// (fs.pipe-user-pages-soft, 64 MiB), so only bodies in flight hold one.
 #pragma once
 
 #include <sys/types.h>
@@ -18,9 +20,12 @@ class RelayPipe {
   // What one piece may carry, when the system allows the pipe that size
   // (else the pipe's default, 64 KiB on Linux).
   static constexpr std::size_t kWantedCapacity = 256 * 1024;
+  // Smaller pieces (past the user's pipe allowance new pipes get two pages)
+  // cost more round trips than copying does.
+  static constexpr std::size_t kLeastCapacity = 64 * 1024;
 
-  // Opens the pipe if it is not open: false when the system refuses one
-  // (the body then goes the copying way).
+  // Opens the pipe if it is not open: false when the system refuses one or
+  // gives it less than kLeastCapacity (the body then goes the copying way).
   bool open();
   bool is_open() const { return static_cast<bool>(read_); }
   std::size_t capacity() const { return capacity_; }

@@ -96,19 +96,20 @@ std::size_t ClientStream::splice_from_pipe(int pipe_fd, std::size_t len,
                              SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (moved > 0) return static_cast<std::size_t>(moved);
     if (moved == 0) {
-      ec = boost::asio::error::broken_pipe;  // the pipe held fewer bytes than promised
+      ec = make_error_code(boost::system::errc::io_error);  // fewer bytes than promised
       return 0;
     }
-    if (errno == EINTR) continue;
+    int failure = errno;
+    if (failure == EINTR) continue;
     // EAGAIN is the full socket, or an empty pipe (fewer bytes than promised,
     // which waiting would never fix): the pipe says which.
     int waiting = 0;
-    if (errno == EAGAIN && ::ioctl(pipe_fd, FIONREAD, &waiting) == 0 && waiting > 0) {
+    if (failure != EAGAIN) {
+      ec = boost::system::error_code(failure, boost::system::system_category());
+    } else if (::ioctl(pipe_fd, FIONREAD, &waiting) == 0 && waiting > 0) {
       ec = boost::asio::error::would_block;
-    } else if (errno == EAGAIN) {
-      ec = boost::asio::error::broken_pipe;
     } else {
-      ec = boost::system::error_code(errno, boost::system::system_category());
+      ec = make_error_code(boost::system::errc::io_error);
     }
     return 0;
   }

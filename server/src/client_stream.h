@@ -111,8 +111,10 @@ class ClientStream {
   // ---- a cleartext stream's bytes straight from a pipe (write_body_from_pipe) ----
   // Moves up to len bytes from a pipe's read end to the socket with
   // splice(2), never through user space: the count moved, or 0 and ec
-  // (would_block while the socket is full; a pipe with no bytes left is an
-  // error, as the caller promised them). Cleartext only (not is_tls()).
+  // (would_block while the socket is full; errc::io_error when the pipe holds
+  // fewer bytes than the caller promised). Cleartext only (not is_tls()).
+  // splice(2) has no MSG_NOSIGNAL: the process must ignore SIGPIPE (the
+  // worker does), or a client that reset its connection raises it.
   std::size_t splice_from_pipe(int pipe_fd, std::size_t len, boost::system::error_code& ec);
   // Completes (on the stream's executor) once the socket may take more bytes.
   template <class Handler>

@@ -198,6 +198,9 @@ class Connection final : public ServerRequest,
   bool in_request() const { return request_phase_ != RequestPhase::None; }
   // complete() or abort() came: the handler's calls are refused from now on.
   bool completed() const { return request_phase_ == RequestPhase::Completing; }
+  // complete() came and no pipe piece waits: what is queued is the whole body
+  // (its last chunk may go).
+  bool body_ended() const { return completed() && !pipe_piece_; }
   // The socket failed or was closed, or only waits for EOF after its FIN.
   bool dead() const {
     return phase_ == ConnectionPhase::Closing || phase_ == ConnectionPhase::Closed;

@@ -5,6 +5,7 @@
 // no copy and holds no buffer for it. A framing that changes the bytes
 // (chunked) or drops them (HEAD) reads the piece into a queued one instead.
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -43,11 +44,18 @@ void Connection::take_pipe_piece(PipePiece piece) {
   continue_writing();
 }
 
+// A piece that cannot go (the connection died, the Content-Length would be
+// passed) is answered, and the response goes on without it: it may be the
+// last thing its end waited for.
 void Connection::start_pipe_piece() {
-  if (dead()) return fail_pipe_piece(-ECONNRESET);
+  if (dead()) {
+    fail_pipe_piece(-ECONNRESET);
+    return continue_writing();
+  }
   if (!writer_.body_goes_verbatim()) return copy_pipe_piece();
-  if (int refused = writer_.count_unqueued(pipe_piece_->done.bytes, request_.is_head)) {
-    return fail_pipe_piece(refused);
+  if (int refused = writer_.count_spliced(pipe_piece_->done.bytes, request_.is_head)) {
+    fail_pipe_piece(refused);
+    return continue_writing();
   }
   io_.write_in_flight = true;
   arm_timer(context_.limits.io_timeout);
@@ -75,20 +83,34 @@ void Connection::splice_pipe_piece() {
 void Connection::end_pipe_piece(error_code ec) {
   io_.write_in_flight = false;
   disarm_timer();
+  // A pipe short of what was promised is the handler's mistake, not the
+  // client's; the response is broken either way.
+  bool short_pipe = ec == boost::system::errc::io_error;
   if (ec) {
-    spdlog::debug("response write (from a pipe) to {} failed: {}", endpoints_.peer, ec.message());
+    spdlog::debug("response to {}: the body piece from the handler's pipe failed: {}",
+                  endpoints_.peer,
+                  short_pipe ? "the pipe held fewer bytes than promised" : ec.message());
     notify_disconnect();
     close();
   }
   auto done = std::exchange(pipe_piece_, std::nullopt)->done;
-  done.fn(done.ctx, ec ? -ECONNRESET : 0, ec ? 0 : done.bytes);
+  done.fn(done.ctx, ec ? (short_pipe ? -EIO : -ECONNRESET) : 0, ec ? 0 : done.bytes);
   continue_writing();
 }
 
-// The framing needs the bytes themselves: they are read out of the pipe
-// (all there, as promised) and queued like write_body's.
+// The framing needs the bytes themselves (chunked), or drops them (HEAD): they
+// are read out of the pipe, which must hold them all already (a read never
+// waits on the strand), and queued like write_body's.
 void Connection::copy_pipe_piece() {
   auto piece = *std::exchange(pipe_piece_, std::nullopt);
+  int waiting = 0;
+  if (::ioctl(piece.fd, FIONREAD, &waiting) != 0 ||
+      static_cast<std::size_t>(waiting) < piece.left) {
+    spdlog::debug("response to {}: the handler's pipe held {} of the {} bytes it promised",
+                  endpoints_.peer, waiting, piece.left);
+    piece.done.fn(piece.done.ctx, -EIO, 0);
+    return continue_writing();
+  }
   std::string bytes(piece.left, '\0');
   std::size_t got = 0;
   while (got < bytes.size()) {
@@ -97,12 +119,11 @@ void Connection::copy_pipe_piece() {
     if (n <= 0) break;
     got += static_cast<std::size_t>(n);
   }
-  if (got < bytes.size()) {
-    spdlog::debug("response to {}: the handler's pipe held {} of the {} bytes it promised",
-                  endpoints_.peer, got, bytes.size());
-    return piece.done.fn(piece.done.ctx, -EIO, 0);
-  }
-  append_body(std::move(bytes), {}, piece.done.fn, piece.done.ctx);
+  int refused = got < bytes.size() ? -EIO
+                                   : writer_.append(std::move(bytes), {}, request_.is_head,
+                                                    piece.done.fn, piece.done.ctx);
+  if (refused) piece.done.fn(piece.done.ctx, refused, 0);
+  continue_writing();
 }
 
 void Connection::fail_pipe_piece(int status) {

@@ -128,7 +128,7 @@ void Connection::start_write() {
 ResponseTerms Connection::response_terms() const {
   // A body the client was told to hold back (100-continue) will not come.
   return {.request = request_,
-          .completed = completed(),
+          .completed = body_ended(),
           .body_held_back = request_.has_body && continue_ == ContinueState::Expected};
 }
 
@@ -151,7 +151,7 @@ void Connection::on_write(error_code ec, std::vector<IoCallback> callbacks, bool
 // waited for what was queued before it), then the end of the request.
 void Connection::continue_writing() {
   if (!in_request() || io_.write_scheduled) return;
-  if (writer_.has_pending(completed())) return start_write();
+  if (writer_.has_pending(body_ended())) return start_write();
   if (pipe_piece_) return start_pipe_piece();
   if (completed()) return finish_request();
   // The server's answer to a refused body is out: nothing else will be

@@ -101,7 +101,7 @@ class ResponseWriter {
              ancm_io_callback cb, void* ctx);
   // A piece the connection writes past the queue (from a pipe): counted as
   // append counts one, with the same -EMSGSIZE; nothing is queued.
-  int count_unqueued(std::size_t len, bool is_head_request);
+  int count_spliced(std::size_t len, bool is_head_request);
   // The head is out and the body goes as written (a Content-Length, or until
   // close): a piece may skip the gather list. Not while pieces are queued.
   bool body_goes_verbatim() const {

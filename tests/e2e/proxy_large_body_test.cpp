@@ -92,17 +92,18 @@ class ProxyLargeBodyTest : public PublishedAppTest {
   }
 };
 
-// Three large bodies on one connection (the pipe goes back to the pool with
-// the upstream connection and serves the next), one of them written by the
-// app in small pieces with pauses, so the proxy waits for the child between
-// splices; then a body too small to splice. The worker holds a pipe for it.
+// Large bodies on one connection, one of them written by the app in small
+// pieces with pauses (so the proxy waits for the child between splices), then
+// a body too small to splice. While the paced body is under way the worker
+// holds a pipe (both ends: the relay pipe), and none once it is idle again
+// (the pipe's capacity is charged to the user while open).
 TEST_F(ProxyLargeBodyTest, BodiesOverCleartextArriveWholeThroughAPipe) {
   auto host = serve_on("http://127.0.0.1:0");
   // The child runs (its output comes through pipes of its own) before the count.
   ASSERT_EQ(get(*host, "/").status, 200) << host->output();
   pid_t worker = worker_of(*host);
   ASSERT_GT(worker, 0) << host->output();
-  int pipes_before = pipes_held_whole(worker);
+  int pipes_idle = pipes_held_whole(worker);
 
   HttpConnection connection(host->port());
   struct Case {
@@ -121,9 +122,24 @@ TEST_F(ProxyLargeBodyTest, BodiesOverCleartextArriveWholeThroughAPipe) {
         << "n=" << n << extra << ": " << first_difference(response->body, want);
     EXPECT_TRUE(response->keep_alive);
   }
-  EXPECT_GT(pipes_held_whole(worker), pipes_before)
-      << "the worker opened no pipe: the bodies did not go the spliced way\n"
+
+  // 2 MiB in 16 KiB pieces 5 ms apart: over half a second under way.
+  constexpr std::size_t kPaced = 2 * 1024 * 1024;
+  connection.send(bytes_request(kPaced, "&piece=16384&ms=5"));
+  auto head = connection.read_until("\r\n\r\n", kPatience);
+  ASSERT_NE(head.find(" 200 "), std::string::npos) << head << host->output();
+  EXPECT_TRUE(eventually([&] { return pipes_held_whole(worker) > pipes_idle; }, 10s))
+      << "no relay pipe while a large body was under way: it did not go the spliced way\n"
       << host->output();
+  std::string got = head.substr(head.find("\r\n\r\n") + 4);
+  while (got.size() < kPaced) {
+    auto more = connection.read_raw(2s);
+    if (more.empty()) break;
+    got += more;
+  }
+  EXPECT_TRUE(got == expected_bytes(kPaced)) << first_difference(got, expected_bytes(kPaced));
+  EXPECT_TRUE(eventually([&] { return pipes_held_whole(worker) == pipes_idle; }, 10s))
+      << "the relay pipe stayed open after its body";
 }
 
 TEST_F(ProxyLargeBodyTest, BodiesOverAUnixSocketArriveWhole) {
@@ -181,9 +197,9 @@ TEST_F(ProxyLargeBodyTest, ABodyTheChildCutsShortEndsTheClientConnection) {
   EXPECT_TRUE(response->body == want) << first_difference(response->body, want);
 }
 
-// A client that reads the head and leaves 16 MiB short: whatever was left in
-// the pipe is no one's, and the next body (maybe on the same upstream
-// connection) is whole.
+// A client that reads the head and leaves 16 MiB short, three times: its
+// piece fails, the pipe (with whatever was left in it) and the upstream
+// connection are closed, and the next client's body is whole.
 TEST_F(ProxyLargeBodyTest, AClientLeavingMidBodyLeavesNothingForTheNext) {
   auto host = serve_on("http://127.0.0.1:0");
   for (int round = 0; round < 3; ++round) {

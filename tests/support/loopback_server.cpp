@@ -3,6 +3,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -50,6 +51,9 @@ struct LoopbackServer::Impl {
 
 LoopbackServer::LoopbackServer(Sink sink, server::HttpLimits limits, Threading threading)
     : impl_(std::make_unique<Impl>(std::move(sink), limits)) {
+  // As the worker does: a splice(2) to a client that reset its connection
+  // raises SIGPIPE (write_body_from_pipe).
+  ::signal(SIGPIPE, SIG_IGN);
   impl_->accept();
   if (threading == Threading::OwnThread) {
     impl_->work.emplace(impl_->io.get_executor());

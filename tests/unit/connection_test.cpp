@@ -892,9 +892,13 @@ class FilledPipe {
     read_.reset(fds[0]);
     write_.reset(fds[1]);
     auto wanted = static_cast<int>(std::max<std::size_t>(bytes.size(), 4096));
-    EXPECT_GE(::fcntl(write_.get(), F_SETPIPE_SZ, wanted), wanted) << "the pipe cannot hold them";
-    EXPECT_EQ(::write(write_.get(), bytes.data(), bytes.size()),
-              static_cast<ssize_t>(bytes.size()));
+    // Asserted in a helper: a failure ends the constructor, and the test's
+    // own checks then fail on an empty pipe, after this message.
+    [&] {
+      ASSERT_GE(::fcntl(write_.get(), F_SETPIPE_SZ, wanted), wanted) << "the pipe cannot hold them";
+      ASSERT_EQ(::write(write_.get(), bytes.data(), bytes.size()),
+                static_cast<ssize_t>(bytes.size()));
+    }();
   }
   int read_end() const { return read_.get(); }
   // Bytes still in the pipe.
@@ -1036,6 +1040,76 @@ TEST_F(ConnectionTest, APipePieceAfterTheClientWentAwayFails) {
   ASSERT_TRUE(failed);
   EXPECT_LT(failed->status, 0);
   api_.complete(request);
+}
+
+// abort() while a piece waits for the head's write: the piece fails, and the
+// request still ends (its end releases the handler's connection data).
+TEST_F(ConnectionTest, AnAbortWhileAPipePieceWaitsEndsTheRequest) {
+  HttpConnection client(server_.port());
+  client.send(get_request("/aborted"));
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  ASSERT_EQ(api_.set_connection_data(request, releases_.make("kept"), &ReleaseEvents::release), 0);
+  FilledPipe pipe(pattern(1000, 'p'));
+  api_.set_status(request, 200, {nullptr, 0});
+  api_.add_header(request, str("Content-Length"), str("1000"));
+  auto strand = strand_of(request);
+  std::promise<void> given;
+  boost::asio::post(strand, [done = given.get_future().share()] { done.wait(); });
+  api_.write_body_from_pipe(request, pipe.read_end(), 1000, &IoEvents::callback, &writes_);
+  api_.abort(request);
+  given.set_value();
+  auto piece = writes_.next();
+  ASSERT_TRUE(piece);
+  EXPECT_LT(piece->status, 0);
+  EXPECT_EQ(releases_.next(), "kept") << "the request never ended";
+  EXPECT_TRUE(client.closed_by_peer(10s));
+}
+
+// complete() right behind a piece of a chunked response: the piece goes
+// first, then the last chunk, and the connection carries on.
+TEST_F(ConnectionTest, CompleteRightAfterAPipePieceSendsThePieceBeforeTheLastChunk) {
+  HttpConnection client(server_.port());
+  client.send(get_request("/chunked-then-complete"));
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  const std::string piece = pattern(30'000, 'c');
+  FilledPipe pipe(piece);
+  api_.set_status(request, 200, {nullptr, 0});
+  api_.write_body_from_pipe(request, pipe.read_end(), piece.size(), &IoEvents::callback, &writes_);
+  api_.complete(request);
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->header("transfer-encoding"), "chunked");
+  EXPECT_TRUE(response->body == piece) << response->body.size() << " bytes";
+  auto written = writes_.next();
+  ASSERT_TRUE(written);
+  EXPECT_EQ(written->status, 0);
+  client.send(get_request("/next"));
+  auto* next = next_request();
+  ASSERT_NE(next, nullptr);
+  answer(next, "next");
+  auto second = client.read_response();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->body, "next");
+}
+
+// A pipe holding fewer bytes than promised is the handler's mistake: -EIO,
+// and the response, cut short, closes the connection.
+TEST_F(ConnectionTest, APipeShortOfThePromisedBytesFailsThePiece) {
+  HttpConnection client(server_.port());
+  client.send(get_request("/short"));
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  FilledPipe pipe(pattern(50, 's'));
+  api_.set_status(request, 200, {nullptr, 0});
+  api_.add_header(request, str("Content-Length"), str("100"));
+  api_.write_body_from_pipe(request, pipe.read_end(), 100, &IoEvents::callback, &writes_);
+  auto failed = writes_.next();
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, -EIO);
+  api_.complete(request);
+  EXPECT_TRUE(client.closed_by_peer(10s));
 }
 
 }  // namespace

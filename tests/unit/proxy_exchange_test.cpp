@@ -198,6 +198,8 @@ class FakeRequest {
   }
   // As a TLS or HTTP/2 connection: write_body_from_pipe answers -EOPNOTSUPP.
   void refuse_pipe_pieces() { takes_pipe_pieces_ = false; }
+  // As a client that went away while a pipe piece was on its way.
+  void fail_pipe_pieces() { fail_pipe_pieces_ = true; }
   std::string body() const {
     std::lock_guard lock(mutex_);
     return response_body_;
@@ -343,7 +345,7 @@ class FakeRequest {
     std::lock_guard lock(request.mutex_);
     request.note_call();
     ++request.lent_writes_;
-    request.lent_.push_back({static_cast<const char*>(data), len, cb, ctx, {}});
+    request.lent_.push_back({static_cast<const char*>(data), len, cb, ctx, {}, false});
     if (!request.lender_.joinable()) {
       request.lender_ = std::jthread([&request](std::stop_token stop) { request.lend(stop); });
     }
@@ -367,7 +369,8 @@ class FakeRequest {
     std::lock_guard lock(request.mutex_);
     request.note_call();
     ++request.pipe_writes_;
-    request.lent_.push_back(LentWrite{nullptr, got, cb, ctx, std::move(bytes)});
+    request.lent_.push_back(
+        LentWrite{nullptr, got, cb, ctx, std::move(bytes), request.fail_pipe_pieces_});
     if (!request.lender_.joinable()) {
       request.lender_ = std::jthread([&request](std::stop_token stop) { request.lend(stop); });
     }
@@ -385,9 +388,13 @@ class FakeRequest {
       lent_.pop_front();
       bool ended = outcome_ != Outcome::Pending || stop.stop_requested();
       const char* bytes = write.owned.empty() ? write.data : write.owned.data();
-      if (!ended) response_body_.append(bytes, write.len);
+      if (!ended && !write.fails) response_body_.append(bytes, write.len);
       lock.unlock();
-      write.cb(write.ctx, ended ? -ECANCELED : 0, ended ? 0 : write.len);
+      if (write.fails) {
+        write.cb(write.ctx, -ECONNRESET, 0);
+      } else {
+        write.cb(write.ctx, ended ? -ECANCELED : 0, ended ? 0 : write.len);
+      }
       lock.lock();
     }
   }
@@ -470,12 +477,14 @@ class FakeRequest {
     std::size_t len = 0;
     ancm_io_callback cb = nullptr;
     void* ctx = nullptr;
-    std::string owned;  // a pipe piece's bytes, read out of the pipe
+    std::string owned;   // a pipe piece's bytes, read out of the pipe
+    bool fails = false;  // answered as a client that went away
   };
   std::deque<LentWrite> lent_;
   int lent_writes_ = 0;
   int pipe_writes_ = 0;
   bool takes_pipe_pieces_ = true;  // as a cleartext HTTP/1.x connection does
+  bool fail_pipe_pieces_ = false;  // each pipe piece is answered -ECONNRESET
   std::condition_variable_any lent_changed_;
   std::jthread lender_;  // last: stopped and joined before the rest goes
 };
@@ -820,6 +829,26 @@ TEST_F(ProxyExchangeTest, ALargeSizedBodyGoesInPiecesWhenTheServerTakesNoPipePie
   EXPECT_EQ(lent.body(), std::string(100000, 'a') + std::string(100000, 'b'));
   EXPECT_EQ(lent.pipe_writes(), 0);
   EXPECT_GT(lent.lent_writes(), 0);
+}
+
+// A pipe piece the server could not write (the client went away) ends the
+// response cut short; the upstream connection, its pipe maybe holding bytes,
+// is not reused, and the next request is whole.
+TEST_F(ProxyExchangeTest, AFailedPipePieceAbortsTheResponseAndTheNextIsWhole) {
+  let_the_child_go_on();
+  FakeRequest cut("GET", "/sized-until-told", {{"Host", "h"}});
+  cut.fail_pipe_pieces();
+  start(cut);
+  ASSERT_TRUE(cut.wait_ended());
+  EXPECT_EQ(cut.outcome(), FakeRequest::Outcome::Aborted);
+  EXPECT_GT(cut.pipe_writes(), 0);
+  EXPECT_TRUE(no_exchange_left());
+
+  FakeRequest next("GET", "/sized-until-told", {{"Host", "h"}});
+  start(next);
+  ASSERT_TRUE(next.wait_ended());
+  EXPECT_EQ(next.outcome(), FakeRequest::Outcome::Completed);
+  EXPECT_EQ(next.body(), std::string(100000, 'a') + std::string(100000, 'b'));
 }
 
 // The server never hands over more body than the Content-Length it parsed,

@@ -335,18 +335,26 @@ typedef struct ancm_request_api {
   /*
    * Appended: call it only when ANCM_ABI_HAS(ancm_request_api, api,
    * write_body_from_pipe). A body piece that already waits in a pipe: the
-   * server moves exactly len bytes from pipe_fd (the read end; its bytes are
-   * all there, put in with splice(2) from the handler's own socket, say) to
-   * the client with splice(2), so they never enter user space, and calls cb
-   * once they are written (status < 0 if the response ends first; then
-   * some of them may be left in the pipe, which the handler must not use
-   * again). The handler keeps pipe_fd open until cb and writes nothing else
-   * to the response meanwhile. Any thread. Returns 0 when the piece was taken
-   * (cb always runs), or without calling cb: -EOPNOTSUPP when this request's
-   * connection cannot take a piece this way (TLS, HTTP/2: write the bytes
-   * with write_body instead), or -ESTALE. With len 0 it only answers whether
-   * it would take a piece (0 or -EOPNOTSUPP), and ignores pipe_fd and cb. A
-   * piece given while another is on its way fails (cb with -EBUSY).
+   * server moves exactly len bytes from pipe_fd (the read end; the bytes are
+   * all in it already, put there with splice(2) from the handler's own
+   * socket, say) to the client after what was written before, and calls cb
+   * once they are written. On a framing that sends the bytes as they are
+   * (Content-Length, or until close) it splices them, so they never enter
+   * user space; one that needs them (chunked) or drops them (HEAD, 304) reads
+   * them out of the pipe instead. The handler keeps pipe_fd open and writes
+   * nothing else to the response until cb; complete() may come before it
+   * (the response ends after the piece).
+   * Returns 0 when the piece was taken (cb always runs), or without calling
+   * cb: -EOPNOTSUPP when this request's connection cannot take a piece this
+   * way (TLS, HTTP/2: write the bytes with write_body instead), or -ESTALE.
+   * With len 0 it only answers that (0, -EOPNOTSUPP or -ESTALE), and ignores
+   * pipe_fd and cb. cb's status: 0 (bytes = len); -EIO when the pipe held
+   * fewer bytes than len; -EMSGSIZE past the response's Content-Length;
+   * -EBUSY while another piece is on its way; -EINVAL after complete() or
+   * abort(); -ECONNRESET when the response ended first. After a failure
+   * bytes may be left in the pipe: the handler must not use it again. The
+   * process must ignore SIGPIPE (splice(2) has no MSG_NOSIGNAL). Any thread;
+   * cb runs on the connection's strand, never inside this call.
    */
   int (*write_body_from_pipe)(ancm_request*, int pipe_fd, size_t len, ancm_io_callback cb,
                               void* ctx);
