@@ -48,14 +48,17 @@ std::string bytes_request(std::size_t n, const std::string& extra = "") {
   return get_request("/bytes?n=" + std::to_string(n) + extra);
 }
 
-// The worker: the master's child that is ancm-host (the app's process is dotnet).
-pid_t worker_of(const HostProcess& host) {
-  for (pid_t pid : host.children()) {
-    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
-    std::string name;
-    if (std::getline(comm, name) && name == "ancm-host") return pid;
+// A body larger than a pipe piece and one smaller, on one connection (any
+// client with send and read_response), arrive byte for byte.
+template <class Connection>
+void expect_bodies_arrive_whole(Connection& connection, const HostProcess& host) {
+  for (std::size_t n : {2 * 1024 * 1024 + 3, 200'000}) {
+    connection.send(bytes_request(n));
+    auto response = connection.read_response(kPatience);
+    ASSERT_TRUE(response) << host.output();
+    auto want = expected_bytes(n);
+    EXPECT_TRUE(response->body == want) << first_difference(response->body, want);
   }
-  return -1;
 }
 
 // How many pipes the process holds both ends of, as a relay pipe is held
@@ -101,7 +104,7 @@ TEST_F(ProxyLargeBodyTest, BodiesOverCleartextArriveWholeThroughAPipe) {
   auto host = serve_on("http://127.0.0.1:0");
   // The child runs (its output comes through pipes of its own) before the count.
   ASSERT_EQ(get(*host, "/").status, 200) << host->output();
-  pid_t worker = worker_of(*host);
+  pid_t worker = host->worker();
   ASSERT_GT(worker, 0) << host->output();
   int pipes_idle = pipes_held_whole(worker);
 
@@ -148,13 +151,7 @@ TEST_F(ProxyLargeBodyTest, BodiesOverAUnixSocketArriveWhole) {
   auto host = serve_on("http://unix:" + socket.string());
   HttpConnection connection(UnixSocket{socket.string()});
   ASSERT_TRUE(connection.connected()) << host->output();
-  for (std::size_t n : {2 * 1024 * 1024 + 3, 200'000}) {
-    connection.send(bytes_request(n));
-    auto response = connection.read_response(kPatience);
-    ASSERT_TRUE(response) << host->output();
-    auto want = expected_bytes(n);
-    EXPECT_TRUE(response->body == want) << first_difference(response->body, want);
-  }
+  expect_bodies_arrive_whole(connection, *host);
 }
 
 // TLS encrypts in user space: the bytes go in pieces, as before pipes.
@@ -167,13 +164,7 @@ TEST_F(ProxyLargeBodyTest, BodiesOverTlsArriveWhole) {
   options.server_name = "app.example.test";
   TlsConnection connection(host->port(), options);
   ASSERT_TRUE(connection.connected()) << connection.error() << host->output();
-  for (std::size_t n : {2 * 1024 * 1024 + 3, 200'000}) {
-    connection.send(bytes_request(n));
-    auto response = connection.read_response(kPatience);
-    ASSERT_TRUE(response) << host->output();
-    auto want = expected_bytes(n);
-    EXPECT_TRUE(response->body == want) << first_difference(response->body, want);
-  }
+  expect_bodies_arrive_whole(connection, *host);
 }
 
 // The app aborts its connection 1.5 MiB into a 4 MiB body: the client gets

@@ -43,15 +43,6 @@ long rss_kib(pid_t pid) {
   return 0;
 }
 
-pid_t worker_of(const HostProcess& host) {
-  for (pid_t pid : host.children()) {
-    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
-    std::string name;
-    if (std::getline(comm, name) && name == "ancm-host") return pid;
-  }
-  return -1;
-}
-
 // 128 clients echo 1 MiB each (the request and the response relayed at
 // once), three times over. Measured on a loaded 2-core machine: the worker
 // grew by 19 MiB (23 MiB with the proxy before the budget, which let every
@@ -65,7 +56,7 @@ TEST_F(RelayMemoryTest, ManyLargeBodiesStayWithinABound) {
 #endif
   auto host = serve("EchoBody");
   ASSERT_EQ(get(*host, "/").status, 200);
-  pid_t worker = worker_of(*host);
+  pid_t worker = host->worker();
   ASSERT_GT(worker, 0);
   const long before = rss_kib(worker);
   ASSERT_GT(before, 0);

@@ -110,6 +110,15 @@ bool HostProcess::wait_for_output(const std::string& needle,
 
 std::vector<pid_t> HostProcess::children() const { return children_of(pid_); }
 
+pid_t HostProcess::worker() const {
+  for (pid_t pid : children()) {
+    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    if (std::getline(comm, name) && name == "ancm-host") return pid;
+  }
+  return -1;
+}
+
 std::optional<ProcStat> read_proc_stat(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string line;

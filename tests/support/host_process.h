@@ -51,6 +51,8 @@ class HostProcess {
 
   // Direct children of the master (the workers).
   std::vector<pid_t> children() const;
+  // The first child that is an ancm-host worker (by its name); -1 if none.
+  pid_t worker() const;
 
  private:
   pid_t pid_ = -1;

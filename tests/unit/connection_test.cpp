@@ -157,6 +157,18 @@ class ConnectionTest : public ::testing::Test {
     }
   }
 
+  // The connection carries on: a next request on it is answered.
+  void expect_next_request_answered(HttpConnection& client) {
+    client.send(get_request("/next"));
+    auto* next = next_request();
+    ASSERT_NE(next, nullptr);
+    EXPECT_EQ(path(next), "/next");
+    answer(next, "next");
+    auto second = client.read_response();
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->body, "next");
+  }
+
   // A copy of the request's strand, usable after the request ended (when
   // its handle may be gone with the connection).
   abi::ConnectionStrand strand_of(ancm_request* request) const {
@@ -519,14 +531,7 @@ TEST_F(ConnectionTest, AChunkedResponseEndsAndTheConnectionCarriesOn) {
   EXPECT_FALSE(response->has_header("x-late"));
   EXPECT_TRUE(response->keep_alive);
 
-  client.send(get_request("/next"));
-  auto* next = next_request();
-  ASSERT_NE(next, nullptr);
-  EXPECT_EQ(path(next), "/next");
-  answer(next, "next");
-  auto second = client.read_response();
-  ASSERT_TRUE(second);
-  EXPECT_EQ(second->body, "next");
+  expect_next_request_answered(client);
 }
 
 // Trailer fields a handler adds while the chunked body goes out are sent in
@@ -681,13 +686,7 @@ TEST_F(ConnectionTest, UpgradeWithoutA101IsRefusedAndTheRequestGoesOn) {
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->body, "plain");
 
-  client.send(get_request("/next"));
-  auto* next = next_request();
-  ASSERT_NE(next, nullptr);
-  answer(next, "next");
-  auto second = client.read_response();
-  ASSERT_TRUE(second);
-  EXPECT_EQ(second->body, "next");
+  expect_next_request_answered(client);
 }
 
 // A second upgrade of the same request, asked while the first waits for its
@@ -953,13 +952,7 @@ TEST_F(ConnectionTest, APipePieceGoesOutInOrderAndTheConnectionCarriesOn) {
   EXPECT_EQ(got->status, 200);
   EXPECT_TRUE(got->body == "head:" + piece + ":end") << got->body.size() << " bytes";
   EXPECT_TRUE(got->keep_alive);
-  client.send(get_request("/next"));
-  auto* next = next_request();
-  ASSERT_NE(next, nullptr);
-  answer(next, "next");
-  auto second = client.read_response();
-  ASSERT_TRUE(second);
-  EXPECT_EQ(second->body, "next");
+  expect_next_request_answered(client);
 }
 
 // Without a Content-Length the body is chunked: the piece's bytes are read
@@ -1085,13 +1078,7 @@ TEST_F(ConnectionTest, CompleteRightAfterAPipePieceSendsThePieceBeforeTheLastChu
   auto written = writes_.next();
   ASSERT_TRUE(written);
   EXPECT_EQ(written->status, 0);
-  client.send(get_request("/next"));
-  auto* next = next_request();
-  ASSERT_NE(next, nullptr);
-  answer(next, "next");
-  auto second = client.read_response();
-  ASSERT_TRUE(second);
-  EXPECT_EQ(second->body, "next");
+  expect_next_request_answered(client);
 }
 
 // A pipe holding fewer bytes than promised is the handler's mistake: -EIO,
