@@ -122,8 +122,9 @@ void ProxyExchange::splice_direct_body() {
   auto& pipe = upstream_->body_pipe;
   ssize_t moved = pipe.fill_from(upstream_->socket.native_handle(), *direct_body_left_);
   if (moved == -EAGAIN) return wait_for_direct_body();
-  if (moved == 0)
+  if (moved == 0) {
     return upstream_failed("read the response body from", http::error::partial_message);
+  }
   if (moved < 0) {
     return upstream_failed("read the response body from",
                            error_code(static_cast<int>(-moved), boost::system::system_category()));

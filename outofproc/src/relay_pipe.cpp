@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "ancm/common/splice_some.h"
+
 namespace ancm::outofproc {
 
 bool RelayPipe::open() {
@@ -25,12 +27,7 @@ bool RelayPipe::open() {
 }
 
 ssize_t RelayPipe::fill_from(int socket_fd, std::size_t len) {
-  for (;;) {
-    ssize_t moved = ::splice(socket_fd, nullptr, write_.get(), nullptr, std::min(len, capacity_),
-                             SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (moved >= 0) return moved;
-    if (errno != EINTR) return -errno;
-  }
+  return common::splice_some(socket_fd, write_.get(), std::min(len, capacity_));
 }
 
 void RelayPipe::discard() {

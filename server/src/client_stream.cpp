@@ -1,12 +1,12 @@
 #include "client_stream.h"
 
-#include <fcntl.h>
 #include <openssl/ssl.h>
 #include <sys/ioctl.h>
 
 #include <cerrno>
 
 #include "ancm/abi_strings.h"
+#include "ancm/common/splice_some.h"
 #include "socket_address.h"
 #include "tls_closer.h"
 
@@ -91,28 +91,20 @@ std::size_t ClientStream::splice_from_pipe(int pipe_fd, std::size_t len,
   auto& socket = lowest_layer();
   if (!socket.non_blocking()) socket.non_blocking(true, ec);
   if (ec) return 0;
-  for (;;) {
-    ssize_t moved = ::splice(pipe_fd, nullptr, socket.native_handle(), nullptr, len,
-                             SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (moved > 0) return static_cast<std::size_t>(moved);
-    if (moved == 0) {
-      ec = make_error_code(boost::system::errc::io_error);  // fewer bytes than promised
-      return 0;
-    }
-    int failure = errno;
-    if (failure == EINTR) continue;
-    // EAGAIN is the full socket, or an empty pipe (fewer bytes than promised,
-    // which waiting would never fix): the pipe says which.
-    int waiting = 0;
-    if (failure != EAGAIN) {
-      ec = boost::system::error_code(failure, boost::system::system_category());
-    } else if (::ioctl(pipe_fd, FIONREAD, &waiting) == 0 && waiting > 0) {
-      ec = boost::asio::error::would_block;
-    } else {
-      ec = make_error_code(boost::system::errc::io_error);
-    }
-    return 0;
+  ssize_t moved = common::splice_some(pipe_fd, socket.native_handle(), len);
+  if (moved > 0) return static_cast<std::size_t>(moved);
+  // An empty pipe (0, or EAGAIN with nothing in it) means fewer bytes than
+  // promised, which waiting would never fix; EAGAIN with bytes in the pipe
+  // is the full socket.
+  int waiting = 0;
+  if (moved < 0 && moved != -EAGAIN) {
+    ec = boost::system::error_code(static_cast<int>(-moved), boost::system::system_category());
+  } else if (moved < 0 && ::ioctl(pipe_fd, FIONREAD, &waiting) == 0 && waiting > 0) {
+    ec = boost::asio::error::would_block;
+  } else {
+    ec = make_error_code(boost::system::errc::io_error);
   }
+  return 0;
 }
 
 }  // namespace ancm::server

@@ -444,7 +444,7 @@ void Connection::finish_request() {
   // A connection that closed during the request releases the handler's data
   // only now: what connection_data returned stays valid until the request ends.
   if (dead()) handler_data_.close();
-  fail_pipe_piece(-ECONNRESET);
+  answer_pipe_piece(-ECONNRESET);
   writer_.fail_pending();  // an aborted response leaves writes that never went out
   if (auto cb = std::exchange(disconnect_cb_, nullptr)) cb(disconnect_ctx_, 0);
   auto self = std::move(self_while_in_request_);    // lives to the end of this call

@@ -168,7 +168,7 @@ class Connection final : public ServerRequest,
   void splice_pipe_piece();
   void copy_pipe_piece();
   void end_pipe_piece(boost::beast::error_code ec);
-  void fail_pipe_piece(int status);
+  void answer_pipe_piece(int status);
 
   // the upgrade (connection_upgrade.cpp)
   void send_upgrade_head();

@@ -49,12 +49,12 @@ void Connection::take_pipe_piece(PipePiece piece) {
 // last thing its end waited for.
 void Connection::start_pipe_piece() {
   if (dead()) {
-    fail_pipe_piece(-ECONNRESET);
+    answer_pipe_piece(-ECONNRESET);
     return continue_writing();
   }
   if (!writer_.body_goes_verbatim()) return copy_pipe_piece();
-  if (int refused = writer_.count_spliced(pipe_piece_->done.bytes, request_.is_head)) {
-    fail_pipe_piece(refused);
+  if (int refused = writer_.count_body(pipe_piece_->done.bytes, request_.is_head)) {
+    answer_pipe_piece(refused);
     return continue_writing();
   }
   io_.write_in_flight = true;
@@ -93,8 +93,7 @@ void Connection::end_pipe_piece(error_code ec) {
     notify_disconnect();
     close();
   }
-  auto done = std::exchange(pipe_piece_, std::nullopt)->done;
-  done.fn(done.ctx, ec ? (short_pipe ? -EIO : -ECONNRESET) : 0, ec ? 0 : done.bytes);
+  answer_pipe_piece(ec ? (short_pipe ? -EIO : -ECONNRESET) : 0);
   continue_writing();
 }
 
@@ -126,10 +125,11 @@ void Connection::copy_pipe_piece() {
   continue_writing();
 }
 
-void Connection::fail_pipe_piece(int status) {
+// The piece's one callback: its bytes when it went (status 0), none else.
+void Connection::answer_pipe_piece(int status) {
   if (!pipe_piece_) return;
   auto done = std::exchange(pipe_piece_, std::nullopt)->done;
-  done.fn(done.ctx, status, 0);
+  done.fn(done.ctx, status, status == 0 ? done.bytes : 0);
 }
 
 }  // namespace ancm::server

@@ -161,7 +161,7 @@ void Connection::continue_writing() {
 
 // The socket is gone: whatever waits for a write hears of it now.
 void Connection::drop_pending_writes() {
-  fail_pipe_piece(-ECONNRESET);
+  answer_pipe_piece(-ECONNRESET);
   bool continue_dropped = writer_.fail_pending();
   if (completed()) return finish_request();  // which ends a body read too
   if (continue_dropped) on_continue_written(asio::error::not_connected);

@@ -113,7 +113,7 @@ void ResponseWriter::answer_for_handler(int status) {
   body_.append(std::move(reason));
 }
 
-int ResponseWriter::count_spliced(std::size_t len, bool is_head_request) {
+int ResponseWriter::count_body(std::size_t len, bool is_head_request) {
   // More than the Content-Length the response announces would be read as
   // the start of the next response (Kestrel refuses the write as well).
   if (auto declared = declared_length();
@@ -127,7 +127,7 @@ int ResponseWriter::count_spliced(std::size_t len, bool is_head_request) {
 int ResponseWriter::append(std::string owned, std::string_view borrowed, bool is_head_request,
                            ancm_io_callback cb, void* ctx) {
   std::size_t len = owned.size() + borrowed.size();
-  if (int refused = count_spliced(len, is_head_request)) return refused;
+  if (int refused = count_body(len, is_head_request)) return refused;
   if (borrowed.empty()) {
     body_.append(std::move(owned));
   } else {

@@ -99,9 +99,10 @@ class ResponseWriter {
   // the head declares (is_head_request: a HEAD response sends no body).
   int append(std::string owned, std::string_view borrowed, bool is_head_request,
              ancm_io_callback cb, void* ctx);
-  // A piece the connection writes past the queue (from a pipe): counted as
-  // append counts one, with the same -EMSGSIZE; nothing is queued.
-  int count_spliced(std::size_t len, bool is_head_request);
+  // Counts len more body bytes (append's pieces, and a pipe piece the
+  // connection writes past the queue): -EMSGSIZE, counting nothing, past
+  // the Content-Length the head declares.
+  int count_body(std::size_t len, bool is_head_request);
   // The head is out and the body goes as written (a Content-Length, or until
   // close): a piece may skip the gather list. Not while pieces are queued.
   bool body_goes_verbatim() const {
