@@ -388,7 +388,10 @@ void ProxyExchange::on_response_head(error_code ec) {
   // piece that goes to the client (the parser would copy each piece once
   // more, the largest cost of relaying a large body after the kernel's).
   if (!parser_->chunked() && parser_->content_length()) return start_direct_body();
-  read_response_body();
+  // A body that came whole with its head (a short chunked answer) needs no
+  // more room than the bytes buffered: pooled connections stay small.
+  std::size_t buffered = upstream_->input.size();
+  read_response_body(buffered > 0 ? std::min(response_piece_, buffered) : response_piece_);
 }
 
 void ProxyExchange::flush_to_client() {
@@ -436,12 +439,13 @@ bool ProxyExchange::relay_response_head() {
   return true;
 }
 
-void ProxyExchange::read_response_body() {
+void ProxyExchange::read_response_body(std::size_t piece) {
   arm_timeout();
   upstream_->input.reserve(response_piece_);
+  parsed_piece_ = piece;
   auto& body = parser_->get().body();
-  body.data = upstream_->response_body.reserve(response_piece_);
-  body.size = response_piece_;
+  body.data = upstream_->response_body.reserve(parsed_piece_);
+  body.size = parsed_piece_;
   http::async_read_some(
       upstream_->socket, upstream_->input, *parser_,
       asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t) {
@@ -454,7 +458,7 @@ void ProxyExchange::on_response_body(error_code ec) {
   if (ec == http::error::need_buffer) ec = {};
   if (!ec) ec = parse_buffered_body();
   if (ec) return upstream_failed("read the response body from", ec);
-  std::size_t got = response_piece_ - parser_->get().body().size;
+  std::size_t got = parsed_piece_ - parser_->get().body().size;
   const char* piece = upstream_->response_body.bytes.get();
   response_piece_ =
       next_relay_piece(response_piece_, got, kBodyBuffer, kParsedPieceBuffers, relay_grant_);
@@ -463,7 +467,7 @@ void ProxyExchange::on_response_body(error_code ec) {
     // Nothing to send with the head after all (a chunk's size line alone);
     // once the head is out this flush has nothing to do.
     flush_to_client();
-    return read_response_body();
+    return read_response_body(response_piece_);
   }
   write_to_client(piece, got);
 }
@@ -519,7 +523,7 @@ void ProxyExchange::on_client_written(int status, std::size_t) {
   }
   if (response_body_done()) return end_response();
   if (direct_body_left_) return read_direct_body();
-  read_response_body();
+  read_response_body(response_piece_);
 }
 
 // The response was read to its end: the connection goes back to the pool or

@@ -97,7 +97,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void retry_on_fresh_connection();
   [[nodiscard]] bool relay_response_head();
   void flush_to_client();
-  void read_response_body();
+  void read_response_body(std::size_t piece);
   void on_response_body(error_code ec);
   error_code parse_buffered_body();
   // a Content-Length body (proxy_direct_body.cpp)
@@ -185,7 +185,8 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   uint64_t body_bytes_read_ = 0;  // of the client's body, all sent on or being sent
   std::size_t request_piece_ = UpstreamConnection::kIdleBuffer;
   std::size_t response_piece_ = UpstreamConnection::kIdleBuffer;
-  RelayGrant relay_grant_;  // what the pieces past the free size took from the budget
+  std::size_t parsed_piece_ = 0;  // what this read of a parsed body may fill
+  RelayGrant relay_grant_;        // what the pieces past the free size took from the budget
   // A Content-Length body's bytes still to come, read straight into a piece
   // (no parser copy); empty: the parser reads the body (chunked, EOF).
   std::optional<uint64_t> direct_body_left_;

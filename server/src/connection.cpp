@@ -28,10 +28,11 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // overlap the next socket read with the handler's work on the last piece,
 // not the whole buffer bound (256 uploads at once each held ~64 KiB here).
 constexpr std::size_t kBodyReadAhead = 2 * kReadChunk;
-// What the watch reads at once when no body is coming: it waits for the
-// next head or notices the client leaving, which needs no 16 KiB per
-// connection (a larger head takes more reads; nginx starts with 1 KiB).
-constexpr std::size_t kWatchChunk = 4 * 1024;
+// What a read takes at once when no body is coming: a head, or the watch
+// waiting for the next head or for the client leaving. Heads are short; a
+// larger one takes more reads (nginx starts with 1 KiB), and no connection
+// holds 16 KiB for a few hundred bytes while it waits.
+constexpr std::size_t kHeadChunk = 4 * 1024;
 constexpr std::size_t kMaxDiscardedBody = 1024 * 1024;
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr auto kDrainIdleGrace = std::chrono::seconds(1);
@@ -68,8 +69,6 @@ Connection::Connection(Strand strand, ClientStream stream, const ConnectionConte
       }) {
   handle_.owner = this;
   endpoints_ = stream_.endpoints();
-  // Beast reads at most the buffer's spare capacity: room for large reads.
-  buffer_.reserve(kReadChunk);
   buffer_.commit(asio::buffer_copy(buffer_.prepare(initial_bytes.size()),
                                    asio::buffer(initial_bytes.data(), initial_bytes.size())));
 }
@@ -129,21 +128,32 @@ void Connection::watch_connection() {
   if (buffer_.size() >= limit) return;
   std::size_t room = limit - buffer_.size();
   io_.watching = true;
+  bool body_to_come = in_request() && request_.has_body && !parser_->is_done();
+  if (!body_to_come) {
+    // Nothing consumes from the buffer meanwhile: the read goes straight in.
+    // What a body made grow is given back (this read may be the idle wait).
+    incoming_ = std::vector<char>();
+    if (buffer_.size() == 0 && buffer_.capacity() > kHeadChunk) buffer_.shrink_to_fit();
+    stream_.async_read_some(buffer_.prepare(std::min(room, kHeadChunk)),
+                            [self = shared_from_this()](error_code ec, std::size_t n) {
+                              self->buffer_.commit(n);
+                              self->on_watch_read(ec);
+                            });
+    return;
+  }
   // Not into buffer_ itself: a body read may consume from it meanwhile, and a
   // flat_buffer emptied by consume() starts over, away from what was prepared.
-  bool body_to_come = in_request() && request_.has_body && !parser_->is_done();
-  std::size_t chunk = body_to_come ? kReadChunk : kWatchChunk;
-  // A body's larger buffer is given back once the body is in.
-  if (incoming_.capacity() > chunk) incoming_ = std::vector<char>();
-  incoming_.resize(std::min(room, chunk));
+  incoming_.resize(std::min(room, kReadChunk));
   stream_.async_read_some(
-      asio::buffer(incoming_),
-      [self = shared_from_this()](error_code ec, std::size_t n) { self->on_watch_read(ec, n); });
+      asio::buffer(incoming_), [self = shared_from_this()](error_code ec, std::size_t n) {
+        self->buffer_.commit(
+            asio::buffer_copy(self->buffer_.prepare(n), asio::buffer(self->incoming_.data(), n)));
+        self->on_watch_read(ec);
+      });
 }
 
-void Connection::on_watch_read(error_code ec, std::size_t n) {
+void Connection::on_watch_read(error_code ec) {
   io_.watching = false;
-  buffer_.commit(asio::buffer_copy(buffer_.prepare(n), asio::buffer(incoming_.data(), n)));
   // An upgrade waits for this read to end (cancelled) before its 101 goes
   // out; it answers its callback even if the socket closed meanwhile.
   if (upgrade_cb_) return send_upgrade_head();
@@ -207,7 +217,7 @@ void Connection::on_head_bytes() {
   }
   buffer_.consume(scan.blank_lines);
   head_scanned_ = scan.searched - scan.blank_lines;
-  stream_.async_read_some(buffer_.prepare(kReadChunk),
+  stream_.async_read_some(buffer_.prepare(kHeadChunk),
                           [self = shared_from_this()](error_code ec, std::size_t n) {
                             self->buffer_.commit(n);
                             // A head cut short by the client has nobody to answer.
@@ -500,6 +510,7 @@ void Connection::discard_body() {
                           self->discarded_ += kReadChunk - self->parser_->get().body().size;
                           if (!self->parser_->is_done()) return self->discard_body();
                           self->discarded_ = 0;
+                          self->discard_buffer_ = std::vector<char>();
                           self->read_next_request();
                         });
 }

@@ -134,7 +134,7 @@ class Connection final : public ServerRequest,
   void begin_request();
   void dispatch_request();
   void watch_connection();
-  void on_watch_read(boost::beast::error_code ec, std::size_t n);
+  void on_watch_read(boost::beast::error_code ec);
   void client_gone();
   void read_body_some();
   void parse_body();
@@ -257,7 +257,7 @@ class Connection final : public ServerRequest,
   // queue (io_.write_in_flight while its bytes move).
   std::optional<PipePiece> pipe_piece_;
   std::vector<char> discard_buffer_;
-  std::vector<char> incoming_;  // what the watch reads, then appends to buffer_
+  std::vector<char> incoming_;  // what the watch reads while a body comes, then appends to buffer_
   std::size_t discarded_ = 0;
   unsigned timer_generation_ = 0;
 

@@ -3,8 +3,10 @@
 namespace ancm::server {
 namespace {
 
-// Bodies this small are copied behind the head: one buffer beats a gather list.
-constexpr std::size_t kCopyBelow = 4 * 1024;
+// Bodies this small are copied behind the head: one buffer beats a gather
+// list. Larger ones are gathered: copying them would make every connection's
+// write buffer grow to hold them.
+constexpr std::size_t kCopyBelow = 1024;
 
 }  // namespace
 

@@ -95,6 +95,9 @@ void ResponseWriter::open() {
   body_written_ = 0;
   framing_ = Framing::None;
   continue_queued_ = false;
+  // A body copied behind the last head made the write buffer grow; a usual
+  // head fits in much less, and idle connections should not keep the rest.
+  if (out_.capacity() > kKeptWriteBuffer) out_ = std::string();
 }
 
 void ResponseWriter::answer_for_handler(int status) {

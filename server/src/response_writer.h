@@ -146,6 +146,7 @@ class ResponseWriter {
   uint64_t body_written_ = 0;      // body bytes the handler wrote so far
   OutgoingBody body_;
   std::vector<IoCallback> pending_callbacks_;
+  static constexpr std::size_t kKeptWriteBuffer = 1024;
   std::string out_;               // the 100, the head (and small bodies) being written
   bool continue_queued_ = false;  // the 100 waits for the next write
 };
