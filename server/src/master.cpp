@@ -48,17 +48,6 @@ constexpr auto kHealthyUptime = std::chrono::seconds(10);
 constexpr auto kKillGrace = std::chrono::seconds(5);
 constexpr int kStartupCrashesBeforePage = 3;
 
-std::string describe_exit(int status) {
-  if (WIFEXITED(status)) {
-    return std::string(common::kExitedWithCode) + std::to_string(WEXITSTATUS(status));
-  }
-  if (WIFSIGNALED(status)) {
-    return std::string(common::kKilledBySignal) + std::to_string(WTERMSIG(status)) + " (" +
-           ::strsignal(WTERMSIG(status)) + ")";
-  }
-  return "ended with status " + std::to_string(status);
-}
-
 // A listening socket and whether it serves TLS. A unix: listener the master
 // bound also owns its socket file, removed when the master exits (never by a
 // worker, and never on a recycle: the new worker inherits the same socket).
@@ -242,7 +231,7 @@ class Master {
 
   void on_worker_exit(const Worker& worker, int status) {
     if (worker.phase == WorkerPhase::stopping || stopping_) {
-      spdlog::info("worker {} {}", worker.pid, describe_exit(status));
+      spdlog::info("worker {} {}", worker.pid, common::describe_wait_status(status));
     } else if (workers_.any_active()) {
       on_exit_beside_others(worker, status);
     } else {
@@ -256,8 +245,8 @@ class Master {
     bool recycle_failed =
         worker.phase == WorkerPhase::starting && workers_.any(WorkerPhase::serving);
     spdlog::error(
-        "worker {} ({}) {} while {}; {}", worker.pid, worker.reason, describe_exit(status),
-        to_string(worker.phase),
+        "worker {} ({}) {} while {}; {}", worker.pid, worker.reason,
+        common::describe_wait_status(status), to_string(worker.phase),
         recycle_failed ? "the current worker keeps serving" : "the new worker takes over");
     // A reload (RELOADING=1) is over: the service runs on as it was.
     if (recycle_failed) notify_systemd("READY=1");
@@ -272,7 +261,7 @@ class Master {
     if (startup_crashes_ < kStartupCrashesBeforePage) return;
     start_failure_ = "the worker crashed " + std::to_string(startup_crashes_) +
                      " times in a row while starting the application (the last one " +
-                     describe_exit(status) + ")";
+                     common::describe_wait_status(status) + ")";
     spdlog::error("{}; {}", start_failure_, kServingTheStartFailurePage);
   }
 
@@ -280,7 +269,8 @@ class Master {
     auto uptime = Clock::now() - worker.started;
     failures_ = uptime >= kHealthyUptime ? 1 : failures_ + 1;
     auto delay = std::min(kMaxRestartDelay, kFirstRestartDelay * (1 << std::min(failures_ - 1, 6)));
-    spdlog::error("worker {} {} after {} ms; {} in {} ms", worker.pid, describe_exit(status),
+    spdlog::error("worker {} {} after {} ms; {} in {} ms", worker.pid,
+                  common::describe_wait_status(status),
                   std::chrono::duration_cast<milliseconds>(uptime).count(), kStartingANewWorker,
                   delay.count());
     restart_at_ = Clock::now() + delay;
@@ -329,9 +319,7 @@ class Master {
 
   common::Result<void> check_tls() const {
     if (!options_.tls.configured()) return {};
-    auto checked = check_certificates(options_.tls);
-    if (!checked.ok()) return common::fail(std::move(checked).error());
-    return {};
+    return check_certificates_in_child(options_.tls);
   }
 
   // Drain, then exit; killed if still there after the drain and a grace.
@@ -495,7 +483,7 @@ int run_master(const MasterOptions& options) {
   }
   set_up_logging(options.target, "master");
   if (options.tls.configured()) {
-    auto checked = check_certificates(options.tls);
+    auto checked = check_certificates_in_child(options.tls);
     if (!checked.ok()) {
       std::fprintf(stderr, "ancm-host: %s\n", checked.error().c_str());
       return 1;

@@ -118,5 +118,20 @@ TEST_F(TlsContextTest, ErrorsNameTheFile) {
       << no_key.error();
 }
 
+// The master's check runs in a child process; its answer is the same check's.
+TEST_F(TlsContextTest, TheCheckInAChildGivesTheSameAnswer) {
+  auto good = check_certificates_in_child(options());
+  EXPECT_TRUE(good.ok()) << good.error();
+
+  auto other = certificates_.issue("other2", {"other2.example.test"});
+  auto tls = options();
+  tls.key = other.key;
+  auto here = check_certificates(tls);
+  auto apart = check_certificates_in_child(tls);
+  ASSERT_FALSE(here.ok());
+  ASSERT_FALSE(apart.ok());
+  EXPECT_EQ(apart.error(), here.error());
+}
+
 }  // namespace
 }  // namespace ancm::server
