@@ -10,6 +10,7 @@
 #include <system_error>
 #include <thread>
 
+#include "ancm/common/read_all.h"
 #include "ancm/common/unique_fd.h"
 
 namespace fs = std::filesystem;
@@ -45,15 +46,7 @@ std::optional<StatFields> read_stat(const fs::path& stat_file) {
 std::optional<std::string> read_proc_file(const fs::path& path) {
   common::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return std::nullopt;
-  std::string text;
-  char chunk[4096];
-  while (true) {
-    ssize_t n = ::read(fd.get(), chunk, sizeof chunk);
-    if (n == 0) return text;
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    text.append(chunk, static_cast<std::size_t>(n));
-  }
+  return common::read_all(fd.get());
 }
 
 std::set<pid_t> processes_in_group(pid_t pgid, const fs::path& proc) {

@@ -3,26 +3,17 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "ancm/common/exit_text.h"
+#include "ancm/common/read_all.h"
 #include "ancm/common/unique_fd.h"
 #include "ancm/common/write_all.h"
 #include "ancm/server/tls_certificates.h"
 
 namespace ancm::server {
 namespace {
-
-std::string read_to_end(int fd) {
-  std::string text;
-  char chunk[512];
-  for (;;) {
-    ssize_t got = ::read(fd, chunk, sizeof chunk);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return text;
-    text.append(chunk, static_cast<std::size_t>(got));
-  }
-}
 
 common::Result<void> check_here(const TlsOptions& options) {
   auto checked = check_certificates(options);
@@ -45,14 +36,18 @@ common::Result<void> check_certificates_in_child(const TlsOptions& options) {
     ::_exit(checked.ok() ? 0 : 1);
   }
   write_end.reset();
-  std::string error = read_to_end(read_end.get());
+  std::string error = common::read_all(read_end.get()).value_or("");
+  std::string process = "the certificate check (process " + std::to_string(pid) + ")";
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  pid_t waited;
+  while ((waited = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+  }
+  // Not a pass: an unreaped check says nothing about the files.
+  if (waited != pid) {
+    return common::fail("could not wait for " + process + ": " + std::strerror(errno));
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  if (error.empty())
-    error = "the certificate check (process " + std::to_string(pid) + ") " +
-            common::describe_wait_status(status);
+  if (error.empty()) error = process + " " + common::describe_wait_status(status);
   return common::fail(std::move(error));
 }
 
