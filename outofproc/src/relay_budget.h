@@ -13,12 +13,14 @@ namespace ancm::outofproc {
 class RelayBudget {
  public:
   // Pieces up to this size cost nothing from the budget: every exchange may
-  // use them (the server reads the client in pieces of the same size).
+  // use them, whatever the budget holds.
   static constexpr std::size_t kFreePiece = 16 * 1024;
   // The default for one application: what large pieces may hold at once
   // past their free size (a Content-Length response's pieces only while on
   // their way to the client: relay_piece.h; other bodies' for the exchange).
-  static constexpr std::size_t kDefaultLimit = 8 * 1024 * 1024;
+  // 4 MiB lets 64 uploads at once all relay 64 KiB pieces (8 MiB gave 256
+  // uploads 4 MiB more heap and no more throughput: bench/README.md).
+  static constexpr std::size_t kDefaultLimit = 4 * 1024 * 1024;
 
   explicit RelayBudget(std::size_t limit = kDefaultLimit) : limit_(limit) {}
   RelayBudget(const RelayBudget&) = delete;

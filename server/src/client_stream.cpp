@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 
@@ -103,6 +104,20 @@ std::size_t ClientStream::splice_from_pipe(int pipe_fd, std::size_t len,
     ec = boost::asio::error::would_block;
   } else {
     ec = make_error_code(boost::system::errc::io_error);
+  }
+  return 0;
+}
+
+std::size_t ClientStream::read_available(void* data, std::size_t len,
+                                         boost::system::error_code& ec) {
+  ssize_t got = ::recv(lowest_layer().native_handle(), data, len, MSG_DONTWAIT);
+  if (got > 0) return static_cast<std::size_t>(got);
+  if (got == 0) {
+    ec = boost::asio::error::eof;
+  } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    ec = boost::asio::error::would_block;
+  } else {
+    ec = boost::system::error_code(errno, boost::system::system_category());
   }
   return 0;
 }

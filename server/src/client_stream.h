@@ -116,6 +116,12 @@ class ClientStream {
   // splice(2) has no MSG_NOSIGNAL: the process must ignore SIGPIPE (the
   // worker does), or a client that reset its connection raises it.
   std::size_t splice_from_pipe(int pipe_fd, std::size_t len, boost::system::error_code& ec);
+  // ---- a cleartext stream's bytes that are already here ----
+  // Reads up to len bytes the socket holds now, never waiting: the count, or
+  // 0 with ec (would_block when nothing is there, eof at the peer's FIN).
+  // Cleartext only, and only while no async read is pending: the reactor may
+  // run a pending read on another thread, and the bytes would come out of order.
+  std::size_t read_available(void* data, std::size_t len, boost::system::error_code& ec);
   // Completes (on the stream's executor) once the socket may take more bytes.
   template <class Handler>
   void async_wait_writable(Handler&& handler) {

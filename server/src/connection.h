@@ -12,7 +12,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <functional>
 #include <memory>
@@ -28,6 +27,7 @@
 #include "connection_registry.h"
 #include "connection_state.h"
 #include "first_head_deadline.h"
+#include "in_place_body.h"
 #include "request_handle.h"
 #include "request_head.h"
 #include "response_writer.h"
@@ -122,7 +122,7 @@ class Connection final : public ServerRequest,
   void stream_close() override;
 
  private:
-  using Parser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
+  using Parser = boost::beast::http::request_parser<InPlaceBody>;
 
   // reading requests (connection.cpp)
   void read_next_request();
@@ -138,6 +138,8 @@ class Connection final : public ServerRequest,
   void client_gone();
   void read_body_some();
   void parse_body();
+  std::size_t top_up_body(std::size_t got);
+  std::size_t body_read_ahead() const;
   void on_body_parsed(boost::beast::error_code ec, std::size_t got);
   void keep_trailers();
   void end_body_read(int status);

@@ -46,7 +46,7 @@ long rss_kib(pid_t pid) {
 // 128 clients echo 1 MiB each (the request and the response relayed at
 // once), three times over. Measured on a loaded 2-core machine: the worker
 // grew by 19 MiB (23 MiB with the proxy before the budget, which let every
-// buffer grow to 64 KiB). The bound is generous (the 8 MiB budget plus the
+// buffer grow to 64 KiB). The bound is generous (the budget plus the
 // 16 KiB pieces and the server's buffers of 128 connections, with room for
 // the heap's slack) so that a loaded machine does not make it flaky; what it
 // catches is buffers growing per body again.

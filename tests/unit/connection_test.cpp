@@ -144,16 +144,19 @@ class ConnectionTest : public ::testing::Test {
   }
 
   // The request body, read to its end; "<error N>" if a read fails.
-  std::string read_whole_body(ancm_request* request) {
+  // Reads with a buffer of `capacity` bytes; each read's size goes to `pieces`.
+  std::string read_whole_body(ancm_request* request, std::size_t capacity = 4096,
+                              std::vector<std::size_t>* pieces = nullptr) {
     std::string body;
-    char buffer[4096];
+    std::vector<char> buffer(capacity);
     for (;;) {
-      api_.read_body(request, buffer, sizeof buffer, &IoEvents::callback, &reads_);
+      api_.read_body(request, buffer.data(), buffer.size(), &IoEvents::callback, &reads_);
       auto read = reads_.next();
       if (!read) return "<no callback>";
       if (read->status < 0) return "<error " + std::to_string(read->status) + ">";
       if (read->bytes == 0) return body;
-      body.append(buffer, read->bytes);
+      if (pieces) pieces->push_back(read->bytes);
+      body.append(buffer.data(), read->bytes);
     }
   }
 
@@ -498,6 +501,37 @@ TEST_F(ConnectionTest, ARequestPipelinedBehindABodyIsReadAfterIt) {
   ASSERT_TRUE(first && second);
   EXPECT_EQ(first->body, "stored");
   EXPECT_TRUE(first->keep_alive);
+  EXPECT_EQ(second->body, "after");
+  EXPECT_TRUE(second->keep_alive);
+}
+
+// A body that is already here fills a large read at once (what the socket
+// holds goes straight into the handler's buffer, not through the
+// connection's short read-ahead), and no read takes a byte past the body: the
+// request sent behind it in the same write is served next.
+TEST_F(ConnectionTest, ABodyThatArrivedFillsALargeReadAndStopsAtItsEnd) {
+  std::string payload(200 * 1024, '\0');
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 23);
+  HttpConnection client(server_.port());
+  client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+              std::to_string(payload.size()) + "\r\n\r\n" + payload + get_request("/after"));
+  auto* upload = next_request();
+  ASSERT_NE(upload, nullptr);
+  std::vector<std::size_t> pieces;
+  EXPECT_EQ(read_whole_body(upload, 64 * 1024, &pieces), payload);
+  ASSERT_FALSE(pieces.empty());
+  EXPECT_EQ(*std::max_element(pieces.begin(), pieces.end()), 64u * 1024)
+      << "no read was filled, in " << pieces.size() << " reads";
+  answer(upload, "stored");
+
+  auto* after = next_request();
+  ASSERT_NE(after, nullptr);
+  EXPECT_EQ(path(after), "/after");
+  answer(after, "after");
+  auto first = client.read_response();
+  auto second = client.read_response();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->body, "stored");
   EXPECT_EQ(second->body, "after");
   EXPECT_TRUE(second->keep_alive);
 }
