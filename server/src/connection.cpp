@@ -421,7 +421,7 @@ std::size_t Connection::top_up_body(std::size_t got) {
 
 // How far the watch reads a body ahead of the handler's reads.
 std::size_t Connection::body_read_ahead() const {
-  bool handler_reads_the_rest = !stream_.is_tls() && parser_->content_length_remaining();
+  bool handler_reads_the_rest = !stream_.is_tls() && !parser_->chunked();
   return handler_reads_the_rest ? kHeadChunk : kBodyReadAhead;
 }
 
