@@ -160,6 +160,23 @@ class ConnectionTest : public ::testing::Test {
     }
   }
 
+  // After a request answered with `first_body`, the one pipelined behind it
+  // is `next_path` and is answered too; both responses keep the connection.
+  void expect_pipelined_answered(HttpConnection& client, const std::string& first_body,
+                                 const std::string& next_path) {
+    auto* next = next_request();
+    ASSERT_NE(next, nullptr);
+    EXPECT_EQ(path(next), next_path);
+    answer(next, "next");
+    auto first = client.read_response();
+    auto second = client.read_response();
+    ASSERT_TRUE(first && second);
+    EXPECT_EQ(first->body, first_body);
+    EXPECT_TRUE(first->keep_alive);
+    EXPECT_EQ(second->body, "next");
+    EXPECT_TRUE(second->keep_alive);
+  }
+
   // The connection carries on: a next request on it is answered.
   void expect_next_request_answered(HttpConnection& client) {
     client.send(get_request("/next"));
@@ -209,19 +226,7 @@ TEST_F(ConnectionTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(path(first), "/first");
   watch_disconnect(first);
   answer(first, "one");
-
-  auto* second = next_request();
-  ASSERT_NE(second, nullptr);
-  EXPECT_EQ(path(second), "/second");
-  answer(second, "two");
-
-  auto one = client.read_response();
-  auto two = client.read_response();
-  ASSERT_TRUE(one && two);
-  EXPECT_EQ(one->body, "one");
-  EXPECT_TRUE(one->keep_alive);
-  EXPECT_EQ(two->body, "two");
-  EXPECT_TRUE(two->keep_alive);
+  expect_pipelined_answered(client, "one", "/second");
 
   EXPECT_EQ(disconnects_.next(), 0) << "the first request ended, the client stayed";
   EXPECT_EQ(disconnects_.size(), 0u) << "the disconnect callback runs once";
@@ -490,19 +495,7 @@ TEST_F(ConnectionTest, ARequestPipelinedBehindABodyIsReadAfterIt) {
   ASSERT_NE(upload, nullptr);
   EXPECT_EQ(read_whole_body(upload), "hello");
   answer(upload, "stored");
-
-  auto* after = next_request();
-  ASSERT_NE(after, nullptr);
-  EXPECT_EQ(path(after), "/after");
-  answer(after, "after");
-
-  auto first = client.read_response();
-  auto second = client.read_response();
-  ASSERT_TRUE(first && second);
-  EXPECT_EQ(first->body, "stored");
-  EXPECT_TRUE(first->keep_alive);
-  EXPECT_EQ(second->body, "after");
-  EXPECT_TRUE(second->keep_alive);
+  expect_pipelined_answered(client, "stored", "/after");
 }
 
 // A body that is already here fills a large read at once (what the socket
@@ -523,17 +516,7 @@ TEST_F(ConnectionTest, ABodyThatArrivedFillsALargeReadAndStopsAtItsEnd) {
   EXPECT_EQ(*std::max_element(pieces.begin(), pieces.end()), 64u * 1024)
       << "no read was filled, in " << pieces.size() << " reads";
   answer(upload, "stored");
-
-  auto* after = next_request();
-  ASSERT_NE(after, nullptr);
-  EXPECT_EQ(path(after), "/after");
-  answer(after, "after");
-  auto first = client.read_response();
-  auto second = client.read_response();
-  ASSERT_TRUE(first && second);
-  EXPECT_EQ(first->body, "stored");
-  EXPECT_EQ(second->body, "after");
-  EXPECT_TRUE(second->keep_alive);
+  expect_pipelined_answered(client, "stored", "/after");
 }
 
 // A response without a Content-Length goes out chunked, ends with the last
