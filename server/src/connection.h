@@ -134,12 +134,14 @@ class Connection final : public ServerRequest,
   void begin_request();
   void dispatch_request();
   void watch_connection();
+  std::size_t body_read_ahead() const;
   void on_watch_read(boost::beast::error_code ec);
   void client_gone();
+
+  // the request body as the handler reads it (connection_request_body.cpp)
   void read_body_some();
   void parse_body();
   std::size_t top_up_body(std::size_t got);
-  std::size_t body_read_ahead() const;
   void on_body_parsed(boost::beast::error_code ec, std::size_t got);
   void keep_trailers();
   void end_body_read(int status);
