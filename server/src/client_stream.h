@@ -12,7 +12,6 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstdint>
@@ -25,6 +24,7 @@
 
 #include "ancm/handler_abi.h"
 #include "strand.h"
+#include "tls_socket.h"
 
 namespace ancm::server {
 
@@ -41,7 +41,7 @@ class ClientStream {
  public:
   // Any stream socket family: TCP over IPv4 or IPv6, or a Unix domain socket.
   using Socket = boost::asio::generic::stream_protocol::socket;
-  using TlsStream = boost::asio::ssl::stream<Socket>;
+  using TlsStream = TlsSocket;
   using executor_type = Socket::executor_type;
 
   // An accepted socket, moved onto the connection's strand (its completions
@@ -150,7 +150,7 @@ class ClientStream {
     return tls ? tls->next_layer() : std::get<Socket>(transport_);
   }
 
-  // Asio's TLS stream writes one record per buffer of a gather list: small
+  // A TLS write takes one buffer of a gather list at a time (TlsSocket): small
   // buffers (a head, a chunk's size line) are copied into one, up to a record.
   template <class ConstBuffers>
   boost::asio::const_buffer one_record(const ConstBuffers& buffers);

@@ -44,7 +44,7 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
   Handshake(const Strand& strand, ClientStream::Socket accepted, TlsContexts& contexts,
             HandshakeDone done)
       : stream_(ClientStream::adopt_socket(strand, std::move(accepted)),
-                contexts.handshake_context()),
+                contexts.handshake_context().native_handle()),
         timer_(strand),
         done_(std::move(done)) {}
 
@@ -57,8 +57,7 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
       error_code ignored;
       self->stream_.next_layer().close(ignored);
     });
-    stream_.async_handshake(asio::ssl::stream_base::server,
-                            [self = shared_from_this()](error_code ec) { self->finish(ec); });
+    stream_.async_handshake([self = shared_from_this()](error_code ec) { self->finish(ec); });
   }
 
  private:

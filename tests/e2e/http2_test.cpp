@@ -22,21 +22,12 @@
 #include "host_process.h"
 #include "http_client.h"
 #include "payloads.h"
+#include "process_memory.h"
 
 namespace ancm::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// The worker's resident memory in KiB (0 when it cannot be read).
-long resident_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return 0;
-}
 
 class Http2Test : public PublishedAppTest, public ::testing::WithParamInterface<const char*> {
  protected:

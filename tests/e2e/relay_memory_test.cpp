@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,14 +13,7 @@
 #include "host_process.h"
 #include "http_client.h"
 #include "payloads.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define ANCM_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ANCM_TEST_ASAN 1
-#endif
-#endif
+#include "process_memory.h"
 
 namespace ancm::test {
 namespace {
@@ -32,16 +24,6 @@ class RelayMemoryTest : public PublishedAppTest {
  protected:
   RelayMemoryTest() : PublishedAppTest("ancm-relay-mem") {}
 };
-
-// VmRSS of pid in KiB; 0 when it cannot be read.
-long rss_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return 0;
-}
 
 // 128 clients echo 1 MiB each (the request and the response relayed at
 // once), three times over. Measured on a loaded 2-core machine: the worker
@@ -58,7 +40,7 @@ TEST_F(RelayMemoryTest, ManyLargeBodiesStayWithinABound) {
   ASSERT_EQ(get(*host, "/").status, 200);
   pid_t worker = host->worker();
   ASSERT_GT(worker, 0);
-  const long before = rss_kib(worker);
+  const long before = resident_kib(worker);
   ASSERT_GT(before, 0);
 
   constexpr int kClients = 128;
@@ -68,7 +50,7 @@ TEST_F(RelayMemoryTest, ManyLargeBodiesStayWithinABound) {
   std::atomic<long> peak{before};
   std::thread sampler([&] {
     while (!done) {
-      long now = rss_kib(worker);
+      long now = resident_kib(worker);
       long seen = peak.load();
       while (now > seen && !peak.compare_exchange_weak(seen, now)) {
       }
