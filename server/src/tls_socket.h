@@ -136,7 +136,7 @@ class TlsSocket {
         result_ec = wait_ec;
         return finish(self);
       }
-      // What the call leaves in them is what it says: nothing older.
+      // So that the error queue and errno say what this call did, nothing older.
       ERR_clear_error();
       errno = 0;
       std::size_t done = 0;
