@@ -174,10 +174,13 @@ void Connection::on_watch_read(error_code ec) {
   watch_connection();
 }
 
+// A cleartext Content-Length body: a body read takes what the socket holds
+// itself (top_up_body), so the watch need not read far ahead of it.
+bool Connection::body_tops_up() const { return !stream_.is_tls() && !parser_->chunked(); }
+
 // How far the watch reads a body ahead of the handler's reads.
 std::size_t Connection::body_read_ahead() const {
-  bool handler_reads_the_rest = !stream_.is_tls() && !parser_->chunked();
-  return handler_reads_the_rest ? kHeadChunk : kBodyReadAhead;
+  return body_tops_up() ? kHeadChunk : kBodyReadAhead;
 }
 
 // The client went away (or the connection timed out) during a request: a

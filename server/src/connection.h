@@ -134,6 +134,7 @@ class Connection final : public ServerRequest,
   void begin_request();
   void dispatch_request();
   void watch_connection();
+  bool body_tops_up() const;
   std::size_t body_read_ahead() const;
   void on_watch_read(boost::beast::error_code ec);
   void client_gone();

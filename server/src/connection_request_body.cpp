@@ -114,11 +114,11 @@ void Connection::parse_body() {
 // bytes to give returns them. EOF or an error is left for the watch, whose
 // next read sees it again.
 std::size_t Connection::top_up_body(std::size_t got) {
-  auto remaining = parser_->content_length_remaining();
-  if (got == 0 || got == read_cap_ || buffer_.size() > 0 || io_.watching || stream_.is_tls() ||
-      !remaining || *remaining == 0) {
+  if (!body_tops_up() || got == 0 || got == read_cap_ || buffer_.size() > 0 || io_.watching) {
     return 0;
   }
+  auto remaining = parser_->content_length_remaining();
+  if (!remaining || *remaining == 0) return 0;
   char* place = static_cast<char*>(read_buf_) + got;
   auto want = static_cast<std::size_t>(std::min<std::uint64_t>(read_cap_ - got, *remaining));
   error_code ec;

@@ -60,25 +60,15 @@ class TlsSocket {
   // closed without one with asio::ssl::error::stream_truncated.
   template <class MutableBuffers, class Handler>
   auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
-    boost::asio::mutable_buffer into = first_buffer<boost::asio::mutable_buffer>(buffers);
-    return run<void(boost::system::error_code, std::size_t)>(
-        [into](SSL* ssl, std::size_t& done) {
-          if (into.size() == 0) return (done = 0, 1);
-          return SSL_read_ex(ssl, into.data(), into.size(), &done);
-        },
-        std::forward<Handler>(handler));
+    return transfer(first_buffer<boost::asio::mutable_buffer>(buffers), &SSL_read_ex,
+                    std::forward<Handler>(handler));
   }
 
   // void(error_code, std::size_t): writes from the first non-empty buffer.
   template <class ConstBuffers, class Handler>
   auto async_write_some(const ConstBuffers& buffers, Handler&& handler) {
-    boost::asio::const_buffer from = first_buffer<boost::asio::const_buffer>(buffers);
-    return run<void(boost::system::error_code, std::size_t)>(
-        [from](SSL* ssl, std::size_t& done) {
-          if (from.size() == 0) return (done = 0, 1);
-          return SSL_write_ex(ssl, from.data(), from.size(), &done);
-        },
-        std::forward<Handler>(handler));
+    return transfer(first_buffer<boost::asio::const_buffer>(buffers), &SSL_write_ex,
+                    std::forward<Handler>(handler));
   }
 
   // void(error_code): our close_notify is out. Waits for the peer's only if
@@ -114,6 +104,18 @@ class TlsSocket {
       if (buffer.size() > 0) return buffer;
     }
     return Buffer();
+  }
+
+  // One read or write of buffer (SSL_read_ex or SSL_write_ex); an empty
+  // buffer moves nothing and ends at once.
+  template <class Buffer, class SslTransfer, class Handler>
+  auto transfer(Buffer buffer, SslTransfer ssl_transfer, Handler&& handler) {
+    return run<void(boost::system::error_code, std::size_t)>(
+        [buffer, ssl_transfer](SSL* ssl, std::size_t& done) {
+          if (buffer.size() == 0) return (done = 0, 1);
+          return ssl_transfer(ssl, buffer.data(), buffer.size(), &done);
+        },
+        std::forward<Handler>(handler));
   }
 
   // One OpenSSL call, retried after each readiness wait it asks for. A
