@@ -433,23 +433,17 @@ void Connection::log_illegal(std::string_view what, std::string_view from,
 }
 
 void Connection::arm_timer(std::chrono::steady_clock::duration timeout) {
-  unsigned generation = ++timer_generation_;
-  timer_.expires_after(timeout);
-  timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
-    if (ec || generation != self->timer_generation_) return;
-    spdlog::debug("connection from {} timed out", self->endpoints_.peer);
-    // The keep-alive wait (or a drain's grace) ended: over TLS a clean end,
-    // close_notify first (over TCP the close is a FIN, nothing being unread).
-    // Any other timeout cuts the connection.
-    if (self->is_idle() && self->stream_.is_tls()) return self->graceful_close();
-    self->notify_disconnect();
-    self->close();
-  });
+  timer_.arm(timeout, [self = shared_from_this()] { self->on_timeout(); });
 }
 
-void Connection::disarm_timer() {
-  ++timer_generation_;
-  timer_.cancel();
+void Connection::on_timeout() {
+  spdlog::debug("connection from {} timed out", endpoints_.peer);
+  // The keep-alive wait (or a drain's grace) ended: over TLS a clean end,
+  // close_notify first (over TCP the close is a FIN, nothing being unread).
+  // Any other timeout cuts the connection.
+  if (is_idle() && stream_.is_tls()) return graceful_close();
+  notify_disconnect();
+  close();
 }
 
 void Connection::on_disconnect(ancm_disconnect_callback cb, void* ctx) {
@@ -469,7 +463,7 @@ void Connection::notify_disconnect() {
 
 void Connection::close() {
   if (phase_ != ConnectionPhase::Closed) enter(ConnectionPhase::Closed);
-  disarm_timer();
+  timer_.cancel();  // its wait holds the connection
   stream_.close();
   if (!in_request()) handler_data_.close();  // else once the request ends (finish_request)
 }

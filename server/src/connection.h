@@ -9,7 +9,6 @@
 #pragma once
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -20,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ancm/common/deadline_timer.h"
 #include "ancm/handler_abi.h"
 #include "ancm/server/options.h"
 #include "client_stream.h"
@@ -190,8 +190,11 @@ class Connection final : public ServerRequest,
   // state (connection.cpp)
   template <class F>
   void on_strand(F&& f);
+  // The connection's one timeout at a time (header, I/O, idle, linger);
+  // disarming it leaves the wait running (common/deadline_timer.h).
   void arm_timer(std::chrono::steady_clock::duration timeout);
-  void disarm_timer();
+  void disarm_timer() { timer_.disarm(); }
+  void on_timeout();
   void close();
   void graceful_close();
   void discard_until_eof();
@@ -219,7 +222,7 @@ class Connection final : public ServerRequest,
 
   Strand strand_;
   ClientStream stream_;
-  boost::asio::steady_timer timer_;
+  common::DeadlineTimer timer_;
   const ConnectionContext& context_;
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
@@ -264,7 +267,6 @@ class Connection final : public ServerRequest,
   std::vector<char> discard_buffer_;
   std::vector<char> incoming_;  // what the watch reads while a body comes, then appends to buffer_
   std::size_t discarded_ = 0;
-  unsigned timer_generation_ = 0;
 
   // state (connection_state.h); each phase moves only through its enter(),
   // the response's progress through writer_.advance()

@@ -167,8 +167,8 @@ void Http2Session::send() {
   writing_ = true;
   // A client that stops reading (its TCP window shut) must not hold the
   // connection and its handlers forever.
-  write_deadline_ = std::chrono::steady_clock::now() + context_.limits.io_timeout;
-  if (!write_timer_waiting_) wait_for_write(write_deadline_);
+  write_timer_.arm(context_.limits.io_timeout,
+                   [self = shared_from_this()] { self->on_write_stalled(); });
   asio::async_write(stream_, asio::buffer(out_),
                     [self = shared_from_this(), callbacks = std::move(callbacks)](
                         const error_code& ec, std::size_t) mutable {
@@ -176,24 +176,15 @@ void Http2Session::send() {
                     });
 }
 
-// The wait ends at the deadline it began for: the write then in flight
-// stalled if its own deadline passed, else it is a later write's to wait for.
-void Http2Session::wait_for_write(std::chrono::steady_clock::time_point at) {
-  write_timer_waiting_ = true;
-  write_timer_.expires_at(at);
-  write_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-    self->write_timer_waiting_ = false;
-    if (ec || self->dead() || !self->writing_) return;
-    if (std::chrono::steady_clock::now() < self->write_deadline_) {
-      return self->wait_for_write(self->write_deadline_);
-    }
-    spdlog::debug("HTTP/2 connection from {}: a write stalled", self->endpoints_.peer);
-    self->close();
-  });
+void Http2Session::on_write_stalled() {
+  if (dead() || !writing_) return;
+  spdlog::debug("HTTP/2 connection from {}: a write stalled", endpoints_.peer);
+  close();
 }
 
 void Http2Session::on_written(const error_code& ec, std::vector<IoCallback> callbacks) {
   writing_ = false;
+  write_timer_.disarm();
   int status = ec ? -ECONNRESET : 0;
   for (const auto& cb : callbacks) {
     if (cb.fn) cb.fn(cb.ctx, status, status == 0 ? cb.bytes : 0);
@@ -385,34 +376,12 @@ void Http2Session::arm_idle_timer_if_idle() {
 // a stream does (a close, a head, a handler's end) moves it or disarms it.
 void Http2Session::disarm_timer() {
   if (phase_ == Http2SessionPhase::TimedOut) return;
-  deadline_ = std::chrono::steady_clock::time_point::max();
+  timer_.disarm();
 }
 
 void Http2Session::arm_timer(std::chrono::steady_clock::duration timeout) {
   if (dead() || phase_ == Http2SessionPhase::TimedOut) return;
-  deadline_ = std::chrono::steady_clock::now() + timeout;
-  if (!timer_waiting_ || waiting_until_ > deadline_) wait_until(deadline_);
-}
-
-// Replaces the wait on timer_ (whose handler then sees a newer generation).
-void Http2Session::wait_until(std::chrono::steady_clock::time_point at) {
-  unsigned generation = ++timer_generation_;
-  timer_waiting_ = true;
-  waiting_until_ = at;
-  timer_.expires_at(at);
-  timer_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
-    if (generation != self->timer_generation_) return;
-    self->timer_waiting_ = false;
-    if (!ec) self->on_timer();
-  });
-}
-
-// The wait ended: the timeout is due, was moved later (wait again), or was disarmed.
-void Http2Session::on_timer() {
-  if (dead() || deadline_ == std::chrono::steady_clock::time_point::max()) return;
-  if (std::chrono::steady_clock::now() < deadline_) return wait_until(deadline_);
-  deadline_ = std::chrono::steady_clock::time_point::max();
-  on_timeout();
+  timer_.arm(timeout, [self = shared_from_this()] { self->on_timeout(); });
 }
 
 // Idle (or the preface and first request too slow): GOAWAY, and the
@@ -426,8 +395,7 @@ void Http2Session::on_timeout() {
   if (dead()) return;
   // The linger, set here alone (arm_timer leaves a TimedOut session be); its
   // end comes back to on_timeout, which closes.
-  deadline_ = std::chrono::steady_clock::now() + kGoawayLinger;
-  wait_until(deadline_);
+  timer_.arm(kGoawayLinger, [self = shared_from_this()] { self->on_timeout(); });
 }
 
 // nghttp2 wants neither to read nor to write (its GOAWAY is out and the
@@ -444,8 +412,7 @@ void Http2Session::end_cleanly() {
 void Http2Session::close() {
   if (dead()) return;
   enter(Http2SessionPhase::Closed);
-  disarm_timer();
-  timer_.cancel();  // the wait holds the session
+  timer_.cancel();  // the waits hold the session
   write_timer_.cancel();
   flow_timer_.cancel();
   stream_.close();

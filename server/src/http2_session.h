@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ancm/common/deadline_timer.h"
 #include "ancm/common/nghttp2_handles.h"
 #include "client_stream.h"
 #include "connection.h"  // ConnectionContext
@@ -90,7 +91,7 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   bool feed(const uint8_t* data, std::size_t len);
   void send();
   void on_written(const boost::system::error_code& ec, std::vector<IoCallback> callbacks);
-  void wait_for_write(std::chrono::steady_clock::time_point at);
+  void on_write_stalled();
   void refuse_connection(std::string_view why, uint32_t goaway_code);
   void on_timeout();
   void on_flow_timer();
@@ -100,8 +101,6 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   void arm_idle_timer_if_idle();
   void arm_timer(std::chrono::steady_clock::duration timeout);
   void disarm_timer();
-  void wait_until(std::chrono::steady_clock::time_point at);
-  void on_timer();
   void close_when_done();
   void end_cleanly();
   void close();
@@ -112,22 +111,11 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   const ConnectionContext& context_;
   ClientStream::Endpoints endpoints_;
   common::Nghttp2SessionPtr session_;
-  // The header, idle or GOAWAY timeout: deadline_ says when it is due
-  // (max: none). Arming and disarming only move deadline_; the wait on
-  // timer_ is moved only when it would fire too late, and one that fires
-  // early waits again for deadline_ (a stream's HEADERS would otherwise
-  // cost a timer update, and a timerfd_settime, per request).
-  boost::asio::steady_timer timer_;
-  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
-  std::chrono::steady_clock::time_point waiting_until_;  // of the wait on timer_, if any
-  bool timer_waiting_ = false;
-  unsigned timer_generation_ = 0;  // of the wait on timer_: an earlier one was superseded
-  // A write stalled past io_timeout closes the connection. Lazy as timer_:
-  // a write sets write_deadline_, and the wait (one at a time) ends at the
-  // deadline of the write it began for, then waits on for a later write's.
-  boost::asio::steady_timer write_timer_;
-  std::chrono::steady_clock::time_point write_deadline_;  // of the write in flight
-  bool write_timer_waiting_ = false;
+  // The header, idle or GOAWAY timeout (common/deadline_timer.h: a stream's
+  // HEADERS moves a deadline, not an Asio timer).
+  common::DeadlineTimer timer_;
+  // A write stalled past io_timeout closes the connection.
+  common::DeadlineTimer write_timer_;
   bool logged_refusal_ = false;   // the refusal's warning went (once per connection)
   FirstHeadDeadline first_head_;  // met at the first dispatch
   // Armed while response bytes are queued: checks for windows shut past io_timeout.
