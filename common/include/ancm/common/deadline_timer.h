@@ -1,10 +1,12 @@
 // A timeout that moves at every step and rarely fires: a connection's header,
-// I/O and idle timeouts, a proxied request's limit. Arming and disarming only
-// move the deadline. The one wait on the Asio timer is replaced only when it
-// would end too late, and a wait that ends early waits again for the deadline.
-// So a request costs no timer-queue update, no cancelled wait's completion
-// and no timerfd_settime, where re-arming an Asio timer at each step costs
-// all three (two to three times per request).
+// I/O and idle timeouts. Arming and disarming only move the deadline. The one
+// wait on the Asio timer is replaced only when it would end too late, and a
+// wait that ends early waits again for the deadline. So a request costs no
+// timer-queue update, no cancelled wait's completion and no timerfd_settime,
+// where re-arming an Asio timer at each step costs all three (two to three
+// times per request). Not for a timer whose owner ends long before its
+// timeout (a proxied request's limit): a disarmed wait holds the owner until
+// it ends.
 //
 // Not thread-safe: use it from one strand (the timer's executor).
 #pragma once
