@@ -338,6 +338,8 @@ std::vector<Case> response_cases() {
       {"ThrowAfterTheHead", response_case("throw-after-head")},
       {"ThrowAfterASizedHead", response_case("throw-after-sized-head", "GET", true)},
       {"OnStartingThrows", response_and_events("on-starting-throws", "write:")},
+      {"WriteInOnStarting", response_and_events("write-in-on-starting", "after write")},
+      {"PipeWriterInOnStarting", response_and_events("pipe-writer-in-on-starting", "after write")},
       {"TrailersDeclared", response_and_events("trailers", "supportsTrailers")},
   };
 }

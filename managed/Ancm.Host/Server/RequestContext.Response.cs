@@ -101,7 +101,7 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
     }
 
     public Task StartAsync(CancellationToken cancellationToken = default) =>
-        NotYetStarted ? StartResponseAsync() : Task.CompletedTask;
+        StartPending ? StartResponseAsync() : Task.CompletedTask;
 
     public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) =>
         SendFileFallback.SendFileAsync(_responseBody, path, offset, count, cancellationToken);
@@ -117,24 +117,34 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
         _phase = next;
     }
 
-    /// <summary>Neither started nor starting: the next write or flush tries to start.</summary>
+    /// <summary>Neither started nor starting: OnStarting callbacks may still be added.</summary>
     private bool NotYetStarted => _phase is ResponsePhase.NotStarted or ResponsePhase.StartFailed;
+
+    /// <summary>The next write or flush starts the response: also from an OnStarting callback.</summary>
+    private bool StartPending => NotYetStarted || _phase == ResponsePhase.Starting;
 
     // ---------------------------------------------------------------- starting
 
+    // Also from inside an OnStarting callback that writes or flushes (phase
+    // Starting): as in Kestrel, that nested start runs the callbacks still
+    // waiting and commits the head, and the outer start then finds it done.
     private async Task StartResponseAsync()
     {
         ThrowIfStartFailed();
-        MoveTo(ResponsePhase.Starting);
+        var nested = _phase == ResponsePhase.Starting;
+        if (!nested)
+            MoveTo(ResponsePhase.Starting);
         try
         {
             await RunOnStartingAsync().ConfigureAwait(false);
-            CommitHead();
+            if (_phase == ResponsePhase.Starting)
+                CommitHead();
         }
         catch
         {
-            // The head was refused before anything was committed.
-            if (_phase == ResponsePhase.Starting)
+            // The head was refused before anything was committed; a nested
+            // start leaves that to the outer one, whose callback failed.
+            if (_phase == ResponsePhase.Starting && !nested)
                 MoveTo(ResponsePhase.NotStarted);
             throw;
         }
@@ -142,16 +152,14 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
 
     private async Task RunOnStartingAsync()
     {
-        if (_onStarting is not { } callbacks)
-            return;
-        _onStarting = null;
         try
         {
-            // Last registered runs first, as in Kestrel.
-            while (callbacks.TryPop(out var entry))
+            // Last registered runs first, as in Kestrel. Popped from the field,
+            // so a nested start runs only those not yet run.
+            while (_onStarting is { } callbacks && callbacks.TryPop(out var entry))
                 await entry.Key(entry.Value).ConfigureAwait(false);
         }
-        catch (Exception e)
+        catch (Exception e) when (_phase == ResponsePhase.Starting)
         {
             _startFailure = e;
             MoveTo(ResponsePhase.StartFailed);
@@ -171,7 +179,7 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
     /// <summary>For PipeWriter.GetMemory, which cannot await: as Kestrel does it.</summary>
     internal void EnsureResponseStarted()
     {
-        if (NotYetStarted)
+        if (StartPending)
             StartResponseAsync().GetAwaiter().GetResult();
     }
 

@@ -24,7 +24,7 @@ internal abstract partial class RequestContext
         // As Kestrel: a cancelled token (RequestAborted once the client left) fails
         // the call even though the bytes of a lost client are otherwise dropped.
         token.ThrowIfCancellationRequested();
-        if (NotYetStarted)
+        if (StartPending)
             await StartResponseAsync().ConfigureAwait(false);
         if (_bodyWriter.Buffered > 0)
         {
@@ -51,7 +51,7 @@ internal abstract partial class RequestContext
     internal async ValueTask WriteResponseStreamAsync(ReadOnlyMemory<byte> data, CancellationToken token)
     {
         token.ThrowIfCancellationRequested();
-        if (NotYetStarted)
+        if (StartPending)
             await StartResponseAsync().ConfigureAwait(false);
         if (_bodyWriter.Buffered > 0)
         {

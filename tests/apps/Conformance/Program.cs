@@ -340,6 +340,31 @@ static class Responses
                 response.OnStarting(() => throw new InvalidTimeZoneException("from OnStarting"));
                 note("write: " + await Attempt(() => response.WriteAsync("never")));
                 break;
+            case "write-in-on-starting":
+                // A write from an OnStarting callback starts the response itself:
+                // the callbacks still waiting run first, then the head goes out.
+                response.OnStarting(() => { note("OnStarting registered first ran"); return Task.CompletedTask; });
+                response.OnStarting(async () =>
+                {
+                    response.Headers["X-From-OnStarting"] = "set";
+                    note("write in OnStarting: " + await Attempt(() => response.WriteAsync("from OnStarting, ")));
+                    note("hasStarted in OnStarting: " + response.HasStarted);
+                });
+                await response.WriteAsync("then the app");
+                note("after write");
+                break;
+            case "pipe-writer-in-on-starting":
+                response.OnStarting(async () =>
+                {
+                    var span = response.BodyWriter.GetMemory(17);
+                    Encoding.ASCII.GetBytes("from OnStarting, ", span.Span);
+                    response.BodyWriter.Advance(17);
+                    await response.BodyWriter.FlushAsync();
+                    note("hasStarted in OnStarting: " + response.HasStarted);
+                });
+                await response.WriteAsync("then the app");
+                note("after write");
+                break;
             case "on-completed-throws":
                 response.OnCompleted(() => throw new InvalidTimeZoneException("from OnCompleted"));
                 response.OnCompleted(() => { note("OnCompleted registered first ran"); return Task.CompletedTask; });
