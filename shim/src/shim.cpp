@@ -42,7 +42,12 @@ void log_from_handler(void*, ancm_log_level level, ancm_str message) {
       return spdlog::warn("{}", text);
     case ANCM_LOG_ERROR:
       return spdlog::error("{}", text);
+    case ANCM_LOG_LEVEL_INT_WIDTH_:
+      break;
   }
+  // A level this host does not know (a newer or broken handler): the
+  // message still counts more than its level.
+  spdlog::info("{}", text);
 }
 
 // A failure to show: the handler's, a library load failure, or a config error.

@@ -35,6 +35,13 @@ TEST(HandlerAbi, TablesOfThisBuildFit) {
   EXPECT_EQ(ancm::abi::abi_mismatch(tables.params, "test"), "");
 }
 
+// The enums cross the boundary by value: both sides must agree on their
+// width whatever flags either was built with.
+TEST(HandlerAbi, EnumsAreAsWideAsInt) {
+  EXPECT_EQ(sizeof(ancm_log_level), sizeof(int));
+  EXPECT_EQ(sizeof(ancm_host_event), sizeof(int));
+}
+
 TEST(HandlerAbi, AnotherVersionIsRefusedByName) {
   Tables tables;
   tables.params.abi_version = ANCM_HANDLER_ABI_VERSION - 1;

@@ -55,7 +55,10 @@ typedef enum ancm_log_level {
   ANCM_LOG_TRACE = 0,
   ANCM_LOG_INFO = 1,
   ANCM_LOG_WARNING = 2,
-  ANCM_LOG_ERROR = 3
+  ANCM_LOG_ERROR = 3,
+  /* Not a level: keeps the enum as wide as int with every compiler and flag
+   * (-fshort-enums), so both sides pass it alike. Never sent. */
+  ANCM_LOG_LEVEL_INT_WIDTH_ = 0x7fffffff
 } ancm_log_level;
 
 /* How a handler reports a failure that the shim turns into an error page. */
@@ -387,7 +390,9 @@ typedef enum ancm_host_event {
    * Starts are allowed again: the failures aged out of the minute, or the
    * application stopped while blocked. Follows every BLOCKED, once.
    */
-  ANCM_HOST_EVENT_RAPID_FAIL_UNBLOCKED = 4
+  ANCM_HOST_EVENT_RAPID_FAIL_UNBLOCKED = 4,
+  /* Not an event: keeps the enum as wide as int, as for ancm_log_level. */
+  ANCM_HOST_EVENT_INT_WIDTH_ = 0x7fffffff
 } ancm_host_event;
 
 /* What the shim offers a handler. Valid for the application's lifetime. */

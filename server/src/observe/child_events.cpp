@@ -20,8 +20,11 @@ void ChildEvents::record(ancm_host_event event) {
     case ANCM_HOST_EVENT_RAPID_FAIL_UNBLOCKED:
       blocked_.fetch_sub(1, relaxed);
       return;
+    case ANCM_HOST_EVENT_INT_WIDTH_:
+      break;
   }
-  // A value from a newer handler: nothing this host knows how to count.
+  // Not an event, or a value from a newer handler: nothing this host knows
+  // how to count.
 }
 
 ChildCounts ChildEvents::counts() const {
