@@ -172,10 +172,7 @@ std::optional<ExecError> read_exec_error(int error_read) {
 }  // namespace
 
 std::string describe_exit(int code, int status) {
-  if (code == CLD_EXITED) return std::string(common::kExitedWithCode) + std::to_string(status);
-  std::string text = std::string(common::kKilledBySignal) + std::to_string(status);
-  if (const char* name = ::sigabbrev_np(status)) text += std::string(" (SIG") + name + ")";
-  return text;
+  return common::describe_process_end(code == CLD_EXITED, status);
 }
 
 common::Result<std::shared_ptr<SpawnedChild>, common::PageFailure> SpawnedChild::spawn(

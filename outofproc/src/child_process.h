@@ -28,11 +28,11 @@ struct SpawnSpec {
   std::filesystem::path working_directory;
   std::uint16_t port = 0;
   std::string token;
-  bool redirect_output = true;  // else stdout/stderr go to /dev/null
+  bool redirect_output = true;   // else stdout/stderr go to /dev/null
   bool batch_scheduling = true;  // SCHED_BATCH (handlerSetting batchScheduling)
 };
 
-// "exited with code 3", "was killed by signal 9" for a waitid/waitpid status.
+// waitid(2)'s si_code and si_status in common::describe_process_end's words.
 std::string describe_exit(int code, int status);
 
 class SpawnedChild final : public ChildProcess {

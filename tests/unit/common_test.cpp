@@ -1,10 +1,13 @@
 // Error pages, detailed-error switches, stdout log files and debug logging.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <map>
@@ -16,6 +19,7 @@
 #include "ancm/common/base64.h"
 #include "ancm/common/command_line_split.h"
 #include "ancm/common/error_page.h"
+#include "ancm/common/exit_text.h"
 #include "ancm/common/logging.h"
 #include "ancm/common/module_environment.h"
 #include "ancm/common/stdout_log.h"
@@ -578,4 +582,31 @@ TEST(ModuleEnvironment, StartupAssembliesNamedInWebConfigStandAsWritten) {
   auto vars = module_map(ModuleHosting::OutOfProcess,
                          {{"ASPNETCORE_HOSTINGSTARTUPASSEMBLIES", "OnlyThis"}}, "Inherited");
   EXPECT_EQ(vars.count("ASPNETCORE_HOSTINGSTARTUPASSEMBLIES"), 0u);
+}
+
+namespace {
+
+// The waitpid status of a real child that ran `body`.
+int status_of_child(void (*body)()) {
+  pid_t pid = ::fork();
+  if (pid == 0) body();
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return status;
+}
+
+}  // namespace
+
+// The master (a worker's end) and the out-of-process handler (a child's end,
+// from waitid) say it in the same words.
+TEST(ExitText, ProcessEndsAreDescribedTheSameWayFromEitherSource) {
+  EXPECT_EQ(ancm::common::describe_wait_status(status_of_child([] { ::_exit(3); })),
+            "exited with code 3");
+  EXPECT_EQ(ancm::common::describe_wait_status(status_of_child([] {
+              ::raise(SIGKILL);
+              ::_exit(0);  // not reached
+            })),
+            "was killed by signal 9 (SIGKILL)");
+  EXPECT_EQ(ancm::common::describe_process_end(false, SIGSEGV),
+            "was killed by signal 11 (SIGSEGV)");
 }
