@@ -79,8 +79,11 @@ void Connection::parse_body() {
   body.data = read_buf_;
   body.size = read_cap_;
   error_code ec;
-  // Not eager, Beast's parser takes one step a call (a chunk header, some body).
-  while (!parser_->is_done() && body.size == read_cap_) {
+  // Not eager, Beast's parser takes one step a call (a chunk header, some
+  // body): it goes on while the read has room and bytes are buffered, so a
+  // body of tiny chunks fills a read instead of costing the handler a read
+  // per chunk (in process, a round trip through .NET each).
+  while (!parser_->is_done() && body.size > 0) {
     if (buffer_.size() == 0) {
       ec = http::error::need_more;
       break;

@@ -519,6 +519,31 @@ TEST_F(ConnectionTest, ABodyThatArrivedFillsALargeReadAndStopsAtItsEnd) {
   expect_pipelined_answered(client, "stored", "/after");
 }
 
+// A chunked body of one-byte chunks, all arrived: its bytes come in reads as
+// full as the buffer allows, not one read per chunk (a client could make the
+// handler pay a read for every five bytes on the wire).
+TEST_F(ConnectionTest, TinyChunksThatArrivedFillOneRead) {
+  std::string payload, wire;
+  for (int i = 0; i < 300; ++i) {
+    payload += static_cast<char>('a' + i % 26);
+    wire += std::string("1\r\n") + payload.back() + "\r\n";
+  }
+  HttpConnection client(server_.port());
+  client.send("POST /tiny HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + wire +
+              "0\r\n\r\n");
+  auto* upload = next_request();
+  ASSERT_NE(upload, nullptr);
+  std::vector<std::size_t> pieces;
+  EXPECT_EQ(read_whole_body(upload, 4096, &pieces), payload);
+  // The 1.8 KB on the wire may come in more than one segment, never in 300.
+  EXPECT_LE(pieces.size(), 4u) << "reads of " << pieces.front() << ", ... bytes";
+  answer(upload, "stored");
+  auto stored = client.read_response();
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->body, "stored");
+  expect_next_request_answered(client);
+}
+
 // A response without a Content-Length goes out chunked, ends with the last
 // chunk, and the connection carries the next request. Once the head is out
 // it cannot change.
