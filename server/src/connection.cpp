@@ -94,7 +94,12 @@ void Connection::drain() {
 
 void Connection::read_next_request() {
   if (dead()) return close();
-  parser_.emplace();
+  // The last request's head goes with its parser; the arena holds nothing
+  // while the connection waits.
+  parser_.reset();
+  head_arena_.release();
+  parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                  std::make_tuple(HeadAllocator(&head_arena_)));
   parser_->header_limit(static_cast<std::uint32_t>(context_.limits.max_header_bytes));
   parser_->body_limit(context_.limits.max_body_bytes);
   if (buffer_.size() > 0) return read_header();

@@ -14,6 +14,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <functional>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -122,7 +123,11 @@ class Connection final : public ServerRequest,
   void stream_close() override;
 
  private:
-  using Parser = boost::beast::http::request_parser<InPlaceBody>;
+  // The parser's target and fields live in one arena per request (head_arena_):
+  // one allocation for a head, not one per field.
+  using HeadAllocator = std::pmr::polymorphic_allocator<char>;
+  using Parser = boost::beast::http::request_parser<InPlaceBody, HeadAllocator>;
+  static constexpr std::size_t kHeadArenaChunk = 2048;  // a browser's head, in one piece
 
   // reading requests (connection.cpp)
   void read_next_request();
@@ -225,6 +230,7 @@ class Connection final : public ServerRequest,
   common::DeadlineTimer timer_;
   const ConnectionContext& context_;
   boost::beast::flat_buffer buffer_;
+  std::pmr::monotonic_buffer_resource head_arena_{kHeadArenaChunk};  // before parser_
   std::optional<Parser> parser_;
   std::size_t head_scanned_ = 0;  // how far the head being read was searched
   FirstHeadDeadline first_head_;  // met once the first head is complete

@@ -143,6 +143,7 @@ void Connection::on_write(error_code ec, std::vector<IoCallback> callbacks, bool
   for (auto& callback : callbacks) {
     if (callback.fn) callback.fn(callback.ctx, ec ? -ECONNRESET : 0, ec ? 0 : callback.bytes);
   }
+  writer_.reuse_callbacks(std::move(callbacks));
   if (carried_continue) on_continue_written(ec);
   continue_writing();
 }

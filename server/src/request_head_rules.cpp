@@ -23,22 +23,32 @@ bool is_known_coding(std::string_view coding) {
   return false;
 }
 
-std::vector<std::string_view> values_of(const RequestHead& head, std::string_view name) {
-  std::vector<std::string_view> values;
+// How many fields are named `name`, and the first one's value: what the
+// rules need of Host and Content-Length, without collecting (and allocating)
+// the values of every request.
+struct FieldValues {
+  std::size_t count = 0;
+  std::string_view first;
+};
+
+FieldValues values_of(const RequestHead& head, std::string_view name) {
+  FieldValues values;
   for (const auto& field : head.fields) {
-    if (iequals(field.name, name)) values.push_back(field.value);
+    if (!iequals(field.name, name)) continue;
+    if (values.count++ == 0) values.first = field.value;
   }
   return values;
 }
 
-// Transfer-Encoding (§6.1, §6.3): chunked exactly once, and last.
-common::Result<void, HeadRejection> read_transfer_encoding(
-    const std::vector<std::string_view>& values, RequestHead& head) {
+// Transfer-Encoding (§6.1, §6.3): chunked exactly once, and last, over every
+// Transfer-Encoding field.
+common::Result<void, HeadRejection> read_transfer_encoding(RequestHead& head) {
   if (head.version == 10)
     return common::fail(HeadRejection{400, "Transfer-Encoding in an HTTP/1.0 request"});
   std::vector<std::string_view> codings;
-  for (auto value : values) {
-    for_each_list_element(value, [&](std::string_view coding) {
+  for (const auto& field : head.fields) {
+    if (!iequals(field.name, "Transfer-Encoding")) continue;
+    for_each_list_element(field.value, [&](std::string_view coding) {
       codings.push_back(coding);
       return true;
     });
@@ -62,10 +72,10 @@ common::Result<void, HeadRejection> read_transfer_encoding(
 }
 
 // Content-Length (§6.2): one field, one decimal number, no list.
-common::Result<void, HeadRejection> read_content_length(const std::vector<std::string_view>& values,
+common::Result<void, HeadRejection> read_content_length(const FieldValues& values,
                                                         RequestHead& head) {
-  if (values.size() > 1) return common::fail(HeadRejection{400, "more than one Content-Length"});
-  auto text = values.front();
+  if (values.count > 1) return common::fail(HeadRejection{400, "more than one Content-Length"});
+  auto text = values.first;
   if (text.empty() || !all_digits(text))
     return common::fail(HeadRejection{400, "malformed Content-Length"});
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), head.content_length);
@@ -77,11 +87,11 @@ common::Result<void, HeadRejection> read_content_length(const std::vector<std::s
 common::Result<void, HeadRejection> read_body_framing(RequestHead& head) {
   auto transfer_encoding = values_of(head, "Transfer-Encoding");
   auto content_length = values_of(head, "Content-Length");
-  if (!transfer_encoding.empty() && !content_length.empty()) {
+  if (transfer_encoding.count > 0 && content_length.count > 0) {
     return common::fail(HeadRejection{400, "both Transfer-Encoding and Content-Length"});
   }
-  if (!transfer_encoding.empty()) return read_transfer_encoding(transfer_encoding, head);
-  if (!content_length.empty()) return read_content_length(content_length, head);
+  if (transfer_encoding.count > 0) return read_transfer_encoding(head);
+  if (content_length.count > 0) return read_content_length(content_length, head);
   return {};
 }
 
@@ -170,16 +180,16 @@ bool looks_absolute(std::string_view target) {
 // RFC 3986 §6.2 normalizes: host without case, the scheme's default port.
 common::Result<std::string_view, HeadRejection> check_host(const RequestHead& head) {
   auto hosts = values_of(head, "Host");
-  if (hosts.size() > 1) return common::fail(HeadRejection{400, "more than one Host"});
-  if (hosts.empty() && head.version == 11)
+  if (hosts.count > 1) return common::fail(HeadRejection{400, "more than one Host"});
+  if (hosts.count == 0 && head.version == 11)
     return common::fail(HeadRejection{400, "HTTP/1.1 request without Host"});
-  std::string_view host = hosts.empty() ? std::string_view{} : hosts.front();
+  std::string_view host = hosts.first;
   if (!is_valid_authority(host)) return common::fail(HeadRejection{400, "malformed Host"});
   if (head.version != 20 || head.authority.empty()) return host;
   if (!is_valid_authority(head.authority))
     return common::fail(HeadRejection{400, "malformed :authority"});
   auto default_port = iequals(head.scheme, "https") ? "443" : "80";
-  if (!hosts.empty() && !same_authority(head.authority, host, default_port))
+  if (hosts.count > 0 && !same_authority(head.authority, host, default_port))
     return common::fail(HeadRejection{400, "Host does not match :authority"});
   return head.authority;
 }

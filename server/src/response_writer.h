@@ -123,6 +123,12 @@ class ResponseWriter {
   ResponseWrite next_write(const ResponseTerms& terms, ConnectionReuse& reuse);
   // The write's pieces are freed.
   void end_write() { body_.end_write(); }
+  // A write's callbacks once they were called: the list's room serves the
+  // next write, so a response written in one piece costs no allocation for it.
+  void reuse_callbacks(std::vector<IoCallback> spent) {
+    spent.clear();
+    if (pending_callbacks_.capacity() == 0) pending_callbacks_ = std::move(spent);
+  }
   // The response ended early: every queued callback gets -ECONNRESET, the
   // body and the 100 are dropped. True when a 100 was dropped.
   bool fail_pending();
