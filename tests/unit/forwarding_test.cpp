@@ -156,6 +156,17 @@ TEST(ForwardedRequest, CarriesAWebSocketUpgrade) {
   EXPECT_EQ(plain.head.find("Upgrade:"), std::string::npos);
 }
 
+// RFC 9110 §7.8: an Upgrade in an HTTP/1.0 request is ignored, so the
+// child never answers it with a 101 the client cannot take.
+TEST(ForwardedRequest, AnHttp10UpgradeGoesAsAPlainRequest) {
+  auto request = client({{"Host", "h"}, {"Connection", "Upgrade"}, {"Upgrade", "websocket"}});
+  request.http_version = 10;
+  auto out = build_forwarded_request(request, "t");
+  EXPECT_FALSE(out.is_upgrade);
+  EXPECT_EQ(out.head.find("Upgrade"), std::string::npos) << out.head;
+  EXPECT_EQ(out.head.rfind("POST /path?q=1 HTTP/1.0\r\n", 0), 0u) << out.head;
+}
+
 // Kestrel serves an upgrade request with a body as a plain request; the
 // child gets exactly that, so no byte of the body can start a tunnel.
 // RFC 8441 to RFC 6455: an HTTP/2 WebSocket reaches an HTTP/1.1 child as the
