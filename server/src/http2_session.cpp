@@ -359,7 +359,10 @@ void Http2Session::watch_flow() {
 void Http2Session::on_flow_timer() {
   bool waiting = false;
   for (auto& stream : streams_) {
-    if (stream->id() != 0 && stream_of(stream->id())) waiting |= stream->check_window_stall();
+    if (stream->id() == 0 || !stream_of(stream->id())) continue;
+    bool window = stream->check_window_stall();
+    bool read = stream->check_read_stall();
+    waiting = waiting || window || read;
   }
   if (waiting) watch_flow();
   want_send();

@@ -63,7 +63,8 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   bool dead() const { return phase_ == Http2SessionPhase::Closed; }
   // nghttp2 has frames to send: a write starts on a later strand turn.
   void want_send();
-  // A stream queued response bytes: the flow timer watches for a shut window.
+  // A stream queued response bytes, or waits for body bytes: the flow timer
+  // watches for a shut window or a client that stopped sending.
   void watch_flow();
   // Runs cb once the write carrying what nghttp2 produced last is done.
   void after_write(IoCallback cb) { produced_callbacks_.push_back(cb); }

@@ -291,7 +291,7 @@ void Http2Stream::fill_pending_read() {
     if (!facts_.closed) nghttp2_session_consume(session_.ng(), id_, got);
     session_.want_send();
   } else if (!facts_.remote_ended) {
-    if (!facts_.closed && !session_.dead()) return;  // waits for DATA
+    if (!facts_.closed && !session_.dead()) return session_.watch_flow();  // waits for DATA
     status = -ECONNRESET;
   }
   reading_ = false;
@@ -610,6 +610,23 @@ bool Http2Stream::check_window_stall() {
   if (!std::exchange(stall_noticed_, true)) return true;
   spdlog::debug("HTTP/2 stream {} from {}: the client kept its window shut past io_timeout", id_,
                 session_.endpoints().peer);
+  send_reset(NGHTTP2_CANCEL);
+  return false;
+}
+
+// As HTTP/1.1's io_timeout on a body read: a read that saw no DATA through
+// a whole check period is given up, the stream reset (CANCEL) and the read
+// failed with it.
+bool Http2Stream::check_read_stall() {
+  bool progressed = std::exchange(body_checked_, body_received_) != body_received_;
+  if (!reading_ || facts_.closed || session_.dead() || progressed) {
+    read_stall_noticed_ = false;
+    return reading_ && !facts_.closed && !session_.dead();
+  }
+  if (!std::exchange(read_stall_noticed_, true)) return true;
+  spdlog::debug("HTTP/2 stream {} from {}: no request body for the handler's read past io_timeout",
+                id_, session_.endpoints().peer);
+  read_stall_noticed_ = false;
   send_reset(NGHTTP2_CANCEL);
   return false;
 }

@@ -57,6 +57,9 @@ class Http2Stream final : public ServerRequest, public UpgradedStream {
   // On the session's flow timer: resets a stream whose response waited on a
   // shut window since the last check; true while it waits (not yet reset).
   bool check_window_stall();
+  // The same for a body read: no DATA came for it since the last check (a
+  // client that stops sending would hold the handler forever).
+  bool check_read_stall();
   bool recyclable() const;
   void recycle();
 
@@ -173,12 +176,14 @@ class Http2Stream final : public ServerRequest, public UpgradedStream {
   std::vector<nghttp2_nv> head_nv_;          // submit_head's storage, kept between requests
   std::deque<Piece> pieces_;
   std::size_t piece_offset_ = 0;
-  uint64_t body_written_ = 0;   // bytes the handler's accepted writes carry
-  bool body_done_ = false;      // complete(): no more pieces come
-  bool deferred_ = false;       // the data source said DEFERRED: resume it on the next piece
-  bool stall_noticed_ = false;  // the last flow check found the window shut
-  bool no_body_ = false;        // HEAD, 1xx, 204, 304: written bytes are dropped
-  int answered_status_ = 0;     // the server's own answer (send_server_answer), else 0
+  uint64_t body_written_ = 0;        // bytes the handler's accepted writes carry
+  bool body_done_ = false;           // complete(): no more pieces come
+  bool deferred_ = false;            // the data source said DEFERRED: resume it on the next piece
+  bool stall_noticed_ = false;       // the last flow check found the window shut
+  uint64_t body_checked_ = 0;        // body_received_ at the last read-stall check
+  bool read_stall_noticed_ = false;  // the last check found the read waiting, no DATA since
+  bool no_body_ = false;             // HEAD, 1xx, 204, 304: written bytes are dropped
+  int answered_status_ = 0;          // the server's own answer (send_server_answer), else 0
   std::chrono::steady_clock::time_point started_;  // the head began (observe_end)
 
   ancm_disconnect_callback disconnect_cb_ = nullptr;

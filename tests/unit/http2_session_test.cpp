@@ -565,5 +565,29 @@ TEST_F(Http2SessionTest, AStreamWhoseWindowStaysShutIsResetAfterTheIoTimeout) {
   EXPECT_TRUE(answered);
 }
 
+// A POST whose body never comes: the handler's read is given up after the
+// I/O timeout (the stream reset with CANCEL, the read failed), as HTTP/1.1
+// closes a stalled body, and the connection's other streams go on.
+TEST_F(Http2SessionTest, ABodyThatStopsComingIsResetAfterTheIoTimeout) {
+  auto limits = limits_;
+  limits.io_timeout = std::chrono::seconds(1);
+  serve(limits);
+  HttpConnection raw(server_->port());
+  // :method POST (3), :scheme http (6); no END_STREAM, and no DATA after it.
+  raw.send(h2::client_start() +
+           h2::frame(h2::kHeaders, h2::kEndHeaders, 1,
+                     h2::indexed(3) + h2::indexed(6) + h2::literal(":path", "/echo") +
+                         h2::literal(":authority", "test")));
+  auto bytes = raw.read_until(h2::rst_stream(1, 0x8), std::chrono::seconds(10));
+  EXPECT_NE(bytes.find(h2::rst_stream(1, 0x8)), std::string::npos);  // CANCEL
+  raw.send(h2::frame(h2::kHeaders, h2::kEndHeaders | h2::kEndStream, 3, h2::get_block("/hello")));
+  bytes = raw.read_until("hello", std::chrono::seconds(10));
+  bool answered = false;
+  for (const auto& frame : h2::parse_frames(bytes)) {
+    if (frame.stream_id == 3 && frame.type == h2::kData) answered = frame.payload == "hello";
+  }
+  EXPECT_TRUE(answered);
+}
+
 }  // namespace
 }  // namespace ancm::test
