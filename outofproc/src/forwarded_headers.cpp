@@ -240,15 +240,15 @@ ForwardedRequest build_forwarded_request(const ClientRequest& request, std::stri
   std::string protocols = facts.upgrade_token ? upgrade_protocols(facts.upgrade) : std::string();
   bool websocket_connect = is_websocket_connect(request);
   if (websocket_connect) protocols = "websocket";
+  bool http10 = request.http_version == 10;
   // An HTTP/1.0 Upgrade is ignored (RFC 9110 §7.8: such a client cannot be
   // sent a 101), as the in-process front end does.
-  out.is_upgrade = !protocols.empty() && !out.has_body && request.http_version != 10;
+  out.is_upgrade = !protocols.empty() && !out.has_body && !http10;
 
   out.head.reserve(512);
   out.head.append(websocket_connect ? std::string_view("GET") : request.method);
   out.head += ' ';
   out.head.append(request.target);
-  bool http10 = request.http_version == 10;
   out.head += http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n";
   for_each_forwarded_field(request, token, [&](std::string_view name, std::string_view value) {
     add_header(out.head, name, value);

@@ -71,6 +71,8 @@ void Http2Stream::begin(int32_t stream_id) {
   piece_offset_ = 0;
   body_written_ = 0;
   stall_noticed_ = false;
+  body_checked_ = 0;
+  read_stall_noticed_ = false;
   disconnect_cb_ = nullptr;
   answered_status_ = 0;
   if (session_.context().observer) started_ = std::chrono::steady_clock::now();
@@ -618,10 +620,11 @@ bool Http2Stream::check_window_stall() {
 // a whole check period is given up, the stream reset (CANCEL) and the read
 // failed with it.
 bool Http2Stream::check_read_stall() {
+  bool waiting = reading_ && !facts_.closed && !session_.dead();
   bool progressed = std::exchange(body_checked_, body_received_) != body_received_;
-  if (!reading_ || facts_.closed || session_.dead() || progressed) {
+  if (!waiting || progressed) {
     read_stall_noticed_ = false;
-    return reading_ && !facts_.closed && !session_.dead();
+    return waiting;
   }
   if (!std::exchange(read_stall_noticed_, true)) return true;
   spdlog::debug("HTTP/2 stream {} from {}: no request body for the handler's read past io_timeout",
