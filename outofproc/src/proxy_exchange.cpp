@@ -131,11 +131,23 @@ void ProxyExchange::on_disconnect(void* ctx, int client_gone) {
 
 void ProxyExchange::start() {
   client_ = pool_client(*context_, request_);
+  leave_body_rate_to_the_app();
   // The op holds a reference until the server calls back, which it always does.
   context_->api->on_disconnect(
       request_, &ProxyExchange::on_disconnect,
       std::make_unique<ServerOp>(ServerOp{shared_from_this(), nullptr}).release());
   acquire_process();
+}
+
+// The app's Kestrel bounds how slowly a body may come, and knows which
+// requests stream at the client's pace (gRPC turns the minimum off for its
+// client streams): the front end's own minimum would cut those short, for
+// the body comes through the proxy as fast as the client sends it.
+void ProxyExchange::leave_body_rate_to_the_app() {
+  const auto& api = *context_->api;
+  if (ANCM_ABI_HAS(ancm_request_api, &api, set_min_body_rate) && api.set_min_body_rate) {
+    api.set_min_body_rate(request_, 0, 0);
+  }
 }
 
 // A running child comes back at once, on the strand: going on right there

@@ -76,6 +76,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   static void on_disconnect(void* ctx, int client_gone);
   static void on_upgraded(void* ctx, ancm_stream* stream);
 
+  void leave_body_rate_to_the_app();
   void acquire_process();
   void on_process(ProcessManager::Acquired acquired);
   void hand_to_h2();

@@ -263,6 +263,7 @@ void Connection::begin_request() {
   enter(RequestPhase::InHandler);
   writer_.open();
   body_read_ = BodyRead::Idle;
+  body_rate_.restart();
   trailer_spans_.clear();
   continue_ = ContinueState::NotExpected;
   disconnect_cb_ = nullptr;
@@ -437,11 +438,28 @@ void Connection::log_illegal(std::string_view what, std::string_view from,
       endpoints_.peer, what, from, to, name(phase_), name(request_phase_));
 }
 
+// During a request the one timer bounds what waits on the client: a write
+// in flight and a body read each get io_timeout, and the read no more than
+// its body's minimum rate allows (on_timeout tells which ran out). Called
+// whenever either starts or ends, so one ending never disarms the other's.
+void Connection::arm_request_timer() {
+  bool reading = body_read_ == BodyRead::Reading;
+  if (!reading && !io_.write_in_flight) return disarm_timer();
+  std::chrono::steady_clock::duration timeout = context_.limits.io_timeout;
+  if (auto left = reading ? body_rate_.time_left(std::chrono::steady_clock::now()) : std::nullopt) {
+    timeout = std::min(timeout, *left);
+  }
+  arm_timer(timeout);
+}
+
 void Connection::arm_timer(std::chrono::steady_clock::duration timeout) {
   timer_.arm(timeout, [self = shared_from_this()] { self->on_timeout(); });
 }
 
 void Connection::on_timeout() {
+  if (body_read_ == BodyRead::Reading && body_rate_.too_slow(std::chrono::steady_clock::now())) {
+    return on_body_too_slow();
+  }
   spdlog::debug("connection from {} timed out", endpoints_.peer);
   // The keep-alive wait (or a drain's grace) ended: over TLS a clean end,
   // close_notify first (over TCP the close is a FIN, nothing being unread).

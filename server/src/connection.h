@@ -23,6 +23,7 @@
 #include "ancm/common/deadline_timer.h"
 #include "ancm/handler_abi.h"
 #include "ancm/server/options.h"
+#include "body_data_rate.h"
 #include "client_stream.h"
 #include "connection_data.h"
 #include "connection_registry.h"
@@ -103,6 +104,7 @@ class Connection final : public ServerRequest,
   // These may be called from any thread; they run on the connection's strand
   // (set_status and add_header on the caller's, under the writer's head lock).
   void read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) override;
+  void set_min_body_rate(MinBodyRate rate) override;
   int set_status(int status, std::string_view reason) override;
   int add_header(std::string_view name, std::string_view value) override;
   int add_trailer(std::string_view name, std::string_view value) override;
@@ -153,6 +155,7 @@ class Connection final : public ServerRequest,
   void end_body_read(int status);
   void fail_body_read(int status);
   void refuse_body(int status, int read_status);
+  void on_body_too_slow();
   void send_continue_then_read();
   void on_continue_written(boost::beast::error_code ec);
 
@@ -199,6 +202,7 @@ class Connection final : public ServerRequest,
   // disarming it leaves the wait running (common/deadline_timer.h).
   void arm_timer(std::chrono::steady_clock::duration timeout);
   void disarm_timer() { timer_.disarm(); }
+  void arm_request_timer();
   void on_timeout();
   void close();
   void graceful_close();
@@ -249,6 +253,7 @@ class Connection final : public ServerRequest,
   enum class BodyRead { Idle, Reading, Failed };
   BodyRead body_read_ = BodyRead::Idle;
   int body_failure_ = 0;
+  BodyDataRateClock body_rate_;
   UpgradeCallback upgrade_cb_ = nullptr;  // set while an upgrade waits for its 101
   void* upgrade_ctx_ = nullptr;
   ancm_str method_{}, target_{}, path_{}, query_{};

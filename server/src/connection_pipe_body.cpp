@@ -58,7 +58,7 @@ void Connection::start_pipe_piece() {
     return continue_writing();
   }
   io_.write_in_flight = true;
-  arm_timer(context_.limits.io_timeout);
+  arm_request_timer();
   splice_pipe_piece();
 }
 
@@ -82,7 +82,7 @@ void Connection::splice_pipe_piece() {
 
 void Connection::end_pipe_piece(error_code ec) {
   io_.write_in_flight = false;
-  disarm_timer();
+  arm_request_timer();
   // A pipe short of what was promised is the handler's mistake, not the
   // client's; the response is broken either way.
   bool short_pipe = ec == boost::system::errc::io_error;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <boost/beast/http/error.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 
 #include "ancm/abi_strings.h"
@@ -68,8 +69,23 @@ void Connection::on_continue_written(error_code ec) {
 }
 
 void Connection::read_body_some() {
-  arm_timer(context_.limits.io_timeout);
+  body_rate_.wait_started(std::chrono::steady_clock::now());
+  arm_request_timer();
   parse_body();
+}
+
+void Connection::set_min_body_rate(MinBodyRate rate) {
+  on_strand([self = shared_from_this(), rate] {
+    if (self->in_request() && !self->completed()) self->body_rate_.set(rate);
+  });
+}
+
+// Kestrel's answer to a body under MinRequestBodyDataRate: 408, or a
+// response cut short when one had begun.
+void Connection::on_body_too_slow() {
+  spdlog::debug("request body from {} came too slowly (under the minimum data rate)",
+                endpoints_.peer);
+  refuse_body(408, -ETIMEDOUT);
 }
 
 // Parses buffered bytes into the pending read's buffer. When the parser needs
@@ -141,14 +157,16 @@ std::size_t Connection::top_up_body(std::size_t got) {
 }
 
 void Connection::on_body_parsed(error_code ec, std::size_t got) {
-  disarm_timer();
+  body_rate_.wait_ended(std::chrono::steady_clock::now());
+  body_rate_.count(got);
+  body_read_ = BodyRead::Idle;  // however it ended; a failure below marks it so
+  arm_request_timer();          // a write may still be in flight
   if (ec) {
     spdlog::debug("request body read from {} failed: {}", endpoints_.peer, ec.message());
     if (ec == http::error::body_limit) return refuse_body(413, -EMSGSIZE);
     if (is_framing_error(ec)) return refuse_body(400, -EBADMSG);
     return end_body_read(-ECONNRESET);
   }
-  body_read_ = BodyRead::Idle;
   body_bytes_read_ += got;
   if (parser_->is_done()) keep_trailers();
   watch_connection();  // the read made room in the buffer

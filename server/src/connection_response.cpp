@@ -111,7 +111,7 @@ void Connection::start_write() {
     return on_write({}, std::move(write.callbacks), write.carries_continue);
   }
   io_.write_in_flight = true;
-  arm_timer(context_.limits.io_timeout);
+  arm_request_timer();
   auto written = [self = shared_from_this(), callbacks = std::move(write.callbacks),
                   carries_continue = write.carries_continue](error_code ec, std::size_t) mutable {
     self->writer_.end_write();
@@ -134,7 +134,7 @@ ResponseTerms Connection::response_terms() const {
 
 void Connection::on_write(error_code ec, std::vector<IoCallback> callbacks, bool carried_continue) {
   io_.write_in_flight = false;
-  disarm_timer();
+  arm_request_timer();  // a body read may still wait
   if (ec) {
     spdlog::debug("response write to {} failed: {}", endpoints_.peer, ec.message());
     notify_disconnect();

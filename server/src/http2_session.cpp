@@ -36,7 +36,8 @@ Http2Session::Http2Session(Strand strand, ClientStream stream, const ConnectionC
       session_(new_http2_server_session(*this)),
       timer_(strand_),
       write_timer_(strand_),
-      flow_timer_(strand_) {}
+      flow_timer_(strand_),
+      body_rate_timer_(strand_) {}
 
 Http2Session::~Http2Session() {
   if (context_.registry) context_.registry->remove(this);
@@ -368,6 +369,29 @@ void Http2Session::on_flow_timer() {
   want_send();
 }
 
+// Kestrel's heartbeat, for the minimum request body data rate: a second is
+// the rate check's resolution (set_min_body_rate refuses a shorter grace).
+void Http2Session::watch_body_rates() {
+  if (body_rate_timer_armed_ || dead()) return;
+  body_rate_timer_armed_ = true;
+  body_rate_timer_.expires_after(std::chrono::seconds(1));
+  body_rate_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    self->body_rate_timer_armed_ = false;
+    if (!ec && !self->dead()) self->on_body_rate_timer();
+  });
+}
+
+void Http2Session::on_body_rate_timer() {
+  auto now = std::chrono::steady_clock::now();
+  bool waiting = false;
+  for (auto& stream : streams_) {
+    if (stream->id() == 0 || !stream_of(stream->id())) continue;
+    waiting = stream->check_body_rate(now) || waiting;
+  }
+  if (waiting) watch_body_rates();
+  want_send();
+}
+
 void Http2Session::arm_idle_timer_if_idle() {
   if (dead() || open_streams_ > 0 || in_handler_ > 0) return;
   // Until a first head was complete, idling is a step of the first head's
@@ -418,6 +442,7 @@ void Http2Session::close() {
   timer_.cancel();  // the waits hold the session
   write_timer_.cancel();
   flow_timer_.cancel();
+  body_rate_timer_.cancel();
   stream_.close();
   for (auto& stream : streams_) {
     if (stream->id() == 0 || !stream_of(stream->id())) continue;

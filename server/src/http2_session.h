@@ -66,6 +66,8 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   // A stream queued response bytes, or waits for body bytes: the flow timer
   // watches for a shut window or a client that stopped sending.
   void watch_flow();
+  // A stream's body read waits under a minimum data rate: checked once a second.
+  void watch_body_rates();
   // Runs cb once the write carrying what nghttp2 produced last is done.
   void after_write(IoCallback cb) { produced_callbacks_.push_back(cb); }
   // A handler owns a request (or a tunnel): the session stays.
@@ -96,6 +98,7 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   void refuse_connection(std::string_view why, uint32_t goaway_code);
   void on_timeout();
   void on_flow_timer();
+  void on_body_rate_timer();
   Http2Stream* stream_of(int32_t stream_id) const;
   Http2Stream& take_stream();
   void recycle_if_done(Http2Stream& stream);
@@ -122,6 +125,9 @@ class Http2Session final : public Drainable, public std::enable_shared_from_this
   // Armed while response bytes are queued: checks for windows shut past io_timeout.
   boost::asio::steady_timer flow_timer_;
   bool flow_timer_armed_ = false;
+  // Armed while a body read waits under a minimum rate (body_data_rate.h).
+  boost::asio::steady_timer body_rate_timer_;
+  bool body_rate_timer_armed_ = false;
   ConnectionData handler_data_;  // shared by its streams (see handler_abi.h)
 
   // Every stream object this session made, and the free ones among them.

@@ -65,6 +65,7 @@ void Http2Stream::begin(int32_t stream_id) {
   body_received_ = 0;
   body_failure_ = 0;
   reading_ = false;
+  body_rate_.restart();
   body_done_ = false;
   deferred_ = false;
   no_body_ = false;
@@ -202,7 +203,9 @@ void Http2Stream::on_data(const uint8_t* data, std::size_t len) {
   // A tunnel's bytes are no body: the body limit does not bound them.
   if (wanted && protocol_.empty() && body_received_ > session_.context().limits.max_body_bytes) {
     wanted = false;
-    refuse_body();
+    spdlog::debug("HTTP/2 stream {} from {}: request body over the limit", id_,
+                  session_.endpoints().peer);
+    refuse_body(413, -EMSGSIZE, NGHTTP2_INTERNAL_ERROR);
   }
   if (!wanted) {
     nghttp2_session_consume(session_.ng(), id_, len);
@@ -221,13 +224,12 @@ void Http2Stream::on_remote_end() {
   fill_pending_read();
 }
 
-// Past the body limit: the server answers 413 when nothing of the response
-// was handed over yet (then resets the rest of the upload once the answer
-// is out, on_last_frame_sent), else the response is cut short.
-void Http2Stream::refuse_body() {
-  spdlog::debug("HTTP/2 stream {} from {}: request body over the limit", id_,
-                session_.endpoints().peer);
-  body_failure_ = -EMSGSIZE;
+// Past the body limit, or under the minimum rate: the server answers
+// (413, 408) when nothing of the response was handed over yet (then resets
+// the rest of the upload once the answer is out, on_last_frame_sent), else
+// the stream is reset, the response cut short. The handler's read fails.
+void Http2Stream::refuse_body(int status, int failure, uint32_t reset_code) {
+  body_failure_ = failure;
   nghttp2_session_consume(session_.ng(), id_, body_.size() - body_offset_);
   body_.clear();
   body_offset_ = 0;
@@ -238,9 +240,9 @@ void Http2Stream::refuse_body() {
     if (untouched) enter(Http2ResponsePhase::ServerAnswer);
   }
   if (untouched) {
-    send_server_answer(413);
+    send_server_answer(status);
   } else {
-    send_reset(NGHTTP2_INTERNAL_ERROR);
+    send_reset(reset_code);
     session_.want_send();
   }
   fill_pending_read();
@@ -293,11 +295,41 @@ void Http2Stream::fill_pending_read() {
     if (!facts_.closed) nghttp2_session_consume(session_.ng(), id_, got);
     session_.want_send();
   } else if (!facts_.remote_ended) {
-    if (!facts_.closed && !session_.dead()) return session_.watch_flow();  // waits for DATA
+    if (!facts_.closed && !session_.dead()) return wait_for_data();
     status = -ECONNRESET;
   }
   reading_ = false;
+  if (body_rate_.waiting()) body_rate_.wait_ended(std::chrono::steady_clock::now());
+  body_rate_.count(got);
   post_callback(pending_read_, status, got);
+}
+
+// The read waits for DATA: the flow timer watches for a client that stopped
+// sending, the body-rate timer for one that sends too slowly (a tunnel's
+// bytes have no minimum rate).
+void Http2Stream::wait_for_data() {
+  session_.watch_flow();
+  if (!protocol_.empty() || body_rate_.waiting()) return;
+  auto now = std::chrono::steady_clock::now();
+  body_rate_.wait_started(now);
+  if (body_rate_.time_left(now)) session_.watch_body_rates();
+}
+
+void Http2Stream::set_min_body_rate(MinBodyRate rate) {
+  on_strand([this, rate] {
+    if (in_handler()) body_rate_.set(rate);
+  });
+}
+
+bool Http2Stream::check_body_rate(std::chrono::steady_clock::time_point now) {
+  if (!reading_ || !body_rate_.waiting() || facts_.closed || session_.dead()) return false;
+  if (!body_rate_.too_slow(now)) return body_rate_.time_left(now).has_value();
+  spdlog::debug(
+      "HTTP/2 stream {} from {}: request body came too slowly (under the minimum data "
+      "rate)",
+      id_, session_.endpoints().peer);
+  refuse_body(408, -ETIMEDOUT, NGHTTP2_CANCEL);
+  return false;
 }
 
 // ------------------------------------------------------------ the response head

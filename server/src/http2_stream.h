@@ -23,6 +23,7 @@
 
 #include "ancm/abi_strings.h"
 #include "ancm/common/result.h"
+#include "body_data_rate.h"
 #include "http2_stream_state.h"
 #include "http2_tunnel_state.h"
 #include "request_handle.h"
@@ -60,6 +61,10 @@ class Http2Stream final : public ServerRequest, public UpgradedStream {
   // The same for a body read: no DATA came for it since the last check (a
   // client that stops sending would hold the handler forever).
   bool check_read_stall();
+  // On the session's body-rate timer: a body read that waited with the body
+  // coming under its minimum rate is given up (408, or a reset once the
+  // response began); true while a read still waits under a rate.
+  bool check_body_rate(std::chrono::steady_clock::time_point now);
   bool recyclable() const;
   void recycle();
 
@@ -85,6 +90,7 @@ class Http2Stream final : public ServerRequest, public UpgradedStream {
   ConnectionData& handler_data() override;
 
   void read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) override;
+  void set_min_body_rate(MinBodyRate rate) override;
   int set_status(int status, std::string_view reason) override;
   int add_header(std::string_view name, std::string_view value) override;
   int add_trailer(std::string_view name, std::string_view value) override;
@@ -117,7 +123,8 @@ class Http2Stream final : public ServerRequest, public UpgradedStream {
   void refuse_head(const HeadRejection& rejection);
   void build_request_spans();
   void fill_pending_read();
-  void refuse_body();
+  void wait_for_data();
+  void refuse_body(int status, int failure, uint32_t reset_code);
   void send_server_answer(int status);
   void append(std::string owned, std::string_view borrowed, IoCallback done);
   std::optional<uint64_t> enforced_length();
@@ -166,6 +173,7 @@ class Http2Stream final : public ServerRequest, public UpgradedStream {
   void* read_buf_ = nullptr;
   std::size_t read_cap_ = 0;
   bool reading_ = false;
+  BodyDataRateClock body_rate_;  // the handler's body reads (not a tunnel's)
 
   // response: the head under head_mutex_ (handler threads), the rest on the strand
   std::mutex head_mutex_;

@@ -203,6 +203,13 @@ int write_body_from_pipe(ancm_request* r, int pipe_fd, size_t len, ancm_io_callb
   return stale(r) ? -ESTALE : conn(r).write_body_from_pipe(pipe_fd, len, cb, ctx);
 }
 
+int set_min_body_rate(ancm_request* r, uint32_t bytes_per_second, uint32_t grace_ms) {
+  if (stale(r)) return -ESTALE;
+  if (bytes_per_second > 0 && grace_ms < 1000) return -EINVAL;
+  conn(r).set_min_body_rate({bytes_per_second, std::chrono::milliseconds(grace_ms)});
+  return 0;
+}
+
 constexpr ancm_request_api kApi = {
     ANCM_HANDLER_ABI_VERSION,
     sizeof(ancm_request_api),
@@ -242,6 +249,7 @@ constexpr ancm_request_api kApi = {
     tls_info,
     connect_protocol,
     write_body_from_pipe,
+    set_min_body_rate,
 };
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "ancm/handler_abi.h"
+#include "body_data_rate.h"
 #include "connection_data.h"
 #include "strand.h"
 
@@ -51,6 +52,8 @@ class ServerRequest {
 
   // ---- body and response ----
   virtual void read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) = 0;
+  // The slowest the body may come from the next read on (body_data_rate.h).
+  virtual void set_min_body_rate(MinBodyRate rate) = 0;
   virtual int set_status(int status, std::string_view reason) = 0;
   virtual int add_header(std::string_view name, std::string_view value) = 0;
   virtual int add_trailer(std::string_view name, std::string_view value) = 0;

@@ -4,6 +4,7 @@
 // nor anything smuggled behind it, ever runs in the app.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -173,6 +174,44 @@ TEST_P(HostileInputTest, AChunkedBodyOverTheLimitGetsA413WhileTheAppReads) {
   ASSERT_TRUE(small);
   EXPECT_EQ(small->status, 200);
   EXPECT_NE(small->body.find("body-length: 900"), std::string::npos) << small->body;
+}
+
+// A body that trickles in under Kestrel's minimum data rate (240 bytes a
+// second once the app's reads waited 5 s) gets 408 and the connection
+// closes: in process the host measures it, out of process the app's Kestrel
+// (the host leaves the rate to it, as gRPC needs).
+TEST_P(HostileInputTest, ABodyUnderTheMinimumDataRateGets408) {
+  auto host = serve_mirror();
+  HttpConnection connection(host->port());
+  connection.send(head("POST /mirror HTTP/1.1", "Host: a\r\nContent-Length: 1000\r\n"));
+  std::optional<HttpResponse> response;
+  {
+    Trickle trickle(connection, "x", 200ms);  // 5 bytes a second
+    response = connection.read_response(60s);
+  }
+  ASSERT_TRUE(response) << host->output();
+  EXPECT_EQ(response->status, 408);
+  EXPECT_TRUE(connection.closed_by_peer(10s));
+  EXPECT_EQ(get(*host, "/after").status, 200);
+}
+
+// An app that turns the minimum off for a request
+// (IHttpMinRequestBodyDataRateFeature, as gRPC does for client streams)
+// gets a body slower than that, whole. The feature starts at Kestrel's
+// default in both hosting models.
+TEST_P(HostileInputTest, AnAppMayTurnTheMinimumDataRateOff) {
+  auto host = serve_mirror();
+  HttpConnection connection(host->port());
+  connection.send(head("POST /mirror?unhurried HTTP/1.1", "Host: a\r\nContent-Length: 35\r\n"));
+  std::optional<HttpResponse> response;
+  {
+    Trickle trickle(connection, "x", 200ms);  // 7 s for the body: past the grace period
+    response = connection.read_response(60s);
+  }
+  ASSERT_TRUE(response) << host->output();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_NE(response->body.find("body-length: 35\n"), std::string::npos) << response->body;
+  EXPECT_NE(response->body.find("min-data-rate: 240/5\n"), std::string::npos) << response->body;
 }
 
 TEST_P(HostileInputTest, EmptyLinesBeforeTheRequestLineAreIgnored) {

@@ -99,6 +99,14 @@ void HttpConnection::send(const std::string& bytes) {
   asio::write(impl_->socket, asio::buffer(bytes), ec);
 }
 
+Trickle::Trickle(HttpConnection& connection, std::string piece, std::chrono::milliseconds interval)
+    : thread_([&connection, piece = std::move(piece), interval](std::stop_token stop) {
+        while (!stop.stop_requested()) {
+          connection.send(piece);
+          std::this_thread::sleep_for(interval);
+        }
+      }) {}
+
 std::future<bool> HttpConnection::send_in_background(std::string bytes) {
   int fd = impl_->socket.native_handle();
   return std::async(std::launch::async, [fd, bytes = std::move(bytes)] {

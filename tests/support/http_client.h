@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace ancm::test {
 
@@ -58,6 +59,16 @@ class HttpConnection {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// A slow client: sends piece on the connection every interval, from a
+// thread of its own, until destroyed (a body that trickles in).
+class Trickle {
+ public:
+  Trickle(HttpConnection& connection, std::string piece, std::chrono::milliseconds interval);
+
+ private:
+  std::jthread thread_;
 };
 
 // One request on a new connection: "GET /path HTTP/1.1" with Host and

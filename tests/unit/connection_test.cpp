@@ -544,6 +544,87 @@ TEST_F(ConnectionTest, TinyChunksThatArrivedFillOneRead) {
   expect_next_request_answered(client);
 }
 
+// A body that trickles in under the minimum rate (Kestrel's
+// MinRequestBodyDataRate) is given up once the reads waited past the grace
+// period: the read fails with -ETIMEDOUT, the client gets 408 and the
+// connection closes. An app that merely reads slowly is not blamed: only the
+// reads' waits count.
+TEST_F(ConnectionTest, ABodyUnderTheMinimumRateGets408AfterTheGracePeriod) {
+  HttpConnection client(server_.port());
+  client.send("POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n");
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  EXPECT_EQ(api_.set_min_body_rate(request, 240, 999), -EINVAL) << "the check runs once a second";
+  ASSERT_EQ(api_.set_min_body_rate(request, 240, 1000), 0);
+  std::string body;
+  auto started = std::chrono::steady_clock::now();
+  {
+    Trickle trickle(client, "x", 200ms);  // 5 bytes a second
+    body = read_whole_body(request, 4096);
+  }
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(body, "<error " + std::to_string(-ETIMEDOUT) + ">");
+  EXPECT_GE(took, 1s) << "given up before the grace period ended";
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 408);
+  EXPECT_FALSE(response->keep_alive);
+  api_.complete(request);
+}
+
+// A handler that echoes each piece as it comes writes while it reads: the
+// writes' own timeouts must not take the reads' deadline with them. Its
+// response began, so the slow body cuts it short (the connection closes).
+TEST_F(ConnectionTest, AnEchoingHandlersBodyIsStillHeldToTheMinimumRate) {
+  HttpConnection client(server_.port());
+  // Six seconds of trickle: all of it would be read if the reads' deadline were lost.
+  client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 30\r\n\r\n");
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  ASSERT_EQ(api_.set_min_body_rate(request, 240, 1000), 0);
+  int status = 0;
+  {
+    Trickle trickle(client, "x", 200ms);  // 5 bytes a second
+    std::vector<char> buffers[2] = {std::vector<char>(4096), std::vector<char>(4096)};
+    api_.read_body(request, buffers[0].data(), 4096, &IoEvents::callback, &reads_);
+    for (int reads = 0; reads < 100; ++reads) {
+      auto read = reads_.next();
+      ASSERT_TRUE(read);
+      status = read->status;
+      if (status < 0) break;
+      // The next read waits while this piece is written.
+      auto& next = buffers[(reads + 1) % 2];
+      api_.read_body(request, next.data(), next.size(), &IoEvents::callback, &reads_);
+      api_.write_body(request, buffers[reads % 2].data(), read->bytes, nullptr, nullptr);
+      api_.flush(request, nullptr, nullptr);
+    }
+  }
+  EXPECT_EQ(status, -ETIMEDOUT) << "the body was read to its end, or a read failed otherwise";
+  EXPECT_TRUE(client.closed_by_peer());
+  api_.complete(request);
+}
+
+// The handler turns the minimum off for a body that comes at the client's
+// pace (a gRPC client stream): the same trickle is read to its end.
+TEST_F(ConnectionTest, ABodyMayTrickleOnceTheHandlerTurnsTheMinimumRateOff) {
+  HttpConnection client(server_.port());
+  client.send("POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 12\r\n\r\n");
+  auto* request = next_request();
+  ASSERT_NE(request, nullptr);
+  ASSERT_EQ(api_.set_min_body_rate(request, 240, 1000), 0);
+  ASSERT_EQ(api_.set_min_body_rate(request, 0, 0), 0);
+  std::string body;
+  {
+    Trickle trickle(client, "x", 200ms);  // 5 bytes a second
+    body = read_whole_body(request, 4096);
+  }
+  EXPECT_EQ(body, std::string(12, 'x'));
+  answer(request, "stored");
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+}
+
 // A response without a Content-Length goes out chunked, ends with the last
 // chunk, and the connection carries the next request. Once the head is out
 // it cannot change.

@@ -8,6 +8,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include <cerrno>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@ namespace {
 
 using abi::str;
 using abi::to_string;
+using namespace std::chrono_literals;
 
 const ancm_request_api& api() { return LoopbackServer::api(); }
 
@@ -111,6 +113,10 @@ class Http2SessionTest : public ::testing::Test {
       return api().complete(request);
     }
     if (path == "/echo") return Echo::start(request);
+    if (path == "/strict-echo") {  // a body slower than 240 B/s is refused after a second
+      api().set_min_body_rate(request, 240, 1000);
+      return Echo::start(request);
+    }
     if (path == "/big") {
       auto big = std::make_unique<Big>(
           Big{request, std::stoul(to_string(api().query(request))), &write_failures_});
@@ -587,6 +593,29 @@ TEST_F(Http2SessionTest, ABodyThatStopsComingIsResetAfterTheIoTimeout) {
     if (frame.stream_id == 3 && frame.type == h2::kData) answered = frame.payload == "hello";
   }
   EXPECT_TRUE(answered);
+}
+
+// A body that trickles in under the stream's minimum rate: the server
+// answers 408 once the reads waited past the grace period (the handler's
+// read fails), and the connection's other streams go on.
+TEST_F(Http2SessionTest, ABodyUnderTheMinimumRateGets408) {
+  HttpConnection raw(server_->port());
+  raw.send(h2::client_start() +
+           h2::frame(h2::kHeaders, h2::kEndHeaders, 1,
+                     h2::indexed(3) + h2::indexed(6) + h2::literal(":path", "/strict-echo") +
+                         h2::literal(":authority", "test")));
+  std::string bytes;
+  {
+    Trickle trickle(raw, h2::frame(h2::kData, 0, 1, "x"), 200ms);
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (h2::answered_status(bytes, 1).empty() && std::chrono::steady_clock::now() < deadline) {
+      bytes += raw.read_raw(200ms);
+    }
+  }
+  EXPECT_EQ(h2::answered_status(bytes, 1), "408");
+  raw.send(h2::frame(h2::kHeaders, h2::kEndHeaders | h2::kEndStream, 3, h2::get_block("/hello")));
+  bytes = raw.read_until("hello", std::chrono::seconds(10));
+  EXPECT_EQ(h2::answered_status(bytes, 3), "201");
 }
 
 }  // namespace

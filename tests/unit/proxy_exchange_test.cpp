@@ -196,6 +196,11 @@ class FakeRequest {
     std::lock_guard lock(mutex_);
     return pipe_writes_;
   }
+  // The last minimum body rate the proxy set (set_min_body_rate), if any.
+  std::optional<uint32_t> min_body_rate() const {
+    std::lock_guard lock(mutex_);
+    return min_body_rate_;
+  }
   // As a TLS or HTTP/2 connection: write_body_from_pipe answers -EOPNOTSUPP.
   void refuse_pipe_pieces() { takes_pipe_pieces_ = false; }
   // As a client that went away while a pipe piece was on its way.
@@ -351,6 +356,12 @@ class FakeRequest {
     }
     request.lent_changed_.notify_all();
   }
+  static int set_min_body_rate(ancm_request* r, uint32_t bytes_per_second, uint32_t) {
+    auto& request = of(r);
+    std::lock_guard lock(request.mutex_);
+    request.min_body_rate_ = bytes_per_second;
+    return 0;
+  }
   // A pipe piece is read out of the pipe now (its bytes are all there, as
   // the server's splice would find them) and then goes as a lent piece.
   static int write_body_from_pipe(ancm_request* r, int pipe_fd, size_t len, ancm_io_callback cb,
@@ -484,6 +495,7 @@ class FakeRequest {
   int lent_writes_ = 0;
   int pipe_writes_ = 0;
   bool takes_pipe_pieces_ = true;  // as a cleartext HTTP/1.x connection does
+  std::optional<uint32_t> min_body_rate_;
   bool fail_pipe_pieces_ = false;  // each pipe piece is answered -ECONNRESET
   std::condition_variable_any lent_changed_;
   std::jthread lender_;  // last: stopped and joined before the rest goes
@@ -528,6 +540,7 @@ const ancm_request_api FakeRequest::api = {
     .tls_info = nullptr,
     .connect_protocol = &FakeRequest::connect_protocol,
     .write_body_from_pipe = &FakeRequest::write_body_from_pipe,
+    .set_min_body_rate = &FakeRequest::set_min_body_rate,
 };
 
 void log_nothing(void*, ancm_log_level, ancm_str) {}
@@ -682,6 +695,16 @@ TEST_F(ProxyExchangeTest, AnUpgradeWithABodyCannotSmuggleTheNextRequest) {
   EXPECT_EQ(next.status(), 200);
   EXPECT_NE(next.body().find("\nGET /abcdefg\n"), std::string::npos) << next.body();
   EXPECT_EQ(all_requests_run().find("/smuggled"), std::string::npos) << all_requests_run();
+}
+
+// The app's Kestrel bounds the body's rate and knows which requests stream
+// at the client's pace (gRPC): the front end's minimum is turned off.
+TEST_F(ProxyExchangeTest, TheMinimumBodyRateIsLeftToTheApp) {
+  FakeRequest request("POST", "/echo", {{"Host", "h"}, {"Content-Length", "5"}},
+                      /*has_body=*/true);
+  run(request, "hello");
+  EXPECT_EQ(request.status(), 200);
+  EXPECT_EQ(request.min_body_rate(), std::optional<uint32_t>(0));
 }
 
 // The child is not asked to upgrade when the request has a body: it gets a

@@ -361,7 +361,31 @@ typedef struct ancm_request_api {
    */
   int (*write_body_from_pipe)(ancm_request*, int pipe_fd, size_t len, ancm_io_callback cb,
                               void* ctx);
+
+  /*
+   * Appended: call it only when ANCM_ABI_HAS(ancm_request_api, api,
+   * set_min_body_rate). The slowest the client may send this request's body
+   * (Kestrel's MinRequestBodyDataRate): only the time the handler's body
+   * reads wait for bytes counts, and once more than grace_ms of it has passed,
+   * a read still waiting while fewer than bytes_per_second bytes per second
+   * of that time came is given up. The server then answers 408 when nothing
+   * of the response went out yet, else it cuts the response short (HTTP/1.x
+   * closes the connection, HTTP/2 resets the stream with CANCEL); the read
+   * fails with -ETIMEDOUT, and the handler still ends the request with
+   * complete() or abort(). Every request starts with
+   * ANCM_DEFAULT_MIN_BODY_RATE and ANCM_DEFAULT_MIN_BODY_RATE_GRACE_MS;
+   * bytes_per_second 0 turns the check off for the request (a body that
+   * streams at the client's pace, such as a gRPC client stream), leaving
+   * io_timeout alone to bound one stalled read. Takes effect from the next
+   * body read. Returns 0; -EINVAL for a grace_ms under 1000 with a rate (the
+   * server checks once a second); -ESTALE. Any thread.
+   */
+  int (*set_min_body_rate)(ancm_request*, uint32_t bytes_per_second, uint32_t grace_ms);
 } ancm_request_api;
+
+/* What set_min_body_rate starts every request with: Kestrel's defaults. */
+#define ANCM_DEFAULT_MIN_BODY_RATE 240u
+#define ANCM_DEFAULT_MIN_BODY_RATE_GRACE_MS 5000u
 
 /* -------------------------------------------------------------- application */
 

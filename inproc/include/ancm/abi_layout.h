@@ -35,45 +35,46 @@
   X(ancm_request_info, has_body)       \
   X(ancm_request_info, is_tls)
 
-#define ANCM_REQUEST_API_MEMBERS(X)        \
-  X(ancm_request_api, abi_version)         \
-  X(ancm_request_api, struct_size)         \
-  X(ancm_request_api, method)              \
-  X(ancm_request_api, target)              \
-  X(ancm_request_api, path)                \
-  X(ancm_request_api, query)               \
-  X(ancm_request_api, http_version)        \
-  X(ancm_request_api, header_count)        \
-  X(ancm_request_api, headers)             \
-  X(ancm_request_api, remote_address)      \
-  X(ancm_request_api, remote_port)         \
-  X(ancm_request_api, local_address)       \
-  X(ancm_request_api, local_port)          \
-  X(ancm_request_api, is_tls)              \
-  X(ancm_request_api, has_body)            \
-  X(ancm_request_api, read_body)           \
-  X(ancm_request_api, set_status)          \
-  X(ancm_request_api, add_header)          \
-  X(ancm_request_api, write_body)          \
-  X(ancm_request_api, flush)               \
-  X(ancm_request_api, complete)            \
-  X(ancm_request_api, abort)               \
-  X(ancm_request_api, on_disconnect)       \
-  X(ancm_request_api, upgrade)             \
-  X(ancm_request_api, stream_read)         \
-  X(ancm_request_api, stream_write)        \
-  X(ancm_request_api, stream_close)        \
-  X(ancm_request_api, request_info)        \
-  X(ancm_request_api, connection_executor) \
-  X(ancm_request_api, write_body_borrowed) \
-  X(ancm_request_api, request_trailers)    \
-  X(ancm_request_api, connection_data)     \
-  X(ancm_request_api, set_connection_data) \
-  X(ancm_request_api, add_trailer)         \
-  X(ancm_request_api, reset)               \
-  X(ancm_request_api, tls_info)            \
-  X(ancm_request_api, connect_protocol)    \
-  X(ancm_request_api, write_body_from_pipe)
+#define ANCM_REQUEST_API_MEMBERS(X)         \
+  X(ancm_request_api, abi_version)          \
+  X(ancm_request_api, struct_size)          \
+  X(ancm_request_api, method)               \
+  X(ancm_request_api, target)               \
+  X(ancm_request_api, path)                 \
+  X(ancm_request_api, query)                \
+  X(ancm_request_api, http_version)         \
+  X(ancm_request_api, header_count)         \
+  X(ancm_request_api, headers)              \
+  X(ancm_request_api, remote_address)       \
+  X(ancm_request_api, remote_port)          \
+  X(ancm_request_api, local_address)        \
+  X(ancm_request_api, local_port)           \
+  X(ancm_request_api, is_tls)               \
+  X(ancm_request_api, has_body)             \
+  X(ancm_request_api, read_body)            \
+  X(ancm_request_api, set_status)           \
+  X(ancm_request_api, add_header)           \
+  X(ancm_request_api, write_body)           \
+  X(ancm_request_api, flush)                \
+  X(ancm_request_api, complete)             \
+  X(ancm_request_api, abort)                \
+  X(ancm_request_api, on_disconnect)        \
+  X(ancm_request_api, upgrade)              \
+  X(ancm_request_api, stream_read)          \
+  X(ancm_request_api, stream_write)         \
+  X(ancm_request_api, stream_close)         \
+  X(ancm_request_api, request_info)         \
+  X(ancm_request_api, connection_executor)  \
+  X(ancm_request_api, write_body_borrowed)  \
+  X(ancm_request_api, request_trailers)     \
+  X(ancm_request_api, connection_data)      \
+  X(ancm_request_api, set_connection_data)  \
+  X(ancm_request_api, add_trailer)          \
+  X(ancm_request_api, reset)                \
+  X(ancm_request_api, tls_info)             \
+  X(ancm_request_api, connect_protocol)     \
+  X(ancm_request_api, write_body_from_pipe) \
+  X(ancm_request_api, set_min_body_rate)
 
 #define ANCM_TLS_INFO_MEMBERS(X)       \
   X(ancm_tls_info, protocol)           \

@@ -80,4 +80,8 @@ internal unsafe struct AncmRequestApi
     // write_body_from_pipe(request, pipe_fd, len, cb, ctx): a body piece spliced from a pipe
     // (cleartext HTTP/1.x). Not used by the managed server.
     public delegate* unmanaged<nint, int, nuint, delegate* unmanaged<nint, int, nuint, void>, nint, int> WriteBodyFromPipe;
+
+    // set_min_body_rate(request, bytes_per_second, grace_ms): the slowest the body may come
+    // (IHttpMinRequestBodyDataRateFeature); 0 bytes per second turns the check off.
+    public delegate* unmanaged<nint, uint, uint, int> SetMinBodyRate;
 }

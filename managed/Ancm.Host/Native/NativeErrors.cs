@@ -25,6 +25,8 @@ internal static class NativeErrors
     // limit. The server answers 400 or 413 itself, as Kestrel and IIS do.
     private const int EBADMSG = 74;
     private const int EMSGSIZE = 90;
+    // read_body's when the body came under the minimum data rate: the server answers 408.
+    private const int ETIMEDOUT = 110;
 
     /// <summary>For a request body read: a broken body is the client's fault, as in Kestrel.</summary>
     public static Exception ToBodyReadException(int status) => -status switch
@@ -33,6 +35,9 @@ internal static class NativeErrors
             StatusCodes.Status400BadRequest),
         EMSGSIZE => new BadHttpRequestException("Request body too large for the server's limit.",
             StatusCodes.Status413PayloadTooLarge),
+        ETIMEDOUT => new BadHttpRequestException(
+            "Reading the request body timed out due to data arriving too slowly. See MinRequestBodyDataRate.",
+            StatusCodes.Status408RequestTimeout),
         _ => ToException(status),
     };
 

@@ -3,6 +3,7 @@
 using System;
 using System.Globalization;
 using System.Text;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Ancm.Host.Native;
 
@@ -104,6 +105,15 @@ internal static unsafe class NativeHost
             return host == null ? DefaultMaxRequestBodySize : (long)host->MaxRequestBodySize;
         }
     }
+
+    /// <summary>
+    /// The minimum body rate the host starts every request with
+    /// (ANCM_DEFAULT_MIN_BODY_RATE and ..._GRACE_MS in handler_abi.h): Kestrel's.
+    /// </summary>
+    public const uint DefaultMinBodyRate = 240;
+    public const uint DefaultMinBodyRateGraceMilliseconds = 5000;
+    public static readonly MinDataRate DefaultMinRequestBodyDataRate =
+        new(DefaultMinBodyRate, TimeSpan.FromMilliseconds(DefaultMinBodyRateGraceMilliseconds));
 
     /// <summary>Set once the server registered with the host: start-up is over.</summary>
     public static volatile bool ServerRegistered;

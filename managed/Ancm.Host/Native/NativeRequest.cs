@@ -151,6 +151,19 @@ internal sealed unsafe class NativeRequest : NativeHandle, INativeIoTarget
         }
     }
 
+    /// <summary>
+    /// set_min_body_rate: the slowest the body may come from the next read on
+    /// (0 bytes per second: no minimum). Ignored once the request ended.
+    /// </summary>
+    public void SetMinBodyRate(uint bytesPerSecond, uint graceMilliseconds)
+    {
+        lock (Gate)
+        {
+            if (!Ended && Api->SetMinBodyRate != null)
+                Api->SetMinBodyRate(Handle, bytesPerSecond, graceMilliseconds);
+        }
+    }
+
     /// <summary>Ends the response normally; false if it had already ended.</summary>
     public bool Complete() => End(Api->Complete);
 

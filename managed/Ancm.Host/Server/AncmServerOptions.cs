@@ -1,6 +1,7 @@
 // Settings of the in-process server, configurable like KestrelServerOptions:
 // builder.Services.Configure<AncmServerOptions>(o => ...).
 using Ancm.Host.Native;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Ancm.Host;
 
@@ -14,6 +15,14 @@ public sealed class AncmServerOptions
     /// under IIS in-process.
     /// </summary>
     public long? MaxRequestBodySize { get; set; } = NativeHost.MaxAllowedContentLength;
+
+    /// <summary>
+    /// The slowest a client may send a request body, counted over the time
+    /// the app's reads wait for it (null: no minimum). Per request through
+    /// IHttpMinRequestBodyDataRateFeature. Kestrel's default: 240 bytes per
+    /// second after a 5 second grace period; a body under it gets 408.
+    /// </summary>
+    public MinDataRate? MinRequestBodyDataRate { get; set; } = NativeHost.DefaultMinRequestBodyDataRate;
 
     /// <summary>Whether synchronous Read/Write on the request and response bodies are allowed.</summary>
     public bool AllowSynchronousIO { get; set; }

@@ -6,6 +6,7 @@ using System.Collections;
 using System.Collections.Generic;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 
 namespace Ancm.Host.Server;
 
@@ -25,6 +26,7 @@ internal abstract partial class RequestContext : IFeatureCollection
     private object? _bodyPipeFeature;
     private object? _requestTrailersFeature;
     private object? _requestIdentifierFeature;
+    private object? _minDataRateFeature;
     // Offered per request: HTTP/2 only (RequestContext.Http2Features.cs), TLS only (RequestContext.Tls.cs).
     private object? _responseTrailersFeature;
     private object? _resetFeature;
@@ -49,6 +51,7 @@ internal abstract partial class RequestContext : IFeatureCollection
         _bodyPipeFeature = this;
         _requestTrailersFeature = this;
         _requestIdentifierFeature = this;
+        _minDataRateFeature = this;
     }
 
     bool IFeatureCollection.IsReadOnly => false;
@@ -73,6 +76,7 @@ internal abstract partial class RequestContext : IFeatureCollection
             if (key == typeof(IRequestBodyPipeFeature)) return _bodyPipeFeature;
             if (key == typeof(IHttpRequestTrailersFeature)) return _requestTrailersFeature;
             if (key == typeof(IHttpRequestIdentifierFeature)) return _requestIdentifierFeature;
+            if (key == typeof(IHttpMinRequestBodyDataRateFeature)) return _minDataRateFeature;
             if (key == typeof(IHttpResponseTrailersFeature)) return _responseTrailersFeature;
             if (key == typeof(IHttpResetFeature)) return _resetFeature;
             if (key == typeof(ITlsHandshakeFeature)) return _tlsHandshakeFeature;
@@ -96,6 +100,7 @@ internal abstract partial class RequestContext : IFeatureCollection
             else if (key == typeof(IRequestBodyPipeFeature)) _bodyPipeFeature = value;
             else if (key == typeof(IHttpRequestTrailersFeature)) _requestTrailersFeature = value;
             else if (key == typeof(IHttpRequestIdentifierFeature)) _requestIdentifierFeature = value;
+            else if (key == typeof(IHttpMinRequestBodyDataRateFeature)) _minDataRateFeature = value;
             else if (key == typeof(IHttpResponseTrailersFeature)) _responseTrailersFeature = value;
             else if (key == typeof(IHttpResetFeature)) _resetFeature = value;
             else if (key == typeof(ITlsHandshakeFeature)) _tlsHandshakeFeature = value;
@@ -127,6 +132,7 @@ internal abstract partial class RequestContext : IFeatureCollection
         if (_bodyPipeFeature is not null) yield return new(typeof(IRequestBodyPipeFeature), _bodyPipeFeature);
         if (_requestTrailersFeature is not null) yield return new(typeof(IHttpRequestTrailersFeature), _requestTrailersFeature);
         if (_requestIdentifierFeature is not null) yield return new(typeof(IHttpRequestIdentifierFeature), _requestIdentifierFeature);
+        if (_minDataRateFeature is not null) yield return new(typeof(IHttpMinRequestBodyDataRateFeature), _minDataRateFeature);
         if (_responseTrailersFeature is not null) yield return new(typeof(IHttpResponseTrailersFeature), _responseTrailersFeature);
         if (_resetFeature is not null) yield return new(typeof(IHttpResetFeature), _resetFeature);
         if (_tlsHandshakeFeature is not null) yield return new(typeof(ITlsHandshakeFeature), _tlsHandshakeFeature);

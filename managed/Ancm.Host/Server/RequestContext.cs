@@ -74,6 +74,7 @@ internal abstract partial class RequestContext : IThreadPoolWorkItem
         try
         {
             ReadRequest(in info);
+            ApplyServerMinDataRate();
             return true;
         }
         catch (BadHttpRequestException e)

@@ -3,6 +3,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 
 var builder = WebApplication.CreateBuilder(args);
 var app = builder.Build();
@@ -64,12 +65,18 @@ app.MapGet("/not-modified-with-body", async (HttpContext context) =>
     }
 });
 
-// Anything else: the request as the app sees it, body included.
+// Anything else: the request as the app sees it, body included. With
+// ?unhurried the body may come as slowly as the client likes (no minimum
+// data rate, as gRPC asks for its client streams).
 app.MapFallback(async (HttpContext context) =>
 {
     var limit = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
     if (limit is { IsReadOnly: false })
         limit.MaxRequestBodySize = null;
+    var rate = context.Features.Get<IHttpMinRequestBodyDataRateFeature>();
+    var minRate = rate?.MinDataRate is { } r ? $"{r.BytesPerSecond}/{r.GracePeriod.TotalSeconds}" : "none";
+    if (rate is not null && context.Request.Query.ContainsKey("unhurried"))
+        rate.MinDataRate = null;
     using var body = new MemoryStream();
     await context.Request.Body.CopyToAsync(body);
 
@@ -85,6 +92,7 @@ app.MapFallback(async (HttpContext context) =>
     foreach (var (name, values) in request.Headers)
         foreach (var value in values)
             text.Append($"header: {name}: {value}\n");
+    text.Append($"min-data-rate: {minRate}\n");
     text.Append($"body-length: {body.Length}\n");
     text.Append($"body: {Encoding.Latin1.GetString(body.ToArray())}\n");
     context.Response.ContentType = "text/plain";
