@@ -28,9 +28,17 @@ internal static class NativeErrors
     // read_body's when the body came under the minimum data rate: the server answers 408.
     private const int ETIMEDOUT = 110;
 
-    /// <summary>For a request body read: a broken body is the client's fault, as in Kestrel.</summary>
+    /// <summary>
+    /// For a request body read: a broken body is the client's fault, as in
+    /// Kestrel, and so is a body cut short by a client that went away
+    /// (Kestrel's "Unexpected end of request content", logged as a bad
+    /// request rather than as the app's error with a stack trace).
+    /// </summary>
     public static Exception ToBodyReadException(int status) => -status switch
     {
+        EPIPE or ECONNABORTED or ECONNRESET or ENOTCONN or ESHUTDOWN =>
+            new BadHttpRequestException("Unexpected end of request content.", StatusCodes.Status400BadRequest,
+                ToException(status)),
         EBADMSG => new BadHttpRequestException("The request body is malformed (bad chunked framing).",
             StatusCodes.Status400BadRequest),
         EMSGSIZE => new BadHttpRequestException("Request body too large for the server's limit.",
