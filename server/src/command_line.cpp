@@ -115,6 +115,7 @@ void add_limit_flags(std::map<std::string, Setter>& flags, HttpLimits& limits,
   flags["--max-header-bytes"] =
       size_flag("--max-header-bytes", limits.max_header_bytes, 256, 16 << 20);
   flags["--max-uri-bytes"] = size_flag("--max-uri-bytes", limits.max_uri_bytes, 16, 16 << 20);
+  flags["--max-header-count"] = count_flag("--max-header-count", limits.max_header_count, 1, 10000);
   flags["--max-body-bytes"] =
       size_flag("--max-body-bytes", limits.max_body_bytes_override, 0, 1LL << 50);
   flags["--header-timeout"] = seconds_flag("--header-timeout", limits.header_timeout, 3600);
@@ -417,6 +418,7 @@ std::vector<std::string> worker_arguments(const WorkerOptions& options) {
       options.target.string(),
       "--max-header-bytes=" + std::to_string(limits.max_header_bytes),
       "--max-uri-bytes=" + std::to_string(limits.max_uri_bytes),
+      "--max-header-count=" + std::to_string(limits.max_header_count),
       "--header-timeout=" + std::to_string(limits.header_timeout.count()),
       "--keepalive-timeout=" + std::to_string(limits.keepalive_timeout.count()),
       "--io-timeout=" + std::to_string(limits.io_timeout.count()),
@@ -489,6 +491,9 @@ std::string run_flags_help() {
          ")\n"
          "  --max-uri-bytes N         request target, else 414 (default " +
          std::to_string(d.max_uri_bytes) +
+         ")\n"
+         "  --max-header-count N      header fields in a request, else 431 (default " +
+         std::to_string(d.max_header_count) +
          ")\n"
          "  --max-body-bytes N        request body, else 413 (default: web.config's\n"
          "                            requestLimits maxAllowedContentLength, " +

@@ -209,7 +209,7 @@ std::string_view Connection::buffered() const {
 
 HeadLimits Connection::head_limits() const {
   return {context_.limits.max_header_bytes, context_.limits.max_uri_bytes,
-          context_.limits.max_body_bytes};
+          context_.limits.max_body_bytes, context_.limits.max_header_count};
 }
 
 // The head is read and checked here, by our own rules (request_head.h),

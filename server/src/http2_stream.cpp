@@ -140,8 +140,8 @@ common::Result<void, HeadRejection> Http2Stream::check_head() const {
   head.fields.clear();
   for (const auto& [name, value] : fields_) head.fields.push_back({name, value});
   const auto& limits = session_.context().limits;
-  auto ruled = apply_request_head_rules(
-      head, {limits.max_header_bytes, limits.max_uri_bytes, limits.max_body_bytes});
+  auto ruled = apply_request_head_rules(head, {limits.max_header_bytes, limits.max_uri_bytes,
+                                               limits.max_body_bytes, limits.max_header_count});
   head_fields_ = std::move(head.fields);
   if (!ruled.ok()) return ruled;
   return check_connect_protocol();

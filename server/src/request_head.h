@@ -18,6 +18,7 @@ struct HeadLimits {
   std::size_t max_header_bytes = 32 * 1024;  // request line + fields → 431
   std::size_t max_uri_bytes = 8 * 1024;      // request-target → 414
   uint64_t max_body_bytes = UINT64_MAX;      // a declared Content-Length → 413
+  std::size_t max_header_count = 100;        // field lines → 431 (Kestrel's default)
 };
 
 // Why a request is refused: the status to answer, the rule it broke (logged).

@@ -259,6 +259,9 @@ common::Result<void, HeadRejection> check_request_target(std::string_view target
 
 common::Result<void, HeadRejection> apply_request_head_rules(RequestHead& head,
                                                              const HeadLimits& limits) {
+  if (head.fields.size() > limits.max_header_count) {
+    return common::fail(HeadRejection{431, "too many header fields"});
+  }
   auto host = check_host(head);
   if (!host.ok()) return common::fail(host.error());
   if (auto checked = check_target(head, host.value(), limits); !checked.ok()) return checked;

@@ -30,6 +30,13 @@ std::string head(const std::string& request_line, const std::string& fields) {
   return request_line + "\r\n" + fields + "\r\n";
 }
 
+// n small field lines: a head well under the byte limit.
+std::string many_fields(int n) {
+  std::string lines;
+  for (int i = 0; i < n; ++i) lines += "X-" + std::to_string(i) + ": v\r\n";
+  return lines;
+}
+
 // Heads that must never reach the app. Each carries "/hostile" in its target
 // (where it has one) and is followed by the smuggled request.
 std::vector<Hostile> hostile_heads() {
@@ -77,6 +84,8 @@ std::vector<Hostile> hostile_heads() {
       {"header section too large",
        head("GET /hostile HTTP/1.1", "Host: a\r\nX-Big: " + std::string(40'000, 'b') + "\r\n"),
        431},
+      {"more header fields than Kestrel's 100",
+       head("GET /hostile HTTP/1.1", "Host: a\r\n" + many_fields(100)) + kSmuggled, 431},
   };
 }
 

@@ -57,5 +57,19 @@ TEST(CommandLineCounts, StreamsAreACountNotASize) {
   EXPECT_EQ(parsed.value().limits.http2_max_concurrent_streams, 250u);
 }
 
+TEST(CommandLineCounts, HeaderCountReachesTheWorker) {
+  EXPECT_FALSE(parse_run_arguments({"app", "--max-header-count", "0"}).ok());
+  auto parsed = parse_run_arguments({"app", "--max-header-count", "250"});
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_EQ(parsed.value().limits.max_header_count, 250u);
+  WorkerOptions worker;
+  worker.target = "app";
+  worker.control_fd = 3;
+  worker.limits.max_header_count = 250;
+  auto back = parse_worker_arguments(worker_arguments(worker));
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(back.value().limits.max_header_count, 250u);
+}
+
 }  // namespace
 }  // namespace ancm::server

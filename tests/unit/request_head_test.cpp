@@ -319,5 +319,24 @@ TEST(RequestHeadRules, ADeclaredBodyOverTheLimitIs413ForHttp11) {
       parse_request_head(get("Host: a\r\nContent-Length: 10\r\n", "POST / HTTP/1.1"), limits).ok());
 }
 
+// Kestrel's MaxRequestHeaderCount: a head of many small fields fits the
+// byte limit and is still refused, in both protocols.
+TEST(RequestHeadRules, MoreFieldsThanTheCountAllowsIs431) {
+  auto fields = [](int n) {
+    std::string lines = "Host: a\r\n";
+    for (int i = 1; i < n; ++i) lines += "X-" + std::to_string(i) + ": v\r\n";
+    return lines;
+  };
+  HeadLimits limits{64 * 1024, 1024, UINT64_MAX, 100};
+  EXPECT_TRUE(parse_request_head(get(fields(100)), limits).ok());
+  auto parsed = parse_request_head(get(fields(101)), limits);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().status, 431);
+
+  Fields many(101, {"x-a", "v"});
+  EXPECT_EQ(with_fields(Fields(100, {"x-a", "v"})), 0);
+  EXPECT_EQ(with_fields(many), 431);
+}
+
 }  // namespace
 }  // namespace ancm::server

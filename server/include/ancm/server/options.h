@@ -14,6 +14,7 @@ namespace ancm::server {
 struct HttpLimits {
   std::size_t max_header_bytes = 32 * 1024;  // request line + headers → 431
   std::size_t max_uri_bytes = 8 * 1024;      // request-target → 414
+  std::size_t max_header_count = 100;        // header fields → 431 (Kestrel's default)
   std::size_t max_body_bytes = 30'000'000;   // IIS's default → 413; see below
   // A head's first byte to its end; the first request's from accept (the
   // TLS handshake or HTTP/2's preface included: first_head_deadline.h).
