@@ -4,7 +4,8 @@ namespace ancm::test {
 
 const std::vector<std::string>& grpc_scenarios() {
   static const std::vector<std::string> scenarios = {
-      "unary", "server-streaming", "client-streaming", "bidi", "deadline", "cancel"};
+      "unary", "server-streaming", "client-streaming", "slow-client-streaming", "bidi", "deadline",
+      "cancel"};
   return scenarios;
 }
 

@@ -7,7 +7,7 @@ using GrpcClient;
 
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("usage: GrpcClient <address> <unary|server-streaming|client-streaming|bidi|deadline|cancel> [--ca <pem>]");
+    Console.Error.WriteLine("usage: GrpcClient <address> <unary|server-streaming|client-streaming|slow-client-streaming|bidi|deadline|cancel> [--ca <pem>]");
     return 2;
 }
 

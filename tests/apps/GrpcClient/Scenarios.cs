@@ -15,6 +15,7 @@ internal sealed class Scenarios(Greeter.GreeterClient client)
         "unary" => UnaryAsync(),
         "server-streaming" => ServerStreamingAsync(),
         "client-streaming" => ClientStreamingAsync(),
+        "slow-client-streaming" => SlowClientStreamingAsync(),
         "bidi" => BidiAsync(),
         "deadline" => DeadlineAsync(),
         "cancel" => CancelAsync(),
@@ -45,6 +46,20 @@ internal sealed class Scenarios(Greeter.GreeterClient client)
         await call.RequestStream.CompleteAsync();
         var reply = await call;
         return Expect("client-streaming", reply.Message, "Hello a,b,c");
+    }
+
+    // A pause longer than the server's grace period for slow request bodies
+    // (Kestrel's MinRequestBodyDataRate, 5 s): gRPC turns the minimum off for
+    // client streams, and a server must let it (IHttpMinRequestBodyDataRateFeature).
+    private async Task<bool> SlowClientStreamingAsync()
+    {
+        using var call = client.CollectHellos();
+        await call.RequestStream.WriteAsync(new HelloRequest { Name = "a" });
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        await call.RequestStream.WriteAsync(new HelloRequest { Name = "b" });
+        await call.RequestStream.CompleteAsync();
+        var reply = await call;
+        return Expect("slow-client-streaming", reply.Message, "Hello a,b");
     }
 
     // Each reply is read before the next request is sent: the answer to one
