@@ -16,61 +16,60 @@ using Clock = BodyDataRateClock::Clock;
 class BodyDataRateTest : public ::testing::Test {
  protected:
   Clock::time_point at(Clock::duration since_start) const { return start_ + since_start; }
+  // At `now` the waiting read has `left`, and gives up then, not a millisecond before.
+  void expect_gives_up(Clock::duration now, Clock::duration left) {
+    EXPECT_EQ(clock_.time_left(at(now)), left);
+    EXPECT_FALSE(clock_.too_slow(at(now + left - 1ms)));
+    EXPECT_TRUE(clock_.too_slow(at(now + left)));
+  }
+  // A read that begins to wait at the start, under this rate.
+  void wait_from_start(MinBodyRate rate) {
+    clock_.set(rate);
+    clock_.wait_started(at(0s));
+  }
 
   BodyDataRateClock clock_;
   Clock::time_point start_ = Clock::now();
 };
 
 TEST_F(BodyDataRateTest, AWaitingReadHasTheGracePeriodFirst) {
-  clock_.set({240, 5s});
-  clock_.wait_started(at(0s));
+  wait_from_start({240, 5s});
   EXPECT_EQ(clock_.time_left(at(0s)), Clock::duration(5s));
-  EXPECT_EQ(clock_.time_left(at(2s)), Clock::duration(3s));
-  EXPECT_FALSE(clock_.too_slow(at(4999ms)));
-  EXPECT_TRUE(clock_.too_slow(at(5s)));
+  expect_gives_up(2s, 3s);
 }
 
 TEST_F(BodyDataRateTest, OnlyTheReadsWaitsCount) {
-  clock_.set({240, 5s});
-  clock_.wait_started(at(0s));
+  wait_from_start({240, 5s});
   clock_.wait_ended(at(3s));
   clock_.count(10);
   // The app took a minute before it read again: not the client's time.
   clock_.wait_started(at(63s));
-  EXPECT_EQ(clock_.time_left(at(63s)), Clock::duration(2s));
-  EXPECT_FALSE(clock_.too_slow(at(64s)));
-  EXPECT_TRUE(clock_.too_slow(at(65s)));
+  expect_gives_up(63s, 2s);
 }
 
 TEST_F(BodyDataRateTest, BytesAtTheRateBuyTimePastTheGracePeriod) {
-  clock_.set({100, 1s});
-  clock_.wait_started(at(0s));
+  wait_from_start({100, 1s});
   clock_.wait_ended(at(1s));
   clock_.count(1000);  // ten seconds' worth at 100 B/s
   clock_.wait_started(at(1s));
-  EXPECT_EQ(clock_.time_left(at(1s)), Clock::duration(9s));
-  EXPECT_FALSE(clock_.too_slow(at(9s)));
-  EXPECT_TRUE(clock_.too_slow(at(10s)));
+  expect_gives_up(1s, 9s);
 }
 
 TEST_F(BodyDataRateTest, ARateOfZeroIsNoMinimum) {
-  clock_.set({0, 5s});
-  clock_.wait_started(at(0s));
+  wait_from_start({0, 5s});
   EXPECT_FALSE(clock_.time_left(at(1h)).has_value());
   EXPECT_FALSE(clock_.too_slow(at(1h)));
 }
 
 TEST_F(BodyDataRateTest, NoReadWaitingIsNeverTooSlow) {
-  clock_.set({240, 1s});
-  clock_.wait_started(at(0s));
+  wait_from_start({240, 1s});
   clock_.wait_ended(at(10s));
   EXPECT_FALSE(clock_.waiting());
   EXPECT_FALSE(clock_.too_slow(at(20s)));
 }
 
 TEST_F(BodyDataRateTest, ANewRequestStartsAtKestrelsDefaultWithNothingCounted) {
-  clock_.set({0, 1s});
-  clock_.wait_started(at(0s));
+  wait_from_start({0, 1s});
   clock_.restart();
   EXPECT_FALSE(clock_.waiting());
   clock_.wait_started(at(0s));
@@ -78,8 +77,7 @@ TEST_F(BodyDataRateTest, ANewRequestStartsAtKestrelsDefaultWithNothingCounted) {
 }
 
 TEST_F(BodyDataRateTest, ASecondStartWhileWaitingKeepsTheFirst) {
-  clock_.set({240, 5s});
-  clock_.wait_started(at(0s));
+  wait_from_start({240, 5s});
   clock_.wait_started(at(3s));
   EXPECT_EQ(clock_.time_left(at(3s)), Clock::duration(2s));
 }

@@ -145,6 +145,16 @@ class ConnectionTest : public ::testing::Test {
 
   // The request body, read to its end; "<error N>" if a read fails.
   // Reads with a buffer of `capacity` bytes; each read's size goes to `pieces`.
+  // A POST of `length` bytes whose head the client sent, its body to come; the
+  // request's minimum body rate set to 240 B/s after a one-second grace.
+  ancm_request* strict_upload(HttpConnection& client, std::size_t length) {
+    client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(length) +
+                "\r\n\r\n");
+    auto* request = next_request();
+    if (request && api_.set_min_body_rate(request, 240, 1000) != 0) return nullptr;
+    return request;
+  }
+
   std::string read_whole_body(ancm_request* request, std::size_t capacity = 4096,
                               std::vector<std::size_t>* pieces = nullptr) {
     std::string body;
@@ -551,11 +561,9 @@ TEST_F(ConnectionTest, TinyChunksThatArrivedFillOneRead) {
 // reads' waits count.
 TEST_F(ConnectionTest, ABodyUnderTheMinimumRateGets408AfterTheGracePeriod) {
   HttpConnection client(server_.port());
-  client.send("POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n");
-  auto* request = next_request();
+  auto* request = strict_upload(client, 1000);
   ASSERT_NE(request, nullptr);
   EXPECT_EQ(api_.set_min_body_rate(request, 240, 999), -EINVAL) << "the check runs once a second";
-  ASSERT_EQ(api_.set_min_body_rate(request, 240, 1000), 0);
   std::string body;
   auto started = std::chrono::steady_clock::now();
   {
@@ -578,10 +586,8 @@ TEST_F(ConnectionTest, ABodyUnderTheMinimumRateGets408AfterTheGracePeriod) {
 TEST_F(ConnectionTest, AnEchoingHandlersBodyIsStillHeldToTheMinimumRate) {
   HttpConnection client(server_.port());
   // Six seconds of trickle: all of it would be read if the reads' deadline were lost.
-  client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 30\r\n\r\n");
-  auto* request = next_request();
+  auto* request = strict_upload(client, 30);
   ASSERT_NE(request, nullptr);
-  ASSERT_EQ(api_.set_min_body_rate(request, 240, 1000), 0);
   int status = 0;
   {
     Trickle trickle(client, "x", 200ms);  // 5 bytes a second
@@ -608,10 +614,8 @@ TEST_F(ConnectionTest, AnEchoingHandlersBodyIsStillHeldToTheMinimumRate) {
 // pace (a gRPC client stream): the same trickle is read to its end.
 TEST_F(ConnectionTest, ABodyMayTrickleOnceTheHandlerTurnsTheMinimumRateOff) {
   HttpConnection client(server_.port());
-  client.send("POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 12\r\n\r\n");
-  auto* request = next_request();
+  auto* request = strict_upload(client, 12);
   ASSERT_NE(request, nullptr);
-  ASSERT_EQ(api_.set_min_body_rate(request, 240, 1000), 0);
   ASSERT_EQ(api_.set_min_body_rate(request, 0, 0), 0);
   std::string body;
   {
