@@ -357,8 +357,13 @@ void ProxyExchange::request_broken(const std::string& why, std::string_view logg
 
 // ------------------------------------------------------------------ response
 
+// An interim response's parser goes, and its fields with it: a child that
+// sends one 1xx after another does not make the head's arena grow.
 void ProxyExchange::new_response_parser() {
-  parser_.emplace();
+  parser_.reset();
+  head_arena_.release();
+  parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                  std::make_tuple(HeadAllocator(&head_arena_)));
   direct_body_left_.reset();
   parser_->body_limit(boost::none);
   parser_->skip(forwarded_.is_head);

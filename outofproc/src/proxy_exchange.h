@@ -4,6 +4,7 @@
 // offers it, so relaying costs no thread hop (as in nginx's single event loop).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,6 +15,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <chrono>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -173,7 +175,14 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   std::shared_ptr<ConnectionPool::Client> client_;  // null: nothing is kept
   ConnectionPool::Connection upstream_;
   UpstreamAttempt attempt_;
-  std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
+  // The child's response head lives in head_arena_, whose first kilobyte is
+  // part of this object: a usual head costs no allocation of its own.
+  using HeadAllocator = std::pmr::polymorphic_allocator<char>;
+  using ResponseParser =
+      boost::beast::http::response_parser<boost::beast::http::buffer_body, HeadAllocator>;
+  std::array<std::byte, 1024> head_space_;
+  std::pmr::monotonic_buffer_resource head_arena_{head_space_.data(), head_space_.size()};
+  std::optional<ResponseParser> parser_;  // after head_arena_: destroyed first
 
   // The explicit state (proxy_exchange_state.h), moved only through enter().
   RequestPhase request_phase_ = RequestPhase::Connecting;
