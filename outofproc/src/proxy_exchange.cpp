@@ -118,9 +118,8 @@ void ProxyExchange::on_server_io(void* ctx, int status, std::size_t bytes) {
 }
 
 void ProxyExchange::on_disconnect(void* ctx, int client_gone) {
-  std::unique_ptr<ServerOp> op(static_cast<ServerOp*>(ctx));
+  auto exchange = std::move(static_cast<ProxyExchange*>(ctx)->held_for_disconnect_);
   if (!client_gone) return;
-  auto exchange = std::move(op->exchange);
   asio::post(exchange->strand_, [exchange] {
     if (exchange->h2_) return exchange->h2_->client_gone();
     exchange->client_facts_.gone = true;
@@ -132,10 +131,10 @@ void ProxyExchange::on_disconnect(void* ctx, int client_gone) {
 void ProxyExchange::start() {
   client_ = pool_client(*context_, request_);
   leave_body_rate_to_the_app();
-  // The op holds a reference until the server calls back, which it always does.
-  context_->api->on_disconnect(
-      request_, &ProxyExchange::on_disconnect,
-      std::make_unique<ServerOp>(ServerOp{shared_from_this(), nullptr}).release());
+  // The exchange holds itself until the server calls back, which it always
+  // does, exactly once (no allocation for it, as an op would cost).
+  held_for_disconnect_ = shared_from_this();
+  context_->api->on_disconnect(request_, &ProxyExchange::on_disconnect, this);
   acquire_process();
 }
 

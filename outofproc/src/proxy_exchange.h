@@ -183,6 +183,8 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   std::array<std::byte, 1024> head_space_;
   std::pmr::monotonic_buffer_resource head_arena_{head_space_.data(), head_space_.size()};
   std::optional<ResponseParser> parser_;  // after head_arena_: destroyed first
+  // This exchange, from start() until on_disconnect's one callback.
+  std::shared_ptr<ProxyExchange> held_for_disconnect_;
 
   // The explicit state (proxy_exchange_state.h), moved only through enter().
   RequestPhase request_phase_ = RequestPhase::Connecting;
