@@ -26,8 +26,9 @@ BodyDataRateClock::Clock::duration BodyDataRateClock::waited(Clock::time_point n
 std::optional<BodyDataRateClock::Clock::duration> BodyDataRateClock::time_left(
     Clock::time_point now) const {
   if (rate_.bytes_per_second == 0) return std::nullopt;
-  auto earned = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(static_cast<double>(bytes_) / rate_.bytes_per_second));
+  // Capped at a year: a huge body at a low rate must not overflow the clock's ticks.
+  double seconds = std::min(static_cast<double>(bytes_) / rate_.bytes_per_second, 365.0 * 86400);
+  auto earned = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   auto allowed = std::max<Clock::duration>(rate_.grace, earned);
   return std::max<Clock::duration>(allowed - waited(now), Clock::duration{});
 }

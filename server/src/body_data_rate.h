@@ -34,6 +34,10 @@ class BodyDataRateClock {
   // Body bytes a read handed over, waited for or not.
   void count(std::size_t bytes) { bytes_ += bytes; }
   bool waiting() const { return wait_start_.has_value(); }
+  // The waiting read's time so far is not counted (the client could not send).
+  void restart_wait(Clock::time_point now) {
+    if (wait_start_) wait_start_ = now;
+  }
 
   // How much longer the waiting read may wait, with no byte more, before the
   // client is too slow (zero: it is already); nullopt when no rate applies.

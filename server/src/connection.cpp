@@ -446,7 +446,9 @@ void Connection::arm_request_timer() {
   bool reading = body_read_ == BodyRead::Reading;
   if (!reading && !io_.write_in_flight) return disarm_timer();
   std::chrono::steady_clock::duration timeout = context_.limits.io_timeout;
-  if (auto left = reading ? body_rate_.time_left(std::chrono::steady_clock::now()) : std::nullopt) {
+  // A read still behind its 100 (Continue) does not wait for the body yet.
+  bool timed = reading && body_rate_.waiting();
+  if (auto left = timed ? body_rate_.time_left(std::chrono::steady_clock::now()) : std::nullopt) {
     timeout = std::min(timeout, *left);
   }
   arm_timer(timeout);

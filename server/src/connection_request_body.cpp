@@ -74,9 +74,13 @@ void Connection::read_body_some() {
   parse_body();
 }
 
+// A read that waits already is held to the new rate at once: its deadline
+// moves (later too: the timer's running wait then waits on).
 void Connection::set_min_body_rate(MinBodyRate rate) {
   on_strand([self = shared_from_this(), rate] {
-    if (self->in_request() && !self->completed()) self->body_rate_.set(rate);
+    if (!self->in_request() || self->completed()) return;
+    self->body_rate_.set(rate);
+    if (self->body_rate_.waiting()) self->arm_request_timer();
   });
 }
 

@@ -317,13 +317,22 @@ void Http2Stream::wait_for_data() {
 
 void Http2Stream::set_min_body_rate(MinBodyRate rate) {
   on_strand([this, rate] {
-    if (in_handler()) body_rate_.set(rate);
+    if (!in_handler()) return;
+    body_rate_.set(rate);
+    if (body_rate_.waiting() && rate.bytes_per_second > 0) session_.watch_body_rates();
   });
 }
 
 bool Http2Stream::check_body_rate(std::chrono::steady_clock::time_point now) {
   if (!reading_ || !body_rate_.waiting() || facts_.closed || session_.dead()) return false;
-  if (!body_rate_.too_slow(now)) return body_rate_.time_left(now).has_value();
+  if (!body_rate_.time_left(now)) return false;
+  // Other streams' unread bodies fill the connection's window: the client
+  // may not send, and the time since the last check is not held against it.
+  if (nghttp2_session_get_local_window_size(session_.ng()) <= 0) {
+    body_rate_.restart_wait(now);
+    return true;
+  }
+  if (!body_rate_.too_slow(now)) return true;
   spdlog::debug(
       "HTTP/2 stream {} from {}: request body came too slowly (under the minimum data "
       "rate)",

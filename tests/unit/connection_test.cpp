@@ -629,6 +629,33 @@ TEST_F(ConnectionTest, ABodyMayTrickleOnceTheHandlerTurnsTheMinimumRateOff) {
   EXPECT_EQ(response->status, 200);
 }
 
+// The minimum turned off while a read waits (an app that sets the feature
+// once its read began): the read's rate deadline goes, the body comes.
+TEST_F(ConnectionTest, TurningTheMinimumRateOffWhileAReadWaitsTakesEffectAtOnce) {
+  HttpConnection client(server_.port());
+  auto* request = strict_upload(client, 12);
+  ASSERT_NE(request, nullptr);
+  std::vector<char> buffer(4096);
+  api_.read_body(request, buffer.data(), buffer.size(), &IoEvents::callback, &reads_);
+  std::this_thread::sleep_for(300ms);  // the read waits, its deadline a second away
+  ASSERT_EQ(api_.set_min_body_rate(request, 0, 0), 0);
+  std::this_thread::sleep_for(1s);  // past the deadline the read had
+  std::string body;
+  {
+    Trickle trickle(client, "x", 200ms);  // 2.4 s for the body
+    auto first = reads_.next();
+    ASSERT_TRUE(first);
+    ASSERT_EQ(first->status, 0);
+    body.append(buffer.data(), first->bytes);
+    body += read_whole_body(request, 4096);
+  }
+  EXPECT_EQ(body, std::string(12, 'x'));
+  answer(request, "stored");
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+}
+
 // A response without a Content-Length goes out chunked, ends with the last
 // chunk, and the connection carries the next request. Once the head is out
 // it cannot change.

@@ -376,8 +376,8 @@ typedef struct ancm_request_api {
    * ANCM_DEFAULT_MIN_BODY_RATE and ANCM_DEFAULT_MIN_BODY_RATE_GRACE_MS;
    * bytes_per_second 0 turns the check off for the request (a body that
    * streams at the client's pace, such as a gRPC client stream), leaving
-   * io_timeout alone to bound one stalled read. Takes effect from the next
-   * body read. Returns 0; -EINVAL for a grace_ms under 1000 with a rate (the
+   * io_timeout alone to bound one stalled read. Takes effect at once, for a
+   * read that waits already too. Returns 0; -EINVAL for a grace_ms under 1000 with a rate (the
    * server checks once a second); -ESTALE. Any thread.
    */
   int (*set_min_body_rate)(ancm_request*, uint32_t bytes_per_second, uint32_t grace_ms);
