@@ -130,6 +130,21 @@ TEST_F(TlsTest, EchoesLargeBodies) {
   EXPECT_TRUE(chunked->body == body) << chunked->body.size();
 }
 
+// OpenSSL reads ahead: records that arrive together wait inside it, not in
+// the socket, so the server must ask OpenSSL for the next request before it
+// waits for the socket (which stays quiet: the client waits for answers).
+TEST_F(TlsTest, PipelinedRequestsInRecordsThatArriveTogetherAreAllAnswered) {
+  auto host = start_default();
+  TlsConnection connection(host->port(), client());
+  ASSERT_TRUE(connection.connected()) << connection.error();
+  connection.send_records({get_request("/tls"), get_request("/tls"), get_request("/tls")});
+  for (int i = 0; i < 3; ++i) {
+    auto response = connection.read_response(10s);
+    ASSERT_TRUE(response) << "response " << i << "\n" << host->output();
+    EXPECT_EQ(response->status, 200);
+  }
+}
+
 TEST_F(TlsTest, SniChoosesTheCertificateForEachName) {
   auto host = start_default();
   EXPECT_EQ(served_subject(*host, "a.example.test"), "CN=a.example.test");

@@ -1,7 +1,10 @@
 #include "tls_client.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <boost/asio/io_context.hpp>
@@ -149,6 +152,16 @@ void TlsConnection::send(const std::string& bytes) {
     done = true;
   });
   if (!impl_->run_for(std::chrono::seconds(10), done)) impl_->ok = false;
+}
+
+void TlsConnection::send_records(const std::vector<std::string>& pieces) {
+  if (!impl_->ok) return;
+  int fd = impl_->stream->next_layer().native_handle();
+  int on = 1;
+  int off = 0;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+  for (const auto& piece : pieces) send(piece);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
 }
 
 std::optional<HttpResponse> TlsConnection::read_response(std::chrono::milliseconds timeout) {

@@ -66,6 +66,9 @@ class TlsConnection {
   const TlsSession& session() const;
 
   void send(const std::string& bytes);
+  // Each piece in a TLS record of its own, all leaving in one TCP segment
+  // (TCP_CORK), so that they reach the server in one read.
+  void send_records(const std::vector<std::string>& pieces);
   std::optional<HttpResponse> read_response(
       std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Reads (and drops) whatever comes until the server ends the connection.
