@@ -3,11 +3,15 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <cerrno>
+#include <memory>
 #include <new>
 
 namespace ancm::server {
 
-TlsSocket::TlsSocket(Socket socket, SSL_CTX* ctx) : socket_(std::move(socket)), ssl_(SSL_new(ctx)) {
+TlsSocket::TlsSocket(Socket socket, SSL_CTX* ctx)
+    : socket_(std::move(socket)),
+      inbox_(std::make_unique<TlsInbox>(socket_.native_handle())),
+      ssl_(SSL_new(ctx)) {
   if (!ssl_) throw std::bad_alloc();
   // Writes may end after some records (the caller writes the rest) and be
   // retried from another address after a wait; idle connections give their
@@ -16,11 +20,18 @@ TlsSocket::TlsSocket(Socket socket, SSL_CTX* ctx) : socket_(std::move(socket)), 
                                SSL_MODE_RELEASE_BUFFERS);
   // A record's header and body, and whatever else has arrived, in one
   // read(2) (as nginx reads): without it OpenSSL reads the 5-byte header and
-  // the rest apart. Safe only because this socket waits for readability
-  // just after OpenSSL asked for bytes: read-ahead bytes wait inside
-  // OpenSSL, where a readiness wait would not see them.
+  // the rest apart. Safe only because this socket waits for bytes just after
+  // OpenSSL asked for them: read-ahead bytes wait inside OpenSSL, where a
+  // wait on the socket would not see them.
   SSL_set_read_ahead(ssl_.get(), 1);
-  SSL_set_fd(ssl_.get(), socket_.native_handle());
+  BIO* reads = inbox_->make_bio();
+  BIO* writes = BIO_new_socket(socket_.native_handle(), BIO_NOCLOSE);
+  if (reads == nullptr || writes == nullptr) {
+    BIO_free(reads);
+    BIO_free(writes);
+    throw std::bad_alloc();
+  }
+  SSL_set_bio(ssl_.get(), reads, writes);
   SSL_set_accept_state(ssl_.get());
   // OpenSSL reads and writes the descriptor itself: it must not block.
   boost::system::error_code ignored;

@@ -1,10 +1,11 @@
-// TLS on an accepted socket, with OpenSSL reading and writing the socket's
-// descriptor itself (SSL_set_fd, as nginx runs it) and Asio only waiting for
-// readiness when OpenSSL asks for it. Asio's ssl::stream goes through a BIO
-// pair and record buffers of its own: ~70 KiB per connection, held while it
-// idles, and a copy of every record each way. Here an idle connection holds
-// OpenSSL's SSL alone (SSL_MODE_RELEASE_BUFFERS gives its record buffers
-// back between records).
+// TLS on an accepted socket, with OpenSSL writing the socket's descriptor
+// itself (as nginx runs it) and reading it through a TlsInbox: when OpenSSL
+// finds nothing to read, an Asio read into the inbox's 2 KiB is the wait.
+// Asio's ssl::stream goes through a BIO pair and record buffers of its own:
+// ~70 KiB per connection, held while it idles, and a copy of every record
+// each way. Here an idle connection holds OpenSSL's SSL and the inbox
+// (SSL_MODE_RELEASE_BUFFERS gives OpenSSL's record buffers back between
+// records).
 //
 // An Asio AsyncReadStream and AsyncWriteStream like the socket under it: one
 // read and one write may be in flight at once, started and completed on the
@@ -26,6 +27,8 @@
 #include <memory>
 #include <type_traits>
 #include <utility>
+
+#include "tls_inbox.h"
 
 namespace ancm::server {
 
@@ -144,7 +147,13 @@ class TlsSocket {
       std::size_t done = 0;
       int ret = call(tls->ssl_.get(), done);
       Outcome outcome = ret == 1 ? Outcome{} : tls->outcome_of(ret);
+      if (outcome.want == Want::Read && !tls->inbox_->filling()) {
+        waited = true;
+        return tls->socket_.async_read_some(tls->inbox_->begin_fill(), std::move(self));
+      }
       if (outcome.want != Want::Nothing) {
+        // Writable, or (a write wanting to read while a read's fill is
+        // pending: renegotiation, which the contexts turn off) readable.
         waited = true;
         auto wait = outcome.want == Want::Read ? Socket::wait_read : Socket::wait_write;
         return tls->socket_.async_wait(wait, std::move(self));
@@ -154,6 +163,17 @@ class TlsSocket {
       if (waited) return finish(self);
       posted = true;
       boost::asio::post(std::move(self));
+    }
+
+    // The inbox's read ended: OpenSSL is asked again, with what it brought.
+    template <class Self>
+    void operator()(Self& self, boost::system::error_code read_ec, std::size_t n) {
+      tls->inbox_->filled(n, read_ec == boost::asio::error::eof);
+      if (read_ec && read_ec != boost::asio::error::eof) {
+        result_ec = read_ec;
+        return finish(self);
+      }
+      (*this)(self);
     }
 
     template <class Self>
@@ -175,6 +195,7 @@ class TlsSocket {
   }
 
   Socket socket_;
+  std::unique_ptr<TlsInbox> inbox_;  // OpenSSL's read BIO points at it: one address
   std::unique_ptr<SSL, SslFree> ssl_;
 };
 
