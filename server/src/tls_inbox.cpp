@@ -1,11 +1,14 @@
 #include "tls_inbox.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
+
+#include "ancm/common/checked_move.h"
 
 namespace ancm::server {
 namespace {
@@ -77,10 +80,10 @@ int TlsInbox::read(BIO* bio, char* out, std::size_t len, std::size_t* got) {
     if (begin_ == end_) begin_ = end_ = 0;
     return 1;
   }
-  if (eof_) return 0;
-  // Nothing new can be there without an edge, and a pending Asio read owns
-  // the socket's next bytes (reading past it would reorder them).
-  if (drained_ || filling_) {
+  if (phase_ == InboxSocketPhase::Ended) return 0;
+  // Drained: nothing new can be there without an edge. Filling: the pending
+  // Asio read owns the socket's next bytes (reading past it would reorder them).
+  if (phase_ != InboxSocketPhase::Unknown) {
     BIO_set_retry_read(bio);
     return 0;
   }
@@ -89,33 +92,42 @@ int TlsInbox::read(BIO* bio, char* out, std::size_t len, std::size_t* got) {
     n = ::recv(fd_, out, len, 0);
   } while (n < 0 && errno == EINTR);
   if (n > 0) {
-    drained_ = static_cast<std::size_t>(n) < len;
+    if (static_cast<std::size_t>(n) < len) enter(InboxSocketPhase::Drained);
     *got = static_cast<std::size_t>(n);
     return 1;
   }
   if (n == 0) {
-    eof_ = true;
+    enter(InboxSocketPhase::Ended);
     return 0;
   }
   if (errno == EAGAIN || errno == EWOULDBLOCK) {
-    drained_ = true;
+    enter(InboxSocketPhase::Drained);
     BIO_set_retry_read(bio);
   }
   return 0;
 }
 
 boost::asio::mutable_buffer TlsInbox::begin_fill() {
-  filling_ = true;
+  enter(InboxSocketPhase::Filling);
   return boost::asio::buffer(bytes_.data() + end_, bytes_.size() - end_);
 }
 
 void TlsInbox::filled(std::size_t n, bool eof) {
-  filling_ = false;
   end_ += n;
   // A read that filled the room may have left more behind; OpenSSL's next
   // read takes it from the socket.
-  drained_ = n < bytes_.size();
-  if (eof) eof_ = true;
+  if (eof) {
+    enter(InboxSocketPhase::Ended);
+  } else {
+    enter(n < bytes_.size() ? InboxSocketPhase::Drained : InboxSocketPhase::Unknown);
+  }
+}
+
+// An illegal move is a bug: logged, and the phase stays.
+void TlsInbox::enter(InboxSocketPhase to) {
+  common::checked_move(phase_, to, [&](std::string_view from, std::string_view next) {
+    spdlog::error("TLS inbox on fd {}: illegal socket phase transition {} -> {}", fd_, from, next);
+  });
 }
 
 }  // namespace ancm::server

@@ -2,7 +2,7 @@
 // first what an Asio read brought into a small buffer here, then the socket
 // itself, until a read finds it empty. From then on OpenSSL is told to wait
 // without another read(2), and TlsSocket waits with an Asio read into
-// space(). Waiting with a read, not a readiness wait, is the point: Asio
+// begin_fill(). Waiting with a read, not a readiness wait, is the point: Asio
 // re-arms a readiness wait with epoll_ctl every time (edge-triggered epoll),
 // while a read that finds nothing waits in epoll as registered.
 //
@@ -16,8 +16,37 @@
 #include <array>
 #include <boost/asio/buffer.hpp>
 #include <cstddef>
+#include <string_view>
 
 namespace ancm::server {
+
+// What an inbox knows of the socket under it: Unknown (OpenSSL may read it
+// itself), Drained (a read came back empty or short: the next bytes come
+// with an epoll edge), Filling (an Asio read into the inbox is pending and
+// owns the socket's next bytes), Ended (the peer's FIN was read). A fill
+// starts from Drained, or from Unknown when OpenSSL wants bytes the BIO
+// never refused; it ends in any other phase.
+enum class InboxSocketPhase { Unknown, Drained, Filling, Ended };
+
+constexpr bool is_legal(InboxSocketPhase from, InboxSocketPhase to) {
+  using P = InboxSocketPhase;
+  return (from == P::Unknown && to != P::Unknown) || (from == P::Drained && to == P::Filling) ||
+         (from == P::Filling && to != P::Filling);
+}
+
+constexpr std::string_view name(InboxSocketPhase phase) {
+  switch (phase) {
+    case InboxSocketPhase::Unknown:
+      return "Unknown";
+    case InboxSocketPhase::Drained:
+      return "Drained";
+    case InboxSocketPhase::Filling:
+      return "Filling";
+    case InboxSocketPhase::Ended:
+      return "Ended";
+  }
+  return "?";
+}
 
 class TlsInbox {
  public:
@@ -40,23 +69,21 @@ class TlsInbox {
 
   // The Asio read a wait becomes: begin_fill() gives the room it reads into,
   // filled() what it brought (eof: the peer's FIN).
-  bool filling() const { return filling_; }
+  bool filling() const { return phase_ == InboxSocketPhase::Filling; }
   boost::asio::mutable_buffer begin_fill();
   void filled(std::size_t n, bool eof);
 
-  bool at_eof() const { return eof_ && begin_ == end_; }
+  bool at_eof() const { return phase_ == InboxSocketPhase::Ended && begin_ == end_; }
   std::size_t buffered() const { return end_ - begin_; }
   int fd() const { return fd_; }
 
  private:
+  void enter(InboxSocketPhase to);
+
   int fd_;
   std::array<char, kBytes> bytes_{};
   std::size_t begin_ = 0, end_ = 0;
-  // The socket read empty (EAGAIN, or less than asked) and nothing came
-  // since: the bytes that come next arrive with an epoll edge.
-  bool drained_ = false;
-  bool filling_ = false;  // an Asio read into bytes_ is pending
-  bool eof_ = false;
+  InboxSocketPhase phase_ = InboxSocketPhase::Unknown;
 };
 
 }  // namespace ancm::server

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "ancm/common/unique_fd.h"
+#include "state_table_checks.h"
 
 namespace ancm::server {
 namespace {
@@ -134,6 +135,19 @@ TEST_F(TlsInboxTest, AFinOpenSslReadsItselfIsEofToo) {
   EXPECT_EQ(bio_reads(100, &retry), "");
   EXPECT_FALSE(retry);
   EXPECT_TRUE(BIO_eof(bio_.get()));
+}
+
+TEST(InboxSocketPhaseTable, FillsStartDrainedOrUnknownAndTheFinIsFinal) {
+  using P = InboxSocketPhase;
+  test::expect_path({P::Unknown, P::Drained, P::Filling, P::Unknown, P::Filling, P::Drained,
+                     P::Filling, P::Ended});
+  test::expect_path({P::Unknown, P::Ended});
+  EXPECT_FALSE(is_legal(P::Drained, P::Unknown)) << "only a fill ends Drained";
+  EXPECT_FALSE(is_legal(P::Drained, P::Ended)) << "a drained socket's FIN comes with a fill";
+  EXPECT_FALSE(is_legal(P::Filling, P::Filling)) << "one Asio read at a time";
+  for (P to : {P::Unknown, P::Drained, P::Filling, P::Ended}) {
+    EXPECT_FALSE(is_legal(P::Ended, to)) << name(to);
+  }
 }
 
 TEST_F(TlsInboxTest, ReportsTheSocketsDescriptor) {
