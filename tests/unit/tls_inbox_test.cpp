@@ -4,13 +4,11 @@
 // begin_fill() gives.
 #include "tls_inbox.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <openssl/bio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
