@@ -44,6 +44,7 @@ struct UpstreamConnection {
     if (response_body.size > kIdleBuffer) response_body = {};
     request_body = {};
     body_pipe.discard();  // charged to the user while open (relay_pipe.h)
+    request_pipe.discard();
   }
 
   boost::asio::ip::tcp::socket socket;
@@ -51,6 +52,7 @@ struct UpstreamConnection {
   RelayBuffer response_body;        // one piece of the response body
   RelayBuffer request_body;         // one piece of the client's request body
   RelayPipe body_pipe;              // a large response body spliced through it, while it lasts
+  RelayPipe request_pipe;           // a large request body, the same way
 };
 
 // Idle connections to the children, each kept for the one client connection

@@ -239,6 +239,7 @@ void ProxyExchange::on_head_sent(error_code ec) {
   if (!owns_request()) return;
   if (ec) return upstream_failed("send the request to", ec);
   if (!enter(RequestPhase::Body)) return;
+  request_body_piped_ = open_request_pipe();
   read_client_body();
 }
 
@@ -254,6 +255,7 @@ void ProxyExchange::on_last_bytes_sent(error_code ec) {
 // ------------------------------------------------------------------ request body
 
 void ProxyExchange::read_client_body() {
+  if (request_body_piped_) return read_client_body_into_pipe();
   if (!may_use_request("read_body")) return;
   char* piece = upstream_->request_body.reserve(request_piece_);
   context_->api->read_body(request_, piece, request_piece_, &ProxyExchange::on_server_io,

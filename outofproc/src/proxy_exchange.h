@@ -90,6 +90,11 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void read_client_body();
   void on_client_body(int status, std::size_t bytes);
   void append_last_chunk_with_trailers();
+  // a large Content-Length request body through a pipe (proxy_piped_upload.cpp)
+  bool open_request_pipe();
+  void read_client_body_into_pipe();
+  void on_client_body_in_pipe(int status, std::size_t bytes);
+  void drain_request_pipe(bool last);
   bool body_overruns(std::size_t bytes) const;
   void client_body_failed(int status);
   void request_broken(const std::string& why, std::string_view logged_as = kResponseCutShort);
@@ -205,6 +210,10 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   RelayPiece direct_piece_;  // held only while on its way to the client
   // The body goes through the upstream connection's pipe, never a piece.
   bool body_spliced_ = false;
+  // The same for the client's body (upstream_->request_pipe), and its bytes
+  // still in the pipe.
+  bool request_body_piped_ = false;
+  std::size_t request_pipe_holds_ = 0;
 
   ancm_stream* stream_ = nullptr;        // after an upgrade, until the tunnel closes
   std::shared_ptr<H2ProxyExchange> h2_;  // the request's owner once HandedOver

@@ -2,6 +2,7 @@
 #include "relay_pipe.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,7 +11,7 @@
 
 namespace ancm::outofproc {
 
-bool RelayPipe::open() {
+bool RelayPipe::open(std::size_t capacity) {
   if (is_open()) return true;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return false;
@@ -18,7 +19,7 @@ bool RelayPipe::open() {
   write_.reset(fds[1]);
   // A larger pipe moves a large body in fewer, larger pieces. Refused past
   // the user's pipe allowance (fs.pipe-user-pages-soft): the default stays.
-  int size = ::fcntl(write_.get(), F_SETPIPE_SZ, static_cast<int>(kWantedCapacity));
+  int size = ::fcntl(write_.get(), F_SETPIPE_SZ, static_cast<int>(capacity));
   if (size < 0) size = ::fcntl(write_.get(), F_GETPIPE_SZ);
   capacity_ = size > 0 ? static_cast<std::size_t>(size) : 0;
   if (capacity_ >= kLeastCapacity) return true;
@@ -28,6 +29,16 @@ bool RelayPipe::open() {
 
 ssize_t RelayPipe::fill_from(int socket_fd, std::size_t len) {
   return common::splice_some(socket_fd, write_.get(), std::min(len, capacity_));
+}
+
+ssize_t RelayPipe::drain_to(int socket_fd, std::size_t len) {
+  ssize_t moved = common::splice_some(read_.get(), socket_fd, len);
+  if (moved == 0) return -EIO;
+  int waiting = 0;
+  if (moved == -EAGAIN && (::ioctl(read_.get(), FIONREAD, &waiting) != 0 || waiting == 0)) {
+    return -EIO;
+  }
+  return moved;
 }
 
 void RelayPipe::discard() {

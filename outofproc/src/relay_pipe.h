@@ -1,6 +1,8 @@
-// The pipe a response body is spliced through: from the child's socket into
-// it, and from it to the client (the server's write_body_from_pipe), so the
-// bytes never enter user space and no buffer of ours holds them. The kernel
+// The pipe a body is spliced through, so its bytes never enter user space
+// and no buffer of ours holds them: a response body from the child's socket
+// into it, and from it to the client (the server's write_body_from_pipe); a
+// request body from the client into it (read_body_to_pipe), and from it to
+// the child's socket. The kernel
 // keeps them as references to the socket's own pages while they wait.
 // Opened for a large body and closed when its connection goes idle: the
 // kernel charges each open pipe's capacity to the user
@@ -24,17 +26,23 @@ class RelayPipe {
   // cost more round trips than copying does.
   static constexpr std::size_t kLeastCapacity = 64 * 1024;
 
-  // Opens the pipe if it is not open: false when the system refuses one or
-  // gives it less than kLeastCapacity (the body then goes the copying way).
-  bool open();
+  // Opens the pipe if it is not open, asking for capacity bytes: false when
+  // the system refuses one or gives it less than kLeastCapacity (the body
+  // then goes the copying way).
+  bool open(std::size_t capacity = kWantedCapacity);
   bool is_open() const { return static_cast<bool>(read_); }
   std::size_t capacity() const { return capacity_; }
   int read_end() const { return read_.get(); }
+  int write_end() const { return write_.get(); }
 
   // Moves what waits on the socket, up to len bytes (at most the capacity),
   // into the empty pipe: the count, 0 when the peer closed, or -errno
   // (-EAGAIN: nothing waits yet).
   ssize_t fill_from(int socket_fd, std::size_t len);
+  // Moves up to len of the bytes it holds to the socket: the count, or
+  // -errno (-EAGAIN: the socket is full; -EIO: the pipe is empty, it held
+  // fewer bytes than its filler said).
+  ssize_t drain_to(int socket_fd, std::size_t len);
   // A piece that failed may have left bytes in it that are no one's: the
   // pipe is closed and the next body opens a fresh one.
   void discard();

@@ -108,6 +108,25 @@ std::size_t ClientStream::splice_from_pipe(int pipe_fd, std::size_t len,
   return 0;
 }
 
+// splice(2) waits for bytes unless the socket itself is non-blocking, as
+// splice_from_pipe says.
+std::size_t ClientStream::splice_to_pipe(int pipe_fd, std::size_t len,
+                                         boost::system::error_code& ec) {
+  auto& socket = lowest_layer();
+  if (!socket.non_blocking()) socket.non_blocking(true, ec);
+  if (ec) return 0;
+  ssize_t moved = common::splice_some(socket.native_handle(), pipe_fd, len);
+  if (moved > 0) return static_cast<std::size_t>(moved);
+  if (moved == 0) {
+    ec = boost::asio::error::eof;
+  } else if (moved == -EAGAIN) {
+    ec = boost::asio::error::would_block;
+  } else {
+    ec = boost::system::error_code(static_cast<int>(-moved), boost::system::system_category());
+  }
+  return 0;
+}
+
 std::size_t ClientStream::read_available(void* data, std::size_t len,
                                          boost::system::error_code& ec) {
   ssize_t got = ::recv(lowest_layer().native_handle(), data, len, MSG_DONTWAIT);

@@ -116,6 +116,12 @@ class ClientStream {
   // splice(2) has no MSG_NOSIGNAL: the process must ignore SIGPIPE (the
   // worker does), or a client that reset its connection raises it.
   std::size_t splice_from_pipe(int pipe_fd, std::size_t len, boost::system::error_code& ec);
+  // ---- a cleartext stream's bytes straight into a pipe (read_body_to_pipe) ----
+  // Moves up to len bytes the socket holds now into a pipe's write end with
+  // splice(2), never waiting: the count, or 0 with ec (would_block when
+  // nothing is there, or the pipe is full; eof at the peer's FIN).
+  // Cleartext only, and only while no async read is pending (as read_available).
+  std::size_t splice_to_pipe(int pipe_fd, std::size_t len, boost::system::error_code& ec);
   // ---- a cleartext stream's bytes that are already here ----
   // Reads up to len bytes the socket holds now, never waiting: the count, or
   // 0 with ec (would_block when nothing is there, eof at the peer's FIN).

@@ -123,9 +123,13 @@ void Connection::watch_connection() {
   // Between requests, buffered bytes are the next request's: parsed first.
   if (!in_request() && buffer_.size() > 0) return;
   // A body read waiting for more (a long chunk-size line, trailers) may fill
-  // the buffer to its bound; otherwise the watch reads only so far ahead.
+  // the buffer to its bound; otherwise the watch reads only so far ahead. A
+  // body that tops up takes the rest from the socket itself, so the watch
+  // only wakes its read, with a head's worth, whether a read waits or not.
   std::size_t limit = buffer_.max_size();
-  if (in_request() && body_read_ != BodyRead::Reading) limit = std::min(limit, body_read_ahead());
+  if (in_request() && (body_read_ != BodyRead::Reading || body_tops_up())) {
+    limit = std::min(limit, body_read_ahead());
+  }
   if (buffer_.size() >= limit) return;
   std::size_t room = limit - buffer_.size();
   io_.watching = true;
@@ -294,7 +298,8 @@ void Connection::dispatch_request() {
   begin_request();
   request_ = RequestFacts{.version = static_cast<int>(request.version()),
                           .is_head = request.method() == http::verb::head,
-                          .has_body = !parser_->is_done()};
+                          .has_body = !parser_->is_done(),
+                          .length_framed = !parser_->is_done() && !parser_->chunked()};
   reuse_.keep_alive = request.keep_alive();
   if (request_.has_body && request_.version >= 11 &&
       common::iequals(request[http::field::expect], "100-continue")) {

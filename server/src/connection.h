@@ -104,6 +104,7 @@ class Connection final : public ServerRequest,
   // These may be called from any thread; they run on the connection's strand
   // (set_status and add_header on the caller's, under the writer's head lock).
   void read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) override;
+  int read_body_to_pipe(int pipe_fd, std::size_t max, ancm_io_callback cb, void* ctx) override;
   void set_min_body_rate(MinBodyRate rate) override;
   int set_status(int status, std::string_view reason) override;
   int add_header(std::string_view name, std::string_view value) override;
@@ -147,6 +148,13 @@ class Connection final : public ServerRequest,
   void client_gone();
 
   // the request body as the handler reads it (connection_request_body.cpp)
+  // Where a body read puts its bytes: the handler's buffer, or its pipe.
+  struct BodyReadTarget {
+    void* buffer = nullptr;
+    int pipe = -1;  // read_body_to_pipe's write end, else -1
+    std::size_t cap = 0;
+  };
+  void start_body_read(BodyReadTarget target, IoCallback done);
   void read_body_some();
   void parse_body();
   std::size_t top_up_body(std::size_t got);
@@ -158,6 +166,12 @@ class Connection final : public ServerRequest,
   void on_body_too_slow();
   void send_continue_then_read();
   void on_continue_written(boost::beast::error_code ec);
+
+  // a body read into the handler's pipe (connection_body_to_pipe.cpp)
+  void pipe_body();
+  std::size_t pipe_buffered_body(std::size_t want, boost::beast::error_code& ec);
+  std::size_t splice_body(std::size_t want);
+  void count_piped_body(std::size_t n, boost::beast::error_code& ec);
 
   // writing responses, when (connection_response.cpp; the bytes are writer_'s)
   void append_body(std::string owned, std::string_view borrowed, ancm_io_callback cb, void* ctx);
@@ -260,8 +274,7 @@ class Connection final : public ServerRequest,
   std::vector<ancm_kv> header_spans_;
   std::vector<ancm_kv> trailer_spans_;  // written on the strand before the read's callback
   IoCallback pending_read_;
-  void* read_buf_ = nullptr;
-  std::size_t read_cap_ = 0;
+  BodyReadTarget read_into_;  // the pending body read's
   ancm_disconnect_callback disconnect_cb_ = nullptr;
   void* disconnect_ctx_ = nullptr;
   // for the access log and the metrics (observe_end)

@@ -31,24 +31,29 @@ bool is_framing_error(const error_code& ec) {
 
 void Connection::read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) {
   on_strand([self = shared_from_this(), buf, cap, cb, ctx] {
-    if (!self->in_request() || self->completed() || self->body_read_ == BodyRead::Reading ||
-        cap == 0) {
-      return cb(ctx, -EINVAL, 0);
-    }
-    // A body that failed stays failed: its parser must not run again.
-    if (self->body_read_ == BodyRead::Failed) return cb(ctx, self->body_failure_, 0);
-    if (self->dead()) return cb(ctx, -ECONNRESET, 0);
-    if (!self->request_.has_body || self->parser_->is_done()) return cb(ctx, 0, 0);
-    self->body_read_ = BodyRead::Reading;
-    self->pending_read_ = {cb, ctx, 0};
-    self->read_buf_ = buf;
-    self->read_cap_ = cap;
-    if (self->continue_ == ContinueState::Expected && !self->writer_.head_sent()) {
-      self->send_continue_then_read();
-    } else {
-      self->read_body_some();
-    }
+    self->start_body_read({.buffer = buf, .cap = cap}, {cb, ctx, 0});
   });
+}
+
+// Either kind of body read (read_body, read_body_to_pipe), on the strand.
+void Connection::start_body_read(BodyReadTarget target, IoCallback done) {
+  bool has_target = target.buffer != nullptr || target.pipe >= 0;
+  if (!in_request() || completed() || body_read_ == BodyRead::Reading || target.cap == 0 ||
+      !has_target) {
+    return done.fn(done.ctx, -EINVAL, 0);
+  }
+  // A body that failed stays failed: its parser must not run again.
+  if (body_read_ == BodyRead::Failed) return done.fn(done.ctx, body_failure_, 0);
+  if (dead()) return done.fn(done.ctx, -ECONNRESET, 0);
+  if (!request_.has_body || parser_->is_done()) return done.fn(done.ctx, 0, 0);
+  body_read_ = BodyRead::Reading;
+  pending_read_ = done;
+  read_into_ = target;
+  if (continue_ == ContinueState::Expected && !writer_.head_sent()) {
+    send_continue_then_read();
+  } else {
+    read_body_some();
+  }
 }
 
 // The 100 goes through the response's write queue, ahead of the head, so the
@@ -95,9 +100,10 @@ void Connection::on_body_too_slow() {
 // Parses buffered bytes into the pending read's buffer. When the parser needs
 // more, the read waits for the watch to bring them (on_watch_read).
 void Connection::parse_body() {
+  if (read_into_.pipe >= 0) return pipe_body();
   auto& body = parser_->get().body();
-  body.data = read_buf_;
-  body.size = read_cap_;
+  body.data = read_into_.buffer;
+  body.size = read_into_.cap;
   error_code ec;
   // Not eager, Beast's parser takes one step a call (a chunk header, some
   // body): it goes on while the read has room and bytes are buffered, so a
@@ -112,7 +118,7 @@ void Connection::parse_body() {
     buffer_.consume(used);
     if (ec) break;
   }
-  std::size_t got = read_cap_ - body.size;
+  std::size_t got = read_into_.cap - body.size;
   if (ec == http::error::need_buffer) ec = {};
   if (ec == http::error::need_more) {
     ec = {};
@@ -137,13 +143,13 @@ void Connection::parse_body() {
 // bytes to give returns them. EOF or an error is left for the watch, whose
 // next read sees it again.
 std::size_t Connection::top_up_body(std::size_t got) {
-  if (!body_tops_up() || got == 0 || got == read_cap_ || buffer_.size() > 0 || io_.watching) {
+  if (!body_tops_up() || got == 0 || got == read_into_.cap || buffer_.size() > 0 || io_.watching) {
     return 0;
   }
   auto remaining = parser_->content_length_remaining();
   if (!remaining || *remaining == 0) return 0;
-  char* place = static_cast<char*>(read_buf_) + got;
-  auto want = static_cast<std::size_t>(std::min<std::uint64_t>(read_cap_ - got, *remaining));
+  char* place = static_cast<char*>(read_into_.buffer) + got;
+  auto want = static_cast<std::size_t>(std::min<std::uint64_t>(read_into_.cap - got, *remaining));
   error_code ec;
   std::size_t n = stream_.read_available(place, want, ec);
   if (n == 0) return 0;

@@ -57,9 +57,10 @@ enum class ContinueState : std::uint8_t {
 
 // What the request's head says: set at dispatch, fixed until the next request.
 struct RequestFacts {
-  int version = 11;       // 10 or 11
-  bool is_head = false;   // a HEAD request: the response sends no body
-  bool has_body = false;  // a Content-Length above 0, or chunked
+  int version = 11;            // 10 or 11
+  bool is_head = false;        // a HEAD request: the response sends no body
+  bool has_body = false;       // a Content-Length above 0, or chunked
+  bool length_framed = false;  // a body of Content-Length bytes (not chunked)
 };
 
 // Whether the connection carries another request after this response.

@@ -3,6 +3,8 @@
 // the place they go (a Content-Length body read straight into the handler's
 // buffer, Connection::top_up_body) are only counted, not copied onto
 // themselves. The parser still frames the body and says when it is done.
+// A null data counts bytes that went elsewhere without a look at them (a
+// body spliced into the handler's pipe, Connection::count_piped_body).
 #pragma once
 
 #include <boost/asio/buffer.hpp>
@@ -18,8 +20,8 @@ namespace ancm::server {
 
 struct InPlaceBody {
   struct value_type {
-    void* data = nullptr;  // where the next body byte goes
-    std::size_t size = 0;  // room left there
+    void* data = nullptr;  // where the next body byte goes; null: counted only
+    std::size_t size = 0;  // room left there (or bytes left to count)
   };
 
   class reader {
@@ -36,8 +38,10 @@ struct InPlaceBody {
            it != boost::asio::buffer_sequence_end(buffers); ++it) {
         boost::asio::const_buffer piece(*it);
         std::size_t n = std::min(piece.size(), body_.size);
-        if (n > 0 && piece.data() != body_.data) std::memcpy(body_.data, piece.data(), n);
-        body_.data = static_cast<char*>(body_.data) + n;
+        if (body_.data != nullptr) {
+          if (n > 0 && piece.data() != body_.data) std::memcpy(body_.data, piece.data(), n);
+          body_.data = static_cast<char*>(body_.data) + n;
+        }
         body_.size -= n;
         taken += n;
         if (n < piece.size()) break;

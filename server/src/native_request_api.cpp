@@ -203,6 +203,10 @@ int write_body_from_pipe(ancm_request* r, int pipe_fd, size_t len, ancm_io_callb
   return stale(r) ? -ESTALE : conn(r).write_body_from_pipe(pipe_fd, len, cb, ctx);
 }
 
+int read_body_to_pipe(ancm_request* r, int pipe_fd, size_t max, ancm_io_callback cb, void* ctx) {
+  return stale(r) ? -ESTALE : conn(r).read_body_to_pipe(pipe_fd, max, cb, ctx);
+}
+
 int set_min_body_rate(ancm_request* r, uint32_t bytes_per_second, uint32_t grace_ms) {
   if (stale(r)) return -ESTALE;
   if (bytes_per_second > 0 && grace_ms < 1000) return -EINVAL;
@@ -250,6 +254,7 @@ constexpr ancm_request_api kApi = {
     connect_protocol,
     write_body_from_pipe,
     set_min_body_rate,
+    read_body_to_pipe,
 };
 
 }  // namespace

@@ -52,6 +52,10 @@ class ServerRequest {
 
   // ---- body and response ----
   virtual void read_body(void* buf, std::size_t cap, ancm_io_callback cb, void* ctx) = 0;
+  // Body bytes put into the handler's pipe (handler_abi.h). Only a cleartext
+  // HTTP/1.x connection with a Content-Length body takes it; others answer
+  // -EOPNOTSUPP.
+  virtual int read_body_to_pipe(int, std::size_t, ancm_io_callback, void*) { return -EOPNOTSUPP; }
   // The slowest the body may come from the next read on (body_data_rate.h).
   virtual void set_min_body_rate(MinBodyRate rate) = 0;
   virtual int set_status(int status, std::string_view reason) = 0;

@@ -1,10 +1,12 @@
-// Large responses of known length (Content-Length) through the out-of-process
-// proxy arrive byte for byte on every transport: over a cleartext socket
-// (TCP or Unix) their bytes are spliced child socket → pipe → client socket
-// (outofproc/src/proxy_direct_body.cpp, the server's write_body_from_pipe);
+// Large bodies of known length (Content-Length) through the out-of-process
+// proxy arrive byte for byte on every transport. Over a cleartext socket
+// (TCP or Unix) a response's bytes are spliced child socket → pipe → client
+// socket (outofproc/src/proxy_direct_body.cpp, the server's
+// write_body_from_pipe), and an upload's client socket → pipe → child socket
+// (outofproc/src/proxy_piped_upload.cpp, the server's read_body_to_pipe);
 // over TLS they go in pieces through user space. A child that cuts its
 // response short and a client that leaves mid-body end only their own
-// connection; the next response is whole.
+// connection; the next body is whole.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,7 +14,9 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "app_fixture.h"
 #include "host_process.h"
@@ -143,6 +147,76 @@ TEST_F(ProxyLargeBodyTest, BodiesOverCleartextArriveWholeThroughAPipe) {
   EXPECT_TRUE(got == expected_bytes(kPaced)) << first_difference(got, expected_bytes(kPaced));
   EXPECT_TRUE(eventually([&] { return pipes_held_whole(worker) == pipes_idle; }, 10s))
       << "the relay pipe stayed open after its body";
+}
+
+// A POST of body to /echo (tests/apps/EchoBody), sent while the echo is
+// read (the app answers as it reads): the echoed body.
+std::optional<HttpResponse> echo(HttpConnection& connection, const std::string& body) {
+  auto sent = connection.send_in_background("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                                            std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto response = connection.read_response(kPatience);
+  if (!sent.get()) return std::nullopt;
+  return response;
+}
+
+// Uploads large and small on one connection come back whole from the app's
+// echo. While one comes slowly the worker holds a relay pipe (the echo's
+// response is chunked, so it is the upload's), and none once it is idle.
+TEST_F(ProxyLargeBodyTest, UploadsOverCleartextArriveWholeThroughAPipe) {
+  auto host = serve_on("http://127.0.0.1:0");
+  ASSERT_EQ(get(*host, "/").status, 200) << host->output();
+  pid_t worker = host->worker();
+  ASSERT_GT(worker, 0) << host->output();
+  int pipes_idle = pipes_held_whole(worker);
+
+  HttpConnection connection(host->port());
+  for (std::size_t n : {std::size_t{3 * 1024 * 1024 + 7}, std::size_t{100'000}, std::size_t{40'000},
+                        std::size_t{5'000}}) {
+    auto body = expected_bytes(n);
+    auto response = echo(connection, body);
+    ASSERT_TRUE(response) << "n=" << n << "\n" << host->output();
+    EXPECT_EQ(response->status, 200);
+    EXPECT_TRUE(response->body == body)
+        << "n=" << n << ": " << first_difference(response->body, body);
+    EXPECT_TRUE(response->keep_alive);
+  }
+
+  // The first 256 KiB of 2 MiB, and the rest only once the pipe was seen.
+  constexpr std::size_t kSlow = 2 * 1024 * 1024;
+  auto body = expected_bytes(kSlow);
+  connection.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(kSlow) +
+                  "\r\n\r\n" + body.substr(0, 256 * 1024));
+  EXPECT_TRUE(eventually([&] { return pipes_held_whole(worker) > pipes_idle; }, 10s))
+      << "no relay pipe while a large upload was under way: it did not go the spliced way\n"
+      << host->output();
+  auto rest = connection.send_in_background(body.substr(256 * 1024));
+  auto response = connection.read_response(kPatience);
+  ASSERT_TRUE(rest.get());
+  ASSERT_TRUE(response) << host->output();
+  EXPECT_TRUE(response->body == body) << first_difference(response->body, body);
+  EXPECT_TRUE(eventually([&] { return pipes_held_whole(worker) == pipes_idle; }, 10s))
+      << "the relay pipe stayed open after its upload";
+}
+
+// A client that leaves 500 KB into a 4 MiB upload, three times: the pipe
+// (with whatever was left in it) and the upstream connection are closed,
+// and the next client's upload is whole.
+TEST_F(ProxyLargeBodyTest, AClientLeavingMidUploadLeavesNothingForTheNext) {
+  auto host = serve_on("http://127.0.0.1:0");
+  for (int round = 0; round < 3; ++round) {
+    {
+      HttpConnection leaving(host->port());
+      leaving.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4194304\r\n\r\n" +
+                   expected_bytes(500'000));
+      std::this_thread::sleep_for(100ms);
+    }  // closed with the upload unfinished
+    HttpConnection next(host->port());
+    auto body = expected_bytes(1024 * 1024 + 11);
+    auto response = echo(next, body);
+    ASSERT_TRUE(response) << host->output();
+    EXPECT_TRUE(response->body == body)
+        << "round " << round << ": " << first_difference(response->body, body);
+  }
 }
 
 TEST_F(ProxyLargeBodyTest, BodiesOverAUnixSocketArriveWhole) {

@@ -541,6 +541,7 @@ const ancm_request_api FakeRequest::api = {
     .connect_protocol = &FakeRequest::connect_protocol,
     .write_body_from_pipe = &FakeRequest::write_body_from_pipe,
     .set_min_body_rate = &FakeRequest::set_min_body_rate,
+    .read_body_to_pipe = nullptr,  // request bodies go in pieces here
 };
 
 void log_nothing(void*, ancm_log_level, ancm_str) {}

@@ -381,6 +381,28 @@ typedef struct ancm_request_api {
    * server checks once a second); -ESTALE. Any thread.
    */
   int (*set_min_body_rate)(ancm_request*, uint32_t bytes_per_second, uint32_t grace_ms);
+
+  /*
+   * Appended: call it only when ANCM_ABI_HAS(ancm_request_api, api,
+   * read_body_to_pipe). read_body's twin for a body the handler passes on
+   * to a socket of its own (a proxy's upstream): up to max body bytes go
+   * into pipe_fd (the write end of a pipe, non-blocking, with room for max
+   * bytes), from the client's socket by splice(2) where they can, so they
+   * never enter user space; the handler moves them on from the pipe's read
+   * end (splice(2) again) before its next read. cb as read_body's: bytes > 0
+   * put into the pipe, bytes == 0 with status 0 at the end of the body,
+   * status < 0 on error, with read_body's codes and these: -EINVAL (a read
+   * already pending, or after complete()/abort()); -EIO when the pipe took
+   * fewer bytes than max (the request's connection then closes). One body
+   * read at a time, of either kind; the body rate, the body limit and
+   * io_timeout hold as for read_body.
+   * Returns 0 when the read was taken (cb always runs, on the connection's
+   * strand, never inside this call), or without calling cb: -EOPNOTSUPP when
+   * this request's body cannot come this way (TLS, HTTP/2, a chunked body:
+   * read it with read_body), or -ESTALE. With max 0 it only answers that (0,
+   * -EOPNOTSUPP or -ESTALE), and ignores pipe_fd and cb. Any thread.
+   */
+  int (*read_body_to_pipe)(ancm_request*, int pipe_fd, size_t max, ancm_io_callback cb, void* ctx);
 } ancm_request_api;
 
 /* What set_min_body_rate starts every request with: Kestrel's defaults. */

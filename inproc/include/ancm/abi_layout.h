@@ -74,7 +74,8 @@
   X(ancm_request_api, tls_info)             \
   X(ancm_request_api, connect_protocol)     \
   X(ancm_request_api, write_body_from_pipe) \
-  X(ancm_request_api, set_min_body_rate)
+  X(ancm_request_api, set_min_body_rate)    \
+  X(ancm_request_api, read_body_to_pipe)
 
 #define ANCM_TLS_INFO_MEMBERS(X)       \
   X(ancm_tls_info, protocol)           \

@@ -84,4 +84,8 @@ internal unsafe struct AncmRequestApi
     // set_min_body_rate(request, bytes_per_second, grace_ms): the slowest the body may come
     // (IHttpMinRequestBodyDataRateFeature); 0 bytes per second turns the check off.
     public delegate* unmanaged<nint, uint, uint, int> SetMinBodyRate;
+
+    // read_body_to_pipe(request, pipe_fd, max, cb, ctx): body bytes spliced into a pipe
+    // (cleartext HTTP/1.x, Content-Length). Not used by the managed server.
+    public delegate* unmanaged<nint, int, nuint, delegate* unmanaged<nint, int, nuint, void>, nint, int> ReadBodyToPipe;
 }
