@@ -27,10 +27,12 @@ namespace http = boost::beast::http;
 
 namespace {
 
-// Body pieces start small and double, up to the limit, while they come full
-// and the application's relay budget pays for them (relay_budget.h): most
-// bodies are small, and many connections must not hold 64 KiB each.
-constexpr std::size_t kFirstPiece = UpstreamConnection::kIdleBuffer;
+// Body pieces start small (UpstreamConnection::kIdleBuffer) and double, up
+// to the limit, while they come full and the application's relay budget pays
+// for them (relay_budget.h): most bodies are small, and many connections must
+// not hold 64 KiB each.
+// What the child's response head is first read into.
+constexpr std::size_t kHeadRoom = 1024;
 // A parsed response piece fills two buffers (the parser's input and the body
 // piece); a request piece one (it goes to the child as it was read). A
 // Content-Length response body goes through a RelayPiece instead.
@@ -222,9 +224,13 @@ void ProxyExchange::send_head() {
   if (!enter(forwarded_.has_body ? RequestPhase::Head : RequestPhase::Finishing)) return;
   new_response_parser();
   upstream_->input.clear();
-  // Beast reads at most the buffer's spare capacity (at least 512 bytes):
-  // a large body grows it (read_response_body), else 1 MiB takes 2,048 reads.
-  upstream_->input.reserve(kFirstPiece);
+  // Room for a usual head and a short body with it: Beast reads at most the
+  // buffer's spare capacity (at least 512 bytes), and grows it for a longer
+  // head; a body read to be parsed grows it itself (read_response_body), and
+  // a Content-Length body is read past it (proxy_direct_body.cpp). It waits
+  // here from the request's start (an upload's answer may come at any time),
+  // so 256 uploads at once hold 256 of it.
+  upstream_->input.reserve(kHeadRoom);
   asio::async_write(
       upstream_->socket, asio::buffer(forwarded_.head),
       asio::bind_executor(strand_, [self = shared_from_this(), attempt = attempt_.number](

@@ -393,9 +393,11 @@ typedef struct ancm_request_api {
    * put into the pipe, bytes == 0 with status 0 at the end of the body,
    * status < 0 on error, with read_body's codes and these: -EINVAL (a read
    * already pending, or after complete()/abort()); -EIO when the pipe took
-   * fewer bytes than max (the request's connection then closes). One body
-   * read at a time, of either kind; the body rate, the body limit and
-   * io_timeout hold as for read_body.
+   * no byte (the request's connection then closes). A pipe counts its room
+   * in pages, and spliced bytes may fill pages in part: a read may bring
+   * fewer bytes than max though more had come. One body read at a time,
+   * of either kind; the body rate, the body limit and io_timeout hold as
+   * for read_body.
    * Returns 0 when the read was taken (cb always runs, on the connection's
    * strand, never inside this call), or without calling cb: -EOPNOTSUPP when
    * this request's body cannot come this way (TLS, HTTP/2, a chunked body:
