@@ -97,6 +97,22 @@ class ProxyLargeBodyTest : public PublishedAppTest {
     EXPECT_TRUE(host->started()) << host->output();
     return host;
   }
+
+  // Serves on TCP with the child running (its output comes through pipes of
+  // its own), and counts the worker's whole pipes while it is idle.
+  void serve_and_count_idle_pipes() {
+    host_ = serve_on("http://127.0.0.1:0");
+    ASSERT_EQ(get(*host_, "/").status, 200) << host_->output();
+    worker_ = host_->worker();
+    ASSERT_GT(worker_, 0) << host_->output();
+    pipes_idle_ = pipes_held_whole(worker_);
+  }
+  bool holds_a_relay_pipe() const { return pipes_held_whole(worker_) > pipes_idle_; }
+  bool holds_no_relay_pipe() const { return pipes_held_whole(worker_) == pipes_idle_; }
+
+  std::unique_ptr<HostProcess> host_;
+  pid_t worker_ = 0;
+  int pipes_idle_ = 0;
 };
 
 // Large bodies on one connection, one of them written by the app in small
@@ -105,12 +121,8 @@ class ProxyLargeBodyTest : public PublishedAppTest {
 // holds a pipe (both ends: the relay pipe), and none once it is idle again
 // (the pipe's capacity is charged to the user while open).
 TEST_F(ProxyLargeBodyTest, BodiesOverCleartextArriveWholeThroughAPipe) {
-  auto host = serve_on("http://127.0.0.1:0");
-  // The child runs (its output comes through pipes of its own) before the count.
-  ASSERT_EQ(get(*host, "/").status, 200) << host->output();
-  pid_t worker = host->worker();
-  ASSERT_GT(worker, 0) << host->output();
-  int pipes_idle = pipes_held_whole(worker);
+  ASSERT_NO_FATAL_FAILURE(serve_and_count_idle_pipes());
+  auto& host = host_;
 
   HttpConnection connection(host->port());
   struct Case {
@@ -135,7 +147,7 @@ TEST_F(ProxyLargeBodyTest, BodiesOverCleartextArriveWholeThroughAPipe) {
   connection.send(bytes_request(kPaced, "&piece=16384&ms=5"));
   auto head = connection.read_until("\r\n\r\n", kPatience);
   ASSERT_NE(head.find(" 200 "), std::string::npos) << head << host->output();
-  EXPECT_TRUE(eventually([&] { return pipes_held_whole(worker) > pipes_idle; }, 10s))
+  EXPECT_TRUE(eventually([&] { return holds_a_relay_pipe(); }, 10s))
       << "no relay pipe while a large body was under way: it did not go the spliced way\n"
       << host->output();
   std::string got = head.substr(head.find("\r\n\r\n") + 4);
@@ -145,7 +157,7 @@ TEST_F(ProxyLargeBodyTest, BodiesOverCleartextArriveWholeThroughAPipe) {
     got += more;
   }
   EXPECT_TRUE(got == expected_bytes(kPaced)) << first_difference(got, expected_bytes(kPaced));
-  EXPECT_TRUE(eventually([&] { return pipes_held_whole(worker) == pipes_idle; }, 10s))
+  EXPECT_TRUE(eventually([&] { return holds_no_relay_pipe(); }, 10s))
       << "the relay pipe stayed open after its body";
 }
 
@@ -163,11 +175,8 @@ std::optional<HttpResponse> echo(HttpConnection& connection, const std::string& 
 // echo. While one comes slowly the worker holds a relay pipe (the echo's
 // response is chunked, so it is the upload's), and none once it is idle.
 TEST_F(ProxyLargeBodyTest, UploadsOverCleartextArriveWholeThroughAPipe) {
-  auto host = serve_on("http://127.0.0.1:0");
-  ASSERT_EQ(get(*host, "/").status, 200) << host->output();
-  pid_t worker = host->worker();
-  ASSERT_GT(worker, 0) << host->output();
-  int pipes_idle = pipes_held_whole(worker);
+  ASSERT_NO_FATAL_FAILURE(serve_and_count_idle_pipes());
+  auto& host = host_;
 
   HttpConnection connection(host->port());
   for (std::size_t n : {std::size_t{3 * 1024 * 1024 + 7}, std::size_t{100'000}, std::size_t{40'000},
@@ -186,7 +195,7 @@ TEST_F(ProxyLargeBodyTest, UploadsOverCleartextArriveWholeThroughAPipe) {
   auto body = expected_bytes(kSlow);
   connection.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(kSlow) +
                   "\r\n\r\n" + body.substr(0, 256 * 1024));
-  EXPECT_TRUE(eventually([&] { return pipes_held_whole(worker) > pipes_idle; }, 10s))
+  EXPECT_TRUE(eventually([&] { return holds_a_relay_pipe(); }, 10s))
       << "no relay pipe while a large upload was under way: it did not go the spliced way\n"
       << host->output();
   auto rest = connection.send_in_background(body.substr(256 * 1024));
@@ -194,7 +203,7 @@ TEST_F(ProxyLargeBodyTest, UploadsOverCleartextArriveWholeThroughAPipe) {
   ASSERT_TRUE(rest.get());
   ASSERT_TRUE(response) << host->output();
   EXPECT_TRUE(response->body == body) << first_difference(response->body, body);
-  EXPECT_TRUE(eventually([&] { return pipes_held_whole(worker) == pipes_idle; }, 10s))
+  EXPECT_TRUE(eventually([&] { return holds_no_relay_pipe(); }, 10s))
       << "the relay pipe stayed open after its upload";
 }
 
