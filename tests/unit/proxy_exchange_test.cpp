@@ -201,6 +201,13 @@ class FakeRequest {
     std::lock_guard lock(mutex_);
     return min_body_rate_;
   }
+  // As a cleartext HTTP/1.x connection: read_body_to_pipe takes reads.
+  void offer_pipe_reads() { takes_pipe_reads_ = true; }
+  // How many body reads went into a pipe (read_body_to_pipe).
+  int pipe_reads() const {
+    std::lock_guard lock(mutex_);
+    return pipe_reads_;
+  }
   // As a TLS or HTTP/2 connection: write_body_from_pipe answers -EOPNOTSUPP.
   void refuse_pipe_pieces() { takes_pipe_pieces_ = false; }
   // As a client that went away while a pipe piece was on its way.
@@ -240,6 +247,7 @@ class FakeRequest {
  private:
   struct PendingRead {
     char* buffer = nullptr;
+    int pipe = -1;  // read_body_to_pipe's, instead of buffer
     std::size_t cap = 0;
     ancm_io_callback cb = nullptr;
     void* ctx = nullptr;
@@ -253,7 +261,15 @@ class FakeRequest {
     std::size_t bytes = 0;
     if (!body_.empty()) {
       bytes = std::min(read.cap, body_.front().size());
-      std::copy_n(body_.front().data(), bytes, read.buffer);
+      if (read.pipe >= 0) {
+        // As the server's: what the pipe takes (it has room for cap bytes).
+        ++pipe_reads_;
+        ssize_t written = ::write(read.pipe, body_.front().data(), bytes);
+        bytes = written > 0 ? static_cast<std::size_t>(written) : 0;
+        if (bytes == 0) ADD_FAILURE() << "the proxy's pipe took no byte";
+      } else {
+        std::copy_n(body_.front().data(), bytes, read.buffer);
+      }
       body_.front().erase(0, bytes);
       if (body_.front().empty()) body_.pop_front();
     }
@@ -308,9 +324,28 @@ class FakeRequest {
       lock.unlock();
       return cb(ctx, -ECONNRESET, 0);
     }
-    request.read_ = {static_cast<char*>(buffer), cap, cb, ctx};
+    request.read_ = {static_cast<char*>(buffer), -1, cap, cb, ctx};
     request.changed_.notify_all();
     request.deliver(lock);
+  }
+  // Taken only when offered (offer_pipe_reads); the body goes into the pipe
+  // as read_body's goes into the buffer.
+  static int read_body_to_pipe(ancm_request* r, int pipe_fd, size_t max, ancm_io_callback cb,
+                               void* ctx) {
+    auto& request = of(r);
+    std::unique_lock lock(request.mutex_);
+    if (!request.takes_pipe_reads_) return -EOPNOTSUPP;
+    if (max == 0) return 0;
+    if (request.outcome_ != Outcome::Pending) {
+      ++request.calls_after_end_;
+      lock.unlock();
+      cb(ctx, -ECONNRESET, 0);
+      return 0;
+    }
+    request.read_ = {nullptr, pipe_fd, max, cb, ctx};
+    request.changed_.notify_all();
+    request.deliver(lock);
+    return 0;
   }
   static int set_status(ancm_request* r, int status, ancm_str) {
     std::lock_guard lock(of(r).mutex_);
@@ -495,6 +530,8 @@ class FakeRequest {
   int lent_writes_ = 0;
   int pipe_writes_ = 0;
   bool takes_pipe_pieces_ = true;  // as a cleartext HTTP/1.x connection does
+  int pipe_reads_ = 0;
+  bool takes_pipe_reads_ = false;  // the tests of piped uploads offer them
   std::optional<uint32_t> min_body_rate_;
   bool fail_pipe_pieces_ = false;  // each pipe piece is answered -ECONNRESET
   std::condition_variable_any lent_changed_;
@@ -541,7 +578,7 @@ const ancm_request_api FakeRequest::api = {
     .connect_protocol = &FakeRequest::connect_protocol,
     .write_body_from_pipe = &FakeRequest::write_body_from_pipe,
     .set_min_body_rate = &FakeRequest::set_min_body_rate,
-    .read_body_to_pipe = nullptr,  // request bodies go in pieces here
+    .read_body_to_pipe = &FakeRequest::read_body_to_pipe,
 };
 
 void log_nothing(void*, ancm_log_level, ancm_str) {}
@@ -873,6 +910,60 @@ TEST_F(ProxyExchangeTest, AFailedPipePieceAbortsTheResponseAndTheNextIsWhole) {
   ASSERT_TRUE(next.wait_ended());
   EXPECT_EQ(next.outcome(), FakeRequest::Outcome::Completed);
   EXPECT_EQ(next.body(), std::string(100000, 'a') + std::string(100000, 'b'));
+}
+
+// A large upload the server offers to put into a pipe goes to the child
+// through it (the proxy splices each piece on) and comes back whole; a small
+// one still goes in pieces.
+TEST_F(ProxyExchangeTest, ALargeUploadGoesThroughAPipeWhenTheServerOffersIt) {
+  std::string body(1024 * 1024 + 5, '\0');
+  for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
+  FakeRequest post("POST", "/echo",
+                   {{"Host", "h"}, {"Content-Length", std::to_string(body.size())}},
+                   /*has_body=*/true);
+  post.offer_pipe_reads();
+  start(post);
+  // In pieces larger than a pipe, as a client's bytes would come.
+  for (std::size_t at = 0; at < body.size(); at += 100'000)
+    post.send_body(body.substr(at, 100'000));
+  post.end_body();
+  ASSERT_TRUE(post.wait_ended());
+  EXPECT_EQ(post.status(), 200);
+  EXPECT_NE(post.body().find("body: " + body + "\n"), std::string::npos) << "the echo differs";
+  EXPECT_GE(post.pipe_reads(), 16) << "1 MiB takes at least 16 pipes of 64 KiB";
+
+  FakeRequest small("POST", "/echo", {{"Host", "h"}, {"Content-Length", "5"}}, /*has_body=*/true);
+  small.offer_pipe_reads();
+  run(small, "hello");
+  EXPECT_NE(small.body().find("body: hello\n"), std::string::npos);
+  EXPECT_EQ(small.pipe_reads(), 0);
+  EXPECT_TRUE(no_exchange_left());
+}
+
+// A client that goes away in the middle of a piped upload ends its request
+// once; the upstream connection, its pipe maybe holding bytes, is not reused,
+// and the next upload is whole.
+TEST_F(ProxyExchangeTest, AClientLeavingMidPipedUploadLeavesNothingForTheNext) {
+  FakeRequest cut("POST", "/echo", {{"Host", "h"}, {"Content-Length", "500000"}},
+                  /*has_body=*/true);
+  cut.offer_pipe_reads();
+  start(cut);
+  cut.send_body(std::string(200'000, 'x'));
+  ASSERT_TRUE(cut.wait_reading());
+  cut.client_goes_away();
+  ASSERT_TRUE(cut.wait_ended());
+  EXPECT_EQ(cut.ends(), 1);
+  EXPECT_GT(cut.pipe_reads(), 0);
+  EXPECT_TRUE(no_exchange_left());
+
+  const std::string body(300'000, 'y');
+  FakeRequest next("POST", "/echo",
+                   {{"Host", "h"}, {"Content-Length", std::to_string(body.size())}},
+                   /*has_body=*/true);
+  next.offer_pipe_reads();
+  run(next, body);
+  EXPECT_EQ(next.status(), 200);
+  EXPECT_NE(next.body().find("body: " + body + "\n"), std::string::npos);
 }
 
 // The server never hands over more body than the Content-Length it parsed,
