@@ -170,7 +170,7 @@ class Connection final : public ServerRequest,
   // a body read into the handler's pipe (connection_body_to_pipe.cpp)
   void pipe_body();
   std::size_t pipe_buffered_body(std::size_t want, boost::beast::error_code& ec);
-  std::size_t splice_body(std::size_t want);
+  std::size_t splice_body(std::size_t want, boost::beast::error_code& pipe_failure);
   void count_piped_body(std::size_t n, boost::beast::error_code& ec);
 
   // writing responses, when (connection_response.cpp; the bytes are writer_'s)

@@ -38,13 +38,15 @@ void Connection::pipe_body() {
   auto want = static_cast<std::size_t>(std::min<std::uint64_t>(read_into_.cap, remaining));
   error_code ec;
   std::size_t got = pipe_buffered_body(want, ec);
-  if (ec) {
+  if (!ec && got < want) got += splice_body(want - got, ec);
+  // A pipe that failed after taking bytes fails the next read, which tries it again.
+  if (ec && got == 0) {
     spdlog::debug("request body from {}: the handler's pipe took no bytes: {}", endpoints_.peer,
                   ec.message());
     return end_body_read(-EIO);
   }
-  if (got < want) got += splice_body(want - got);
   if (got == 0) return watch_connection();
+  ec = {};
   count_piped_body(got, ec);
   on_body_parsed(ec, got);
 }
@@ -68,12 +70,19 @@ std::size_t Connection::pipe_buffered_body(std::size_t want, error_code& ec) {
 }
 
 // What the socket holds now, behind the buffered bytes: never while the
-// watch's read is pending (its bytes come first) and never waiting. EOF or an
-// error is left for the watch, whose next read sees it again.
-std::size_t Connection::splice_body(std::size_t want) {
+// watch's read is pending (its bytes come first) and never waiting. EOF or
+// the socket's error is left for the watch, whose next read sees it again;
+// the pipe's (closed, not a pipe, a bad descriptor) is pipe_failure. A full
+// pipe looks like an empty socket: the watch's bytes then fail to go in.
+std::size_t Connection::splice_body(std::size_t want, error_code& pipe_failure) {
   if (buffer_.size() > 0 || io_.watching) return 0;
   error_code ec;
-  return stream_.splice_to_pipe(read_into_.pipe, want, ec);
+  std::size_t moved = stream_.splice_to_pipe(read_into_.pipe, want, ec);
+  if (ec == boost::system::errc::broken_pipe || ec == boost::system::errc::bad_file_descriptor ||
+      ec == boost::system::errc::invalid_argument) {
+    pipe_failure = ec;
+  }
+  return moved;
 }
 
 // The parser still frames the body and says when it is done, but it never

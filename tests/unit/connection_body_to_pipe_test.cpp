@@ -49,6 +49,8 @@ class BodyPipe {
       out.append(chunk, static_cast<std::size_t>(n));
     }
   }
+  // No one reads it any more: writing to it fails (EPIPE).
+  void close_read_end() { read_.reset(); }
   // Fills it to the brim, so it takes no more bytes.
   void fill() {
     std::string block(4096, 'x');
@@ -217,6 +219,26 @@ TEST_F(ConnectionBodyToPipeTest, APipeThatTakesNothingFailsTheReadAndClosesTheCo
   ASSERT_NE(upload, nullptr);
   BodyPipe pipe;
   pipe.fill();
+  ASSERT_EQ(api_.read_body_to_pipe(upload, pipe.write_end(), 4096, &IoEvents::callback, &reads_),
+            0);
+  auto read = reads_.next();
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->status, -EIO);
+  api_.abort(upload);
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+// A pipe no one reads fails the read with -EIO at once, whether the bytes
+// ready were buffered or still in the socket.
+TEST_F(ConnectionBodyToPipeTest, APipeNoOneReadsFailsTheRead) {
+  HttpConnection client(server_.port());
+  client.send(post_head(50'000));
+  auto* upload = next_request();
+  ASSERT_NE(upload, nullptr);
+  client.send(pattern(20'000));
+  std::this_thread::sleep_for(50ms);  // the bytes are there before the read
+  BodyPipe pipe;
+  pipe.close_read_end();
   ASSERT_EQ(api_.read_body_to_pipe(upload, pipe.write_end(), 4096, &IoEvents::callback, &reads_),
             0);
   auto read = reads_.next();

@@ -393,7 +393,8 @@ typedef struct ancm_request_api {
    * put into the pipe, bytes == 0 with status 0 at the end of the body,
    * status < 0 on error, with read_body's codes and these: -EINVAL (a read
    * already pending, or after complete()/abort()); -EIO when the pipe took
-   * no byte (the request's connection then closes). A pipe counts its room
+   * no byte: it is closed or no pipe, or it had no room for the bytes that
+   * came (the request's connection then closes). A pipe counts its room
    * in pages, and spliced bytes may fill pages in part: a read may bring
    * fewer bytes than max though more had come. One body read at a time,
    * of either kind; the body rate, the body limit and io_timeout hold as
