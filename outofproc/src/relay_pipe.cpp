@@ -2,7 +2,6 @@
 #include "relay_pipe.h"
 
 #include <fcntl.h>
-#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -32,13 +31,7 @@ ssize_t RelayPipe::fill_from(int socket_fd, std::size_t len) {
 }
 
 ssize_t RelayPipe::drain_to(int socket_fd, std::size_t len) {
-  ssize_t moved = common::splice_some(read_.get(), socket_fd, len);
-  if (moved == 0) return -EIO;
-  int waiting = 0;
-  if (moved == -EAGAIN && (::ioctl(read_.get(), FIONREAD, &waiting) != 0 || waiting == 0)) {
-    return -EIO;
-  }
-  return moved;
+  return common::drain_pipe_some(read_.get(), socket_fd, len);
 }
 
 void RelayPipe::discard() {

@@ -1,7 +1,6 @@
 #include "client_stream.h"
 
 #include <openssl/ssl.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -34,6 +33,21 @@ TlsFacts read_facts(SSL* ssl) {
     }
   }
   return facts;
+}
+
+// A non-blocking read's or splice's result (a count, or -errno) as the
+// stream's callers take it: the count, or 0 with ec (eof for a 0,
+// would_block for EAGAIN).
+std::size_t count_or_error(ssize_t result, boost::system::error_code& ec) {
+  if (result > 0) return static_cast<std::size_t>(result);
+  if (result == 0) {
+    ec = boost::asio::error::eof;
+  } else if (result == -EAGAIN) {
+    ec = boost::asio::error::would_block;
+  } else {
+    ec = boost::system::error_code(static_cast<int>(-result), boost::system::system_category());
+  }
+  return 0;
 }
 
 }  // namespace
@@ -92,20 +106,13 @@ std::size_t ClientStream::splice_from_pipe(int pipe_fd, std::size_t len,
   auto& socket = lowest_layer();
   if (!socket.non_blocking()) socket.non_blocking(true, ec);
   if (ec) return 0;
-  ssize_t moved = common::splice_some(pipe_fd, socket.native_handle(), len);
-  if (moved > 0) return static_cast<std::size_t>(moved);
-  // An empty pipe (0, or EAGAIN with nothing in it) means fewer bytes than
-  // promised, which waiting would never fix; EAGAIN with bytes in the pipe
-  // is the full socket.
-  int waiting = 0;
-  if (moved < 0 && moved != -EAGAIN) {
-    ec = boost::system::error_code(static_cast<int>(-moved), boost::system::system_category());
-  } else if (moved < 0 && ::ioctl(pipe_fd, FIONREAD, &waiting) == 0 && waiting > 0) {
-    ec = boost::asio::error::would_block;
-  } else {
+  // EAGAIN is the full socket; an empty pipe is -EIO (drain_pipe_some).
+  ssize_t moved = common::drain_pipe_some(pipe_fd, socket.native_handle(), len);
+  if (moved == -EIO) {
     ec = make_error_code(boost::system::errc::io_error);
+    return 0;
   }
-  return 0;
+  return count_or_error(moved, ec);
 }
 
 // splice(2) waits for bytes unless the socket itself is non-blocking, as
@@ -115,30 +122,13 @@ std::size_t ClientStream::splice_to_pipe(int pipe_fd, std::size_t len,
   auto& socket = lowest_layer();
   if (!socket.non_blocking()) socket.non_blocking(true, ec);
   if (ec) return 0;
-  ssize_t moved = common::splice_some(socket.native_handle(), pipe_fd, len);
-  if (moved > 0) return static_cast<std::size_t>(moved);
-  if (moved == 0) {
-    ec = boost::asio::error::eof;
-  } else if (moved == -EAGAIN) {
-    ec = boost::asio::error::would_block;
-  } else {
-    ec = boost::system::error_code(static_cast<int>(-moved), boost::system::system_category());
-  }
-  return 0;
+  return count_or_error(common::splice_some(socket.native_handle(), pipe_fd, len), ec);
 }
 
 std::size_t ClientStream::read_available(void* data, std::size_t len,
                                          boost::system::error_code& ec) {
   ssize_t got = ::recv(lowest_layer().native_handle(), data, len, MSG_DONTWAIT);
-  if (got > 0) return static_cast<std::size_t>(got);
-  if (got == 0) {
-    ec = boost::asio::error::eof;
-  } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-    ec = boost::asio::error::would_block;
-  } else {
-    ec = boost::system::error_code(errno, boost::system::system_category());
-  }
-  return 0;
+  return count_or_error(got < 0 ? -errno : got, ec);
 }
 
 }  // namespace ancm::server
