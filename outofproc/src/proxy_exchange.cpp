@@ -27,12 +27,12 @@ namespace http = boost::beast::http;
 
 namespace {
 
+// What the child's response head is first read into.
+constexpr std::size_t kHeadRoom = 1024;
 // Body pieces start small (UpstreamConnection::kIdleBuffer) and double, up
 // to the limit, while they come full and the application's relay budget pays
 // for them (relay_budget.h): most bodies are small, and many connections must
 // not hold 64 KiB each.
-// What the child's response head is first read into.
-constexpr std::size_t kHeadRoom = 1024;
 // A parsed response piece fills two buffers (the parser's input and the body
 // piece); a request piece one (it goes to the child as it was read). A
 // Content-Length response body goes through a RelayPiece instead.

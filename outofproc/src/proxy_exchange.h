@@ -95,6 +95,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void read_client_body_into_pipe();
   void on_client_body_in_pipe(int status, std::size_t bytes);
   void drain_request_pipe(bool last);
+  void request_pipe_failed(bool last, error_code ec);
   bool body_overruns(std::size_t bytes) const;
   void client_body_failed(int status);
   void request_broken(const std::string& why, std::string_view logged_as = kResponseCutShort);

@@ -89,23 +89,27 @@ void ProxyExchange::drain_request_pipe(bool last) {
           asio::bind_executor(
               strand_, [self = shared_from_this(), last, attempt = attempt_.number](error_code ec) {
                 if (attempt != self->attempt_.number) return;
-                if (!ec) return self->drain_request_pipe(last);
-                self->upstream_->request_pipe.discard();
-                if (last) return self->on_last_bytes_sent(ec);
-                if (self->owns_request()) self->upstream_failed("send the request body to", ec);
+                if (ec) return self->request_pipe_failed(last, ec);
+                self->drain_request_pipe(last);
               }));
       return;
     }
     if (moved < 0) {
-      pipe.discard();
-      error_code ec(static_cast<int>(-moved), boost::system::system_category());
-      if (last) return on_last_bytes_sent(ec);
-      return upstream_failed("send the request body to", ec);
+      return request_pipe_failed(
+          last, error_code(static_cast<int>(-moved), boost::system::system_category()));
     }
     request_pipe_holds_ -= static_cast<std::size_t>(moved);
   }
   if (last) return on_last_bytes_sent({});
   if (owns_request()) read_client_body();
+}
+
+// The pipe, maybe holding bytes, is no one's; the last piece's failure is
+// on_last_bytes_sent's to report (the response may have ended meanwhile).
+void ProxyExchange::request_pipe_failed(bool last, error_code ec) {
+  upstream_->request_pipe.discard();
+  if (last) return on_last_bytes_sent(ec);
+  if (owns_request()) upstream_failed("send the request body to", ec);
 }
 
 }  // namespace ancm::outofproc
