@@ -249,13 +249,13 @@ void ProxyExchange::on_head_sent(error_code ec) {
   read_client_body();
 }
 
-// The request's last bytes are with the child. The response may have ended
-// meanwhile (this completion and the response's race to the strand): the
-// connection waited for this to be decided on.
+// The request's last bytes are with the child, or their write failed. A
+// response that ended first closed the connection (end_response), which
+// ended this write too: nothing is left to do then.
 void ProxyExchange::on_last_bytes_sent(error_code ec) {
-  if (!ec && !enter(RequestPhase::Sent)) return;
-  if (response_phase_ == ResponsePhase::Done) return release_upstream();
-  if (ec) upstream_failed("send the request to", ec);
+  if (response_phase_ == ResponsePhase::Done) return;
+  if (ec) return upstream_failed("send the request to", ec);
+  (void)enter(RequestPhase::Sent);  // an illegal move is logged and answered in enter()
 }
 
 // ------------------------------------------------------------------ request body
@@ -552,15 +552,17 @@ void ProxyExchange::on_client_written(int status, std::size_t) {
 
 // The response was read to its end: the connection goes back to the pool or
 // is closed, and then the request ends (so the client's next request, which
-// may come at once, finds the connection). While the request's last bytes
-// are still being written, that write's completion decides instead.
+// may come at once, finds the connection). A request whose last bytes are
+// still being written was answered before the child took all of it (a write
+// that ended first is on the strand before the response): that child may
+// never take the rest, so the connection is closed, which also ends the write.
 //
 // The child's response trailer fields go to the client before complete().
 void ProxyExchange::end_response() {
   if (!enter(ResponsePhase::Done)) return;
   stop_timer();
   relay_response_trailers();
-  if (request_phase_ != RequestPhase::Finishing) release_upstream();
+  release_upstream();
   complete_request();
 }
 

@@ -22,7 +22,8 @@ enum class RequestPhase : std::uint8_t {
   Head,        // the head is being written; the body follows
   Body,        // the body is being relayed (a read or a write is outstanding)
   Finishing,   // the last bytes (head or body) are being written; a response
-               // that ends meanwhile leaves the connection's fate to that write
+               // that ends meanwhile closes the connection (the child answered
+               // without taking them, and may never take them)
   Sent,        // all of it is with the child: it ended where both sides agree
   Broken,      // stopped partway (body unlike its Content-Length, unreadable)
 };

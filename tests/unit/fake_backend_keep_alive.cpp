@@ -37,6 +37,9 @@ namespace {
 //   /until-close   a body framed by the connection's end (no length, not chunked)
 //   /head-first    sends its head (chunked) at once, then reads the request
 //                  body and sends it back as the response body
+//   /answer-mid-head  answers after the request line, before the rest of the
+//                  head came, and reads nothing more until the test creates
+//                  "<request log>.go"; then the connection closes
 constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz";
 
 std::string lower(std::string text) {
@@ -221,6 +224,12 @@ class Connection {
     if (first == std::string::npos || second == std::string::npos) return std::nullopt;
     request.method = line->substr(0, first);
     request.target = line->substr(first + 1, second - first - 1);
+    if (request.target == "/answer-mid-head") {
+      log_.add(number_, request);
+      respond("200 OK", "early\n", false, true);
+      wait_for_file(log_.path() + ".go");
+      return std::nullopt;
+    }
     while ((line = read_line()) && !line->empty()) {
       auto colon = line->find(':');
       if (colon == std::string::npos) return std::nullopt;

@@ -812,6 +812,27 @@ TEST_F(ProxyExchangeTest, AnEarlyResponseDoesNotReturnToThePool) {
   EXPECT_EQ(requests_run().size(), 2u) << all_requests_run();
 }
 
+// The child answers before the request's last bytes are with it and takes
+// no more of them: the exchange ends with the response and closes the
+// connection, instead of waiting for ever for a write the child never takes.
+TEST_F(ProxyExchangeTest, AnAnswerBeforeTheWholeRequestIsTakenEndsTheExchange) {
+  // A head larger than loopback's socket buffers can hold (4 MiB sent, 32 MiB
+  // received at most, tcp_wmem and tcp_rmem): its write cannot end.
+  FakeRequest answered("GET", "/answer-mid-head",
+                       {{"Host", "h"}, {"X-Large", std::string(48 * 1024 * 1024, 'x')}});
+  run(answered);
+  EXPECT_EQ(answered.outcome(), FakeRequest::Outcome::Completed);
+  EXPECT_EQ(answered.body(), "early\n");
+  EXPECT_TRUE(no_exchange_left()) << "the exchange still waits for the child to take its head";
+  let_the_child_go_on();
+
+  FakeRequest next("GET", "/after", {{"Host", "h"}});
+  run(next);
+  EXPECT_EQ(next.status(), 200);
+  EXPECT_NE(connection_of("GET /after"), connection_of("GET /answer-mid-head"))
+      << all_requests_run();
+}
+
 TEST_F(ProxyExchangeTest, AnOddInterimResponseDoesNotReturnToThePool) {
   FakeRequest hinted("GET", "/early-hints", {{"Host", "h"}});
   run(hinted);
