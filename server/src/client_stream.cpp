@@ -106,13 +106,9 @@ std::size_t ClientStream::splice_from_pipe(int pipe_fd, std::size_t len,
   auto& socket = lowest_layer();
   if (!socket.non_blocking()) socket.non_blocking(true, ec);
   if (ec) return 0;
-  // EAGAIN is the full socket; an empty pipe is -EIO (drain_pipe_some).
-  ssize_t moved = common::drain_pipe_some(pipe_fd, socket.native_handle(), len);
-  if (moved == -EIO) {
-    ec = make_error_code(boost::system::errc::io_error);
-    return 0;
-  }
-  return count_or_error(moved, ec);
+  // EAGAIN is the full socket; an empty pipe is -EIO (drain_pipe_some),
+  // which callers test as errc::io_error.
+  return count_or_error(common::drain_pipe_some(pipe_fd, socket.native_handle(), len), ec);
 }
 
 // splice(2) waits for bytes unless the socket itself is non-blocking, as
