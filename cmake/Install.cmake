@@ -2,6 +2,7 @@
 # finds the rest from its own path (/proc/self/exe), so any P works:
 #   P/bin/ancm-host
 #   P/lib/ancm-host/libancm_{inproc,outofproc}.so   the handler libraries
+#   P/lib/ancm-host/ancm-host-master                the master, which `ancm-host run` execs
 #   P/lib/ancm-host/managed/Ancm.Host.dll           found beside libancm_inproc.so
 #   P/lib/systemd/system/ancm-host@.service         ExecStart names P/bin/ancm-host
 #   P/share/doc/ancm-host/                          README, docs/, examples/
@@ -12,6 +13,7 @@ set(ANCM_INSTALL_DOC_DIR share/doc/ancm-host)
 
 install(TARGETS ancm-host RUNTIME DESTINATION bin)
 install(TARGETS ancm_inproc ancm_outofproc LIBRARY DESTINATION ${ANCM_INSTALL_HANDLER_DIR})
+install(TARGETS ancm-host-master RUNTIME DESTINATION ${ANCM_INSTALL_HANDLER_DIR})
 install(DIRECTORY ${CMAKE_BINARY_DIR}/lib/managed/ DESTINATION ${ANCM_INSTALL_HANDLER_DIR}/managed)
 
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${ANCM_INSTALL_DOC_DIR})

@@ -1,39 +1,81 @@
 #include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "ancm/common/exit_text.h"
 #include "ancm/common/read_all.h"
 #include "ancm/common/unique_fd.h"
-#include "ancm/common/write_all.h"
+#include "ancm/server/command_line.h"
 #include "ancm/server/tls_certificates.h"
+
+extern char** environ;
 
 namespace ancm::server {
 namespace {
 
-common::Result<void> check_here(const TlsOptions& options) {
-  auto checked = check_certificates(options);
-  if (!checked.ok()) return common::fail(std::move(checked).error());
-  return {};
+// posix_spawn's attributes and file actions, destroyed with it.
+struct SpawnSetup {
+  posix_spawnattr_t attributes;
+  posix_spawn_file_actions_t actions;
+  SpawnSetup() {
+    ::posix_spawnattr_init(&attributes);
+    ::posix_spawn_file_actions_init(&actions);
+  }
+  ~SpawnSetup() {
+    ::posix_spawn_file_actions_destroy(&actions);
+    ::posix_spawnattr_destroy(&attributes);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+};
+
+// The master blocks the signals it reads from a signalfd and ignores SIGPIPE;
+// the check starts with neither.
+void reset_signals(posix_spawnattr_t& attributes) {
+  sigset_t none, pipe;
+  ::sigemptyset(&none);
+  ::sigemptyset(&pipe);
+  ::sigaddset(&pipe, SIGPIPE);
+  ::posix_spawnattr_setsigmask(&attributes, &none);
+  ::posix_spawnattr_setsigdefault(&attributes, &pipe);
+  ::posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 }
 
 }  // namespace
 
-common::Result<void> check_certificates_in_child(const TlsOptions& options) {
+common::Result<void> check_certificates_in_child(const std::filesystem::path& ancm_host,
+                                                 const std::filesystem::path& target,
+                                                 const TlsOptions& options) {
+  std::vector<std::string> args = {ancm_host.string(), std::string(kCheckCertificatesCommand)};
+  for (auto& arg : certificate_check_arguments(target, options)) args.push_back(std::move(arg));
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
   int ends[2];
-  if (::pipe2(ends, O_CLOEXEC) != 0) return check_here(options);
+  if (::pipe2(ends, O_CLOEXEC) != 0) {
+    return common::fail(std::string("could not start the certificate check: pipe: ") +
+                        std::strerror(errno));
+  }
   common::UniqueFd read_end(ends[0]);
   common::UniqueFd write_end(ends[1]);
-  pid_t pid = ::fork();
-  if (pid < 0) return check_here(options);
-  if (pid == 0) {
-    auto checked = check_here(options);
-    if (!checked.ok()) common::write_all(write_end.get(), checked.error());
-    ::_exit(checked.ok() ? 0 : 1);
+  SpawnSetup setup;
+  reset_signals(setup.attributes);
+  // The check prints its error on stdout; dup2 clears close-on-exec.
+  ::posix_spawn_file_actions_adddup2(&setup.actions, write_end.get(), STDOUT_FILENO);
+  pid_t pid = -1;
+  int spawned =
+      ::posix_spawn(&pid, argv[0], &setup.actions, &setup.attributes, argv.data(), environ);
+  if (spawned != 0) {
+    return common::fail("could not start the certificate check (" + ancm_host.string() +
+                        "): " + std::strerror(spawned));
   }
   write_end.reset();
   std::string error = common::read_all(read_end.get()).value_or("");
@@ -47,6 +89,7 @@ common::Result<void> check_certificates_in_child(const TlsOptions& options) {
     return common::fail("could not wait for " + process + ": " + std::strerror(errno));
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+  while (!error.empty() && error.back() == '\n') error.pop_back();
   if (error.empty()) error = process + " " + common::describe_wait_status(status);
   return common::fail(std::move(error));
 }

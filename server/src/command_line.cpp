@@ -412,6 +412,25 @@ common::Result<WorkerOptions> parse_worker_arguments(const std::vector<std::stri
   return options;
 }
 
+std::vector<std::string> certificate_check_arguments(const std::filesystem::path& target,
+                                                     const TlsOptions& tls) {
+  std::vector<std::string> args = {target.string()};
+  append_tls_arguments(tls, args);
+  return args;
+}
+
+common::Result<TlsOptions> parse_certificate_check_arguments(const std::vector<std::string>& args) {
+  TlsOptions tls;
+  std::map<std::string, Setter> flags;
+  add_tls_flags(flags, tls);
+  std::filesystem::path target;
+  if (auto parsed = parse(args, flags, target); !parsed.ok()) {
+    return common::fail(std::move(parsed).error());
+  }
+  if (!tls.configured()) return common::fail("no certificate to check (--tls-cert, --tls-key)");
+  return tls;
+}
+
 std::vector<std::string> worker_arguments(const WorkerOptions& options) {
   const auto& limits = options.limits;
   std::vector<std::string> args = {

@@ -17,7 +17,6 @@
 #include <string_view>
 #include <utility>
 
-#include "ancm/common/current_executable.h"
 #include "ancm/common/exit_text.h"
 #include "ancm/config/load.h"
 #include "ancm/server/listen_address.h"
@@ -32,12 +31,6 @@
 
 namespace ancm::server {
 namespace {
-
-// This program, which the master starts again as its worker.
-std::string worker_executable() {
-  auto path = common::current_executable();
-  return path.empty() ? std::string("ancm-host") : path.string();
-}
 
 using Clock = Worker::Clock;
 using std::chrono::milliseconds;
@@ -69,12 +62,12 @@ std::string monotonic_usec() {
 // they die, stops them. Waits only in poll(); never blocks on a worker.
 class Master {
  public:
-  Master(const MasterOptions& options, std::vector<Listening> listeners,
-         std::vector<common::UniqueFd> admin)
+  Master(const MasterOptions& options, std::filesystem::path ancm_host,
+         std::vector<Listening> listeners, std::vector<common::UniqueFd> admin)
       : options_(options),
         listeners_(std::move(listeners)),
         admin_(std::move(admin)),
-        self_exe_(worker_executable()) {}
+        ancm_host_(std::move(ancm_host)) {}
 
   int run(int signal_fd) {
     signal_fd_ = signal_fd;
@@ -319,7 +312,7 @@ class Master {
 
   common::Result<void> check_tls() const {
     if (!options_.tls.configured()) return {};
-    return check_certificates_in_child(options_.tls);
+    return check_certificates_in_child(ancm_host_, options_.target, options_.tls);
   }
 
   // Drain, then exit; killed if still there after the drain and a grace.
@@ -357,7 +350,7 @@ class Master {
       fds.push_back(listening.fd.get());
     }
     try {
-      auto spawned = spawn_worker(self_exe_, std::move(worker_options));
+      auto spawned = spawn_worker(ancm_host_, std::move(worker_options));
       spdlog::info("started worker {} ({})", spawned.pid, why);
       workers_.add(spawned.pid, std::move(spawned.control), why);
     } catch (const std::exception& e) {
@@ -370,7 +363,7 @@ class Master {
   const MasterOptions& options_;
   std::vector<Listening> listeners_;
   std::vector<common::UniqueFd> admin_;  // --admin-listen's sockets, served by the workers
-  std::string self_exe_;
+  std::filesystem::path ancm_host_;      // the binary whose `worker` command a worker runs
   int signal_fd_ = -1;
   WorkerTable workers_;
   bool stopping_ = false;
@@ -474,7 +467,7 @@ bool access_log_writable(const AccessLogOptions& log) {
 
 }  // namespace
 
-int run_master(const MasterOptions& options) {
+int run_master(const MasterOptions& options, const std::filesystem::path& ancm_host) {
   auto loaded = config::load_config(options.target);
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors)
@@ -483,7 +476,7 @@ int run_master(const MasterOptions& options) {
   }
   set_up_logging(options.target, "master");
   if (options.tls.configured()) {
-    auto checked = check_certificates_in_child(options.tls);
+    auto checked = check_certificates_in_child(ancm_host, options.target, options.tls);
     if (!checked.ok()) {
       std::fprintf(stderr, "ancm-host: %s\n", checked.error().c_str());
       return 1;
@@ -492,7 +485,8 @@ int run_master(const MasterOptions& options) {
 
   // A binary copied without its libraries would answer every request with
   // 500.33 / 500.36; an ANCM_HANDLER_DIR set on purpose gets ANCM's pages.
-  if (auto handlers = shim::find_handler_dir(); !handlers.found && !handlers.from_environment) {
+  if (auto handlers = shim::find_handler_dir(ancm_host);
+      !handlers.found && !handlers.from_environment) {
     std::fprintf(stderr, "ancm-host: %s\n", handlers.not_found_message().c_str());
     return 1;
   }
@@ -516,7 +510,7 @@ int run_master(const MasterOptions& options) {
     resolved.drain_timeout = loaded.config->shutdown_time_limit;
   }
   resolved.shutdown_delay = loaded.config->handler.shutdown_delay;
-  Master master(resolved, std::move(*listeners), std::move(*admin));
+  Master master(resolved, ancm_host, std::move(*listeners), std::move(*admin));
   return master.run(signal_fd.get());
 }
 

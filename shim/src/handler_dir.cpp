@@ -21,9 +21,8 @@ const char* handler_dir_from_environment() {
   return dir && *dir ? dir : nullptr;
 }
 
-std::vector<std::filesystem::path> candidates() {
+std::vector<std::filesystem::path> candidates(const std::filesystem::path& exe) {
   if (const char* dir = handler_dir_from_environment()) return {dir};
-  auto exe = common::current_executable();
   if (exe.empty()) return {"lib"};
   auto prefix = exe.parent_path().parent_path();
   // Installed (cmake --install, the Debian package) first, then the build tree.
@@ -36,9 +35,11 @@ std::string handler_file_name(config::HostingModel model) {
   return model == config::HostingModel::InProcess ? "libancm_inproc.so" : "libancm_outofproc.so";
 }
 
-HandlerDirSearch find_handler_dir() {
+HandlerDirSearch find_handler_dir() { return find_handler_dir(common::current_executable()); }
+
+HandlerDirSearch find_handler_dir(const std::filesystem::path& executable) {
   HandlerDirSearch search;
-  search.looked_in = candidates();
+  search.looked_in = candidates(executable);
   search.from_environment = handler_dir_from_environment() != nullptr;
   search.dir = search.looked_in.front();
   for (const auto& dir : search.looked_in) {

@@ -101,6 +101,7 @@ TEST_F(InstallTest, TheUnitRunsTheInstalledBinary) {
   EXPECT_NE(unit.find("Type=notify"), std::string::npos) << unit;
   EXPECT_TRUE(fs::exists(prefix / "share" / "doc" / "ancm-host" / "examples" / "instance.conf"));
   EXPECT_TRUE(fs::exists(prefix / "lib" / "ancm-host" / "managed" / "Ancm.Host.dll"));
+  EXPECT_TRUE(fs::exists(prefix / "lib" / "ancm-host" / "ancm-host-master"));
 }
 
 TEST_F(InstallTest, CheckNamesTheHandlerLibraryItWouldLoad) {

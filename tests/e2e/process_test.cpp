@@ -120,6 +120,25 @@ TEST(ProcessTest, KillingTheMasterTakesTheWorkerWithIt) {
   EXPECT_TRUE(eventually([&] { return !process_exists(worker); }, 10s));
 }
 
+// `ancm-host run` becomes the master program, which maps no OpenSSL and no
+// server code; its worker is the full ancm-host, with OpenSSL.
+TEST(ProcessTest, TheMasterIsAProgramWithoutTheWorkersLibraries) {
+  TempDir app("ancm-process");
+  HostProcess host(test_host(app));
+  ASSERT_TRUE(host.started()) << host.output();
+  pid_t worker = worker_pid(host.port());
+  ASSERT_GT(worker, 0);
+  auto program = [](pid_t pid) {
+    return std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe");
+  };
+  auto maps = [](pid_t pid) { return read_file("/proc/" + std::to_string(pid) + "/maps"); };
+  EXPECT_EQ(program(host.pid()).filename(), "ancm-host-master");
+  EXPECT_EQ(program(worker), std::filesystem::canonical(ancm_host_binary()));
+  EXPECT_EQ(maps(host.pid()).find("libcrypto"), std::string::npos);
+  EXPECT_EQ(maps(host.pid()).find("libssl"), std::string::npos);
+  EXPECT_NE(maps(worker).find("libcrypto"), std::string::npos);
+}
+
 TEST(ProcessTest, RefusesToStartWithAnInvalidWebConfig) {
   TempDir app("ancm-process");
   write_file(app / "web.config", "<configuration><system.webServer><aspNetCore hostingModel=\"x\"");

@@ -8,6 +8,7 @@
 
 #include <set>
 
+#include "host_process.h"
 #include "test_certificates.h"
 
 namespace ancm::server {
@@ -118,19 +119,32 @@ TEST_F(TlsContextTest, ErrorsNameTheFile) {
       << no_key.error();
 }
 
-// The master's check runs in a child process; its answer is the same check's.
+// The master's check runs in `ancm-host check-certificates`; its answer is the
+// same check's.
 TEST_F(TlsContextTest, TheCheckInAChildGivesTheSameAnswer) {
-  auto good = check_certificates_in_child(options());
+  auto check_apart = [](const TlsOptions& tls) {
+    return check_certificates_in_child(test::ancm_host_binary(), "/srv/app/web.config", tls);
+  };
+  auto good = check_apart(options());
   EXPECT_TRUE(good.ok()) << good.error();
 
   auto other = certificates_.issue("other2", {"other2.example.test"});
   auto tls = options();
   tls.key = other.key;
   auto here = check_certificates(tls);
-  auto apart = check_certificates_in_child(tls);
+  auto apart = check_apart(tls);
   ASSERT_FALSE(here.ok());
   ASSERT_FALSE(apart.ok());
   EXPECT_EQ(apart.error(), here.error());
+}
+
+// A master whose ancm-host binary is gone refuses the certificates, saying why.
+TEST_F(TlsContextTest, TheCheckWithoutItsProgramFailsSayingWhich) {
+  auto missing = certificates_.folder() / "no-such-ancm-host";
+  auto checked = check_certificates_in_child(missing, "/srv/app/web.config", options());
+  ASSERT_FALSE(checked.ok());
+  EXPECT_NE(checked.error().find(missing.string()), std::string::npos) << checked.error();
+  EXPECT_NE(checked.error().find("No such file"), std::string::npos) << checked.error();
 }
 
 }  // namespace

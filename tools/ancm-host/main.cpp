@@ -5,10 +5,13 @@
 #include <string_view>
 #include <vector>
 
+#include "ancm/common/current_executable.h"
 #include "ancm/server/command_line.h"
 #include "ancm/server/master.h"
+#include "ancm/server/tls_certificates.h"
 #include "ancm/server/worker.h"
 #include "check_command.h"
+#include "master_launch.h"
 
 namespace {
 
@@ -78,7 +81,8 @@ int main(int argc, char** argv) {
   if (args[0] == "help") return print_help(args.size() > 1 ? args[1] : "");
   std::string command = args[0];
   args.erase(args.begin());
-  if (command != "worker" && asks_for_help(args)) return print_help(command);
+  bool internal = command == "worker" || command == ancm::server::kCheckCertificatesCommand;
+  if (!internal && asks_for_help(args)) return print_help(command);
   if (command == "version" || command == "--version") {
     std::printf("ancm-host %s\n", kVersion);
     return 0;
@@ -90,7 +94,20 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "ancm-host run: %s\n", parsed.error().c_str());
       return 2;
     }
-    return ancm::server::run_master(parsed.value());
+    ancm::tools::exec_master(args);
+    // No ancm-host-master beside this binary: the same master, in this process.
+    return ancm::server::run_master(parsed.value(), ancm::common::current_executable());
+  }
+  if (command == ancm::server::kCheckCertificatesCommand) {  // internal: run by the master
+    auto parsed = ancm::server::parse_certificate_check_arguments(args);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "ancm-host %s: %s\n", command.c_str(), parsed.error().c_str());
+      return 2;
+    }
+    auto checked = ancm::server::check_certificates(parsed.value());
+    if (checked.ok()) return 0;
+    std::printf("%s\n", checked.error().c_str());
+    return 1;
   }
   if (command == "worker") {  // internal: started by the master
     auto parsed = ancm::server::parse_worker_arguments(args);

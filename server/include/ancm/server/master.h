@@ -1,6 +1,7 @@
 // The master: owns the listening sockets and supervises one worker.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -35,7 +36,10 @@ inline std::string recycled_because(std::string_view reason) {
 }
 
 // Binds, starts the worker, restarts it when it dies, and stops everything
-// on SIGTERM/SIGINT. Returns the process exit code.
-int run_master(const MasterOptions& options);
+// on SIGTERM/SIGINT. Returns the process exit code. ancm_host is the binary
+// whose `worker` (and `check-certificates`) commands the master runs: the
+// master is a program of its own (ancm-host-master, master_launch.h), which
+// maps none of the worker's code and libraries.
+int run_master(const MasterOptions& options, const std::filesystem::path& ancm_host);
 
 }  // namespace ancm::server

@@ -25,12 +25,17 @@ struct CertificateSummary {
 // folder's, by file name); the error names the file and what is wrong.
 common::Result<std::vector<CertificateSummary>> check_certificates(const TlsOptions& options);
 
-// The same check in a short-lived child process, for the master: loading
-// certificates brings ~3 MiB of OpenSSL's code and data into a process, which
-// would stay resident in the master for as long as it runs, while only the
-// workers serve TLS. The error is check_certificates' (or says how the child
-// ended). Call it where no other thread may reap the child.
-common::Result<void> check_certificates_in_child(const TlsOptions& options);
+// The same check in a short-lived process, for the master: `ancm_host
+// check-certificates` (command_line.h). Loading certificates brings ~3 MiB of
+// OpenSSL's code and data into a process, and the master, a program of its
+// own (ancm-host-master), does not even map OpenSSL: only the workers serve
+// TLS. The error is check_certificates' (or says how the process ended).
+// Call it where no other thread may reap the child.
+common::Result<void> check_certificates_in_child(const std::filesystem::path& ancm_host,
+                                                 const std::filesystem::path& target,
+                                                 const TlsOptions& options);
+// The internal command the check runs as.
+inline constexpr std::string_view kCheckCertificatesCommand = "check-certificates";
 
 // How `ancm-host check` labels each certificate's names and expiry (a line
 // each, the label then the value).

@@ -21,6 +21,10 @@ struct HandlerDirSearch {
   std::string not_found_message() const;
 };
 
+// Beside `executable` (the ancm-host binary): the master, a program of its
+// own, asks for the folder of the binary it starts as its worker.
+HandlerDirSearch find_handler_dir(const std::filesystem::path& executable);
+// Beside the running binary.
 HandlerDirSearch find_handler_dir();
 
 // find_handler_dir().dir.
