@@ -235,6 +235,23 @@ TEST(CommandLine, EveryCommandHasHelp) {
   EXPECT_NE(help_run.output.find("usage: ancm-host run"), std::string::npos) << help_run.output;
 }
 
+// The master program is `ancm-host run`'s to start: run by hand it says so,
+// and does not start itself as a worker.
+TEST(CommandLine, TheMasterProgramIsNotRunByHand) {
+  TempDir app("ancm-cli");
+  write_file(app / "web.config", WebConfig{}.text());
+  HostOptions options;
+  options.executable = ancm_host_binary().parent_path().parent_path() / "lib" / "ancm-host-master";
+  options.command = "run";
+  options.target = app.path();
+  HostProcess process(options);
+  auto status = process.wait_exit(10s);
+  ASSERT_TRUE(status) << process.output();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 2) << process.output();
+  EXPECT_NE(process.output().find("is started by `ancm-host run`"), std::string::npos)
+      << process.output();
+}
+
 TEST(CommandLine, SizesTakeUnits) {
   TempDir app("ancm-cli");
   install_hello(app);

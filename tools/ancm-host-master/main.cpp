@@ -4,14 +4,29 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
+#include "ancm/common/current_executable.h"
 #include "ancm/server/command_line.h"
 #include "ancm/server/master.h"
 
+namespace {
+
+// argv[0] names the ancm-host binary when `ancm-host run` started this; run by
+// hand, it names this program, which cannot be a worker.
+bool started_by_ancm_host(int argc, char** argv) {
+  if (argc < 2 || std::string_view(argv[1]) != "run") return false;
+  std::filesystem::path ancm_host = argv[0];
+  std::error_code ec;
+  return ancm_host.is_absolute() &&
+         !std::filesystem::equivalent(ancm_host, ancm::common::current_executable(), ec) && !ec;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  std::filesystem::path ancm_host = argc > 0 ? argv[0] : "";
-  if (argc < 2 || std::string_view(argv[1]) != "run" || !ancm_host.is_absolute()) {
+  if (!started_by_ancm_host(argc, argv)) {
     std::fprintf(stderr,
                  "ancm-host-master is started by `ancm-host run`; run that instead "
                  "(ancm-host help run)\n");
@@ -23,5 +38,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ancm-host run: %s\n", parsed.error().c_str());
     return 2;
   }
-  return ancm::server::run_master(parsed.value(), ancm_host);
+  return ancm::server::run_master(parsed.value(), argv[0]);
 }
