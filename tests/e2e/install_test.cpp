@@ -140,5 +140,27 @@ TEST_F(InstallTest, ABinaryWithoutItsLibrariesRefusesToStartAndSaysWhereItLooked
   EXPECT_NE(check.find("exit 1"), std::string::npos) << check;
 }
 
+// Copied alone but pointed at its handler libraries, the binary runs the
+// master in its own process (no ancm-host-master beside it) and serves.
+TEST_F(InstallTest, ABinaryWithoutItsMasterProgramServesWithTheMasterInProcess) {
+  auto bin = dir_ / "alone" / "bin";
+  fs::create_directories(bin);
+  fs::copy_file(ancm_host_binary(), bin / "ancm-host");
+  auto app = dir_ / "app";
+  install_app("Hello", app, in_model("outofprocess"));
+
+  HostOptions options;
+  options.executable = bin / "ancm-host";
+  options.target = app;
+  options.env["ANCM_HANDLER_DIR"] =
+      (ancm_host_binary().parent_path().parent_path() / "lib").string();
+  HostProcess host(options);
+  ASSERT_TRUE(host.started()) << host.output();
+  EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(host.pid()) + "/exe"), bin / "ancm-host");
+  auto response = http_get(host.port(), "/");
+  ASSERT_TRUE(response) << host.output();
+  EXPECT_EQ(response->body, "Hello World!");
+}
+
 }  // namespace
 }  // namespace ancm::test

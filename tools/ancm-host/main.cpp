@@ -95,8 +95,10 @@ int main(int argc, char** argv) {
       return 2;
     }
     ancm::tools::exec_master(args);
-    // No ancm-host-master beside this binary: the same master, in this process.
-    return ancm::server::run_master(parsed.value(), ancm::common::current_executable());
+    // No ancm-host-master beside this binary: the same master, in this process
+    // (without /proc, workers are started as argv[0] is).
+    auto self = ancm::common::current_executable();
+    return ancm::server::run_master(parsed.value(), self.empty() ? argv[0] : self);
   }
   if (command == ancm::server::kCheckCertificatesCommand) {  // internal: run by the master
     auto parsed = ancm::server::parse_certificate_check_arguments(args);
