@@ -49,6 +49,20 @@ class InstallTest : public ::testing::Test {
     return prefix;
   }
 
+  // The binary alone, copied to <dir>/<name>/bin, and the Hello app in `model`
+  // for it to serve: the options that run it.
+  HostOptions binary_alone(const std::string& name, const std::string& model) {
+    auto bin = dir_ / name / "bin";
+    fs::create_directories(bin);
+    fs::copy_file(ancm_host_binary(), bin / "ancm-host");
+    auto app = dir_ / "app";
+    install_app("Hello", app, in_model(model));
+    HostOptions options;
+    options.executable = bin / "ancm-host";
+    options.target = app;
+    return options;
+  }
+
   // The Hello test app in `model`, served by `binary`; its answer to GET /.
   std::string serve_hello(const fs::path& binary, const std::string& model,
                           std::string* output = nullptr) {
@@ -119,22 +133,14 @@ TEST_F(InstallTest, CheckNamesTheHandlerLibraryItWouldLoad) {
 
 // The first hour's stumble: the binary copied to a bin/ of its own.
 TEST_F(InstallTest, ABinaryWithoutItsLibrariesRefusesToStartAndSaysWhereItLooked) {
-  auto bin = dir_ / "lonely" / "bin";
-  fs::create_directories(bin);
-  fs::copy_file(ancm_host_binary(), bin / "ancm-host");
-  auto app = dir_ / "app";
-  install_app("Hello", app, in_model("inprocess"));
-
-  HostOptions options;
-  options.executable = bin / "ancm-host";
-  options.target = app;
+  auto options = binary_alone("lonely", "inprocess");
   HostProcess host(options);
   expect_exit_code(host, 1);
   auto looked_in = (dir_ / "lonely" / "lib" / "ancm-host").string();
   EXPECT_NE(host.output().find(looked_in), std::string::npos) << host.output();
   EXPECT_NE(host.output().find("ANCM_HANDLER_DIR"), std::string::npos) << host.output();
 
-  auto check = command_output((bin / "ancm-host").string() + " check " + app.string() +
+  auto check = command_output(options.executable.string() + " check " + options.target.string() +
                               " 2>&1; echo \"exit $?\"");
   EXPECT_NE(check.find(looked_in), std::string::npos) << check;
   EXPECT_NE(check.find("exit 1"), std::string::npos) << check;
@@ -143,20 +149,12 @@ TEST_F(InstallTest, ABinaryWithoutItsLibrariesRefusesToStartAndSaysWhereItLooked
 // Copied alone but pointed at its handler libraries, the binary runs the
 // master in its own process (no ancm-host-master beside it) and serves.
 TEST_F(InstallTest, ABinaryWithoutItsMasterProgramServesWithTheMasterInProcess) {
-  auto bin = dir_ / "alone" / "bin";
-  fs::create_directories(bin);
-  fs::copy_file(ancm_host_binary(), bin / "ancm-host");
-  auto app = dir_ / "app";
-  install_app("Hello", app, in_model("outofprocess"));
-
-  HostOptions options;
-  options.executable = bin / "ancm-host";
-  options.target = app;
+  auto options = binary_alone("alone", "outofprocess");
   options.env["ANCM_HANDLER_DIR"] =
       (ancm_host_binary().parent_path().parent_path() / "lib").string();
   HostProcess host(options);
   ASSERT_TRUE(host.started()) << host.output();
-  EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(host.pid()) + "/exe"), bin / "ancm-host");
+  EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(host.pid()) + "/exe"), options.executable);
   auto response = http_get(host.port(), "/");
   ASSERT_TRUE(response) << host.output();
   EXPECT_EQ(response->body, "Hello World!");
