@@ -10,4 +10,9 @@ std::filesystem::path current_executable() {
   return ec ? std::filesystem::path() : path;
 }
 
+std::vector<std::filesystem::path> companion_dirs(const std::filesystem::path& executable) {
+  auto prefix = executable.parent_path().parent_path();
+  return {(prefix / "lib" / "ancm-host").lexically_normal(), (prefix / "lib").lexically_normal()};
+}
+
 }  // namespace ancm::common

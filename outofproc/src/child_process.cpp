@@ -13,6 +13,7 @@
 #include <cstring>
 #include <optional>
 
+#include "ancm/common/exec_strings.h"
 #include "ancm/common/exit_text.h"
 #include "process_group.h"
 
@@ -93,14 +94,6 @@ int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pi
   ::_exit(127);  // not reached
 }
 
-std::vector<char*> pointers(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  out.reserve(strings.size() + 1);
-  for (std::string& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
 common::PageFailure failure(const SpawnSpec& spec, const std::string& why) {
   return process_not_started(spec.shown_path, why);
 }
@@ -113,8 +106,8 @@ struct ExecImage {
       : env_strings(spec.environment), working_directory(spec.working_directory.string()) {
     argv_strings.push_back(spec.executable.string());
     argv_strings.insert(argv_strings.end(), spec.arguments.begin(), spec.arguments.end());
-    argv = pointers(argv_strings);
-    envp = pointers(env_strings);
+    argv = common::exec_strings(argv_strings);
+    envp = common::exec_strings(env_strings);
   }
   ExecImage(const ExecImage&) = delete;
   ExecImage& operator=(const ExecImage&) = delete;

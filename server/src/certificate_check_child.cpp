@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ancm/common/exec_strings.h"
 #include "ancm/common/exit_text.h"
 #include "ancm/common/read_all.h"
 #include "ancm/common/unique_fd.h"
@@ -55,9 +56,7 @@ common::Result<void> check_certificates_in_child(const std::filesystem::path& an
                                                  const TlsOptions& options) {
   std::vector<std::string> args = {ancm_host.string(), std::string(kCheckCertificatesCommand)};
   for (auto& arg : certificate_check_arguments(target, options)) args.push_back(std::move(arg));
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
+  auto argv = common::exec_strings(args);
 
   int ends[2];
   if (::pipe2(ends, O_CLOEXEC) != 0) {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "ancm/common/exec_strings.h"
 #include "ancm/server/command_line.h"
 #include "control_channel.h"
 
@@ -37,9 +38,7 @@ SpawnedWorker spawn_worker(const std::string& executable, WorkerOptions options)
 
   std::vector<std::string> args = {executable, "worker"};
   for (auto& arg : worker_arguments(options)) args.push_back(std::move(arg));
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
+  auto argv = common::exec_strings(args);
   std::vector<int> inherited = options.listen_fds;
   inherited.insert(inherited.end(), options.tls_listen_fds.begin(), options.tls_listen_fds.end());
   inherited.insert(inherited.end(), options.admin_listen_fds.begin(),

@@ -24,9 +24,7 @@ const char* handler_dir_from_environment() {
 std::vector<std::filesystem::path> candidates(const std::filesystem::path& exe) {
   if (const char* dir = handler_dir_from_environment()) return {dir};
   if (exe.empty()) return {"lib"};
-  auto prefix = exe.parent_path().parent_path();
-  // Installed (cmake --install, the Debian package) first, then the build tree.
-  return {(prefix / "lib" / "ancm-host").lexically_normal(), (prefix / "lib").lexically_normal()};
+  return common::companion_dirs(exe);
 }
 
 }  // namespace

@@ -94,10 +94,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "ancm-host run: %s\n", parsed.error().c_str());
       return 2;
     }
-    ancm::tools::exec_master(args);
+    auto self = ancm::common::current_executable();
+    ancm::tools::exec_master(self, args);
     // No ancm-host-master beside this binary: the same master, in this process
     // (without /proc, workers are started as argv[0] is).
-    auto self = ancm::common::current_executable();
     return ancm::server::run_master(parsed.value(), self.empty() ? argv[0] : self);
   }
   if (command == ancm::server::kCheckCertificatesCommand) {  // internal: run by the master

@@ -2,35 +2,33 @@
 
 #include <unistd.h>
 
-#include <system_error>
+#include <optional>
 
 #include "ancm/common/current_executable.h"
+#include "ancm/common/exec_strings.h"
 
 namespace ancm::tools {
+namespace {
 
 inline constexpr const char* kMasterProgram = "ancm-host-master";
 
-std::optional<std::filesystem::path> find_master_program() {
-  auto self = common::current_executable();
-  if (self.empty()) return std::nullopt;
-  auto prefix = self.parent_path().parent_path();
-  for (auto dir : {prefix / "lib" / "ancm-host", prefix / "lib"}) {
-    auto candidate = (dir / kMasterProgram).lexically_normal();
+std::optional<std::filesystem::path> find_master_program(const std::filesystem::path& self) {
+  for (const auto& dir : common::companion_dirs(self)) {
+    auto candidate = dir / kMasterProgram;
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return std::nullopt;
 }
 
-void exec_master(const std::vector<std::string>& run_args) {
-  auto master = find_master_program();
-  auto self = common::current_executable();
-  if (!master || self.empty()) return;
+}  // namespace
+
+void exec_master(const std::filesystem::path& self, const std::vector<std::string>& run_args) {
+  if (self.empty()) return;
+  auto master = find_master_program(self);
+  if (!master) return;
   std::vector<std::string> args = {self.string(), "run"};
   args.insert(args.end(), run_args.begin(), run_args.end());
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  ::execv(master->c_str(), argv.data());
+  ::execv(master->c_str(), common::exec_strings(args).data());
 }
 
 }  // namespace ancm::tools

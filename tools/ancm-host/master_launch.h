@@ -5,20 +5,16 @@
 #pragma once
 
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace ancm::tools {
 
-// ancm-host-master beside this binary, as installed (<bin>/../lib/ancm-host)
-// or as built (<bin>/../lib); nullopt when neither holds it.
-std::optional<std::filesystem::path> find_master_program();
-
 // Replaces this process (same pid, so systemd's main process stays the one it
-// started) with ancm-host-master, given `run` and run_args, and this binary's
-// path as argv[0], which the master starts its workers from. Returns only if
-// there is no master program to run: the caller runs the master itself then.
-void exec_master(const std::vector<std::string>& run_args);
+// started) with the ancm-host-master found beside `self`, this binary
+// (common::companion_dirs), given `run` and run_args, and self as argv[0],
+// which the master starts its workers from. Returns only if there is no master
+// program to run: the caller runs the master itself then.
+void exec_master(const std::filesystem::path& self, const std::vector<std::string>& run_args);
 
 }  // namespace ancm::tools
