@@ -14,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "ancm/common/drained_reads.h"
 #include "relay_pipe.h"
 
 namespace ancm::outofproc {
@@ -47,7 +48,7 @@ struct UpstreamConnection {
     request_pipe.discard();
   }
 
-  boost::asio::ip::tcp::socket socket;
+  common::DrainedReads<boost::asio::ip::tcp::socket> socket;
   boost::beast::flat_buffer input;  // what the child sent, being parsed
   RelayBuffer response_body;        // one piece of the response body
   RelayBuffer request_body;         // one piece of the client's request body

@@ -217,6 +217,7 @@ void ProxyExchange::on_connected(error_code ec) {
     return upstream_failed("connect to", ec);
   }
   upstream_->socket.set_option(asio::ip::tcp::no_delay(true));
+  common::enable_queue_hint(upstream_->socket);
   send_head();
 }
 

@@ -22,6 +22,7 @@
 #include <variant>
 #include <vector>
 
+#include "ancm/common/drained_reads.h"
 #include "ancm/handler_abi.h"
 #include "strand.h"
 #include "tls_socket.h"
@@ -62,7 +63,8 @@ class ClientStream {
     if (auto* tls = std::get_if<TlsStream>(&transport_)) {
       return tls->async_read_some(buffers, std::forward<Handler>(handler));
     }
-    std::get<Socket>(transport_).async_read_some(buffers, std::forward<Handler>(handler));
+    std::get<Socket>(transport_)
+        .async_read_some(common::drained(buffers), std::forward<Handler>(handler));
   }
   template <class ConstBuffers, class Handler>
   void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
@@ -171,7 +173,10 @@ inline ClientStream::Socket ClientStream::adopt_socket(const Strand& strand, Soc
   Socket socket(strand);
   auto protocol = accepted.local_endpoint(ec).protocol();
   socket.assign(protocol, accepted.release(), ec);
-  if (protocol.family() != AF_UNIX) socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  if (protocol.family() != AF_UNIX) {
+    socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+    common::enable_queue_hint(socket);
+  }
   return socket;
 }
 

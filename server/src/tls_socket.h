@@ -28,6 +28,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "ancm/common/drained_reads.h"
 #include "tls_inbox.h"
 
 namespace ancm::server {
@@ -149,7 +150,8 @@ class TlsSocket {
       Outcome outcome = ret == 1 ? Outcome{} : tls->outcome_of(ret);
       if (outcome.want == Want::Read && !tls->inbox_->filling()) {
         waited = true;
-        return tls->socket_.async_read_some(tls->inbox_->begin_fill(), std::move(self));
+        return tls->socket_.async_read_some(common::drained(tls->inbox_->begin_fill()),
+                                            std::move(self));
       }
       if (outcome.want != Want::Nothing) {
         // Writable, or (a write wanting to read while a read's fill is
