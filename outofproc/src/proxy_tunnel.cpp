@@ -70,11 +70,15 @@ void ProxyExchange::tunnel_child_to_client() {
     return on_tunnel_child_read({}, tunnel_out_.size());
   }
   tunnel_out_.resize(kBodyBuffer);
-  upstream_->socket.async_read_some(
-      asio::buffer(tunnel_out_),
-      asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t n) {
-        self->on_tunnel_child_read(ec, n);
-      }));
+  // Asio's own read, not a drained one (common/drained_reads.h): nothing
+  // bounds a tunnel's read, so a reset behind the child's last bytes must
+  // show at the next read.
+  static_cast<asio::ip::tcp::socket&>(upstream_->socket)
+      .async_read_some(
+          asio::buffer(tunnel_out_),
+          asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t n) {
+            self->on_tunnel_child_read(ec, n);
+          }));
 }
 
 void ProxyExchange::on_tunnel_child_read(error_code ec, std::size_t bytes) {

@@ -187,7 +187,6 @@ void UpstreamH2Session::on_connected(const error_code& ec) {
   if (ec) return fail("could not connect: " + ec.message());
   if (!enter(H2SessionPhase::Open)) return;
   socket_.set_option(asio::ip::tcp::no_delay(true));
-  common::enable_queue_hint(socket_);
   read();
   flush();
 }

@@ -27,7 +27,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ancm/common/drained_reads.h"
 #include "ancm/common/nghttp2_handles.h"
 #include "process_manager.h"
 #include "upstream_h2_session_state.h"
@@ -121,7 +120,7 @@ class UpstreamH2Session : public std::enable_shared_from_this<UpstreamH2Session>
   std::string describe() const;
 
   Strand strand_;
-  common::DrainedReads<boost::asio::ip::tcp::socket> socket_;
+  boost::asio::ip::tcp::socket socket_;
   const Target target_;
   const Logger log_;
   const H2Limits limits_;

@@ -52,7 +52,9 @@ class ClientStream {
     return ClientStream(adopt_socket(strand, std::move(accepted)));
   }
 
-  explicit ClientStream(Socket socket) : transport_(std::move(socket)) {}
+  explicit ClientStream(Socket socket)
+      : transport_(std::move(socket)),
+        queue_hint_(common::queue_hint_enabled(std::get<Socket>(transport_))) {}
   // A stream whose handshake ended.
   explicit ClientStream(TlsStream tls);
 
@@ -72,6 +74,13 @@ class ClientStream {
       return tls->async_write_some(one_record(buffers), std::forward<Handler>(handler));
     }
     std::get<Socket>(transport_).async_write_some(buffers, std::forward<Handler>(handler));
+  }
+
+  // Reads from now on are Asio's own, not drained (common/drained_reads.h):
+  // for reads that no deadline or write bounds, such as a tunnel's.
+  void stop_draining() {
+    queue_hint_ = false;
+    if (auto* tls = std::get_if<TlsStream>(&transport_)) tls->stop_draining();
   }
 
   // Ends a pending read or write with operation_aborted.
@@ -164,6 +173,7 @@ class ClientStream {
   boost::asio::const_buffer one_record(const ConstBuffers& buffers);
 
   std::variant<Socket, TlsStream> transport_;
+  bool queue_hint_ = false;  // a cleartext TCP socket's reads drain (drained_reads.h)
   std::optional<TlsFacts> tls_;
   std::vector<char> record_;  // one_record's copy; one write is in flight at a time
 };

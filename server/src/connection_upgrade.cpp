@@ -50,6 +50,7 @@ void Connection::on_upgrade_head_sent(error_code ec) {
     cb(upgrade_ctx_, nullptr);
   } else {
     enter(ConnectionPhase::Upgraded);
+    stream_.stop_draining();  // nothing bounds a tunnel's reads
     cb(upgrade_ctx_, std::make_unique<ancm_stream>(ancm_stream{shared_from_this()}).release());
   }
   // complete() or abort() came while the 101 was on its way: the request

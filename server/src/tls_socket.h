@@ -44,6 +44,8 @@ class TlsSocket {
   TlsSocket(Socket socket, SSL_CTX* ctx);
 
   executor_type get_executor() { return socket_.get_executor(); }
+  // The inbox's fills are Asio's own reads from now on (ClientStream::stop_draining).
+  void stop_draining() { queue_hint_ = false; }
   Socket& next_layer() { return socket_; }
   const Socket& next_layer() const { return socket_; }
   SSL* native_handle() const { return ssl_.get(); }
@@ -150,8 +152,11 @@ class TlsSocket {
       Outcome outcome = ret == 1 ? Outcome{} : tls->outcome_of(ret);
       if (outcome.want == Want::Read && !tls->inbox_->filling()) {
         waited = true;
-        return tls->socket_.async_read_some(common::drained(tls->inbox_->begin_fill()),
-                                            std::move(self));
+        if (tls->queue_hint_) {
+          return tls->socket_.async_read_some(common::drained(tls->inbox_->begin_fill()),
+                                              std::move(self));
+        }
+        return tls->socket_.async_read_some(tls->inbox_->begin_fill(), std::move(self));
       }
       if (outcome.want != Want::Nothing) {
         // Writable, or (a write wanting to read while a read's fill is
@@ -199,6 +204,7 @@ class TlsSocket {
   Socket socket_;
   std::unique_ptr<TlsInbox> inbox_;  // OpenSSL's read BIO points at it: one address
   std::unique_ptr<SSL, SslFree> ssl_;
+  bool queue_hint_ = false;  // the inbox's fills drain (common/drained_reads.h)
 };
 
 }  // namespace ancm::server

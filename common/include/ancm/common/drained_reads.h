@@ -14,13 +14,25 @@
 // which new data raises, instead of trying first. Without TCP_INQ (a Unix
 // domain socket, an older kernel) the read behaves as Asio's own.
 //
+// The one thing the hint cannot say is a reset: an RST queued behind the
+// data leaves the hint at 0, and the read after it waits for an edge that was
+// already spent. The reset then shows at the next write on the socket, or at
+// a deadline. So drain only reads that one of those follows: a protocol's
+// reads under its timeouts, where a response is written next. Not a
+// long-lived read with neither (the proxy's HTTP/2 session to a child).
+//
 // Use: enable_queue_hint(socket) once per connected TCP socket, then read
-// through drained(buffers) or a DrainedReads<Socket>.
+// through drained(buffers) or a DrainedReads<Socket>; only on a socket whose
+// hint is on (queue_hint_enabled): the read asks for control messages.
+// Nothing else may wait to read on the socket meanwhile (an async_wait for
+// readability): Asio runs what is queued behind an exhausted read only at
+// the next edge.
 #pragma once
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 // (basic_stream_socket first: Asio's detail header assumes socket_base.)
 #include <boost/asio/basic_stream_socket.hpp>
@@ -57,6 +69,16 @@ template <class Socket>
 bool enable_queue_hint(Socket& socket) {
   int on = 1;
   return ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_INQ, &on, sizeof on) == 0;
+}
+
+// Whether enable_queue_hint took on this socket (false on a Unix domain one).
+template <class Socket>
+bool queue_hint_enabled(const Socket& socket) {
+  int on = 0;
+  socklen_t size = sizeof on;
+  return ::getsockopt(const_cast<Socket&>(socket).native_handle(), IPPROTO_TCP, TCP_INQ, &on,
+                      &size) == 0 &&
+         on != 0;
 }
 
 // A stream socket whose async_read_some reads through drained(): for code
@@ -118,7 +140,7 @@ class reactive_socket_recv_op_base<ancm::common::DrainedBuffer> : public reactor
       msg.msg_iovlen = 1;
       msg.msg_control = control;
       msg.msg_controllen = sizeof control;
-      ssize_t n = ::recvmsg(o.socket_, &msg, o.flags_);
+      ssize_t n = ::recvmsg(o.socket_, &msg, o.flags_ | MSG_CMSG_CLOEXEC);
       if (n >= 0) {
         o.ec_ = boost::system::error_code();
         o.bytes_transferred_ = static_cast<std::size_t>(n);
@@ -133,16 +155,24 @@ class reactive_socket_recv_op_base<ancm::common::DrainedBuffer> : public reactor
     }
   }
 
+  // The hint, or -1. Descriptors a Unix domain peer passed (a misuse: such
+  // a socket has no hint) are closed, never kept.
   static int queue_hint(msghdr& msg) {
+    int left = -1;
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
       if (c->cmsg_level == IPPROTO_TCP && c->cmsg_type == TCP_CM_INQ &&
           c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-        int left = 0;
         std::memcpy(&left, CMSG_DATA(c), sizeof left);
-        return left;
+      } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+        std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (std::size_t i = 0; i < count; ++i) {
+          int fd = -1;
+          std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+          ::close(fd);
+        }
       }
     }
-    return -1;
+    return left;
   }
 
   socket_type socket_;
