@@ -92,6 +92,24 @@ struct DrainedReadsTest : ::testing::Test {
     return buffer.substr(0, got);
   }
 
+  // A read that waits first, then the peer sends data and ends its side
+  // (end_peer), all queued before epoll is asked: epoll's one edge for
+  // both is spent on this read. What it read.
+  template <class EndPeer>
+  std::string read_as_peer_ends(const std::string& data, EndPeer end_peer) {
+    std::string first;
+    ours.async_read_some(drained(asio::buffer(buffer_)), [&](error_code ec, std::size_t n) {
+      EXPECT_FALSE(ec) << ec.message();
+      first.assign(buffer_, n);
+    });
+    asio::write(peer, asio::buffer(data));
+    end_peer();
+    std::this_thread::sleep_for(50ms);
+    io.restart();
+    io.run_for(5s);
+    return first;
+  }
+
   // Rounds of: start a read, then the peer sends a message. A read that tries
   // before it waits fails with EAGAIN each round (nothing has come yet).
   void exchange(int rounds) {
@@ -126,18 +144,9 @@ TEST_F(DrainedReadsTest, WithoutTheHintEveryReadTriesFirst) {
 
 TEST_F(DrainedReadsTest, AFinQueuedWithTheDataStillEndsTheStream) {
   ASSERT_TRUE(enable_queue_hint(ours));
-  // The read waits first, so that epoll's one edge for the data and the FIN
-  // is spent on it: a guess from the short read alone would wait forever.
-  std::string first;
-  ours.async_read_some(drained(asio::buffer(buffer_)), [&](error_code ec, std::size_t n) {
-    EXPECT_FALSE(ec) << ec.message();
-    first.assign(buffer_, n);
-  });
-  asio::write(peer, asio::buffer(std::string("last words")));
-  peer.shutdown(tcp::socket::shutdown_send);
-  std::this_thread::sleep_for(50ms);  // both queued before epoll is asked
-  io.run_for(5s);
-  EXPECT_EQ(first, "last words");
+  // A guess from the short read alone would wait forever for the FIN.
+  EXPECT_EQ(read_as_peer_ends("last words", [&] { peer.shutdown(tcp::socket::shutdown_send); }),
+            "last words");
   error_code ec;
   EXPECT_EQ(read_once(64, ec), "");
   EXPECT_EQ(ec, asio::error::eof);
@@ -147,17 +156,12 @@ TEST_F(DrainedReadsTest, AFinQueuedWithTheDataStillEndsTheStream) {
 // is used where a write or a deadline follows: the write reports it.
 TEST_F(DrainedReadsTest, AResetBehindTheDataShowsAtTheNextWrite) {
   ASSERT_TRUE(enable_queue_hint(ours));
-  std::string first;
-  ours.async_read_some(drained(asio::buffer(buffer_)), [&](error_code ec, std::size_t n) {
-    EXPECT_FALSE(ec) << ec.message();
-    first.assign(buffer_, n);
-  });
-  asio::write(peer, asio::buffer(std::string("request")));
-  peer.set_option(asio::socket_base::linger(true, 0));
-  peer.close();  // an RST, queued behind the data
-  std::this_thread::sleep_for(50ms);
-  io.run_for(5s);
-  EXPECT_EQ(first, "request");
+  EXPECT_EQ(read_as_peer_ends("request",
+                              [&] {
+                                peer.set_option(asio::socket_base::linger(true, 0));
+                                peer.close();  // an RST, queued behind the data
+                              }),
+            "request");
   error_code written;
   bool done = false;
   asio::async_write(ours, asio::buffer(std::string("response")), [&](error_code ec, std::size_t) {
