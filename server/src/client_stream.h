@@ -65,8 +65,11 @@ class ClientStream {
     if (auto* tls = std::get_if<TlsStream>(&transport_)) {
       return tls->async_read_some(buffers, std::forward<Handler>(handler));
     }
-    std::get<Socket>(transport_)
-        .async_read_some(common::drained(buffers), std::forward<Handler>(handler));
+    auto& socket = std::get<Socket>(transport_);
+    if (queue_hint_) {
+      return socket.async_read_some(common::drained(buffers), std::forward<Handler>(handler));
+    }
+    socket.async_read_some(buffers, std::forward<Handler>(handler));
   }
   template <class ConstBuffers, class Handler>
   void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
