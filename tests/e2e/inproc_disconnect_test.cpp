@@ -86,7 +86,10 @@ TEST_P(DisconnectTest, ClientGoneWhileTheBodyIsReadFailsTheRead) {
   auto host = serve_probe();
   HttpConnection client(host->port());
   client.send(post_head("/read?id=cut", "Content-Length: 10\r\n") + "abc");
-  ASSERT_TRUE(observed(*host, "cut", "reading")) << events(*host) << host->output();
+  // The second read is the one in flight when the client leaves. (Had the
+  // client left before a read began, RequestAborted would already have fired
+  // and the read would throw OperationCanceledException, as in Kestrel.)
+  ASSERT_TRUE(observed(*host, "cut", "reading at 3")) << events(*host) << host->output();
   client.close();
   auto threw = in_process() ? std::string("cut: read threw BadHttpRequestException 400\n")
                             : std::string("cut: read threw ");
@@ -98,6 +101,22 @@ TEST_P(DisconnectTest, ClientGoneWhileTheBodyIsReadFailsTheRead) {
               std::string::npos)
         << host->output();
   }
+}
+
+// As in Kestrel, the app's cancellation once the client left is the request's
+// end, not an application error: nothing is logged at the default level.
+TEST_P(DisconnectTest, ACancellationAfterTheClientLeftIsNotAnApplicationError) {
+  auto host = serve_probe();
+  HttpConnection client(host->port());
+  client.send(get_request("/wait-aborted-uncaught?id=gone"));
+  ASSERT_TRUE(observed(*host, "gone", "waiting")) << events(*host) << host->output();
+  client.close();
+  EXPECT_TRUE(observed(*host, "gone", "completed")) << events(*host);
+  expect_still_serving(*host);
+  EXPECT_EQ(host->output().find("an unhandled exception was thrown by the application"),
+            std::string::npos)
+      << host->output();
+  EXPECT_EQ(host->output().find("TaskCanceledException"), std::string::npos) << host->output();
 }
 
 // Writing with RequestAborted to a client that left throws, as in Kestrel.

@@ -38,6 +38,16 @@ internal abstract partial class RequestContext : IHttpRequestLifetimeFeature
         set => _requestAbortedOverride = value;
     }
 
+    /// <summary>The client went away or the app called Abort().</summary>
+    private bool AbortSignalled
+    {
+        get
+        {
+            lock (_abortGate)
+                return _abortSignalled;
+        }
+    }
+
     /// <summary>Our own RequestAborted: the native side fails pending I/O when it fires.</summary>
     private CancellationToken OwnAbortToken
     {

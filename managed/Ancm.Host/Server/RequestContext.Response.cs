@@ -200,10 +200,15 @@ internal abstract partial class RequestContext : IHttpResponseFeature, IHttpResp
     }
 
 
+    // As Kestrel: a cancellation or I/O failure once the client left (or the
+    // app aborted) is the request's end, not the app's fault; it is logged at
+    // Debug, without the stack trace an application error gets.
     protected void ReportApplicationError(Exception error)
     {
         if (error is BadHttpRequestException bad)
             _server.Logger.LogBadRequest(bad);
+        else if (error is OperationCanceledException or IOException && AbortSignalled)
+            _server.Logger.LogRequestAborted(ConnectionId);
         else
             _server.Logger.LogApplicationError(error, ConnectionId);
     }

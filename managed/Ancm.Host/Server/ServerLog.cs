@@ -31,6 +31,17 @@ internal static class ServerLog
         }
     }
 
+    public static void LogRequestAborted(this ILogger logger, string traceIdentifier)
+    {
+        try
+        {
+            logger.LogDebug("Request {TraceIdentifier}: the request was aborted.", traceIdentifier);
+        }
+        catch
+        {
+        }
+    }
+
     public static void LogCallbackError(this ILogger logger, Exception exception, string what)
     {
         try

@@ -159,18 +159,36 @@ app.MapMethods("/wait-aborted", ["GET", "POST"], async (HttpContext context, str
     }
 });
 
-// POST /read?id=: reads the body to its end; "read <bytes>" or "read threw <exception>".
-// A failed read is rethrown, so the server answers as it does for any app.
+// /wait-aborted-uncaught?id=: as /wait-aborted, but the cancellation escapes
+// the app; "completed" once the server ended the request.
+app.MapMethods("/wait-aborted-uncaught", ["GET", "POST"], async (HttpContext context, string id) =>
+{
+    context.Response.OnCompleted(() =>
+    {
+        Observed(id, "completed");
+        return Task.CompletedTask;
+    });
+    Observed(id, "waiting");
+    await Task.Delay(30_000, context.RequestAborted);
+    Observed(id, "not aborted");
+});
+
+// POST /read?id=: reads the body to its end; "reading at <bytes so far>" before
+// each read, then "read <bytes>" or "read threw <exception>". A failed read is
+// rethrown, so the server answers as it does for any app.
 app.MapPost("/read", async (HttpContext context, string id) =>
 {
     var buffer = new byte[4096];
     long total = 0;
-    Observed(id, "reading");
     try
     {
         int n;
-        while ((n = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+        do
+        {
+            Observed(id, $"reading at {total}");
+            n = await context.Request.Body.ReadAsync(buffer, context.RequestAborted);
             total += n;
+        } while (n > 0);
     }
     catch (Exception e)
     {
