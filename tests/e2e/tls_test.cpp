@@ -6,8 +6,10 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -229,12 +231,18 @@ TEST_F(TlsTest, IdleTlsConnectionsHoldLittleMemory) {
   };
   std::vector<std::unique_ptr<TlsConnection>> warm_up;
   keep_open(warm_up, 20);  // the code and the heap a TLS connection first needs
-  const long before = resident_kib(worker);
-  ASSERT_GT(before, 0);
-  constexpr int kConnections = 300;
+  ASSERT_GT(resident_kib(worker), 0);
+  // Two batches, and the smaller growth counts: memory held per connection
+  // shows in both, while a one-off step (a new malloc arena when the worker's
+  // threads meet under load) lands in one.
+  constexpr int kBatch = 150;
   std::vector<std::unique_ptr<TlsConnection>> idle;
-  keep_open(idle, kConnections);
-  const long per_connection = (resident_kib(worker) - before) / kConnections;
+  long per_connection = std::numeric_limits<long>::max();
+  for (int batch = 0; batch < 2; ++batch) {
+    const long before = resident_kib(worker);
+    keep_open(idle, kBatch);
+    per_connection = std::min(per_connection, (resident_kib(worker) - before) / kBatch);
+  }
   // Measured: ~20 KiB. The bound leaves room for the heap's slack and
   // catches record buffers held per connection again.
   EXPECT_LE(per_connection, 48) << "KiB per idle TLS connection";
