@@ -50,6 +50,13 @@ class DisconnectTest : public PublishedAppTest, public ::testing::WithParamInter
     EXPECT_EQ(response.body, "in-process probe");
   }
 
+  // The server logged no application error (ServerLog's line, with the stack trace).
+  static void expect_no_application_error(const HostProcess& host) {
+    EXPECT_EQ(host.output().find("an unhandled exception was thrown by the application"),
+              std::string::npos)
+        << host.output();
+  }
+
   static std::string post_head(const std::string& target, const std::string& framing) {
     return "POST " + target + " HTTP/1.1\r\nHost: t\r\n" + framing + "\r\n";
   }
@@ -96,11 +103,7 @@ TEST_P(DisconnectTest, ClientGoneWhileTheBodyIsReadFailsTheRead) {
   EXPECT_TRUE(eventually([&] { return events(*host).find(threw) != std::string::npos; }))
       << events(*host);
   expect_still_serving(*host);
-  if (in_process()) {
-    EXPECT_EQ(host->output().find("an unhandled exception was thrown by the application"),
-              std::string::npos)
-        << host->output();
-  }
+  if (in_process()) expect_no_application_error(*host);
 }
 
 // As in Kestrel, the app's cancellation once the client left is the request's
@@ -113,9 +116,7 @@ TEST_P(DisconnectTest, ACancellationAfterTheClientLeftIsNotAnApplicationError) {
   client.close();
   EXPECT_TRUE(observed(*host, "gone", "completed")) << events(*host);
   expect_still_serving(*host);
-  EXPECT_EQ(host->output().find("an unhandled exception was thrown by the application"),
-            std::string::npos)
-      << host->output();
+  expect_no_application_error(*host);
   EXPECT_EQ(host->output().find("TaskCanceledException"), std::string::npos) << host->output();
 }
 
