@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "pipe_allowance.h"
+
 namespace ancm::outofproc {
 namespace {
 
@@ -15,6 +17,7 @@ constexpr int kOwnProxyThreads = 2;
 OutOfProcessApplication::OutOfProcessApplication(Settings settings, const ancm_app_params& params)
     : settings_(std::move(settings)),
       host_(params.host),
+      pipe_budget_(relay_pipe_budget_here()),
       h2_([host = params.host](ancm_log_level level, const std::string& message) {
         abi::host_log(host, level, message);
       }),
@@ -31,6 +34,7 @@ OutOfProcessApplication::OutOfProcessApplication(Settings settings, const ancm_a
   context_.h2 = &h2_;
   context_.own_threads = &own_threads_;
   context_.relay_budget = &relay_budget_;
+  context_.pipe_budget = &pipe_budget_;
   context_.request_timeout = settings_.request_timeout;
   context_.forward_connection_header = settings_.forward_response_connection_header;
   context_.log = logger;

@@ -44,6 +44,7 @@ class OutOfProcessApplication : public abi::HandlerApplication,
 
   Settings settings_;
   const ancm_host_services* host_;
+  RelayBudget pipe_budget_;  // the pooled connections' pipes give back to it: before pool_
   ConnectionPool pool_;
   H2Upstreams h2_;
   std::unique_ptr<ProcessManager> processes_;

@@ -48,7 +48,7 @@ bool ProxyExchange::open_body_pipe() {
   }
   if (*direct_body_left_ < kSplicedFrom || !may_use_request("write_body_from_pipe")) return false;
   if (api->write_body_from_pipe(request_, -1, 0, nullptr, nullptr) != 0) return false;
-  return upstream_->body_pipe.open();
+  return upstream_->body_pipe.open(context_->pipe_budget);
 }
 
 // Body bytes that came with the head are taken first (they were read with

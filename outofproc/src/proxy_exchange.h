@@ -44,6 +44,7 @@ struct ProxyContext {
   ConnectionPool* pool = nullptr;
   ProxyThreads* own_threads = nullptr;        // when the server offers no strand
   RelayBudget* relay_budget = nullptr;        // null: pieces grow without limit
+  RelayBudget* pipe_budget = nullptr;         // relay pipes' capacity; null: no limit
   H2Upstreams* h2 = nullptr;                  // sessions to children that speak HTTP/2
   std::chrono::seconds request_timeout{120};  // 0 = no limit
   bool forward_connection_header = false;

@@ -42,7 +42,7 @@ bool ProxyExchange::open_request_pipe() {
   // Its writes follow a readiness wait and must never block the thread.
   error_code failed;
   if (!upstream_->socket.non_blocking()) upstream_->socket.non_blocking(true, failed);
-  return !failed && upstream_->request_pipe.open(RelayPipe::kLeastCapacity);
+  return !failed && upstream_->request_pipe.open(context_->pipe_budget, RelayPipe::kLeastCapacity);
 }
 
 void ProxyExchange::read_client_body_into_pipe() {

@@ -5,10 +5,11 @@
 
 namespace ancm::outofproc {
 
-bool RelayBudget::try_take(std::size_t n) {
+bool RelayBudget::try_take(std::size_t n, std::size_t ceiling) {
+  const std::size_t cap = std::min(limit_, ceiling);
   std::size_t used = in_use_.load(std::memory_order_relaxed);
   do {
-    if (n > limit_ || used > limit_ - n) return false;
+    if (n > cap || used > cap - n) return false;
   } while (!in_use_.compare_exchange_weak(used, used + n, std::memory_order_relaxed));
   return true;
 }
@@ -25,8 +26,8 @@ RelayGrant& RelayGrant::operator=(RelayGrant&& other) noexcept {
   return *this;
 }
 
-bool RelayGrant::grow(std::size_t n) {
-  if (budget_ && !budget_->try_take(n)) return false;
+bool RelayGrant::grow(std::size_t n, std::size_t ceiling) {
+  if (budget_ && !budget_->try_take(n, ceiling)) return false;
   bytes_ += n;
   return true;
 }

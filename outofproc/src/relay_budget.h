@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 
 namespace ancm::outofproc {
 
@@ -26,8 +27,10 @@ class RelayBudget {
   RelayBudget(const RelayBudget&) = delete;
   RelayBudget& operator=(const RelayBudget&) = delete;
 
-  // Takes n bytes if they fit under the limit; false takes nothing.
-  [[nodiscard]] bool try_take(std::size_t n);
+  // Takes n bytes if they fit under the limit, and under `ceiling` when it is
+  // lower (a large claim may keep room for the small ones that come after
+  // it); false takes nothing.
+  [[nodiscard]] bool try_take(std::size_t n, std::size_t ceiling = SIZE_MAX);
   void give_back(std::size_t n) { in_use_.fetch_sub(n, std::memory_order_relaxed); }
 
   std::size_t limit() const { return limit_; }
@@ -50,8 +53,9 @@ class RelayGrant {
   RelayGrant(const RelayGrant&) = delete;
   RelayGrant& operator=(const RelayGrant&) = delete;
 
-  // Adds n bytes to the grant if the budget has them (always, without one).
-  [[nodiscard]] bool grow(std::size_t n);
+  // Adds n bytes to the grant if the budget has them under `ceiling`
+  // (always, without a budget).
+  [[nodiscard]] bool grow(std::size_t n, std::size_t ceiling = SIZE_MAX);
   // Gives everything back; the grant may grow again afterwards.
   void reset();
   std::size_t bytes() const { return bytes_; }

@@ -5,20 +5,49 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 
 #include "ancm/common/splice_some.h"
 
 namespace ancm::outofproc {
 
-bool RelayPipe::open(std::size_t capacity) {
+namespace {
+
+// Each capacity and the share of the budget that may be held once it is
+// taken, in quarters: large pipes leave room for the bodies that come after.
+struct PipeTier {
+  std::size_t capacity;
+  std::size_t quarters;
+};
+constexpr PipeTier kTiers[] = {{RelayPipe::kLargestCapacity, 2},
+                               {RelayPipe::kMiddleCapacity, 3},
+                               {RelayPipe::kLeastCapacity, 4}};
+
+}  // namespace
+
+bool RelayPipe::open(RelayBudget* budget, std::size_t largest) {
   if (is_open()) return true;
+  grant_ = RelayGrant(budget);
+  std::size_t wanted = 0;
+  for (const PipeTier& tier : kTiers) {
+    if (tier.capacity > largest) continue;
+    std::size_t ceiling = budget ? budget->limit() / 4 * tier.quarters : SIZE_MAX;
+    if (grant_.grow(tier.capacity, ceiling)) {
+      wanted = tier.capacity;
+      break;
+    }
+  }
+  if (wanted == 0) return false;
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return false;
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+    grant_.reset();
+    return false;
+  }
   read_.reset(fds[0]);
   write_.reset(fds[1]);
-  // A larger pipe moves a large body in fewer, larger pieces. Refused past
-  // the user's pipe allowance (fs.pipe-user-pages-soft): the default stays.
-  int size = ::fcntl(write_.get(), F_SETPIPE_SZ, static_cast<int>(capacity));
+  // Refused past the user's pipe allowance (fs.pipe-user-pages-soft), which
+  // other processes of the user share: the default stays.
+  int size = ::fcntl(write_.get(), F_SETPIPE_SZ, static_cast<int>(wanted));
   if (size < 0) size = ::fcntl(write_.get(), F_GETPIPE_SZ);
   capacity_ = size > 0 ? static_cast<std::size_t>(size) : 0;
   if (capacity_ >= kLeastCapacity) return true;
@@ -38,6 +67,7 @@ void RelayPipe::discard() {
   read_.reset();
   write_.reset();
   capacity_ = 0;
+  grant_.reset();
 }
 
 }  // namespace ancm::outofproc

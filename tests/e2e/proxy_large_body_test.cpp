@@ -7,7 +7,10 @@
 // over TLS they go in pieces through user space. A child that cuts its
 // response short and a client that leaves mid-body end only their own
 // connection; the next body is whole.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -17,7 +20,9 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "ancm/common/unique_fd.h"
 #include "app_fixture.h"
 #include "host_process.h"
 #include "http_client.h"
@@ -65,19 +70,39 @@ void expect_bodies_arrive_whole(Connection& connection, const HostProcess& host)
   }
 }
 
-// How many pipes the process holds both ends of, as a relay pipe is held
-// (the pipes to a child's output and the like have their other end in the
-// child, or only live while it starts).
-int pipes_held_whole(pid_t pid) {
-  std::map<std::string, int> ends;
+// The pipes the process holds both ends of, as a relay pipe is held (the
+// pipes to a child's output and the like have their other end in the child,
+// or only live while it starts): one of its descriptors for each.
+std::vector<int> pipes_held_whole(pid_t pid) {
+  std::map<std::string, std::vector<int>> ends;
   std::error_code ec;
   auto fds = std::filesystem::path("/proc") / std::to_string(pid) / "fd";
   for (const auto& entry : std::filesystem::directory_iterator(fds, ec)) {
     auto target = std::filesystem::read_symlink(entry.path(), ec);
-    if (!ec && target.string().rfind("pipe:", 0) == 0) ++ends[target.string()];
+    if (!ec && target.string().rfind("pipe:", 0) == 0) {
+      ends[target.string()].push_back(std::stoi(entry.path().filename().string()));
+    }
   }
-  return static_cast<int>(
-      std::count_if(ends.begin(), ends.end(), [](const auto& pipe) { return pipe.second >= 2; }));
+  std::vector<int> whole;
+  for (const auto& [pipe, fds_of_it] : ends) {
+    if (fds_of_it.size() >= 2) whole.push_back(fds_of_it.front());
+  }
+  return whole;
+}
+
+// The capacity of the largest pipe the process holds whole, read through a
+// copy of its descriptor (pidfd_getfd: the test is the worker's ancestor):
+// 0 when none could be read.
+std::size_t largest_whole_pipe(pid_t pid) {
+  common::UniqueFd process(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!process) return 0;
+  std::size_t largest = 0;
+  for (int fd : pipes_held_whole(pid)) {
+    common::UniqueFd copy(static_cast<int>(::syscall(SYS_pidfd_getfd, process.get(), fd, 0)));
+    int size = copy ? ::fcntl(copy.get(), F_GETPIPE_SZ) : -1;
+    if (size > 0) largest = std::max(largest, static_cast<std::size_t>(size));
+  }
+  return largest;
 }
 
 class ProxyLargeBodyTest : public PublishedAppTest {
@@ -105,14 +130,17 @@ class ProxyLargeBodyTest : public PublishedAppTest {
     ASSERT_EQ(get(*host_, "/").status, 200) << host_->output();
     worker_ = host_->worker();
     ASSERT_GT(worker_, 0) << host_->output();
-    pipes_idle_ = pipes_held_whole(worker_);
+    pipes_idle_ = whole_pipes();
+    largest_idle_pipe_ = largest_whole_pipe(worker_);
   }
-  bool holds_a_relay_pipe() const { return pipes_held_whole(worker_) > pipes_idle_; }
-  bool holds_no_relay_pipe() const { return pipes_held_whole(worker_) == pipes_idle_; }
+  int whole_pipes() const { return static_cast<int>(pipes_held_whole(worker_).size()); }
+  bool holds_a_relay_pipe() const { return whole_pipes() > pipes_idle_; }
+  bool holds_no_relay_pipe() const { return whole_pipes() == pipes_idle_; }
 
   std::unique_ptr<HostProcess> host_;
   pid_t worker_ = 0;
   int pipes_idle_ = 0;
+  std::size_t largest_idle_pipe_ = 0;
 };
 
 // Large bodies on one connection, one of them written by the app in small
@@ -150,6 +178,12 @@ TEST_F(ProxyLargeBodyTest, BodiesOverCleartextArriveWholeThroughAPipe) {
   EXPECT_TRUE(eventually([&] { return holds_a_relay_pipe(); }, 10s))
       << "no relay pipe while a large body was under way: it did not go the spliced way\n"
       << host->output();
+  // The first body of an idle worker gets the largest pipe (relay_pipe.h):
+  // 1 MiB, the most an unprivileged user may ask for, so any worker gets it
+  // while its pipe budget is mostly free.
+  EXPECT_EQ(largest_whole_pipe(worker_), 1024u * 1024u)
+      << "the relay pipe's capacity (0: its descriptor could not be copied)";
+  EXPECT_LT(largest_idle_pipe_, 1024u * 1024u) << "a pipe of the idle worker's was as large";
   std::string got = head.substr(head.find("\r\n\r\n") + 4);
   while (got.size() < kPaced) {
     auto more = connection.read_raw(2s);

@@ -33,6 +33,17 @@ TEST(RelayBudgetTest, TakesOnlyWhatFits) {
   EXPECT_FALSE(budget.try_take(101));
 }
 
+TEST(RelayBudgetTest, ACeilingBelowTheLimitKeepsRoomForOthers) {
+  RelayBudget budget(100);
+  EXPECT_FALSE(budget.try_take(60, 50));
+  EXPECT_TRUE(budget.try_take(40, 50));
+  EXPECT_FALSE(budget.try_take(20, 50));
+  EXPECT_TRUE(budget.try_take(20));
+  // A ceiling above the limit does not lift it.
+  EXPECT_FALSE(budget.try_take(41, 1000));
+  EXPECT_EQ(budget.in_use(), 60u);
+}
+
 TEST(RelayBudgetTest, PiecesUpToTheFreeSizeCostNothing) {
   RelayBudget budget(0);
   RelayGrant grant(&budget);
