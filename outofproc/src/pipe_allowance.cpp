@@ -2,8 +2,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
-#include <cstdint>
 #include <sstream>
 #include <string>
 
@@ -12,8 +10,8 @@
 namespace ancm::outofproc {
 namespace {
 
-constexpr int kCapSysAdmin = 21;
-constexpr int kCapSysResource = 24;
+// fs.pipe-user-pages-soft's default: 16,384 pages of 4 KiB.
+constexpr std::size_t kDefaultAllowance = 64 * 1024 * 1024;
 
 std::optional<std::size_t> user_pipe_allowance() {
   std::optional<std::string> text = read_proc_file("/proc/sys/fs/pipe-user-pages-soft");
@@ -24,29 +22,14 @@ std::optional<std::size_t> user_pipe_allowance() {
   return pages * static_cast<std::size_t>(page_size > 0 ? page_size : 4096);
 }
 
-// The effective set, as /proc/self/status shows it ("CapEff:\t<hex>").
-bool may_exceed_pipe_allowance() {
-  std::optional<std::string> status = read_proc_file("/proc/self/status");
-  if (!status) return false;
-  std::istringstream lines(*status);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("CapEff:", 0) != 0) continue;
-    std::uint64_t effective = 0;
-    if (!(std::istringstream(line.substr(7)) >> std::hex >> effective)) return false;
-    return (effective >> kCapSysResource & 1) != 0 || (effective >> kCapSysAdmin & 1) != 0;
-  }
-  return false;
-}
-
 }  // namespace
 
-std::size_t relay_pipe_budget(std::optional<std::size_t> user_allowance, bool privileged) {
-  if (privileged || !user_allowance || *user_allowance == 0) return kPrivilegedPipeBudget;
-  return std::min(*user_allowance / 4 * 3, kPrivilegedPipeBudget);
+std::size_t relay_pipe_budget(std::optional<std::size_t> user_allowance) {
+  std::size_t allowance =
+      user_allowance && *user_allowance > 0 ? *user_allowance : kDefaultAllowance;
+  return allowance / 4 * 3;
 }
 
-std::size_t relay_pipe_budget_here() {
-  return relay_pipe_budget(user_pipe_allowance(), may_exceed_pipe_allowance());
-}
+std::size_t relay_pipe_budget_here() { return relay_pipe_budget(user_pipe_allowance()); }
 
 }  // namespace ancm::outofproc
