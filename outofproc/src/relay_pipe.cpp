@@ -14,14 +14,12 @@ namespace ancm::outofproc {
 namespace {
 
 // Each capacity and the share of the budget that may be held once it is
-// taken, in quarters: large pipes leave room for the bodies that come after.
+// taken, in quarters: large pipes leave room for the bodies after them.
 struct PipeTier {
   std::size_t capacity;
   std::size_t quarters;
 };
-constexpr PipeTier kTiers[] = {{RelayPipe::kLargestCapacity, 2},
-                               {RelayPipe::kMiddleCapacity, 3},
-                               {RelayPipe::kLeastCapacity, 4}};
+constexpr PipeTier kTiers[] = {{RelayPipe::kWantedCapacity, 3}, {RelayPipe::kLeastCapacity, 4}};
 
 }  // namespace
 

@@ -21,23 +21,21 @@ namespace ancm::outofproc {
 
 class RelayPipe {
  public:
-  // What one piece may carry. A larger pipe moves a large body in fewer
-  // splices and wake-ups: 1 MiB (the most an unprivileged user may ask,
-  // fs.pipe-max-size) costs the worker a quarter less CPU per 1 MiB body
-  // than 256 KiB (bench/README.md), but four times the allowance.
-  static constexpr std::size_t kLargestCapacity = 1024 * 1024;
-  static constexpr std::size_t kMiddleCapacity = 256 * 1024;
+  // What one piece may carry, while the budget has room. 1 MiB pipes (the
+  // most an unprivileged user may ask, fs.pipe-max-size) cost four times the
+  // allowance and measured no better (bench/README.md).
+  static constexpr std::size_t kWantedCapacity = 256 * 1024;
   // Smaller pieces (past the user's pipe allowance new pipes get two pages)
   // cost more round trips than copying does.
   static constexpr std::size_t kLeastCapacity = 64 * 1024;
 
   // Opens the pipe if it is not open, at the largest capacity up to
-  // `largest` that `budget` pays for: 1 MiB while it stays within half the
-  // budget, 256 KiB within three quarters, 64 KiB within all of it; so many
-  // bodies at once get smaller pipes, not none. False when the budget is
-  // spent, or the system refuses a pipe or gives it less than kLeastCapacity
-  // (the body then goes the copying way). Without a budget: at `largest`.
-  bool open(RelayBudget* budget, std::size_t largest = kLargestCapacity);
+  // `largest` that `budget` pays for: kWantedCapacity while the budget stays
+  // within three quarters, kLeastCapacity within all of it; so many bodies at
+  // once get smaller pipes, not none. False when the budget is spent, or the
+  // system refuses a pipe or gives it less than kLeastCapacity (the body then
+  // goes the copying way). Without a budget: at `largest`.
+  bool open(RelayBudget* budget, std::size_t largest = kWantedCapacity);
   bool is_open() const { return static_cast<bool>(read_); }
   std::size_t capacity() const { return capacity_; }
   int read_end() const { return read_.get(); }

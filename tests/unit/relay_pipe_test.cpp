@@ -1,5 +1,5 @@
-// The relay pipes' capacities: opened at 1 MiB while the application's pipe
-// budget has room, smaller as it fills, not at all once it is spent; every
+// The relay pipes' capacities: opened at 256 KiB while the application's
+// pipe budget has room, smaller as it fills, not at all once it is spent; every
 // capacity comes back when a pipe is discarded. Real pipes: the capacity is
 // what the kernel gave (F_GETPIPE_SZ), not what was asked.
 #include "relay_pipe.h"
@@ -44,23 +44,22 @@ TEST(RelayPipeTest, ManyBodiesGetSmallerPipesAsTheBudgetFills) {
   std::vector<RelayPipe> pipes;
   pipes.reserve(100);
   std::vector<std::size_t> capacities = open_until_refused(budget, pipes);
-  // 1 MiB pipes up to half the budget, 256 KiB up to three quarters, 64 KiB
-  // up to all of it: 2 + 4 + 16 pipes, and the next one is refused.
-  std::vector<std::size_t> expected(2, kMiB);
-  expected.insert(expected.end(), 4, 256 * kKiB);
+  // 256 KiB pipes up to three quarters of the budget, 64 KiB up to all of
+  // it: 12 + 16 pipes, and the next one is refused.
+  std::vector<std::size_t> expected(12, 256 * kKiB);
   expected.insert(expected.end(), 16, 64 * kKiB);
   EXPECT_EQ(capacities, expected);
   EXPECT_EQ(budget.in_use(), 4 * kMiB);
   // A closed pipe's capacity comes back, and the next body gets it.
   pipes[0].discard();
-  EXPECT_EQ(budget.in_use(), 3 * kMiB);
+  EXPECT_EQ(budget.in_use(), 4 * kMiB - 256 * kKiB);
   ASSERT_TRUE(pipes[0].open(&budget));
-  EXPECT_EQ(pipes[0].capacity(), 64 * kKiB) << "half the budget is not free: no 1 MiB pipe";
+  EXPECT_EQ(pipes[0].capacity(), 64 * kKiB) << "three quarters of the budget are held";
   pipes.clear();
   EXPECT_EQ(budget.in_use(), 0u);
   RelayPipe next;
   ASSERT_TRUE(next.open(&budget));
-  EXPECT_EQ(next.capacity(), kMiB);
+  EXPECT_EQ(next.capacity(), 256 * kKiB);
 }
 
 TEST(RelayPipeTest, AnUploadsPipeTakesOnlyItsSmallCapacity) {
