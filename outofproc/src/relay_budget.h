@@ -2,7 +2,8 @@
 // their small pieces, so many large bodies at once cannot grow the worker
 // without bound (256 one-MiB bodies held 64 KiB per buffer each: ~60 MiB).
 // Past the budget an exchange keeps relaying with small pieces: slower per
-// exchange, never refused.
+// exchange, never refused. The application keeps a second one for its relay
+// pipes' capacity (relay_pipe.h, pipe_allowance.h).
 #pragma once
 
 #include <atomic>
