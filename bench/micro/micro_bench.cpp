@@ -127,7 +127,7 @@ void BM_HeadAdd(benchmark::State& state) {
   for (auto _ : state) {
     head.clear();
     add_usual_headers(head);
-    benchmark::DoNotOptimize(head.headers.data());
+    benchmark::DoNotOptimize(head.fields.data());
   }
   state.SetItemsProcessed(state.iterations() * 4);  // headers
 }

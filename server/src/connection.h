@@ -56,6 +56,9 @@ struct ConnectionContext {
   bool http2 = true;
   // The access log and the metrics; null when both are off.
   const RequestObserver* observer = nullptr;
+  // Only one thread runs the loop: connections run on it without a strand
+  // (make_connection_executor).
+  bool one_loop_thread = false;
 };
 
 class Connection final : public ServerRequest,
@@ -126,8 +129,10 @@ class Connection final : public ServerRequest,
   void stream_close() override;
 
  private:
-  // The parser's target and fields live in one arena per request (head_arena_):
-  // one allocation for a head, not one per field.
+  // The parser's target and fields live in one arena per request (head_arena_)
+  // over head_space_, a block the connection keeps from its first request until
+  // it closes: a usual head costs no allocation; a larger one takes more
+  // blocks, which go when the next request starts.
   using HeadAllocator = std::pmr::polymorphic_allocator<char>;
   using Parser = boost::beast::http::request_parser<InPlaceBody, HeadAllocator>;
   static constexpr std::size_t kHeadArenaChunk = 2048;  // a browser's head, in one piece
@@ -248,7 +253,8 @@ class Connection final : public ServerRequest,
   common::DeadlineTimer timer_;
   const ConnectionContext& context_;
   boost::beast::flat_buffer buffer_;
-  std::pmr::monotonic_buffer_resource head_arena_{kHeadArenaChunk};  // before parser_
+  std::unique_ptr<std::byte[]> head_space_;
+  std::optional<std::pmr::monotonic_buffer_resource> head_arena_;  // before parser_
   std::optional<Parser> parser_;
   std::size_t head_scanned_ = 0;  // how far the head being read was searched
   FirstHeadDeadline first_head_;  // met once the first head is complete

@@ -41,7 +41,7 @@ std::string_view standard_reason(int status) {
 void ResponseHead::clear() {
   status = 200;
   reason.clear();
-  headers.clear();
+  fields.clear();
   content_length.reset();
   has_date = has_server = wants_close = false;
 }
@@ -66,7 +66,7 @@ bool ResponseHead::add(std::string_view name, std::string_view value) {
   }
   has_date = has_date || iequals(name, "Date");
   has_server = has_server || iequals(name, "Server");
-  headers.emplace_back(name, value);
+  fields.append(name).append(": ").append(value).append("\r\n");
   return true;
 }
 
@@ -93,12 +93,7 @@ void serialize_head(const ResponseHead& head, Framing framing, uint64_t content_
     out += "\r\n";
   }
   if (!head.has_server) out += "Server: ancm-host\r\n";
-  for (const auto& [name, value] : head.headers) {
-    out += name;
-    out += ": ";
-    out += value;
-    out += "\r\n";
-  }
+  out += head.fields;
   switch (framing) {
     case Framing::ContentLength: {
       out += "Content-Length: ";

@@ -15,7 +15,9 @@ namespace ancm::server {
 struct ResponseHead {
   int status = 200;
   std::string reason;  // empty = the standard reason phrase
-  std::vector<std::pair<std::string, std::string>> headers;
+  // The added fields as they go out, "name: value\r\n" each: one string,
+  // whose capacity a connection's next response reuses (no allocation per field).
+  std::string fields;
   std::optional<uint64_t> content_length;  // from a Content-Length header
   bool has_date = false;
   bool has_server = false;
