@@ -45,8 +45,8 @@ constexpr std::string_view kCrlf = "\r\n";
 using abi::str;
 
 ProxyExchange::Strand exchange_strand(const ProxyContext& context, ancm_request* request) {
-  if (const auto* strand = abi::connection_strand(*context.api, request)) return *strand;
-  return asio::make_strand(context.own_threads->io());
+  if (const auto* executor = abi::connection_executor(*context.api, request)) return *executor;
+  return ProxyExchange::Strand::with_strand(context.own_threads->io().get_executor());
 }
 
 // What the server's per-connection slot holds for this handler: the client

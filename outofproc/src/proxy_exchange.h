@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ancm/connection_executor.h"
 #include "ancm/handler_abi.h"
 #include "ancm/outofproc/log_text.h"
 #include "connection_pool.h"
@@ -54,7 +55,9 @@ struct ProxyContext {
 
 class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
  public:
-  using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+  // The client connection's executor (abi::SerialExecutor), or a strand of
+  // the proxy's own threads.
+  using Strand = abi::ConnectionExecutor;
 
   // context must outlive the exchange (the application keeps it).
   ProxyExchange(std::shared_ptr<const ProxyContext> context, ancm_request* request);

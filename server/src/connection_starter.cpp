@@ -148,7 +148,7 @@ void serve_tls(const Strand& strand, ClientStream stream, const ConnectionContex
 
 void start_connection(boost::asio::io_context& io, ClientStream::Socket accepted,
                       const ConnectionContext& context) {
-  auto strand = boost::asio::make_strand(io);
+  auto strand = make_connection_executor(io, context.one_loop_thread);
   // One header timeout from here until the first request head is complete,
   // whatever the steps before it.
   auto first_head = FirstHeadDeadline::after(context.limits.header_timeout);

@@ -143,13 +143,17 @@ void request_info(ancm_request* r, ancm_request_info* out) {
 }
 
 // A handler's Asio code on our threads must share Asio's per-thread state
-// with ours: the executable exports it (tools/ancm-host/asio_shared_state.dynlist).
-// A program that links the server without that gets no strands to hand out.
+// with ours, and the marks of SerialExecutor's work: the executable exports
+// both (tools/ancm-host/asio_shared_state.dynlist). A program that links the
+// server without that gets no executors to hand out.
 bool asio_thread_state_exported() {
   static const bool exported =
       ::dlsym(RTLD_DEFAULT,
               "_ZN5boost4asio6detail15keyword_tss_ptrINS1_10call_stackINS1_14thread_"
-              "contextENS1_16thread_info_baseEE7contextEE6value_E") != nullptr;
+              "contextENS1_16thread_info_baseEE7contextEE6value_E") != nullptr &&
+      ::dlsym(RTLD_DEFAULT,
+              "_ZN5boost4asio6detail15keyword_tss_ptrINS1_10call_stackIN4ancm3abi11SerialState"
+              "EhE7contextEE6value_E") != nullptr;
   return exported;
 }
 

@@ -333,6 +333,7 @@ int run_worker(const WorkerOptions& options) {
                             [&shim](ancm_request* request) { shim.handle_request(request); },
                             &registry};
   context.http2 = kServesHttp2;
+  context.one_loop_thread = threads == 1;
   WorkerObservation observation(options, shim, registry, children, access_log.value().get());
   if (observation.enabled) context.observer = &observation.observer;
   ConnectionContext tls_context = context;

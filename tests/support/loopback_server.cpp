@@ -20,6 +20,7 @@ struct LoopbackServer::Impl {
     context.limits = limits;
     context.sink = std::move(sink);
     context.registry = &registry;
+    context.one_loop_thread = true;  // one thread runs io (below)
   }
 
   void accept() {

@@ -201,15 +201,15 @@ class ConnectionTest : public ::testing::Test {
 
   // A copy of the request's strand, usable after the request ended (when
   // its handle may be gone with the connection).
-  abi::ConnectionStrand strand_of(ancm_request* request) const {
-    const auto* strand = abi::connection_strand(api_, request);
+  abi::ConnectionExecutor strand_of(ancm_request* request) const {
+    const auto* strand = abi::connection_executor(api_, request);
     EXPECT_NE(strand, nullptr);
     return *strand;
   }
 
   // Returns once everything the request API queued on the strand before
   // this call ran (the strand runs in order).
-  static void wait_for(const abi::ConnectionStrand& strand) {
+  static void wait_for(const abi::ConnectionExecutor& strand) {
     EventQueue<bool> ran;
     boost::asio::post(strand, [&ran] { ran.push(true); });
     ASSERT_TRUE(ran.next()) << "the connection's strand did not run";

@@ -1223,7 +1223,7 @@ class H2ProxyExchangeTest : public ProxyExchangeTest {
   // exchange runs on the same strand, and hears of the client leaving there.
   void start_h2(FakeRequest& request) {
     if (!request.has_connection()) request.arrive_on(client_);
-    auto strand = boost::asio::make_strand(threads_.io());
+    auto strand = ProxyExchange::Strand::with_strand(threads_.io().get_executor());
     auto exchange = std::make_shared<H2ProxyExchange>(context_, request.handle(), strand,
                                                       std::make_shared<H2Child>(server_.port()));
     struct Gone {

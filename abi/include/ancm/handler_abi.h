@@ -227,20 +227,21 @@ typedef struct ancm_request_api {
    * SAME-BUILD EXTENSION, not part of the portable C contract: it hands a C++
    * object across. For handlers written with Boost.Asio (use
    * ancm/connection_executor.h, never this pointer directly): a pointer to the
-   * connection's strand, a
-   * boost::asio::strand<boost::asio::io_context::executor_type>, or NULL.
+   * connection's executor, an ancm::abi::ConnectionExecutor (a strand, or the
+   * loop itself when one thread runs it: ancm/serial_executor.h), or NULL.
    * Conditions, all required:
    *  - boost_version is the caller's BOOST_VERSION and equals the server's
-   *    (else NULL): the strand's layout and Asio's inline code must be one;
-   *  - the executable exports Asio's per-thread state (ancm-host does, see
-   *    tools/ancm-host/asio_shared_state.dynlist; else NULL), so Asio code in
-   *    the handler sees the server's threads as its own;
-   *  - the caller names the type exactly as above (the executor type);
+   *    (else NULL): the executor's layout and Asio's inline code must be one;
+   *  - the executable exports Asio's per-thread state and the executor's marks
+   *    (ancm-host does, see tools/ancm-host/asio_shared_state.dynlist; else
+   *    NULL), so Asio code in the handler sees the server's threads as its own;
+   *  - the caller names the type exactly as above, built from the same
+   *    ancm/serial_executor.h;
    *  - lifetime: the pointer is valid until the request ends (complete or
-   *    abort); a copy of the strand made before that keeps the strand's
-   *    implementation alive as long as the copy, and work posted to it runs
+   *    abort); a copy of the executor made before that keeps its state
+   *    alive as long as the copy, and work posted to it runs
    *    on the connection's threads while the worker's io_context runs.
-   * A handler that runs its own I/O on the strand shares the connection's
+   * A handler that runs its own I/O on the executor shares the connection's
    * thread and needs no thread hop to answer. NULL for a stale handle.
    */
   const void* (*connection_executor)(ancm_request*, uint32_t boost_version);
