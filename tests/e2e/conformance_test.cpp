@@ -402,6 +402,10 @@ std::unique_ptr<HostProcess> serve(const TempDir& dir, const std::string& hostin
   install_app(kApp, dir.path(), edit);
   HostOptions options;
   options.target = dir.path();
+  // One loop thread: connections run without a strand (SerialExecutor's
+  // single-thread mode), as on a one-CPU machine; most other e2e tests get one
+  // thread per CPU, and strands.
+  options.extra_args = {"--threads", "1"};
   return std::make_unique<HostProcess>(options);
 }
 
@@ -425,6 +429,9 @@ class ConformanceTest : public ::testing::TestWithParam<Case> {
       ASSERT_TRUE(eventually([&] { return http_get(port, "/seen?id=ready").has_value(); }, 60s))
           << "nothing answers on port " << port << "\n"
           << servers_->in_process->output() << servers_->out_of_process->output();
+    }
+    for (const auto* host : {servers_->in_process.get(), servers_->out_of_process.get()}) {
+      ASSERT_TRUE(host->wait_for_output("on 1 thread(s)", 10s)) << host->output();
     }
   }
 

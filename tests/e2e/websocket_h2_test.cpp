@@ -108,6 +108,7 @@ class WebSocketH2cChildTest : public ::testing::Test {
     install_app("WebSocketEcho", dir_.path(), edit);
     HostOptions options;
     options.target = dir_.path();
+    options.extra_args = {"--threads", "1"};  // tunnels without a strand (conformance_test.cpp)
     host_ = std::make_unique<HostProcess>(options);
   }
 
