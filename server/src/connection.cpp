@@ -99,12 +99,12 @@ void Connection::drain() {
 
 void Connection::read_next_request() {
   if (dead()) return close();
-  // The last request's head goes with its parser and its arena.
+  // The last request's head goes with its parser; the arena starts over in
+  // head_space_.
   parser_.reset();
-  if (!head_space_) head_space_ = std::make_unique_for_overwrite<std::byte[]>(kHeadArenaChunk);
-  head_arena_.emplace(head_space_.get(), kHeadArenaChunk);
+  head_arena_.release();
   parser_.emplace(std::piecewise_construct, std::make_tuple(),
-                  std::make_tuple(HeadAllocator(&*head_arena_)));
+                  std::make_tuple(HeadAllocator(&head_arena_)));
   parser_->header_limit(static_cast<std::uint32_t>(context_.limits.max_header_bytes));
   parser_->body_limit(context_.limits.max_body_bytes);
   if (buffer_.size() > 0) return read_header();

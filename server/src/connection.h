@@ -8,6 +8,7 @@
 // checked function; docs/architecture.md ("Connection state") has the map.
 #pragma once
 
+#include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -130,9 +131,8 @@ class Connection final : public ServerRequest,
 
  private:
   // The parser's target and fields live in one arena per request (head_arena_)
-  // over head_space_, a block the connection keeps from its first request until
-  // it closes: a usual head costs no allocation; a larger one takes more
-  // blocks, which go when the next request starts.
+  // over head_space_, part of this object: a usual head costs no allocation; a
+  // larger one takes more blocks, which go when the next request starts.
   using HeadAllocator = std::pmr::polymorphic_allocator<char>;
   using Parser = boost::beast::http::request_parser<InPlaceBody, HeadAllocator>;
   static constexpr std::size_t kHeadArenaChunk = 2048;  // a browser's head, in one piece
@@ -253,9 +253,9 @@ class Connection final : public ServerRequest,
   common::DeadlineTimer timer_;
   const ConnectionContext& context_;
   boost::beast::flat_buffer buffer_;
-  std::unique_ptr<std::byte[]> head_space_;
-  std::optional<std::pmr::monotonic_buffer_resource> head_arena_;  // before parser_
-  std::optional<Parser> parser_;
+  std::array<std::byte, kHeadArenaChunk> head_space_;
+  std::pmr::monotonic_buffer_resource head_arena_{head_space_.data(), head_space_.size()};
+  std::optional<Parser> parser_;  // after head_arena_: destroyed first
   std::size_t head_scanned_ = 0;  // how far the head being read was searched
   FirstHeadDeadline first_head_;  // met once the first head is complete
 
