@@ -10,6 +10,7 @@
 // Either way the next read waits until the client took the last piece.
 #include <algorithm>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/http/error.hpp>
 #include <cerrno>
 
@@ -52,12 +53,14 @@ bool ProxyExchange::open_body_pipe() {
 }
 
 // Body bytes that came with the head are taken first (they were read with
-// it). Then the exchange moves what the child sent since.
+// it). Then the exchange moves what the child sent since, tried before any
+// wait: a reset queued behind the bytes read last raised no edge of its own
+// (common/drained_reads.h), and the child has often sent more meanwhile.
 void ProxyExchange::read_direct_body() {
   arm_timeout();
   if (upstream_->input.size() > 0) return take_buffered_body();
   if (body_spliced_) return splice_direct_body();
-  wait_for_direct_body();
+  read_waiting_body();
 }
 
 void ProxyExchange::wait_for_direct_body() {
@@ -81,20 +84,34 @@ void ProxyExchange::take_buffered_body() {
 
 // ------------------------------------------------------------------ in pieces
 
-// The readiness wait ended: reads all that is waiting, in one piece sized to it.
+// Reads all that is waiting, in one piece sized to it; nothing waiting
+// means a readiness wait first.
 void ProxyExchange::read_waiting_body() {
   error_code ec;
   std::size_t waiting = upstream_->socket.available(ec);
   if (ec) return upstream_failed("read the response body from", ec);
-  // Nothing waiting on a readable socket: the child closed it (the read
-  // reports that), or the readiness was stale (the wait starts over).
-  char* into = take_body_piece(std::max<std::size_t>(waiting, 1));
-  std::size_t got = upstream_->socket.read_some(asio::buffer(into, direct_piece_.size()), ec);
-  if (ec == asio::error::would_block) {
-    direct_piece_.release();
-    return wait_for_direct_body();
+  if (waiting == 0) {
+    // Nothing counted: nothing came yet, or the child's FIN or reset (they
+    // count nothing), which a peek tells apart without taking a piece.
+    char byte;
+    upstream_->socket.receive(asio::buffer(&byte, 1), asio::socket_base::message_peek, ec);
+    if (ec == asio::error::would_block) return wait_for_direct_body();
+    if (ec) return direct_body_broke(ec);
+    waiting = std::max<std::size_t>(upstream_->socket.available(ec), 1);  // it came just now
   }
+  char* into = take_body_piece(waiting);
+  std::size_t got = upstream_->socket.read_some(asio::buffer(into, direct_piece_.size()), ec);
+  if (ec) direct_piece_.release();
+  if (ec == asio::error::would_block) return wait_for_direct_body();
+  if (ec) return direct_body_broke(ec);
   on_direct_body(ec, got);
+}
+
+// The child's end or reset, found at once, goes on from the strand's queue,
+// as Asio posts a read that ended at once: the head's flush, asked for just
+// before (on_response_head), then goes out before the response is cut.
+void ProxyExchange::direct_body_broke(error_code ec) {
+  asio::post(strand_, [self = shared_from_this(), ec] { self->on_direct_body(ec, 0); });
 }
 
 // Room for the bytes ready, never past the body's end (what follows it is
@@ -122,12 +139,10 @@ void ProxyExchange::splice_direct_body() {
   auto& pipe = upstream_->body_pipe;
   ssize_t moved = pipe.fill_from(upstream_->socket.native_handle(), *direct_body_left_);
   if (moved == -EAGAIN) return wait_for_direct_body();
-  if (moved == 0) {
-    return upstream_failed("read the response body from", http::error::partial_message);
-  }
+  if (moved == 0) return direct_body_broke(asio::error::eof);
   if (moved < 0) {
-    return upstream_failed("read the response body from",
-                           error_code(static_cast<int>(-moved), boost::system::system_category()));
+    return direct_body_broke(
+        error_code(static_cast<int>(-moved), boost::system::system_category()));
   }
   *direct_body_left_ -= static_cast<uint64_t>(moved);
   if (!may_use_request("write_body_from_pipe")) return;

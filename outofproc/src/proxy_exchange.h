@@ -122,6 +122,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   void read_waiting_body();
   char* take_body_piece(std::size_t ready);
   void on_direct_body(error_code ec, std::size_t got);
+  void direct_body_broke(error_code ec);
   void splice_direct_body();
   bool response_body_done() const;
   void write_to_client(const char* piece, std::size_t size);

@@ -73,12 +73,12 @@ void ProxyExchange::tunnel_child_to_client() {
   // Asio's own read, not a drained one (common/drained_reads.h): nothing
   // bounds a tunnel's read, so a reset behind the child's last bytes must
   // show at the next read.
-  static_cast<asio::ip::tcp::socket&>(upstream_->socket)
-      .async_read_some(
-          asio::buffer(tunnel_out_),
-          asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t n) {
-            self->on_tunnel_child_read(ec, n);
-          }));
+  upstream_->socket.stop_draining();
+  upstream_->socket.async_read_some(
+      asio::buffer(tunnel_out_),
+      asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t n) {
+        self->on_tunnel_child_read(ec, n);
+      }));
 }
 
 void ProxyExchange::on_tunnel_child_read(error_code ec, std::size_t bytes) {

@@ -54,7 +54,7 @@ class ClientStream {
 
   explicit ClientStream(Socket socket)
       : transport_(std::move(socket)),
-        queue_hint_(common::queue_hint_enabled(std::get<Socket>(transport_))) {}
+        drain_(common::queue_hint_enabled(std::get<Socket>(transport_))) {}
   // A stream whose handshake ended.
   explicit ClientStream(TlsStream tls);
 
@@ -65,24 +65,22 @@ class ClientStream {
     if (auto* tls = std::get_if<TlsStream>(&transport_)) {
       return tls->async_read_some(buffers, std::forward<Handler>(handler));
     }
-    auto& socket = std::get<Socket>(transport_);
-    if (queue_hint_) {
-      return socket.async_read_some(common::drained(buffers), std::forward<Handler>(handler));
-    }
-    socket.async_read_some(buffers, std::forward<Handler>(handler));
+    common::async_read_some_drained(std::get<Socket>(transport_), drain_, buffers,
+                                    std::forward<Handler>(handler));
   }
   template <class ConstBuffers, class Handler>
   void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
     if (auto* tls = std::get_if<TlsStream>(&transport_)) {
       return tls->async_write_some(one_record(buffers), std::forward<Handler>(handler));
     }
+    drain_.wrote();
     std::get<Socket>(transport_).async_write_some(buffers, std::forward<Handler>(handler));
   }
 
   // Reads from now on are Asio's own, not drained (common/drained_reads.h):
   // for reads that no deadline or write bounds, such as a tunnel's.
   void stop_draining() {
-    queue_hint_ = false;
+    drain_.stop();
     if (auto* tls = std::get_if<TlsStream>(&transport_)) tls->stop_draining();
   }
 
@@ -176,7 +174,9 @@ class ClientStream {
   boost::asio::const_buffer one_record(const ConstBuffers& buffers);
 
   std::variant<Socket, TlsStream> transport_;
-  bool queue_hint_ = false;  // a cleartext TCP socket's reads drain (drained_reads.h)
+  // A cleartext TCP socket's reads drain (drained_reads.h); a read must not
+  // be pending while the stream moves.
+  common::ReadDrain drain_;
   std::optional<TlsFacts> tls_;
   std::vector<char> record_;  // one_record's copy; one write is in flight at a time
 };

@@ -12,7 +12,7 @@ TlsSocket::TlsSocket(Socket socket, SSL_CTX* ctx)
     : socket_(std::move(socket)),
       inbox_(std::make_unique<TlsInbox>(socket_.native_handle())),
       ssl_(SSL_new(ctx)),
-      queue_hint_(common::queue_hint_enabled(socket_)) {
+      drain_(common::queue_hint_enabled(socket_)) {
   if (!ssl_) throw std::bad_alloc();
   // Writes may end after some records (the caller writes the rest) and be
   // retried from another address after a wait; idle connections give their

@@ -45,7 +45,7 @@ class TlsSocket {
 
   executor_type get_executor() { return socket_.get_executor(); }
   // The inbox's fills are Asio's own reads from now on (ClientStream::stop_draining).
-  void stop_draining() { queue_hint_ = false; }
+  void stop_draining() { drain_.stop(); }
   Socket& next_layer() { return socket_; }
   const Socket& next_layer() const { return socket_; }
   SSL* native_handle() const { return ssl_.get(); }
@@ -73,6 +73,7 @@ class TlsSocket {
   // void(error_code, std::size_t): writes from the first non-empty buffer.
   template <class ConstBuffers, class Handler>
   auto async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+    drain_.wrote();  // OpenSSL writes the socket within this call or after a wait
     return transfer(first_buffer<boost::asio::const_buffer>(buffers), &SSL_write_ex,
                     std::forward<Handler>(handler));
   }
@@ -152,11 +153,8 @@ class TlsSocket {
       Outcome outcome = ret == 1 ? Outcome{} : tls->outcome_of(ret);
       if (outcome.want == Want::Read && !tls->inbox_->filling()) {
         waited = true;
-        if (tls->queue_hint_) {
-          return tls->socket_.async_read_some(common::drained(tls->inbox_->begin_fill()),
-                                              std::move(self));
-        }
-        return tls->socket_.async_read_some(tls->inbox_->begin_fill(), std::move(self));
+        return common::async_read_some_drained(tls->socket_, tls->drain_, tls->inbox_->begin_fill(),
+                                               std::move(self));
       }
       if (outcome.want != Want::Nothing) {
         // Writable, or (a write wanting to read while a read's fill is
@@ -204,7 +202,9 @@ class TlsSocket {
   Socket socket_;
   std::unique_ptr<TlsInbox> inbox_;  // OpenSSL's read BIO points at it: one address
   std::unique_ptr<SSL, SslFree> ssl_;
-  bool queue_hint_ = false;  // the inbox's fills drain (common/drained_reads.h)
+  // The inbox's fills drain (common/drained_reads.h); no fill is pending
+  // while the socket moves.
+  common::ReadDrain drain_;
 };
 
 }  // namespace ancm::server

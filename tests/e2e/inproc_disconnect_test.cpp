@@ -187,7 +187,7 @@ class AbortTest : public DisconnectTest {
     HttpConnection client(host->port());
     client.send(post_head("/abort?id=" + phase + "&phase=" + phase, "Content-Length: 10\r\n") +
                 sent);
-    EXPECT_TRUE(client.closed_by_peer(30s));
+    EXPECT_TRUE(client.closed_by_peer(30s)) << events(*host) << host->output();
     ASSERT_TRUE(observed(*host, phase, "done")) << events(*host) << host->output();
     auto thrown = in_process() ? "ConnectionAbortedException" : kestrels_exception;
     EXPECT_TRUE(observed(*host, phase, std::string("read threw ") + thrown)) << events(*host);

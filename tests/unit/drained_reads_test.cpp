@@ -1,7 +1,8 @@
 // Drained reads (common/drained_reads.h) on real loopback sockets: a read
-// that leaves the queue empty spares the next read's try, and nothing a peer
-// sends is lost or late: data behind a read, a FIN queued with the data, a
-// message longer than the buffer, a Unix domain socket without the hint.
+// that leaves the queue empty spares the try of the read after our next
+// write, and nothing a peer sends is lost or late: data behind a read, a FIN
+// or a reset queued with the data, a message longer than the buffer, a Unix
+// domain socket without the hint.
 //
 // The test binary counts its own recvmsg calls: its definition of recvmsg
 // comes before libc's, and forwards to the next one (libc, or a sanitizer's).
@@ -53,16 +54,18 @@ extern "C" ssize_t recvmsg(int fd, msghdr* msg, int flags) {
 namespace {
 
 namespace asio = boost::asio;
-using ancm::common::drained;
+using ancm::common::async_read_some_drained;
+using ancm::common::DrainedReads;
 using ancm::common::enable_queue_hint;
 using ancm::common::queue_hint_enabled;
+using ancm::common::ReadDrain;
 using asio::ip::tcp;
 using boost::system::error_code;
 using namespace std::chrono_literals;
 
 struct DrainedReadsTest : ::testing::Test {
   asio::io_context io;
-  tcp::socket ours{io};
+  DrainedReads<tcp::socket> ours{io};
   tcp::socket peer{io};  // written and read with blocking calls
 
   void SetUp() override {
@@ -75,13 +78,13 @@ struct DrainedReadsTest : ::testing::Test {
   }
   void TearDown() override { counted_fd = -1; }
 
-  // One read through drained(); what it returned once it completed, or
-  // "timed out" when nothing completed within five seconds.
+  // One drained read; what it returned once it completed, or "timed out"
+  // when nothing completed within five seconds.
   std::string read_once(std::size_t size, error_code& ec) {
     std::string buffer(size, '\0');
     std::size_t got = 0;
     bool done = false;
-    ours.async_read_some(drained(asio::buffer(buffer)), [&](error_code e, std::size_t n) {
+    ours.async_read_some(asio::buffer(buffer), [&](error_code e, std::size_t n) {
       ec = e;
       got = n;
       done = true;
@@ -98,7 +101,7 @@ struct DrainedReadsTest : ::testing::Test {
   template <class EndPeer>
   std::string read_as_peer_ends(const std::string& data, EndPeer end_peer) {
     std::string first;
-    ours.async_read_some(drained(asio::buffer(buffer_)), [&](error_code ec, std::size_t n) {
+    ours.async_read_some(asio::buffer(buffer_), [&](error_code ec, std::size_t n) {
       EXPECT_FALSE(ec) << ec.message();
       first.assign(buffer_, n);
     });
@@ -110,15 +113,24 @@ struct DrainedReadsTest : ::testing::Test {
     return first;
   }
 
-  // Rounds of: start a read, then the peer sends a message. A read that tries
-  // before it waits fails with EAGAIN each round (nothing has come yet).
-  void exchange(int rounds) {
+  // Rounds of: we send a request (when `requests`), start a read, then the
+  // peer sends a message. A read that tries before it waits fails with
+  // EAGAIN each round (nothing has come yet).
+  void exchange(int rounds, bool requests) {
     for (int i = 0; i < rounds; ++i) {
+      if (requests) {
+        asio::async_write(ours, asio::buffer(std::string("request")),
+                          [](error_code ec, std::size_t) { ASSERT_FALSE(ec) << ec.message(); });
+      }
       std::string got;
-      ours.async_read_some(drained(asio::buffer(buffer_)), [&](error_code ec, std::size_t n) {
+      ours.async_read_some(asio::buffer(buffer_), [&](error_code ec, std::size_t n) {
         ASSERT_FALSE(ec) << ec.message();
         got.assign(buffer_, n);
       });
+      if (requests) {
+        char request[7];
+        asio::read(peer, asio::buffer(request));
+      }
       asio::write(peer, asio::buffer(std::string("ping ") + std::to_string(i)));
       io.restart();
       io.run_for(5s);
@@ -128,16 +140,25 @@ struct DrainedReadsTest : ::testing::Test {
   char buffer_[256];
 };
 
-TEST_F(DrainedReadsTest, AReadThatEmptiesTheQueueSparesTheNextReadsTry) {
+TEST_F(DrainedReadsTest, AReadAfterAWriteWaitsWithoutTrying) {
   ASSERT_TRUE(enable_queue_hint(ours));
-  exchange(50);
+  exchange(50, /*requests=*/true);
   // One recvmsg per message; the first read of the socket still tries once.
   EXPECT_EQ(recvmsg_would_block.load(), 1);
   EXPECT_EQ(recvmsg_calls.load(), 51);
 }
 
+// With no write since the last read, nothing would show a reset that came
+// with that read's data: the read tries first, as Asio's own does.
+TEST_F(DrainedReadsTest, AReadAfterAReadTriesFirst) {
+  ASSERT_TRUE(enable_queue_hint(ours));
+  exchange(50, /*requests=*/false);
+  EXPECT_EQ(recvmsg_would_block.load(), 50);
+  EXPECT_EQ(recvmsg_calls.load(), 100);
+}
+
 TEST_F(DrainedReadsTest, WithoutTheHintEveryReadTriesFirst) {
-  exchange(50);
+  exchange(50, /*requests=*/true);
   EXPECT_EQ(recvmsg_would_block.load(), 50);
   EXPECT_EQ(recvmsg_calls.load(), 100);
 }
@@ -152,8 +173,21 @@ TEST_F(DrainedReadsTest, AFinQueuedWithTheDataStillEndsTheStream) {
   EXPECT_EQ(ec, asio::error::eof);
 }
 
-// The hint says nothing of a reset (an RST leaves it at 0), so the socket
-// is used where a write or a deadline follows: the write reports it.
+// The hint says nothing of a reset (an RST leaves it at 0): a write after
+// the read reports it, and so does a read with no write before it.
+TEST_F(DrainedReadsTest, AResetBehindTheDataShowsAtTheNextRead) {
+  ASSERT_TRUE(enable_queue_hint(ours));
+  EXPECT_EQ(read_as_peer_ends("response head",
+                              [&] {
+                                peer.set_option(asio::socket_base::linger(true, 0));
+                                peer.close();
+                              }),
+            "response head");
+  error_code ec;
+  EXPECT_EQ(read_once(64, ec), "");
+  EXPECT_EQ(ec, asio::error::connection_reset) << ec.message();
+}
+
 TEST_F(DrainedReadsTest, AResetBehindTheDataShowsAtTheNextWrite) {
   ASSERT_TRUE(enable_queue_hint(ours));
   EXPECT_EQ(read_as_peer_ends("request",
@@ -233,6 +267,29 @@ TEST_F(DrainedReadsTest, BeastReadsAResponseThroughDrainedReads) {
   }
 }
 
+// A child that sends a head and part of its body, then resets, all before
+// epoll is asked: the head's read spends the one edge, and the body's read
+// still ends with the reset.
+TEST_F(DrainedReadsTest, ABodyCutShortByAResetEndsBeastsNextRead) {
+  ASSERT_TRUE(enable_queue_hint(ours));
+  boost::beast::flat_buffer input;
+  boost::beast::http::response_parser<boost::beast::http::string_body> parser;
+  error_code ec = asio::error::would_block;
+  boost::beast::http::async_read_header(ours, input, parser, [&](error_code e, std::size_t) {
+    ASSERT_FALSE(e) << e.message();
+    boost::beast::http::async_read(ours, input, parser,
+                                   [&](error_code e2, std::size_t) { ec = e2; });
+  });
+  asio::write(peer, asio::buffer(std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                             "5\r\nhello\r\n")));
+  peer.set_option(asio::socket_base::linger(true, 0));
+  peer.close();
+  std::this_thread::sleep_for(50ms);
+  io.restart();
+  io.run_for(5s);
+  EXPECT_EQ(ec, asio::error::connection_reset) << ec.message();
+}
+
 TEST_F(DrainedReadsTest, TheHintIsOnOnlyOnceEnabled) {
   EXPECT_FALSE(queue_hint_enabled(ours));
   ASSERT_TRUE(enable_queue_hint(ours));
@@ -271,7 +328,9 @@ TEST(DrainedReadsUnixTest, DescriptorsAPeerPassesAreNotKept) {
   ASSERT_EQ(::sendmsg(peer.native_handle(), &msg, 0), 1);
   char buffer[8];
   std::size_t got = 0;
-  ours.async_read_some(drained(asio::buffer(buffer)), [&](error_code, std::size_t n) { got = n; });
+  ReadDrain drain(true);
+  async_read_some_drained(ours, drain, asio::buffer(buffer),
+                          [&](error_code, std::size_t n) { got = n; });
   io.run_for(5s);
   EXPECT_EQ(got, 1u);
   EXPECT_EQ(open_descriptors(), before);
@@ -288,8 +347,9 @@ TEST(DrainedReadsUnixTest, AUnixSocketHasNoHintAndReadsAsBefore) {
   std::string received;
   error_code ec;
   char buffer[4];
+  ReadDrain drain(true);
   std::function<void()> read = [&] {
-    ours.async_read_some(drained(asio::buffer(buffer)), [&](error_code e, std::size_t n) {
+    async_read_some_drained(ours, drain, asio::buffer(buffer), [&](error_code e, std::size_t n) {
       received.append(buffer, n);
       ec = e;
       if (!ec) read();

@@ -9,24 +9,26 @@
 //
 // Linux says exactly: with TCP_INQ on, every recvmsg carries the bytes left in
 // the receive queue (non-zero once a FIN is queued, so EOF is never missed).
-// A read through a DrainedBuffer that leaves 0 bytes tells the reactor the
-// socket is drained ("exhausted"): the next read waits for epoll's next edge,
-// which new data raises, instead of trying first. Without TCP_INQ (a Unix
-// domain socket, an older kernel) the read behaves as Asio's own.
+// A drained read that leaves 0 bytes tells the reactor the socket is drained
+// ("exhausted"): the next read waits for epoll's next edge, which new data
+// raises, instead of trying first. Without TCP_INQ (a Unix domain socket, an
+// older kernel) the read behaves as Asio's own.
 //
 // The one thing the hint cannot say is a reset: an RST queued behind the
-// data leaves the hint at 0, and the read after it waits for an edge that was
-// already spent. The reset then shows at the next write on the socket, or at
-// a deadline. So drain only reads that one of those follows: a protocol's
-// reads under its timeouts, where a response is written next. Not a
-// long-lived read with neither (the proxy's HTTP/2 session to a child).
+// data leaves the hint at 0, and its edge was spent with the data's. A write
+// on the socket after that read fails (the protocol then closes the
+// connection), so a read that follows a write may wait without trying: that
+// is the request/response case, where the saving is. A read that follows
+// another read with no write between (a body after its head, the next piece
+// of a body) tries the socket first, as Asio would (ReadDrain says which).
 //
 // Use: enable_queue_hint(socket) once per connected TCP socket, then read
-// through drained(buffers) or a DrainedReads<Socket>; only on a socket whose
-// hint is on (queue_hint_enabled): the read asks for control messages.
-// Nothing else may wait to read on the socket meanwhile (an async_wait for
-// readability): Asio runs what is queued behind an exhausted read only at
-// the next edge.
+// through async_read_some_drained with the socket's ReadDrain, or a
+// DrainedReads<Socket>; writes on the socket say so (ReadDrain::wrote). A
+// write that does not (a splice, a raw syscall) only costs a try. Nothing
+// else may wait to read on the socket meanwhile (an async_wait for
+// readability): Asio runs what is queued behind an exhausted read only at the
+// next edge.
 #pragma once
 
 #include <netinet/in.h>
@@ -35,9 +37,13 @@
 #include <unistd.h>
 
 // (basic_stream_socket first: Asio's detail header assumes socket_base.)
+#include <atomic>
+#include <boost/asio/append.hpp>
 #include <boost/asio/basic_stream_socket.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/detail/reactive_socket_recv_op.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/version.hpp>
 #include <cstring>
@@ -46,21 +52,133 @@
 
 namespace ancm::common {
 
-// One buffer to read into; the type selects the reactor operation below.
-struct DrainedBuffer : boost::asio::mutable_buffer {
-  explicit DrainedBuffer(const boost::asio::mutable_buffer& buffer)
-      : boost::asio::mutable_buffer(buffer) {}
+// How one socket's reads go: drained or as Asio's own (stop(): a read that
+// nothing bounds, such as a tunnel's), and whether the last drained read
+// spent epoll's edge. Kept beside the socket; it must not move while a read
+// is pending (the read's operation points at it).
+class ReadDrain {
+ public:
+  ReadDrain() = default;
+  explicit ReadDrain(bool on) : on_(on) {}
+  ReadDrain(ReadDrain&& other) noexcept : on_(other.on_), spent_(other.spent()) {}
+  ReadDrain& operator=(ReadDrain&& other) noexcept {
+    on_ = other.on_;
+    spend(other.spent());
+    return *this;
+  }
+
+  bool on() const { return on_; }
+  // Reads from now on are Asio's own.
+  void stop() { on_ = false; }
+  // A write on the socket starts: a reset that came before it fails it, so
+  // the next read may wait without trying.
+  void wrote() noexcept { spend(false); }
+
+  // The last read left the socket with no edge to come for what it holds:
+  // the next read tries first (set by the reactor operation below).
+  bool spent() const noexcept { return spent_.load(std::memory_order_relaxed); }
+  void spend(bool spent) noexcept { spent_.store(spent, std::memory_order_relaxed); }
+
+ private:
+  bool on_ = false;
+  // Written where the reactor performs the read (any loop thread), read on
+  // the socket's strand after that read completed.
+  std::atomic<bool> spent_{false};
 };
 
-// A single buffer becomes a DrainedBuffer; a sequence of several is read as
-// Asio reads it.
-template <class MutableBuffers>
-auto drained(const MutableBuffers& buffers) {
-  if constexpr (std::is_convertible_v<MutableBuffers, boost::asio::mutable_buffer>) {
-    return DrainedBuffer(buffers);
-  } else {
-    return buffers;
+// One buffer to read into, and the socket's ReadDrain; the type selects the
+// reactor operation below.
+struct DrainedBuffer : boost::asio::mutable_buffer {
+  DrainedBuffer(const boost::asio::mutable_buffer& buffer, ReadDrain* read_drain)
+      : boost::asio::mutable_buffer(buffer), drain(read_drain) {}
+  ReadDrain* drain;
+};
+
+namespace detail {
+
+// One recvmsg into data, asking for the queue hint, retried on EINTR; false
+// on EAGAIN. left is the hint, or -1 when the kernel gave none. Descriptors
+// a Unix domain peer passed (a misuse: such a socket has no hint) are
+// closed, never kept.
+inline bool receive_with_hint(int fd, void* data, std::size_t size, int flags,
+                              boost::system::error_code& ec, std::size_t& got, int& left) {
+  iovec iov{data, size};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  for (;;) {
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(fd, &msg, flags | MSG_CMSG_CLOEXEC);
+    if (n >= 0) {
+      ec = {};
+      got = static_cast<std::size_t>(n);
+      left = -1;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == IPPROTO_TCP && c->cmsg_type == TCP_CM_INQ &&
+            c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+          std::memcpy(&left, CMSG_DATA(c), sizeof left);
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+          std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+          for (std::size_t i = 0; i < count; ++i) {
+            int passed = -1;
+            std::memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof passed);
+            ::close(passed);
+          }
+        }
+      }
+      return true;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+    ec = boost::system::error_code(errno, boost::asio::error::get_system_category());
+    got = 0;
+    return true;
   }
+}
+
+// The first non-empty buffer of a sequence (what a read_some fills), or an
+// empty one.
+template <class MutableBuffers>
+boost::asio::mutable_buffer first_buffer(const MutableBuffers& buffers) {
+  for (auto it = boost::asio::buffer_sequence_begin(buffers);
+       it != boost::asio::buffer_sequence_end(buffers); ++it) {
+    boost::asio::mutable_buffer buffer(*it);
+    if (buffer.size() > 0) return buffer;
+  }
+  return {};
+}
+
+}  // namespace detail
+
+// socket.async_read_some(buffers, handler) under drain's rules: into the
+// first non-empty buffer; drained while drain.on(); tried at once first when
+// the last read spent the edge (the result is then posted, as Asio posts a
+// read that ended at once). void(error_code, std::size_t).
+template <class Socket, class MutableBuffers, class Handler>
+void async_read_some_drained(Socket& socket, ReadDrain& drain, const MutableBuffers& buffers,
+                             Handler&& handler) {
+  auto buffer = detail::first_buffer(buffers);
+  if (drain.spent() && buffer.size() > 0) {
+    boost::system::error_code ec;
+    std::size_t got = 0;
+    int left = -1;
+    if (detail::receive_with_hint(socket.native_handle(), buffer.data(), buffer.size(), 0, ec, got,
+                                  left)) {
+      if (!ec && got == 0) ec = boost::asio::error::eof;
+      // The reactor still waits for an edge: the next read tries again.
+      boost::asio::post(socket.get_executor(),
+                        boost::asio::append(std::forward<Handler>(handler), ec, got));
+      return;
+    }
+    // Found empty: anything that comes now raises an edge.
+    drain.spend(false);
+  }
+  if (drain.on()) {
+    return socket.async_read_some(DrainedBuffer(buffer, &drain), std::forward<Handler>(handler));
+  }
+  socket.async_read_some(buffer, std::forward<Handler>(handler));
 }
 
 // Asks the kernel for the queue hint on this socket's reads. False (and
@@ -81,16 +199,29 @@ bool queue_hint_enabled(const Socket& socket) {
          on != 0;
 }
 
-// A stream socket whose async_read_some reads through drained(): for code
-// that is handed the socket (Beast's parsers) rather than calling read itself.
+// A stream socket whose reads are drained and whose async writes say so: for
+// code that is handed the socket (Beast's parsers, asio::async_write) rather
+// than calling read itself. Call stop_draining() for reads nothing bounds.
 template <class Socket>
 class DrainedReads : public Socket {
  public:
-  using Socket::Socket;
+  template <class... Args>
+  explicit DrainedReads(Args&&... args) : Socket(std::forward<Args>(args)...), drain_(true) {}
+
   template <class MutableBuffers, class Handler>
-  auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
-    return Socket::async_read_some(drained(buffers), std::forward<Handler>(handler));
+  void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+    async_read_some_drained(static_cast<Socket&>(*this), drain_, buffers,
+                            std::forward<Handler>(handler));
   }
+  template <class ConstBuffers, class Handler>
+  auto async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+    drain_.wrote();
+    return Socket::async_write_some(buffers, std::forward<Handler>(handler));
+  }
+  void stop_draining() { drain_.stop(); }
+
+ private:
+  ReadDrain drain_;
 };
 
 }  // namespace ancm::common
@@ -114,70 +245,36 @@ class reactive_socket_recv_op_base<ancm::common::DrainedBuffer> : public reactor
         socket_(socket),
         state_(state),
         buffer_(buffer),
+        drain_(buffer.drain),
         flags_(flags) {}
 
   static status do_perform(reactor_op* base) {
     auto* o = static_cast<reactive_socket_recv_op_base*>(base);
-    const bool stream = (o->state_ & socket_ops::stream_oriented) != 0;
-    int left = -1;  // the queue hint; -1 when the kernel gave none
-    if (!receive(*o, left)) return not_done;
-    if (o->ec_) return stream && o->bytes_transferred_ == 0 ? done_and_exhausted : done;
-    if (stream && o->bytes_transferred_ == 0 && o->buffer_.size() != 0) {
-      o->ec_ = boost::asio::error::eof;
+    status result = o->perform();
+    if (result != not_done && o->drain_ != nullptr) o->drain_->spend(result == done_and_exhausted);
+    return result;
+  }
+
+ private:
+  status perform() {
+    const bool stream = (state_ & socket_ops::stream_oriented) != 0;
+    int left = -1;
+    if (!ancm::common::detail::receive_with_hint(socket_, buffer_.data(), buffer_.size(), flags_,
+                                                 ec_, bytes_transferred_, left)) {
+      return not_done;
+    }
+    if (ec_) return stream && bytes_transferred_ == 0 ? done_and_exhausted : done;
+    if (stream && bytes_transferred_ == 0 && buffer_.size() != 0) {
+      ec_ = boost::asio::error::eof;
       return done_and_exhausted;
     }
     return left == 0 ? done_and_exhausted : done;
   }
 
- private:
-  // One recvmsg, retried on EINTR; false on EAGAIN (wait for epoll).
-  static bool receive(reactive_socket_recv_op_base& o, int& left) {
-    iovec iov{o.buffer_.data(), o.buffer_.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    for (;;) {
-      msghdr msg{};
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      ssize_t n = ::recvmsg(o.socket_, &msg, o.flags_ | MSG_CMSG_CLOEXEC);
-      if (n >= 0) {
-        o.ec_ = boost::system::error_code();
-        o.bytes_transferred_ = static_cast<std::size_t>(n);
-        left = queue_hint(msg);
-        return true;
-      }
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
-      o.ec_ = boost::system::error_code(errno, boost::asio::error::get_system_category());
-      o.bytes_transferred_ = 0;
-      return true;
-    }
-  }
-
-  // The hint, or -1. Descriptors a Unix domain peer passed (a misuse: such
-  // a socket has no hint) are closed, never kept.
-  static int queue_hint(msghdr& msg) {
-    int left = -1;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == IPPROTO_TCP && c->cmsg_type == TCP_CM_INQ &&
-          c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-        std::memcpy(&left, CMSG_DATA(c), sizeof left);
-      } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-        std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (std::size_t i = 0; i < count; ++i) {
-          int fd = -1;
-          std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-          ::close(fd);
-        }
-      }
-    }
-    return left;
-  }
-
   socket_type socket_;
   socket_ops::state_type state_;
   boost::asio::mutable_buffer buffer_;
+  ancm::common::ReadDrain* drain_;
   socket_base::message_flags flags_;
 };
 
