@@ -77,6 +77,13 @@ class ClientStream {
     std::get<Socket>(transport_).async_write_some(buffers, std::forward<Handler>(handler));
   }
 
+  // The next read may wait without trying though a read came just before
+  // it: a write follows, which reports a reset (ReadDrain::write_follows).
+  void write_follows() {
+    drain_.write_follows();
+    if (auto* tls = std::get_if<TlsStream>(&transport_)) tls->write_follows();
+  }
+
   // Reads from now on are Asio's own, not drained (common/drained_reads.h):
   // for reads that no deadline or write bounds, such as a tunnel's.
   void stop_draining() {

@@ -144,6 +144,10 @@ void Connection::watch_connection() {
     // What a body made grow is given back (this read may be the idle wait).
     incoming_ = std::vector<char>();
     if (buffer_.size() == 0 && buffer_.capacity() > kHeadChunk) buffer_.shrink_to_fit();
+    // During a request the response is written before anything needs what
+    // this read would tell of a reset queued behind the head: the write
+    // reports it, and the read spares its try (a recv per request).
+    if (in_request()) stream_.write_follows();
     stream_.async_read_some(buffer_.prepare(std::min(room, kHeadChunk)),
                             [self = shared_from_this()](error_code ec, std::size_t n) {
                               self->buffer_.commit(n);

@@ -46,6 +46,8 @@ class TlsSocket {
   executor_type get_executor() { return socket_.get_executor(); }
   // The inbox's fills are Asio's own reads from now on (ClientStream::stop_draining).
   void stop_draining() { drain_.stop(); }
+  // The next fill may wait without trying (ClientStream::write_follows).
+  void write_follows() { drain_.write_follows(); }
   Socket& next_layer() { return socket_; }
   const Socket& next_layer() const { return socket_; }
   SSL* native_handle() const { return ssl_.get(); }

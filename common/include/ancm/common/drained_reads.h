@@ -20,7 +20,8 @@
 // connection), so a read that follows a write may wait without trying: that
 // is the request/response case, where the saving is. A read that follows
 // another read with no write between (a body after its head, the next piece
-// of a body) tries the socket first, as Asio would (ReadDrain says which).
+// of a body) tries the socket first, as Asio would (ReadDrain says which),
+// unless the protocol says a write follows it (ReadDrain::write_follows).
 //
 // Use: enable_queue_hint(socket) once per connected TCP socket, then read
 // through async_read_some_drained with the socket's ReadDrain, or a
@@ -73,6 +74,10 @@ class ReadDrain {
   // A write on the socket starts: a reset that came before it fails it, so
   // the next read may wait without trying.
   void wrote() noexcept { spend(false); }
+  // The protocol writes before it needs what the next read would tell of a
+  // reset (a server's response follows its watch on the client): that read
+  // may wait without trying, and the write reports the reset.
+  void write_follows() noexcept { spend(false); }
 
   // The last read left the socket with no edge to come for what it holds:
   // the next read tries first (set by the reactor operation below).
