@@ -48,6 +48,16 @@ internal abstract partial class RequestContext : IHttpRequestLifetimeFeature
         }
     }
 
+    /// <summary>RequestAborted's source is to be cancelled, and that has not run yet.</summary>
+    private bool AbortCancellationPending
+    {
+        get
+        {
+            lock (_abortGate)
+                return _abortSignalled && _abortSource is { IsCancellationRequested: false };
+        }
+    }
+
     /// <summary>Our own RequestAborted: the native side fails pending I/O when it fires.</summary>
     private CancellationToken OwnAbortToken
     {

@@ -64,14 +64,20 @@ internal abstract partial class RequestContext
     }
 
     // A lost client does not fail the app's writes (as in Kestrel): they are
-    // dropped and RequestAborted tells the app.
+    // dropped and RequestAborted tells the app. Its cancellation is queued to
+    // the thread pool, which a loop of dropped writes could starve (one CPU,
+    // one pool thread): until it ran, a dropped write yields to it.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteNativeAsync(ReadOnlyMemory<byte> data, CancellationToken token)
     {
         if (data.IsEmpty)
             return;
         if (_phase == ResponsePhase.WriteFailed || _aborted)
+        {
+            if (AbortCancellationPending)
+                await Task.Yield();
             return;
+        }
         if (_native.IsEnded)
             throw new InvalidOperationException("The response has already completed.");
         _bytesWritten += data.Length;

@@ -448,9 +448,14 @@ static class Aborts
         note("RequestAborted fired");
     }
 
-    // /long-write?id=<id>: writes until the client goes away.
+    // /long-write?id=<id>: writes until the client goes away. Writes to a
+    // lost client return at once, and the token's cancellation is queued to
+    // the thread pool (Kestrel's too): on one CPU the loop may end before it
+    // ran, so what the app learns is checked after a bounded wait for it.
     public static async Task LongWrite(HttpContext context, Action<string> note)
     {
+        var aborted = new TaskCompletionSource();
+        context.RequestAborted.Register(() => aborted.TrySetResult());
         var chunk = new byte[64 * 1024];
         note("writing");
         try
@@ -463,6 +468,7 @@ static class Aborts
         {
             note("stopped: write threw");
         }
+        await Task.WhenAny(aborted.Task, Task.Delay(TimeSpan.FromSeconds(10)));
         note("RequestAborted: " + context.RequestAborted.IsCancellationRequested);
     }
 }
