@@ -101,9 +101,10 @@ void ProxyExchange::read_waiting_body() {
   }
   char* into = take_body_piece(waiting);
   std::size_t got = upstream_->socket.read_some(asio::buffer(into, direct_piece_.size()), ec);
-  if (ec) direct_piece_.release();
-  if (ec == asio::error::would_block) return wait_for_direct_body();
-  if (ec) return direct_body_broke(ec);
+  if (ec) {
+    direct_piece_.release();
+    return ec == asio::error::would_block ? wait_for_direct_body() : direct_body_broke(ec);
+  }
   on_direct_body(ec, got);
 }
 

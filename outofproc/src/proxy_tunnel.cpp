@@ -38,6 +38,10 @@ void ProxyExchange::start_tunnel(ancm_stream* stream) {
   if (was_owned) complete_request();
   if (!stream_ || !was_owned) return close_tunnel();
   if (!enter(ResponsePhase::Tunnel)) return;
+  // Asio's own reads from now on, not drained ones (common/drained_reads.h):
+  // nothing bounds a tunnel's read, so a reset behind the child's last bytes
+  // must show at the next read.
+  upstream_->socket.stop_draining();
   tunnel_client_to_child();
   tunnel_child_to_client();
 }
@@ -70,10 +74,6 @@ void ProxyExchange::tunnel_child_to_client() {
     return on_tunnel_child_read({}, tunnel_out_.size());
   }
   tunnel_out_.resize(kBodyBuffer);
-  // Asio's own read, not a drained one (common/drained_reads.h): nothing
-  // bounds a tunnel's read, so a reset behind the child's last bytes must
-  // show at the next read.
-  upstream_->socket.stop_draining();
   upstream_->socket.async_read_some(
       asio::buffer(tunnel_out_),
       asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, std::size_t n) {
